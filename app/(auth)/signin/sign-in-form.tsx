@@ -1,0 +1,42 @@
+"use client";
+import { signIn } from "next-auth/react";
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import { Alert, Button, Field, Input } from "@/components/ui";
+
+export function SignInForm({ notice }: { notice?: string }) {
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+
+  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    setPending(true);
+    setError(null);
+    const result = await signIn("credentials", { redirect: false, email: String(form.get("email")), password: String(form.get("password")) });
+    setPending(false);
+    if (result?.ok && !result.error) {
+      router.replace("/");
+      router.refresh();
+    } else {
+      setError(result?.error && result.error !== "CredentialsSignin" ? result.error : "Wrong email or password.");
+    }
+  }
+
+  return (
+    <form onSubmit={onSubmit} className="space-y-4" noValidate>
+      {notice && <Alert tone="green">{notice}</Alert>}
+      {error && <Alert>{error}</Alert>}
+      <Field label="Email" htmlFor="email">
+        <Input id="email" name="email" type="email" autoComplete="username" required autoFocus />
+      </Field>
+      <Field label="Password" htmlFor="password">
+        <Input id="password" name="password" type="password" autoComplete="current-password" required />
+      </Field>
+      <Button type="submit" className="w-full" disabled={pending}>
+        {pending ? "Signing in…" : "Sign in"}
+      </Button>
+    </form>
+  );
+}

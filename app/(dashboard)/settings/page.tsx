@@ -1,0 +1,92 @@
+import { Badge, Card, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
+import { requireUser } from "@/lib/auth/dal";
+import { can } from "@/lib/auth/permissions";
+import { listApiKeys } from "@/lib/services/api-keys/list-api-keys";
+import { serviceContext } from "@/lib/services/context";
+import { listUsers } from "@/lib/services/users/list-users";
+import { AddUserForm, CreateApiKeyForm, RevokeApiKeyButton } from "./forms";
+
+export const dynamic = "force-dynamic";
+export const metadata = { title: "Settings" };
+
+export default async function SettingsPage() {
+  const actor = await requireUser();
+  const ctx = serviceContext();
+  const users = listUsers({ ctx, actor });
+  const keys = listApiKeys({ ctx, actor });
+  const owner = can(actor, "user.write");
+  return (
+    <>
+      <PageHeader title="Settings" description="Dashboard users, API keys and the proxy's certificate authority." />
+      <div className="space-y-6">
+        <Card title="Users">
+          <Table>
+            <thead>
+              <tr>
+                <Th>Email</Th>
+                <Th>Role</Th>
+                <Th>Last sign-in</Th>
+                <Th>State</Th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {users.map((u) => (
+                <tr key={u.id}>
+                  <Td className="font-medium text-slate-900">{u.email}</Td>
+                  <Td>{u.role === "owner" ? "Owner" : "Auditor"}</Td>
+                  <Td>{formatTime(u.lastSignInAt)}</Td>
+                  <Td>{u.lockedUntil && u.lockedUntil > Date.now() ? <Badge tone="red">locked until {formatTime(u.lockedUntil)}</Badge> : <Badge tone="green">active</Badge>}</Td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
+          {owner && (
+            <div className="mt-4 border-t border-slate-100 pt-4">
+              <AddUserForm />
+            </div>
+          )}
+        </Card>
+
+        <Card title="API keys">
+          {keys.length === 0 ? (
+            <Empty>No API keys yet. The system that starts sandboxes needs one with the Orchestrator role.</Empty>
+          ) : (
+            <Table>
+              <thead>
+                <tr>
+                  <Th>Name</Th>
+                  <Th>Role</Th>
+                  <Th>Key</Th>
+                  <Th>Created</Th>
+                  <Th>Last used</Th>
+                  <Th>State</Th>
+                  {owner && <Th />}
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {keys.map((k) => (
+                  <tr key={k.id}>
+                    <Td className="font-medium text-slate-900">{k.name}</Td>
+                    <Td>{k.role}</Td>
+                    <Td className="font-mono text-xs">{k.prefix}…</Td>
+                    <Td>
+                      {formatTime(k.createdAt)} <span className="text-slate-400">by {k.createdBy}</span>
+                    </Td>
+                    <Td>{formatTime(k.lastUsedAt)}</Td>
+                    <Td>{k.revokedAt ? <Badge tone="red">revoked</Badge> : <Badge tone="green">active</Badge>}</Td>
+                    {owner && <Td>{!k.revokedAt && <RevokeApiKeyButton id={k.id} name={k.name} />}</Td>}
+                  </tr>
+                ))}
+              </tbody>
+            </Table>
+          )}
+          {owner && (
+            <div className="mt-4 border-t border-slate-100 pt-4">
+              <CreateApiKeyForm />
+            </div>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}

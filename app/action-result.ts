@@ -1,0 +1,18 @@
+// How server actions report back to forms: field errors by name, a message, or success data.
+import { AppError } from "@/lib/errors";
+
+export type ActionResult<T = void> = { ok: true; data?: T; message?: string } | { ok: false; error: string; fields?: Record<string, string> } | null;
+
+export async function toActionResult<T>(fn: () => Promise<T> | T, message?: string): Promise<ActionResult<T>> {
+  try {
+    const data = await fn();
+    return { ok: true, data, message };
+  } catch (err) {
+    if (err instanceof AppError) {
+      const fields = Object.fromEntries((err.fields ?? (err.field ? [{ field: err.field, message: err.message.replace(/^[^:]+: /, "") }] : [])).map((f) => [f.field, f.message]));
+      return { ok: false, error: err.message, fields };
+    }
+    console.error("server action failed:", err instanceof Error ? err.message : "unknown error");
+    return { ok: false, error: "Something went wrong; nothing was changed." };
+  }
+}

@@ -1,0 +1,10 @@
+"use client";
+import { signOut } from "next-auth/react";
+
+export function SignOutButton() {
+  return (
+    <button type="button" onClick={() => signOut({ callbackUrl: "/signin" })} className="text-xs text-slate-500 hover:text-slate-900">
+      Sign out
+    </button>
+  );
+}

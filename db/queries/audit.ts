@@ -1,0 +1,107 @@
+// Audit search: filters become one parameterised WHERE over indexed columns; cursor = seq.
+import type { Db } from "../client";
+
+export type AuditFilter = {
+  q?: string;
+  kind?: string;
+  outcome?: string;
+  host?: string;
+  workspace?: string;
+  channel?: string;
+  member?: string;
+  actor?: string;
+  connection?: string;
+  from?: number;
+  to?: number;
+  /** Return events with seq below this. */
+  before?: number;
+};
+
+export type AuditEventRow = {
+  seq: number;
+  id: string;
+  ts: number;
+  kind: string;
+  action: string;
+  actor: string | null;
+  requestId: string | null;
+  sessionId: string | null;
+  workspace: string | null;
+  channel: string | null;
+  thread: string | null;
+  member: string | null;
+  bundle: string | null;
+  connection: string | null;
+  serviceAccount: string | null;
+  method: string | null;
+  scheme: string | null;
+  host: string | null;
+  port: number | null;
+  path: string | null;
+  outcome: string | null;
+  rule: string | null;
+  reason: string | null;
+  status: number | null;
+  bytesIn: number | null;
+  bytesOut: number | null;
+  durationMs: number | null;
+  detail: string | null;
+  prevHash: string;
+  hash: string;
+};
+
+export const AUDIT_SELECT = `SELECT seq, id, ts, kind, action, actor, request_id AS requestId, session_id AS sessionId, workspace, channel, thread,
+  member, bundle, connection, service_account AS serviceAccount, method, scheme, host, port, path, outcome, rule, reason, status,
+  bytes_in AS bytesIn, bytes_out AS bytesOut, duration_ms AS durationMs, detail, prev_hash AS prevHash, hash FROM audit_events`;
+
+function whereClause(f: AuditFilter): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const eq = (col: string, v: string | undefined) => {
+    if (v !== undefined && v !== "") {
+      parts.push(`${col} = ?`);
+      params.push(v);
+    }
+  };
+  eq("kind", f.kind);
+  eq("outcome", f.outcome);
+  eq("host", f.host?.toLowerCase());
+  eq("workspace", f.workspace);
+  eq("channel", f.channel);
+  eq("member", f.member);
+  eq("actor", f.actor);
+  eq("connection", f.connection);
+  if (f.from !== undefined) {
+    parts.push("ts >= ?");
+    params.push(f.from);
+  }
+  if (f.to !== undefined) {
+    parts.push("ts <= ?");
+    params.push(f.to);
+  }
+  if (f.before !== undefined) {
+    parts.push("seq < ?");
+    params.push(f.before);
+  }
+  if (f.q) {
+    const like = `%${f.q.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
+    parts.push(`(host LIKE ?1x OR path LIKE ?1x OR reason LIKE ?1x OR action LIKE ?1x OR actor LIKE ?1x OR member LIKE ?1x OR rule LIKE ?1x OR connection LIKE ?1x OR request_id LIKE ?1x)`.replaceAll("?1x", "? ESCAPE '\\'"));
+    for (let i = 0; i < 9; i++) params.push(like);
+  }
+  return { sql: parts.length ? ` WHERE ${parts.join(" AND ")}` : "", params };
+}
+
+export function searchAuditEvents(db: Db, filter: AuditFilter, limit: number): AuditEventRow[] {
+  const w = whereClause(filter);
+  return db.$client.prepare(`${AUDIT_SELECT}${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.params, limit) as AuditEventRow[];
+}
+
+/** Streams matching events newest first without holding them in memory. */
+export function iterateAuditEvents(db: Db, filter: AuditFilter): IterableIterator<AuditEventRow> {
+  const w = whereClause(filter);
+  return db.$client.prepare(`${AUDIT_SELECT}${w.sql} ORDER BY seq DESC`).iterate(...w.params) as IterableIterator<AuditEventRow>;
+}
+
+export function findAuditEvent(db: Db, id: string): AuditEventRow | undefined {
+  return db.$client.prepare(`${AUDIT_SELECT} WHERE id = ?`).get(id) as AuditEventRow | undefined;
+}

@@ -1,0 +1,232 @@
+// The one database shared by the dashboard, the API, the proxy and the CLI.
+// drizzle-kit loads this file on its own: no path aliases here.
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const now = sql`(unixepoch('subsec') * 1000)`;
+
+/** Dashboard people. Roles: owner (everything), auditor (reads only). */
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  email: text("email").notNull().unique(),
+  role: text("role", { enum: ["owner", "auditor"] }).notNull(),
+  passwordHash: text("password_hash").notNull(),
+  failedAttempts: integer("failed_attempts").notNull().default(0),
+  lockedUntil: integer("locked_until"),
+  lastSignInAt: integer("last_sign_in_at"),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+/** One-time links that let the first Owner set a password when none was configured. */
+export const setupTokens = sqliteTable("setup_tokens", {
+  tokenHash: text("token_hash").primaryKey(),
+  expiresAt: integer("expires_at").notNull(),
+  usedAt: integer("used_at"),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+/** API keys: shown once, stored as SHA-256 (they carry 256 random bits). */
+export const apiKeys = sqliteTable("api_keys", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  role: text("role", { enum: ["owner", "auditor", "orchestrator"] }).notNull(),
+  keyHash: text("key_hash").notNull().unique(),
+  prefix: text("prefix").notNull(),
+  createdBy: text("created_by").notNull(),
+  createdAt: integer("created_at").notNull().default(now),
+  lastUsedAt: integer("last_used_at"),
+  revokedAt: integer("revoked_at"),
+});
+
+/**
+ * Singleton row (id = 1): organization-wide settings and the policy revision.
+ * `policyRevision` is bumped in the same transaction as every policy write; the proxy
+ * compares it to decide whether its compiled policy is stale.
+ */
+export const orgSettings = sqliteTable("org_settings", {
+  id: integer("id").primaryKey(),
+  memberAccessMode: text("member_access_mode", { enum: ["anyone", "org_members", "roles"] })
+    .notNull()
+    .default("org_members"),
+  memberRoles: text("member_roles", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+  directMessages: text("direct_messages", { enum: ["enabled", "disabled"] }).notNull().default("enabled"),
+  /** null: every channel may use the agent; otherwise only rows of `channels`. */
+  channelsRestricted: integer("channels_restricted", { mode: "boolean" }).notNull().default(false),
+  idleTimeoutSeconds: integer("idle_timeout_seconds").notNull().default(1800),
+  maxLifetimeSeconds: integer("max_lifetime_seconds").notNull().default(86400),
+  policyRevision: integer("policy_revision").notNull().default(0),
+  /** Sealed known value: proves the configured master key is the one that sealed the data. */
+  keyCheck: text("key_check"),
+  caCertPem: text("ca_cert_pem"),
+  caKeySealed: text("ca_key_sealed"),
+});
+
+/** Workspaces the agent is connected to, and the channels it may work in. */
+export const channels = sqliteTable(
+  "channels",
+  {
+    workspace: text("workspace").notNull(),
+    channel: text("channel").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.workspace, t.channel] })],
+);
+
+/** Access bundles: a scope plus connections and Domains entries. */
+export const bundles = sqliteTable("bundles", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  position: integer("position").notNull().default(0),
+  scopeType: text("scope_type", { enum: ["organization", "workspace", "channels"] }).notNull(),
+  scopeWorkspace: text("scope_workspace"),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+export const bundleChannels = sqliteTable(
+  "bundle_channels",
+  {
+    bundleId: integer("bundle_id")
+      .notNull()
+      .references(() => bundles.id, { onDelete: "cascade" }),
+    channel: text("channel").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bundleId, t.channel] })],
+);
+
+/** The Domains tab: allowlist-only host patterns. */
+export const bundleDomains = sqliteTable(
+  "bundle_domains",
+  {
+    bundleId: integer("bundle_id")
+      .notNull()
+      .references(() => bundles.id, { onDelete: "cascade" }),
+    pattern: text("pattern").notNull(),
+    position: integer("position").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.bundleId, t.pattern] })],
+);
+
+export const connections = sqliteTable(
+  "connections",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    bundleId: integer("bundle_id")
+      .notNull()
+      .references(() => bundles.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    position: integer("position").notNull().default(0),
+    serviceAccount: text("service_account").notNull(),
+    injectType: text("inject_type", { enum: ["bearer", "basic", "header"] }).notNull(),
+    /** basic: the username; header: the header name. */
+    injectName: text("inject_name"),
+    narrowHost: text("narrow_host"),
+    narrowPathPrefix: text("narrow_path_prefix"),
+    narrowMethods: text("narrow_methods", { enum: ["read_only"] }),
+  },
+  (t) => [uniqueIndex("connections_bundle_name").on(t.bundleId, t.name)],
+);
+
+/** Allowed websites: where a connection's credential may travel. */
+export const connectionWebsites = sqliteTable(
+  "connection_websites",
+  {
+    connectionId: integer("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    pattern: text("pattern").notNull(),
+    position: integer("position").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.connectionId, t.pattern] })],
+);
+
+/**
+ * Sealed credentials, keyed by the connection's identity (bundle/connection name) so a policy
+ * import that recreates connection rows keeps them. The identity is the AEAD's associated data.
+ */
+export const credentials = sqliteTable("credentials", {
+  identity: text("identity").primaryKey(),
+  sealed: text("sealed").notNull(),
+  fingerprint: text("fingerprint").notNull(),
+  setBy: text("set_by").notNull(),
+  setAt: integer("set_at").notNull(),
+  lastUsedAt: integer("last_used_at"),
+});
+
+export const orgDeny = sqliteTable("org_deny", {
+  pattern: text("pattern").primaryKey(),
+  position: integer("position").notNull().default(0),
+});
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    tokenHash: text("token_hash").notNull().unique(),
+    workspace: text("workspace").notNull(),
+    channel: text("channel").notNull(),
+    thread: text("thread").notNull(),
+    kind: text("kind", { enum: ["channel", "dm"] }).notNull(),
+    memberId: text("member_id").notNull(),
+    memberOrg: integer("member_org", { mode: "boolean" }).notNull(),
+    memberRoles: text("member_roles", { mode: "json" }).$type<string[]>().notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastSeenAt: integer("last_seen_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    idleTimeoutSeconds: integer("idle_timeout_seconds").notNull(),
+    revokedAt: integer("revoked_at"),
+    revokedBy: text("revoked_by"),
+  },
+  (t) => [index("sessions_created").on(t.createdAt), index("sessions_revoked").on(t.revokedAt)],
+);
+
+/**
+ * The audit log: one append-only, hash-chained stream. Triggers (see the custom migration)
+ * refuse UPDATE and DELETE. `seq` orders the chain.
+ */
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull().unique(),
+    ts: integer("ts").notNull(),
+    kind: text("kind", { enum: ["egress", "admin", "access"] }).notNull(),
+    action: text("action").notNull(),
+    actor: text("actor"),
+    requestId: text("request_id"),
+    sessionId: text("session_id"),
+    workspace: text("workspace"),
+    channel: text("channel"),
+    thread: text("thread"),
+    member: text("member"),
+    bundle: text("bundle"),
+    connection: text("connection"),
+    serviceAccount: text("service_account"),
+    method: text("method"),
+    scheme: text("scheme"),
+    host: text("host"),
+    port: integer("port"),
+    path: text("path"),
+    outcome: text("outcome"),
+    rule: text("rule"),
+    reason: text("reason"),
+    status: integer("status"),
+    bytesIn: integer("bytes_in"),
+    bytesOut: integer("bytes_out"),
+    durationMs: integer("duration_ms"),
+    detail: text("detail"),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [
+    index("audit_ts").on(t.ts),
+    // (column, seq): a filtered search walks one index backwards in log order and stops at the page size.
+    index("audit_host_seq").on(t.host, t.seq),
+    index("audit_kind_seq").on(t.kind, t.seq),
+    index("audit_outcome_seq").on(t.outcome, t.seq),
+    index("audit_channel_seq").on(t.channel, t.seq),
+    index("audit_member_seq").on(t.member, t.seq),
+    index("audit_actor_seq").on(t.actor, t.seq),
+    index("audit_request").on(t.requestId),
+  ],
+);

@@ -1,0 +1,86 @@
+// The one reader of process.env. Everything else receives a validated Env.
+import path from "node:path";
+import { z } from "zod";
+
+const port = (fallback: number) =>
+  z.coerce.number().int().min(0).max(65535).default(fallback);
+
+const EnvSchema = z.object({
+  PORT: port(3000),
+  HOSTNAME: z.string().min(1).default("127.0.0.1"),
+  GATEHOUSE_PROXY_PORT: port(3128),
+  GATEHOUSE_PROXY_HOST: z.string().min(1).default("127.0.0.1"),
+  GATEHOUSE_DATA_DIR: z.string().min(1).default("./data"),
+  GATEHOUSE_MASTER_KEY: z.string().optional(),
+  GATEHOUSE_OWNER_EMAIL: z.string().optional(),
+  GATEHOUSE_OWNER_PASSWORD: z.string().optional(),
+  GATEHOUSE_UPSTREAM_CA: z.string().optional(),
+  GATEHOUSE_ALLOW_PRIVATE: z.string().optional(),
+  GATEHOUSE_RESOLVE: z.string().optional(),
+  GATEHOUSE_PUBLIC_URL: z.string().optional(),
+  NEXTAUTH_SECRET: z.string().optional(),
+});
+
+export type Env = {
+  port: number;
+  hostname: string;
+  proxyPort: number;
+  proxyHost: string;
+  dataDir: string;
+  masterKey: string | undefined;
+  ownerEmail: string | undefined;
+  ownerPassword: string | undefined;
+  upstreamCaPath: string | undefined;
+  allowPrivate: string[];
+  resolve: Record<string, string>;
+  /** Where the dashboard is reached from outside; defaults to http://HOSTNAME:PORT. */
+  publicUrl: string;
+  nextAuthSecret: string | undefined;
+};
+
+export class EnvError extends Error {}
+
+function parseResolve(spec: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!spec) return out;
+  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf("=");
+    if (eq <= 0 || eq === part.length - 1) {
+      throw new EnvError(`GATEHOUSE_RESOLVE: "${part}" is not host=ip`);
+    }
+    out[part.slice(0, eq).toLowerCase().replace(/\.$/, "")] = part.slice(eq + 1);
+  }
+  return out;
+}
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new EnvError(`${issue.path.join(".")}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const displayHost = e.HOSTNAME === "0.0.0.0" ? "127.0.0.1" : e.HOSTNAME;
+  return {
+    port: e.PORT,
+    hostname: e.HOSTNAME,
+    proxyPort: e.GATEHOUSE_PROXY_PORT,
+    proxyHost: e.GATEHOUSE_PROXY_HOST,
+    dataDir: path.resolve(e.GATEHOUSE_DATA_DIR),
+    masterKey: e.GATEHOUSE_MASTER_KEY || undefined,
+    ownerEmail: e.GATEHOUSE_OWNER_EMAIL || undefined,
+    ownerPassword: e.GATEHOUSE_OWNER_PASSWORD || undefined,
+    upstreamCaPath: e.GATEHOUSE_UPSTREAM_CA || undefined,
+    allowPrivate: (e.GATEHOUSE_ALLOW_PRIVATE ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    resolve: parseResolve(e.GATEHOUSE_RESOLVE),
+    publicUrl: (e.GATEHOUSE_PUBLIC_URL || `http://${displayHost}:${e.PORT}`).replace(/\/$/, ""),
+    nextAuthSecret: e.NEXTAUTH_SECRET || undefined,
+  };
+}
+
+let cached: Env | undefined;
+/** The process's Env, read once. */
+export function env(): Env {
+  cached ??= readEnv();
+  return cached;
+}

@@ -1,0 +1,65 @@
+// `npm test`: type-check, lint, unit tests, a fresh build, then the end-to-end suite against the
+// real server. Ends with one line "N passed, N failed" totalling every suite.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const tmp = path.join(root, ".tmp");
+fs.mkdirSync(tmp, { recursive: true });
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: "1" };
+const bin = (name) => path.join(root, "node_modules", ".bin", name);
+const only = process.argv.slice(2);
+
+let passed = 0;
+let failed = 0;
+
+function step(name, cmd, args, extraEnv = {}) {
+  if (only.length && !only.includes(name)) return null;
+  console.log(`\n=== ${name}: ${[path.basename(cmd), ...args].join(" ")}`);
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: "inherit" });
+  console.log(`=== ${name}: ${r.status === 0 ? "ok" : `exit ${r.status}`} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return r.status === 0;
+}
+
+function countCheck(ok) {
+  if (ok === null) return;
+  if (ok) passed++;
+  else failed++;
+}
+
+countCheck(step("typecheck", bin("tsc"), ["--noEmit", "-p", "."]));
+countCheck(step("lint", bin("eslint"), [".", "--max-warnings", "0"]));
+
+const vitestJson = path.join(tmp, "vitest.json");
+fs.rmSync(vitestJson, { force: true });
+const unitOk = step("unit", bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestJson}`]);
+if (unitOk !== null) {
+  if (fs.existsSync(vitestJson)) {
+    const r = JSON.parse(fs.readFileSync(vitestJson, "utf8"));
+    passed += r.numPassedTests;
+    failed += r.numFailedTests + (unitOk ? 0 : r.numFailedTests === 0 ? 1 : 0);
+  } else failed++;
+}
+
+const buildOk = step("build", process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], { NODE_ENV: "production" });
+countCheck(buildOk);
+
+if (buildOk !== false) {
+  const pwJson = path.join(tmp, "playwright.json");
+  fs.rmSync(pwJson, { force: true });
+  const e2eOk = step("e2e", bin("playwright"), ["test"]);
+  if (e2eOk !== null) {
+    if (fs.existsSync(pwJson)) {
+      const s = JSON.parse(fs.readFileSync(pwJson, "utf8")).stats;
+      passed += s.expected;
+      failed += s.unexpected + s.flaky;
+      if (!e2eOk && s.unexpected === 0) failed++;
+    } else failed++;
+  }
+}
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

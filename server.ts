@@ -1,0 +1,113 @@
+// Composition root: env → migrate → key/CA/first Owner → Next + proxy; clean shutdown.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import next from "next";
+import { countUsers } from "./db/queries/users";
+import { prepareDataDir, StartupError } from "./lib/bootstrap";
+import { EnvError, readEnv, type Env } from "./lib/env";
+import { AppError } from "./lib/errors";
+import { createSetupLink } from "./lib/services/setup/create-setup-link";
+import { addUser } from "./lib/services/users/add-user";
+import type { ServiceContext } from "./lib/services/context";
+import { startProxy, type ProxyHandle } from "./lib/proxy";
+
+function fail(message: string): never {
+  console.error(`gatehouse: ${message}`);
+  process.exit(1);
+}
+
+/** next-auth needs a signing secret; without one in the env, keep a generated one beside the data. */
+function nextAuthSecret(env: Env): string {
+  if (env.nextAuthSecret) return env.nextAuthSecret;
+  const file = path.join(env.dataDir, "nextauth.secret");
+  try {
+    return fs.readFileSync(file, "utf8").trim();
+  } catch {
+    const secret = crypto.randomBytes(32).toString("base64url");
+    fs.writeFileSync(file, secret + "\n", { mode: 0o600, flag: "wx" });
+    return secret;
+  }
+}
+
+async function ensureFirstOwner(ctx: ServiceContext): Promise<void> {
+  if (countUsers(ctx.db) > 0) return;
+  const { ownerEmail, ownerPassword } = ctx.env;
+  if (ownerEmail && ownerPassword) {
+    try {
+      await addUser({ ctx, actor: { type: "system", role: "owner" }, input: { email: ownerEmail, role: "owner", password: ownerPassword } });
+      console.error(`gatehouse: created the first Owner ${ownerEmail}`);
+    } catch (err) {
+      if (err instanceof AppError) fail(`first Owner from GATEHOUSE_OWNER_EMAIL/GATEHOUSE_OWNER_PASSWORD: ${err.message}`);
+      throw err;
+    }
+    return;
+  }
+  const link = createSetupLink({ ctx });
+  if (link) {
+    console.log(`\n  No Owner yet. Open this one-time link within an hour to create the first Owner:\n\n    ${link.url}\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  let env: Env;
+  try {
+    env = readEnv();
+  } catch (err) {
+    if (err instanceof EnvError) fail(`configuration: ${err.message}`);
+    throw err;
+  }
+  let prepared: ReturnType<typeof prepareDataDir>;
+  try {
+    prepared = prepareDataDir(env, { createKey: true });
+  } catch (err) {
+    if (err instanceof StartupError) fail(err.message);
+    throw err;
+  }
+  if (prepared.keyCreated) console.error(`gatehouse: generated a new master key in ${path.join(env.dataDir, "master.key")} (mode 0600); back it up`);
+  const ctx: ServiceContext = { db: prepared.db, vault: prepared.vault, env, now: Date.now };
+
+  process.env.NEXTAUTH_SECRET = nextAuthSecret(env);
+  process.env.NEXTAUTH_URL = env.publicUrl;
+  await ensureFirstOwner(ctx);
+
+  const proxy: ProxyHandle = await startProxy(ctx);
+
+  const app = next({ dev: false, dir: __dirname, hostname: env.hostname, port: env.port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const web = http.createServer((req, res) => {
+    if (req.url?.startsWith("/proxy/")) return proxy.handleEmbedded(req, res);
+    if (req.url === "/api/v1/ca.pem" && (req.method === "GET" || req.method === "HEAD")) return proxy.serveCaCertificate(req, res);
+    void handle(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    web.once("error", reject);
+    web.listen(env.port, env.hostname, () => resolve());
+  }).catch((err: NodeJS.ErrnoException) => fail(`dashboard port ${env.hostname}:${env.port}: ${err.code ?? err.message}`));
+  await proxy.listen().catch((err: NodeJS.ErrnoException) => fail(`proxy port ${env.proxyHost}:${env.proxyPort}: ${err.code ?? err.message}`));
+
+  const webAddr = web.address() as { port: number };
+  console.log(`gatehouse: dashboard on ${env.publicUrl.replace(/:\d+$/, `:${webAddr.port}`)}, proxy on ${env.proxyHost}:${proxy.port()}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`gatehouse: ${signal}, shutting down`);
+    web.closeIdleConnections();
+    const timer = setTimeout(() => process.exit(0), 5000);
+    timer.unref();
+    Promise.all([new Promise((r) => web.close(() => r(null))), proxy.close()])
+      .then(() => {
+        ctx.db.$client.close();
+        process.exit(0);
+      })
+      .catch(() => process.exit(1));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+main().catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
