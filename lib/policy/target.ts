@@ -56,6 +56,11 @@ export function parseAbsoluteTarget(raw: string): Target | TargetError {
   const scheme = m[1]!.toLowerCase();
   if (scheme !== "http" && scheme !== "https") return { error: "unsupported_scheme", message: `scheme ${scheme} is not supported` };
   if (/[\s\u0000-\u001f\u007f]/.test(raw)) return { error: "bad_target", message: "the request target contains whitespace or control characters" };
+  // RFC 3986 path characters only: what a client must percent-encode, we refuse, so that every
+  // parser downstream reads the same path we decided on. The query is not decided on.
+  if (!/^[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*$/.test(m[3] ?? "")) {
+    return { error: "bad_target", message: "the request target contains characters that must be percent-encoded (RFC 3986)" };
+  }
   const auth = parseAuthority(m[2]!, scheme);
   if ("error" in auth) return auth;
   const path = m[3] || "/";

@@ -1,0 +1,127 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { canonicalHost, normalisePath, pathHasPrefix, removeDotSegments } from "./normalize";
+import { parseHostPattern, patternMatches } from "./pattern";
+import { parseAbsoluteTarget, isTargetError } from "./target";
+
+describe("canonicalHost", () => {
+  it.each([
+    ["API.GitHub.com", "api.github.com"],
+    ["api.github.com.", "api.github.com"],
+    ["bücher.example", "xn--bcher-kva.example"],
+    ["0x7f.1", "127.0.0.1"],
+    ["[::FFFF:127.0.0.1]", "::ffff:7f00:1"],
+    ["2130706433", "127.0.0.1"],
+  ])("%s → %s", (input, out) => expect(canonicalHost(input)).toBe(out));
+  it.each(["", "a..b", "a b", "user@host", "host/path", "a.com..", "%41.com", "[::1"])("rejects %j", (input) => expect(canonicalHost(input)).toBeNull());
+});
+
+describe("paths", () => {
+  it("resolves dot segments and decodes unreserved characters only", () => {
+    expect(normalisePath("/a/./b/../c")!.path).toBe("/a/c");
+    expect(normalisePath("/%61%2e%2E/x")!.path).toBe("/a../x");
+    expect(normalisePath("/a/%2e%2e/b")!.path).toBe("/b");
+    expect(normalisePath("/a%2fb")).toEqual({ path: "/a%2Fb", encodedSeparator: true });
+    expect(normalisePath("/a%5Cb")!.encodedSeparator).toBe(true);
+    expect(normalisePath("/a%zz")).toBeNull();
+    expect(removeDotSegments("/../../x")).toBe("/x");
+  });
+
+  const segment = fc.stringMatching(/^[a-z.%2eE5cCfF\\-]{0,6}$/);
+  const rawPath = fc.array(segment, { maxLength: 8 }).map((segs) => "/" + segs.join("/"));
+
+  it("property: no path that normalises outside a prefix is ever judged inside it", () => {
+    fc.assert(
+      fc.property(rawPath, fc.constantFrom("/repos/acme", "/a", "/a/b"), (raw, prefix) => {
+        const n = normalisePath(raw);
+        if (!n || n.encodedSeparator) return;
+        if (pathHasPrefix(n.path, prefix)) {
+          // Inside means: equal, or the next character after the prefix is a separator.
+          expect(n.path === prefix || n.path.startsWith(prefix + "/")).toBe(true);
+          // And no ".." segment survives normalisation to climb back out upstream.
+          expect(n.path.split("/")).not.toContain("..");
+          expect(n.path.split("/")).not.toContain(".");
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("property: normalisation is idempotent and agrees with the WHATWG URL parser's dot-segment removal", () => {
+    fc.assert(
+      fc.property(rawPath, (raw) => {
+        const n = normalisePath(raw);
+        if (!n || n.encodedSeparator || raw.includes("\\")) return;
+        expect(normalisePath(n.path)!.path).toBe(n.path);
+        const whatwg = new URL("http://h" + raw).pathname;
+        // WHATWG keeps percent-encodings but resolves %2e segments the same way.
+        expect(normalisePath(whatwg)!.path).toBe(n.path);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe("host patterns", () => {
+  it("matches exact hosts exactly and wildcards at any depth, never the apex", () => {
+    const w = parseHostPattern("*.githubusercontent.com");
+    expect(patternMatches(w, "raw.githubusercontent.com", 443, "https")).toBe(true);
+    expect(patternMatches(w, "a.b.githubusercontent.com", 443, "https")).toBe(true);
+    expect(patternMatches(w, "githubusercontent.com", 443, "https")).toBe(false);
+    expect(patternMatches(w, "evilgithubusercontent.com", 443, "https")).toBe(false);
+    expect(patternMatches(parseHostPattern("api.github.com"), "api.github.com", 80, "http")).toBe(true);
+    expect(patternMatches(parseHostPattern("api.github.com:8443"), "api.github.com", 443, "https")).toBe(false);
+  });
+
+  const label = fc.stringMatching(/^[a-z]([a-z0-9-]{0,6}[a-z0-9])?$/);
+  const host = fc.array(label, { minLength: 2, maxLength: 5 }).map((l) => l.join("."));
+
+  it("property: a wildcard matches exactly the strict subdomains", () => {
+    fc.assert(
+      fc.property(host, host, (suffix, candidate) => {
+        const p = parseHostPattern("*." + suffix);
+        const expected = candidate.endsWith("." + suffix);
+        expect(patternMatches(p, candidate, 443, "https")).toBe(expected);
+        expect(patternMatches(p, suffix, 443, "https")).toBe(false);
+      }),
+    );
+  });
+});
+
+describe("request-target parser against the WHATWG URL parser", () => {
+  const chars = fc.constantFrom(..."abcXYZ019-._~%2F5c:@/?#[]\\ .".split(""));
+  const authority = fc.oneof(
+    fc.array(chars, { maxLength: 20 }).map((a) => a.join("")),
+    fc.constantFrom("api.github.com", "API.GITHUB.COM.", "example.com:8080", "[::1]:443", "127.0.0.1", "0x7f.1", "bücher.de", "a@b.com", "x.com:99999", "x.com:"),
+  );
+  const path = fc.array(chars, { maxLength: 20 }).map((a) => a.join(""));
+
+  it("property: whatever we accept, WHATWG parses to the same host, port and path", () => {
+    fc.assert(
+      fc.property(fc.constantFrom("http", "https", "HTTP"), authority, path, (scheme, auth, p) => {
+        const raw = `${scheme}://${auth}${p.startsWith("/") || p === "" ? p : "/" + p}`;
+        const ours = parseAbsoluteTarget(raw);
+        if (isTargetError(ours)) return;
+        let url: URL;
+        try {
+          url = new URL(raw);
+        } catch {
+          throw new Error(`we accepted ${JSON.stringify(raw)} but WHATWG rejects it`);
+        }
+        expect(url.username).toBe("");
+        expect(url.password).toBe("");
+        expect(ours.host).toBe(url.hostname.replace(/^\[|\]$/g, "").replace(/\.$/, ""));
+        expect(ours.port).toBe(url.port ? Number(url.port) : ours.scheme === "https" ? 443 : 80);
+        expect(normalisePath(ours.path)?.path).toBe(normalisePath(url.pathname)?.path);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("refuses userinfo, bad ports and other schemes", () => {
+    expect(parseAbsoluteTarget("https://user:pw@api.github.com/")).toMatchObject({ error: "userinfo_not_allowed" });
+    expect(parseAbsoluteTarget("https://api.github.com:0/")).toMatchObject({ error: "bad_target" });
+    expect(parseAbsoluteTarget("ftp://x.com/")).toMatchObject({ error: "unsupported_scheme" });
+    expect(parseAbsoluteTarget("https://a.com/x y")).toMatchObject({ error: "bad_target" });
+  });
+});
