@@ -15,7 +15,7 @@ export default tseslint.config(
     files: ["lib/policy/**/*.ts"],
     ignores: ["lib/policy/**/*.test.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: ["node:fs", "node:dns", "node:child_process", "node:tls", "node:http*", "better-sqlite3", "*/db/*", "../services/*", "../proxy/*"] }],
+      "no-restricted-imports": ["error", { patterns: ["node:*", "better-sqlite3", "*/db/*", "../services/*", "../proxy/*"] }],
       "no-restricted-properties": ["error", { object: "Date", property: "now", message: "time arrives as an argument" }],
     },
   },

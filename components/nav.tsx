@@ -5,6 +5,9 @@ import { cx } from "./ui";
 
 export const NAV_ITEMS = [
   { href: "/", label: "Overview" },
+  { href: "/bundles", label: "Bundles" },
+  { href: "/channels", label: "Channels" },
+  { href: "/explain", label: "Explain" },
   { href: "/settings", label: "Settings" },
 ] as const;
 

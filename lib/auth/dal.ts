@@ -26,10 +26,13 @@ export async function requireUser(): Promise<Extract<Actor, { type: "user" }>> {
   return user;
 }
 
-/** For API routes: an API key, or (for the dashboard's own fetches) the signed-in user. */
-export async function apiActor(): Promise<Actor | null> {
+/**
+ * For API routes: an API key; or, for reads only (the dashboard's export download), the
+ * signed-in user. Writes never ride on a cookie, so they cannot be forged cross-site.
+ */
+export async function apiActor(method: string): Promise<Actor | null> {
   const h = await headers();
   const auth = h.get("authorization");
   if (auth) return authenticateApiKey({ ctx: serviceContext(), header: auth });
-  return currentUser();
+  return method === "GET" || method === "HEAD" ? currentUser() : null;
 }

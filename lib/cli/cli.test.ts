@@ -13,7 +13,7 @@ function io(env: Record<string, string>, stdin = ""): CliIo & { stdout: string; 
     out: (t: string) => void (o.stdout += t),
     err: (t: string) => void (o.stderr += t),
     readStdin: async () => stdin,
-    env,
+    env: env as NodeJS.ProcessEnv,
     stdinIsTty: false,
   };
   return o;

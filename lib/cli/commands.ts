@@ -2,6 +2,12 @@ import type { Actor } from "../auth/permissions";
 import type { ServiceContext } from "../services/context";
 import { createApiKey } from "../services/api-keys/create-api-key";
 import { addUser } from "../services/users/add-user";
+import fs from "node:fs";
+import YAML from "yaml";
+import { setCredential } from "../services/credentials/set-credential";
+import { getPolicy } from "../services/policy/get-policy";
+import { putPolicy } from "../services/policy/put-policy";
+import type { Change } from "../policy";
 import { one, UsageError, type ParsedArgs } from "./args";
 import type { CliIo } from "./io";
 
@@ -62,8 +68,80 @@ export const COMMANDS: Record<string, Command> = {
   },
 };
 
+function formatDiff(diff: Change[]): string {
+  if (diff.length === 0) return "no changes\n";
+  return diff.map((c) => `${c.op === "added" ? "+" : c.op === "removed" ? "-" : "~"} ${c.path || "(document)"}${c.op === "changed" ? `: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}` : ` ${JSON.stringify(c.op === "added" ? c.after : c.before)}`}`).join("\n") + "\n";
+}
+
+COMMANDS["policy export"] = {
+  usage: "gatehouse policy export [--out FILE] [--format json|yaml]",
+  spec: { values: ["out", "format"], booleans: [] },
+  validate: (a) => {
+    noPositionals(a);
+    oneOf(one(a, "format"), ["json", "yaml"], "format");
+  },
+  run: async (a, { ctx, io, actor }) => {
+    const out = one(a, "out");
+    const format = one(a, "format") ?? (out && /\.ya?ml$/i.test(out) ? "yaml" : "json");
+    const doc = getPolicy({ ctx, actor });
+    const text = format === "yaml" ? YAML.stringify(doc) : JSON.stringify(doc, null, 2) + "\n";
+    if (out) {
+      fs.writeFileSync(out, text);
+      io.err(`wrote the policy to ${out}\n`);
+    } else io.out(text);
+    return 0;
+  },
+};
+
+COMMANDS["policy import"] = {
+  usage: "gatehouse policy import FILE [--dry-run]",
+  spec: { values: [], booleans: ["dry-run"] },
+  validate: (a) => {
+    if (a.positionals.length !== 1) throw new UsageError("give exactly one policy file (JSON or YAML)");
+  },
+  run: async (a, { ctx, io, actor }) => {
+    const file = a.positionals[0]!;
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+      io.err(`gatehouse policy import: cannot read ${file} (${(err as NodeJS.ErrnoException).code})\n`);
+      return 1;
+    }
+    let doc: unknown;
+    try {
+      doc = YAML.parse(text, { maxAliasCount: 100 });
+    } catch {
+      io.err(`gatehouse policy import: ${file} is neither valid JSON nor YAML\n`);
+      return 2;
+    }
+    const result = putPolicy({ ctx, actor, input: doc, dryRun: a.booleans.has("dry-run") });
+    io.out(formatDiff(result.diff));
+    io.err(result.dryRun ? "dry run: nothing was changed\n" : result.applied ? "policy imported\n" : "policy unchanged\n");
+    return 0;
+  },
+};
+
+COMMANDS["credential set"] = {
+  usage: "gatehouse credential set BUNDLE/CONNECTION   (the secret on stdin, never as an argument)",
+  spec: { values: [], booleans: [] },
+  validate: (a) => {
+    if (a.positionals.length !== 1 || !/^[^/]+\/[^/]+$/.test(a.positionals[0]!)) throw new UsageError("give BUNDLE/CONNECTION; the secret is read from stdin");
+  },
+  run: async (a, { ctx, io, actor }) => {
+    const [bundle, connection] = a.positionals[0]!.split("/") as [string, string];
+    const secret = await readSecretFromStdin(io, "secret");
+    const r = setCredential({ ctx, actor, input: { bundle, connection, secret } });
+    io.err(`${r.replaced ? "replaced" : "set"} the credential of ${bundle}/${connection} (fingerprint ${r.fingerprint})\n`);
+    return 0;
+  },
+};
+
 export const USAGE = `usage: gatehouse <command>
 
   user add --email E --role owner|auditor       password from GATEHOUSE_PASSWORD or stdin
   apikey create --name N --role owner|auditor|orchestrator
+  policy export [--out F] [--format json|yaml]
+  policy import F [--dry-run]
+  credential set BUNDLE/CONNECTION              secret from stdin
 `;

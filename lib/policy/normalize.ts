@@ -1,7 +1,7 @@
 // Host and path normalisation. Pure: no I/O. The canonical spelling decided here is the one
 // used for matching, attaching, dialling and the audit log.
-import { domainToASCII } from "node:url";
-import { isIP } from "node:net";
+// Browser-safe on purpose (WHATWG URL only): the dashboard validates host patterns as you type
+// with the same code the proxy matches with.
 
 export type Scheme = "http" | "https";
 
@@ -9,45 +9,45 @@ export function defaultPort(scheme: Scheme): number {
   return scheme === "https" ? 443 : 80;
 }
 
-const HOST_CHARS = /^[a-z0-9.-]+$/;
+const HOST_CHARS = /^[a-z0-9._-]+$/;
+const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 /**
- * Lower case, trailing dot removed, IDN to punycode, IPv4 in dotted-quad form, IPv6 in
- * brackets stripped and compressed. Returns null for anything that is not a valid host.
+ * Lower case, trailing dot removed, IDN to punycode, IPv4 in dotted-quad form (the WHATWG host
+ * parser also reads "0x7f.1" and "2130706433" as 127.0.0.1), IPv6 without brackets, compressed.
+ * Returns null for anything that is not a valid host.
  */
 export function canonicalHost(input: string): string | null {
   if (input.length === 0 || input.length > 300) return null;
   let host = input;
-  if (host.startsWith("[") && host.endsWith("]")) {
-    const inner = host.slice(1, -1);
-    if (isIP(inner) !== 6) return null;
+  const bracketed = host.startsWith("[") && host.endsWith("]");
+  if (bracketed || host.includes(":")) {
+    if (bracketed) host = host.slice(1, -1);
+    if (!/^[0-9A-Fa-f:.]+$/.test(host) || !host.includes(":")) return null;
     try {
-      return new URL(`http://[${inner}]/`).hostname.slice(1, -1);
+      return new URL(`http://[${host}]/`).hostname.slice(1, -1);
     } catch {
       return null;
     }
   }
-  if (isIP(host) === 6) return canonicalHost(`[${host}]`);
   if (/[\s/\\?#@[\]%:]/.test(host)) return null;
   if (host.endsWith(".")) host = host.slice(0, -1);
-  if (host.endsWith(".")) return null; // "a.." is not a name
-  const ascii = domainToASCII(host);
-  if (!ascii) return null;
-  // domainToASCII leaves IPv4 shorthands ("0x7f.1") alone; the WHATWG host parser does not.
+  if (host === "" || host.endsWith(".")) return null; // "a.." is not a name
   let normalised: string;
   try {
-    normalised = new URL(`http://${ascii}/`).hostname;
+    normalised = new URL(`http://${host}/`).hostname;
   } catch {
     return null;
   }
   if (normalised.endsWith(".")) normalised = normalised.slice(0, -1);
-  if (!HOST_CHARS.test(normalised) && isIP(normalised) === 0) return null;
+  if (!HOST_CHARS.test(normalised)) return null;
   if (normalised.split(".").some((label) => label.length === 0 || label.length > 63)) return null;
   return normalised;
 }
 
+/** For canonical hosts: an IPv4 dotted quad or an IPv6 address. */
 export function isIpLiteral(host: string): boolean {
-  return isIP(host) !== 0;
+  return IPV4.test(host) || host.includes(":");
 }
 
 const UNRESERVED = /[A-Za-z0-9\-._~]/;

@@ -1,0 +1,176 @@
+"use client";
+// Client forms for bundles; every one posts to a server action that re-checks the role.
+import { ActionForm } from "@/components/action-form";
+import { HostPatternInput, HostPatternList } from "@/components/host-pattern-input";
+import { ScopeFields, type ScopeValue } from "@/components/scope-fields";
+import { Button, Field, Input } from "@/components/ui";
+import {
+  addDomainAction,
+  createBundleAction,
+  deleteBundleAction,
+  deleteConnectionAction,
+  removeDomainAction,
+  replaceCredentialAction,
+  revokeCredentialAction,
+  setOrgDenyAction,
+  updateBundleScopeAction,
+} from "./actions";
+
+export function CreateBundleForm() {
+  return (
+    <ActionForm action={createBundleAction} label="Create bundle" className="space-y-3">
+      {({ error, pending }) => (
+        <>
+          <Field label="Bundle name" htmlFor="bundle-name" error={error("name")}>
+            <Input id="bundle-name" name="name" placeholder="platform-team" aria-invalid={!!error("name")} />
+          </Field>
+          <ScopeFields error={error} />
+          <Button type="submit" disabled={pending}>
+            Create bundle
+          </Button>
+        </>
+      )}
+    </ActionForm>
+  );
+}
+
+export function OrgDenyForm({ patterns, readOnly }: { patterns: string[]; readOnly: boolean }) {
+  if (readOnly) {
+    return patterns.length ? (
+      <ul className="space-y-1 font-mono text-xs">{patterns.map((p) => <li key={p}>{p}</li>)}</ul>
+    ) : (
+      <p className="text-sm text-slate-500">Nothing is denied organization-wide.</p>
+    );
+  }
+  return (
+    <ActionForm action={setOrgDenyAction} label="Org-wide deny list" className="space-y-3">
+      {({ error, pending }) => (
+        <>
+          <Field label="Denied host patterns (one per line)" htmlFor="orgDeny" hint="No bundle can allow these, in any scope.">
+            <HostPatternList id="orgDeny" name="orgDeny" defaultValue={patterns} serverError={error("orgDeny")} placeholder="*.pastebin.com" />
+          </Field>
+          <Button type="submit" disabled={pending}>
+            Save deny list
+          </Button>
+        </>
+      )}
+    </ActionForm>
+  );
+}
+
+export function ScopeForm({ bundle, scope }: { bundle: string; scope: ScopeValue }) {
+  return (
+    <ActionForm action={updateBundleScopeAction} label="Bundle scope" className="space-y-3">
+      {({ error, pending }) => (
+        <>
+          <input type="hidden" name="bundle" value={bundle} />
+          <ScopeFields initial={scope} error={error} />
+          <Button type="submit" disabled={pending}>
+            Save scope
+          </Button>
+        </>
+      )}
+    </ActionForm>
+  );
+}
+
+export function DeleteBundleForm({ bundle }: { bundle: string }) {
+  return (
+    <ActionForm action={deleteBundleAction} label="Delete bundle" confirmText={`Delete bundle ${bundle}? Its connections and their credentials are removed at once.`}>
+      {({ pending }) => (
+        <>
+          <input type="hidden" name="bundle" value={bundle} />
+          <Button variant="danger" type="submit" disabled={pending}>
+            Delete bundle
+          </Button>
+        </>
+      )}
+    </ActionForm>
+  );
+}
+
+export function AddDomainForm({ bundle, prefill }: { bundle: string; prefill?: string }) {
+  return (
+    <ActionForm action={addDomainAction} label="Add domain" className="flex items-start gap-2">
+      {({ error, pending }) => (
+        <>
+          <input type="hidden" name="bundle" value={bundle} />
+          <div className="w-80">
+            <HostPatternInput id="pattern" name="pattern" defaultValue={prefill} serverError={error("pattern")} placeholder="registry.npmjs.org or *.pypi.org" />
+          </div>
+          <Button type="submit" disabled={pending}>
+            Add domain
+          </Button>
+        </>
+      )}
+    </ActionForm>
+  );
+}
+
+export function RemoveDomainButton({ bundle, pattern }: { bundle: string; pattern: string }) {
+  return (
+    <ActionForm action={removeDomainAction} label={`Remove ${pattern}`} hideSuccess>
+      {({ pending }) => (
+        <>
+          <input type="hidden" name="bundle" value={bundle} />
+          <input type="hidden" name="pattern" value={pattern} />
+          <Button variant="ghost" type="submit" disabled={pending} aria-label={`Remove ${pattern}`}>
+            Remove
+          </Button>
+        </>
+      )}
+    </ActionForm>
+  );
+}
+
+export function ReplaceCredentialForm({ bundle, connection, hasCredential }: { bundle: string; connection: string; hasCredential: boolean }) {
+  return (
+    <ActionForm action={replaceCredentialAction} label={`${hasCredential ? "Replace" : "Set"} credential of ${connection}`} className="flex items-start gap-2">
+      {({ error, pending }) => (
+        <>
+          <input type="hidden" name="bundle" value={bundle} />
+          <input type="hidden" name="connection" value={connection} />
+          <div className="w-72">
+            <Input name="secret" type="password" autoComplete="off" placeholder={hasCredential ? "New credential" : "Credential"} aria-label={`${hasCredential ? "New credential" : "Credential"} for ${connection}`} aria-invalid={!!error("secret")} />
+            {error("secret") && <p className="mt-1 text-xs text-red-700">{error("secret")}</p>}
+          </div>
+          <Button variant="secondary" type="submit" disabled={pending}>
+            {hasCredential ? "Replace credential" : "Set credential"}
+          </Button>
+        </>
+      )}
+    </ActionForm>
+  );
+}
+
+export function RevokeCredentialButton({ bundle, connection }: { bundle: string; connection: string }) {
+  return (
+    <ActionForm action={revokeCredentialAction} label={`Revoke credential of ${connection}`} confirmText={`Revoke the credential of ${connection}? The proxy stops attaching it on the next request.`}>
+      {({ pending }) => (
+        <>
+          <input type="hidden" name="bundle" value={bundle} />
+          <input type="hidden" name="connection" value={connection} />
+          <Button variant="danger" type="submit" disabled={pending}>
+            Revoke credential
+          </Button>
+        </>
+      )}
+    </ActionForm>
+  );
+}
+
+export function DeleteConnectionButton({ bundle, connection }: { bundle: string; connection: string }) {
+  return (
+    <ActionForm action={deleteConnectionAction} label={`Delete connection ${connection}`} confirmText={`Delete connection ${connection} and its credential?`}>
+      {({ pending }) => (
+        <>
+          <input type="hidden" name="bundle" value={bundle} />
+          <input type="hidden" name="connection" value={connection} />
+          <Button variant="ghost" type="submit" disabled={pending}>
+            Delete
+          </Button>
+        </>
+      )}
+    </ActionForm>
+  );
+}

@@ -1,0 +1,92 @@
+import Link from "next/link";
+import { Badge, Card, Empty, PageHeader, Table, Td, Th } from "@/components/ui";
+import { requireUser } from "@/lib/auth/dal";
+import { can } from "@/lib/auth/permissions";
+import { serviceContext } from "@/lib/services/context";
+import { listChannels } from "@/lib/services/policy/list-channels";
+import { ChannelsForm } from "./channels-form";
+
+export const dynamic = "force-dynamic";
+export const metadata = { title: "Channels" };
+
+export default async function ChannelsPage() {
+  const actor = await requireUser();
+  const { restricted, channels } = listChannels({ ctx: serviceContext(), actor });
+  return (
+    <>
+      <PageHeader title="Channels" description="Where the agent works, and the effective policy of each channel: organization bundles, then the workspace's, then the channel's own." />
+      <div className="space-y-6">
+        <Card title="Where the agent may work">
+          <p className="mb-3 text-sm text-slate-500">{restricted ? "Only the listed channels may start sessions." : "Every channel in a connected workspace may start sessions."}</p>
+          {can(actor, "policy.write") && <ChannelsForm restricted={restricted} channels={channels.filter((c) => c.enabled && restricted).map((c) => `${c.workspace}/${c.channel}`)} />}
+        </Card>
+        {channels.length === 0 && <Empty>No channels yet: name one in a bundle&apos;s scope or in the list above.</Empty>}
+        {channels.map((c) => (
+          <Card
+            key={`${c.workspace}/${c.channel}`}
+            title={
+              <span data-testid={`channel-${c.workspace}/${c.channel}`}>
+                {c.workspace} / {c.channel} {c.enabled ? <Badge tone="green">enabled</Badge> : <Badge tone="red">not enabled</Badge>}
+              </span>
+            }
+            actions={
+              <Link className="text-sm underline" href={`/explain?channel=${encodeURIComponent(`${c.workspace}/${c.channel}`)}`}>
+                Explain a request
+              </Link>
+            }
+          >
+            <h3 className="mb-2 text-xs font-medium uppercase tracking-wide text-slate-500">Connections (credentials attached)</h3>
+            {c.connections.length === 0 ? (
+              <p className="mb-4 text-sm text-slate-500">None.</p>
+            ) : (
+              <Table>
+                <thead>
+                  <tr>
+                    <Th>Connection</Th>
+                    <Th>From bundle</Th>
+                    <Th>Acts as</Th>
+                    <Th>Allowed websites</Th>
+                    <Th>Inheritance</Th>
+                  </tr>
+                </thead>
+                <tbody className="divide-y divide-slate-100">
+                  {c.connections.map((conn) => (
+                    <tr key={conn.name}>
+                      <Td className="font-medium">{conn.name}</Td>
+                      <Td>
+                        {conn.bundle} <span className="text-xs text-slate-500">({conn.scope})</span>
+                      </Td>
+                      <Td>{conn.serviceAccount}</Td>
+                      <Td className="font-mono text-xs">{conn.allowedWebsites.join(", ")}</Td>
+                      <Td>
+                        {conn.overrides.length > 0 ? (
+                          <Badge tone="amber">overrides {conn.overrides.map((o) => `${o.bundle} (${o.scope})`).join(", ")}</Badge>
+                        ) : conn.scope === "channel" ? (
+                          <Badge tone="blue">channel&apos;s own</Badge>
+                        ) : (
+                          <Badge>inherited from {conn.scope}</Badge>
+                        )}
+                      </Td>
+                    </tr>
+                  ))}
+                </tbody>
+              </Table>
+            )}
+            <h3 className="mb-2 mt-4 text-xs font-medium uppercase tracking-wide text-slate-500">Domains (no credential)</h3>
+            {c.effective.domains.length === 0 ? (
+              <p className="text-sm text-slate-500">None.</p>
+            ) : (
+              <ul className="flex flex-wrap gap-2">
+                {c.effective.domains.map((d) => (
+                  <li key={`${d.bundle}:${d.pattern}`} className="rounded bg-slate-100 px-2 py-0.5 font-mono text-xs">
+                    {d.pattern} <span className="font-sans text-slate-500">· {d.bundle}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Card>
+        ))}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,29 @@
+// GET /api/v1/policy — owner, auditor · PUT /api/v1/policy[?dryRun=1] — owner
+import YAML from "yaml";
+import { AppError } from "@/lib/errors";
+import { getPolicy } from "@/lib/services/policy/get-policy";
+import { putPolicy } from "@/lib/services/policy/put-policy";
+import { apiRoute, readBody } from "../handler";
+
+export const dynamic = "force-dynamic";
+
+export const GET = apiRoute(({ req, actor, ctx }) => {
+  const policy = getPolicy({ ctx, actor });
+  const wantsYaml = /yaml/.test(req.headers.get("accept") ?? "") || new URL(req.url).searchParams.get("format") === "yaml";
+  if (wantsYaml) return new Response(YAML.stringify(policy), { headers: { "Content-Type": "application/yaml; charset=utf-8" } });
+  return Response.json(policy);
+});
+
+export const PUT = apiRoute(async ({ req, actor, ctx }) => {
+  const text = await readBody(req);
+  let document: unknown;
+  try {
+    // YAML is a superset of JSON: one parser reads both.
+    document = YAML.parse(text, { maxAliasCount: 100 });
+  } catch {
+    throw new AppError("bad_request", "the body is neither valid JSON nor YAML", { field: "(body)" });
+  }
+  const dryRun = ["1", "true"].includes(new URL(req.url).searchParams.get("dryRun") ?? "");
+  const result = putPolicy({ ctx, actor, input: document, dryRun });
+  return Response.json({ dryRun: result.dryRun, applied: result.applied, diff: result.diff });
+});

@@ -1,0 +1,41 @@
+"use client";
+import { useActionState, type ReactNode } from "react";
+import type { ActionResult } from "@/app/action-result";
+import { Alert } from "./ui";
+
+type Action = (prev: ActionResult, form: FormData) => Promise<ActionResult>;
+
+export type FormState = { error: (field: string) => string | undefined; pending: boolean; state: ActionResult };
+
+/**
+ * A form bound to a server action: field errors by name, a form-level message when the error
+ * names no field, and an optional confirmation before destructive submits.
+ */
+export function ActionForm({ action, label, confirmText, className, children, hideSuccess }: { action: Action; label: string; confirmText?: string; className?: string; hideSuccess?: boolean; children: (f: FormState) => ReactNode }) {
+  const [state, formAction, pending] = useActionState<ActionResult, FormData>(action, null);
+  const fields = state && !state.ok ? (state.fields ?? {}) : {};
+  const error = (field: string) => fields[field];
+  const unnamed = state && !state.ok && Object.keys(fields).length === 0;
+  return (
+    <form
+      action={formAction}
+      aria-label={label}
+      className={className}
+      onSubmit={(e) => {
+        if (confirmText && !window.confirm(confirmText)) e.preventDefault();
+      }}
+    >
+      {children({ error, pending, state })}
+      {unnamed && (
+        <div className="mt-2">
+          <Alert>{state.error}</Alert>
+        </div>
+      )}
+      {state?.ok && state.message && !hideSuccess && (
+        <div className="mt-2">
+          <Alert tone="green">{state.message}</Alert>
+        </div>
+      )}
+    </form>
+  );
+}

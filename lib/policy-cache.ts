@@ -1,0 +1,41 @@
+// The compiled policy for this process, recompiled only when the revision in the database moves.
+// The dashboard, the API, the CLI and the proxy are separate module instances (or processes):
+// the database is how a change reaches each of them.
+import type { Db } from "../db/client";
+import { credentialIdentities, readPolicyDocument, readPolicyRevision } from "../db/queries/policy";
+import { compilePolicy, type CompiledPolicy } from "./policy";
+
+export class PolicyCache {
+  #revision = -1;
+  #compiled: CompiledPolicy | null = null;
+  readonly #db: Db;
+  readonly #revisionStmt: import("better-sqlite3").Statement;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#revisionStmt = db.$client.prepare("SELECT policy_revision FROM org_settings WHERE id = 1").pluck();
+  }
+
+  /** One indexed read per call; a recompile only after a policy write. */
+  current(): CompiledPolicy {
+    const revision = (this.#revisionStmt.get() as number | undefined) ?? 0;
+    if (revision !== this.#revision || !this.#compiled) {
+      // Read document, credential set and revision in one snapshot.
+      const snapshot = this.#db.$client.transaction(() => ({
+        revision: readPolicyRevision(this.#db),
+        document: readPolicyDocument(this.#db),
+        credentials: credentialIdentities(this.#db),
+      }))();
+      this.#compiled = compilePolicy(snapshot.document, { credentialsSet: snapshot.credentials });
+      this.#revision = snapshot.revision;
+    }
+    return this.#compiled;
+  }
+}
+
+const caches = new WeakMap<Db, PolicyCache>();
+export function policyCache(db: Db): PolicyCache {
+  let c = caches.get(db);
+  if (!c) caches.set(db, (c = new PolicyCache(db)));
+  return c;
+}

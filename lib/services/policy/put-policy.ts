@@ -1,0 +1,20 @@
+import { readPolicyDocument } from "../../../db/queries/policy";
+import type { Actor } from "../../auth/permissions";
+import { diffPolicy, type Change, type PolicyDocument } from "../../policy";
+import { authorize } from "../authorize";
+import type { ServiceContext } from "../context";
+import { applyPolicy, validateOrThrow } from "./apply-policy";
+
+export type PutPolicyResult = { dryRun: boolean; applied: boolean; diff: Change[]; policy: PolicyDocument };
+
+/** Replaces the whole policy with a document; all or nothing. With dryRun, only the diff. */
+export function putPolicy({ ctx, actor, input, dryRun }: { ctx: ServiceContext; actor: Actor | null; input: unknown; dryRun: boolean }): PutPolicyResult {
+  authorize(actor, "policy.write");
+  const next = validateOrThrow(input);
+  if (dryRun) {
+    const current = readPolicyDocument(ctx.db);
+    return { dryRun: true, applied: false, diff: diffPolicy(current, next), policy: next };
+  }
+  const { diff } = applyPolicy({ ctx, actor, change: { action: "policy.imported" }, derive: () => next });
+  return { dryRun: false, applied: diff.length > 0, diff, policy: next };
+}

@@ -1,0 +1,73 @@
+import { writeTransaction } from "../../../db/tx";
+import type { Actor } from "../../auth/permissions";
+import { AppError } from "../../errors";
+import type { ConnectionDoc } from "../../policy";
+import { authorize } from "../authorize";
+import type { ServiceContext } from "../context";
+import { checkSecret, storeCredential } from "../credentials/store-credential";
+import { applyPolicy } from "./apply-policy";
+import { clone, findBundle, listInput, validateDerived } from "./edit";
+
+export type ConnectionFormInput = {
+  bundle: string;
+  /** Set when editing; the name of a connection cannot change (its credential is bound to it). */
+  existing?: string;
+  name?: unknown;
+  serviceAccount?: unknown;
+  injectType?: unknown;
+  injectName?: unknown;
+  allowedWebsites?: unknown;
+  narrowHost?: unknown;
+  narrowPathPrefix?: unknown;
+  narrowReadOnly?: unknown;
+  /** Optional on create: the credential, sealed in the same transaction. */
+  secret?: unknown;
+};
+
+export function connectionFromInput(input: ConnectionFormInput): ConnectionDoc {
+  const injectType = String(input.injectType ?? "bearer");
+  const injectName = String(input.injectName ?? "").trim();
+  const inject =
+    injectType === "basic" ? { type: "basic" as const, username: injectName } : injectType === "header" ? { type: "header" as const, name: injectName } : { type: "bearer" as const };
+  const narrow = {
+    host: String(input.narrowHost ?? "").trim() || undefined,
+    pathPrefix: String(input.narrowPathPrefix ?? "").trim() || undefined,
+    methods: input.narrowReadOnly === true || input.narrowReadOnly === "on" || input.narrowReadOnly === "true" ? ("read_only" as const) : undefined,
+  };
+  const hasNarrow = narrow.host || narrow.pathPrefix || narrow.methods;
+  return {
+    name: String(input.existing ?? input.name ?? "").trim(),
+    serviceAccount: String(input.serviceAccount ?? "").trim(),
+    inject,
+    allowedWebsites: listInput(input.allowedWebsites),
+    ...(hasNarrow ? { narrow } : {}),
+  };
+}
+
+/** Creates or updates a connection; on create an optional credential is stored atomically with it. */
+export function saveConnection({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: ConnectionFormInput }): { name: string; created: boolean } {
+  authorize(actor, "policy.write");
+  const connection = connectionFromInput(input);
+  const creating = !input.existing;
+  const secret = creating && input.secret !== undefined && input.secret !== "" ? checkSecret(input.secret) : undefined;
+  if (!creating && input.secret) throw new AppError("bad_request", "use Replace credential to change a saved credential", { field: "secret" });
+  writeTransaction(ctx.db, () => {
+    applyPolicy({
+      ctx,
+      actor,
+      change: { action: creating ? "connection.created" : "connection.updated", bundle: input.bundle, connection: connection.name, detail: { after: connection } },
+      derive: (current) => {
+        const next = clone(current);
+        const bundle = findBundle(next, input.bundle);
+        const index = bundle.connections.findIndex((c) => c.name === connection.name);
+        if (creating && index >= 0) throw new AppError("conflict", `bundle ${input.bundle} already has a connection named "${connection.name}"`, { field: "name" });
+        if (!creating && index < 0) throw new AppError("not_found", `no connection ${input.bundle}/${connection.name}`);
+        if (creating) bundle.connections.push(connection);
+        else bundle.connections[index] = connection;
+        return validateDerived(next);
+      },
+    });
+    if (secret) storeCredential(ctx, actor, input.bundle, connection.name, secret);
+  });
+  return { name: connection.name, created: creating };
+}
