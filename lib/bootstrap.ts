@@ -40,3 +40,21 @@ export function prepareDataDir(env: Env, opts: { createKey: boolean }): { db: Db
   }
   return { db, vault, keyCreated };
 }
+
+/**
+ * Another process may have rotated the master key: if ours no longer opens the key check, load
+ * the key again from where it came from. Returns false when even that key does not fit.
+ */
+export function followKeyRotation(db: Db, vault: Vault, env: Env): boolean {
+  const settings = db.select({ keyCheck: orgSettings.keyCheck }).from(orgSettings).where(eq(orgSettings.id, 1)).get();
+  if (!settings?.keyCheck || vault.verifyKeyCheck(settings.keyCheck)) return true;
+  try {
+    const { key } = loadMasterKey(env.dataDir, env.masterKey, { create: false });
+    const candidate = new Vault(key);
+    if (!candidate.verifyKeyCheck(settings.keyCheck)) return false;
+    vault.rekey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -65,3 +65,61 @@ describe("gatehouse CLI", () => {
     expect(o.stderr).toContain("cannot open the existing data");
   });
 });
+
+describe("gatehouse policy, credential and vault commands", () => {
+  const policy = {
+    version: 1,
+    bundles: [{ name: "baseline", scope: { type: "organization" }, domains: ["registry.npmjs.org"], connections: [{ name: "github", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["api.github.com"] }] }],
+  };
+
+  it("imports (dry run first), exports, sets a credential from stdin and rotates the key", async () => {
+    const dir = dataDir();
+    const file = path.join(dir, "policy.json");
+    fs.writeFileSync(file, JSON.stringify(policy));
+    const dry = io({ GATEHOUSE_DATA_DIR: dir });
+    expect(await run(["policy", "import", file, "--dry-run"], dry)).toBe(0);
+    expect(dry.stdout).toContain("+ bundles[baseline]");
+    expect(dry.stderr).toContain("dry run");
+    const empty = io({ GATEHOUSE_DATA_DIR: dir });
+    expect(await run(["policy", "export"], empty)).toBe(0);
+    expect(JSON.parse(empty.stdout).bundles).toEqual([]);
+
+    expect(await run(["policy", "import", file], io({ GATEHOUSE_DATA_DIR: dir }))).toBe(0);
+    const yamlOut = path.join(dir, "out.yaml");
+    expect(await run(["policy", "export", "--out", yamlOut], io({ GATEHOUSE_DATA_DIR: dir }))).toBe(0);
+    expect(fs.readFileSync(yamlOut, "utf8")).toContain("name: baseline");
+
+    const secret = "fake-token-for-cli-test";
+    const set = io({ GATEHOUSE_DATA_DIR: dir }, secret + "\n");
+    expect(await run(["credential", "set", "baseline/github"], set)).toBe(0);
+    expect(set.stdout).toBe("");
+    expect(set.stderr).not.toContain(secret);
+    expect(await run(["credential", "set", "baseline/github", secret], io({ GATEHOUSE_DATA_DIR: dir }))).toBe(2);
+    expect(await run(["credential", "set", "baseline/nope"], io({ GATEHOUSE_DATA_DIR: dir }, "x"))).toBe(1);
+
+    const keyBefore = fs.readFileSync(path.join(dir, "master.key"), "utf8");
+    const rot = io({ GATEHOUSE_DATA_DIR: dir });
+    expect(await run(["vault", "rotate-key"], rot)).toBe(0);
+    expect(fs.readFileSync(path.join(dir, "master.key"), "utf8")).not.toBe(keyBefore);
+    expect(fs.existsSync(path.join(dir, "master.key.next"))).toBe(false);
+    // The rotated data opens under the new key: a fresh process can replace the credential.
+    expect(await run(["credential", "set", "baseline/github"], io({ GATEHOUSE_DATA_DIR: dir }, "fake-2"))).toBe(0);
+    const db = new Database(path.join(dir, "gatehouse.db"), { readonly: true });
+    const dump = JSON.stringify(db.prepare("SELECT * FROM credentials").all()) + JSON.stringify(db.prepare("SELECT * FROM audit_events").all());
+    db.close();
+    expect(dump).not.toContain(secret);
+    expect(dump).toContain("vault.key_rotated");
+  });
+
+  it("refuses an invalid document with the field and exit 2, changing nothing", async () => {
+    const dir = dataDir();
+    const file = path.join(dir, "bad.yaml");
+    fs.writeFileSync(file, "version: 1\nbundles:\n  - name: b\n    scope: { type: planet }\n");
+    const o = io({ GATEHOUSE_DATA_DIR: dir });
+    expect(await run(["policy", "import", file], o)).toBe(2);
+    expect(o.stderr).toContain("bundles[0].scope");
+    const out = io({ GATEHOUSE_DATA_DIR: dir });
+    await run(["policy", "export"], out);
+    expect(JSON.parse(out.stdout).bundles).toEqual([]);
+  });
+});

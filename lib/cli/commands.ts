@@ -2,7 +2,10 @@ import type { Actor } from "../auth/permissions";
 import type { ServiceContext } from "../services/context";
 import { createApiKey } from "../services/api-keys/create-api-key";
 import { addUser } from "../services/users/add-user";
+import crypto from "node:crypto";
 import fs from "node:fs";
+import { rotateMasterKey } from "../services/vault/rotate-master-key";
+import { masterKeyPath } from "../vault";
 import YAML from "yaml";
 import { setCredential } from "../services/credentials/set-credential";
 import { getPolicy } from "../services/policy/get-policy";
@@ -137,6 +140,36 @@ COMMANDS["credential set"] = {
   },
 };
 
+COMMANDS["vault rotate-key"] = {
+  usage: "gatehouse vault rotate-key",
+  spec: { values: [], booleans: [] },
+  validate: noPositionals,
+  run: async (_a, { ctx, io, actor }) => {
+    const newKey = crypto.randomBytes(32);
+    if (ctx.env.masterKey) {
+      // The key lives in the environment: re-seal, then hand the operator the new key to set.
+      const r = rotateMasterKey({ ctx, actor, newKey });
+      io.out(newKey.toString("base64") + "\n");
+      io.err(`re-sealed ${r.credentials} credential(s); set GATEHOUSE_MASTER_KEY to the key above everywhere Gatehouse runs, then restart\n`);
+      return 0;
+    }
+    // The key lives in <data>/master.key: write the next key beside it first, re-seal in one
+    // transaction, then move it into place. A crash in between leaves master.key.next to recover with.
+    const file = masterKeyPath(ctx.env.dataDir);
+    const nextFile = file + ".next";
+    fs.writeFileSync(nextFile, newKey.toString("base64") + "\n", { mode: 0o600, flag: "wx" });
+    try {
+      const r = rotateMasterKey({ ctx, actor, newKey });
+      fs.renameSync(nextFile, file);
+      io.err(`re-sealed ${r.credentials} credential(s) under a new master key in ${file}; running processes follow it on their next use\n`);
+      return 0;
+    } catch (err) {
+      fs.rmSync(nextFile, { force: true });
+      throw err;
+    }
+  },
+};
+
 export const USAGE = `usage: gatehouse <command>
 
   user add --email E --role owner|auditor       password from GATEHOUSE_PASSWORD or stdin
@@ -144,4 +177,5 @@ export const USAGE = `usage: gatehouse <command>
   policy export [--out F] [--format json|yaml]
   policy import F [--dry-run]
   credential set BUNDLE/CONNECTION              secret from stdin
+  vault rotate-key                              re-seal everything under a new master key
 `;

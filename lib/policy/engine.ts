@@ -2,7 +2,7 @@
 // considered. Pure: no I/O, no clock.
 import { credentialIdentity, type ConnectionDoc, type InjectDoc, type PolicyDocument } from "./document";
 import { effectivePolicy, scopeLabel, type ScopeRank } from "./effective";
-import { HostIndex } from "./host-index";
+import { HostIndex, hostKeys } from "./host-index";
 import { isIpLiteral, normalisePath, pathHasPrefix, READ_ONLY_METHODS, type Scheme } from "./normalize";
 import { parseHostPattern, patternMatches, type HostPattern } from "./pattern";
 
@@ -68,7 +68,8 @@ type CredentialRule = {
 
 type DomainRule = { kind: "domain"; bundle: string; rank: ScopeRank; order: number; pattern: HostPattern };
 
-type ChannelIndex = { credentials: HostIndex<CredentialRule>; domains: HostIndex<DomainRule> };
+/** One index per channel: credential rules and Domains entries share it, so one probe per suffix. */
+type ChannelIndex = { rules: HostIndex<CredentialRule | DomainRule> };
 
 export type CompileOptions = {
   /** Identities (bundle/connection) that have a credential set. */
@@ -78,7 +79,7 @@ export type CompileOptions = {
 export class CompiledPolicy {
   readonly document: PolicyDocument;
   readonly #deny = new HostIndex<string>();
-  readonly #channels = new Map<string, ChannelIndex>();
+  readonly #channels = new Map<string, Map<string, ChannelIndex>>();
   readonly #credentialsSet: ReadonlySet<string>;
 
   constructor(document: PolicyDocument, options: CompileOptions) {
@@ -89,19 +90,19 @@ export class CompiledPolicy {
 
   /** The index for one channel, built on first use and kept: a policy is immutable once compiled. */
   channelIndex(workspace: string, channel: string): ChannelIndex {
-    const key = `${workspace}\u0000${channel}`;
-    let index = this.#channels.get(key);
+    let byChannel = this.#channels.get(workspace);
+    if (!byChannel) this.#channels.set(workspace, (byChannel = new Map()));
+    let index = byChannel.get(channel);
     if (!index) {
       index = this.#buildChannelIndex(workspace, channel);
-      this.#channels.set(key, index);
+      byChannel.set(channel, index);
     }
     return index;
   }
 
   #buildChannelIndex(workspace: string, channel: string): ChannelIndex {
     const eff = effectivePolicy(this.document, workspace, channel);
-    const credentials = new HostIndex<CredentialRule>();
-    const domains = new HostIndex<DomainRule>();
+    const rules = new HostIndex<CredentialRule | DomainRule>();
     let order = 0;
     for (const ec of eff.connections) {
       const identity = credentialIdentity(ec.bundle, ec.connection.name);
@@ -113,7 +114,7 @@ export class CompiledPolicy {
         inject: ec.connection.inject,
       };
       for (const website of ec.connection.allowedWebsites) {
-        credentials.add(parseHostPattern(website), {
+        rules.add(parseHostPattern(website), {
           kind: "credential",
           bundle: ec.bundle,
           rank: ec.rank,
@@ -126,9 +127,9 @@ export class CompiledPolicy {
       }
     }
     for (const d of eff.domains) {
-      domains.add(parseHostPattern(d.pattern), { kind: "domain", bundle: d.bundle, rank: d.rank, order: order++, pattern: parseHostPattern(d.pattern) });
+      rules.add(parseHostPattern(d.pattern), { kind: "domain", bundle: d.bundle, rank: d.rank, order: order++, pattern: parseHostPattern(d.pattern) });
     }
-    return { credentials, domains };
+    return { rules };
   }
 
   decide(workspace: string, channel: string, req: EgressRequest): Decision {
@@ -143,14 +144,15 @@ export class CompiledPolicy {
 
   /** Whether a CONNECT to this host must be intercepted: some credential rule names the host. */
   credentialMayApply(workspace: string, channel: string, host: string): boolean {
-    return this.channelIndex(workspace, channel).credentials.hasHost(host);
+    return this.channelIndex(workspace, channel).rules.hasHost(host, "credential");
   }
 
   #evaluate(workspace: string, channel: string, req: EgressRequest, trace: Consideration[] | null): Decision {
     const { host, port, scheme } = req;
     const target = `${host}:${port}`;
 
-    const denied = this.#deny.lookup(host, port, scheme);
+    const keys = hostKeys(host);
+    const denied = this.#deny.size > 0 ? this.#deny.lookup(keys, port, scheme) : [];
     if (trace) {
       for (const p of this.document.orgDeny) {
         const hit = denied.some((d) => d.value === p);
@@ -167,8 +169,13 @@ export class CompiledPolicy {
       };
     }
 
-    const index = this.channelIndex(workspace, channel);
-    const candidates = index.credentials.lookup(host, port, scheme);
+    const hits = this.channelIndex(workspace, channel).rules.lookup(keys, port, scheme);
+    const candidates: { value: CredentialRule }[] = [];
+    const domainHits: { value: DomainRule }[] = [];
+    for (const h of hits) {
+      if (h.value.kind === "credential") candidates.push(h as { value: CredentialRule });
+      else domainHits.push(h as { value: DomainRule });
+    }
     let best: CredentialRule | null = null;
     let firstMiss: { rule: CredentialRule; why: string } | null = null;
     let normalised: ReturnType<typeof normalisePath> | undefined;
@@ -202,7 +209,6 @@ export class CompiledPolicy {
       };
     }
 
-    const domainHits = index.domains.lookup(host, port, scheme);
     if (trace) {
       for (const { value: d } of domainHits) {
         trace.push({ rule: domainRuleName(d), kind: "domain", bundle: d.bundle, scope: scopeLabel[d.rank], applies: true, why: `${target} matches ${d.pattern.text} on bundle ${d.bundle}'s Domains tab` });

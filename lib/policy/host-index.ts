@@ -1,6 +1,21 @@
 import { isIpLiteral, type Scheme, defaultPort } from "./normalize";
 import type { HostPattern } from "./pattern";
 
+/** A host and its proper suffixes ("a.b.c" → ["b.c", "c"]), computed once per decision. */
+export type HostKeys = { host: string; suffixes: readonly string[] };
+
+export function hostKeys(host: string): HostKeys {
+  const suffixes: string[] = [];
+  if (!isIpLiteral(host)) {
+    let dot = host.indexOf(".");
+    while (dot >= 0) {
+      suffixes.push(host.slice(dot + 1));
+      dot = host.indexOf(".", dot + 1);
+    }
+  }
+  return { host, suffixes };
+}
+
 /**
  * Host patterns indexed so a lookup costs O(labels in the host), not O(rules): exact hosts in
  * one map, wildcard suffixes in another, probed once per proper suffix of the host.
@@ -19,31 +34,24 @@ export class HostIndex<T> {
   }
 
   /** Every entry whose pattern matches host and port, exact matches first. */
-  lookup(host: string, port: number, scheme: Scheme): { pattern: HostPattern; value: T }[] {
+  lookup(keys: HostKeys, port: number, scheme: Scheme): { pattern: HostPattern; value: T }[] {
     const out: { pattern: HostPattern; value: T }[] = [];
     const dport = defaultPort(scheme);
-    const exact = this.#exact.get(host);
+    const exact = this.#exact.get(keys.host);
     if (exact) for (const e of exact) if ((e.pattern.port ?? dport) === port) out.push(e);
-    if (this.#wildcard.size > 0 && !isIpLiteral(host)) {
-      let dot = host.indexOf(".");
-      while (dot >= 0) {
-        const list = this.#wildcard.get(host.slice(dot + 1));
+    if (this.#wildcard.size > 0) {
+      for (const suffix of keys.suffixes) {
+        const list = this.#wildcard.get(suffix);
         if (list) for (const e of list) if ((e.pattern.port ?? dport) === port) out.push(e);
-        dot = host.indexOf(".", dot + 1);
       }
     }
     return out;
   }
 
-  /** Whether any pattern names this host on any port (CONNECT planning). */
-  hasHost(host: string): boolean {
-    if (this.#exact.has(host)) return true;
-    if (isIpLiteral(host)) return false;
-    let dot = host.indexOf(".");
-    while (dot >= 0) {
-      if (this.#wildcard.has(host.slice(dot + 1))) return true;
-      dot = host.indexOf(".", dot + 1);
-    }
-    return false;
+  /** Whether any pattern of the given kind names this host, on any port (CONNECT planning). */
+  hasHost(host: string, kind?: string): boolean {
+    const fits = (list: { value: T }[] | undefined) => !!list && list.some((e) => kind === undefined || (e.value as { kind?: string }).kind === kind);
+    if (fits(this.#exact.get(host))) return true;
+    return hostKeys(host).suffixes.some((s) => fits(this.#wildcard.get(s)));
   }
 }

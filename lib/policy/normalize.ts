@@ -64,6 +64,8 @@ export type NormalisedPath = {
  * percent-encoding.
  */
 export function normalisePath(raw: string): NormalisedPath | null {
+  // Most paths have nothing to normalise: no escapes, no dot segments, no backslash.
+  if (raw.startsWith("/") && !/%|\\|\/\.\.?(?:\/|$)/.test(raw)) return { path: raw, encodedSeparator: false };
   let encodedSeparator = raw.includes("\\");
   let decoded = "";
   for (let i = 0; i < raw.length; i++) {

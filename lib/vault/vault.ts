@@ -13,15 +13,18 @@ const KEY_CHECK_AAD = "org_settings.key_check";
  * fails to open.
  */
 export class Vault {
-  readonly #key: Buffer;
-  readonly #fingerprintKey: Buffer;
+  #key!: Buffer;
+  #fingerprintKey!: Buffer;
 
   constructor(masterKey: Buffer) {
+    this.rekey(masterKey);
+  }
+
+  /** Switches to another master key in place: after `vault rotate-key`, running processes follow. */
+  rekey(masterKey: Buffer): void {
     if (masterKey.length !== 32) throw new VaultError("master key must be 32 bytes");
     this.#key = Buffer.from(masterKey);
-    this.#fingerprintKey = Buffer.from(
-      crypto.hkdfSync("sha256", masterKey, Buffer.alloc(0), "gatehouse fingerprint v1", 32),
-    );
+    this.#fingerprintKey = Buffer.from(crypto.hkdfSync("sha256", masterKey, Buffer.alloc(0), "gatehouse fingerprint v1", 32));
   }
 
   seal(plaintext: string | Buffer, associatedData: string): string {

@@ -1,7 +1,8 @@
 import { bumpPolicyRevision, findSealedCredential, upsertCredential } from "../../../db/queries/policy";
 import { appendAuditEvents } from "../../audit";
 import { actorLabel, type Actor } from "../../auth/permissions";
-import { invalid } from "../../errors";
+import { followKeyRotation } from "../../bootstrap";
+import { AppError, invalid } from "../../errors";
 import type { ServiceContext } from "../context";
 
 export const MAX_SECRET_BYTES = 8192;
@@ -21,6 +22,7 @@ export function checkSecret(secret: unknown): string {
  * never the value.
  */
 export function storeCredential(ctx: ServiceContext, actor: Actor, bundle: string, connection: string, secret: string): { fingerprint: string; replaced: boolean } {
+  if (!followKeyRotation(ctx.db, ctx.vault, ctx.env)) throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
   const identity = `${bundle}/${connection}`;
   const replaced = findSealedCredential(ctx.db, identity) !== undefined;
   const fingerprint = ctx.vault.fingerprint(secret);

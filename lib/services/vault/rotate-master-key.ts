@@ -1,0 +1,42 @@
+import { eq } from "drizzle-orm";
+import { bumpPolicyRevision } from "../../../db/queries/policy";
+import { credentials, orgSettings } from "../../../db/schema";
+import { writeTransaction } from "../../../db/tx";
+import { appendAuditEvents } from "../../audit";
+import { actorLabel, type Actor } from "../../auth/permissions";
+import { AppError } from "../../errors";
+import { Vault } from "../../vault";
+import { authorize } from "../authorize";
+import type { ServiceContext } from "../context";
+
+export const CA_KEY_AAD = "org_settings.ca_key";
+
+/**
+ * Re-seals every credential and the CA key under a new master key, all or nothing: one
+ * transaction, and the key check moves with it. Plaintext exists only for the re-seal.
+ */
+export function rotateMasterKey({ ctx, actor, newKey }: { ctx: ServiceContext; actor: Actor | null; newKey: Buffer }): { credentials: number } {
+  authorize(actor, "settings.write");
+  const next = new Vault(newKey);
+  const now = ctx.now();
+  return writeTransaction(ctx.db, () => {
+    const settings = ctx.db.select().from(orgSettings).where(eq(orgSettings.id, 1)).get();
+    if (!settings?.keyCheck || !ctx.vault.verifyKeyCheck(settings.keyCheck)) throw new AppError("conflict", "the current master key does not open the data; nothing was changed");
+    const rows = ctx.db.select({ identity: credentials.identity, sealed: credentials.sealed }).from(credentials).all();
+    for (const row of rows) {
+      const plain = ctx.vault.openBytes(row.sealed, row.identity);
+      ctx.db.update(credentials).set({ sealed: next.seal(plain, row.identity) }).where(eq(credentials.identity, row.identity)).run();
+      plain.fill(0);
+    }
+    let caKeySealed = settings.caKeySealed;
+    if (caKeySealed) {
+      const plain = ctx.vault.openBytes(caKeySealed, CA_KEY_AAD);
+      caKeySealed = next.seal(plain, CA_KEY_AAD);
+      plain.fill(0);
+    }
+    ctx.db.update(orgSettings).set({ keyCheck: next.makeKeyCheck(), caKeySealed }).where(eq(orgSettings.id, 1)).run();
+    appendAuditEvents(ctx.db, [{ kind: "admin", action: "vault.key_rotated", actor: actorLabel(actor), detail: { after: { credentialsResealed: rows.length, caKeyResealed: !!caKeySealed } } }], now);
+    bumpPolicyRevision(ctx.db);
+    return { credentials: rows.length };
+  });
+}
