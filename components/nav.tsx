@@ -8,6 +8,8 @@ export const NAV_ITEMS = [
   { href: "/bundles", label: "Bundles" },
   { href: "/channels", label: "Channels" },
   { href: "/explain", label: "Explain" },
+  { href: "/members", label: "Members" },
+  { href: "/sessions", label: "Sessions" },
   { href: "/settings", label: "Settings" },
 ] as const;
 

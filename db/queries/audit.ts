@@ -11,6 +11,7 @@ export type AuditFilter = {
   member?: string;
   actor?: string;
   connection?: string;
+  action?: string;
   from?: number;
   to?: number;
   /** Return events with seq below this. */
@@ -71,6 +72,7 @@ function whereClause(f: AuditFilter): { sql: string; params: unknown[] } {
   eq("member", f.member);
   eq("actor", f.actor);
   eq("connection", f.connection);
+  eq("action", f.action);
   if (f.from !== undefined) {
     parts.push("ts >= ?");
     params.push(f.from);

@@ -4,6 +4,7 @@ import { createApiKey } from "../services/api-keys/create-api-key";
 import { addUser } from "../services/users/add-user";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import { createSession } from "../services/sessions/create-session";
 import { rotateMasterKey } from "../services/vault/rotate-master-key";
 import { masterKeyPath } from "../vault";
 import YAML from "yaml";
@@ -170,6 +171,35 @@ COMMANDS["vault rotate-key"] = {
   },
 };
 
+COMMANDS["session create"] = {
+  usage: "gatehouse session create --workspace W --channel C --member M [--org-member] [--role R]… [--thread T] [--dm]",
+  spec: { values: ["workspace", "channel", "member", "role", "thread"], booleans: ["org-member", "dm"] },
+  validate: (a) => {
+    noPositionals(a);
+    one(a, "workspace", true);
+    one(a, "channel", true);
+    one(a, "member", true);
+  },
+  run: async (a, { ctx, io, actor }) => {
+    const session = createSession({
+      ctx,
+      actor,
+      input: {
+        workspace: one(a, "workspace"),
+        channel: one(a, "channel"),
+        thread: one(a, "thread") ?? `cli-${Date.now()}`,
+        kind: a.booleans.has("dm") ? "dm" : "channel",
+        member: { id: one(a, "member"), orgMember: a.booleans.has("org-member"), roles: a.flags.get("role") ?? [] },
+      },
+    });
+    io.out(session.token + "\n");
+    io.err(`session ${session.id} granted until ${session.expiresAt}; the sandbox's environment:\n`);
+    for (const [k, v] of Object.entries(session.env)) io.err(`${k}=${v}\n`);
+    if (session.caCertPem) io.err(`(write the CA certificate from ${session.proxy.caCertUrl} to the path NODE_EXTRA_CA_CERTS names)\n`);
+    return 0;
+  },
+};
+
 export const USAGE = `usage: gatehouse <command>
 
   user add --email E --role owner|auditor       password from GATEHOUSE_PASSWORD or stdin
@@ -178,4 +208,5 @@ export const USAGE = `usage: gatehouse <command>
   policy import F [--dry-run]
   credential set BUNDLE/CONNECTION              secret from stdin
   vault rotate-key                              re-seal everything under a new master key
+  session create --workspace W --channel C --member M [--org-member] [--role R]… [--thread T] [--dm]
 `;

@@ -31,6 +31,7 @@ export const AuditQuery = z.object({
   member: text,
   actor: text,
   connection: text,
+  action: text,
   from: time,
   to: time,
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -65,7 +66,7 @@ export function parseAuditQuery(params: Record<string, string | undefined>): Aud
 }
 
 export function toFilter(q: AuditQuery): AuditFilter {
-  return { q: q.q, kind: q.kind, outcome: q.outcome, host: q.host, workspace: q.workspace, channel: q.channel, member: q.member, actor: q.actor, connection: q.connection, from: q.from, to: q.to, before: q.cursor };
+  return { q: q.q, kind: q.kind, outcome: q.outcome, host: q.host, workspace: q.workspace, channel: q.channel, member: q.member, actor: q.actor, connection: q.connection, action: q.action, from: q.from, to: q.to, before: q.cursor };
 }
 
 /** Newest first; `nextCursor` continues where this page ended. */
