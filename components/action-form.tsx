@@ -1,5 +1,5 @@
 "use client";
-import { useActionState, type ReactNode } from "react";
+import { startTransition, useActionState, type ReactNode } from "react";
 import type { ActionResult } from "@/app/action-result";
 import { Alert } from "./ui";
 
@@ -9,7 +9,9 @@ export type FormState = { error: (field: string) => string | undefined; pending:
 
 /**
  * A form bound to a server action: field errors by name, a form-level message when the error
- * names no field, and an optional confirmation before destructive submits.
+ * names no field, and an optional confirmation before destructive submits. Submitted by hand
+ * rather than through `<form action>` so a rejected save keeps what the person typed (React
+ * resets uncontrolled fields after a form action).
  */
 export function ActionForm({ action, label, confirmText, className, children, hideSuccess }: { action: Action; label: string; confirmText?: string; className?: string; hideSuccess?: boolean; children: (f: FormState) => ReactNode }) {
   const [state, formAction, pending] = useActionState<ActionResult, FormData>(action, null);
@@ -18,11 +20,13 @@ export function ActionForm({ action, label, confirmText, className, children, hi
   const unnamed = state && !state.ok && Object.keys(fields).length === 0;
   return (
     <form
-      action={formAction}
       aria-label={label}
       className={className}
       onSubmit={(e) => {
-        if (confirmText && !window.confirm(confirmText)) e.preventDefault();
+        e.preventDefault();
+        if (confirmText && !window.confirm(confirmText)) return;
+        const data = new FormData(e.currentTarget);
+        startTransition(() => formAction(data));
       }}
     >
       {children({ error, pending, state })}
