@@ -11,7 +11,7 @@ import { AppError } from "./lib/errors";
 import { createSetupLink } from "./lib/services/setup/create-setup-link";
 import { addUser } from "./lib/services/users/add-user";
 import type { ServiceContext } from "./lib/services/context";
-import { startProxy, type ProxyHandle } from "./lib/proxy";
+import { ProxyStartError, startProxy, type ProxyHandle } from "./lib/proxy";
 
 function fail(message: string): never {
   console.error(`gatehouse: ${message}`);
@@ -72,7 +72,13 @@ async function main(): Promise<void> {
   process.env.NEXTAUTH_URL = env.publicUrl;
   await ensureFirstOwner(ctx);
 
-  const proxy: ProxyHandle = await startProxy(ctx);
+  let proxy: ProxyHandle;
+  try {
+    proxy = await startProxy(ctx);
+  } catch (err) {
+    if (err instanceof ProxyStartError) fail(err.message);
+    throw err;
+  }
 
   const app = next({ dev: false, dir: __dirname, hostname: env.hostname, port: env.port });
   await app.prepare();

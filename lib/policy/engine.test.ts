@@ -86,6 +86,7 @@ describe("decide: the three outcomes (spec §2)", () => {
     ["a wildcard org deny does not cover the apex", ENG, req("https://pastebin.com/raw"), "allowlisted"],
     ["org deny wildcard beats a channel's Domains entry", ENG, req("https://sub.pastebin.com/raw"), "blocked", "orgDeny:*.pastebin.com"],
     ["org deny exact", OTHER, req("https://evil.example.com/"), "blocked"],
+    ["org deny without a port covers every port", OTHER, req("https://evil.example.com:8443/"), "blocked"],
     ["workspace bundle applies in its workspace", OPS, req("https://wiki.acme.example/page"), "credentialed", "credential:ws-eng/wiki:wiki.acme.example"],
     ["workspace bundle does not apply elsewhere", OTHER, req("https://wiki.acme.example/page"), "blocked"],
     ["channel bundle overrides the baseline's github", ENG, req("https://api.github.com/repos/acme/platform/x", "POST"), "credentialed", "credential:platform-team/github:api.github.com"],

@@ -78,7 +78,7 @@ export type CompileOptions = {
 
 export class CompiledPolicy {
   readonly document: PolicyDocument;
-  readonly #deny = new HostIndex<string>();
+  readonly #deny = new HostIndex<string>({ portlessMatchesAnyPort: true });
   readonly #channels = new Map<string, Map<string, ChannelIndex>>();
   readonly #credentialsSet: ReadonlySet<string>;
 

@@ -24,6 +24,12 @@ export class HostIndex<T> {
   readonly #exact = new Map<string, { pattern: HostPattern; value: T }[]>();
   readonly #wildcard = new Map<string, { pattern: HostPattern; value: T }[]>();
   size = 0;
+  /** For deny lists: a pattern without a port covers every port, not just the scheme's default. */
+  readonly #portlessMatchesAnyPort: boolean;
+
+  constructor(opts: { portlessMatchesAnyPort?: boolean } = {}) {
+    this.#portlessMatchesAnyPort = opts.portlessMatchesAnyPort ?? false;
+  }
 
   add(pattern: HostPattern, value: T): void {
     const map = pattern.kind === "exact" ? this.#exact : this.#wildcard;
@@ -36,7 +42,7 @@ export class HostIndex<T> {
   /** Every entry whose pattern matches host and port, exact matches first. */
   lookup(keys: HostKeys, port: number, scheme: Scheme): { pattern: HostPattern; value: T }[] {
     const out: { pattern: HostPattern; value: T }[] = [];
-    const dport = defaultPort(scheme);
+    const dport = this.#portlessMatchesAnyPort ? port : defaultPort(scheme);
     const exact = this.#exact.get(keys.host);
     if (exact) for (const e of exact) if ((e.pattern.port ?? dport) === port) out.push(e);
     if (this.#wildcard.size > 0) {

@@ -57,7 +57,8 @@ const requestArb = fc.record({
 });
 
 function reference(doc: PolicyDocument, creds: Set<string>, ws: string, ch: string, req: EgressRequest): { outcome: string; identity?: string } {
-  if (doc.orgDeny.some((p) => patternMatches(parseHostPattern(p), req.host, req.port, req.scheme))) return { outcome: "blocked" };
+  // A deny pattern without a port covers every port.
+  if (doc.orgDeny.some((p) => { const hp = parseHostPattern(p); return patternMatches(hp.port === null ? { ...hp, port: req.port } : hp, req.host, req.port, req.scheme); })) return { outcome: "blocked" };
   const eff = effectivePolicy(doc, ws, ch);
   type Cand = { identity: string; exact: boolean; suffix: number; prefix: number; rank: number; order: number };
   const fitting: Cand[] = [];

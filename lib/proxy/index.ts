@@ -1,5 +1,14 @@
+// The forward proxy listener and the embedded route, composed from the core.
+import fs from "node:fs";
 import http from "node:http";
+import tls from "node:tls";
+import { policyCache } from "../policy-cache";
 import type { ServiceContext } from "../services/context";
+import { SessionVerifier } from "../sessions/verify";
+import { EgressAuditWriter } from "./audit-writer";
+import { ensureCertificateAuthority, LeafIssuer } from "./ca";
+import { EgressProxy, LIMITS } from "./egress-proxy";
+import { Resolver } from "./resolve";
 
 export type ProxyHandle = {
   listen(): Promise<void>;
@@ -9,16 +18,43 @@ export type ProxyHandle = {
   close(): Promise<void>;
 };
 
-function send407(res: http.ServerResponse): void {
-  res.writeHead(407, { "Proxy-Authenticate": 'Basic realm="gatehouse"', "Content-Type": "application/json", "X-Gatehouse-Outcome": "blocked" });
-  res.end(JSON.stringify({ error: { code: "proxy_auth_required", message: "a Gatehouse session token is required" } }));
+export class ProxyStartError extends Error {}
+
+function upstreamTrust(path: string | undefined): string[] {
+  const roots = [...tls.rootCertificates];
+  if (!path) return roots;
+  let pem: string;
+  try {
+    pem = fs.readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ProxyStartError(`GATEHOUSE_UPSTREAM_CA: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ProxyStartError(`GATEHOUSE_UPSTREAM_CA: ${path} holds no PEM certificate`);
+  return [...roots, pem];
 }
 
 export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
-  const server = http.createServer((_req, res) => send407(res));
-  server.on("connect", (_req, socket) => {
-    socket.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="gatehouse"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  const { certPem } = await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
+  let resolver: Resolver;
+  try {
+    resolver = new Resolver({ allowPrivate: ctx.env.allowPrivate, overrides: ctx.env.resolve });
+  } catch (err) {
+    throw new ProxyStartError((err as Error).message);
+  }
+  const core = new EgressProxy({
+    db: ctx.db,
+    vault: ctx.vault,
+    env: ctx.env,
+    now: ctx.now,
+    resolver,
+    policy: policyCache(ctx.db),
+    sessions: new SessionVerifier(ctx.db),
+    audit: new EgressAuditWriter(ctx.db),
+    issuer: await LeafIssuer.load(ctx.db, ctx.vault),
+    upstreamCa: upstreamTrust(ctx.env.upstreamCaPath),
   });
+  const server = http.createServer({ maxHeaderSize: LIMITS.maxHeaderBytes, requestTimeout: LIMITS.requestTimeoutMs, headersTimeout: 15_000, keepAliveTimeout: 5_000 });
+  core.attach(server);
   return {
     listen: () =>
       new Promise((resolve, reject) => {
@@ -26,13 +62,14 @@ export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
         server.listen(ctx.env.proxyPort, ctx.env.proxyHost, () => resolve());
       }),
     port: () => (server.address() as { port: number }).port,
-    handleEmbedded: (_req, res) => send407(res),
-    serveCaCertificate: (_req, res) => {
-      res.writeHead(404, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ error: { code: "not_found", message: "no CA yet" } }));
+    handleEmbedded: (req, res) => core.handleEmbedded(req, res),
+    serveCaCertificate: (req, res) => {
+      res.writeHead(200, { "Content-Type": "application/x-pem-file", "Content-Disposition": 'attachment; filename="gatehouse-ca.pem"', "Cache-Control": "no-cache" });
+      res.end(req.method === "HEAD" ? undefined : certPem);
     },
     close: () =>
       new Promise((resolve) => {
+        core.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

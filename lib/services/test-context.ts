@@ -11,7 +11,7 @@ export type TestContext = ServiceContext & { clock: { now: number } };
 
 export function testContext(start = 1_700_000_000_000): TestContext {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-svc-"));
-  const env = readEnv({ GATEHOUSE_DATA_DIR: dataDir } as NodeJS.ProcessEnv);
+  const env = readEnv({ GATEHOUSE_DATA_DIR: dataDir } as unknown as NodeJS.ProcessEnv);
   const { db, vault } = prepareDataDir(env, { createKey: true });
   const clock = { now: start };
   return { db, vault, env, now: () => clock.now, clock };

@@ -1,0 +1,451 @@
+// The egress proxy through the real `npm start` process, with real clients (curl, undici's
+// ProxyAgent, git) against local HTTP and HTTPS upstreams that echo what they receive.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import tls from "node:tls";
+import { expect, test } from "@playwright/test";
+import { ProxyAgent, fetch as undiciFetch } from "undici";
+import { api, createApiKey, readDb, requestSession, state, unique, updatePolicy } from "./fixtures/app";
+import { startUpstreams, type Upstreams } from "./fixtures/upstreams";
+
+test.describe.configure({ mode: "serial" });
+
+const SECRET = "ghp_FAKE_proxy_test_token_0000";
+const HEADER_SECRET = "fake-api-key-4242";
+const BASIC_SECRET = "fake-basic-password";
+
+let up: Upstreams;
+let ownerKey: string;
+let orchKey: string;
+let token: string;
+let sessionId: string;
+let caBundle: string;
+let gatehouseCa: string;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gh-proxy-spec-"));
+const WS = "T0PROXY";
+const bundle = unique("proxy");
+
+type CurlResult = { status: number; headers: Record<string, string>; body: string; code: number | null; stderr: string };
+
+/** Runs curl without blocking this process: the upstreams live in it. */
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+async function curl(args: string[], opts: { token?: string | null } = {}): Promise<CurlResult> {
+  const headerFile = path.join(tmp, `${unique("h")}.txt`);
+  const bodyFile = path.join(tmp, `${unique("b")}.txt`);
+  const t = opts.token === undefined ? token : opts.token;
+  const proxy = t === null ? `http://127.0.0.1:${state.proxyPort}` : `http://session:${t}@127.0.0.1:${state.proxyPort}`;
+  const r = await run("curl", ["-sS", "--max-time", "15", "-x", proxy, "--cacert", caBundle, "-D", headerFile, "-o", bodyFile, "-w", "%{http_code}", ...args], { env: { NO_PROXY: "", no_proxy: "" } });
+  const rawHeaders = fs.existsSync(headerFile) ? fs.readFileSync(headerFile, "utf8") : "";
+  // With CONNECT, curl writes the proxy's response headers first: keep the last block.
+  const blocks = rawHeaders.split(/\r?\n\r?\n/).filter((b) => b.trim());
+  const headers: Record<string, string> = {};
+  for (const line of (blocks[blocks.length - 1] ?? "").split(/\r?\n/).slice(1)) {
+    const i = line.indexOf(":");
+    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  return { status: Number(r.stdout.trim().slice(-3)), headers, body: fs.existsSync(bodyFile) ? fs.readFileSync(bodyFile, "utf8") : "", code: r.status, stderr: r.stderr };
+}
+
+const httpsUrl = (host: string, p: string) => `https://${host}:${up.httpsPort}${p}`;
+const httpUrl = (host: string, p: string) => `http://${host}:${up.httpPort}${p}`;
+const receivedAt = (p: string) => up.received.filter((r) => r.url.startsWith(p));
+
+test.beforeAll(async () => {
+  up = await startUpstreams();
+  ownerKey = createApiKey("owner");
+  orchKey = createApiKey("orchestrator");
+  await updatePolicy(ownerKey, (doc) => {
+    doc.memberAccess = { mode: "anyone", roles: [], directMessages: "enabled" };
+    delete doc.channels;
+    doc.orgDeny = [...new Set([...(doc.orgDeny ?? []), "paste.gh.test"])];
+    doc.bundles.push({
+      name: bundle,
+      scope: { type: "workspace", workspace: WS },
+      domains: [`registry.gh.test:${up.httpsPort}`, `registry.gh.test:${up.httpPort}`, `paste.gh.test:${up.httpPort}`, `meta.gh.test:${up.httpPort}`, `127.0.0.1:${up.httpPort}`],
+      connections: [
+        { name: "github", serviceAccount: "claude-agent@acme.example", inject: { type: "bearer" }, allowedWebsites: [`api.gh.test:${up.httpsPort}`, `api.gh.test:${up.httpPort}`, `uploads.gh.test:${up.httpsPort}`], narrow: { host: "api.gh.test", pathPrefix: "/repos/acme", methods: "read_only" } },
+        { name: "keyed", serviceAccount: "bot@acme.example", inject: { type: "header", name: "X-Api-Key" }, allowedWebsites: [`echo.gh.test:${up.httpsPort}`] },
+        { name: "basic", serviceAccount: "bot@acme.example", inject: { type: "basic", username: "bot" }, allowedWebsites: [`raw.gh.test:${up.httpsPort}`, `git.gh.test:${up.httpsPort}`] },
+      ],
+    });
+  });
+  const owner = api(ownerKey);
+  expect((await owner.put(`/connections/${bundle}/github/credential`, { secret: SECRET })).status).toBe(204);
+  expect((await owner.put(`/connections/${bundle}/keyed/credential`, { secret: HEADER_SECRET })).status).toBe(204);
+  expect((await owner.put(`/connections/${bundle}/basic/credential`, { secret: BASIC_SECRET })).status).toBe(204);
+  const s = await requestSession(orchKey, { workspace: WS, channel: "C0PROXY" });
+  expect(s.status).toBe(201);
+  token = s.json.token;
+  sessionId = s.json.id;
+  gatehouseCa = s.json.caCertPem;
+  expect(gatehouseCa).toContain("BEGIN CERTIFICATE");
+  caBundle = path.join(tmp, "ca-bundle.pem");
+  fs.writeFileSync(caBundle, `${gatehouseCa.trim()}\n${state.upstreamCaPem.trim()}\n`);
+});
+
+test.afterAll(async () => {
+  await up.close();
+});
+
+test("the CA certificate is public at /api/v1/ca.pem and matches the session's", async () => {
+  const res = await fetch(`${state.baseURL}/api/v1/ca.pem`);
+  expect(res.status).toBe(200);
+  expect((await res.text()).trim()).toBe(gatehouseCa.trim());
+});
+
+test("no token, a bad token: 407 with Proxy-Authenticate", async () => {
+  for (const t of [null, "gs_not_a_real_token"]) {
+    const r = await curl([httpUrl("registry.gh.test", "/no-token")], { token: t });
+    expect(r.status).toBe(407);
+    expect(r.headers["proxy-authenticate"]).toBe('Basic realm="gatehouse"');
+    expect(r.headers["x-gatehouse-outcome"]).toBe("blocked");
+    expect(r.headers["x-gatehouse-request-id"]).toMatch(/^req_/);
+  }
+  const viaConnect = await curl([httpsUrl("registry.gh.test", "/no-token")], { token: null });
+  expect(viaConnect.code).not.toBe(0);
+  expect(receivedAt("/no-token")).toHaveLength(0);
+});
+
+test("allowlisted plain HTTP: canonical Host, no proxy credentials or token upstream", async () => {
+  const r = await curl(["-H", `X-Leak: ${token}`, "-H", "Proxy-Connection: keep-alive", httpUrl("REGISTRY.gh.test.", "/allow/plain?q=1")]);
+  expect(r.status).toBe(200);
+  expect(r.headers["x-gatehouse-outcome"]).toBe("allowlisted");
+  const seen = receivedAt("/allow/plain")[0]!;
+  expect(seen.headers.host).toBe(`registry.gh.test:${up.httpPort}`);
+  expect(seen.headers["proxy-authorization"]).toBeUndefined();
+  expect(seen.headers["proxy-connection"]).toBeUndefined();
+  expect(seen.headers["x-leak"]).toBeUndefined();
+  expect(JSON.stringify(seen.headers)).not.toContain(token);
+  expect(seen.url).toBe("/allow/plain?q=1");
+});
+
+test("blocked: 403 JSON with a reason, no connection, and an audit event without the query", async () => {
+  const r = await curl([httpUrl("other.gh.test", "/blocked/path?secret-query=1")]);
+  expect(r.status).toBe(403);
+  expect(r.headers["x-gatehouse-outcome"]).toBe("blocked");
+  const body = JSON.parse(r.body);
+  expect(body.error.code).toBe("host_not_allowed");
+  expect(body.error.message).toContain("ask an Owner");
+  expect(body.error.requestId).toBe(r.headers["x-gatehouse-request-id"]);
+  expect(receivedAt("/blocked")).toHaveLength(0);
+  const ev = readDb((db) => db.prepare("SELECT outcome, rule, path, host, member FROM audit_events WHERE request_id = ?").get(body.error.requestId) as Record<string, string>);
+  expect(ev).toMatchObject({ outcome: "blocked", rule: "default:block", path: "/blocked/path", host: "other.gh.test", member: "U0ALICE" });
+  // A blocked CONNECT gets the same 403.
+  const c = await curl([httpsUrl("other.gh.test", "/blocked/tls")]);
+  expect(c.code).not.toBe(0);
+  expect(receivedAt("/blocked")).toHaveLength(0);
+  // The org-wide deny beats a Domains entry.
+  const denied = await curl([httpUrl("paste.gh.test", "/blocked/deny")]);
+  expect(denied.status).toBe(403);
+  expect(JSON.parse(denied.body).error.code).toBe("org_denied");
+});
+
+test("credentialed HTTPS through interception: the sandbox's own Authorization is replaced", async () => {
+  const r = await curl(["-H", "Authorization: Bearer sandbox-forged", httpsUrl("api.gh.test", "/repos/acme/app")]);
+  expect(r.status, r.stderr).toBe(200);
+  expect(r.headers["x-gatehouse-outcome"]).toBe("credentialed");
+  const seen = receivedAt("/repos/acme/app")[0]!;
+  expect(seen.headers.authorization).toBe(`Bearer ${SECRET}`);
+  expect(seen.headers.host).toBe(`api.gh.test:${up.httpsPort}`);
+  expect(seen.servername).toBe("api.gh.test");
+  expect(r.body).not.toContain(SECRET);
+  expect(r.body).toContain("[REDACTED]");
+  const ev = readDb((db) => db.prepare("SELECT outcome, connection, service_account AS sa, bundle FROM audit_events WHERE request_id = ? AND action = 'egress.request'").get(r.headers["x-gatehouse-request-id"]) as Record<string, string>);
+  expect(ev).toEqual({ outcome: "credentialed", connection: "github", sa: "claude-agent@acme.example", bundle });
+});
+
+test("the narrowing decides whether the key travels; the lists decide whether the request does", async () => {
+  const cases: [string, string[], string][] = [
+    ["/repos/acme-evil/x", [], "prefix on a segment boundary"],
+    ["/repos/other", [], "outside the prefix"],
+    ["/repos/acme/../other/dots", ["--path-as-is"], "dot segments"],
+    ["/repos/acme%2Fslash", [], "encoded slash"],
+    ["/repos/acme/post", ["-X", "POST", "-d", "x=1"], "write method"],
+    ["/repos/acme/override", ["-H", "X-HTTP-Method-Override: DELETE"], "method override"],
+  ];
+  for (const [p, extra, why] of cases) {
+    const r = await curl([...extra, httpsUrl("api.gh.test", p)]);
+    expect(r.status, why).toBe(200);
+    expect(r.headers["x-gatehouse-outcome"], why).toBe("allowlisted");
+  }
+  for (const r of up.received.filter((x) => x.url.startsWith("/repos/acme-evil") || x.url.startsWith("/repos/other") || x.url.includes("slash") || x.url.includes("/post") || x.url.includes("override") || x.url.includes("dots"))) {
+    expect(r.headers.authorization, r.url).toBeUndefined();
+  }
+  // Another Allowed website of the same connection, outside the narrowing host.
+  const other = await curl([httpsUrl("uploads.gh.test", "/repos/acme/upload")]);
+  expect(other.headers["x-gatehouse-outcome"]).toBe("allowlisted");
+  expect(receivedAt("/repos/acme/upload")[0]!.headers.authorization).toBeUndefined();
+  // Plain HTTP to an Allowed website never carries the credential.
+  const plain = await curl([httpUrl("api.gh.test", "/repos/acme/plain")]);
+  expect(plain.headers["x-gatehouse-outcome"]).toBe("allowlisted");
+  expect(receivedAt("/repos/acme/plain")[0]!.headers.authorization).toBeUndefined();
+});
+
+test("redaction: a reflected secret never reaches the sandbox, in headers or a chunked body", async () => {
+  const bearer = await curl([httpsUrl("api.gh.test", "/repos/acme/reflect")]);
+  expect(bearer.status).toBe(200);
+  expect(bearer.body).toBe("you sent: Bearer [REDACTED] (and again: Bearer [REDACTED])");
+  expect(bearer.headers["x-echo-auth"]).toBe("Bearer [REDACTED]");
+  const header = await curl([httpsUrl("echo.gh.test", "/reflect/key")]);
+  expect(header.headers["x-gatehouse-outcome"]).toBe("credentialed");
+  expect(receivedAt("/reflect/key")[0]!.headers["x-api-key"]).toBe(HEADER_SECRET);
+  expect(header.body).not.toContain(HEADER_SECRET);
+  expect(header.body).toContain("[REDACTED]");
+  const basic = await curl(["-u", "sandbox:forged", httpsUrl("raw.gh.test", "/reflect/basic")]);
+  const sent = receivedAt("/reflect/basic")[0]!.headers.authorization!;
+  expect(Buffer.from(sent.replace(/^Basic /, ""), "base64").toString()).toBe(`bot:${BASIC_SECRET}`);
+  expect(basic.body).not.toContain(sent.replace(/^Basic /, ""));
+  expect(basic.body).toBe("you sent: Basic [REDACTED] (and again: Basic [REDACTED])");
+});
+
+test("attacks on the target: userinfo, IP literals, trailing dots, SSRF to metadata", async () => {
+  // curl moves userinfo into an Authorization header; a raw client can put it in the target.
+  const userinfo = await raw(`GET http://user:pw@registry.gh.test:${up.httpPort}/attack/userinfo HTTP/1.1\r\nHost: registry.gh.test\r\nProxy-Authorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+  expect(userinfo).toMatch(/^HTTP\/1\.1 403/);
+  expect(userinfo).toContain("userinfo_not_allowed");
+  const ip = await curl([`http://127.0.0.2:${up.httpPort}/attack/ip`]);
+  expect(ip.status).toBe(403);
+  const listedIp = await curl([`http://127.0.0.1:${up.httpPort}/attack/listed-ip`]);
+  expect(listedIp.status).toBe(200);
+  const dotted = await curl([`https://api.gh.test.:${up.httpsPort}/repos/acme/dotted`]);
+  expect(dotted.headers["x-gatehouse-outcome"]).toBe("credentialed");
+  const meta = await curl([httpUrl("meta.gh.test", "/attack/metadata")]);
+  expect(meta.status).toBe(403);
+  expect(JSON.parse(meta.body).error.code).toBe("private_address");
+  expect(receivedAt("/attack/ip")).toHaveLength(0);
+  expect(receivedAt("/attack/userinfo")).toHaveLength(0);
+});
+
+test("a redirect to an unlisted host is not followed into the open", async () => {
+  const target = `http://evil.gh.test:${up.httpPort}/redirected`;
+  const r = await curl(["-L", httpsUrl("api.gh.test", `/repos/acme/redirect?to=${encodeURIComponent(target)}`)]);
+  expect(r.status).toBe(403);
+  expect(r.headers["x-gatehouse-outcome"]).toBe("blocked");
+  expect(receivedAt("/redirected")).toHaveLength(0);
+});
+
+test("SNI and inner Host must equal the CONNECT target", async () => {
+  const connect = async () => {
+    const socket = net.connect(state.proxyPort, "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    socket.write(`CONNECT api.gh.test:${up.httpsPort} HTTP/1.1\r\nHost: api.gh.test:${up.httpsPort}\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`);
+    await new Promise<void>((resolve) => socket.once("data", (d: Buffer) => (expect(d.toString()).toContain("200"), resolve())));
+    return socket;
+  };
+  // SNI names another host: the handshake fails.
+  const s1 = await connect();
+  const badSni = tls.connect({ socket: s1, servername: "evil.gh.test", ca: gatehouseCa });
+  const sniError = await new Promise<Error | null>((resolve) => {
+    badSni.once("secureConnect", () => resolve(null));
+    badSni.once("error", resolve);
+  });
+  expect(sniError).not.toBeNull();
+  badSni.destroy();
+  // Right SNI, but the request's Host names another host: 403.
+  const s2 = await connect();
+  const good = tls.connect({ socket: s2, servername: "api.gh.test", ca: gatehouseCa });
+  await new Promise((r) => good.once("secureConnect", r));
+  good.write(`GET /repos/acme/hostswap HTTP/1.1\r\nHost: evil.gh.test:${up.httpsPort}\r\nConnection: close\r\n\r\n`);
+  const response = await new Promise<string>((resolve) => {
+    let text = "";
+    good.on("data", (d: Buffer) => (text += d.toString()));
+    good.on("end", () => resolve(text));
+    good.on("close", () => resolve(text));
+  });
+  expect(response).toMatch(/^HTTP\/1\.1 403/);
+  expect(response).toContain("host_mismatch");
+  expect(receivedAt("/repos/acme/hostswap")).toHaveLength(0);
+});
+
+async function raw(request: string): Promise<string> {
+  const socket = net.connect(state.proxyPort, "127.0.0.1");
+  await new Promise((r) => socket.once("connect", r));
+  socket.write(request);
+  return new Promise((resolve) => {
+    let text = "";
+    socket.on("data", (d: Buffer) => (text += d.toString()));
+    socket.on("close", () => resolve(text));
+    setTimeout(() => {
+      socket.destroy();
+      resolve(text);
+    }, 3000);
+  });
+}
+
+test("smuggling shapes and oversized headers are refused; the process keeps running", async () => {
+  const auth = `Proxy-Authorization: Bearer ${token}\r\n`;
+  const base = `http://registry.gh.test:${up.httpPort}/smuggle`;
+  const both = await raw(`POST ${base} HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
+  expect(both).toMatch(/^HTTP\/1\.1 400/);
+  const dupe = await raw(`POST ${base} HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}Content-Length: 4\r\nContent-Length: 4\r\n\r\nabcd`);
+  expect(dupe).toMatch(/^HTTP\/1\.1 400/);
+  const huge = await raw(`GET ${base} HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}X-Big: ${"a".repeat(40_000)}\r\n\r\n`);
+  expect(huge).toMatch(/^HTTP\/1\.1 431/);
+  const many = await raw(`GET ${base} HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}${Array.from({ length: 120 }, (_, i) => `X-H${i}: 1\r\n`).join("")}Connection: close\r\n\r\n`);
+  expect(many).toMatch(/^HTTP\/1\.1 431/);
+  const garbage = await raw("NOT HTTP AT ALL\r\n\r\n");
+  expect(garbage).toMatch(/^HTTP\/1\.1 400/);
+  expect(receivedAt("/smuggle")).toHaveLength(0);
+  expect((await curl([httpUrl("registry.gh.test", "/still-alive")])).status).toBe(200);
+});
+
+test("Domains-only hosts are tunnelled blind, with the ClientHello's SNI checked", async () => {
+  const r = await curl([httpsUrl("registry.gh.test", "/blind/ok")]);
+  expect(r.status, r.stderr).toBe(200);
+  expect(receivedAt("/blind/ok")[0]!.servername).toBe("registry.gh.test");
+  // The upstream's own certificate reached the client: no interception happened.
+  const socket = net.connect(state.proxyPort, "127.0.0.1");
+  await new Promise((res) => socket.once("connect", res));
+  socket.write(`CONNECT registry.gh.test:${up.httpsPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`);
+  await new Promise((res) => socket.once("data", res));
+  const mismatched = tls.connect({ socket, servername: "evil.gh.test", rejectUnauthorized: false });
+  const failed = await new Promise<boolean>((resolve) => {
+    mismatched.once("secureConnect", () => resolve(false));
+    mismatched.once("error", () => resolve(true));
+    mismatched.once("close", () => resolve(true));
+  });
+  expect(failed).toBe(true);
+});
+
+test("the embedded route: same decision, injection and audit", async () => {
+  const url = `${state.baseURL}/proxy/https/api.gh.test:${up.httpsPort}/repos/acme/embedded?x=1`;
+  const res = await fetch(url, { headers: { "Proxy-Authorization": `Bearer ${token}` } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get("x-gatehouse-outcome")).toBe("credentialed");
+  const seen = receivedAt("/repos/acme/embedded")[0]!;
+  expect(seen.headers.authorization).toBe(`Bearer ${SECRET}`);
+  expect(seen.headers.host).toBe(`api.gh.test:${up.httpsPort}`);
+  expect(seen.url).toBe("/repos/acme/embedded?x=1");
+  expect(await res.text()).not.toContain(SECRET);
+  // fetch() turns a 407 into a network error by design: ask with node:http instead.
+  const status = await new Promise<number>((resolve, reject) => http.get(url, (r) => (r.resume(), resolve(r.statusCode ?? 0))).on("error", reject));
+  expect(status).toBe(407);
+  const blocked = await fetch(`${state.baseURL}/proxy/https/other.gh.test/x`, { headers: { "Proxy-Authorization": `Bearer ${token}` } });
+  expect(blocked.status).toBe(403);
+  expect(blocked.headers.get("x-gatehouse-outcome")).toBe("blocked");
+});
+
+test("Node's fetch through undici's ProxyAgent", async () => {
+  const agent = new ProxyAgent({ uri: `http://127.0.0.1:${state.proxyPort}`, token: `Bearer ${token}`, requestTls: { ca: gatehouseCa } });
+  const res = await undiciFetch(httpsUrl("api.gh.test", "/repos/acme/undici"), { dispatcher: agent });
+  expect(res.status).toBe(200);
+  expect(res.headers.get("x-gatehouse-outcome")).toBe("credentialed");
+  expect(receivedAt("/repos/acme/undici")[0]!.headers.authorization).toBe(`Bearer ${SECRET}`);
+  await agent.close();
+});
+
+test("the egress event is committed before the first byte goes upstream", async () => {
+  let seenInDb = -1;
+  up.onRequest = (r) => {
+    if (!r.url.startsWith("/repos/acme/durable")) return;
+    seenInDb = readDb((db) => (db.prepare("SELECT count(*) AS n FROM audit_events WHERE action = 'egress.request' AND path = ?").get("/repos/acme/durable") as { n: number }).n);
+  };
+  const r = await curl([httpsUrl("api.gh.test", "/repos/acme/durable")]);
+  up.onRequest = undefined;
+  expect(r.status).toBe(200);
+  expect(seenInDb).toBe(1);
+  const done = readDb((db) => db.prepare("SELECT status, bytes_in AS bytesIn, duration_ms AS ms FROM audit_events WHERE action = 'egress.completed' AND path = ?").get("/repos/acme/durable") as { status: number; bytesIn: number; ms: number });
+  expect(done.status).toBe(200);
+  expect(done.bytesIn).toBeGreaterThan(10);
+});
+
+test("a policy change, a revoked credential and a revoked session apply to the very next request", async () => {
+  const probe = () => curl([httpsUrl("api.gh.test", "/repos/acme/live")]);
+  expect((await probe()).headers["x-gatehouse-outcome"]).toBe("credentialed");
+  expect((await api(ownerKey).delete(`/connections/${bundle}/github/credential`)).status).toBe(204);
+  expect((await probe()).headers["x-gatehouse-outcome"]).toBe("allowlisted");
+  expect((await api(ownerKey).put(`/connections/${bundle}/github/credential`, { secret: SECRET })).status).toBe(204);
+  expect((await probe()).headers["x-gatehouse-outcome"]).toBe("credentialed");
+  const newHost = `uploads.gh.test:${up.httpPort}`;
+  expect((await curl([httpUrl("uploads.gh.test", "/live/new")])).status).toBe(403);
+  await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).domains.push(newHost));
+  expect((await curl([httpUrl("uploads.gh.test", "/live/new")])).status).toBe(200);
+
+  // Revoking a session closes its open tunnel and fails its next request.
+  const s = await requestSession(orchKey, { workspace: WS, channel: "C0PROXY" });
+  const socket = net.connect(state.proxyPort, "127.0.0.1");
+  await new Promise((r) => socket.once("connect", r));
+  socket.write(`CONNECT api.gh.test:${up.httpsPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${s.json.token}\r\n\r\n`);
+  await new Promise((r) => socket.once("data", r));
+  const closed = new Promise<number>((resolve) => {
+    const t0 = Date.now();
+    socket.once("close", () => resolve(Date.now() - t0));
+  });
+  expect((await api(orchKey).delete(`/sessions/${s.json.id}`)).status).toBe(204);
+  expect(await closed).toBeLessThan(3000);
+  const after = await curl([httpUrl("registry.gh.test", "/live/revoked")], { token: s.json.token });
+  expect(after.status).toBe(407);
+  expect(JSON.parse(after.body).error.code).toBe("session_revoked");
+});
+
+test("git clone over HTTPS from a local git server, through the proxy", async () => {
+  const repo = path.join(tmp, "origin.git");
+  const work = path.join(tmp, "work");
+  const sh = async (cmd: string, args: string[], cwd?: string, env: Record<string, string> = {}) => {
+    const r = await run(cmd, args, { cwd, env: { GIT_TERMINAL_PROMPT: "0", ...env } });
+    expect(r.status, `${cmd} ${args.join(" ")}\n${r.stderr}`).toBe(0);
+    return r;
+  };
+  await sh("git", ["init", "-q", work]);
+  fs.writeFileSync(path.join(work, "README.md"), "hello through gatehouse\n");
+  await sh("git", ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qam", "init", "--allow-empty"], work);
+  await sh("git", ["add", "."], work);
+  await sh("git", ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "readme"], work);
+  await sh("git", ["clone", "-q", "--bare", work, repo]);
+  await sh("git", ["update-server-info"], repo);
+  // Serve the bare repo over the dumb HTTP protocol from the HTTPS upstream's handler.
+  const served = path.join(tmp, "served");
+  fs.cpSync(repo, served, { recursive: true });
+  up.onRequest = undefined;
+  const { createServer } = await import("node:https");
+  const gitServer = createServer({ cert: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.pem")), key: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.key")) }, (req, res) => {
+    const auth = req.headers.authorization ?? "";
+    if (auth !== `Basic ${Buffer.from(`bot:${BASIC_SECRET}`).toString("base64")}`) {
+      res.writeHead(401, { "www-authenticate": 'Basic realm="git"' });
+      return res.end();
+    }
+    const file = path.join(served, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/^\/acme\/app\.git/, ""));
+    if (!file.startsWith(served) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      res.writeHead(404);
+      return res.end();
+    }
+    res.writeHead(200);
+    res.end(fs.readFileSync(file));
+  });
+  await new Promise<void>((r) => gitServer.listen(0, "127.0.0.1", r));
+  const gitPort = (gitServer.address() as net.AddressInfo).port;
+  await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).connections.find((c: { name: string }) => c.name === "basic").allowedWebsites.push(`git.gh.test:${gitPort}`));
+  const proxy = `http://session:${token}@127.0.0.1:${state.proxyPort}`;
+  const dest = path.join(tmp, "clone");
+  await sh("git", ["clone", "-q", `https://git.gh.test:${gitPort}/acme/app.git`, dest], undefined, { HTTPS_PROXY: proxy, https_proxy: proxy, GIT_SSL_CAINFO: caBundle, NO_PROXY: "", no_proxy: "" });
+  expect(fs.readFileSync(path.join(dest, "README.md"), "utf8")).toBe("hello through gatehouse\n");
+  // The sandbox's clone holds no credential.
+  expect(fs.readFileSync(path.join(dest, ".git", "config"), "utf8")).not.toContain(BASIC_SECRET);
+  gitServer.close();
+});
+
+test("the upstream never saw a token, and the sandbox never saw a secret", async () => {
+  for (const r of up.received) {
+    expect(JSON.stringify(r.headers)).not.toContain(token);
+    expect(r.headers["proxy-authorization"]).toBeUndefined();
+  }
+  const log = fs.readFileSync(state.logFile, "utf8");
+  for (const s of [SECRET, HEADER_SECRET, BASIC_SECRET, token]) expect(log).not.toContain(s);
+  const audit = readDb((db) => JSON.stringify(db.prepare("SELECT * FROM audit_events").all()));
+  for (const s of [SECRET, HEADER_SECRET, BASIC_SECRET, token]) expect(audit).not.toContain(s);
+  expect(sessionId).toMatch(/^ses_/);
+});

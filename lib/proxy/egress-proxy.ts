@@ -1,0 +1,593 @@
+// The proxy core. Three entry points (absolute-form HTTP, CONNECT, the embedded route) feed one
+// pipeline: canonical target → session → decide → audit → dispatch. Transports differ;
+// decisions do not.
+import crypto from "node:crypto";
+import http from "node:http";
+import net from "node:net";
+import type { Duplex } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import tls from "node:tls";
+import { Agent, type Dispatcher } from "undici";
+import type { Db } from "../../db/client";
+import { findSealedCredential, touchCredential } from "../../db/queries/policy";
+import { followKeyRotation } from "../bootstrap";
+import type { Env } from "../env";
+import { hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, type Decision, type Target } from "../policy";
+import type { PolicyCache } from "../policy-cache";
+import type { SessionVerifier, VerifiedSession } from "../sessions/verify";
+import type { Secret, Vault } from "../vault";
+import type { EgressAuditWriter } from "./audit-writer";
+import type { LeafIssuer } from "./ca";
+import { parseClientHello } from "./client-hello";
+import { downstreamResponseHeaders, hasMethodOverride, isTextual, upstreamRequestHeaders } from "./headers";
+import { RedactingStream, redactText } from "./redact";
+import type { Resolver } from "./resolve";
+import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
+import { sessionToken } from "./token";
+
+export const LIMITS = {
+  maxHeaderBytes: 32 * 1024,
+  maxHeaderCount: 100,
+  connectionsPerSession: 256,
+  connectTimeoutMs: 10_000,
+  headersTimeoutMs: 30_000,
+  bodyIdleTimeoutMs: 60_000,
+  requestTimeoutMs: 5 * 60_000,
+  clientHelloTimeoutMs: 10_000,
+};
+
+export type ProxyDeps = {
+  db: Db;
+  vault: Vault;
+  env: Env;
+  now: () => number;
+  resolver: Resolver;
+  policy: PolicyCache;
+  sessions: SessionVerifier;
+  audit: EgressAuditWriter;
+  issuer: LeafIssuer;
+  upstreamCa: string[];
+};
+
+type Entry = "forward" | "intercept" | "embedded";
+
+/** What a CONNECT established: every request inside it must stay on this target. */
+type Tunnel = { host: string; port: number; token: string; session: VerifiedSession; clientSocket: net.Socket };
+
+type Attempt = {
+  requestId: string;
+  started: number;
+  session: VerifiedSession;
+  token: string;
+  method: string;
+  target: Target;
+};
+
+function newRequestId(): string {
+  return `req_${crypto.randomBytes(9).toString("base64url")}`;
+}
+
+export class EgressProxy {
+  readonly #d: ProxyDeps;
+  readonly #agent: Agent;
+  /** Serves requests that arrive inside intercepted TLS tunnels. */
+  readonly #inner: http.Server;
+  readonly #tunnels = new WeakMap<net.Socket, Tunnel>();
+  readonly #socketsBySession = new Map<string, Set<Duplex>>();
+  #revocationTimer: NodeJS.Timeout | null = null;
+  #lastRevocationCheck: number;
+
+  constructor(deps: ProxyDeps) {
+    this.#d = deps;
+    this.#agent = new Agent({
+      connect: { ca: deps.upstreamCa, rejectUnauthorized: true, lookup: deps.resolver.lookupForDial, timeout: LIMITS.connectTimeoutMs },
+      keepAliveTimeout: 10_000,
+      connections: 256,
+      headersTimeout: LIMITS.headersTimeoutMs,
+      bodyTimeout: LIMITS.bodyIdleTimeoutMs,
+    });
+    this.#inner = http.createServer({ maxHeaderSize: LIMITS.maxHeaderBytes, requestTimeout: LIMITS.requestTimeoutMs }, (req, res) => this.#onInterceptedRequest(req, res));
+    this.#inner.on("clientError", (err, socket) => this.#onClientError(err, socket));
+    this.#lastRevocationCheck = deps.now();
+  }
+
+  /** Attaches the forward-proxy handlers to a server. */
+  attach(server: http.Server): void {
+    server.on("request", (req, res) => this.#onForwardRequest(req, res));
+    server.on("connect", (req, socket: net.Socket, head) => this.#onConnect(req, socket, head));
+    server.on("clientError", (err, socket) => this.#onClientError(err, socket));
+    server.on("upgrade", (req, socket: net.Socket) => this.#refuseUpgrade(req, socket));
+    this.#inner.on("upgrade", (req, socket: net.Socket) => this.#refuseUpgrade(req, socket));
+    this.#revocationTimer = setInterval(() => this.#closeRevokedSessions(), 500);
+    this.#revocationTimer.unref();
+  }
+
+  close(): void {
+    if (this.#revocationTimer) clearInterval(this.#revocationTimer);
+    for (const sockets of this.#socketsBySession.values()) for (const s of sockets) s.destroy();
+    this.#socketsBySession.clear();
+    this.#inner.close();
+    void this.#agent.close();
+    this.#d.audit.drain();
+  }
+
+  // ── Entry points ────────────────────────────────────────────────────────────────────────
+
+  /** Plain HTTP in absolute form. */
+  #onForwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const requestId = newRequestId();
+    const target = parseAbsoluteTarget(req.url ?? "");
+    if (isTargetError(target)) {
+      // An origin-form request is not a proxy request at all.
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? "")) return answer(res, { status: 400, code: "bad_request", message: "this is a forward proxy: send absolute-form requests (http://host/path) or CONNECT", outcome: "blocked", requestId });
+      const status = target.error === "userinfo_not_allowed" ? 403 : 400;
+      return answer(res, { status, code: target.error, message: target.message, outcome: "blocked", requestId });
+    }
+    if (target.scheme !== "http") return answer(res, { status: 400, code: "unsupported_scheme", message: "send https:// requests through CONNECT", outcome: "blocked", requestId });
+    this.#authenticateAndServe(req, res, "forward", target, requestId, sessionToken(req.headers["proxy-authorization"]));
+  }
+
+  /** ANY /proxy/{scheme}/{host[:port]}/{path}?{query} on the dashboard port. */
+  handleEmbedded(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const requestId = newRequestId();
+    const m = /^\/proxy\/([^/]+)\/([^/?#]+)(\/[^?#]*)?(\?[^#]*)?$/.exec(req.url ?? "");
+    const bad = (message: string, code: ProxyErrorCode = "bad_target") => answer(res, { status: code === "userinfo_not_allowed" ? 403 : 400, code, message, outcome: "blocked", requestId });
+    if (!m) return bad("use /proxy/{http|https}/{host[:port]}/{path}");
+    const scheme = m[1]!.toLowerCase();
+    if (scheme !== "http" && scheme !== "https") return bad(`scheme ${m[1]} is not supported`, "unsupported_scheme");
+    const authority = decodeURIComponent(m[2]!);
+    const target = parseAbsoluteTarget(`${scheme}://${authority}${m[3] ?? "/"}${m[4] ?? ""}`);
+    if (isTargetError(target)) return bad(target.message, target.error === "userinfo_not_allowed" ? "userinfo_not_allowed" : "bad_target");
+    this.#authenticateAndServe(req, res, "embedded", target, requestId, sessionToken(req.headers["proxy-authorization"]));
+  }
+
+  /** A request inside an intercepted tunnel: its Host must be the tunnel's target. */
+  #onInterceptedRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const requestId = newRequestId();
+    const tunnel = this.#tunnels.get(req.socket as net.Socket);
+    if (!tunnel) return answer(res, { status: 400, code: "bad_request", message: "unknown tunnel", outcome: "blocked", requestId });
+    const hostHeaderValue = req.headers.host;
+    const inner = hostHeaderValue ? parseAuthority(hostHeaderValue, "https") : null;
+    if (!inner || "error" in inner || inner.host !== tunnel.host || inner.port !== tunnel.port) {
+      const message = `the request's Host (${hostHeaderValue ?? "none"}) differs from the CONNECT target ${tunnel.host}:${tunnel.port}`;
+      this.#auditBlockedEarly(tunnel.session, requestId, req.method ?? "GET", "https", tunnel.host, tunnel.port, "/", "host_mismatch", message);
+      return answer(res, { status: 403, code: "host_mismatch", message, outcome: "blocked", requestId });
+    }
+    const url = req.url ?? "/";
+    const target = parseAbsoluteTarget(url.startsWith("/") ? `https://${hostHeader(tunnel.host, tunnel.port, "https")}${url}` : url);
+    if (isTargetError(target) || target.host !== tunnel.host || target.port !== tunnel.port || target.scheme !== "https") {
+      return answer(res, { status: 400, code: "bad_target", message: isTargetError(target) ? target.message : "the request target differs from the tunnel's", outcome: "blocked", requestId });
+    }
+    // The tunnel's token, re-checked on every request: a revoked session stops mid-connection.
+    this.#authenticateAndServe(req, res, "intercept", target, requestId, tunnel.token);
+  }
+
+  #onConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    const requestId = newRequestId();
+    socket.on("error", () => socket.destroy());
+    const token = sessionToken(req.headers["proxy-authorization"]);
+    const check = token ? this.#d.sessions.verify(token, this.#d.now()) : null;
+    if (!token || !check || !check.ok) return answerSocket(socket, this.#authFailure(requestId, check && !check.ok ? check.reason : "missing"));
+    const session = check.session;
+    const authority = parseAuthority(req.url ?? "", "https");
+    if ("error" in authority) {
+      this.#auditBlockedEarly(session, requestId, "CONNECT", "https", null, null, null, authority.error, authority.message);
+      return answerSocket(socket, { status: authority.error === "userinfo_not_allowed" ? 403 : 400, code: authority.error, message: authority.message, outcome: "blocked", requestId });
+    }
+    if (!this.#track(session.id, socket)) return answerSocket(socket, { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId });
+
+    const { host, port } = authority;
+    const compiled = this.#d.policy.current();
+    const decision = compiled.decide(session.workspace, session.channel, { method: "CONNECT", scheme: "https", host, port, path: "/", methodOverride: false });
+    if (decision.outcome === "blocked") {
+      this.#audit({ requestId, started: this.#d.now(), session, token, method: "CONNECT", target: { scheme: "https", host, port, path: "", search: "" } }, decision, { status: 403 });
+      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId });
+    }
+    if (head.length) socket.unshift(head);
+    if (compiled.credentialMayApply(session.workspace, session.channel, host)) {
+      void this.#intercept(socket, { host, port, token, session, clientSocket: socket }, requestId);
+    } else {
+      void this.#blindTunnel(socket, { host, port, token, session, clientSocket: socket }, decision, requestId);
+    }
+  }
+
+  #refuseUpgrade(req: http.IncomingMessage, socket: net.Socket): void {
+    answerSocket(socket, { status: 400, code: "bad_request", message: `protocol upgrades (${String(req.headers.upgrade ?? "")}) are not supported through Gatehouse`, outcome: "blocked", requestId: newRequestId() });
+  }
+
+  #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const code = err.code ?? "";
+    const requestId = newRequestId();
+    if (code === "HPE_HEADER_OVERFLOW") return answerSocket(socket, { status: 431, code: "headers_too_large", message: `request headers exceed ${LIMITS.maxHeaderBytes} bytes`, outcome: "blocked", requestId });
+    if (code === "ECONNRESET" || code === "ERR_HTTP_REQUEST_TIMEOUT") {
+      socket.destroy();
+      return;
+    }
+    // Smuggling shapes (Content-Length with Transfer-Encoding, bad chunking) land here.
+    answerSocket(socket, { status: 400, code: "bad_request", message: `malformed request (${code.replace(/^HPE_/, "").toLowerCase() || "parse error"})`, outcome: "blocked", requestId });
+  }
+
+  // ── The pipeline ─────────────────────────────────────────────────────────────────────────
+
+  #authFailure(requestId: string, reason: "missing" | "unknown" | "revoked" | "expired" | "idle"): ProxyAnswer {
+    const messages = {
+      missing: "a Gatehouse session token is required (Proxy-Authorization: Basic with the token as password, or Bearer)",
+      unknown: "the session token is not valid",
+      revoked: "this session was revoked; ask the orchestrator for a new one",
+      expired: "this session reached its maximum lifetime; ask the orchestrator for a new one",
+      idle: "this session expired after its idle timeout; ask the orchestrator for a new one",
+    } as const;
+    const code: ProxyErrorCode = reason === "revoked" ? "session_revoked" : reason === "expired" || reason === "idle" ? "session_expired" : "proxy_auth_required";
+    return { status: 407, code, message: messages[reason], outcome: "blocked", requestId };
+  }
+
+  #authenticateAndServe(req: http.IncomingMessage, res: http.ServerResponse, entry: Entry, target: Target, requestId: string, token: string | null): void {
+    const check = token ? this.#d.sessions.verify(token, this.#d.now()) : null;
+    if (!token || !check || !check.ok) {
+      req.resume();
+      return answer(res, this.#authFailure(requestId, check && !check.ok ? check.reason : "missing"));
+    }
+    if (req.rawHeaders.length / 2 > LIMITS.maxHeaderCount) {
+      req.resume();
+      return answer(res, { status: 431, code: "headers_too_large", message: `more than ${LIMITS.maxHeaderCount} request headers`, outcome: "blocked", requestId });
+    }
+    const contentLengths = req.rawHeaders.filter((_, i) => i % 2 === 0).filter((h) => h.toLowerCase() === "content-length").length;
+    if (contentLengths > 1) {
+      req.resume();
+      return answer(res, { status: 400, code: "bad_request", message: "duplicate Content-Length", outcome: "blocked", requestId });
+    }
+    if (entry !== "intercept" && !this.#track(check.session.id, req.socket)) {
+      req.resume();
+      return answer(res, { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId });
+    }
+    const attempt: Attempt = { requestId, started: this.#d.now(), session: check.session, token, method: (req.method ?? "GET").toUpperCase(), target };
+    this.#serve(req, res, attempt).catch(() => {
+      if (!res.headersSent) answer(res, { status: 502, code: "upstream_unreachable", message: "the request failed", outcome: "blocked", requestId });
+      else res.destroy();
+    });
+  }
+
+  async #serve(req: http.IncomingMessage, res: http.ServerResponse, a: Attempt): Promise<void> {
+    const { target, session } = a;
+    const href = `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`;
+    if (href.includes(a.token)) {
+      req.resume();
+      return answer(res, { status: 403, code: "token_in_request", message: "the request carries the session token in its URL; it would leak upstream", outcome: "blocked", requestId: a.requestId });
+    }
+    const decision = this.#d.policy.current().decide(session.workspace, session.channel, {
+      method: a.method,
+      scheme: target.scheme,
+      host: target.host,
+      port: target.port,
+      path: target.path,
+      methodOverride: hasMethodOverride(req.headers),
+    });
+    if (decision.outcome === "blocked") {
+      req.resume();
+      await this.#audit(a, decision, { status: 403 });
+      return answer(res, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId: a.requestId });
+    }
+    const resolved = await this.#d.resolver.resolve(target.host);
+    if (!resolved.ok) {
+      req.resume();
+      const status = resolved.code === "private_address" ? 403 : 502;
+      const outcome = resolved.code === "private_address" ? "blocked" : decision.outcome;
+      await this.#audit(a, { ...decision, outcome, reason: resolved.message, rule: resolved.code === "private_address" ? "ssrf:private_address" : decision.rule }, { status });
+      return answer(res, { status, code: resolved.code, message: resolved.message, outcome, requestId: a.requestId });
+    }
+
+    const headers = upstreamRequestHeaders(req.headers, a.token);
+    headers.host = hostHeader(target.host, target.port, target.scheme);
+    let secret: Secret | null = null;
+    let effective = decision;
+    if (decision.outcome === "credentialed" && decision.connection) {
+      secret = this.#openCredential(decision.connection.identity);
+      if (!secret) effective = { ...decision, outcome: "allowlisted", reason: `${decision.connection.identity} has no credential any more; the request goes out without one`, connection: undefined };
+    }
+    if (secret && effective.connection) {
+      applyCredential(headers, effective.connection.inject, secret);
+      // Reflections must be findable: ask for an uncompressed body.
+      headers["accept-encoding"] = "identity";
+    }
+    const needles = secret ? secretNeedles(effective, secret) : [];
+
+    // Durable before the first byte goes upstream.
+    await this.#audit(a, effective, {});
+    const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
+    if (hasBody && req.headers["content-length"] === undefined) delete headers["content-length"];
+    const abort = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    let bytesOut = 0;
+    req.on("data", (chunk: Buffer) => (bytesOut += chunk.length));
+    let upstream: Dispatcher.ResponseData;
+    try {
+      upstream = await this.#agent.request({
+        origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
+        path: target.path + target.search,
+        method: a.method as Dispatcher.HttpMethod,
+        headers,
+        body: hasBody ? req : null,
+        signal: abort.signal,
+      });
+    } catch (err) {
+      const failure = upstreamFailure(err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException });
+      this.#complete(a, effective, { status: failure.status, bytesOut, bytesIn: 0, reason: failure.message });
+      if (!res.headersSent) answer(res, { ...failure, outcome: effective.outcome, requestId: a.requestId });
+      return;
+    }
+    if (secret && effective.connection) touchCredentialThrottled(this.#d.db, effective.connection.identity, this.#d.now());
+    const outHeaders = downstreamResponseHeaders(upstream.headers);
+    if (needles.length) {
+      for (const [k, v] of Object.entries(outHeaders)) outHeaders[k] = Array.isArray(v) ? v.map((x) => redactText(x, needles)) : redactText(v, needles);
+    }
+    const redact = needles.length > 0 && isTextual(String(outHeaders["content-type"] ?? ""));
+    if (redact) delete outHeaders["content-length"];
+    if (needles.length > 0 && !redact) {
+      // A binary body cannot be scanned; say so rather than imply it was.
+      outHeaders["x-gatehouse-redaction"] = "not-scanned";
+    }
+    outHeaders["x-gatehouse-outcome"] = effective.outcome;
+    outHeaders["x-gatehouse-request-id"] = a.requestId;
+    res.writeHead(upstream.statusCode, outHeaders);
+    let bytesIn = 0;
+    upstream.body.on("data", (chunk: Buffer) => (bytesIn += chunk.length));
+    try {
+      if (redact) await pipeline(upstream.body, new RedactingStream(needles), res);
+      else await pipeline(upstream.body, res);
+    } catch {
+      res.destroy();
+    }
+    this.#complete(a, effective, { status: upstream.statusCode, bytesIn, bytesOut });
+  }
+
+  #openCredential(identity: string): Secret | null {
+    const sealed = findSealedCredential(this.#d.db, identity);
+    if (!sealed) return null;
+    try {
+      return this.#d.vault.open(sealed, identity);
+    } catch {
+      // Another process may have rotated the master key.
+      if (!followKeyRotation(this.#d.db, this.#d.vault, this.#d.env)) return null;
+      try {
+        return this.#d.vault.open(sealed, identity);
+      } catch {
+        return null;
+      }
+    }
+  }
+
+  // ── Transports for CONNECT ───────────────────────────────────────────────────────────────
+
+  async #intercept(socket: net.Socket, tunnel: Tunnel, requestId: string): Promise<void> {
+    let secureContext: tls.SecureContext;
+    try {
+      secureContext = await this.#d.issuer.contextFor(tunnel.host);
+    } catch (err) {
+      console.error(`gatehouse proxy: issuing a certificate for ${tunnel.host} failed: ${(err as Error).message}`);
+      return answerSocket(socket, { status: 502, code: "upstream_unreachable", message: "could not issue a certificate for this host", outcome: "blocked", requestId });
+    }
+    socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+    const tlsSocket = new tls.TLSSocket(socket, {
+      isServer: true,
+      secureContext,
+      ALPNProtocols: ["http/1.1"],
+      SNICallback: (servername, cb) => {
+        if (servername.toLowerCase().replace(/\.$/, "") === tunnel.host) return cb(null, secureContext);
+        this.#auditBlockedEarly(tunnel.session, requestId, "CONNECT", "https", tunnel.host, tunnel.port, null, "sni_mismatch", `TLS SNI ${servername} differs from the CONNECT target ${tunnel.host}`);
+        cb(new Error("SNI differs from the CONNECT target"));
+      },
+    });
+    tlsSocket.on("error", () => tlsSocket.destroy());
+    this.#tunnels.set(tlsSocket, tunnel);
+    this.#track(tunnel.session.id, tlsSocket);
+    this.#inner.emit("connection", tlsSocket);
+  }
+
+  async #blindTunnel(socket: net.Socket, tunnel: Tunnel, decision: Decision, requestId: string): Promise<void> {
+    const attempt: Attempt = { requestId, started: this.#d.now(), session: tunnel.session, token: tunnel.token, method: "CONNECT", target: { scheme: "https", host: tunnel.host, port: tunnel.port, path: "", search: "" } };
+    const resolved = await this.#d.resolver.resolve(tunnel.host);
+    if (!resolved.ok) {
+      const status = resolved.code === "private_address" ? 403 : 502;
+      await this.#audit(attempt, { ...decision, outcome: status === 403 ? "blocked" : decision.outcome, reason: resolved.message }, { status });
+      return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome: status === 403 ? "blocked" : decision.outcome, requestId });
+    }
+    socket.write("HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " + requestId + "\r\n\r\n");
+    // The ClientHello's SNI must name the CONNECT target before a byte goes upstream.
+    const hello = await readClientHello(socket);
+    if ("error" in hello || (hello.sni !== null && hello.sni !== tunnel.host)) {
+      const message = "error" in hello ? `not a TLS ClientHello (${hello.error})` : `TLS SNI ${hello.sni} differs from the CONNECT target ${tunnel.host}`;
+      await this.#audit(attempt, { ...decision, outcome: "blocked", rule: "tunnel:sni", reason: message }, { status: 403 });
+      return void socket.destroy();
+    }
+    await this.#audit(attempt, decision, {});
+    const upstream = net.connect({ host: resolved.address.address, port: tunnel.port, timeout: LIMITS.connectTimeoutMs });
+    this.#track(tunnel.session.id, upstream);
+    let bytesIn = 0;
+    let bytesOut = hello.bytes.length;
+    upstream.once("connect", () => {
+      upstream.setTimeout(0);
+      upstream.write(hello.bytes);
+      socket.on("data", (c: Buffer) => (bytesOut += c.length));
+      upstream.on("data", (c: Buffer) => (bytesIn += c.length));
+      socket.pipe(upstream);
+      upstream.pipe(socket);
+    });
+    upstream.once("timeout", () => upstream.destroy());
+    const done = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    upstream.on("error", done);
+    socket.on("error", done);
+    let completed = false;
+    const complete = () => {
+      if (completed) return;
+      completed = true;
+      this.#complete(attempt, decision, { status: 200, bytesIn, bytesOut });
+    };
+    upstream.on("close", () => {
+      done();
+      complete();
+    });
+    socket.on("close", () => {
+      done();
+      complete();
+    });
+  }
+
+  // ── Bookkeeping ─────────────────────────────────────────────────────────────────────────
+
+  /** Remembers which sockets a session holds, so revoking it closes them; bounded per session. */
+  #track(sessionId: string, socket: Duplex): boolean {
+    let set = this.#socketsBySession.get(sessionId);
+    if (!set) this.#socketsBySession.set(sessionId, (set = new Set()));
+    if (set.has(socket)) return true;
+    if (set.size >= LIMITS.connectionsPerSession) return false;
+    set.add(socket);
+    socket.once("close", () => {
+      set.delete(socket);
+      if (set.size === 0 && this.#socketsBySession.get(sessionId) === set) this.#socketsBySession.delete(sessionId);
+    });
+    return true;
+  }
+
+  #closeRevokedSessions(): void {
+    if (this.#socketsBySession.size === 0) {
+      this.#lastRevocationCheck = this.#d.now();
+      return;
+    }
+    const since = this.#lastRevocationCheck - 1000;
+    this.#lastRevocationCheck = this.#d.now();
+    const revoked = this.#d.db.$client.prepare("SELECT id FROM sessions WHERE revoked_at >= ?").pluck().all(since) as string[];
+    for (const id of revoked) {
+      const sockets = this.#socketsBySession.get(id);
+      if (!sockets) continue;
+      for (const s of sockets) s.destroy();
+      this.#socketsBySession.delete(id);
+    }
+  }
+
+  #audit(a: Attempt, decision: Decision, result: { status?: number }): Promise<void> {
+    return this.#d.audit.append(egressEvent(a, decision, { status: result.status ?? null, action: "egress.request", now: this.#d.now() }));
+  }
+
+  #complete(a: Attempt, decision: Decision, result: { status: number; bytesIn: number; bytesOut: number; reason?: string }): void {
+    this.#d.audit.appendLater({ ...egressEvent(a, decision, { status: result.status, action: "egress.completed", now: this.#d.now() }), bytesIn: result.bytesIn, bytesOut: result.bytesOut, durationMs: this.#d.now() - a.started, reason: result.reason ?? decision.reason });
+  }
+
+  /** Refusals found before a decision (bad target inside a tunnel, SNI or Host mismatch). */
+  #auditBlockedEarly(session: VerifiedSession, requestId: string, method: string, scheme: "http" | "https", host: string | null, port: number | null, path: string | null, code: string, message: string): void {
+    this.#d.audit.appendLater({
+      kind: "egress",
+      action: "egress.request",
+      requestId,
+      sessionId: session.id,
+      workspace: session.workspace,
+      channel: session.channel,
+      thread: session.thread,
+      member: session.memberId,
+      method,
+      scheme,
+      host,
+      port,
+      path,
+      outcome: "blocked",
+      rule: `transport:${code}`,
+      reason: message,
+      status: 403,
+    });
+  }
+}
+
+function egressEvent(a: Attempt, decision: Decision, opts: { status: number | null; action: "egress.request" | "egress.completed"; now: number }) {
+  const conn = decision.connection ?? decision.nearMiss;
+  return {
+    kind: "egress" as const,
+    action: opts.action,
+    ts: opts.now,
+    requestId: a.requestId,
+    sessionId: a.session.id,
+    workspace: a.session.workspace,
+    channel: a.session.channel,
+    thread: a.session.thread,
+    member: a.session.memberId,
+    bundle: decision.bundle ?? null,
+    connection: decision.connection?.name ?? null,
+    serviceAccount: decision.connection?.serviceAccount ?? null,
+    method: a.method,
+    scheme: a.target.scheme,
+    host: a.target.host,
+    port: a.target.port,
+    path: a.target.path || null,
+    outcome: decision.outcome,
+    rule: decision.rule,
+    reason: decision.reason,
+    status: opts.status,
+    detail: conn && !decision.connection ? { nearMiss: conn.identity } : null,
+  };
+}
+
+/** Replaces whatever the sandbox sent in the credential's header. */
+function applyCredential(headers: Record<string, string | string[]>, inject: NonNullable<Decision["connection"]>["inject"], secret: Secret): void {
+  const name = inject.type === "header" ? inject.name.toLowerCase() : "authorization";
+  for (const k of Object.keys(headers)) if (k.toLowerCase() === name) delete headers[k];
+  if (inject.type === "bearer") headers.authorization = `Bearer ${secret.reveal()}`;
+  else if (inject.type === "basic") headers.authorization = `Basic ${Buffer.from(`${inject.username}:${secret.reveal()}`).toString("base64")}`;
+  else headers[name] = secret.reveal();
+}
+
+/** Every spelling of the secret an upstream might echo back. */
+function secretNeedles(decision: Decision, secret: Secret): string[] {
+  const value = secret.reveal();
+  const needles = [value, encodeURIComponent(value)];
+  if (decision.connection?.inject.type === "basic") needles.push(Buffer.from(`${decision.connection.inject.username}:${value}`).toString("base64"));
+  return needles;
+}
+
+const lastTouched = new Map<string, number>();
+function touchCredentialThrottled(db: Db, identity: string, now: number): void {
+  if (now - (lastTouched.get(identity) ?? 0) < 60_000) return;
+  lastTouched.set(identity, now);
+  touchCredential(db, identity, now);
+}
+
+function upstreamFailure(err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }): { status: number; code: ProxyErrorCode; message: string } {
+  const code = err.code ?? err.cause?.code ?? "";
+  const name = err.name ?? "";
+  if (code === "EGATEHOUSE_REFUSED") return { status: 403, code: "private_address", message: err.message };
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/i.test(code) || /certificate/i.test(err.message)) return { status: 502, code: "upstream_tls_failed", message: "the upstream's TLS certificate did not verify" };
+  if (/Timeout/i.test(name) || /TIMEOUT/.test(code)) return { status: 504, code: "upstream_timeout", message: "the upstream did not answer in time" };
+  return { status: 502, code: "upstream_unreachable", message: `the upstream could not be reached (${code || name || "error"})` };
+}
+
+async function readClientHello(socket: net.Socket): Promise<{ sni: string | null; bytes: Buffer } | { error: string }> {
+  return new Promise((resolve) => {
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => finish({ error: "timed out waiting for the ClientHello" }), LIMITS.clientHelloTimeoutMs);
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const r = parseClientHello(buf);
+      if ("incomplete" in r) {
+        if (buf.length > 32 * 1024) finish({ error: "ClientHello too large" });
+        return;
+      }
+      finish("error" in r ? r : { sni: r.sni, bytes: buf });
+    };
+    const onEnd = () => finish({ error: "the client closed before its ClientHello" });
+    function finish(r: { sni: string | null; bytes: Buffer } | { error: string }) {
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.pause();
+      resolve(r);
+    }
+    socket.on("data", onData);
+    socket.once("end", onEnd);
+  });
+}

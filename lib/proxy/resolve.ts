@@ -1,0 +1,106 @@
+// Name resolution with the SSRF guard: resolve once, refuse non-public addresses unless
+// GATEHOUSE_ALLOW_PRIVATE lists them, and hand the dialler the exact address that was checked.
+import dns from "node:dns";
+import net from "node:net";
+
+export type ResolvedAddress = { address: string; family: 4 | 6 };
+export type ResolveResult = { ok: true; address: ResolvedAddress } | { ok: false; code: "dns_failed" | "private_address"; message: string };
+
+// Loopback, private, link-local (cloud metadata lives at 169.254.169.254), CGNAT, unique-local,
+// multicast, reserved and documentation ranges.
+const REFUSED_V4 = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4"];
+const REFUSED_V6 = ["::/128", "::1/128", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "ff00::/8"];
+
+function blockList(cidrs: string[]): net.BlockList {
+  const list = new net.BlockList();
+  for (const cidr of cidrs) {
+    const [addr, bits] = cidr.split("/");
+    const family = net.isIP(addr!) === 6 ? "ipv6" : "ipv4";
+    if (!net.isIP(addr!) || bits === undefined || !/^\d+$/.test(bits)) throw new Error(`"${cidr}" is not a CIDR range`);
+    list.addSubnet(addr!, Number(bits), family);
+  }
+  return list;
+}
+
+/** ::ffff:a.b.c.d and 64:ff9b::a.b.c.d carry an IPv4 address: judge that one. */
+function embeddedV4(address: string): string | null {
+  const lower = address.toLowerCase();
+  const m = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  if (m) return m[1]!;
+  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
+  if (hex) {
+    const hi = parseInt(hex[1]!, 16);
+    const lo = parseInt(hex[2]!, 16);
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return null;
+}
+
+export type Lookup = (host: string) => Promise<ResolvedAddress[]>;
+
+const systemLookup: Lookup = async (host) => (await dns.promises.lookup(host, { all: true, verbatim: true })) as ResolvedAddress[];
+
+export class Resolver {
+  readonly #refused4 = blockList(REFUSED_V4);
+  readonly #refused6 = blockList(REFUSED_V6);
+  readonly #allowed: net.BlockList;
+  readonly #overrides: Map<string, string>;
+  readonly #lookup: Lookup;
+  readonly #cache = new Map<string, { result: ResolvedAddress; until: number }>();
+
+  constructor(opts: { allowPrivate: string[]; overrides: Record<string, string>; lookup?: Lookup }) {
+    this.#allowed = blockList(opts.allowPrivate);
+    this.#overrides = new Map(Object.entries(opts.overrides));
+    for (const [host, ip] of this.#overrides) if (!net.isIP(ip)) throw new Error(`GATEHOUSE_RESOLVE: ${host}=${ip} is not an IP address`);
+    this.#lookup = opts.lookup ?? systemLookup;
+  }
+
+  /** Whether an address may be dialled. */
+  permitted(address: string): boolean {
+    const v4 = net.isIP(address) === 4 ? address : embeddedV4(address);
+    if (v4) return !this.#refused4.check(v4, "ipv4") || this.#allowed.check(v4, "ipv4") || this.#allowed.check(address, net.isIP(address) === 6 ? "ipv6" : "ipv4");
+    return !this.#refused6.check(address, "ipv6") || this.#allowed.check(address, "ipv6");
+  }
+
+  /** Resolves (overrides, IP literals, then DNS) and checks; the answer is kept briefly for the dialler. */
+  async resolve(host: string): Promise<ResolveResult> {
+    const cached = this.#cache.get(host);
+    if (cached && cached.until > Date.now()) return { ok: true, address: cached.result };
+    let candidates: ResolvedAddress[];
+    const override = this.#overrides.get(host);
+    if (override) candidates = [{ address: override, family: net.isIP(override) as 4 | 6 }];
+    else if (net.isIP(host)) candidates = [{ address: host, family: net.isIP(host) as 4 | 6 }];
+    else {
+      try {
+        candidates = await this.#lookup(host);
+      } catch (err) {
+        return { ok: false, code: "dns_failed", message: `${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? "lookup failed"})` };
+      }
+    }
+    // Every address must pass: a name that also points inside the network is refused outright,
+    // so a later re-resolution cannot pick the inside one.
+    const bad = candidates.find((c) => !this.permitted(c.address));
+    if (bad) return { ok: false, code: "private_address", message: `${host} resolves to ${bad.address}, a private, loopback, link-local or metadata address` };
+    if (candidates.length === 0) return { ok: false, code: "dns_failed", message: `${host} has no addresses` };
+    const chosen = candidates[0]!;
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(host, { result: chosen, until: Date.now() + 30_000 });
+    return { ok: true, address: chosen };
+  }
+
+  /**
+   * For net/tls `lookup`: answers from the checked cache (the address the decision was made on);
+   * a name not checked yet is resolved and checked here, never dialled unchecked.
+   */
+  readonly lookupForDial = (hostname: string, options: { all?: boolean }, callback: (err: Error | null, address: string | { address: string; family: number }[], family?: number) => void): void => {
+    const host = hostname.replace(/^\[|\]$/g, "");
+    this.resolve(host).then(
+      (r) => {
+        if (!r.ok) return callback(Object.assign(new Error(r.message), { code: "EGATEHOUSE_REFUSED" }), "", 4);
+        if (options.all) callback(null, [{ address: r.address.address, family: r.address.family }]);
+        else callback(null, r.address.address, r.address.family);
+      },
+      (err: Error) => callback(err, "", 4),
+    );
+  };
+}
