@@ -55,6 +55,8 @@ export const orgSettings = sqliteTable("org_settings", {
   idleTimeoutSeconds: integer("idle_timeout_seconds").notNull().default(1800),
   maxLifetimeSeconds: integer("max_lifetime_seconds").notNull().default(86400),
   policyRevision: integer("policy_revision").notNull().default(0),
+  /** Bumped whenever a session is revoked: the proxy's session cache checks it per request. */
+  sessionsRevision: integer("sessions_revision").notNull().default(0),
   /** Sealed known value: proves the configured master key is the one that sealed the data. */
   keyCheck: text("key_check"),
   caCertPem: text("ca_cert_pem"),
@@ -220,13 +222,10 @@ export const auditEvents = sqliteTable(
   },
   (t) => [
     index("audit_ts").on(t.ts),
-    // (column, seq): a filtered search walks one index backwards in log order and stops at the page size.
+    // Every index is paid on every proxied request, so only the ones searches need most:
+    // (host, seq) lets a host search walk one index backwards in log order and stop at the page
+    // size; other filters ride the primary key (newest first) or the time index.
     index("audit_host_seq").on(t.host, t.seq),
-    index("audit_kind_seq").on(t.kind, t.seq),
-    index("audit_outcome_seq").on(t.outcome, t.seq),
-    index("audit_channel_seq").on(t.channel, t.seq),
-    index("audit_member_seq").on(t.member, t.seq),
-    index("audit_actor_seq").on(t.actor, t.seq),
     index("audit_request").on(t.requestId),
   ],
 );

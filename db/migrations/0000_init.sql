@@ -47,11 +47,6 @@ CREATE TABLE `audit_events` (
 CREATE UNIQUE INDEX `audit_events_id_unique` ON `audit_events` (`id`);--> statement-breakpoint
 CREATE INDEX `audit_ts` ON `audit_events` (`ts`);--> statement-breakpoint
 CREATE INDEX `audit_host_seq` ON `audit_events` (`host`,`seq`);--> statement-breakpoint
-CREATE INDEX `audit_kind_seq` ON `audit_events` (`kind`,`seq`);--> statement-breakpoint
-CREATE INDEX `audit_outcome_seq` ON `audit_events` (`outcome`,`seq`);--> statement-breakpoint
-CREATE INDEX `audit_channel_seq` ON `audit_events` (`channel`,`seq`);--> statement-breakpoint
-CREATE INDEX `audit_member_seq` ON `audit_events` (`member`,`seq`);--> statement-breakpoint
-CREATE INDEX `audit_actor_seq` ON `audit_events` (`actor`,`seq`);--> statement-breakpoint
 CREATE INDEX `audit_request` ON `audit_events` (`request_id`);--> statement-breakpoint
 CREATE TABLE `bundle_channels` (
 	`bundle_id` integer NOT NULL,
@@ -131,6 +126,7 @@ CREATE TABLE `org_settings` (
 	`idle_timeout_seconds` integer DEFAULT 1800 NOT NULL,
 	`max_lifetime_seconds` integer DEFAULT 86400 NOT NULL,
 	`policy_revision` integer DEFAULT 0 NOT NULL,
+	`sessions_revision` integer DEFAULT 0 NOT NULL,
 	`key_check` text,
 	`ca_cert_pem` text,
 	`ca_key_sealed` text

@@ -12,8 +12,11 @@ export function findSession(db: Db, id: string): SessionRow | undefined {
   return db.select().from(sessions).where(eq(sessions.id, id)).get();
 }
 
+/** Revokes and bumps the sessions revision in one statement pair; call inside a transaction. */
 export function markSessionRevoked(db: Db, id: string, at: number, by: string): boolean {
-  return db.update(sessions).set({ revokedAt: at, revokedBy: by }).where(and(eq(sessions.id, id), isNull(sessions.revokedAt))).run().changes > 0;
+  const changed = db.update(sessions).set({ revokedAt: at, revokedBy: by }).where(and(eq(sessions.id, id), isNull(sessions.revokedAt))).run().changes > 0;
+  if (changed) db.update(orgSettings).set({ sessionsRevision: sql`${orgSettings.sessionsRevision} + 1` }).where(eq(orgSettings.id, 1)).run();
+  return changed;
 }
 
 /** Sessions without their token hash: what pages and the API may show. */

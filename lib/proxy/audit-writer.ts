@@ -1,23 +1,47 @@
-// Group commit for egress events: requests that arrive together share one transaction, and each
-// waits for the commit that holds its event before its first byte goes upstream.
+// Group commit for egress events: requests that arrive together share one transaction, written
+// by a worker thread that owns the audit writes; each request waits for the commit holding its
+// event before its first byte goes upstream.
+import path from "node:path";
+import { Worker } from "node:worker_threads";
 import type { Db } from "../../db/client";
 import { writeTransaction } from "../../db/tx";
 import { appendAuditEvents, type AuditEventInput } from "../audit";
 
-type Pending = { event: AuditEventInput & { id?: string; ts?: number }; resolve: () => void; reject: (err: Error) => void };
+type Event = AuditEventInput & { id?: string; ts?: number };
+type Pending = { event: Event; resolve: () => void; reject: (err: Error) => void };
 
 export class EgressAuditWriter {
   #queue: Pending[] = [];
   #scheduled = false;
+  #nextBatch = 1;
+  readonly #inFlight = new Map<number, Pending[]>();
   readonly #db: Db;
+  readonly #worker: Worker | null;
   failures = 0;
 
-  constructor(db: Db) {
+  /** With a data directory, writes go through a worker thread; without, inline (tests). */
+  constructor(db: Db, opts: { dataDir?: string } = {}) {
     this.#db = db;
+    // Workers do not inherit tsx's loader: register it, then load the TypeScript entry.
+    const bootstrap = `require("tsx/cjs/api").register(); require(${JSON.stringify(path.join(__dirname, "audit-worker.ts"))});`;
+    this.#worker = opts.dataDir ? new Worker(bootstrap, { eval: true, workerData: { dataDir: opts.dataDir } }) : null;
+    this.#worker?.on("message", (m: { id: number; ok: boolean; error?: string }) => {
+      const batch = this.#inFlight.get(m.id);
+      this.#inFlight.delete(m.id);
+      for (const p of batch ?? []) {
+        if (m.ok) p.resolve();
+        else p.reject(new Error(m.error ?? "audit write failed"));
+      }
+    });
+    this.#worker?.on("error", (err) => {
+      for (const batch of this.#inFlight.values()) for (const p of batch) p.reject(err);
+      this.#inFlight.clear();
+    });
+    this.#worker?.unref();
   }
 
   /** Resolves once the event is committed. */
-  append(event: AuditEventInput & { id?: string; ts?: number }): Promise<void> {
+  append(event: Event): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ event, resolve, reject });
       if (!this.#scheduled) {
@@ -28,7 +52,7 @@ export class EgressAuditWriter {
   }
 
   /** Fire and forget (completion records): errors are counted, never thrown at a request. */
-  appendLater(event: AuditEventInput): void {
+  appendLater(event: Event): void {
     this.append(event).catch(() => {
       this.failures++;
     });
@@ -39,6 +63,13 @@ export class EgressAuditWriter {
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
+    if (this.#worker) {
+      const id = this.#nextBatch++;
+      this.#inFlight.set(id, batch);
+      this.#worker.ref();
+      this.#worker.postMessage({ id, events: batch.map((p) => p.event) });
+      return;
+    }
     try {
       writeTransaction(this.#db, () => appendAuditEvents(this.#db, batch.map((p) => p.event)));
       for (const p of batch) p.resolve();
@@ -47,8 +78,10 @@ export class EgressAuditWriter {
     }
   }
 
-  /** Commits whatever is queued (shutdown). */
-  drain(): void {
+  /** Commits whatever is queued and waits for the worker (shutdown). */
+  async drain(): Promise<void> {
     this.#flush();
+    while (this.#inFlight.size > 0) await new Promise((r) => setTimeout(r, 10));
+    await this.#worker?.terminate();
   }
 }

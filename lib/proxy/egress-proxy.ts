@@ -5,11 +5,10 @@ import crypto from "node:crypto";
 import http from "node:http";
 import net from "node:net";
 import type { Duplex } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import tls from "node:tls";
 import { Agent, type Dispatcher } from "undici";
 import type { Db } from "../../db/client";
-import { findSealedCredential, touchCredential } from "../../db/queries/policy";
+import { touchCredential } from "../../db/queries/policy";
 import { followKeyRotation } from "../bootstrap";
 import type { Env } from "../env";
 import { hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, type Decision, type Target } from "../policy";
@@ -63,8 +62,11 @@ type Attempt = {
   target: Target;
 };
 
+// Unique without a syscall per request: a random per-process prefix and a counter.
+const REQUEST_ID_PREFIX = `req_${crypto.randomBytes(6).toString("base64url")}`;
+let requestCounter = 0;
 function newRequestId(): string {
-  return `req_${crypto.randomBytes(9).toString("base64url")}`;
+  return `${REQUEST_ID_PREFIX}${(requestCounter++).toString(36)}`;
 }
 
 export class EgressProxy {
@@ -75,12 +77,14 @@ export class EgressProxy {
   readonly #tunnels = new WeakMap<net.Socket, Tunnel>();
   readonly #socketsBySession = new Map<string, Set<Duplex>>();
   #revocationTimer: NodeJS.Timeout | null = null;
+  readonly #sealedCredential: import("better-sqlite3").Statement;
   #lastRevocationCheck: number;
 
   constructor(deps: ProxyDeps) {
     this.#d = deps;
     this.#agent = new Agent({
-      connect: { ca: deps.upstreamCa, rejectUnauthorized: true, lookup: deps.resolver.lookupForDial, timeout: LIMITS.connectTimeoutMs },
+      // One parsed trust store for every upstream connection, not one per connection.
+      connect: { secureContext: tls.createSecureContext({ ca: deps.upstreamCa }), rejectUnauthorized: true, lookup: deps.resolver.lookupForDial, timeout: LIMITS.connectTimeoutMs },
       keepAliveTimeout: 10_000,
       connections: 256,
       headersTimeout: LIMITS.headersTimeoutMs,
@@ -89,6 +93,7 @@ export class EgressProxy {
     this.#inner = http.createServer({ maxHeaderSize: LIMITS.maxHeaderBytes, requestTimeout: LIMITS.requestTimeoutMs }, (req, res) => this.#onInterceptedRequest(req, res));
     this.#inner.on("clientError", (err, socket) => this.#onClientError(err, socket));
     this.#lastRevocationCheck = deps.now();
+    this.#sealedCredential = deps.db.$client.prepare("SELECT sealed FROM credentials WHERE identity = ?").pluck();
   }
 
   /** Attaches the forward-proxy handlers to a server. */
@@ -102,13 +107,12 @@ export class EgressProxy {
     this.#revocationTimer.unref();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#revocationTimer) clearInterval(this.#revocationTimer);
     for (const sockets of this.#socketsBySession.values()) for (const s of sockets) s.destroy();
     this.#socketsBySession.clear();
     this.#inner.close();
-    void this.#agent.close();
-    this.#d.audit.drain();
+    await Promise.all([this.#agent.close(), this.#d.audit.drain()]);
   }
 
   // ── Entry points ────────────────────────────────────────────────────────────────────────
@@ -299,10 +303,6 @@ export class EgressProxy {
     await this.#audit(a, effective, {});
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     if (hasBody && req.headers["content-length"] === undefined) delete headers["content-length"];
-    const abort = new AbortController();
-    res.on("close", () => {
-      if (!res.writableFinished) abort.abort();
-    });
     let bytesOut = 0;
     req.on("data", (chunk: Buffer) => (bytesOut += chunk.length));
     let upstream: Dispatcher.ResponseData;
@@ -313,7 +313,6 @@ export class EgressProxy {
         method: a.method as Dispatcher.HttpMethod,
         headers,
         body: hasBody ? req : null,
-        signal: abort.signal,
       });
     } catch (err) {
       const failure = upstreamFailure(err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException });
@@ -336,18 +335,32 @@ export class EgressProxy {
     outHeaders["x-gatehouse-request-id"] = a.requestId;
     res.writeHead(upstream.statusCode, outHeaders);
     let bytesIn = 0;
-    upstream.body.on("data", (chunk: Buffer) => (bytesIn += chunk.length));
-    try {
-      if (redact) await pipeline(upstream.body, new RedactingStream(needles), res);
-      else await pipeline(upstream.body, res);
-    } catch {
-      res.destroy();
-    }
+    const body = upstream.body;
+    body.on("data", (chunk: Buffer) => (bytesIn += chunk.length));
+    // pipe() rather than stream.pipeline(): the latter costs an AbortSignal per request.
+    await new Promise<void>((resolve) => {
+      const fail = () => {
+        body.destroy();
+        res.destroy();
+        resolve();
+      };
+      body.once("error", fail);
+      res.once("close", () => {
+        if (!res.writableFinished) body.destroy();
+        resolve();
+      });
+      res.once("finish", () => resolve());
+      if (redact) {
+        const redactor = new RedactingStream(needles);
+        redactor.once("error", fail);
+        body.pipe(redactor).pipe(res);
+      } else body.pipe(res);
+    });
     this.#complete(a, effective, { status: upstream.statusCode, bytesIn, bytesOut });
   }
 
   #openCredential(identity: string): Secret | null {
-    const sealed = findSealedCredential(this.#d.db, identity);
+    const sealed = this.#sealedCredential.get(identity) as string | undefined;
     if (!sealed) return null;
     try {
       return this.#d.vault.open(sealed, identity);

@@ -35,6 +35,9 @@ function upstreamTrust(path: string | undefined): string[] {
 
 export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
   const { certPem } = await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
+  // The audit worker checkpoints on a timer; a commit on this thread must never stall the event
+  // loop copying the WAL.
+  ctx.db.$client.pragma("wal_autocheckpoint = 0");
   let resolver: Resolver;
   try {
     resolver = new Resolver({ allowPrivate: ctx.env.allowPrivate, overrides: ctx.env.resolve });
@@ -49,7 +52,7 @@ export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
     resolver,
     policy: policyCache(ctx.db),
     sessions: new SessionVerifier(ctx.db),
-    audit: new EgressAuditWriter(ctx.db),
+    audit: new EgressAuditWriter(ctx.db, { dataDir: ctx.env.dataDir }),
     issuer: await LeafIssuer.load(ctx.db, ctx.vault),
     upstreamCa: upstreamTrust(ctx.env.upstreamCaPath),
   });
@@ -67,11 +70,11 @@ export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
       res.writeHead(200, { "Content-Type": "application/x-pem-file", "Content-Disposition": 'attachment; filename="gatehouse-ca.pem"', "Cache-Control": "no-cache" });
       res.end(req.method === "HEAD" ? undefined : certPem);
     },
-    close: () =>
-      new Promise((resolve) => {
-        core.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await core.close();
+      await closed;
+    },
   };
 }

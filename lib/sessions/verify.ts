@@ -1,5 +1,6 @@
-// Token → session, for the proxy on every request: one indexed lookup by hash, no decryption,
-// no cache of the answer, so a revocation applies to the very next request.
+// Token → session, for the proxy on every request, revocation-exact: a verified session is kept
+// in memory only while the sessions revision (bumped by every revocation, in the same
+// transaction) is unchanged, so the check per request is one tiny indexed read.
 import type { Statement } from "better-sqlite3";
 import type { Db } from "../../db/client";
 import { tokenHash } from "../auth/tokens";
@@ -18,12 +19,17 @@ export type SessionCheck = { ok: true; session: VerifiedSession } | { ok: false;
 
 /** lastSeenAt is written at most this often: idle expiry is exact to within this. */
 const TOUCH_INTERVAL_MS = 5_000;
+const CACHE_LIMIT = 10_000;
 
 type Row = VerifiedSession & { createdAt: number; lastSeenAt: number; expiresAt: number; idleTimeoutSeconds: number; revokedAt: number | null };
+type Cached = { row: Row; session: VerifiedSession; revision: number; written: number };
 
 export class SessionVerifier {
   readonly #lookup: Statement;
   readonly #touch: Statement;
+  readonly #revision: Statement;
+  readonly #cache = new Map<string, Cached>();
+
   constructor(db: Db) {
     this.#lookup = db.$client.prepare(
       `SELECT id, workspace, channel, thread, kind, member_id AS memberId, created_at AS createdAt, last_seen_at AS lastSeenAt,
@@ -31,14 +37,33 @@ export class SessionVerifier {
          FROM sessions WHERE token_hash = ?`,
     );
     this.#touch = db.$client.prepare("UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?");
+    this.#revision = db.$client.prepare("SELECT sessions_revision FROM org_settings WHERE id = 1").pluck();
   }
 
   verify(token: string, now: number): SessionCheck {
-    const row = this.#lookup.get(tokenHash(token)) as Row | undefined;
-    if (!row) return { ok: false, reason: "unknown" };
-    const state = sessionState(row, now);
-    if (state !== "active") return { ok: false, reason: state };
-    if (now - row.lastSeenAt >= TOUCH_INTERVAL_MS) this.#touch.run(now, row.id, now);
-    return { ok: true, session: { id: row.id, workspace: row.workspace, channel: row.channel, thread: row.thread, kind: row.kind, memberId: row.memberId } };
+    const hash = tokenHash(token);
+    const revision = (this.#revision.get() as number | undefined) ?? 0;
+    let entry = this.#cache.get(hash);
+    if (!entry || entry.revision !== revision) {
+      const row = this.#lookup.get(hash) as Row | undefined;
+      if (!row) {
+        this.#cache.delete(hash);
+        return { ok: false, reason: "unknown" };
+      }
+      entry = { row, session: { id: row.id, workspace: row.workspace, channel: row.channel, thread: row.thread, kind: row.kind, memberId: row.memberId }, revision, written: row.lastSeenAt };
+      if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
+      this.#cache.set(hash, entry);
+    }
+    const state = sessionState(entry.row, now);
+    if (state !== "active") {
+      this.#cache.delete(hash);
+      return { ok: false, reason: state };
+    }
+    entry.row.lastSeenAt = Math.max(entry.row.lastSeenAt, now);
+    if (now - entry.written >= TOUCH_INTERVAL_MS) {
+      this.#touch.run(now, entry.row.id, now);
+      entry.written = now;
+    }
+    return { ok: true, session: entry.session };
   }
 }

@@ -1,0 +1,289 @@
+// npm run bench:proxy — side by side on loopback, in one run: direct, Gatehouse (allowlisted
+// HTTP, allowlisted HTTPS tunnel, credentialed HTTPS through interception), a bare Node forward
+// proxy (the ceiling for a Node design) and Squid with an equivalent allowlist when it can be had.
+// Concurrency 1, 16, 64; requests/s and p50/p99; then the ratios the proxy issue sets as goals.
+//   BENCH_SECONDS=5 (per cell)   --soak (5 minutes of credentialed traffic, memory sampled)
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { Pool, ProxyAgent, type Dispatcher } from "undici";
+import { createCertificateAuthority, issueLeafForNames } from "../lib/proxy/certificates";
+
+const root = path.join(__dirname, "..");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCY = [1, 16, 64];
+const soak = process.argv.includes("--soak");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gh-bench-"));
+fs.chmodSync(tmp, 0o755); // Squid drops privileges and must reach its config and logs
+const children: ChildProcess[] = [];
+
+function cleanup() {
+  for (const c of children) c.kill("SIGINT");
+}
+process.on("exit", cleanup);
+process.on("SIGINT", () => process.exit(130));
+
+function startChild(cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  return child;
+}
+
+function firstJsonLine<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const line = buf.split("\n").find((l) => l.startsWith("{"));
+      if (line) resolve(JSON.parse(line) as T);
+    });
+    child.once("exit", (code) => reject(new Error(`child exited ${code}`)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const net = await import("node:net");
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not come up`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+type Cell = { name: string; c: number; rps: number; p50: number; p99: number; errors: number };
+
+async function load(name: string, c: number, makeDispatcher: () => Dispatcher, opts: Dispatcher.RequestOptions, seconds = SECONDS): Promise<Cell> {
+  const dispatcher = makeDispatcher();
+  const latencies: number[] = [];
+  let errors = 0;
+  // Warm-up: connections, tunnels, leaf certificates, JIT.
+  const warmUntil = performance.now() + 1000;
+  const until = warmUntil + seconds * 1000;
+  let measuring = false;
+  let count = 0;
+  const worker = async () => {
+    for (;;) {
+      const now = performance.now();
+      if (now >= until) return;
+      if (!measuring && now >= warmUntil) measuring = true;
+      const t0 = performance.now();
+      try {
+        const r = await dispatcher.request(opts);
+        await r.body.dump();
+        if (r.statusCode !== 200) errors++;
+      } catch {
+        errors++;
+      }
+      if (t0 >= warmUntil) {
+        latencies.push(performance.now() - t0);
+        count++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: c }, worker));
+  await dispatcher.close();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+  return { name, c, rps: count / seconds, p50: q(0.5), p99: q(0.99), errors };
+}
+
+function trySquid(hostsFile: string, httpPort: number, httpsPort: number): { port: number; child: ChildProcess } | null {
+  let squid = spawnSync("sh", ["-c", "command -v squid"], { encoding: "utf8" }).stdout.trim();
+  if (!squid && process.getuid?.() === 0) {
+    console.error("bench: installing squid with apt-get…");
+    spawnSync("sh", ["-c", "apt-get install -y -qq squid >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq squid >/dev/null 2>&1)"], { stdio: "inherit" });
+    squid = spawnSync("sh", ["-c", "command -v squid"], { encoding: "utf8" }).stdout.trim();
+    // The package starts a system instance on 3128; this benchmark runs its own.
+    spawnSync("sh", ["-c", "service squid stop >/dev/null 2>&1 || true"]);
+  }
+  if (!squid) return null;
+  const dir = path.join(tmp, "squid");
+  fs.mkdirSync(dir, { mode: 0o777 });
+  fs.chmodSync(dir, 0o777);
+  const port = 40000 + Math.floor(Math.random() * 20000);
+  const conf = path.join(dir, "squid.conf");
+  fs.writeFileSync(
+    conf,
+    [
+      `http_port 127.0.0.1:${port}`,
+      "acl allowed dstdomain bench.test cdn.bench.test api.bench.test",
+      `acl bench_ports port ${httpPort} ${httpsPort}`,
+      "acl CONNECT method CONNECT",
+      "http_access deny !bench_ports",
+      "http_access allow allowed",
+      "http_access deny all",
+      "cache deny all",
+      `access_log stdio:${dir}/access.log`,
+      `cache_log ${dir}/cache.log`,
+      `pid_filename ${dir}/squid.pid`,
+      `hosts_file ${hostsFile}`,
+      `coredump_dir ${dir}`,
+      "shutdown_lifetime 1 seconds",
+      "",
+    ].join("\n"),
+  );
+  const child = startChild(squid, ["-N", "-f", conf]);
+  return { port, child };
+}
+
+async function main() {
+  console.error(`bench: ${SECONDS}s per cell after 1s warm-up; work in ${tmp}`);
+  if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) {
+    spawnSync(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], { cwd: root, stdio: "inherit", env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" } });
+  }
+  const ca = await createCertificateAuthority("bench upstream CA");
+  const leaf = await issueLeafForNames({ names: ["bench.test", "cdn.bench.test", "api.bench.test"], caCertPem: ca.certPem, caKeyPem: ca.keyPem });
+  fs.writeFileSync(path.join(tmp, "up-ca.pem"), ca.certPem);
+  fs.writeFileSync(path.join(tmp, "leaf.pem"), leaf.certPem);
+  fs.writeFileSync(path.join(tmp, "leaf.key"), leaf.keyPem);
+  const hostsFile = path.join(tmp, "hosts");
+  fs.writeFileSync(hostsFile, "127.0.0.1 bench.test cdn.bench.test api.bench.test\n");
+
+  const upstream = startChild(process.execPath, [path.join(root, "bench", "upstream.mjs"), path.join(tmp, "leaf.pem"), path.join(tmp, "leaf.key")]);
+  const up = await firstJsonLine<{ http: number; https: number }>(upstream);
+
+  const port = await freePort();
+  const proxyPort = await freePort();
+  const dataDir = path.join(tmp, "data");
+  const nodeArgs = (process.env.BENCH_GATEHOUSE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const gatehouse = startChild(process.execPath, [...nodeArgs, "--import", "tsx", path.join(root, "server.ts")], {
+    NODE_ENV: "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    PORT: String(port),
+    GATEHOUSE_PROXY_PORT: String(proxyPort),
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_ALLOW_PRIVATE: "127.0.0.0/8",
+    GATEHOUSE_RESOLVE: "bench.test=127.0.0.1,cdn.bench.test=127.0.0.1,api.bench.test=127.0.0.1",
+    GATEHOUSE_UPSTREAM_CA: path.join(tmp, "up-ca.pem"),
+    GATEHOUSE_OWNER_EMAIL: "bench@gatehouse.test",
+    GATEHOUSE_OWNER_PASSWORD: "bench-password-not-real",
+  });
+  gatehouse.stdout!.resume();
+  gatehouse.stderr!.on("data", (d: Buffer) => { if (process.env.BENCH_DEBUG) process.stderr.write(d); });
+  await waitFor(`http://127.0.0.1:${port}/signin`);
+  const cli = (args: string[], input?: string) => spawnSync(process.execPath, [path.join(root, "bin", "gatehouse.js"), ...args], { cwd: root, env: { ...process.env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PROXY_PORT: String(proxyPort), PORT: String(port) }, input, encoding: "utf8" });
+  const policyFile = path.join(tmp, "policy.json");
+  fs.writeFileSync(
+    policyFile,
+    JSON.stringify({
+      version: 1,
+      memberAccess: { mode: "anyone" },
+      bundles: [
+        {
+          name: "bench",
+          scope: { type: "organization" },
+          domains: [`bench.test:${up.http}`, `cdn.bench.test:${up.https}`],
+          connections: [{ name: "api", serviceAccount: "bench@acme.example", inject: { type: "bearer" }, allowedWebsites: [`api.bench.test:${up.https}`] }],
+        },
+      ],
+    }),
+  );
+  if (cli(["policy", "import", policyFile]).status !== 0) throw new Error("policy import failed");
+  if (cli(["credential", "set", "bench/api"], "fake-bench-token").status !== 0) throw new Error("credential set failed");
+  const token = cli(["session", "create", "--workspace", "T0BENCH", "--channel", "C0BENCH", "--member", "U0BENCH"]).stdout.trim();
+  const gatehouseCa = fs.readFileSync(path.join(dataDir, "ca.pem"), "utf8");
+  const proxyAuth = `Basic ${Buffer.from(`session:${token}`).toString("base64")}`;
+
+  const bare = startChild(process.execPath, [path.join(root, "bench", "bare-proxy.mjs")]);
+  const barePort = (await firstJsonLine<{ port: number }>(bare)).port;
+  const squid = trySquid(hostsFile, up.http, up.https);
+  if (squid) await new Promise((r) => setTimeout(r, 2000));
+
+  const upCa = [ca.certPem];
+  const viaPool = (proxy: number, auth?: string) => ({
+    make: () => new Pool(`http://127.0.0.1:${proxy}`, { connections: 64, pipelining: 1 }),
+    opts: { method: "GET" as const, path: `http://bench.test:${up.http}/`, headers: { host: `bench.test:${up.http}`, ...(auth ? { "proxy-authorization": auth } : {}) } },
+  });
+  const viaConnect = (proxy: number, host: string, ca: string[], auth?: string) => ({
+    make: () => new ProxyAgent({ uri: `http://127.0.0.1:${proxy}`, ...(auth ? { token: auth } : {}), requestTls: { ca }, connections: 64 }),
+    opts: { method: "GET" as const, origin: `https://${host}:${up.https}`, path: "/" },
+  });
+  const targets: { name: string; make: () => Dispatcher; opts: Dispatcher.RequestOptions }[] = [
+    { name: "direct http", make: () => new Pool(`http://127.0.0.1:${up.http}`, { connections: 64 }), opts: { method: "GET", path: "/" } },
+    { name: "direct https", make: () => new Pool(`https://127.0.0.1:${up.https}`, { connections: 64, connect: { ca: upCa, servername: "cdn.bench.test" } }), opts: { method: "GET", path: "/" } },
+    { name: "bare node http", ...viaPool(barePort) },
+    { name: "bare node tunnel", ...viaConnect(barePort, "cdn.bench.test", upCa) },
+    ...(squid ? [{ name: "squid http", ...viaPool(squid.port) }, { name: "squid tunnel", ...viaConnect(squid.port, "cdn.bench.test", upCa) }] : []),
+    { name: "gatehouse http allowlisted", ...viaPool(proxyPort, proxyAuth) },
+    { name: "gatehouse tunnel allowlisted", ...viaConnect(proxyPort, "cdn.bench.test", upCa, proxyAuth) },
+    { name: "gatehouse https credentialed", ...viaConnect(proxyPort, "api.bench.test", [gatehouseCa], proxyAuth) },
+  ];
+
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
+  if (only) targets.splice(0, targets.length, ...targets.filter((t) => only.test(t.name) || t.name === "direct http"));
+  const cells: Cell[] = [];
+  for (const c of CONCURRENCY) {
+    for (const t of targets) {
+      const cell = await load(t.name, c, t.make, t.opts);
+      cells.push(cell);
+      console.error(`  ${t.name.padEnd(30)} c=${String(c).padEnd(3)} ${cell.rps.toFixed(0).padStart(7)} req/s  p50 ${cell.p50.toFixed(2)} ms  p99 ${cell.p99.toFixed(2)} ms${cell.errors ? `  errors ${cell.errors}` : ""}`);
+    }
+  }
+
+  console.log(`\nproxy benchmark (loopback, ${os.cpus().length} cores, ${SECONDS}s per cell; load generator, proxy and upstream share the machine)\n`);
+  console.log(`${"target".padEnd(30)} ${CONCURRENCY.map((c) => `c=${c}`.padStart(24)).join("")}`);
+  for (const t of targets) {
+    const row = CONCURRENCY.map((c) => {
+      const x = cells.find((y) => y.name === t.name && y.c === c)!;
+      return `${x.rps.toFixed(0)}/s ${x.p50.toFixed(2)}/${x.p99.toFixed(2)}ms${x.errors ? "!" : ""}`.padStart(24);
+    });
+    console.log(`${t.name.padEnd(30)} ${row.join("")}`);
+  }
+  const get = (name: string, c: number) => cells.find((x) => x.name === name && x.c === c);
+  const ratio = (a: string, b: string, c: number) => {
+    const x = get(a, c);
+    const y = get(b, c);
+    return x && y ? (x.rps / y.rps).toFixed(2) + "×" : "n/a";
+  };
+  console.log("\nratios (requests/s unless noted)");
+  for (const c of [16, 64]) {
+    console.log(`  c=${c}: gatehouse http allowlisted / squid http           ${ratio("gatehouse http allowlisted", "squid http", c)}   (goal ≥ 1.0×)`);
+    console.log(`  c=${c}: gatehouse http allowlisted / bare node http       ${ratio("gatehouse http allowlisted", "bare node http", c)}   (goal ≥ 0.8×)`);
+    console.log(`  c=${c}: gatehouse https credentialed / squid tunnel       ${ratio("gatehouse https credentialed", "squid tunnel", c)}   (goal ≥ 0.5×)`);
+    console.log(`  c=${c}: gatehouse tunnel allowlisted / squid tunnel       ${ratio("gatehouse tunnel allowlisted", "squid tunnel", c)}`);
+  }
+  const direct = get("direct http", 1)!;
+  const added = (name: string) => {
+    const x = get(name, 1);
+    return x ? `${((x.p50 - direct.p50) * 1000).toFixed(0)} µs` : "n/a";
+  };
+  console.log(`  c=1 p50 added over direct: gatehouse http ${added("gatehouse http allowlisted")}, squid http ${added("squid http")}, bare node ${added("bare node http")}`);
+  console.log(`  mitmproxy: ${spawnSync("sh", ["-c", "command -v mitmdump"], { encoding: "utf8" }).stdout.trim() ? "installed but not wired in" : "not installed (not in Debian's or npm's packages here)"}`);
+  if (!squid) console.log("  squid: not installed and not root, so not measured");
+
+  if (soak) {
+    console.log("\nsoak: credentialed HTTPS through interception, c=16, 5 minutes; RSS of the Gatehouse process:");
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${gatehouse.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+    const samples: number[] = [];
+    const t = targets.find((x) => x.name === "gatehouse https credentialed")!;
+    const timer = setInterval(() => samples.push(rss()), 10_000);
+    samples.push(rss());
+    const cell = await load("soak", 16, t.make, t.opts, 300);
+    clearInterval(timer);
+    console.log(`  ${cell.rps.toFixed(0)} req/s; RSS MiB first ${samples[0]?.toFixed(0)}, last ${samples[samples.length - 1]?.toFixed(0)}, max ${Math.max(...samples).toFixed(0)} (${samples.length} samples)`);
+  }
+  cleanup();
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  cleanup();
+  process.exit(1);
+});

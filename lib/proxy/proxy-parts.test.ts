@@ -1,0 +1,124 @@
+import net from "node:net";
+import { Readable } from "node:stream";
+import tls from "node:tls";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { parseClientHello } from "./client-hello";
+import { RedactingStream, redactText } from "./redact";
+import { Resolver } from "./resolve";
+import { sessionToken } from "./token";
+
+async function collect(chunks: Buffer[], needles: string[]): Promise<string> {
+  const out: Buffer[] = [];
+  const stream = Readable.from(chunks).pipe(new RedactingStream(needles));
+  for await (const c of stream) out.push(c as Buffer);
+  return Buffer.concat(out).toString("utf8");
+}
+
+describe("RedactingStream", () => {
+  it("property: however the body is chunked, no secret survives and nothing else changes", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ minLength: 4, maxLength: 24, unit: fc.constantFrom(..."abcXYZ0123_-") }),
+        fc.array(fc.string({ maxLength: 30, unit: fc.constantFrom(..."abc xyz{}\":,") }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 40 }),
+        async (secret, pieces, cuts) => {
+          const text = pieces.join(secret);
+          const bytes = Buffer.from(text);
+          const chunks: Buffer[] = [];
+          let i = 0;
+          for (let k = 0; i < bytes.length; k++) {
+            const n = cuts[k % cuts.length]!;
+            chunks.push(bytes.subarray(i, i + n));
+            i += n;
+          }
+          const out = await collect(chunks, [secret]);
+          expect(out).toBe(text.split(secret).join("[REDACTED]"));
+          expect(out.includes(secret)).toBe(false);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("prefers the longest needle and handles several", async () => {
+    expect(await collect([Buffer.from("Basic Ym90OnNlY3JldA== and secret")], ["secret", "Ym90OnNlY3JldA=="])).toBe("Basic [REDACTED] and [REDACTED]");
+    expect(redactText("x-token: abc123 abc123", ["abc123"])).toBe("x-token: [REDACTED] [REDACTED]");
+  });
+});
+
+describe("parseClientHello", () => {
+  async function captureHello(servername?: string): Promise<Buffer> {
+    return new Promise((resolve) => {
+      const server = net.createServer((socket) => {
+        socket.once("data", (d: Buffer) => {
+          resolve(d);
+          socket.destroy();
+          server.close();
+        });
+      });
+      server.listen(0, "127.0.0.1", () => {
+        const port = (server.address() as net.AddressInfo).port;
+        const c = tls.connect({ port, host: "127.0.0.1", servername, rejectUnauthorized: false });
+        c.on("error", () => undefined);
+      });
+    });
+  }
+
+  it("reads the SNI from a real ClientHello, and its absence", async () => {
+    expect(parseClientHello(await captureHello("api.github.com"))).toEqual({ sni: "api.github.com" });
+    expect(parseClientHello(await captureHello(""))).toEqual({ sni: null });
+  });
+
+  it("asks for more bytes, and refuses what is not TLS", async () => {
+    const hello = await captureHello("a.example.com");
+    expect(parseClientHello(hello.subarray(0, 20))).toEqual({ incomplete: true });
+    expect(parseClientHello(Buffer.from("GET / HTTP/1.1\r\n\r\n"))).toMatchObject({ error: expect.any(String) });
+  });
+
+  it("property: never throws on arbitrary bytes", () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => void parseClientHello(Buffer.from([0x16, 3, 1, ...bytes]))));
+  });
+});
+
+describe("Resolver (SSRF guard)", () => {
+  const lookup = async (host: string) => {
+    const table: Record<string, { address: string; family: 4 | 6 }[]> = {
+      "public.example": [{ address: "93.184.216.34", family: 4 }],
+      "split.example": [{ address: "93.184.216.34", family: 4 }, { address: "10.0.0.5", family: 4 }],
+      "mapped.example": [{ address: "::ffff:169.254.169.254", family: 6 }],
+    };
+    if (!table[host]) throw Object.assign(new Error("nope"), { code: "ENOTFOUND" });
+    return table[host]!;
+  };
+
+  it("refuses loopback, private, link-local, metadata and unique-local addresses", async () => {
+    const r = new Resolver({ allowPrivate: [], overrides: {}, lookup });
+    for (const ip of ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:7f00:1"]) {
+      expect(r.permitted(ip), ip).toBe(false);
+    }
+    for (const ip of ["93.184.216.34", "2606:4700::1111"]) expect(r.permitted(ip), ip).toBe(true);
+    expect(await r.resolve("public.example")).toMatchObject({ ok: true, address: { address: "93.184.216.34" } });
+    expect(await r.resolve("split.example")).toMatchObject({ ok: false, code: "private_address" });
+    expect(await r.resolve("mapped.example")).toMatchObject({ ok: false, code: "private_address" });
+    expect(await r.resolve("missing.example")).toMatchObject({ ok: false, code: "dns_failed" });
+  });
+
+  it("lets GATEHOUSE_ALLOW_PRIVATE ranges through and honours static overrides", async () => {
+    const r = new Resolver({ allowPrivate: ["127.0.0.0/8"], overrides: { "svc.internal": "127.0.0.9" }, lookup });
+    expect(r.permitted("127.0.0.1")).toBe(true);
+    expect(r.permitted("10.0.0.1")).toBe(false);
+    expect(await r.resolve("svc.internal")).toMatchObject({ ok: true, address: { address: "127.0.0.9" } });
+    expect(() => new Resolver({ allowPrivate: ["not-a-cidr"], overrides: {} })).toThrow(/CIDR/);
+  });
+});
+
+describe("session token from Proxy-Authorization", () => {
+  it("reads Basic (password) and Bearer, nothing else", () => {
+    expect(sessionToken(`Basic ${Buffer.from("session:gs_abc").toString("base64")}`)).toBe("gs_abc");
+    expect(sessionToken("Bearer gs_abc")).toBe("gs_abc");
+    expect(sessionToken("Digest x")).toBeNull();
+    expect(sessionToken(`Basic ${Buffer.from("nopassword").toString("base64")}`)).toBeNull();
+    expect(sessionToken(undefined)).toBeNull();
+  });
+});
