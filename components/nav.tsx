@@ -10,6 +10,7 @@ export const NAV_ITEMS = [
   { href: "/explain", label: "Explain" },
   { href: "/members", label: "Members" },
   { href: "/sessions", label: "Sessions" },
+  { href: "/audit", label: "Audit" },
   { href: "/settings", label: "Settings" },
 ] as const;
 

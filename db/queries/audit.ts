@@ -55,7 +55,7 @@ export const AUDIT_SELECT = `SELECT seq, id, ts, kind, action, actor, request_id
   member, bundle, connection, service_account AS serviceAccount, method, scheme, host, port, path, outcome, rule, reason, status,
   bytes_in AS bytesIn, bytes_out AS bytesOut, duration_ms AS durationMs, detail, prev_hash AS prevHash, hash FROM audit_events`;
 
-function whereClause(f: AuditFilter): { sql: string; params: unknown[] } {
+export function whereClause(f: AuditFilter): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
   const eq = (col: string, v: string | undefined) => {

@@ -7,9 +7,9 @@ export type ChainState =
 
 type Row = HashedEvent & { seq: number; hash: string };
 
-/** Walks the chain from the start; returns the first event whose hash or link does not verify. */
-export function verifyChain(rows: Iterable<Row>): ChainState {
-  let prev = GENESIS_HASH;
+/** Walks the chain (from the start, or on from a verified point); returns the first event whose hash or link does not verify. */
+export function verifyChain(rows: Iterable<Row>, from: { hash: string } = { hash: GENESIS_HASH }): ChainState {
+  let prev = from.hash;
   let count = 0;
   for (const row of rows) {
     count++;
@@ -24,15 +24,26 @@ export function verifyChain(rows: Iterable<Row>): ChainState {
   return { ok: true, events: count, lastHash: prev };
 }
 
-export function verifyAuditLog(db: Db): ChainState {
+export type VerifiedPoint = { seq: number; hash: string };
+
+/** The whole chain, or only the events after a point verified before (cheap, for dashboards). */
+export function verifyAuditLog(db: Db, after?: VerifiedPoint): ChainState & { lastSeq: number } {
   const rows = db.$client
     .prepare(
       `SELECT seq, id, ts, kind, action, actor, request_id AS requestId, session_id AS sessionId, workspace, channel, thread,
               member, bundle, connection, service_account AS serviceAccount, method, scheme, host, port, path, outcome, rule,
               reason, status, bytes_in AS bytesIn, bytes_out AS bytesOut, duration_ms AS durationMs, detail,
               prev_hash AS prevHash, hash
-         FROM audit_events ORDER BY seq`,
+         FROM audit_events WHERE seq > ? ORDER BY seq`,
     )
-    .iterate() as Iterable<Row>;
-  return verifyChain(rows);
+    .iterate(after?.seq ?? 0) as Iterable<Row>;
+  let lastSeq = after?.seq ?? 0;
+  const tracked = (function* () {
+    for (const r of rows) {
+      lastSeq = r.seq;
+      yield r;
+    }
+  })();
+  const state = verifyChain(tracked, after ? { hash: after.hash } : undefined);
+  return { ...state, lastSeq };
 }

@@ -123,3 +123,22 @@ describe("gatehouse policy, credential and vault commands", () => {
     expect(JSON.parse(out.stdout).bundles).toEqual([]);
   });
 });
+
+describe("gatehouse audit verify", () => {
+  it("exits 0 on an intact chain and 1 naming the first bad event", async () => {
+    const dir = dataDir();
+    expect(await run(["apikey", "create", "--name", "a", "--role", "owner"], io({ GATEHOUSE_DATA_DIR: dir }))).toBe(0);
+    expect(await run(["apikey", "create", "--name", "b", "--role", "owner"], io({ GATEHOUSE_DATA_DIR: dir }))).toBe(0);
+    const ok = io({ GATEHOUSE_DATA_DIR: dir });
+    expect(await run(["audit", "verify"], ok)).toBe(0);
+    expect(ok.stderr).toContain("2 event(s)");
+    const db = new Database(path.join(dir, "gatehouse.db"));
+    db.exec("DROP TRIGGER audit_events_no_update");
+    db.prepare("UPDATE audit_events SET actor = 'mallory' WHERE seq = 1").run();
+    db.close();
+    const bad = io({ GATEHOUSE_DATA_DIR: dir });
+    expect(await run(["audit", "verify"], bad)).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ seq: 1 });
+    expect(bad.stderr).toContain("BROKEN");
+  });
+});

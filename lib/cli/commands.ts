@@ -4,6 +4,8 @@ import { createApiKey } from "../services/api-keys/create-api-key";
 import { addUser } from "../services/users/add-user";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import { chunked, exportAudit } from "../services/audit/export-audit";
+import { verifyAudit } from "../services/audit/verify-audit";
 import { createSession } from "../services/sessions/create-session";
 import { rotateMasterKey } from "../services/vault/rotate-master-key";
 import { masterKeyPath } from "../vault";
@@ -200,6 +202,39 @@ COMMANDS["session create"] = {
   },
 };
 
+COMMANDS["audit verify"] = {
+  usage: "gatehouse audit verify",
+  spec: { values: [], booleans: [] },
+  validate: noPositionals,
+  run: async (_a, { ctx, io, actor }) => {
+    const state = verifyAudit({ ctx, actor });
+    if (state.ok) {
+      io.err(`audit chain ok: ${state.events} event(s), last hash ${state.lastHash}\n`);
+      return 0;
+    }
+    io.out(`${JSON.stringify({ seq: state.firstBad.seq, id: state.firstBad.id, problem: state.firstBad.problem })}\n`);
+    io.err(`audit chain BROKEN at event ${state.firstBad.id} (seq ${state.firstBad.seq}): ${state.firstBad.problem}\n`);
+    return 1;
+  },
+};
+
+const AUDIT_FILTERS = ["q", "kind", "outcome", "host", "workspace", "channel", "member", "actor", "connection", "action", "from", "to"];
+
+COMMANDS["audit export"] = {
+  usage: `gatehouse audit export --format jsonl|csv [${AUDIT_FILTERS.map((f) => `--${f} V`).join("] [")}]`,
+  spec: { values: ["format", ...AUDIT_FILTERS], booleans: [] },
+  validate: (a) => {
+    noPositionals(a);
+    oneOf(one(a, "format", true), ["jsonl", "csv"], "format");
+  },
+  run: async (a, { ctx, io, actor }) => {
+    const input = Object.fromEntries(["format", ...AUDIT_FILTERS].map((f) => [f, one(a, f)]));
+    const out = exportAudit({ ctx, actor, input });
+    for (const chunk of chunked(out.lines)) io.out(chunk);
+    return 0;
+  },
+};
+
 export const USAGE = `usage: gatehouse <command>
 
   user add --email E --role owner|auditor       password from GATEHOUSE_PASSWORD or stdin
@@ -209,4 +244,6 @@ export const USAGE = `usage: gatehouse <command>
   credential set BUNDLE/CONNECTION              secret from stdin
   vault rotate-key                              re-seal everything under a new master key
   session create --workspace W --channel C --member M [--org-member] [--role R]… [--thread T] [--dm]
+  audit verify                                  exit 1 and the first bad event if the chain is broken
+  audit export --format jsonl|csv [--host H] [--outcome O] [--from T] [--to T] …
 `;

@@ -11,8 +11,9 @@ import { CreateBundleForm, OrgDenyForm } from "./forms";
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Bundles" };
 
-export default async function BundlesPage() {
+export default async function BundlesPage({ searchParams }: { searchParams: Promise<{ allow?: string }> }) {
   const actor = await requireUser();
+  const { allow } = await searchParams;
   const ctx = serviceContext();
   const policy = getPolicy({ ctx, actor });
   const creds = listCredentials({ ctx, actor });
@@ -20,6 +21,20 @@ export default async function BundlesPage() {
   return (
     <>
       <PageHeader title="Access bundles" description="Each bundle grants its scope a set of connections (credentials the proxy attaches) and Domains (hosts reachable without one). Channels inherit the organization's bundles, then their workspace's, then their own." />
+      {allow && owner && (
+        <div className="mb-6" data-testid="allow-host">
+          <Card title={`Allow ${allow}: choose the bundle whose Domains tab it joins`}>
+            <p className="mb-3 text-sm text-slate-500">Nothing changes until you confirm on the Domains tab. Allow only what the channels of that bundle need.</p>
+            <div className="flex flex-wrap gap-2">
+              {policy.bundles.map((b) => (
+                <Link key={b.name} href={`/bundles/${encodeURIComponent(b.name)}?tab=domains&add=${encodeURIComponent(allow)}`} className="rounded-md px-3 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50">
+                  {b.name} <span className="text-slate-500">({scopeLabel(b.scope)})</span>
+                </Link>
+              ))}
+            </div>
+          </Card>
+        </div>
+      )}
       <div className="grid grid-cols-1 gap-6 xl:grid-cols-3">
         <div className="space-y-6 xl:col-span-2">
           <Card title="Bundles">

@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { searchAuditEvents, type AuditEventRow, type AuditFilter } from "../../../db/queries/audit";
+import { findAuditEvent, searchAuditEvents, whereClause, type AuditEventRow, type AuditFilter } from "../../../db/queries/audit";
+
+export const auditWhere = whereClause;
 import type { Actor } from "../../auth/permissions";
 import { AppError } from "../../errors";
 import { authorize } from "../authorize";
@@ -76,4 +78,11 @@ export function searchAudit({ ctx, actor, input }: { ctx: ServiceContext; actor:
   const rows = searchAuditEvents(ctx.db, toFilter(q), q.limit + 1);
   const page = rows.slice(0, q.limit);
   return { events: page.map(toAuditEvent), nextCursor: rows.length > q.limit ? String(page[page.length - 1]!.seq) : null };
+}
+
+export function getAuditEvent({ ctx, actor, id }: { ctx: ServiceContext; actor: Actor | null; id: string }): AuditEvent {
+  authorize(actor, "audit.read");
+  const row = findAuditEvent(ctx.db, id);
+  if (!row) throw new AppError("not_found", `no audit event ${id}`);
+  return toAuditEvent(row);
 }

@@ -1,0 +1,258 @@
+import Link from "next/link";
+import { OutcomeBadge } from "@/components/outcome-badge";
+import { Alert, Badge, Button, Card, Empty, Field, formatTime, Input, PageHeader, Select, Table, Td, Th } from "@/components/ui";
+import { requireUser } from "@/lib/auth/dal";
+import { AppError } from "@/lib/errors";
+import { getAuditEvent, searchAudit, type AuditEvent } from "@/lib/services/audit/search-audit";
+import { verifyAudit } from "@/lib/services/audit/verify-audit";
+import { serviceContext } from "@/lib/services/context";
+
+export const dynamic = "force-dynamic";
+export const metadata = { title: "Audit" };
+
+const FILTERS = ["q", "kind", "outcome", "host", "workspace", "channel", "member", "actor", "connection", "from", "to"] as const;
+type Params = Partial<Record<(typeof FILTERS)[number] | "cursor" | "event" | "verify", string>>;
+
+function query(params: Params, change: Params): string {
+  const merged = { ...params, ...change };
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(merged)) if (v) qs.set(k, v);
+  const s = qs.toString();
+  return s ? `?${s}` : "";
+}
+
+/** datetime-local has no zone: the dashboard speaks UTC, like every timestamp it shows. */
+function toApiTime(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  return /Z|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`;
+}
+
+function describe(e: AuditEvent): string {
+  if (e.kind === "egress") return `${e.method ?? ""} ${e.scheme ?? "https"}://${e.host ?? ""}${e.port && e.port !== 443 && e.port !== 80 ? `:${e.port}` : ""}${e.path ?? ""}`;
+  return e.reason ?? (e.bundle ? `${e.bundle}${e.connection ? `/${e.connection}` : ""}` : "");
+}
+
+export default async function AuditPage({ searchParams }: { searchParams: Promise<Params> }) {
+  const actor = await requireUser();
+  const ctx = serviceContext();
+  const params = await searchParams;
+  const filters = Object.fromEntries(FILTERS.map((f) => [f, f === "from" || f === "to" ? toApiTime(params[f]) : params[f]]));
+  let result: ReturnType<typeof searchAudit> = { events: [], nextCursor: null };
+  let error: string | null = null;
+  try {
+    result = searchAudit({ ctx, actor, input: { ...filters, cursor: params.cursor, limit: "50" } });
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    error = err.message;
+  }
+  let selected: AuditEvent | null = null;
+  if (params.event) {
+    try {
+      selected = getAuditEvent({ ctx, actor, id: params.event });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+    }
+  }
+  const chain = params.verify ? verifyAudit({ ctx, actor }) : null;
+  const exportQs = new URLSearchParams(Object.entries(filters).filter((e): e is [string, string] => !!e[1]));
+  const base: Params = Object.fromEntries(FILTERS.map((f) => [f, params[f]]));
+
+  return (
+    <>
+      <PageHeader
+        title="Audit log"
+        description="Every request, change and sign-in, newest first. Append-only and hash-chained."
+        actions={
+          <>
+            <Link className="rounded-md px-3 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50" href={query(base, { verify: "1" })}>
+              Verify chain
+            </Link>
+            <a className="rounded-md px-3 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50" href={`/api/v1/audit/export?format=csv&${exportQs}`} data-testid="export-csv">
+              Export CSV
+            </a>
+            <a className="rounded-md px-3 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50" href={`/api/v1/audit/export?format=jsonl&${exportQs}`} data-testid="export-jsonl">
+              Export JSON Lines
+            </a>
+          </>
+        }
+      />
+      {chain && (
+        <div className="mb-4" data-testid="chain-state">
+          {chain.ok ? (
+            <Alert tone="green">
+              Chain verified: {chain.events} events, every hash and link intact (checked {formatTime(chain.checkedAt)}).
+            </Alert>
+          ) : (
+            <Alert>
+              Chain broken at event {chain.firstBad.id} (#{chain.firstBad.seq}): {chain.firstBad.problem}.
+            </Alert>
+          )}
+        </div>
+      )}
+      <Card>
+        <form method="GET" className="grid grid-cols-6 gap-3" aria-label="Audit filters">
+          <Field label="Search" htmlFor="q">
+            <Input id="q" name="q" defaultValue={params.q} placeholder="any text" />
+          </Field>
+          <Field label="Kind" htmlFor="kind">
+            <Select id="kind" name="kind" defaultValue={params.kind ?? ""}>
+              <option value="">any</option>
+              <option value="egress">egress</option>
+              <option value="admin">admin</option>
+              <option value="access">access</option>
+            </Select>
+          </Field>
+          <Field label="Outcome" htmlFor="outcome">
+            <Select id="outcome" name="outcome" defaultValue={params.outcome ?? ""}>
+              <option value="">any</option>
+              {["credentialed", "allowlisted", "blocked", "granted", "refused", "revoked", "locked"].map((o) => (
+                <option key={o}>{o}</option>
+              ))}
+            </Select>
+          </Field>
+          <Field label="Host" htmlFor="host">
+            <Input id="host" name="host" defaultValue={params.host} placeholder="api.github.com" />
+          </Field>
+          <Field label="From (UTC)" htmlFor="from">
+            <Input id="from" name="from" type="datetime-local" defaultValue={params.from} />
+          </Field>
+          <Field label="To (UTC)" htmlFor="to">
+            <Input id="to" name="to" type="datetime-local" defaultValue={params.to} />
+          </Field>
+          <Field label="Workspace" htmlFor="workspace">
+            <Input id="workspace" name="workspace" defaultValue={params.workspace} />
+          </Field>
+          <Field label="Channel" htmlFor="channel">
+            <Input id="channel" name="channel" defaultValue={params.channel} />
+          </Field>
+          <Field label="Member" htmlFor="member">
+            <Input id="member" name="member" defaultValue={params.member} />
+          </Field>
+          <Field label="Actor" htmlFor="actor">
+            <Input id="actor" name="actor" defaultValue={params.actor} />
+          </Field>
+          <Field label="Connection" htmlFor="connection">
+            <Input id="connection" name="connection" defaultValue={params.connection} />
+          </Field>
+          <div className="flex items-end gap-2">
+            <Button type="submit">Search</Button>
+            <Link href="/audit" className="px-2 py-1.5 text-sm text-slate-500 hover:text-slate-900">
+              Clear
+            </Link>
+          </div>
+        </form>
+      </Card>
+      {error && (
+        <div className="mt-4">
+          <Alert>{error}</Alert>
+        </div>
+      )}
+      <div className={selected ? "mt-4 grid grid-cols-[1fr_26rem] gap-4" : "mt-4"}>
+        <Card>
+          {result.events.length === 0 ? (
+            <Empty>No events match.</Empty>
+          ) : (
+            <Table>
+              <thead>
+                <tr>
+                  <Th>Time (UTC)</Th>
+                  <Th>Kind</Th>
+                  <Th>Action</Th>
+                  <Th>Who</Th>
+                  <Th>Outcome</Th>
+                  <Th>What</Th>
+                  <Th>Status</Th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {result.events.map((e) => (
+                  <tr key={e.id} data-testid="audit-row" className={selected?.id === e.id ? "bg-sky-50" : "hover:bg-slate-50"}>
+                    <Td className="font-mono text-xs">
+                      <Link href={query(base, { cursor: params.cursor, event: e.id })} className="underline-offset-2 hover:underline">
+                        {formatTime(e.ts).replace(" UTC", "")}
+                      </Link>
+                    </Td>
+                    <Td>{e.kind}</Td>
+                    <Td className="font-mono text-xs">{e.action}</Td>
+                    <Td>{e.member ?? e.actor ?? "—"}</Td>
+                    <Td>
+                      <OutcomeBadge outcome={e.outcome} />
+                    </Td>
+                    <Td className="max-w-md truncate text-slate-600" >{describe(e)}</Td>
+                    <Td>{e.status ?? ""}</Td>
+                  </tr>
+                ))}
+              </tbody>
+            </Table>
+          )}
+          <div className="mt-3 flex justify-between text-sm">
+            {params.cursor ? (
+              <Link className="underline" href={query(base, {})}>
+                ← Newest
+              </Link>
+            ) : (
+              <span />
+            )}
+            {result.nextCursor && (
+              <Link className="underline" href={query(base, { cursor: result.nextCursor })} data-testid="older">
+                Older →
+              </Link>
+            )}
+          </div>
+        </Card>
+        {selected && (
+          <Card title="Event" actions={<Link href={query(base, { cursor: params.cursor })} className="text-sm text-slate-500">Close</Link>}>
+            <div data-testid="event-detail" className="space-y-3 text-sm">
+              <div className="flex items-center gap-2">
+                <Badge>{selected.kind}</Badge>
+                <code className="font-mono text-xs">{selected.action}</code>
+                <OutcomeBadge outcome={selected.outcome} />
+              </div>
+              <dl className="grid grid-cols-[7rem_1fr] gap-x-3 gap-y-1 text-xs">
+                {(
+                  [
+                    ["Time", formatTime(selected.ts)],
+                    ["Request", selected.requestId],
+                    ["Session", selected.sessionId],
+                    ["Workspace", selected.workspace],
+                    ["Channel", selected.channel],
+                    ["Thread", selected.thread],
+                    ["Member", selected.member],
+                    ["Actor", selected.actor],
+                    ["Bundle", selected.bundle],
+                    ["Connection", selected.connection],
+                    ["Acts as", selected.serviceAccount],
+                    ["Request line", selected.kind === "egress" ? describe(selected) : null],
+                    ["Rule", selected.rule],
+                    ["Reason", selected.reason],
+                    ["Status", selected.status],
+                    ["Bytes in/out", selected.bytesIn !== null ? `${selected.bytesIn} / ${selected.bytesOut}` : null],
+                    ["Duration", selected.durationMs !== null ? `${selected.durationMs} ms` : null],
+                    ["Hash", selected.hash],
+                    ["Previous", selected.prevHash],
+                  ] as [string, string | number | null][]
+                )
+                  .filter(([, v]) => v !== null && v !== undefined && v !== "")
+                  .map(([k, v]) => (
+                    <div key={k} className="contents">
+                      <dt className="text-slate-500">{k}</dt>
+                      <dd className="break-all font-mono">{String(v)}</dd>
+                    </div>
+                  ))}
+              </dl>
+              {selected.detail && <pre className="max-h-64 overflow-auto rounded bg-slate-50 p-2 text-xs">{JSON.stringify(selected.detail, null, 2)}</pre>}
+              {selected.kind === "egress" && selected.workspace && selected.channel && selected.host && (
+                <Link
+                  className="inline-block text-sm underline"
+                  href={`/explain?channel=${encodeURIComponent(`${selected.workspace}/${selected.channel}`)}&method=${encodeURIComponent(selected.method === "CONNECT" ? "GET" : (selected.method ?? "GET"))}&url=${encodeURIComponent(`${selected.scheme ?? "https"}://${selected.host}${selected.port ? `:${selected.port}` : ""}${selected.path ?? "/"}`)}`}
+                >
+                  Explain this request today →
+                </Link>
+              )}
+            </div>
+          </Card>
+        )}
+      </div>
+    </>
+  );
+}
