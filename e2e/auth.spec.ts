@@ -20,9 +20,10 @@ test("a wrong password shows an error and leaves an access event", async ({ page
   await expect(page).toHaveURL(/\/signin/);
   const after = readDb((db) => db.prepare("SELECT count(*) AS n FROM audit_events WHERE action = 'signin.failed' AND actor = ?").get(state.owner.email) as { n: number }).n;
   expect(after).toBe(before + 1);
-  // The failure is visible in the dashboard too.
+  // The failure is visible in the dashboard's audit log too.
   await signIn.signInOk(state.owner.email, state.owner.password);
-  await expect(page.getByText("signin.failed").first()).toBeVisible();
+  await page.goto(`${state.baseURL}/audit?kind=access&actor=${encodeURIComponent(state.owner.email)}`);
+  await expect(page.getByTestId("audit-row").filter({ hasText: "signin.failed" }).first()).toBeVisible();
 });
 
 test("an account is locked after repeated failures and stays locked even with the right password", async ({ page }) => {

@@ -37,7 +37,13 @@ export default async function OverviewPage() {
         <Card>
           <div className="text-xs uppercase tracking-wide text-slate-500">Audit chain</div>
           <div className="mt-1" data-testid="overview-chain">
-            {o.chain.ok ? <Badge tone="green">intact · {o.chain.events} events</Badge> : <Badge tone="red">broken at #{o.chain.firstBad?.seq}</Badge>}
+            {!o.chain.ok ? (
+              <Badge tone="red">broken at #{o.chain.firstBad?.seq}</Badge>
+            ) : o.chain.verifiedThrough < o.chain.latest ? (
+              <Badge tone="amber">intact so far · verified through #{o.chain.verifiedThrough} of {o.chain.latest}</Badge>
+            ) : (
+              <Badge tone="green">intact · {o.chain.events} events</Badge>
+            )}
           </div>
         </Card>
       </div>

@@ -27,16 +27,16 @@ export function verifyChain(rows: Iterable<Row>, from: { hash: string } = { hash
 export type VerifiedPoint = { seq: number; hash: string };
 
 /** The whole chain, or only the events after a point verified before (cheap, for dashboards). */
-export function verifyAuditLog(db: Db, after?: VerifiedPoint): ChainState & { lastSeq: number } {
+export function verifyAuditLog(db: Db, after?: VerifiedPoint, limit = -1): ChainState & { lastSeq: number } {
   const rows = db.$client
     .prepare(
       `SELECT seq, id, ts, kind, action, actor, request_id AS requestId, session_id AS sessionId, workspace, channel, thread,
               member, bundle, connection, service_account AS serviceAccount, method, scheme, host, port, path, outcome, rule,
               reason, status, bytes_in AS bytesIn, bytes_out AS bytesOut, duration_ms AS durationMs, detail,
               prev_hash AS prevHash, hash
-         FROM audit_events WHERE seq > ? ORDER BY seq`,
+         FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`,
     )
-    .iterate(after?.seq ?? 0) as Iterable<Row>;
+    .iterate(after?.seq ?? 0, limit) as Iterable<Row>;
   let lastSeq = after?.seq ?? 0;
   const tracked = (function* () {
     for (const r of rows) {

@@ -6,10 +6,9 @@ import tls from "node:tls";
 import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { orgSettings } from "../../db/schema";
-import type { Vault } from "../vault";
+import { CA_KEY_AAD, type Vault } from "../vault";
 import { createCertificateAuthority, generateKeyPair, importPrivateKeyPem, issueLeaf, privateKeyPem, type KeyPair } from "./certificates";
 
-export const CA_KEY_AAD = "org_settings.ca_key";
 const LEAF_CACHE_SIZE = 2000;
 
 /** Creates the CA if there is none; writes the public certificate to <data>/ca.pem. */

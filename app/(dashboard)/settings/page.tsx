@@ -3,6 +3,7 @@ import { requireUser } from "@/lib/auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { listApiKeys } from "@/lib/services/api-keys/list-api-keys";
 import { serviceContext } from "@/lib/services/context";
+import { getCaCertificate } from "@/lib/services/settings/get-ca-certificate";
 import { listUsers } from "@/lib/services/users/list-users";
 import { AddUserForm, CreateApiKeyForm, RevokeApiKeyButton } from "./forms";
 
@@ -15,6 +16,7 @@ export default async function SettingsPage() {
   const users = listUsers({ ctx, actor });
   const keys = listApiKeys({ ctx, actor });
   const owner = can(actor, "user.write");
+  const ca = getCaCertificate({ ctx });
   return (
     <>
       <PageHeader title="Settings" description="Dashboard users, API keys and the proxy's certificate authority." />
@@ -84,6 +86,21 @@ export default async function SettingsPage() {
             <div className="mt-4 border-t border-slate-100 pt-4">
               <CreateApiKeyForm />
             </div>
+          )}
+        </Card>
+        <Card title="Proxy certificate authority">
+          {ca ? (
+            <div className="space-y-2 text-sm">
+              <p className="text-slate-600">Sandboxes trust this CA so Gatehouse can attach credentials to HTTPS requests. Its private key never leaves Gatehouse (sealed by the vault).</p>
+              <p>
+                SHA-256 <code className="break-all font-mono text-xs">{ca.sha256}</code> · valid until {ca.notAfter}
+              </p>
+              <a href="/api/v1/ca.pem" className="inline-block rounded-md px-3 py-1.5 ring-1 ring-slate-300 hover:bg-slate-50" download="gatehouse-ca.pem">
+                Download ca.pem
+              </a>
+            </div>
+          ) : (
+            <Empty>The CA is created when the proxy starts.</Empty>
           )}
         </Card>
       </div>

@@ -5,11 +5,9 @@ import { writeTransaction } from "../../../db/tx";
 import { appendAuditEvents } from "../../audit";
 import { actorLabel, type Actor } from "../../auth/permissions";
 import { AppError } from "../../errors";
-import { Vault } from "../../vault";
+import { CA_KEY_AAD, Vault } from "../../vault";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
-
-export const CA_KEY_AAD = "org_settings.ca_key";
 
 /**
  * Re-seals every credential and the CA key under a new master key, all or nothing: one
