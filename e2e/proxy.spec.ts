@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
 import { expect, test } from "@playwright/test";
-import { ProxyAgent, fetch as undiciFetch } from "undici";
+import { ProxyAgent, WebSocket as UndiciWebSocket, fetch as undiciFetch } from "undici";
 import { api, createApiKey, readDb, requestSession, state, unique, updatePolicy } from "./fixtures/app";
 import { startUpstreams, type Upstreams } from "./fixtures/upstreams";
 
@@ -345,6 +345,30 @@ test("Node's fetch through undici's ProxyAgent", async () => {
   expect(res.status).toBe(200);
   expect(res.headers.get("x-gatehouse-outcome")).toBe("credentialed");
   expect(receivedAt("/repos/acme/undici")[0]!.headers.authorization).toBe(`Bearer ${SECRET}`);
+  await agent.close();
+});
+
+test("WebSockets follow the same rules, without a credential attached", async () => {
+  const agent = new ProxyAgent({ uri: `http://127.0.0.1:${state.proxyPort}`, token: `Bearer ${token}`, requestTls: { ca: gatehouseCa } });
+  const ws = new UndiciWebSocket(`wss://api.gh.test:${up.httpsPort}/repos/acme/ws`, { dispatcher: agent } as never);
+  const message = await new Promise<string>((resolve, reject) => {
+    ws.addEventListener("open", () => ws.send("hello"));
+    ws.addEventListener("message", (e) => resolve(String(e.data)));
+    ws.addEventListener("error", () => reject(new Error("websocket failed")));
+  });
+  ws.close();
+  expect(message).toBe("echo:hello auth:none");
+  const seen = receivedAt("/repos/acme/ws")[0]!;
+  expect(seen.headers.host).toBe(`api.gh.test:${up.httpsPort}`);
+  expect(seen.headers.authorization).toBeUndefined();
+  expect(JSON.stringify(seen.headers)).not.toContain(token);
+  // A blocked host cannot be reached by upgrading either.
+  const blocked = await raw(`GET http://other.gh.test:${up.httpPort}/ws HTTP/1.1\r\nHost: other.gh.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`);
+  expect(blocked).toMatch(/^HTTP\/1\.1 403/);
+  // Plain ws:// to an allowlisted host through the forward proxy.
+  const allowed = await raw(`GET http://registry.gh.test:${up.httpPort}/plain/ws HTTP/1.1\r\nHost: registry.gh.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`);
+  expect(allowed).toMatch(/^HTTP\/1\.1 101/);
+  expect(allowed).toContain("X-Gatehouse-Outcome: allowlisted");
   await agent.close();
 });
 

@@ -72,6 +72,7 @@ function newRequestId(): string {
 export class EgressProxy {
   readonly #d: ProxyDeps;
   readonly #agent: Agent;
+  readonly #upstreamTls: tls.SecureContext;
   /** Serves requests that arrive inside intercepted TLS tunnels. */
   readonly #inner: http.Server;
   readonly #tunnels = new WeakMap<net.Socket, Tunnel>();
@@ -82,9 +83,10 @@ export class EgressProxy {
 
   constructor(deps: ProxyDeps) {
     this.#d = deps;
+    this.#upstreamTls = tls.createSecureContext({ ca: deps.upstreamCa });
     this.#agent = new Agent({
       // One parsed trust store for every upstream connection, not one per connection.
-      connect: { secureContext: tls.createSecureContext({ ca: deps.upstreamCa }), rejectUnauthorized: true, lookup: deps.resolver.lookupForDial, timeout: LIMITS.connectTimeoutMs },
+      connect: { secureContext: this.#upstreamTls, rejectUnauthorized: true, lookup: deps.resolver.lookupForDial, timeout: LIMITS.connectTimeoutMs },
       keepAliveTimeout: 10_000,
       connections: 256,
       headersTimeout: LIMITS.headersTimeoutMs,
@@ -101,8 +103,8 @@ export class EgressProxy {
     server.on("request", (req, res) => this.#onForwardRequest(req, res));
     server.on("connect", (req, socket: net.Socket, head) => this.#onConnect(req, socket, head));
     server.on("clientError", (err, socket) => this.#onClientError(err, socket));
-    server.on("upgrade", (req, socket: net.Socket) => this.#refuseUpgrade(req, socket));
-    this.#inner.on("upgrade", (req, socket: net.Socket) => this.#refuseUpgrade(req, socket));
+    server.on("upgrade", (req, socket: net.Socket, head: Buffer) => this.#onUpgrade(req, socket, head, null));
+    this.#inner.on("upgrade", (req, socket: net.Socket, head: Buffer) => this.#onUpgrade(req, socket, head, this.#tunnels.get(socket) ?? null));
     this.#revocationTimer = setInterval(() => this.#closeRevokedSessions(), 500);
     this.#revocationTimer.unref();
   }
@@ -195,8 +197,109 @@ export class EgressProxy {
     }
   }
 
-  #refuseUpgrade(req: http.IncomingMessage, socket: net.Socket): void {
-    answerSocket(socket, { status: 400, code: "bad_request", message: `protocol upgrades (${String(req.headers.upgrade ?? "")}) are not supported through Gatehouse`, outcome: "blocked", requestId: newRequestId() });
+  /**
+   * WebSocket upgrades: the same target, session, decision and audit as any request; then bytes
+   * are relayed. No credential is attached (see #relayUpgrade).
+   */
+  #onUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, tunnel: Tunnel | null): void {
+    const requestId = newRequestId();
+    socket.on("error", () => socket.destroy());
+    if (String(req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
+      return answerSocket(socket, { status: 400, code: "bad_request", message: `only WebSocket upgrades are relayed, not ${String(req.headers.upgrade ?? "")}`, outcome: "blocked", requestId });
+    }
+    let target: Target | ReturnType<typeof parseAbsoluteTarget>;
+    if (tunnel) {
+      const inner = req.headers.host ? parseAuthority(req.headers.host, "https") : null;
+      if (!inner || "error" in inner || inner.host !== tunnel.host || inner.port !== tunnel.port) {
+        return answerSocket(socket, { status: 403, code: "host_mismatch", message: "the request's Host differs from the CONNECT target", outcome: "blocked", requestId });
+      }
+      target = parseAbsoluteTarget(`https://${hostHeader(tunnel.host, tunnel.port, "https")}${req.url ?? "/"}`);
+    } else {
+      target = parseAbsoluteTarget((req.url ?? "").replace(/^ws:/i, "http:"));
+    }
+    if (isTargetError(target)) return answerSocket(socket, { status: target.error === "userinfo_not_allowed" ? 403 : 400, code: target.error, message: target.message, outcome: "blocked", requestId });
+    const token = tunnel ? tunnel.token : sessionToken(req.headers["proxy-authorization"]);
+    const check = token ? this.#d.sessions.verify(token, this.#d.now()) : null;
+    if (!token || !check || !check.ok) return answerSocket(socket, this.#authFailure(requestId, check && !check.ok ? check.reason : "missing"));
+    if (!this.#track(check.session.id, socket)) return answerSocket(socket, { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId });
+    void this.#relayUpgrade(req, socket, head, { requestId, started: this.#d.now(), session: check.session, token, method: "GET", target });
+  }
+
+  async #relayUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, a: Attempt): Promise<void> {
+    const { target, session } = a;
+    const decision = this.#d.policy.current().decide(session.workspace, session.channel, { method: "GET", scheme: target.scheme, host: target.host, port: target.port, path: target.path, methodOverride: hasMethodOverride(req.headers) });
+    if (decision.outcome === "blocked") {
+      await this.#audit(a, decision, { status: 403 });
+      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId: a.requestId });
+    }
+    const resolved = await this.#d.resolver.resolve(target.host);
+    if (!resolved.ok) {
+      const status = resolved.code === "private_address" ? 403 : 502;
+      await this.#audit(a, { ...decision, outcome: status === 403 ? "blocked" : decision.outcome, reason: resolved.message }, { status });
+      return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome: status === 403 ? "blocked" : decision.outcome, requestId: a.requestId });
+    }
+    const headers = upstreamRequestHeaders(req.headers, a.token, { upgrade: true });
+    headers.host = hostHeader(target.host, target.port, target.scheme);
+    // Frames cannot be scanned for a reflected secret the way bodies are, so the credential
+    // stays home: the upgrade goes out as allowlisted.
+    const effective: Decision =
+      decision.outcome === "credentialed"
+        ? { ...decision, outcome: "allowlisted", connection: undefined, nearMiss: decision.connection, reason: `${decision.reason.split(";")[0]}; credentials are not attached to WebSocket upgrades, whose frames cannot be scanned for a reflected secret` }
+        : decision;
+    await this.#audit(a, effective, {});
+    const connectOpts = { host: resolved.address.address, port: target.port, timeout: LIMITS.connectTimeoutMs };
+    const upstream: net.Socket =
+      target.scheme === "https" ? tls.connect({ ...connectOpts, servername: target.host, secureContext: this.#upstreamTls, rejectUnauthorized: true }) : net.connect(connectOpts);
+    this.#track(session.id, upstream);
+    const lines = [`GET ${target.path}${target.search} HTTP/1.1`];
+    for (const [k, v] of Object.entries(headers)) for (const value of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${value}`);
+    let bytesIn = 0;
+    let bytesOut = 0;
+    let finished = false;
+    const finish = (status: number) => {
+      if (finished) return;
+      finished = true;
+      socket.destroy();
+      upstream.destroy();
+      this.#complete(a, effective, { status, bytesIn, bytesOut });
+    };
+    upstream.once(target.scheme === "https" ? "secureConnect" : "connect", () => {
+      upstream.setTimeout(0);
+      upstream.write(lines.join("\r\n") + "\r\n\r\n");
+      if (head.length) upstream.write(head);
+      let pending: Buffer = Buffer.alloc(0);
+      const onHead = (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        const end = pending.indexOf("\r\n\r\n");
+        if (end < 0) {
+          if (pending.length > LIMITS.maxHeaderBytes) finish(502);
+          return;
+        }
+        upstream.off("data", onHead);
+        const headText = pending.subarray(0, end).toString("latin1");
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(headText)?.[1] ?? 502);
+        socket.write(`${headText}\r\nX-Gatehouse-Outcome: ${effective.outcome}\r\nX-Gatehouse-Request-Id: ${a.requestId}\r\n\r\n`);
+        const rest = pending.subarray(end + 4);
+        if (rest.length) socket.write(rest);
+        bytesIn += pending.length;
+        upstream.on("data", (c: Buffer) => (bytesIn += c.length));
+        socket.on("data", (c: Buffer) => (bytesOut += c.length));
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+        upstream.once("close", () => finish(status));
+        socket.once("close", () => finish(status));
+      };
+      upstream.on("data", onHead);
+    });
+    upstream.once("timeout", () => finish(504));
+    upstream.once("error", (err: NodeJS.ErrnoException) => {
+      if (!finished && !socket.destroyed && bytesIn === 0) {
+        const failure = upstreamFailure(err);
+        answerSocket(socket, { ...failure, outcome: effective.outcome, requestId: a.requestId });
+      }
+      finish(502);
+    });
+    socket.once("error", () => finish(499));
   }
 
   #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
@@ -315,7 +418,7 @@ export class EgressProxy {
         body: hasBody ? req : null,
       });
     } catch (err) {
-      const failure = upstreamFailure(err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException });
+      const failure = upstreamFailure(err as NodeJS.ErrnoException);
       this.#complete(a, effective, { status: failure.status, bytesOut, bytesIn: 0, reason: failure.message });
       if (!res.headersSent) answer(res, { ...failure, outcome: effective.outcome, requestId: a.requestId });
       return;
@@ -570,8 +673,8 @@ function touchCredentialThrottled(db: Db, identity: string, now: number): void {
   touchCredential(db, identity, now);
 }
 
-function upstreamFailure(err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }): { status: number; code: ProxyErrorCode; message: string } {
-  const code = err.code ?? err.cause?.code ?? "";
+function upstreamFailure(err: NodeJS.ErrnoException): { status: number; code: ProxyErrorCode; message: string } {
+  const code = err.code ?? (err.cause as NodeJS.ErrnoException | undefined)?.code ?? "";
   const name = err.name ?? "";
   if (code === "EGATEHOUSE_REFUSED") return { status: 403, code: "private_address", message: err.message };
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/i.test(code) || /certificate/i.test(err.message)) return { status: 502, code: "upstream_tls_failed", message: "the upstream's TLS certificate did not verify" };
