@@ -66,7 +66,18 @@ async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
   }
 }
 
-type Cell = { name: string; c: number; rps: number; p50: number; p99: number; errors: number };
+type Cell = { name: string; c: number; rps: number; p50: number; p99: number; errors: number; cpuUsPerReq?: number };
+
+/** CPU time (user + system) a process and its threads have used, in ms. */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at 100 Hz
+  } catch {
+    return NaN;
+  }
+}
 
 async function load(name: string, c: number, makeDispatcher: () => Dispatcher, opts: Dispatcher.RequestOptions, seconds = SECONDS): Promise<Cell> {
   const dispatcher = makeDispatcher();
@@ -214,15 +225,15 @@ async function main() {
     make: () => new ProxyAgent({ uri: `http://127.0.0.1:${proxy}`, ...(auth ? { token: auth } : {}), requestTls: { ca }, connections: 64 }),
     opts: { method: "GET" as const, origin: `https://${host}:${up.https}`, path: "/" },
   });
-  const targets: { name: string; make: () => Dispatcher; opts: Dispatcher.RequestOptions }[] = [
+  const targets: { name: string; make: () => Dispatcher; opts: Dispatcher.RequestOptions; pid?: number }[] = [
     { name: "direct http", make: () => new Pool(`http://127.0.0.1:${up.http}`, { connections: 64 }), opts: { method: "GET", path: "/" } },
     { name: "direct https", make: () => new Pool(`https://127.0.0.1:${up.https}`, { connections: 64, connect: { ca: upCa, servername: "cdn.bench.test" } }), opts: { method: "GET", path: "/" } },
-    { name: "bare node http", ...viaPool(barePort) },
-    { name: "bare node tunnel", ...viaConnect(barePort, "cdn.bench.test", upCa) },
-    ...(squid ? [{ name: "squid http", ...viaPool(squid.port) }, { name: "squid tunnel", ...viaConnect(squid.port, "cdn.bench.test", upCa) }] : []),
-    { name: "gatehouse http allowlisted", ...viaPool(proxyPort, proxyAuth) },
-    { name: "gatehouse tunnel allowlisted", ...viaConnect(proxyPort, "cdn.bench.test", upCa, proxyAuth) },
-    { name: "gatehouse https credentialed", ...viaConnect(proxyPort, "api.bench.test", [gatehouseCa], proxyAuth) },
+    { name: "bare node http", ...viaPool(barePort), pid: bare.pid },
+    { name: "bare node tunnel", ...viaConnect(barePort, "cdn.bench.test", upCa), pid: bare.pid },
+    ...(squid ? [{ name: "squid http", ...viaPool(squid.port), pid: squid.child.pid }, { name: "squid tunnel", ...viaConnect(squid.port, "cdn.bench.test", upCa), pid: squid.child.pid }] : []),
+    { name: "gatehouse http allowlisted", ...viaPool(proxyPort, proxyAuth), pid: gatehouse.pid },
+    { name: "gatehouse tunnel allowlisted", ...viaConnect(proxyPort, "cdn.bench.test", upCa, proxyAuth), pid: gatehouse.pid },
+    { name: "gatehouse https credentialed", ...viaConnect(proxyPort, "api.bench.test", [gatehouseCa], proxyAuth), pid: gatehouse.pid },
   ];
 
   const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
@@ -230,9 +241,12 @@ async function main() {
   const cells: Cell[] = [];
   for (const c of CONCURRENCY) {
     for (const t of targets) {
+      const cpuBefore = cpuMs(t.pid);
       const cell = await load(t.name, c, t.make, t.opts);
+      // Includes the 1 s warm-up, so it slightly overstates; the same for every target.
+      cell.cpuUsPerReq = ((cpuMs(t.pid) - cpuBefore) * 1000) / (cell.rps * (SECONDS + 1));
       cells.push(cell);
-      console.error(`  ${t.name.padEnd(30)} c=${String(c).padEnd(3)} ${cell.rps.toFixed(0).padStart(7)} req/s  p50 ${cell.p50.toFixed(2)} ms  p99 ${cell.p99.toFixed(2)} ms${cell.errors ? `  errors ${cell.errors}` : ""}`);
+      console.error(`  ${t.name.padEnd(30)} c=${String(c).padEnd(3)} ${cell.rps.toFixed(0).padStart(7)} req/s  p50 ${cell.p50.toFixed(2)} ms  p99 ${cell.p99.toFixed(2)} ms${Number.isFinite(cell.cpuUsPerReq) ? `  proxy CPU ${cell.cpuUsPerReq!.toFixed(0)} µs/req` : ""}${cell.errors ? `  errors ${cell.errors}` : ""}`);
     }
   }
 

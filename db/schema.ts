@@ -189,7 +189,8 @@ export const sessions = sqliteTable(
 export const auditEvents = sqliteTable(
   "audit_events",
   {
-    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    // No AUTOINCREMENT: rows are never deleted, so rowids only grow, and it saves a page per commit.
+    seq: integer("seq").primaryKey(),
     id: text("id").notNull().unique(),
     ts: integer("ts").notNull(),
     kind: text("kind", { enum: ["egress", "admin", "access"] }).notNull(),

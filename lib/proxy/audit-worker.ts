@@ -2,7 +2,6 @@
 // happen here, off the proxy's event loop (checkpoints included). One message = one transaction.
 import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "../../db/client";
-import { writeTransaction } from "../../db/tx";
 import { appendAuditEvents, type AuditEventInput } from "../audit";
 
 type Batch = { id: number; events: (AuditEventInput & { id?: string; ts?: number })[] };
@@ -19,9 +18,11 @@ setInterval(() => {
   }
 }, 1000).unref();
 
+const append = db.$client.transaction((events: Batch["events"]) => appendAuditEvents(db, events));
+
 parentPort!.on("message", (batch: Batch) => {
   try {
-    writeTransaction(db, () => appendAuditEvents(db, batch.events));
+    append.immediate(batch.events);
     parentPort!.postMessage({ id: batch.id, ok: true });
   } catch (err) {
     parentPort!.postMessage({ id: batch.id, ok: false, error: (err as Error).message });

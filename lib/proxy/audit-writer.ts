@@ -10,9 +10,12 @@ import { appendAuditEvents, type AuditEventInput } from "../audit";
 type Event = AuditEventInput & { id?: string; ts?: number };
 type Pending = { event: Event; resolve: () => void; reject: (err: Error) => void };
 
+const LAZY_FLUSH_MS = 20;
+
 export class EgressAuditWriter {
   #queue: Pending[] = [];
   #scheduled = false;
+  #lazyTimer: NodeJS.Timeout | null = null;
   #nextBatch = 1;
   readonly #inFlight = new Map<number, Pending[]>();
   readonly #db: Db;
@@ -51,15 +54,30 @@ export class EgressAuditWriter {
     });
   }
 
-  /** Fire and forget (completion records): errors are counted, never thrown at a request. */
+  /**
+   * Fire and forget (completion records): nothing waits on them, so they gather for a few
+   * milliseconds and ride along with the next commit. Errors are counted, never thrown at a request.
+   */
   appendLater(event: Event): void {
-    this.append(event).catch(() => {
+    new Promise<void>((resolve, reject) => {
+      this.#queue.push({ event, resolve, reject });
+      if (!this.#scheduled && !this.#lazyTimer) {
+        this.#lazyTimer = setTimeout(() => {
+          this.#lazyTimer = null;
+          if (!this.#scheduled) this.#flush();
+        }, LAZY_FLUSH_MS);
+      }
+    }).catch(() => {
       this.failures++;
     });
   }
 
   #flush(): void {
     this.#scheduled = false;
+    if (this.#lazyTimer) {
+      clearTimeout(this.#lazyTimer);
+      this.#lazyTimer = null;
+    }
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
