@@ -1,0 +1,66 @@
+// `npm start` itself: the first-Owner setup link, clean shutdown, and refusing a bad master key.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect, test } from "@playwright/test";
+import { freePort } from "./fixtures/ports";
+
+const root = path.join(__dirname, "..");
+
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, [path.join(root, "scripts", "start.mjs")], { cwd: root, env: { ...process.env, ...env, GATEHOUSE_OWNER_EMAIL: "", GATEHOUSE_OWNER_PASSWORD: "" } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+test("without a configured Owner, npm start prints a one-time setup link; Ctrl-C stops both listeners", async ({ page }) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-setup-"));
+  const port = await freePort();
+  const proxyPort = await freePort();
+  const server = start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), GATEHOUSE_PROXY_PORT: String(proxyPort) });
+  await expect.poll(() => /http:\/\/\S+\/setup\?token=\S+/.exec(server.out())?.[0], { timeout: 60_000 }).toBeTruthy();
+  await expect.poll(() => server.out().includes("dashboard on"), { timeout: 60_000 }).toBe(true);
+  const link = /http:\/\/\S+\/setup\?token=\S+/.exec(server.out())![0];
+  expect(fs.statSync(path.join(dataDir, "master.key")).mode & 0o777).toBe(0o600);
+
+  await page.goto(link);
+  await page.getByLabel("Email").fill("first-owner@gatehouse.test");
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Create Owner account" }).click();
+  await expect(page.locator('[data-field-error="password"]')).toContainText("at least 12");
+  await page.getByLabel("Password").fill("first-owner-password-1");
+  await page.getByRole("button", { name: "Create Owner account" }).click();
+  await expect(page).toHaveURL(/\/signin\?setup=done/);
+  await page.getByLabel("Email").fill("first-owner@gatehouse.test");
+  await page.getByLabel("Password").fill("first-owner-password-1");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("current-user")).toContainText("Owner");
+
+  // The link works once.
+  await page.goto(link);
+  await expect(page.getByText(/invalid, already used or expired/)).toBeVisible();
+
+  server.child.kill("SIGINT");
+  expect(await server.exited).toBe(0);
+  await expect(fetch(`http://127.0.0.1:${port}/signin`)).rejects.toThrow();
+  await expect(fetch(`http://127.0.0.1:${proxyPort}/`)).rejects.toThrow();
+});
+
+test("a bad master key stops start-up with one line and a non-zero exit, overwriting nothing", async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-badkey-"));
+  const short = start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(await freePort()), GATEHOUSE_PROXY_PORT: String(await freePort()), GATEHOUSE_MASTER_KEY: Buffer.alloc(16).toString("base64") });
+  expect(await short.exited).not.toBe(0);
+  expect(short.err().trim().split("\n").filter((l) => l.startsWith("gatehouse:"))).toEqual(["gatehouse: master key: GATEHOUSE_MASTER_KEY must decode to 32 bytes, got 16"]);
+
+  fs.writeFileSync(path.join(dataDir, "master.key"), Buffer.alloc(32, 1).toString("base64"), { mode: 0o644 });
+  fs.chmodSync(path.join(dataDir, "master.key"), 0o644);
+  const open = start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(await freePort()), GATEHOUSE_PROXY_PORT: String(await freePort()) });
+  expect(await open.exited).not.toBe(0);
+  expect(open.err()).toContain("readable by group or others");
+  expect(fs.readFileSync(path.join(dataDir, "master.key"), "utf8")).toBe(Buffer.alloc(32, 1).toString("base64"));
+});
