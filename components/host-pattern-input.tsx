@@ -1,34 +1,30 @@
 "use client";
-import { useMemo, useState } from "react";
+import { useState } from "react";
 import { checkHostPattern } from "@/lib/policy/pattern";
 import { cx } from "./ui";
 
-/** A list of host patterns, one per line, checked as you type with the proxy's own parser. */
-export function HostPatternList({ id, name, defaultValue, serverError, placeholder, rows = 3 }: { id: string; name: string; defaultValue?: string[]; serverError?: string; placeholder?: string; rows?: number }) {
-  const [text, setText] = useState((defaultValue ?? []).join("\n"));
-  const problems = useMemo(
-    () =>
-      text
-        .split(/[\n,]/)
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .map((l) => checkHostPattern(l))
-        .flatMap((r) => (r.ok ? [] : [r.message])),
-    [text],
-  );
-  const error = problems[0] ?? serverError;
+const fieldClass = "block w-full rounded-md border-0 bg-white px-2.5 py-1.5 font-mono text-xs ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-slate-900";
+
+/** The first problem among the host patterns typed so far, checked by the proxy's own parser. */
+function firstProblem(text: string, split: boolean): string | undefined {
+  const entries = (split ? text.split(/[\n,]/) : [text]).map((l) => l.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const r = checkHostPattern(entry);
+    if (!r.ok) return r.message;
+  }
+  return undefined;
+}
+
+type Props = { id: string; name: string; serverError?: string; placeholder?: string };
+
+/** One host pattern (`multiple`: one per line), validated as you type. */
+export function HostPatternField({ id, name, serverError, placeholder, defaultValue, multiple = false, rows = 3 }: Props & { defaultValue?: string; multiple?: boolean; rows?: number }) {
+  const [value, setValue] = useState(defaultValue ?? "");
+  const error = firstProblem(value, multiple) ?? serverError;
+  const common = { id, name, value, placeholder, "aria-invalid": !!error, className: cx(fieldClass, error && "ring-red-500") };
   return (
     <div className="space-y-1">
-      <textarea
-        id={id}
-        name={name}
-        rows={rows}
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-        placeholder={placeholder}
-        aria-invalid={!!error}
-        className={cx("block w-full rounded-md border-0 bg-white px-2.5 py-1.5 font-mono text-xs ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-slate-900", error && "ring-red-500")}
-      />
+      {multiple ? <textarea {...common} rows={rows} onChange={(e) => setValue(e.target.value)} /> : <input {...common} onChange={(e) => setValue(e.target.value)} />}
       {error && (
         <p className="text-xs text-red-700" data-field-error={id}>
           {error}
@@ -38,27 +34,10 @@ export function HostPatternList({ id, name, defaultValue, serverError, placehold
   );
 }
 
-/** One host pattern, checked as you type. */
-export function HostPatternInput({ id, name, defaultValue, serverError, placeholder }: { id: string; name: string; defaultValue?: string; serverError?: string; placeholder?: string }) {
-  const [value, setValue] = useState(defaultValue ?? "");
-  const check = value.trim() ? checkHostPattern(value) : null;
-  const error = check && !check.ok ? check.message : serverError;
-  return (
-    <div className="space-y-1">
-      <input
-        id={id}
-        name={name}
-        value={value}
-        onChange={(e) => setValue(e.target.value)}
-        placeholder={placeholder}
-        aria-invalid={!!error}
-        className={cx("block w-full rounded-md border-0 bg-white px-2.5 py-1.5 font-mono text-xs ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-slate-900", error && "ring-red-500")}
-      />
-      {error && (
-        <p className="text-xs text-red-700" data-field-error={id}>
-          {error}
-        </p>
-      )}
-    </div>
-  );
+export function HostPatternList(props: Props & { defaultValue?: string[]; rows?: number }) {
+  return <HostPatternField {...props} defaultValue={(props.defaultValue ?? []).join("\n")} multiple />;
+}
+
+export function HostPatternInput(props: Props & { defaultValue?: string }) {
+  return <HostPatternField {...props} />;
 }

@@ -29,7 +29,19 @@ function toApiTime(v: string | undefined): string | undefined {
 
 function describe(e: AuditEvent): string {
   if (e.kind === "egress") return `${e.method ?? ""} ${e.scheme ?? "https"}://${e.host ?? ""}${e.port && e.port !== 443 && e.port !== 80 ? `:${e.port}` : ""}${e.path ?? ""}`;
-  return e.reason ?? (e.bundle ? `${e.bundle}${e.connection ? `/${e.connection}` : ""}` : "");
+  if (e.kind === "admin") {
+    const snapshot = (e.detail?.after ?? e.detail?.before) as Record<string, unknown> | undefined;
+    const target = [e.bundle, e.connection].filter(Boolean).join("/");
+    const summary = snapshot
+      ? Object.entries(snapshot)
+          .filter(([k]) => ["email", "name", "role", "pattern", "prefix", "fingerprint", "mode"].includes(k))
+          .map(([k, v]) => `${k} ${String(v)}`)
+          .join(", ")
+      : "";
+    const changes = Array.isArray(e.detail?.changes) ? `${(e.detail.changes as unknown[]).length} change(s)` : "";
+    return [target, summary, changes].filter(Boolean).join(" · ");
+  }
+  return e.reason ?? "";
 }
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Params> }) {
