@@ -11,7 +11,7 @@ import { AppError } from "./lib/errors";
 import { createSetupLink } from "./lib/services/setup/create-setup-link";
 import { addUser } from "./lib/services/users/add-user";
 import type { ServiceContext } from "./lib/services/context";
-import { ProxyStartError, startProxy, type ProxyHandle } from "./lib/proxy";
+import { ProxyStartError, startForwardProxyThread, startProxy, type ForwardProxyThread, type ProxyHandle } from "./lib/proxy";
 
 function fail(message: string): never {
   console.error(`gatehouse: ${message}`);
@@ -92,10 +92,11 @@ async function main(): Promise<void> {
     web.once("error", reject);
     web.listen(env.port, env.hostname, () => resolve());
   }).catch((err: NodeJS.ErrnoException) => fail(`dashboard port ${env.hostname}:${env.port}: ${err.code ?? err.message}`));
-  await proxy.listen().catch((err: NodeJS.ErrnoException) => fail(`proxy port ${env.proxyHost}:${env.proxyPort}: ${err.code ?? err.message}`));
+  // The forward proxy listens on its own thread; this thread serves the dashboard and the embedded route.
+  const forward: ForwardProxyThread = await startForwardProxyThread().catch((err: Error) => fail(`proxy port ${env.proxyHost}:${env.proxyPort}: ${err.message}`));
 
   const webAddr = web.address() as { port: number };
-  console.log(`gatehouse: dashboard on ${env.publicUrl.replace(/:\d+$/, `:${webAddr.port}`)}, proxy on ${env.proxyHost}:${proxy.port()}`);
+  console.log(`gatehouse: dashboard on ${env.publicUrl.replace(/:\d+$/, `:${webAddr.port}`)}, proxy on ${env.proxyHost}:${forward.port}`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
     web.closeIdleConnections();
     const timer = setTimeout(() => process.exit(0), 5000);
     timer.unref();
-    Promise.all([new Promise((r) => web.close(() => r(null))), proxy.close()])
+    Promise.all([new Promise((r) => web.close(() => r(null))), proxy.close(), forward.close()])
       .then(() => {
         ctx.db.$client.close();
         process.exit(0);

@@ -1,6 +1,8 @@
 // The forward proxy listener and the embedded route, composed from the core.
 import fs from "node:fs";
 import http from "node:http";
+import path from "node:path";
+import { Worker } from "node:worker_threads";
 import tls from "node:tls";
 import { policyCache } from "../policy-cache";
 import type { ServiceContext } from "../services/context";
@@ -77,4 +79,34 @@ export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
       await closed;
     },
   };
+}
+
+export type ForwardProxyThread = { port: number; close(): Promise<void> };
+
+/** Starts the forward-proxy listener on a worker thread (see forward-thread.ts). */
+export function startForwardProxyThread(): Promise<ForwardProxyThread> {
+  // Workers do not inherit tsx's loader: register it, then load the TypeScript entry.
+  const bootstrap = `require("tsx/cjs/api").register(); require(${JSON.stringify(path.join(__dirname, "forward-thread.ts"))});`;
+  const worker = new Worker(bootstrap, { eval: true });
+  return new Promise((resolve, reject) => {
+    worker.once("error", reject);
+    worker.on("message", (m: { type: string; port?: number; message?: string }) => {
+      if (m.type === "error") reject(new ProxyStartError(m.message ?? "the proxy thread failed"));
+      if (m.type !== "listening") return;
+      resolve({
+        port: m.port!,
+        close: () =>
+          new Promise<void>((done) => {
+            const timer = setTimeout(() => void worker.terminate().then(() => done()), 3000);
+            worker.on("message", (x: { type: string }) => {
+              if (x.type === "closed") {
+                clearTimeout(timer);
+                void worker.terminate().then(() => done());
+              }
+            });
+            worker.postMessage({ type: "close" });
+          }),
+      });
+    });
+  });
 }
