@@ -2,18 +2,18 @@
 // The dashboard, the API, the CLI and the proxy are separate module instances (or processes):
 // the database is how a change reaches each of them.
 import type { Db } from "../db/client";
-import { credentialIdentities, readPolicyDocument, readPolicyRevision } from "../db/queries/policy";
+import { credentialIdentities, preparePolicyLookups, readPolicyDocument, readPolicyRevision } from "../db/queries/policy";
 import { compilePolicy, type CompiledPolicy } from "./policy";
 
 export class PolicyCache {
   #revision = -1;
   #compiled: CompiledPolicy | null = null;
   readonly #db: Db;
-  readonly #revisionStmt: import("better-sqlite3").Statement;
+  readonly #revisionStmt: ReturnType<typeof preparePolicyLookups>["revision"];
 
   constructor(db: Db) {
     this.#db = db;
-    this.#revisionStmt = db.$client.prepare("SELECT policy_revision FROM org_settings WHERE id = 1").pluck();
+    this.#revisionStmt = preparePolicyLookups(db).revision;
   }
 
   /** One indexed read per call; a recompile only after a policy write. */

@@ -107,3 +107,27 @@ export function iterateAuditEvents(db: Db, filter: AuditFilter): IterableIterato
 export function findAuditEvent(db: Db, id: string): AuditEventRow | undefined {
   return db.$client.prepare(`${AUDIT_SELECT} WHERE id = ?`).get(id) as AuditEventRow | undefined;
 }
+
+/** Egress requests per hour bucket and outcome since `from`. */
+export function hourlyOutcomes(db: Db, from: number, hourMs: number): { bucket: number; outcome: string; n: number }[] {
+  return db.$client
+    .prepare(
+      `SELECT (ts / ${hourMs}) * ${hourMs} AS bucket, outcome, count(*) AS n FROM audit_events
+        WHERE ts >= ? AND kind = 'egress' AND action = 'egress.request' GROUP BY bucket, outcome`,
+    )
+    .all(from) as { bucket: number; outcome: string; n: number }[];
+}
+
+export function topBlockedHosts(db: Db, from: number, limit: number): { host: string; count: number; channel: string | null }[] {
+  return db.$client
+    .prepare(
+      `SELECT host, count(*) AS count, max(channel) AS channel FROM audit_events
+        WHERE ts >= ? AND kind = 'egress' AND action = 'egress.request' AND outcome = 'blocked' AND host IS NOT NULL
+        GROUP BY host ORDER BY count DESC LIMIT ?`,
+    )
+    .all(from, limit) as { host: string; count: number; channel: string | null }[];
+}
+
+export function latestAuditSeq(db: Db): number {
+  return (db.$client.prepare("SELECT max(seq) FROM audit_events").pluck().get() as number | null) ?? 0;
+}

@@ -145,3 +145,11 @@ export function deleteCredential(db: Db, identity: string): boolean {
 export function touchCredential(db: Db, identity: string, at: number): void {
   db.update(credentials).set({ lastUsedAt: at }).where(eq(credentials.identity, identity)).run();
 }
+
+/** The proxy's per-request policy and credential statements, prepared once. */
+export function preparePolicyLookups(db: Db) {
+  return {
+    revision: db.$client.prepare("SELECT policy_revision FROM org_settings WHERE id = 1").pluck(),
+    sealedCredential: db.$client.prepare("SELECT sealed FROM credentials WHERE identity = ?").pluck(),
+  };
+}

@@ -61,3 +61,17 @@ export function readSessionSettings(db: Db): { idleTimeoutSeconds: number; maxLi
 export function writeSessionSettings(db: Db, s: { idleTimeoutSeconds: number; maxLifetimeSeconds: number }): void {
   db.update(orgSettings).set(s).where(eq(orgSettings.id, 1)).run();
 }
+
+/** The proxy's per-request session statements, prepared once. */
+export function prepareSessionLookups(db: Db) {
+  return {
+    byTokenHash: db.$client.prepare(
+      `SELECT id, workspace, channel, thread, kind, member_id AS memberId, created_at AS createdAt, last_seen_at AS lastSeenAt,
+              expires_at AS expiresAt, idle_timeout_seconds AS idleTimeoutSeconds, revoked_at AS revokedAt
+         FROM sessions WHERE token_hash = ?`,
+    ),
+    touch: db.$client.prepare("UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?"),
+    revision: db.$client.prepare("SELECT sessions_revision FROM org_settings WHERE id = 1").pluck(),
+    revokedSince: db.$client.prepare("SELECT id FROM sessions WHERE revoked_at >= ?").pluck(),
+  };
+}

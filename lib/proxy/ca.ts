@@ -3,9 +3,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import tls from "node:tls";
-import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { orgSettings } from "../../db/schema";
+import { readCa, storeCaIfAbsent } from "../../db/queries/ca";
 import { CA_KEY_AAD, type Vault } from "../vault";
 import { createCertificateAuthority, generateKeyPair, importPrivateKeyPem, issueLeaf, privateKeyPem, type KeyPair } from "./certificates";
 
@@ -13,17 +12,12 @@ const LEAF_CACHE_SIZE = 2000;
 
 /** Creates the CA if there is none; writes the public certificate to <data>/ca.pem. */
 export async function ensureCertificateAuthority(db: Db, vault: Vault, dataDir: string): Promise<{ certPem: string; created: boolean }> {
-  const row = db.select({ cert: orgSettings.caCertPem, key: orgSettings.caKeySealed }).from(orgSettings).where(eq(orgSettings.id, 1)).get();
-  let certPem = row?.cert ?? null;
+  let { certPem } = readCa(db);
   let created = false;
-  if (!certPem || !row?.key) {
+  if (!certPem || !readCa(db).keySealed) {
     const ca = await createCertificateAuthority("Gatehouse egress CA");
-    // Only if still absent: another process may have created it meanwhile.
-    const changes = db.$client
-      .prepare("UPDATE org_settings SET ca_cert_pem = ?, ca_key_sealed = ? WHERE id = 1 AND ca_cert_pem IS NULL")
-      .run(ca.certPem, vault.seal(ca.keyPem, CA_KEY_AAD)).changes;
-    created = changes > 0;
-    certPem = db.select({ cert: orgSettings.caCertPem }).from(orgSettings).where(eq(orgSettings.id, 1)).get()!.cert!;
+    created = storeCaIfAbsent(db, ca.certPem, vault.seal(ca.keyPem, CA_KEY_AAD));
+    certPem = readCa(db).certPem!;
   }
   fs.writeFileSync(path.join(dataDir, "ca.pem"), certPem);
   return { certPem, created };
@@ -44,12 +38,12 @@ export class LeafIssuer {
   }
 
   static async load(db: Db, vault: Vault): Promise<LeafIssuer> {
-    const row = db.select({ cert: orgSettings.caCertPem, key: orgSettings.caKeySealed }).from(orgSettings).where(eq(orgSettings.id, 1)).get();
-    if (!row?.cert || !row.key) throw new Error("the Gatehouse CA has not been created");
-    const caKey = await importPrivateKeyPem(vault.openBytes(row.key, CA_KEY_AAD).toString("utf8"));
+    const row = readCa(db);
+    if (!row.certPem || !row.keySealed) throw new Error("the Gatehouse CA has not been created");
+    const caKey = await importPrivateKeyPem(vault.openBytes(row.keySealed, CA_KEY_AAD).toString("utf8"));
     // One key pair for every leaf: issuance is then a signature, not a key generation.
     const leafKeys = await generateKeyPair();
-    return new LeafIssuer(row.cert, caKey, leafKeys, await privateKeyPem(leafKeys.privateKey));
+    return new LeafIssuer(row.certPem, caKey, leafKeys, await privateKeyPem(leafKeys.privateKey));
   }
 
   /** A TLS context presenting a certificate for exactly this host. */

@@ -8,7 +8,7 @@ import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import { Agent, type Dispatcher } from "undici";
 import type { Db } from "../../db/client";
-import { touchCredential } from "../../db/queries/policy";
+import { preparePolicyLookups, touchCredential } from "../../db/queries/policy";
 import { followKeyRotation } from "../bootstrap";
 import type { Env } from "../env";
 import { hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, type Decision, type Target } from "../policy";
@@ -78,7 +78,7 @@ export class EgressProxy {
   readonly #tunnels = new WeakMap<net.Socket, Tunnel>();
   readonly #socketsBySession = new Map<string, Set<Duplex>>();
   #revocationTimer: NodeJS.Timeout | null = null;
-  readonly #sealedCredential: import("better-sqlite3").Statement;
+  readonly #sealedCredential: ReturnType<typeof preparePolicyLookups>["sealedCredential"];
   #lastRevocationCheck: number;
 
   constructor(deps: ProxyDeps) {
@@ -95,7 +95,7 @@ export class EgressProxy {
     this.#inner = http.createServer({ maxHeaderSize: LIMITS.maxHeaderBytes, requestTimeout: LIMITS.requestTimeoutMs }, (req, res) => this.#onInterceptedRequest(req, res));
     this.#inner.on("clientError", (err, socket) => this.#onClientError(err, socket));
     this.#lastRevocationCheck = deps.now();
-    this.#sealedCredential = deps.db.$client.prepare("SELECT sealed FROM credentials WHERE identity = ?").pluck();
+    this.#sealedCredential = preparePolicyLookups(deps.db).sealedCredential;
   }
 
   /** Attaches the forward-proxy handlers to a server. */
@@ -580,7 +580,7 @@ export class EgressProxy {
     }
     const since = this.#lastRevocationCheck - 1000;
     this.#lastRevocationCheck = this.#d.now();
-    const revoked = this.#d.db.$client.prepare("SELECT id FROM sessions WHERE revoked_at >= ?").pluck().all(since) as string[];
+    const revoked = this.#d.sessions.revokedSince(since);
     for (const id of revoked) {
       const sockets = this.#socketsBySession.get(id);
       if (!sockets) continue;

@@ -1,8 +1,8 @@
 // Token → session, for the proxy on every request, revocation-exact: a verified session is kept
 // in memory only while the sessions revision (bumped by every revocation, in the same
 // transaction) is unchanged, so the check per request is one tiny indexed read.
-import type { Statement } from "better-sqlite3";
 import type { Db } from "../../db/client";
+import { prepareSessionLookups } from "../../db/queries/sessions";
 import { tokenHash } from "../auth/tokens";
 import { sessionState, type SessionState } from "./state";
 
@@ -25,27 +25,24 @@ type Row = VerifiedSession & { createdAt: number; lastSeenAt: number; expiresAt:
 type Cached = { row: Row; session: VerifiedSession; revision: number; written: number };
 
 export class SessionVerifier {
-  readonly #lookup: Statement;
-  readonly #touch: Statement;
-  readonly #revision: Statement;
+  readonly #q: ReturnType<typeof prepareSessionLookups>;
   readonly #cache = new Map<string, Cached>();
 
   constructor(db: Db) {
-    this.#lookup = db.$client.prepare(
-      `SELECT id, workspace, channel, thread, kind, member_id AS memberId, created_at AS createdAt, last_seen_at AS lastSeenAt,
-              expires_at AS expiresAt, idle_timeout_seconds AS idleTimeoutSeconds, revoked_at AS revokedAt
-         FROM sessions WHERE token_hash = ?`,
-    );
-    this.#touch = db.$client.prepare("UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?");
-    this.#revision = db.$client.prepare("SELECT sessions_revision FROM org_settings WHERE id = 1").pluck();
+    this.#q = prepareSessionLookups(db);
+  }
+
+  /** Ids of sessions revoked at or after `since` (the proxy closes their sockets). */
+  revokedSince(since: number): string[] {
+    return this.#q.revokedSince.all(since) as string[];
   }
 
   verify(token: string, now: number): SessionCheck {
     const hash = tokenHash(token);
-    const revision = (this.#revision.get() as number | undefined) ?? 0;
+    const revision = (this.#q.revision.get() as number | undefined) ?? 0;
     let entry = this.#cache.get(hash);
     if (!entry || entry.revision !== revision) {
-      const row = this.#lookup.get(hash) as Row | undefined;
+      const row = this.#q.byTokenHash.get(hash) as Row | undefined;
       if (!row) {
         this.#cache.delete(hash);
         return { ok: false, reason: "unknown" };
@@ -61,7 +58,7 @@ export class SessionVerifier {
     }
     entry.row.lastSeenAt = Math.max(entry.row.lastSeenAt, now);
     if (now - entry.written >= TOUCH_INTERVAL_MS) {
-      this.#touch.run(now, entry.row.id, now);
+      this.#q.touch.run(now, entry.row.id, now);
       entry.written = now;
     }
     return { ok: true, session: entry.session };

@@ -1,3 +1,4 @@
+import { hourlyOutcomes, latestAuditSeq, topBlockedHosts } from "../../../db/queries/audit";
 import { readPolicyDocument, listCredentialMeta } from "../../../db/queries/policy";
 import { countActiveSessions } from "../../../db/queries/sessions";
 import { verifyAuditLog, type VerifiedPoint } from "../../audit";
@@ -24,24 +25,13 @@ export function getOverview({ ctx, actor }: { ctx: ServiceContext; actor: Actor 
   const now = ctx.now();
   const hour = 3_600_000;
   const start = Math.floor(now / hour) * hour - 23 * hour;
-  const rows = ctx.db.$client
-    .prepare(
-      `SELECT (ts / ${hour}) * ${hour} AS bucket, outcome, count(*) AS n FROM audit_events
-        WHERE ts >= ? AND kind = 'egress' AND action = 'egress.request' GROUP BY bucket, outcome`,
-    )
-    .all(start) as { bucket: number; outcome: string; n: number }[];
+  const rows = hourlyOutcomes(ctx.db, start, hour);
   const hours = Array.from({ length: 24 }, (_, i) => ({ start: start + i * hour, credentialed: 0, allowlisted: 0, blocked: 0 }));
   for (const r of rows) {
     const h = hours.find((x) => x.start === r.bucket);
     if (h && (r.outcome === "credentialed" || r.outcome === "allowlisted" || r.outcome === "blocked")) h[r.outcome] += r.n;
   }
-  const topBlocked = ctx.db.$client
-    .prepare(
-      `SELECT host, count(*) AS count, max(channel) AS channel FROM audit_events
-        WHERE ts >= ? AND kind = 'egress' AND action = 'egress.request' AND outcome = 'blocked' AND host IS NOT NULL
-        GROUP BY host ORDER BY count DESC LIMIT 10`,
-    )
-    .all(now - 7 * 24 * hour) as { host: string; count: number; channel: string | null }[];
+  const topBlocked = topBlockedHosts(ctx.db, now - 7 * 24 * hour, 10);
   const meta = new Map(listCredentialMeta(ctx.db).map((m) => [m.identity, m]));
   const credentials = readPolicyDocument(ctx.db)
     .bundles.flatMap((b) => b.connections.map((c) => ({ b, c })))
@@ -56,7 +46,7 @@ export function getOverview({ ctx, actor }: { ctx: ServiceContext; actor: Actor 
   // At most this many events per page load: a large log is verified over a few visits, and the
   // page says how far it got. The Audit page's Verify walks everything.
   const state = verifyAuditLog(ctx.db, verified ?? undefined, 200_000);
-  const latest = (ctx.db.$client.prepare("SELECT max(seq) FROM audit_events").pluck().get() as number | null) ?? 0;
+  const latest = latestAuditSeq(ctx.db);
   let chain: Overview["chain"];
   if (state.ok) {
     verifiedCount += state.events;

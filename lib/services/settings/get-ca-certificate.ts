@@ -1,11 +1,10 @@
 import crypto from "node:crypto";
-import { eq } from "drizzle-orm";
-import { orgSettings } from "../../../db/schema";
+import { readCa } from "../../../db/queries/ca";
 import type { ServiceContext } from "../context";
 
 /** The proxy CA's public certificate and its SHA-256 fingerprint: public, like GET /api/v1/ca.pem. */
 export function getCaCertificate({ ctx }: { ctx: ServiceContext }): { pem: string; sha256: string; notAfter: string } | null {
-  const pem = ctx.db.select({ pem: orgSettings.caCertPem }).from(orgSettings).where(eq(orgSettings.id, 1)).get()?.pem;
+  const pem = readCa(ctx.db).certPem;
   if (!pem) return null;
   const cert = new crypto.X509Certificate(pem);
   return { pem, sha256: cert.fingerprint256, notAfter: cert.validTo };
