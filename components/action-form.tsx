@@ -3,9 +3,9 @@ import { startTransition, useActionState, type ReactNode } from "react";
 import type { ActionResult } from "@/app/action-result";
 import { Alert } from "./ui";
 
-type Action = (prev: ActionResult, form: FormData) => Promise<ActionResult>;
+type Action<T> = (prev: ActionResult<T>, form: FormData) => Promise<ActionResult<T>>;
 
-export type FormState = { error: (field: string) => string | undefined; pending: boolean; state: ActionResult };
+export type FormState<T = void> = { error: (field: string) => string | undefined; pending: boolean; state: ActionResult<T> };
 
 /**
  * A form bound to a server action: field errors by name, a form-level message when the error
@@ -13,8 +13,8 @@ export type FormState = { error: (field: string) => string | undefined; pending:
  * rather than through `<form action>` so a rejected save keeps what the person typed (React
  * resets uncontrolled fields after a form action).
  */
-export function ActionForm({ action, label, confirmText, className, children, hideSuccess }: { action: Action; label: string; confirmText?: string; className?: string; hideSuccess?: boolean; children: (f: FormState) => ReactNode }) {
-  const [state, formAction, pending] = useActionState<ActionResult, FormData>(action, null);
+export function ActionForm<T = void>({ action, label, confirmText, className, children, hideSuccess }: { action: Action<T>; label: string; confirmText?: string; className?: string; hideSuccess?: boolean; children: (f: FormState<T>) => ReactNode }) {
+  const [state, formAction, pending] = useActionState<ActionResult<T>, FormData>(action, null);
   const fields = state && !state.ok ? (state.fields ?? {}) : {};
   const error = (field: string) => fields[field];
   const unnamed = state && !state.ok && Object.keys(fields).length === 0;

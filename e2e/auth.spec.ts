@@ -43,15 +43,20 @@ test("an account is locked after repeated failures and stays locked even with th
 });
 
 test("an Auditor signs in, sees no write actions and cannot post to one directly", async ({ browser }) => {
-  // The Owner's page holds the add-user form with its server-action reference.
+  // Capture the Owner's real server-action request for "Add user".
   const ownerContext = await browser.newContext();
   const ownerPage = await ownerContext.newPage();
   await new SignInPage(ownerPage).signInOk(state.owner.email, state.owner.password);
   await ownerPage.goto(state.baseURL + "/settings");
-  const hidden = await ownerPage.$$eval('form[aria-label="Add user"] input[type=hidden]', (inputs) =>
-    inputs.map((i) => [(i as HTMLInputElement).name, (i as HTMLInputElement).value] as [string, string]),
-  );
-  expect(hidden.length).toBeGreaterThan(0);
+  const first = `${unique("first")}@gatehouse.test`;
+  const captured = ownerPage.waitForRequest((r) => r.method() === "POST" && !!r.headers()["next-action"]);
+  await ownerPage.getByLabel("Email").fill(first);
+  await ownerPage.getByLabel("Initial password").fill("owner-added-password-1");
+  await ownerPage.getByRole("button", { name: "Add user" }).click();
+  const request = await captured;
+  await expect(ownerPage.getByText("User added.")).toBeVisible();
+  const actionHeaders = { "next-action": request.headers()["next-action"]!, "content-type": request.headers()["content-type"]! };
+  const body = request.postDataBuffer()!.toString("utf8");
 
   const auditor = createUser("auditor");
   const context = await browser.newContext();
@@ -63,20 +68,16 @@ test("an Auditor signs in, sees no write actions and cannot post to one directly
   await expect(page.getByRole("form", { name: "Add user" })).toHaveCount(0);
   await expect(page.getByRole("form", { name: "Create API key" })).toHaveCount(0);
 
-  // Replay the Owner's form as the Auditor: the server refuses it.
+  // Replay the Owner's action as the Auditor, for another email: the server refuses it.
   const victim = `${unique("smuggled")}@gatehouse.test`;
-  const res = await page.request.post(state.baseURL + "/settings", {
-    multipart: { ...Object.fromEntries(hidden), email: victim, role: "owner", password: "smuggled-password-1" },
-  });
+  const replay = body.split(first).join(victim);
+  const res = await page.request.post(state.baseURL + "/settings", { headers: actionHeaders, data: replay });
   expect(res.status()).toBeLessThan(500);
   expect(await res.text()).toContain("may not do this");
-  const created = readDb((db) => db.prepare("SELECT count(*) AS n FROM users WHERE email = ?").get(victim) as { n: number }).n;
-  expect(created).toBe(0);
+  expect(readDb((db) => db.prepare("SELECT count(*) AS n FROM users WHERE email = ?").get(victim) as { n: number }).n).toBe(0);
 
-  // And the same replay as the Owner works, so the refusal above is the role check.
-  const ok = await ownerPage.request.post(state.baseURL + "/settings", {
-    multipart: { ...Object.fromEntries(hidden), email: victim, role: "auditor", password: "smuggled-password-1" },
-  });
+  // The same replay as the Owner works, so the refusal above is the role check.
+  const ok = await ownerPage.request.post(state.baseURL + "/settings", { headers: actionHeaders, data: replay });
   expect(ok.status()).toBeLessThan(500);
   expect(readDb((db) => db.prepare("SELECT count(*) AS n FROM users WHERE email = ?").get(victim) as { n: number }).n).toBe(1);
   await ownerContext.close();
