@@ -13,6 +13,18 @@ export const metadata = { title: "Audit" };
 const FILTERS = ["q", "kind", "outcome", "host", "workspace", "channel", "member", "actor", "connection", "from", "to"] as const;
 type Params = Partial<Record<(typeof FILTERS)[number] | "cursor" | "event" | "verify", string>>;
 
+/** The plain inputs of the filter form: name, label, input type, placeholder. */
+const TEXT_FILTERS: [(typeof FILTERS)[number], string, string, string?][] = [
+  ["host", "Host", "text", "api.github.com"],
+  ["from", "From (UTC)", "datetime-local"],
+  ["to", "To (UTC)", "datetime-local"],
+  ["workspace", "Workspace", "text"],
+  ["channel", "Channel", "text"],
+  ["member", "Member", "text"],
+  ["actor", "Actor", "text"],
+  ["connection", "Connection", "text"],
+];
+
 function query(params: Params, change: Params): string {
   const merged = { ...params, ...change };
   const qs = new URLSearchParams();
@@ -122,30 +134,11 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
               ))}
             </Select>
           </Field>
-          <Field label="Host" htmlFor="host">
-            <Input id="host" name="host" defaultValue={params.host} placeholder="api.github.com" />
-          </Field>
-          <Field label="From (UTC)" htmlFor="from">
-            <Input id="from" name="from" type="datetime-local" defaultValue={params.from} />
-          </Field>
-          <Field label="To (UTC)" htmlFor="to">
-            <Input id="to" name="to" type="datetime-local" defaultValue={params.to} />
-          </Field>
-          <Field label="Workspace" htmlFor="workspace">
-            <Input id="workspace" name="workspace" defaultValue={params.workspace} />
-          </Field>
-          <Field label="Channel" htmlFor="channel">
-            <Input id="channel" name="channel" defaultValue={params.channel} />
-          </Field>
-          <Field label="Member" htmlFor="member">
-            <Input id="member" name="member" defaultValue={params.member} />
-          </Field>
-          <Field label="Actor" htmlFor="actor">
-            <Input id="actor" name="actor" defaultValue={params.actor} />
-          </Field>
-          <Field label="Connection" htmlFor="connection">
-            <Input id="connection" name="connection" defaultValue={params.connection} />
-          </Field>
+          {TEXT_FILTERS.map(([name, label, type, placeholder]) => (
+            <Field key={name} label={label} htmlFor={name}>
+              <Input id={name} name={name} type={type} defaultValue={params[name]} placeholder={placeholder} />
+            </Field>
+          ))}
           <div className="flex items-end gap-2">
             <Button type="submit">Search</Button>
             <Link href="/audit" className="px-2 py-1.5 text-sm text-slate-500 hover:text-slate-900">
