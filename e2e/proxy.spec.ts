@@ -115,8 +115,9 @@ test("no token, a bad token: 407 with Proxy-Authenticate", async () => {
     expect(r.headers["x-gatehouse-outcome"]).toBe("blocked");
     expect(r.headers["x-gatehouse-request-id"]).toMatch(/^req_/);
   }
-  const viaConnect = await curl([httpsUrl("registry.gh.test", "/no-token")], { token: null });
-  expect(viaConnect.code).not.toBe(0);
+  const viaConnect = await raw(`CONNECT registry.gh.test:${up.httpsPort} HTTP/1.1\r\nHost: registry.gh.test:${up.httpsPort}\r\n\r\n`);
+  expect(viaConnect).toMatch(/^HTTP\/1\.1 407/);
+  expect(viaConnect).toContain('Proxy-Authenticate: Basic realm="gatehouse"');
   expect(receivedAt("/no-token")).toHaveLength(0);
 });
 
@@ -145,8 +146,10 @@ test("blocked: 403 JSON with a reason, no connection, and an audit event without
   const ev = readDb((db) => db.prepare("SELECT outcome, rule, path, host, member FROM audit_events WHERE request_id = ?").get(body.error.requestId) as Record<string, string>);
   expect(ev).toMatchObject({ outcome: "blocked", rule: "default:block", path: "/blocked/path", host: "other.gh.test", member: "U0ALICE" });
   // A blocked CONNECT gets the same 403.
-  const c = await curl([httpsUrl("other.gh.test", "/blocked/tls")]);
-  expect(c.code).not.toBe(0);
+  const c = await raw(`CONNECT other.gh.test:${up.httpsPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`);
+  expect(c).toMatch(/^HTTP\/1\.1 403/);
+  expect(c).toContain("X-Gatehouse-Outcome: blocked");
+  expect(c).toContain("host_not_allowed");
   expect(receivedAt("/blocked")).toHaveLength(0);
   // The org-wide deny beats a Domains entry.
   const denied = await curl([httpUrl("paste.gh.test", "/blocked/deny")]);

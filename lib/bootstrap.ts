@@ -1,9 +1,8 @@
 // Preparing a data directory: shared by `npm start` and the CLI.
 import fs from "node:fs";
-import { eq } from "drizzle-orm";
 import { database, type Db } from "../db/client";
 import { migrateDatabase } from "../db/migrate";
-import { orgSettings } from "../db/schema";
+import { readKeyCheck, writeKeyCheck } from "../db/queries/settings";
 import type { Env } from "./env";
 import { loadMasterKey, MasterKeyError, Vault } from "./vault";
 
@@ -30,13 +29,13 @@ export function prepareDataDir(env: Env, opts: { createKey: boolean }): { db: Db
   const vault = new Vault(key);
   const db = database(env.dataDir);
   migrateDatabase(db);
-  const settings = db.select({ keyCheck: orgSettings.keyCheck }).from(orgSettings).where(eq(orgSettings.id, 1)).get();
-  if (settings?.keyCheck) {
-    if (!vault.verifyKeyCheck(settings.keyCheck)) {
+  const keyCheck = readKeyCheck(db);
+  if (keyCheck) {
+    if (!vault.verifyKeyCheck(keyCheck)) {
       throw new StartupError("master key: this key cannot open the existing data in " + env.dataDir + " (wrong GATEHOUSE_MASTER_KEY or master.key)");
     }
   } else {
-    db.update(orgSettings).set({ keyCheck: vault.makeKeyCheck() }).where(eq(orgSettings.id, 1)).run();
+    writeKeyCheck(db, vault.makeKeyCheck());
   }
   return { db, vault, keyCreated };
 }
@@ -46,12 +45,12 @@ export function prepareDataDir(env: Env, opts: { createKey: boolean }): { db: Db
  * the key again from where it came from. Returns false when even that key does not fit.
  */
 export function followKeyRotation(db: Db, vault: Vault, env: Env): boolean {
-  const settings = db.select({ keyCheck: orgSettings.keyCheck }).from(orgSettings).where(eq(orgSettings.id, 1)).get();
-  if (!settings?.keyCheck || vault.verifyKeyCheck(settings.keyCheck)) return true;
+  const keyCheck = readKeyCheck(db);
+  if (!keyCheck || vault.verifyKeyCheck(keyCheck)) return true;
   try {
     const { key } = loadMasterKey(env.dataDir, env.masterKey, { create: false });
     const candidate = new Vault(key);
-    if (!candidate.verifyKeyCheck(settings.keyCheck)) return false;
+    if (!candidate.verifyKeyCheck(keyCheck)) return false;
     vault.rekey(key);
     return true;
   } catch {

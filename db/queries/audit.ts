@@ -98,12 +98,6 @@ export function searchAuditEvents(db: Db, filter: AuditFilter, limit: number): A
   return db.$client.prepare(`${AUDIT_SELECT}${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.params, limit) as AuditEventRow[];
 }
 
-/** Streams matching events newest first without holding them in memory. */
-export function iterateAuditEvents(db: Db, filter: AuditFilter): IterableIterator<AuditEventRow> {
-  const w = whereClause(filter);
-  return db.$client.prepare(`${AUDIT_SELECT}${w.sql} ORDER BY seq DESC`).iterate(...w.params) as IterableIterator<AuditEventRow>;
-}
-
 export function findAuditEvent(db: Db, id: string): AuditEventRow | undefined {
   return db.$client.prepare(`${AUDIT_SELECT} WHERE id = ?`).get(id) as AuditEventRow | undefined;
 }

@@ -75,3 +75,8 @@ export function prepareSessionLookups(db: Db) {
     revokedSince: db.$client.prepare("SELECT id FROM sessions WHERE revoked_at >= ?").pluck(),
   };
 }
+
+/** Every (workspace, channel) a session was ever granted in. */
+export function listSessionChannels(db: Db): { workspace: string; channel: string }[] {
+  return db.selectDistinct({ workspace: sessions.workspace, channel: sessions.channel }).from(sessions).all();
+}

@@ -1,6 +1,6 @@
 // The policy document of spec §6 and its validation. Errors name the field at fault.
 import { z } from "zod";
-import { parseHostPattern, PatternError } from "./pattern";
+import { parseHostPattern, patternMatches, PatternError } from "./pattern";
 import { canonicalHost, normalisePath } from "./normalize";
 
 const name = z
@@ -110,7 +110,9 @@ export const BundleSchema = z
       seen.add(c.name);
     });
     b.connections.forEach((c, i) => {
-      if (c.narrow?.host && !c.allowedWebsites.some((w) => w === c.narrow!.host || w.startsWith(c.narrow!.host + ":") || (w.startsWith("*.") && c.narrow!.host!.endsWith("." + w.slice(2).replace(/:\d+$/, ""))))) {
+      const host = c.narrow?.host;
+      // On any port: the narrowing names a host, the website patterns say where it may be reached.
+      if (host && !c.allowedWebsites.some((w) => { const p = parseHostPattern(w); return patternMatches({ ...p, port: null }, host, 443, "https"); })) {
         ctx.addIssue({ code: "custom", path: ["connections", i, "narrow", "host"], message: "must be one of the Allowed websites" });
       }
     });

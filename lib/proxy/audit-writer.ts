@@ -3,9 +3,7 @@
 // event before its first byte goes upstream.
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import type { Db } from "../../db/client";
-import { writeTransaction } from "../../db/tx";
-import { appendAuditEvents, type AuditEventInput } from "../audit";
+import type { AuditEventInput } from "../audit";
 
 type Event = AuditEventInput & { id?: string; ts?: number };
 type Pending = { event: Event; resolve: () => void; reject: (err: Error) => void };
@@ -18,17 +16,14 @@ export class EgressAuditWriter {
   #lazyTimer: NodeJS.Timeout | null = null;
   #nextBatch = 1;
   readonly #inFlight = new Map<number, Pending[]>();
-  readonly #db: Db;
-  readonly #worker: Worker | null;
+  readonly #worker: Worker;
   failures = 0;
 
-  /** With a data directory, writes go through a worker thread; without, inline (tests). */
-  constructor(db: Db, opts: { dataDir?: string } = {}) {
-    this.#db = db;
+  constructor(dataDir: string) {
     // Workers do not inherit tsx's loader: register it, then load the TypeScript entry.
     const bootstrap = `require("tsx/cjs/api").register(); require(${JSON.stringify(path.join(__dirname, "audit-worker.ts"))});`;
-    this.#worker = opts.dataDir ? new Worker(bootstrap, { eval: true, workerData: { dataDir: opts.dataDir } }) : null;
-    this.#worker?.on("message", (m: { id: number; ok: boolean; error?: string }) => {
+    this.#worker = new Worker(bootstrap, { eval: true, workerData: { dataDir } });
+    this.#worker.on("message", (m: { id: number; ok: boolean; error?: string }) => {
       const batch = this.#inFlight.get(m.id);
       this.#inFlight.delete(m.id);
       for (const p of batch ?? []) {
@@ -36,11 +31,10 @@ export class EgressAuditWriter {
         else p.reject(new Error(m.error ?? "audit write failed"));
       }
     });
-    this.#worker?.on("error", (err) => {
+    this.#worker.on("error", (err) => {
       for (const batch of this.#inFlight.values()) for (const p of batch) p.reject(err);
       this.#inFlight.clear();
     });
-    this.#worker?.unref();
   }
 
   /** Resolves once the event is committed. */
@@ -81,25 +75,15 @@ export class EgressAuditWriter {
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
-    if (this.#worker) {
-      const id = this.#nextBatch++;
-      this.#inFlight.set(id, batch);
-      this.#worker.ref();
-      this.#worker.postMessage({ id, events: batch.map((p) => p.event) });
-      return;
-    }
-    try {
-      writeTransaction(this.#db, () => appendAuditEvents(this.#db, batch.map((p) => p.event)));
-      for (const p of batch) p.resolve();
-    } catch (err) {
-      for (const p of batch) p.reject(err as Error);
-    }
+    const id = this.#nextBatch++;
+    this.#inFlight.set(id, batch);
+    this.#worker.postMessage({ id, events: batch.map((p) => p.event) });
   }
 
   /** Commits whatever is queued and waits for the worker (shutdown). */
   async drain(): Promise<void> {
     this.#flush();
     while (this.#inFlight.size > 0) await new Promise((r) => setTimeout(r, 10));
-    await this.#worker?.terminate();
+    await this.#worker.terminate();
   }
 }

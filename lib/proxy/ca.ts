@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import tls from "node:tls";
 import type { Db } from "../../db/client";
-import { readCa, storeCaIfAbsent } from "../../db/queries/ca";
+import { readCa, storeCaIfAbsent } from "../../db/queries/settings";
 import { CA_KEY_AAD, type Vault } from "../vault";
 import { createCertificateAuthority, generateKeyPair, importPrivateKeyPem, issueLeaf, privateKeyPem, type KeyPair } from "./certificates";
 

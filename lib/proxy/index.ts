@@ -54,7 +54,7 @@ export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
     resolver,
     policy: policyCache(ctx.db),
     sessions: new SessionVerifier(ctx.db),
-    audit: new EgressAuditWriter(ctx.db, { dataDir: ctx.env.dataDir }),
+    audit: new EgressAuditWriter(ctx.env.dataDir),
     issuer: await LeafIssuer.load(ctx.db, ctx.vault),
     upstreamCa: upstreamTrust(ctx.env.upstreamCaPath),
   });

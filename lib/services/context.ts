@@ -19,7 +19,3 @@ export function serviceContext(): ServiceContext {
   }
   return shared;
 }
-
-export function makeContext(parts: ServiceContext): ServiceContext {
-  return parts;
-}

@@ -1,5 +1,6 @@
 "use client";
 // Client forms for bundles; every one posts to a server action that re-checks the role.
+import { ActionButton } from "@/components/action-button";
 import { ActionForm } from "@/components/action-form";
 import { HostPatternInput, HostPatternList } from "@/components/host-pattern-input";
 import { ScopeFields, type ScopeValue } from "@/components/scope-fields";
@@ -109,17 +110,9 @@ export function AddDomainForm({ bundle, prefill }: { bundle: string; prefill?: s
 
 export function RemoveDomainButton({ bundle, pattern }: { bundle: string; pattern: string }) {
   return (
-    <ActionForm action={removeDomainAction} label={`Remove ${pattern}`} hideSuccess>
-      {({ pending }) => (
-        <>
-          <input type="hidden" name="bundle" value={bundle} />
-          <input type="hidden" name="pattern" value={pattern} />
-          <Button variant="ghost" type="submit" disabled={pending} aria-label={`Remove ${pattern}`}>
-            Remove
-          </Button>
-        </>
-      )}
-    </ActionForm>
+    <ActionButton action={removeDomainAction} label={`Remove ${pattern}`} fields={{ bundle, pattern }} variant="ghost">
+      Remove
+    </ActionButton>
   );
 }
 
@@ -145,32 +138,16 @@ export function ReplaceCredentialForm({ bundle, connection, hasCredential }: { b
 
 export function RevokeCredentialButton({ bundle, connection }: { bundle: string; connection: string }) {
   return (
-    <ActionForm action={revokeCredentialAction} label={`Revoke credential of ${connection}`} confirmText={`Revoke the credential of ${connection}? The proxy stops attaching it on the next request.`}>
-      {({ pending }) => (
-        <>
-          <input type="hidden" name="bundle" value={bundle} />
-          <input type="hidden" name="connection" value={connection} />
-          <Button variant="danger" type="submit" disabled={pending}>
-            Revoke credential
-          </Button>
-        </>
-      )}
-    </ActionForm>
+    <ActionButton action={revokeCredentialAction} label={`Revoke credential of ${connection}`} fields={{ bundle, connection }} confirmText={`Revoke the credential of ${connection}? The proxy stops attaching it on the next request.`}>
+      Revoke credential
+    </ActionButton>
   );
 }
 
 export function DeleteConnectionButton({ bundle, connection }: { bundle: string; connection: string }) {
   return (
-    <ActionForm action={deleteConnectionAction} label={`Delete connection ${connection}`} confirmText={`Delete connection ${connection} and its credential?`}>
-      {({ pending }) => (
-        <>
-          <input type="hidden" name="bundle" value={bundle} />
-          <input type="hidden" name="connection" value={connection} />
-          <Button variant="ghost" type="submit" disabled={pending}>
-            Delete
-          </Button>
-        </>
-      )}
-    </ActionForm>
+    <ActionButton action={deleteConnectionAction} label={`Delete connection ${connection}`} fields={{ bundle, connection }} confirmText={`Delete connection ${connection} and its credential?`} variant="ghost">
+      Delete
+    </ActionButton>
   );
 }

@@ -1,19 +1,11 @@
 "use client";
-import { ActionForm } from "@/components/action-form";
-import { Button } from "@/components/ui";
+import { ActionButton } from "@/components/action-button";
 import { revokeSessionAction } from "./actions";
 
 export function RevokeSessionButton({ id, label }: { id: string; label: string }) {
   return (
-    <ActionForm action={revokeSessionAction} label={`Revoke session ${label}`} confirmText={`Revoke session ${label}? Its token stops working and its open connections close.`} hideSuccess>
-      {({ pending }) => (
-        <>
-          <input type="hidden" name="id" value={id} />
-          <Button variant="danger" type="submit" disabled={pending} aria-label={`Revoke session ${label}`}>
-            Revoke
-          </Button>
-        </>
-      )}
-    </ActionForm>
+    <ActionButton action={revokeSessionAction} label={`Revoke session ${label}`} fields={{ id }} confirmText={`Revoke session ${label}? Its token stops working and its open connections close.`}>
+      Revoke
+    </ActionButton>
   );
 }

@@ -1,4 +1,5 @@
 "use client";
+import { ActionButton } from "@/components/action-button";
 import { ActionForm } from "@/components/action-form";
 import { Alert, Button, Field, Input, Select } from "@/components/ui";
 import { addUserAction, createApiKeyAction, revokeApiKeyAction } from "./actions";
@@ -72,15 +73,8 @@ export function CreateApiKeyForm() {
 
 export function RevokeApiKeyButton({ id, name }: { id: string; name: string }) {
   return (
-    <ActionForm action={revokeApiKeyAction} label={`Revoke API key ${name}`} confirmText={`Revoke API key “${name}”? Callers using it fail at once.`} hideSuccess>
-      {({ pending }) => (
-        <>
-          <input type="hidden" name="id" value={id} />
-          <Button variant="danger" type="submit" disabled={pending} aria-label={`Revoke ${name}`}>
-            Revoke
-          </Button>
-        </>
-      )}
-    </ActionForm>
+    <ActionButton action={revokeApiKeyAction} label={`Revoke ${name}`} fields={{ id }} confirmText={`Revoke API key “${name}”? Callers using it fail at once.`}>
+      Revoke
+    </ActionButton>
   );
 }

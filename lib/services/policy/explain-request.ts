@@ -1,6 +1,5 @@
-import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { sessions } from "../../../db/schema";
+import { findSession } from "../../../db/queries/sessions";
 import type { Actor } from "../../auth/permissions";
 import { AppError, invalid } from "../../errors";
 import { policyCache } from "../../policy-cache";
@@ -32,7 +31,7 @@ export function explainRequest({ ctx, actor, input }: { ctx: ServiceContext; act
   let workspace: string;
   let channel: string;
   if (session) {
-    const row = ctx.db.select({ workspace: sessions.workspace, channel: sessions.channel }).from(sessions).where(eq(sessions.id, session)).get();
+    const row = findSession(ctx.db, session);
     if (!row) throw new AppError("not_found", `no session ${session}`, { field: "session" });
     ({ workspace, channel } = row);
   } else if (typeof parsed.data.channel === "object") {

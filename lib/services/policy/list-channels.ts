@@ -1,5 +1,5 @@
 import { readPolicyDocument } from "../../../db/queries/policy";
-import { sessions } from "../../../db/schema";
+import { listSessionChannels } from "../../../db/queries/sessions";
 import type { Actor } from "../../auth/permissions";
 import { channelEnabled, effectivePolicy, scopeLabel, type EffectivePolicy } from "../../policy";
 import { authorize } from "../authorize";
@@ -24,7 +24,7 @@ export function listChannels({ ctx, actor }: { ctx: ServiceContext; actor: Actor
   const add = (workspace: string, channel: string) => keys.set(`${workspace}/${channel}`, { workspace, channel });
   for (const c of doc.channels ?? []) add(c.workspace, c.channel);
   for (const b of doc.bundles) if (b.scope.type === "channels") for (const ch of b.scope.channels) add(b.scope.workspace, ch);
-  for (const s of ctx.db.selectDistinct({ workspace: sessions.workspace, channel: sessions.channel }).from(sessions).all()) add(s.workspace, s.channel);
+  for (const s of listSessionChannels(ctx.db)) add(s.workspace, s.channel);
   const channels = [...keys.values()]
     .sort((a, b) => `${a.workspace}/${a.channel}`.localeCompare(`${b.workspace}/${b.channel}`))
     .map(({ workspace, channel }) => {

@@ -1,9 +1,8 @@
 import crypto from "node:crypto";
-import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { readPolicyDocument } from "../../../db/queries/policy";
 import { insertSession, readSessionSettings } from "../../../db/queries/sessions";
-import { orgSettings } from "../../../db/schema";
+import { readCa } from "../../../db/queries/settings";
 import { writeTransaction } from "../../../db/tx";
 import { appendAuditEvents } from "../../audit";
 import { actorLabel, type Actor } from "../../auth/permissions";
@@ -101,8 +100,7 @@ export function createSession({ ctx, actor, input }: { ctx: ServiceContext; acto
       idleTimeoutSeconds: settings.idleTimeoutSeconds,
     });
     appendAuditEvents(ctx.db, [{ ...base, action: "session.granted", outcome: "granted", sessionId, detail: { kind: req.kind, orgMember: req.member.orgMember, roles: req.member.roles, idleTimeoutSeconds: settings.idleTimeoutSeconds, expiresAt } }], now);
-    const ca = ctx.db.select({ pem: orgSettings.caCertPem }).from(orgSettings).where(eq(orgSettings.id, 1)).get()?.pem ?? undefined;
-    return { expiresAt, caCertPem: ca };
+    return { expiresAt, caCertPem: readCa(ctx.db).certPem ?? undefined };
   });
   if ("refusal" in outcome && outcome.refusal) throw new AppError(outcome.refusal.code, outcome.refusal.message);
   const { expiresAt, caCertPem } = outcome as { expiresAt: number; caCertPem?: string };

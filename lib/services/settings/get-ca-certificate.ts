@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { readCa } from "../../../db/queries/ca";
+import { readCa } from "../../../db/queries/settings";
 import type { ServiceContext } from "../context";
 
 /** The proxy CA's public certificate and its SHA-256 fingerprint: public, like GET /api/v1/ca.pem. */
