@@ -11,7 +11,10 @@ import { AppError } from "./lib/errors";
 import { createSetupLink } from "./lib/services/setup/create-setup-link";
 import { addUser } from "./lib/services/users/add-user";
 import type { ServiceContext } from "./lib/services/context";
-import { ProxyStartError, startForwardProxyThread, startProxy, type ForwardProxyThread, type ProxyHandle } from "./lib/proxy";
+import { ProxyStartError, startProxy, type ProxyHandle } from "./lib/proxy";
+import { startForwardProxies, type ForwardProxies } from "./lib/proxy/forward-cluster";
+import { importJournals } from "./lib/audit/journal";
+import { startAuditImporter } from "./lib/audit/importer";
 
 function fail(message: string): never {
   console.error(`gatehouse: ${message}`);
@@ -79,6 +82,9 @@ async function main(): Promise<void> {
     if (err instanceof ProxyStartError) fail(err.message);
     throw err;
   }
+  // Records a crashed process left in its journal reach the chain before anything new happens.
+  importJournals(ctx.db, env.dataDir);
+  const importer = startAuditImporter(env.dataDir);
 
   const app = next({ dev: false, dir: __dirname, hostname: env.hostname, port: env.port });
   await app.prepare();
@@ -92,8 +98,9 @@ async function main(): Promise<void> {
     web.once("error", reject);
     web.listen(env.port, env.hostname, () => resolve());
   }).catch((err: NodeJS.ErrnoException) => fail(`dashboard port ${env.hostname}:${env.port}: ${err.code ?? err.message}`));
-  // The forward proxy listens on its own thread; this thread serves the dashboard and the embedded route.
-  const forward: ForwardProxyThread = await startForwardProxyThread().catch((err: Error) => fail(`proxy port ${env.proxyHost}:${env.proxyPort}: ${err.message}`));
+  // The forward proxy runs in worker processes, one per core; this process serves the dashboard
+  // and the embedded route.
+  const forward: ForwardProxies = await startForwardProxies(env.proxyWorkers).catch((err: Error) => fail(`proxy port ${env.proxyHost}:${env.proxyPort}: ${err.message}`));
 
   const webAddr = web.address() as { port: number };
   console.log(`gatehouse: dashboard on ${env.publicUrl.replace(/:\d+$/, `:${webAddr.port}`)}, proxy on ${env.proxyHost}:${forward.port}`);
@@ -107,6 +114,7 @@ async function main(): Promise<void> {
     const timer = setTimeout(() => process.exit(0), 5000);
     timer.unref();
     Promise.all([new Promise((r) => web.close(() => r(null))), proxy.close(), forward.close()])
+      .then(() => importer.stop())
       .then(() => {
         ctx.db.$client.close();
         process.exit(0);

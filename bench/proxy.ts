@@ -2,7 +2,7 @@
 // HTTP, allowlisted HTTPS tunnel, credentialed HTTPS through interception), a bare Node forward
 // proxy (the ceiling for a Node design) and Squid with an equivalent allowlist when it can be had.
 // Concurrency 1, 16, 64; requests/s and p50/p99; then the ratios the proxy issue sets as goals.
-//   BENCH_SECONDS=5 (per cell)   --soak (5 minutes of credentialed traffic, memory sampled)
+//   BENCH_SECONDS=5 (per cell)   BENCH_ONLY=regex (targets)   BENCH_CONCURRENCY=1,16,64   --soak (5 minutes of credentialed traffic, memory sampled)
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -13,7 +13,7 @@ import { createCertificateAuthority, issueLeafForNames } from "../lib/proxy/cert
 
 const root = path.join(__dirname, "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONCURRENCY = [1, 16, 64];
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);
 const soak = process.argv.includes("--soak");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gh-bench-"));
 fs.chmodSync(tmp, 0o755); // Squid drops privileges and must reach its config and logs
@@ -68,12 +68,16 @@ async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
 
 type Cell = { name: string; c: number; rps: number; p50: number; p99: number; errors: number; cpuUsPerReq?: number };
 
-/** CPU time (user + system) a process and its threads have used, in ms. */
+/** CPU time (user + system) a process, its threads and its child processes have used, in ms. */
 function cpuMs(pid: number | undefined): number {
   if (!pid) return NaN;
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at 100 Hz
+    let ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at 100 Hz
+    for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+      for (const child of fs.readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean)) ms += cpuMs(Number(child));
+    }
+    return ms;
   } catch {
     return NaN;
   }
@@ -185,7 +189,7 @@ async function main() {
     GATEHOUSE_OWNER_EMAIL: "bench@gatehouse.test",
     GATEHOUSE_OWNER_PASSWORD: "bench-password-not-real",
   });
-  gatehouse.stdout!.resume();
+  gatehouse.stdout!.on("data", (d: Buffer) => { if (process.env.BENCH_DEBUG) process.stderr.write(d); });
   gatehouse.stderr!.on("data", (d: Buffer) => { if (process.env.BENCH_DEBUG) process.stderr.write(d); });
   await waitFor(`http://127.0.0.1:${port}/signin`);
   const cli = (args: string[], input?: string) => spawnSync(process.execPath, [path.join(root, "bin", "gatehouse.js"), ...args], { cwd: root, env: { ...process.env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PROXY_PORT: String(proxyPort), PORT: String(port) }, input, encoding: "utf8" });
@@ -272,10 +276,10 @@ async function main() {
     console.log(`  c=${c}: gatehouse https credentialed / squid tunnel       ${ratio("gatehouse https credentialed", "squid tunnel", c)}   (goal ≥ 0.5×)`);
     console.log(`  c=${c}: gatehouse tunnel allowlisted / squid tunnel       ${ratio("gatehouse tunnel allowlisted", "squid tunnel", c)}`);
   }
-  const direct = get("direct http", 1)!;
+  const direct = get("direct http", 1);
   const added = (name: string) => {
     const x = get(name, 1);
-    return x ? `${((x.p50 - direct.p50) * 1000).toFixed(0)} µs` : "n/a";
+    return x && direct ? `${((x.p50 - direct.p50) * 1000).toFixed(0)} µs` : "n/a";
   };
   console.log(`  c=1 p50 added over direct: gatehouse http ${added("gatehouse http allowlisted")}, squid http ${added("squid http")}, bare node ${added("bare node http")}`);
   console.log(`  mitmproxy: ${spawnSync("sh", ["-c", "command -v mitmdump"], { encoding: "utf8" }).stdout.trim() ? "installed but not wired in" : "not installed (not in Debian's or npm's packages here)"}`);

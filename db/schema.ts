@@ -225,8 +225,17 @@ export const auditEvents = sqliteTable(
     index("audit_ts").on(t.ts),
     // Every index is paid on every proxied request, so only the ones searches need most:
     // (host, seq) lets a host search walk one index backwards in log order and stop at the page
-    // size; other filters ride the primary key (newest first) or the time index.
+    // size; other filters ride the primary key (newest first) or the time index. Request ids
+    // are found by the free-text search, which scans anyway.
     index("audit_host_seq").on(t.host, t.seq),
-    index("audit_request").on(t.requestId),
   ],
 );
+
+/**
+ * How far each egress journal file (lib/audit/journal.ts) has been moved into the chain. The
+ * offset advances in the same transaction as the events it covers: each line lands exactly once.
+ */
+export const auditJournal = sqliteTable("audit_journal", {
+  file: text("file").primaryKey(),
+  offset: integer("offset").notNull(),
+});

@@ -1,4 +1,5 @@
 // The one reader of process.env. Everything else receives a validated Env.
+import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 
@@ -10,6 +11,7 @@ const EnvSchema = z.object({
   HOSTNAME: z.string().min(1).default("127.0.0.1"),
   GATEHOUSE_PROXY_PORT: port(3128),
   GATEHOUSE_PROXY_HOST: z.string().min(1).default("127.0.0.1"),
+  GATEHOUSE_PROXY_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   GATEHOUSE_DATA_DIR: z.string().min(1).default("./data"),
   GATEHOUSE_MASTER_KEY: z.string().optional(),
   GATEHOUSE_OWNER_EMAIL: z.string().optional(),
@@ -26,6 +28,8 @@ export type Env = {
   hostname: string;
   proxyPort: number;
   proxyHost: string;
+  /** Forward-proxy processes sharing the proxy port; defaults to one per core. */
+  proxyWorkers: number;
   dataDir: string;
   masterKey: string | undefined;
   ownerEmail: string | undefined;
@@ -66,6 +70,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     hostname: e.HOSTNAME,
     proxyPort: e.GATEHOUSE_PROXY_PORT,
     proxyHost: e.GATEHOUSE_PROXY_HOST,
+    proxyWorkers: e.GATEHOUSE_PROXY_WORKERS ?? os.availableParallelism(),
     dataDir: path.resolve(e.GATEHOUSE_DATA_DIR),
     masterKey: e.GATEHOUSE_MASTER_KEY || undefined,
     ownerEmail: e.GATEHOUSE_OWNER_EMAIL || undefined,

@@ -16,9 +16,11 @@ export class PolicyCache {
     this.#revisionStmt = preparePolicyLookups(db).revision;
   }
 
-  /** One indexed read per call; a recompile only after a policy write. */
-  current(): CompiledPolicy {
-    const revision = (this.#revisionStmt.get() as number | undefined) ?? 0;
+  /**
+   * One indexed read per call (none when the caller already read the revision); a recompile
+   * only after a policy write.
+   */
+  current(revision: number = (this.#revisionStmt.get() as number | undefined) ?? 0): CompiledPolicy {
     if (revision !== this.#revision || !this.#compiled) {
       // Read document, credential set and revision in one snapshot.
       const snapshot = this.#db.$client.transaction(() => ({

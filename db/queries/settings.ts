@@ -20,3 +20,17 @@ export function readKeyCheck(db: Db): string | null {
 export function writeKeyCheck(db: Db, keyCheck: string): void {
   db.update(orgSettings).set({ keyCheck }).where(eq(orgSettings.id, 1)).run();
 }
+
+export type Revisions = { policy: number; sessions: number };
+
+/**
+ * Both change counters in one indexed read: the proxy's whole per-request freshness check.
+ * Each is bumped in the same transaction as the change it announces.
+ */
+export function prepareRevisionsRead(db: Db): () => Revisions {
+  const stmt = db.$client.prepare("SELECT policy_revision, sessions_revision FROM org_settings WHERE id = 1").raw();
+  return () => {
+    const row = stmt.get() as [number, number] | undefined;
+    return row ? { policy: row[0], sessions: row[1] } : { policy: 0, sessions: 0 };
+  };
+}

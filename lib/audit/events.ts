@@ -38,6 +38,7 @@ export const AUDIT_ACTIONS = [
   "session_settings.changed",
   "channels.changed",
   "vault.key_rotated",
+  "journal.unreadable",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -91,10 +92,17 @@ export const HASHED_FIELDS = [
 
 export type HashedEvent = { [K in (typeof HASHED_FIELDS)[number]]: unknown };
 
-export function canonicalEncoding(event: HashedEvent): string {
-  return JSON.stringify(HASHED_FIELDS.map((f) => event[f] ?? null));
+/** JSON array of HASHED_FIELDS in order, absent values as null. Spelled out: it runs per event. */
+export function canonicalEncoding(e: HashedEvent): string {
+  return JSON.stringify([
+    e.id ?? null, e.ts ?? null, e.kind ?? null, e.action ?? null, e.actor ?? null, e.requestId ?? null, e.sessionId ?? null,
+    e.workspace ?? null, e.channel ?? null, e.thread ?? null, e.member ?? null, e.bundle ?? null, e.connection ?? null,
+    e.serviceAccount ?? null, e.method ?? null, e.scheme ?? null, e.host ?? null, e.port ?? null, e.path ?? null,
+    e.outcome ?? null, e.rule ?? null, e.reason ?? null, e.status ?? null, e.bytesIn ?? null, e.bytesOut ?? null,
+    e.durationMs ?? null, e.detail ?? null, e.prevHash ?? null,
+  ]);
 }
 
 export function eventHash(event: HashedEvent): string {
-  return crypto.createHash("sha256").update(canonicalEncoding(event)).digest("hex");
+  return crypto.hash("sha256", canonicalEncoding(event), "hex");
 }

@@ -9,13 +9,14 @@ import tls from "node:tls";
 import { Agent, type Dispatcher } from "undici";
 import type { Db } from "../../db/client";
 import { preparePolicyLookups, touchCredential } from "../../db/queries/policy";
+import { prepareRevisionsRead, type Revisions } from "../../db/queries/settings";
 import { followKeyRotation } from "../bootstrap";
+import type { EgressJournal } from "../audit/journal";
 import type { Env } from "../env";
 import { hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, type Decision, type Target } from "../policy";
 import type { PolicyCache } from "../policy-cache";
 import type { SessionVerifier, VerifiedSession } from "../sessions/verify";
 import type { Secret, Vault } from "../vault";
-import type { EgressAuditWriter } from "./audit-writer";
 import type { LeafIssuer } from "./ca";
 import { parseClientHello } from "./client-hello";
 import { downstreamResponseHeaders, hasMethodOverride, isTextual, upstreamRequestHeaders } from "./headers";
@@ -43,7 +44,7 @@ export type ProxyDeps = {
   resolver: Resolver;
   policy: PolicyCache;
   sessions: SessionVerifier;
-  audit: EgressAuditWriter;
+  audit: EgressJournal;
   issuer: LeafIssuer;
   upstreamCa: string[];
 };
@@ -60,6 +61,8 @@ type Attempt = {
   token: string;
   method: string;
   target: Target;
+  /** The policy revision read with the session check, so one read serves both. */
+  policyRevision?: number;
 };
 
 // Unique without a syscall per request: a random per-process prefix and a counter.
@@ -80,6 +83,7 @@ export class EgressProxy {
   #revocationTimer: NodeJS.Timeout | null = null;
   readonly #sealedCredential: ReturnType<typeof preparePolicyLookups>["sealedCredential"];
   #lastRevocationCheck: number;
+  readonly #revisions: () => Revisions;
 
   constructor(deps: ProxyDeps) {
     this.#d = deps;
@@ -96,6 +100,7 @@ export class EgressProxy {
     this.#inner.on("clientError", (err, socket) => this.#onClientError(err, socket));
     this.#lastRevocationCheck = deps.now();
     this.#sealedCredential = preparePolicyLookups(deps.db).sealedCredential;
+    this.#revisions = prepareRevisionsRead(deps.db);
   }
 
   /** Attaches the forward-proxy handlers to a server. */
@@ -114,7 +119,8 @@ export class EgressProxy {
     for (const sockets of this.#socketsBySession.values()) for (const s of sockets) s.destroy();
     this.#socketsBySession.clear();
     this.#inner.close();
-    await Promise.all([this.#agent.close(), this.#d.audit.drain()]);
+    await this.#agent.close();
+    this.#d.audit.close();
   }
 
   // ── Entry points ────────────────────────────────────────────────────────────────────────
@@ -172,7 +178,8 @@ export class EgressProxy {
     const requestId = newRequestId();
     socket.on("error", () => socket.destroy());
     const token = sessionToken(req.headers["proxy-authorization"]);
-    const check = token ? this.#d.sessions.verify(token, this.#d.now()) : null;
+    const revisions = this.#revisions();
+    const check = token ? this.#d.sessions.verify(token, this.#d.now(), revisions.sessions) : null;
     if (!token || !check || !check.ok) return answerSocket(socket, this.#authFailure(requestId, check && !check.ok ? check.reason : "missing"));
     const session = check.session;
     const authority = parseAuthority(req.url ?? "", "https");
@@ -183,7 +190,7 @@ export class EgressProxy {
     if (!this.#track(session.id, socket)) return answerSocket(socket, { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId });
 
     const { host, port } = authority;
-    const compiled = this.#d.policy.current();
+    const compiled = this.#d.policy.current(revisions.policy);
     const decision = compiled.decide(session.workspace, session.channel, { method: "CONNECT", scheme: "https", host, port, path: "/", methodOverride: false });
     if (decision.outcome === "blocked") {
       this.#audit({ requestId, started: this.#d.now(), session, token, method: "CONNECT", target: { scheme: "https", host, port, path: "", search: "" } }, decision, { status: 403 });
@@ -219,23 +226,24 @@ export class EgressProxy {
     }
     if (isTargetError(target)) return answerSocket(socket, { status: target.error === "userinfo_not_allowed" ? 403 : 400, code: target.error, message: target.message, outcome: "blocked", requestId });
     const token = tunnel ? tunnel.token : sessionToken(req.headers["proxy-authorization"]);
-    const check = token ? this.#d.sessions.verify(token, this.#d.now()) : null;
+    const revisions = this.#revisions();
+    const check = token ? this.#d.sessions.verify(token, this.#d.now(), revisions.sessions) : null;
     if (!token || !check || !check.ok) return answerSocket(socket, this.#authFailure(requestId, check && !check.ok ? check.reason : "missing"));
     if (!this.#track(check.session.id, socket)) return answerSocket(socket, { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId });
-    void this.#relayUpgrade(req, socket, head, { requestId, started: this.#d.now(), session: check.session, token, method: "GET", target });
+    void this.#relayUpgrade(req, socket, head, { requestId, started: this.#d.now(), session: check.session, token, method: "GET", target, policyRevision: revisions.policy });
   }
 
   async #relayUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, a: Attempt): Promise<void> {
     const { target, session } = a;
-    const decision = this.#d.policy.current().decide(session.workspace, session.channel, { method: "GET", scheme: target.scheme, host: target.host, port: target.port, path: target.path, methodOverride: hasMethodOverride(req.headers) });
+    const decision = this.#d.policy.current(a.policyRevision).decide(session.workspace, session.channel, { method: "GET", scheme: target.scheme, host: target.host, port: target.port, path: target.path, methodOverride: hasMethodOverride(req.headers) });
     if (decision.outcome === "blocked") {
-      await this.#audit(a, decision, { status: 403 });
+      this.#audit(a, decision, { status: 403 });
       return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId: a.requestId });
     }
     const resolved = await this.#d.resolver.resolve(target.host);
     if (!resolved.ok) {
       const status = resolved.code === "private_address" ? 403 : 502;
-      await this.#audit(a, { ...decision, outcome: status === 403 ? "blocked" : decision.outcome, reason: resolved.message }, { status });
+      this.#audit(a, { ...decision, outcome: status === 403 ? "blocked" : decision.outcome, reason: resolved.message }, { status });
       return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome: status === 403 ? "blocked" : decision.outcome, requestId: a.requestId });
     }
     const headers = upstreamRequestHeaders(req.headers, a.token, { upgrade: true });
@@ -246,7 +254,7 @@ export class EgressProxy {
       decision.outcome === "credentialed"
         ? { ...decision, outcome: "allowlisted", connection: undefined, nearMiss: decision.connection, reason: `${decision.reason.split(";")[0]}; credentials are not attached to WebSocket upgrades, whose frames cannot be scanned for a reflected secret` }
         : decision;
-    await this.#audit(a, effective, {});
+    this.#audit(a, effective, {});
     const connectOpts = { host: resolved.address.address, port: target.port, timeout: LIMITS.connectTimeoutMs };
     const upstream: net.Socket =
       target.scheme === "https" ? tls.connect({ ...connectOpts, servername: target.host, secureContext: this.#upstreamTls, rejectUnauthorized: true }) : net.connect(connectOpts);
@@ -333,7 +341,8 @@ export class EgressProxy {
   }
 
   #authenticateAndServe(req: http.IncomingMessage, res: http.ServerResponse, entry: Entry, target: Target, requestId: string, token: string | null): void {
-    const check = token ? this.#d.sessions.verify(token, this.#d.now()) : null;
+    const revisions = this.#revisions();
+    const check = token ? this.#d.sessions.verify(token, this.#d.now(), revisions.sessions) : null;
     if (!token || !check || !check.ok) {
       req.resume();
       return answer(res, this.#authFailure(requestId, check && !check.ok ? check.reason : "missing"));
@@ -342,8 +351,7 @@ export class EgressProxy {
       req.resume();
       return answer(res, { status: 431, code: "headers_too_large", message: `more than ${LIMITS.maxHeaderCount} request headers`, outcome: "blocked", requestId });
     }
-    const contentLengths = req.rawHeaders.filter((_, i) => i % 2 === 0).filter((h) => h.toLowerCase() === "content-length").length;
-    if (contentLengths > 1) {
+    if (countHeader(req.rawHeaders, "content-length") > 1) {
       req.resume();
       return answer(res, { status: 400, code: "bad_request", message: "duplicate Content-Length", outcome: "blocked", requestId });
     }
@@ -351,7 +359,7 @@ export class EgressProxy {
       req.resume();
       return answer(res, { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId });
     }
-    const attempt: Attempt = { requestId, started: this.#d.now(), session: check.session, token, method: (req.method ?? "GET").toUpperCase(), target };
+    const attempt: Attempt = { requestId, started: this.#d.now(), session: check.session, token, method: (req.method ?? "GET").toUpperCase(), target, policyRevision: revisions.policy };
     this.#serve(req, res, attempt).catch(() => {
       if (!res.headersSent) answer(res, { status: 502, code: "upstream_unreachable", message: "the request failed", outcome: "blocked", requestId });
       else res.destroy();
@@ -365,7 +373,7 @@ export class EgressProxy {
       req.resume();
       return answer(res, { status: 403, code: "token_in_request", message: "the request carries the session token in its URL; it would leak upstream", outcome: "blocked", requestId: a.requestId });
     }
-    const decision = this.#d.policy.current().decide(session.workspace, session.channel, {
+    const decision = this.#d.policy.current(a.policyRevision).decide(session.workspace, session.channel, {
       method: a.method,
       scheme: target.scheme,
       host: target.host,
@@ -375,7 +383,7 @@ export class EgressProxy {
     });
     if (decision.outcome === "blocked") {
       req.resume();
-      await this.#audit(a, decision, { status: 403 });
+      this.#audit(a, decision, { status: 403 });
       return answer(res, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId: a.requestId });
     }
     const resolved = await this.#d.resolver.resolve(target.host);
@@ -383,7 +391,7 @@ export class EgressProxy {
       req.resume();
       const status = resolved.code === "private_address" ? 403 : 502;
       const outcome = resolved.code === "private_address" ? "blocked" : decision.outcome;
-      await this.#audit(a, { ...decision, outcome, reason: resolved.message, rule: resolved.code === "private_address" ? "ssrf:private_address" : decision.rule }, { status });
+      this.#audit(a, { ...decision, outcome, reason: resolved.message, rule: resolved.code === "private_address" ? "ssrf:private_address" : decision.rule }, { status });
       return answer(res, { status, code: resolved.code, message: resolved.message, outcome, requestId: a.requestId });
     }
 
@@ -403,7 +411,7 @@ export class EgressProxy {
     const needles = secret ? secretNeedles(effective, secret) : [];
 
     // Durable before the first byte goes upstream.
-    await this.#audit(a, effective, {});
+    this.#audit(a, effective, {});
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     if (hasBody && req.headers["content-length"] === undefined) delete headers["content-length"];
     let bytesOut = 0;
@@ -510,7 +518,7 @@ export class EgressProxy {
     const resolved = await this.#d.resolver.resolve(tunnel.host);
     if (!resolved.ok) {
       const status = resolved.code === "private_address" ? 403 : 502;
-      await this.#audit(attempt, { ...decision, outcome: status === 403 ? "blocked" : decision.outcome, reason: resolved.message }, { status });
+      this.#audit(attempt, { ...decision, outcome: status === 403 ? "blocked" : decision.outcome, reason: resolved.message }, { status });
       return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome: status === 403 ? "blocked" : decision.outcome, requestId });
     }
     socket.write("HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " + requestId + "\r\n\r\n");
@@ -518,10 +526,10 @@ export class EgressProxy {
     const hello = await readClientHello(socket);
     if ("error" in hello || (hello.sni !== null && hello.sni !== tunnel.host)) {
       const message = "error" in hello ? `not a TLS ClientHello (${hello.error})` : `TLS SNI ${hello.sni} differs from the CONNECT target ${tunnel.host}`;
-      await this.#audit(attempt, { ...decision, outcome: "blocked", rule: "tunnel:sni", reason: message }, { status: 403 });
+      this.#audit(attempt, { ...decision, outcome: "blocked", rule: "tunnel:sni", reason: message }, { status: 403 });
       return void socket.destroy();
     }
-    await this.#audit(attempt, decision, {});
+    this.#audit(attempt, decision, {});
     const upstream = net.connect({ host: resolved.address.address, port: tunnel.port, timeout: LIMITS.connectTimeoutMs });
     this.#track(tunnel.session.id, upstream);
     let bytesIn = 0;
@@ -589,17 +597,19 @@ export class EgressProxy {
     }
   }
 
-  #audit(a: Attempt, decision: Decision, result: { status?: number }): Promise<void> {
-    return this.#d.audit.append(egressEvent(a, decision, { status: result.status ?? null, action: "egress.request", now: this.#d.now() }));
+  /** Durable when it returns (see lib/audit/journal.ts); throws rather than let a request out unrecorded. */
+  #audit(a: Attempt, decision: Decision, result: { status?: number }): void {
+    this.#d.audit.record(egressEvent(a, decision, { status: result.status ?? null, action: "egress.request", now: this.#d.now() }));
   }
 
   #complete(a: Attempt, decision: Decision, result: { status: number; bytesIn: number; bytesOut: number; reason?: string }): void {
-    this.#d.audit.appendLater({ ...egressEvent(a, decision, { status: result.status, action: "egress.completed", now: this.#d.now() }), bytesIn: result.bytesIn, bytesOut: result.bytesOut, durationMs: this.#d.now() - a.started, reason: result.reason ?? decision.reason });
+    const now = this.#d.now();
+    this.#d.audit.recordLater(egressEvent(a, decision, { status: result.status, action: "egress.completed", now }, { bytesIn: result.bytesIn, bytesOut: result.bytesOut, durationMs: now - a.started, reason: result.reason ?? decision.reason }));
   }
 
   /** Refusals found before a decision (bad target inside a tunnel, SNI or Host mismatch). */
   #auditBlockedEarly(session: VerifiedSession, requestId: string, method: string, scheme: "http" | "https", host: string | null, port: number | null, path: string | null, code: string, message: string): void {
-    this.#d.audit.appendLater({
+    this.#d.audit.recordLater({
       kind: "egress",
       action: "egress.request",
       requestId,
@@ -621,7 +631,13 @@ export class EgressProxy {
   }
 }
 
-function egressEvent(a: Attempt, decision: Decision, opts: { status: number | null; action: "egress.request" | "egress.completed"; now: number }) {
+/** One object shape for both actions (the completion fields are null on the request). */
+function egressEvent(
+  a: Attempt,
+  decision: Decision,
+  opts: { status: number | null; action: "egress.request" | "egress.completed"; now: number },
+  completion?: { bytesIn: number; bytesOut: number; durationMs: number; reason: string },
+) {
   const conn = decision.connection ?? decision.nearMiss;
   return {
     kind: "egress" as const,
@@ -643,10 +659,19 @@ function egressEvent(a: Attempt, decision: Decision, opts: { status: number | nu
     path: a.target.path || null,
     outcome: decision.outcome,
     rule: decision.rule,
-    reason: decision.reason,
+    reason: completion ? completion.reason : decision.reason,
     status: opts.status,
+    bytesIn: completion ? completion.bytesIn : null,
+    bytesOut: completion ? completion.bytesOut : null,
+    durationMs: completion ? completion.durationMs : null,
     detail: conn && !decision.connection ? { nearMiss: conn.identity } : null,
   };
+}
+
+function countHeader(rawHeaders: string[], lowerName: string): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === lowerName.length && rawHeaders[i]!.toLowerCase() === lowerName) n++;
+  return n;
 }
 
 /** Replaces whatever the sandbox sent in the credential's header. */

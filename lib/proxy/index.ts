@@ -1,13 +1,11 @@
 // The forward proxy listener and the embedded route, composed from the core.
 import fs from "node:fs";
 import http from "node:http";
-import path from "node:path";
-import { Worker } from "node:worker_threads";
 import tls from "node:tls";
 import { policyCache } from "../policy-cache";
 import type { ServiceContext } from "../services/context";
 import { SessionVerifier } from "../sessions/verify";
-import { EgressAuditWriter } from "./audit-writer";
+import { EgressJournal } from "../audit/journal";
 import { ensureCertificateAuthority, LeafIssuer } from "./ca";
 import { EgressProxy, LIMITS } from "./egress-proxy";
 import { Resolver } from "./resolve";
@@ -37,8 +35,8 @@ function upstreamTrust(path: string | undefined): string[] {
 
 export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
   const { certPem } = await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
-  // The audit worker checkpoints on a timer; a commit on this thread must never stall the event
-  // loop copying the WAL.
+  // The audit importer thread checkpoints the WAL (lib/audit/importer.ts); a write on this thread
+  // must never stall the event loop doing it.
   ctx.db.$client.pragma("wal_autocheckpoint = 0");
   let resolver: Resolver;
   try {
@@ -54,7 +52,7 @@ export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
     resolver,
     policy: policyCache(ctx.db),
     sessions: new SessionVerifier(ctx.db),
-    audit: new EgressAuditWriter(ctx.env.dataDir),
+    audit: new EgressJournal(ctx.env.dataDir),
     issuer: await LeafIssuer.load(ctx.db, ctx.vault),
     upstreamCa: upstreamTrust(ctx.env.upstreamCaPath),
   });
@@ -79,34 +77,4 @@ export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
       await closed;
     },
   };
-}
-
-export type ForwardProxyThread = { port: number; close(): Promise<void> };
-
-/** Starts the forward-proxy listener on a worker thread (see forward-thread.ts). */
-export function startForwardProxyThread(): Promise<ForwardProxyThread> {
-  // Workers do not inherit tsx's loader: register it, then load the TypeScript entry.
-  const bootstrap = `require("tsx/cjs/api").register(); require(${JSON.stringify(path.join(__dirname, "forward-thread.ts"))});`;
-  const worker = new Worker(bootstrap, { eval: true });
-  return new Promise((resolve, reject) => {
-    worker.once("error", reject);
-    worker.on("message", (m: { type: string; port?: number; message?: string }) => {
-      if (m.type === "error") reject(new ProxyStartError(m.message ?? "the proxy thread failed"));
-      if (m.type !== "listening") return;
-      resolve({
-        port: m.port!,
-        close: () =>
-          new Promise<void>((done) => {
-            const timer = setTimeout(() => void worker.terminate().then(() => done()), 3000);
-            worker.on("message", (x: { type: string }) => {
-              if (x.type === "closed") {
-                clearTimeout(timer);
-                void worker.terminate().then(() => done());
-              }
-            });
-            worker.postMessage({ type: "close" });
-          }),
-      });
-    });
-  });
 }

@@ -37,23 +37,24 @@ export class SessionVerifier {
     return this.#q.revokedSince.all(since) as string[];
   }
 
-  verify(token: string, now: number): SessionCheck {
-    const hash = tokenHash(token);
-    const revision = (this.#q.revision.get() as number | undefined) ?? 0;
-    let entry = this.#cache.get(hash);
+  /** `revision`: the sessions revision, when the caller has just read it (see prepareRevisionsRead). */
+  verify(token: string, now: number, revision: number = (this.#q.revision.get() as number | undefined) ?? 0): SessionCheck {
+    // Keyed by the token itself, which this process holds anyway for the request: a cache hit
+    // costs no hashing.
+    let entry = this.#cache.get(token);
     if (!entry || entry.revision !== revision) {
-      const row = this.#q.byTokenHash.get(hash) as Row | undefined;
+      const row = this.#q.byTokenHash.get(tokenHash(token)) as Row | undefined;
       if (!row) {
-        this.#cache.delete(hash);
+        this.#cache.delete(token);
         return { ok: false, reason: "unknown" };
       }
       entry = { row, session: { id: row.id, workspace: row.workspace, channel: row.channel, thread: row.thread, kind: row.kind, memberId: row.memberId }, revision, written: row.lastSeenAt };
       if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-      this.#cache.set(hash, entry);
+      this.#cache.set(token, entry);
     }
     const state = sessionState(entry.row, now);
     if (state !== "active") {
-      this.#cache.delete(hash);
+      this.#cache.delete(token);
       return { ok: false, reason: state };
     }
     entry.row.lastSeenAt = Math.max(entry.row.lastSeenAt, now);

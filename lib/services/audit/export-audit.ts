@@ -6,6 +6,7 @@ import { AppError } from "../../errors";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 import { auditWhere, parseAuditQuery, toFilter } from "./search-audit";
+import { importJournals } from "../../audit/journal";
 
 export const CSV_COLUMNS = [
   "seq", "id", "ts", "kind", "action", "actor", "requestId", "sessionId", "workspace", "channel", "thread", "member", "bundle", "connection",
@@ -42,6 +43,7 @@ export function exportAudit({ ctx, actor, input }: { ctx: ServiceContext; actor:
   const { limit: _limit, ...rest } = input;
   void _limit;
   const query = parseAuditQuery(rest);
+  importJournals(ctx.db, ctx.env.dataDir);
   const where = auditWhere(toFilter(query));
   const stamp = new Date(ctx.now()).toISOString().replace(/[:.]/g, "-");
   function* lines(): Generator<string, void, undefined> {

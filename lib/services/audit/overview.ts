@@ -6,6 +6,7 @@ import type { Actor } from "../../auth/permissions";
 import { credentialIdentity } from "../../policy";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
+import { importJournals } from "../../audit/journal";
 
 export type Overview = {
   hours: { start: number; credentialed: number; allowlisted: number; blocked: number }[];
@@ -22,6 +23,7 @@ let verifiedCount = 0;
 /** Activity at a glance: the last 24 hours by outcome, top blocked hosts, credential use, sessions, the chain. */
 export function getOverview({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): Overview {
   authorize(actor, "audit.read");
+  importJournals(ctx.db, ctx.env.dataDir);
   const now = ctx.now();
   const hour = 3_600_000;
   const start = Math.floor(now / hour) * hour - 23 * hour;

@@ -7,6 +7,7 @@ import { AppError } from "../../errors";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 import { firstIssue } from "../validation";
+import { importJournals } from "../../audit/journal";
 
 const time = z
   .string()
@@ -75,6 +76,7 @@ export function toFilter(q: AuditQuery): AuditFilter {
 export function searchAudit({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: Record<string, string | undefined> }): { events: AuditEvent[]; nextCursor: string | null } {
   authorize(actor, "audit.read");
   const q = parseAuditQuery(input);
+  importJournals(ctx.db, ctx.env.dataDir);
   const rows = searchAuditEvents(ctx.db, toFilter(q), q.limit + 1);
   const page = rows.slice(0, q.limit);
   return { events: page.map(toAuditEvent), nextCursor: rows.length > q.limit ? String(page[page.length - 1]!.seq) : null };
@@ -82,6 +84,7 @@ export function searchAudit({ ctx, actor, input }: { ctx: ServiceContext; actor:
 
 export function getAuditEvent({ ctx, actor, id }: { ctx: ServiceContext; actor: Actor | null; id: string }): AuditEvent {
   authorize(actor, "audit.read");
+  importJournals(ctx.db, ctx.env.dataDir);
   const row = findAuditEvent(ctx.db, id);
   if (!row) throw new AppError("not_found", `no audit event ${id}`);
   return toAuditEvent(row);

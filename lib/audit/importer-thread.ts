@@ -1,0 +1,44 @@
+// Entry of the audit importer thread (see importer.ts).
+import { parentPort, workerData } from "node:worker_threads";
+import { openDatabase } from "../../db/client";
+import { importJournals } from "./journal";
+
+const IMPORT_EVERY_MS = 10;
+/** Most requests finish within this, so their intent and completion become one event. */
+const HOLD_MS = 50;
+const CHECKPOINT_EVERY_MS = 1000;
+
+const { dataDir } = workerData as { dataDir: string };
+const db = openDatabase(dataDir);
+// This thread checkpoints on its own schedule; a commit here must not start one too.
+db.$client.pragma("wal_autocheckpoint = 0");
+
+let failing = false;
+function importNow(holdMs = HOLD_MS): void {
+  try {
+    importJournals(db, dataDir, { holdMs });
+    failing = false;
+  } catch (err) {
+    // Busy or a disk problem: the lines stay in the journal and the next tick tries again.
+    if (!failing) console.error(`gatehouse: importing the egress journal failed (${(err as Error).message}); retrying`);
+    failing = true;
+  }
+}
+
+const importTimer = setInterval(() => importNow(), IMPORT_EVERY_MS);
+const checkpointTimer = setInterval(() => {
+  try {
+    db.$client.pragma("wal_checkpoint(PASSIVE)");
+  } catch {
+    // busy: the next tick tries again
+  }
+}, CHECKPOINT_EVERY_MS);
+
+parentPort!.on("message", (m) => {
+  if (m !== "stop") return;
+  clearInterval(importTimer);
+  clearInterval(checkpointTimer);
+  importNow(0);
+  db.$client.close();
+  process.exit(0);
+});

@@ -1,0 +1,21 @@
+// The background half of the egress journal (journal.ts): a thread in the main process that
+// moves journal lines into the chain every few milliseconds, and checkpoints the WAL once a
+// second, so neither ever runs on a thread that serves requests.
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+
+export type AuditImporter = { stop(): Promise<void> };
+
+export function startAuditImporter(dataDir: string): AuditImporter {
+  // Workers do not inherit tsx's loader: register it, then load the TypeScript entry.
+  const bootstrap = `require("tsx/cjs/api").register(); require(${JSON.stringify(path.join(__dirname, "importer-thread.ts"))});`;
+  const worker = new Worker(bootstrap, { eval: true, workerData: { dataDir } });
+  worker.on("error", (err) => console.error(`gatehouse: the audit importer stopped: ${err.message}`));
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        worker.once("exit", () => resolve());
+        worker.postMessage("stop");
+      }),
+  };
+}

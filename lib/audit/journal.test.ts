@@ -1,0 +1,122 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { openDatabase } from "../../db/client";
+import { testContext } from "../services/test-context";
+import { canonicalEncoding, HASHED_FIELDS, type HashedEvent } from "./events";
+import { EgressJournal, importJournals, journalDir, type JournalEvent } from "./journal";
+import { verifyAuditLog } from "./verify";
+
+const intent = (requestId: string, extra: Partial<JournalEvent> = {}): JournalEvent => ({
+  kind: "egress",
+  action: "egress.request",
+  requestId,
+  sessionId: "ses_test",
+  workspace: "T1",
+  channel: "C1",
+  member: "U1",
+  method: "GET",
+  scheme: "https",
+  host: "api.example.test",
+  port: 443,
+  path: "/repos",
+  outcome: "allowlisted",
+  rule: "domain:b:api.example.test",
+  reason: "on the Domains tab",
+  status: null,
+  ...extra,
+});
+const completion = (requestId: string, extra: Partial<JournalEvent> = {}): JournalEvent => ({ ...intent(requestId), action: "egress.completed", status: 200, bytesIn: 120, bytesOut: 0, durationMs: 3, ...extra });
+
+type Row = { action: string; request_id: string; status: number | null; bytes_in: number | null; duration_ms: number | null };
+const rows = (ctx: ReturnType<typeof testContext>) => ctx.db.$client.prepare("SELECT action, request_id, status, bytes_in, duration_ms FROM audit_events WHERE kind = 'egress' ORDER BY seq").all() as Row[];
+
+describe("the egress journal", () => {
+  it("moves records into the chain, one event per request when its completion came along", () => {
+    const ctx = testContext();
+    const journal = new EgressJournal(ctx.env.dataDir);
+    journal.record(intent("req_a"));
+    journal.record(intent("req_b"));
+    journal.record(completion("req_a"));
+    expect(importJournals(ctx.db, ctx.env.dataDir)).toBe(2);
+    expect(rows(ctx)).toEqual([
+      { action: "egress.request", request_id: "req_a", status: 200, bytes_in: 120, duration_ms: 3 },
+      { action: "egress.request", request_id: "req_b", status: null, bytes_in: null, duration_ms: null },
+    ]);
+    // req_b finishes after its intent was imported: its completion is an event of its own.
+    journal.record(completion("req_b", { status: 502 }));
+    expect(importJournals(ctx.db, ctx.env.dataDir)).toBe(1);
+    expect(rows(ctx)[2]).toMatchObject({ action: "egress.completed", request_id: "req_b", status: 502 });
+    expect(verifyAuditLog(ctx.db)).toMatchObject({ ok: true, events: 3 });
+    journal.close();
+  });
+
+  it("imports each line exactly once, across importers, and leaves a partial line for later", () => {
+    const ctx = testContext();
+    const journal = new EgressJournal(ctx.env.dataDir);
+    for (let i = 0; i < 50; i++) journal.record(intent(`req_${i}`));
+    const file = path.join(journalDir(ctx.env.dataDir), fs.readdirSync(journalDir(ctx.env.dataDir))[0]!);
+    // A writer cut off mid-line.
+    fs.appendFileSync(file, JSON.stringify(intent("req_partial")).slice(0, 40));
+    const other = openDatabase(ctx.env.dataDir); // a second process's connection
+    expect(importJournals(ctx.db, ctx.env.dataDir) + importJournals(other, ctx.env.dataDir) + importJournals(ctx.db, ctx.env.dataDir)).toBe(50);
+    expect(rows(ctx)).toHaveLength(50);
+    expect(new Set(rows(ctx).map((r) => r.request_id)).size).toBe(50);
+    other.$client.close();
+    journal.close();
+  });
+
+  it("holds back young lines so a completion can join its intent", () => {
+    const ctx = testContext();
+    const journal = new EgressJournal(ctx.env.dataDir);
+    const now = Date.now();
+    journal.record(intent("req_old", { ts: now - 1000 }));
+    journal.record(intent("req_young", { ts: now }));
+    expect(importJournals(ctx.db, ctx.env.dataDir, { holdMs: 50, now })).toBe(1);
+    journal.record(completion("req_young", { ts: now + 5 }));
+    expect(importJournals(ctx.db, ctx.env.dataDir, { holdMs: 50, now: now + 100 })).toBe(1);
+    expect(rows(ctx).map((r) => [r.request_id, r.status])).toEqual([
+      ["req_old", null],
+      ["req_young", 200],
+    ]);
+    journal.close();
+  });
+
+  it("records an unreadable line instead of dropping it, and deletes a dead writer's file once imported", () => {
+    const ctx = testContext();
+    const dir = journalDir(ctx.env.dataDir);
+    fs.mkdirSync(dir, { recursive: true });
+    // A pid that cannot be running: a process that has already exited.
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+    const file = path.join(dir, `egress-${dead}-abcd0123-0.jsonl`);
+    fs.writeFileSync(file, JSON.stringify({ ...intent("req_ok"), id: "x1", ts: 1 }) + "\n" + "{not json\n");
+    expect(importJournals(ctx.db, ctx.env.dataDir)).toBe(2);
+    const events = ctx.db.$client.prepare("SELECT action, reason FROM audit_events ORDER BY seq DESC LIMIT 2").all() as { action: string; reason: string }[];
+    expect(events[0]).toMatchObject({ action: "journal.unreadable", reason: expect.stringContaining("byte") });
+    expect(fs.existsSync(file)).toBe(false);
+    expect(ctx.db.$client.prepare("SELECT count(*) FROM audit_journal").pluck().get()).toBe(0);
+  });
+
+  it("keeps its directory and files owner-only", () => {
+    const ctx = testContext();
+    const journal = new EgressJournal(ctx.env.dataDir);
+    journal.record(intent("req_mode"));
+    const dir = journalDir(ctx.env.dataDir);
+    expect(fs.statSync(dir).mode & 0o077).toBe(0);
+    for (const f of fs.readdirSync(dir)) expect(fs.statSync(path.join(dir, f)).mode & 0o077).toBe(0);
+    journal.close();
+  });
+});
+
+describe("the canonical encoding", () => {
+  it("is the JSON array of the hashed fields in order, absent ones as null", () => {
+    const value = fc.oneof(fc.constant(undefined), fc.constant(null), fc.string(), fc.integer());
+    fc.assert(
+      fc.property(fc.record(Object.fromEntries(HASHED_FIELDS.map((f) => [f, value])) as Record<(typeof HASHED_FIELDS)[number], fc.Arbitrary<unknown>>), (e) => {
+        expect(canonicalEncoding(e as HashedEvent)).toBe(JSON.stringify(HASHED_FIELDS.map((f) => (e as HashedEvent)[f] ?? null)));
+      }),
+    );
+  });
+});

@@ -1,0 +1,282 @@
+// The egress journal: how the proxy makes a request's audit record durable before the request's
+// first byte goes upstream, at the cost of one write() instead of a SQLite commit.
+//
+// Each writer (one per proxy process) appends JSON lines to its own file under
+// <data>/journal/. A single background importer (importer-thread.ts) moves them into the
+// hash-chained audit_events table every few milliseconds, in batches, and a request whose
+// completion line arrives in the same batch becomes one event; whoever reads the log (the Audit
+// page, the API, the CLI) imports first, so a reader never misses a record. The `audit_journal`
+// offset advances in the same transaction as the events it covers, so every line lands in the
+// chain exactly once, also across crashes and competing importers.
+//
+// Durability is the same as the database's (WAL, synchronous=NORMAL): a record survives the
+// process crashing, as a committed transaction would; neither is fsynced per request.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { Db } from "../../db/client";
+import { writeTransaction } from "../../db/tx";
+import { appendAuditEvents, newEventId } from "./append";
+import type { AuditEventInput } from "./events";
+
+export type JournalEvent = AuditEventInput & { id?: string; ts?: number };
+
+/** A writer moves on to a new file past this size, so imported files can be deleted. */
+const ROTATE_BYTES = 64 * 1024 * 1024;
+/** Bytes moved per transaction: bounds how long the importer holds the write lock. */
+const IMPORT_CHUNK_BYTES = 256 * 1024;
+
+const FILE_NAME = /^egress-(\d+)-([0-9a-f]+)-(\d+)\.jsonl$/;
+
+export function journalDir(dataDir: string): string {
+  return path.join(dataDir, "journal");
+}
+
+export class EgressJournal {
+  readonly #dir: string;
+  readonly #instance = crypto.randomBytes(4).toString("hex");
+  #seq = 0;
+  #fd = -1;
+  #size = 0;
+  #later: string[] = [];
+  #laterScheduled = false;
+  /** Completion records that could not be written (their request had already been answered). */
+  failures = 0;
+
+  constructor(dataDir: string) {
+    this.#dir = journalDir(dataDir);
+    fs.mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
+    this.#open();
+  }
+
+  /** Durable when it returns; throws if the record cannot be written (the request must not go out). */
+  record(event: JournalEvent): void {
+    this.#write(line(event));
+  }
+
+  /**
+   * For records nothing waits on (completions): gathered and written together at the end of
+   * this turn of the event loop. Failures are counted, never thrown at a request.
+   */
+  recordLater(event: JournalEvent): void {
+    this.#later.push(line(event));
+    if (this.#laterScheduled) return;
+    this.#laterScheduled = true;
+    setImmediate(() => this.#flushLater());
+  }
+
+  close(): void {
+    this.#flushLater();
+    if (this.#fd >= 0) fs.closeSync(this.#fd);
+    this.#fd = -1;
+  }
+
+  #flushLater(): void {
+    this.#laterScheduled = false;
+    if (this.#later.length === 0) return;
+    const text = this.#later.join("");
+    const count = this.#later.length;
+    this.#later = [];
+    try {
+      this.#write(text);
+    } catch {
+      this.failures += count;
+    }
+  }
+
+  #write(text: string): void {
+    if (this.#fd < 0) throw new Error("the egress journal is closed");
+    this.#size += fs.writeSync(this.#fd, text);
+    if (this.#size >= ROTATE_BYTES) {
+      fs.closeSync(this.#fd);
+      this.#open();
+    }
+  }
+
+  #open(): void {
+    const name = `egress-${process.pid}-${this.#instance}-${this.#seq++}.jsonl`;
+    this.#fd = fs.openSync(path.join(this.#dir, name), "ax", 0o600);
+    this.#size = 0;
+  }
+}
+
+function line(event: JournalEvent): string {
+  // The id and time are fixed now, when the request happens, not when the line is imported.
+  if (event.id === undefined) event.id = newEventId();
+  if (event.ts === undefined) event.ts = Date.now();
+  return JSON.stringify(event) + "\n";
+}
+
+// ── Import ──────────────────────────────────────────────────────────────────────────────────
+
+export type ImportOptions = {
+  /**
+   * Lines younger than this wait for the next pass, so a request's completion usually arrives
+   * while its intent is still unimported and both land as one event. Readers pass 0: everything
+   * written so far, now.
+   */
+  holdMs?: number;
+  now?: number;
+};
+
+type Statements = { offset: import("better-sqlite3").Statement; advance: import("better-sqlite3").Statement; forget: import("better-sqlite3").Statement };
+/** Per database connection: prepared statements, and the offsets last seen (to skip idle files). */
+const importState = new WeakMap<Db, { stmts: Statements; known: Map<string, number> }>();
+
+function stateFor(db: Db) {
+  let st = importState.get(db);
+  if (!st) {
+    st = {
+      stmts: {
+        offset: db.$client.prepare("SELECT offset FROM audit_journal WHERE file = ?").pluck(),
+        advance: db.$client.prepare("INSERT INTO audit_journal (file, offset) VALUES (?, ?) ON CONFLICT (file) DO UPDATE SET offset = excluded.offset"),
+        forget: db.$client.prepare("DELETE FROM audit_journal WHERE file = ?"),
+      },
+      known: new Map(),
+    };
+    importState.set(db, st);
+  }
+  return st;
+}
+
+/** Moves journal lines into the chain; returns how many events it appended. */
+export function importJournals(db: Db, dataDir: string, opts: ImportOptions = {}): number {
+  const dir = journalDir(dataDir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => FILE_NAME.test(n));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw err;
+  }
+  const st = stateFor(db);
+  let imported = 0;
+  for (const name of names.sort()) imported += importFile(db, st, dir, name, names, opts);
+  return imported;
+}
+
+function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, name: string, allNames: string[], opts: ImportOptions): number {
+  const file = path.join(dir, name);
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    return 0; // deleted by another importer
+  }
+  const finished = writerFinished(name, allNames);
+  // Nothing more will follow a finished writer's lines: no reason to hold any back.
+  const cutoff = finished || !opts.holdMs ? Infinity : (opts.now ?? Date.now()) - opts.holdMs;
+  let imported = 0;
+  let offset = st.known.get(name) ?? -1;
+  while (size > offset) {
+    const step = writeTransaction(db, () => importChunk(db, st.stmts, file, name, cutoff));
+    if (!step) return imported; // gone meanwhile
+    imported += step.events;
+    offset = step.offset;
+    size = step.size;
+    st.known.set(name, offset);
+    if (step.consumed === 0) break; // only young or partial lines are left
+  }
+  if (finished && offset >= size) {
+    // Unlink first: an importer that still finds the offset row then finds no file.
+    fs.rmSync(file, { force: true });
+    st.stmts.forget.run(name);
+    st.known.delete(name);
+  }
+  return imported;
+}
+
+function importChunk(db: Db, stmts: Statements, file: string, name: string, cutoff: number): { events: number; consumed: number; offset: number; size: number } | null {
+  const offset = (stmts.offset.get(name) as number | undefined) ?? 0;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch {
+    return null;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size <= offset) return { events: 0, consumed: 0, offset, size };
+    const buf = Buffer.allocUnsafe(Math.min(size - offset, IMPORT_CHUNK_BYTES));
+    let read = 0;
+    while (read < buf.length) {
+      const n = fs.readSync(fd, buf, read, buf.length - read, offset + read);
+      if (n === 0) break;
+      read += n;
+    }
+    // Complete lines, oldest first, up to the first one still held back.
+    const lines: JournalEvent[] = [];
+    let consumed = 0;
+    for (let start = 0; ; ) {
+      const end = buf.indexOf(0x0a, start);
+      if (end < 0 || end >= read) break;
+      const event = parseLine(buf.toString("utf8", start, end), name, offset + start);
+      if ((event.ts ?? 0) > cutoff) break;
+      lines.push(event);
+      start = end + 1;
+      consumed = start;
+    }
+    if (consumed === 0) return { events: 0, consumed: 0, offset, size };
+    const events = mergeCompletions(lines);
+    appendAuditEvents(db, events);
+    stmts.advance.run(name, offset + consumed);
+    return { events: events.length, consumed, offset: offset + consumed, size };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * A request whose completion is in the same batch becomes one event: the intent, with the
+ * status, bytes and duration filled in. A completion whose intent was imported earlier stays an
+ * event of its own.
+ */
+export function mergeCompletions(lines: JournalEvent[]): JournalEvent[] {
+  const intents = new Map<string, JournalEvent>();
+  const out: JournalEvent[] = [];
+  for (const e of lines) {
+    if (e.action === "egress.request" && e.requestId && e.status == null) intents.set(e.requestId, e);
+    if (e.action === "egress.completed" && e.requestId) {
+      const intent = intents.get(e.requestId);
+      if (intent) {
+        intents.delete(e.requestId);
+        intent.status = e.status;
+        intent.bytesIn = e.bytesIn;
+        intent.bytesOut = e.bytesOut;
+        intent.durationMs = e.durationMs;
+        intent.reason = e.reason;
+        continue;
+      }
+    }
+    out.push(e);
+  }
+  return out;
+}
+
+/** A line that is not a well-formed egress record still leaves a trace in the chain. */
+function parseLine(text: string, file: string, at: number): JournalEvent {
+  try {
+    const event = JSON.parse(text) as JournalEvent;
+    if (event.kind === "egress" && (event.action === "egress.request" || event.action === "egress.completed")) return event;
+  } catch {
+    // reported below
+  }
+  return { kind: "admin", action: "journal.unreadable", actor: "system", reason: `the egress journal ${file} holds an unreadable record at byte ${at}` };
+}
+
+/** No more lines will come: its writer moved on to a newer file, or its process is gone. */
+function writerFinished(name: string, allNames: string[]): boolean {
+  const m = FILE_NAME.exec(name)!;
+  const [pid, instance, seq] = [Number(m[1]), m[2], Number(m[3])];
+  const superseded = allNames.some((other) => {
+    const o = FILE_NAME.exec(other);
+    return o !== null && Number(o[1]) === pid && o[2] === instance && Number(o[3]) > seq;
+  });
+  if (superseded) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
