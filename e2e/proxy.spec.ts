@@ -476,6 +476,48 @@ test("git clone over HTTPS from a local git server, through the proxy", async ()
   gitServer.close();
 });
 
+/** The forward-proxy worker processes under the server `npm start` started. */
+function proxyWorkers(): number[] {
+  const found: number[] = [];
+  const walk = (pid: number) => {
+    let children: string[] = [];
+    try {
+      children = fs.readdirSync(`/proc/${pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").split(" ").filter(Boolean));
+    } catch {
+      return;
+    }
+    for (const c of children.map(Number)) {
+      if (fs.readFileSync(`/proc/${c}/cmdline`, "utf8").includes("forward-process")) found.push(c);
+      walk(c);
+    }
+  };
+  walk(state.pid);
+  return found;
+}
+
+test("a proxy worker that dies is replaced, the others keep serving, and its journal still reaches the chain", async () => {
+  const workers = proxyWorkers();
+  expect(workers.length).toBeGreaterThanOrEqual(1);
+  const s = await requestSession(orchKey, { workspace: WS, channel: "C0CRASH" });
+  const crashToken = s.json.token as string;
+  const victim = workers[0]!;
+  const victimJournal = () => fs.readdirSync(path.join(state.dataDir, "journal")).filter((f) => f.startsWith(`egress-${victim}-`));
+  // Traffic until the victim has journaled something of its own.
+  for (let i = 0; i < 40 && victimJournal().every((f) => fs.statSync(path.join(state.dataDir, "journal", f)).size === 0); i++) {
+    expect((await curl([httpUrl("registry.gh.test", `/crash/before/${i}`)], { token: crashToken })).status).toBe(200);
+  }
+  process.kill(victim, "SIGKILL");
+  // Requests keep working while a replacement starts.
+  for (let i = 0; i < 5; i++) expect((await curl([httpUrl("registry.gh.test", `/crash/after/${i}`)], { token: crashToken })).status).toBe(200);
+  await expect.poll(() => proxyWorkers().filter((p) => p !== victim).length, { timeout: 30_000 }).toBe(workers.length);
+  await expect.poll(() => fs.readFileSync(state.logFile, "utf8").includes(`proxy worker ${victim} exited (SIGKILL); starting another`)).toBe(true);
+  // The dead worker's journal is imported and removed; every request it served is in the log.
+  await expect.poll(() => victimJournal().length, { timeout: 10_000 }).toBe(0);
+  const r = await api(ownerKey).get(`/audit?q=${encodeURIComponent("/crash/")}&limit=200`);
+  const paths = new Set((r.json.events as { path: string }[]).map((e) => e.path));
+  for (const p of [...receivedAt("/crash/")].map((x) => x.url)) expect(paths).toContain(p);
+});
+
 test("the upstream never saw a token, and the sandbox never saw a secret", async () => {
   for (const r of up.received) {
     expect(JSON.stringify(r.headers)).not.toContain(token);
