@@ -20,7 +20,7 @@ import type { Secret, Vault } from "../vault";
 import type { LeafIssuer } from "./ca";
 import { parseClientHello } from "./client-hello";
 import { downstreamResponseHeaders, hasMethodOverride, isTextual, upstreamRequestHeaders } from "./headers";
-import { RedactingStream, redactText } from "./redact";
+import { BodyRedactor, redactText } from "./redact";
 import type { Resolver } from "./resolve";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { sessionToken } from "./token";
@@ -415,59 +415,92 @@ export class EgressProxy {
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     if (hasBody && req.headers["content-length"] === undefined) delete headers["content-length"];
     let bytesOut = 0;
-    req.on("data", (chunk: Buffer) => (bytesOut += chunk.length));
-    let upstream: Dispatcher.ResponseData;
-    try {
-      upstream = await this.#agent.request({
-        origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
-        path: target.path + target.search,
-        method: a.method as Dispatcher.HttpMethod,
-        headers,
-        body: hasBody ? req : null,
-      });
-    } catch (err) {
-      const failure = upstreamFailure(err as NodeJS.ErrnoException);
-      this.#complete(a, effective, { status: failure.status, bytesOut, bytesIn: 0, reason: failure.message });
-      if (!res.headersSent) answer(res, { ...failure, outcome: effective.outcome, requestId: a.requestId });
-      return;
-    }
-    if (secret && effective.connection) touchCredentialThrottled(this.#d.db, effective.connection.identity, this.#d.now());
-    const outHeaders = downstreamResponseHeaders(upstream.headers);
-    if (needles.length) {
-      for (const [k, v] of Object.entries(outHeaders)) outHeaders[k] = Array.isArray(v) ? v.map((x) => redactText(x, needles)) : redactText(v, needles);
-    }
-    const redact = needles.length > 0 && isTextual(String(outHeaders["content-type"] ?? ""));
-    if (redact) delete outHeaders["content-length"];
-    if (needles.length > 0 && !redact) {
-      // A binary body cannot be scanned; say so rather than imply it was.
-      outHeaders["x-gatehouse-redaction"] = "not-scanned";
-    }
-    outHeaders["x-gatehouse-outcome"] = effective.outcome;
-    outHeaders["x-gatehouse-request-id"] = a.requestId;
-    res.writeHead(upstream.statusCode, outHeaders);
-    let bytesIn = 0;
-    const body = upstream.body;
-    body.on("data", (chunk: Buffer) => (bytesIn += chunk.length));
-    // pipe() rather than stream.pipeline(): the latter costs an AbortSignal per request.
-    await new Promise<void>((resolve) => {
-      const fail = () => {
-        body.destroy();
-        res.destroy();
-        resolve();
-      };
-      body.once("error", fail);
-      res.once("close", () => {
-        if (!res.writableFinished) body.destroy();
-        resolve();
-      });
-      res.once("finish", () => resolve());
-      if (redact) {
-        const redactor = new RedactingStream(needles);
-        redactor.once("error", fail);
-        body.pipe(redactor).pipe(res);
-      } else body.pipe(res);
+    if (hasBody) req.on("data", (chunk: Buffer) => (bytesOut += chunk.length));
+    const touch = secret && effective.connection ? effective.connection.identity : null;
+    const result = await this.#relay(res, a, effective, needles, {
+      origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
+      path: target.path + target.search,
+      method: a.method as Dispatcher.HttpMethod,
+      headers,
+      body: hasBody ? req : null,
     });
-    this.#complete(a, effective, { status: upstream.statusCode, bytesIn, bytesOut });
+    if (touch && result.responded) touchCredentialThrottled(this.#d.db, touch, this.#d.now());
+    this.#complete(a, effective, { status: result.status, bytesIn: result.bytesIn, bytesOut, reason: result.reason });
+  }
+
+  /**
+   * Sends the request upstream and the response to the sandbox, chunk by chunk, straight from
+   * undici's parser into the ServerResponse (no intermediate stream per request), redacting on
+   * the way when a secret went out.
+   */
+  #relay(res: http.ServerResponse, a: Attempt, effective: Decision, needles: string[], request: Dispatcher.DispatchOptions): Promise<{ status: number; bytesIn: number; responded: boolean; reason?: string }> {
+    return new Promise((resolve) => {
+      let status = 0;
+      let responded = false;
+      let bytesIn = 0;
+      let settled = false;
+      let redactor: BodyRedactor | null = null;
+      let controller: Dispatcher.DispatchController | null = null;
+      let waitingForDrain = false;
+      const settle = (reason?: string) => {
+        if (settled) return;
+        settled = true;
+        resolve({ status, bytesIn, responded, reason });
+      };
+      res.once("close", () => {
+        if (res.writableFinished || settled) return;
+        controller?.abort(new Error("the client went away"));
+        settle("the client closed the connection before the response was complete");
+      });
+      this.#agent.dispatch(request, {
+        onRequestStart: (c) => {
+          controller = c;
+        },
+        onResponseStart: (_c, statusCode, upstreamHeaders) => {
+          status = statusCode;
+          responded = true;
+          const out = downstreamResponseHeaders(upstreamHeaders as Record<string, string | string[] | undefined>);
+          if (needles.length) {
+            for (const [k, v] of Object.entries(out)) out[k] = Array.isArray(v) ? v.map((x) => redactText(x, needles)) : redactText(v, needles);
+            if (isTextual(String(out["content-type"] ?? ""))) {
+              redactor = new BodyRedactor(needles);
+              delete out["content-length"];
+            } else {
+              // A binary body cannot be scanned; say so rather than imply it was.
+              out["x-gatehouse-redaction"] = "not-scanned";
+            }
+          }
+          out["x-gatehouse-outcome"] = effective.outcome;
+          out["x-gatehouse-request-id"] = a.requestId;
+          res.writeHead(statusCode, out);
+        },
+        onResponseData: (c, chunk) => {
+          bytesIn += chunk.length;
+          const data = redactor ? redactor.push(chunk) : chunk;
+          if (data.length && !res.write(data) && !waitingForDrain) {
+            waitingForDrain = true;
+            c.pause();
+            res.once("drain", () => {
+              waitingForDrain = false;
+              c.resume();
+            });
+          }
+        },
+        onResponseEnd: () => {
+          const tail = redactor?.end();
+          res.end(tail?.length ? tail : undefined);
+          settle();
+        },
+        onResponseError: (_c, err) => {
+          const failure = upstreamFailure(err as NodeJS.ErrnoException);
+          if (!res.headersSent) {
+            status = failure.status;
+            answer(res, { ...failure, outcome: effective.outcome, requestId: a.requestId });
+          } else res.destroy();
+          settle(failure.message);
+        },
+      });
+    });
   }
 
   #openCredential(identity: string): Secret | null {

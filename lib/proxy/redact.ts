@@ -1,34 +1,31 @@
 // Replaces reflected secrets with [REDACTED] in a streamed body, also when a secret straddles
 // two chunks: the last (longest needle - 1) bytes are held back until the next chunk arrives.
-import { Transform, type TransformCallback } from "node:stream";
-
 export const REDACTED = "[REDACTED]";
 const REDACTED_BYTES = Buffer.from(REDACTED);
 
-export class RedactingStream extends Transform {
+/** Feed it the body chunk by chunk (`push`), then `end`; concatenated, the outputs are the redacted body. */
+export class BodyRedactor {
   readonly #needles: Buffer[];
   readonly #hold: number;
   #carry: Buffer = Buffer.alloc(0);
   redactions = 0;
 
   constructor(needles: string[]) {
-    super();
     this.#needles = [...new Set(needles.filter((n) => n.length > 0))].map((n) => Buffer.from(n)).sort((a, b) => b.length - a.length);
     this.#hold = Math.max(0, ...this.#needles.map((n) => n.length)) - 1;
   }
 
-  _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+  push(chunk: Buffer): Buffer {
     const data = this.#carry.length ? Buffer.concat([this.#carry, chunk]) : chunk;
     const { out, consumed } = this.#scan(data, false);
     this.#carry = data.subarray(consumed);
-    if (out.length) this.push(out);
-    done();
+    return out;
   }
 
-  _flush(done: TransformCallback): void {
+  end(): Buffer {
     const { out } = this.#scan(this.#carry, true);
-    if (out.length) this.push(out);
-    done();
+    this.#carry = Buffer.alloc(0);
+    return out;
   }
 
   #scan(data: Buffer, final: boolean): { out: Buffer; consumed: number } {
