@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     web.once("error", reject);
     web.listen(env.port, env.hostname, () => resolve());
   }).catch((err: NodeJS.ErrnoException) => fail(`dashboard port ${env.hostname}:${env.port}: ${err.code ?? err.message}`));
-  // The forward proxy runs in worker processes, one per core; this process serves the dashboard
+  // The forward proxy runs in worker processes (env.proxyWorkers); this process serves the dashboard
   // and the embedded route.
   const forward: ForwardProxies = await startForwardProxies(env.proxyWorkers).catch((err: Error) => fail(`proxy port ${env.proxyHost}:${env.proxyPort}: ${err.message}`));
 

@@ -39,6 +39,9 @@ export default async function globalSetup(): Promise<void> {
       GATEHOUSE_OWNER_PASSWORD: owner.password,
       GATEHOUSE_UPSTREAM_CA: path.join(certDir, "ca.pem"),
       GATEHOUSE_ALLOW_PRIVATE: "127.0.0.0/8,::1/128",
+      // Two workers whatever the machine: every cross-process path (revocation, live policy,
+      // the shared journal import, a worker's replacement) is exercised.
+      GATEHOUSE_PROXY_WORKERS: "2",
       // meta.gh.test stands for a name that resolves to the cloud metadata address.
       GATEHOUSE_RESOLVE: [...TEST_HOSTS.map((h) => `${h}=127.0.0.1`), "meta.gh.test=169.254.169.254"].join(","),
       NEXT_TELEMETRY_DISABLED: "1",

@@ -28,7 +28,7 @@ export type Env = {
   hostname: string;
   proxyPort: number;
   proxyHost: string;
-  /** Forward-proxy processes sharing the proxy port; defaults to one per core. */
+  /** Forward-proxy processes sharing the proxy port; defaults to one per core but one. */
   proxyWorkers: number;
   dataDir: string;
   masterKey: string | undefined;
@@ -70,7 +70,8 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     hostname: e.HOSTNAME,
     proxyPort: e.GATEHOUSE_PROXY_PORT,
     proxyHost: e.GATEHOUSE_PROXY_HOST,
-    proxyWorkers: e.GATEHOUSE_PROXY_WORKERS ?? os.availableParallelism(),
+    // The main process (dashboard, audit importer, checkpoints) keeps a core of its own.
+    proxyWorkers: e.GATEHOUSE_PROXY_WORKERS ?? Math.max(1, os.availableParallelism() - 1),
     dataDir: path.resolve(e.GATEHOUSE_DATA_DIR),
     masterKey: e.GATEHOUSE_MASTER_KEY || undefined,
     ownerEmail: e.GATEHOUSE_OWNER_EMAIL || undefined,

@@ -1,6 +1,6 @@
-// The forward proxy as node:cluster workers (forward-process.ts), one per core by default, all
-// accepting on the one proxy port. A worker that dies is replaced; stopping asks each to finish
-// its audit writes and close.
+// The forward proxy as node:cluster workers (forward-process.ts), by default one per core less
+// one, all accepting on the one proxy port. A worker that dies is replaced; stopping asks each to
+// finish its audit writes and close.
 import cluster, { type Worker } from "node:cluster";
 import path from "node:path";
 import type { FromWorker } from "./forward-process";

@@ -1,5 +1,5 @@
 // One forward-proxy process (a node:cluster worker; see forward-cluster.ts). Several share the
-// proxy port, one per core; they share nothing but the database, which already carries every
+// proxy port; they share nothing but the database, which already carries every
 // piece of cross-process state (policy and session revisions, the audit chain, revocations).
 import { database } from "../../db/client";
 import { readEnv } from "../env";
