@@ -80,3 +80,8 @@ export function prepareSessionLookups(db: Db) {
 export function listSessionChannels(db: Db): { workspace: string; channel: string }[] {
   return db.selectDistinct({ workspace: sessions.workspace, channel: sessions.channel }).from(sessions).all();
 }
+
+/** Records traffic on a session; never moves last_seen_at backwards. */
+export function touchSession(db: Db, id: string, at: number): void {
+  db.$client.prepare("UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?").run(at, id, at);
+}

@@ -4,7 +4,8 @@ import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../db/client";
-import { testContext } from "../services/test-context";
+import { createSession } from "../services/sessions/create-session";
+import { orchestrator, testContext } from "../services/test-context";
 import { canonicalEncoding, HASHED_FIELDS, type HashedEvent } from "./events";
 import { EgressJournal, importJournals, journalDir, type JournalEvent } from "./journal";
 import { verifyAuditLog } from "./verify";
@@ -97,6 +98,20 @@ describe("the egress journal", () => {
     expect(events[0]).toMatchObject({ action: "journal.unreadable", reason: expect.stringContaining("byte") });
     expect(fs.existsSync(file)).toBe(false);
     expect(ctx.db.$client.prepare("SELECT count(*) FROM audit_journal").pluck().get()).toBe(0);
+  });
+
+  it("applies session and credential touches in the import, never backwards, and never as audit events", () => {
+    const ctx = testContext();
+    const session = createSession({ ctx, actor: orchestrator, input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } } });
+    const lastSeen = () => ctx.db.$client.prepare("SELECT last_seen_at FROM sessions WHERE id = ?").pluck().get(session.id) as number;
+    const before = lastSeen();
+    const journal = new EgressJournal(ctx.env.dataDir);
+    journal.recordTouch({ touch: "session", key: session.id, at: before + 5000 });
+    journal.recordTouch({ touch: "session", key: session.id, at: before + 1000 });
+    journal.close();
+    expect(importJournals(ctx.db, ctx.env.dataDir)).toBe(0);
+    expect(lastSeen()).toBe(before + 5000);
+    expect(ctx.db.$client.prepare("SELECT count(*) FROM audit_events WHERE kind = 'egress'").pluck().get()).toBe(0);
   });
 
   it("keeps its directory and files owner-only", () => {

@@ -15,11 +15,15 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Db } from "../../db/client";
+import { touchCredential } from "../../db/queries/policy";
+import { touchSession } from "../../db/queries/sessions";
 import { writeTransaction } from "../../db/tx";
 import { appendAuditEvents, newEventId } from "./append";
 import type { AuditEventInput } from "./events";
 
 export type JournalEvent = AuditEventInput & { id?: string; ts?: number };
+/** Last-use bookkeeping, applied by the importer: the proxy never waits on the write lock. */
+export type JournalTouch = { touch: "session" | "credential"; key: string; at: number };
 
 /** A writer moves on to a new file past this size, so imported files can be deleted. */
 const ROTATE_BYTES = 64 * 1024 * 1024;
@@ -60,6 +64,14 @@ export class EgressJournal {
    */
   recordLater(event: JournalEvent): void {
     this.#later.push(line(event));
+    if (this.#laterScheduled) return;
+    this.#laterScheduled = true;
+    setImmediate(() => this.#flushLater());
+  }
+
+  /** Traffic on a session or use of a credential, applied within moments by the importer. */
+  recordTouch(touch: JournalTouch): void {
+    this.#later.push(JSON.stringify(touch) + "\n");
     if (this.#laterScheduled) return;
     this.#laterScheduled = true;
     setImmediate(() => this.#flushLater());
@@ -206,17 +218,21 @@ function importChunk(db: Db, stmts: Statements, file: string, name: string, cuto
     }
     // Complete lines, oldest first, up to the first one still held back.
     const lines: JournalEvent[] = [];
+    const touches: JournalTouch[] = [];
     let consumed = 0;
     for (let start = 0; ; ) {
       const end = buf.indexOf(0x0a, start);
       if (end < 0 || end >= read) break;
-      const event = parseLine(buf.toString("utf8", start, end), name, offset + start);
-      if ((event.ts ?? 0) > cutoff) break;
-      lines.push(event);
+      const record = parseLine(buf.toString("utf8", start, end), name, offset + start);
+      const at = "touch" in record ? record.at : (record.ts ?? 0);
+      if (at > cutoff) break;
+      if ("touch" in record) touches.push(record);
+      else lines.push(record);
       start = end + 1;
       consumed = start;
     }
     if (consumed === 0) return { events: 0, consumed: 0, offset, size };
+    for (const t of touches) (t.touch === "session" ? touchSession : touchCredential)(db, t.key, t.at);
     const events = mergeCompletions(lines);
     appendAuditEvents(db, events);
     stmts.advance.run(name, offset + consumed);
@@ -254,10 +270,12 @@ export function mergeCompletions(lines: JournalEvent[]): JournalEvent[] {
 }
 
 /** A line that is not a well-formed egress record still leaves a trace in the chain. */
-function parseLine(text: string, file: string, at: number): JournalEvent {
+function parseLine(text: string, file: string, at: number): JournalEvent | JournalTouch {
   try {
-    const event = JSON.parse(text) as JournalEvent;
-    if (event.kind === "egress" && (event.action === "egress.request" || event.action === "egress.completed")) return event;
+    const record = JSON.parse(text) as JournalEvent | JournalTouch;
+    if ("touch" in record) {
+      if ((record.touch === "session" || record.touch === "credential") && typeof record.key === "string" && typeof record.at === "number") return record;
+    } else if (record.kind === "egress" && (record.action === "egress.request" || record.action === "egress.completed")) return record;
   } catch {
     // reported below
   }

@@ -8,7 +8,7 @@ import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import { Agent, type Dispatcher } from "undici";
 import type { Db } from "../../db/client";
-import { preparePolicyLookups, touchCredential } from "../../db/queries/policy";
+import { preparePolicyLookups } from "../../db/queries/policy";
 import { prepareRevisionsRead, type Revisions } from "../../db/queries/settings";
 import { followKeyRotation } from "../bootstrap";
 import type { EgressJournal } from "../audit/journal";
@@ -84,6 +84,7 @@ export class EgressProxy {
   readonly #sealedCredential: ReturnType<typeof preparePolicyLookups>["sealedCredential"];
   #lastRevocationCheck: number;
   readonly #revisions: () => Revisions;
+  readonly #credentialTouched = new Map<string, number>();
 
   constructor(deps: ProxyDeps) {
     this.#d = deps;
@@ -424,7 +425,7 @@ export class EgressProxy {
       headers,
       body: hasBody ? req : null,
     });
-    if (touch && result.responded) touchCredentialThrottled(this.#d.db, touch, this.#d.now());
+    if (touch && result.responded) this.#touchCredential(touch);
     this.#complete(a, effective, { status: result.status, bytesIn: result.bytesIn, bytesOut, reason: result.reason });
   }
 
@@ -501,6 +502,14 @@ export class EgressProxy {
         },
       });
     });
+  }
+
+  /** Last use, for the Overview: at most once a minute per credential per process. */
+  #touchCredential(identity: string): void {
+    const now = this.#d.now();
+    if (now - (this.#credentialTouched.get(identity) ?? 0) < 60_000) return;
+    this.#credentialTouched.set(identity, now);
+    this.#d.audit.recordTouch({ touch: "credential", key: identity, at: now });
   }
 
   #openCredential(identity: string): Secret | null {
@@ -722,13 +731,6 @@ function secretNeedles(decision: Decision, secret: Secret): string[] {
   const needles = [value, encodeURIComponent(value)];
   if (decision.connection?.inject.type === "basic") needles.push(Buffer.from(`${decision.connection.inject.username}:${value}`).toString("base64"));
   return needles;
-}
-
-const lastTouched = new Map<string, number>();
-function touchCredentialThrottled(db: Db, identity: string, now: number): void {
-  if (now - (lastTouched.get(identity) ?? 0) < 60_000) return;
-  lastTouched.set(identity, now);
-  touchCredential(db, identity, now);
 }
 
 function upstreamFailure(err: NodeJS.ErrnoException): { status: number; code: ProxyErrorCode; message: string } {

@@ -44,6 +44,7 @@ export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
   } catch (err) {
     throw new ProxyStartError((err as Error).message);
   }
+  const journal = new EgressJournal(ctx.env.dataDir);
   const core = new EgressProxy({
     db: ctx.db,
     vault: ctx.vault,
@@ -51,8 +52,8 @@ export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
     now: ctx.now,
     resolver,
     policy: policyCache(ctx.db),
-    sessions: new SessionVerifier(ctx.db),
-    audit: new EgressJournal(ctx.env.dataDir),
+    sessions: new SessionVerifier(ctx.db, (id, at) => journal.recordTouch({ touch: "session", key: id, at })),
+    audit: journal,
     issuer: await LeafIssuer.load(ctx.db, ctx.vault),
     upstreamCa: upstreamTrust(ctx.env.upstreamCaPath),
   });

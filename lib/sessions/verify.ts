@@ -28,8 +28,15 @@ export class SessionVerifier {
   readonly #q: ReturnType<typeof prepareSessionLookups>;
   readonly #cache = new Map<string, Cached>();
 
-  constructor(db: Db) {
+  readonly #touch: (id: string, at: number) => void;
+
+  /**
+   * `touch` records traffic on a session (every TOUCH_INTERVAL_MS at most); by default an UPDATE
+   * here, the proxy sends it through its journal so no request waits on the write lock.
+   */
+  constructor(db: Db, touch?: (id: string, at: number) => void) {
     this.#q = prepareSessionLookups(db);
+    this.#touch = touch ?? ((id, at) => this.#q.touch.run(at, id, at));
   }
 
   /** Ids of sessions revoked at or after `since` (the proxy closes their sockets). */
@@ -59,7 +66,7 @@ export class SessionVerifier {
     }
     entry.row.lastSeenAt = Math.max(entry.row.lastSeenAt, now);
     if (now - entry.written >= TOUCH_INTERVAL_MS) {
-      this.#q.touch.run(now, entry.row.id, now);
+      this.#touch(entry.row.id, now);
       entry.written = now;
     }
     return { ok: true, session: entry.session };
