@@ -3,8 +3,9 @@ import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "../../db/client";
 import { importJournals } from "./journal";
 
-const IMPORT_EVERY_MS = 10;
-/** Most requests finish within this, so their intent and completion become one event. */
+// Each pass takes lines older than HOLD_MS: a request shorter than the pass interval usually has
+// its completion taken along, and the two become one event.
+const IMPORT_EVERY_MS = 50;
 const HOLD_MS = 50;
 const CHECKPOINT_EVERY_MS = 1000;
 

@@ -85,6 +85,23 @@ describe("the egress journal", () => {
     journal.close();
   });
 
+  it("takes a young completion along when its request is being taken, so the two stay one event", () => {
+    const ctx = testContext();
+    const journal = new EgressJournal(ctx.env.dataDir);
+    const now = Date.now();
+    journal.record(intent("req_1", { ts: now - 60 }));
+    journal.record(intent("req_2", { ts: now - 45 }));
+    journal.record(completion("req_1", { ts: now - 40 }));
+    journal.record(intent("req_3", { ts: now - 10 }));
+    expect(importJournals(ctx.db, ctx.env.dataDir, { holdMs: 50, now })).toBe(2);
+    expect(rows(ctx).map((r) => [r.request_id, r.status])).toEqual([
+      ["req_1", 200],
+      ["req_2", null],
+    ]);
+    expect(importJournals(ctx.db, ctx.env.dataDir)).toBe(1);
+    journal.close();
+  });
+
   it("records an unreadable line instead of dropping it, and deletes a dead writer's file once imported", () => {
     const ctx = testContext();
     const dir = journalDir(ctx.env.dataDir);

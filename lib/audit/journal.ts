@@ -27,6 +27,8 @@ export type JournalTouch = { touch: "session" | "credential"; key: string; at: n
 
 /** A writer moves on to a new file past this size, so imported files can be deleted. */
 const ROTATE_BYTES = 64 * 1024 * 1024;
+/** How far past the hold the importer looks for the completion of a request it is taking. */
+const JOIN_WINDOW_MS = 25;
 /** Bytes moved per transaction: bounds how long the importer holds the write lock. */
 const IMPORT_CHUNK_BYTES = 256 * 1024;
 
@@ -216,20 +218,32 @@ function importChunk(db: Db, stmts: Statements, file: string, name: string, cuto
       if (n === 0) break;
       read += n;
     }
-    // Complete lines, oldest first, up to the first one still held back.
-    const lines: JournalEvent[] = [];
-    const touches: JournalTouch[] = [];
+    // Complete lines, oldest first, up to the first one still held back; then on to the last
+    // completion of a request already taken, so it joins its intent (see mergeCompletions).
+    const taken: { record: JournalEvent | JournalTouch; next: number }[] = [];
+    const open = new Set<string>();
     let consumed = 0;
     for (let start = 0; ; ) {
       const end = buf.indexOf(0x0a, start);
       if (end < 0 || end >= read) break;
       const record = parseLine(buf.toString("utf8", start, end), name, offset + start);
       const at = "touch" in record ? record.at : (record.ts ?? 0);
-      if (at > cutoff) break;
-      if ("touch" in record) touches.push(record);
-      else lines.push(record);
+      const young = at > cutoff;
+      if (young && (open.size === 0 || at > cutoff + JOIN_WINDOW_MS)) break;
+      taken.push({ record, next: end + 1 });
+      if (!("touch" in record) && record.requestId) {
+        if (record.action === "egress.request" && record.status == null) open.add(record.requestId);
+        else if (record.action === "egress.completed" && open.delete(record.requestId) && young) consumed = end + 1;
+      }
+      if (!young) consumed = end + 1;
       start = end + 1;
-      consumed = start;
+    }
+    const lines: JournalEvent[] = [];
+    const touches: JournalTouch[] = [];
+    for (const t of taken) {
+      if (t.next > consumed) break;
+      if ("touch" in t.record) touches.push(t.record);
+      else lines.push(t.record);
     }
     if (consumed === 0) return { events: 0, consumed: 0, offset, size };
     for (const t of touches) (t.touch === "session" ? touchSession : touchCredential)(db, t.key, t.at);
