@@ -286,15 +286,24 @@ async function main() {
   if (!squid) console.log("  squid: not installed and not root, so not measured");
 
   if (soak) {
-    console.log("\nsoak: credentialed HTTPS through interception, c=16, 5 minutes; RSS of the Gatehouse process:");
-    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${gatehouse.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
-    const samples: number[] = [];
+    console.log("\nsoak: credentialed HTTPS through interception, c=16, 5 minutes; Gatehouse's memory (all its processes) and disk:");
+    const rss = (pid: number): number => {
+      let kib = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+      for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+        for (const child of fs.readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean)) kib += rss(Number(child)) * 1024;
+      }
+      return kib / 1024;
+    };
+    const dirMiB = (dir: string) => fs.readdirSync(dir).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0) / 2 ** 20;
+    const sample = () => ({ rss: rss(gatehouse.pid!), journal: dirMiB(path.join(dataDir, "journal")), wal: fs.statSync(path.join(dataDir, "gatehouse.db-wal")).size / 2 ** 20 });
+    const samples = [sample()];
     const t = targets.find((x) => x.name === "gatehouse https credentialed")!;
-    const timer = setInterval(() => samples.push(rss()), 10_000);
-    samples.push(rss());
-    const cell = await load("soak", 16, t.make, t.opts, 300);
+    const timer = setInterval(() => samples.push(sample()), 10_000);
+    const cell = await load("soak", 16, t.make, t.opts, Number(process.env.BENCH_SOAK_SECONDS ?? 300));
     clearInterval(timer);
-    console.log(`  ${cell.rps.toFixed(0)} req/s; RSS MiB first ${samples[0]?.toFixed(0)}, last ${samples[samples.length - 1]?.toFixed(0)}, max ${Math.max(...samples).toFixed(0)} (${samples.length} samples)`);
+    const series = (k: "rss" | "journal" | "wal") => `first ${samples[0]![k].toFixed(0)}, last ${samples[samples.length - 1]![k].toFixed(0)}, max ${Math.max(...samples.map((x) => x[k])).toFixed(0)}`;
+    console.log(`  ${cell.rps.toFixed(0)} req/s, ${cell.errors} errors, ${samples.length} samples`);
+    console.log(`  RSS MiB ${series("rss")}; journal MiB ${series("journal")}; WAL MiB ${series("wal")}`);
   }
   cleanup();
   process.exit(0);
