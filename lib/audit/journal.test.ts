@@ -109,10 +109,12 @@ describe("the egress journal", () => {
     // A pid that cannot be running: a process that has already exited.
     const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
     const file = path.join(dir, `egress-${dead}-abcd0123-0.jsonl`);
-    fs.writeFileSync(file, JSON.stringify({ ...intent("req_ok"), id: "x1", ts: 1 }) + "\n" + "{not json\n");
+    fs.writeFileSync(file, JSON.stringify({ ...intent("req_ok"), id: "x1", ts: 1 }) + "\n" + "{not json\n" + '{"kind":"egr');
     expect(importJournals(ctx.db, ctx.env.dataDir)).toBe(2);
-    const events = ctx.db.$client.prepare("SELECT action, reason FROM audit_events ORDER BY seq DESC LIMIT 2").all() as { action: string; reason: string }[];
-    expect(events[0]).toMatchObject({ action: "journal.unreadable", reason: expect.stringContaining("byte") });
+    const events = ctx.db.$client.prepare("SELECT action, reason FROM audit_events ORDER BY seq DESC LIMIT 3").all() as { action: string; reason: string }[];
+    expect(events.map((e) => e.action)).toEqual(["journal.unreadable", "journal.unreadable", "egress.request"]);
+    expect(events[1]!.reason).toContain("byte");
+    expect(events[0]!.reason).toContain("incomplete record (12 bytes)");
     expect(fs.existsSync(file)).toBe(false);
     expect(ctx.db.$client.prepare("SELECT count(*) FROM audit_journal").pluck().get()).toBe(0);
   });

@@ -3,7 +3,7 @@
 //
 // Each writer (one per proxy process) appends JSON lines to its own file under
 // <data>/journal/. A single background importer (importer-thread.ts) moves them into the
-// hash-chained audit_events table every few milliseconds, in batches, and a request whose
+// hash-chained audit_events table every 50 ms, in batches, and a request whose
 // completion line arrives in the same batch becomes one event; whoever reads the log (the Audit
 // page, the API, the CLI) imports first, so a reader never misses a record. The `audit_journal`
 // offset advances in the same transaction as the events it covers, so every line lands in the
@@ -46,8 +46,6 @@ export class EgressJournal {
   #size = 0;
   #later: string[] = [];
   #laterScheduled = false;
-  /** Completion records that could not be written (their request had already been answered). */
-  failures = 0;
 
   constructor(dataDir: string) {
     this.#dir = journalDir(dataDir);
@@ -65,24 +63,25 @@ export class EgressJournal {
    * this turn of the event loop. Failures are counted, never thrown at a request.
    */
   recordLater(event: JournalEvent): void {
-    this.#later.push(line(event));
-    if (this.#laterScheduled) return;
-    this.#laterScheduled = true;
-    setImmediate(() => this.#flushLater());
+    this.#writeLater(line(event));
   }
 
   /** Traffic on a session or use of a credential, applied within moments by the importer. */
   recordTouch(touch: JournalTouch): void {
-    this.#later.push(JSON.stringify(touch) + "\n");
-    if (this.#laterScheduled) return;
-    this.#laterScheduled = true;
-    setImmediate(() => this.#flushLater());
+    this.#writeLater(JSON.stringify(touch) + "\n");
   }
 
   close(): void {
     this.#flushLater();
     if (this.#fd >= 0) fs.closeSync(this.#fd);
     this.#fd = -1;
+  }
+
+  #writeLater(text: string): void {
+    this.#later.push(text);
+    if (this.#laterScheduled) return;
+    this.#laterScheduled = true;
+    setImmediate(() => this.#flushLater());
   }
 
   #flushLater(): void {
@@ -93,14 +92,17 @@ export class EgressJournal {
     this.#later = [];
     try {
       this.#write(text);
-    } catch {
-      this.failures += count;
+    } catch (err) {
+      console.error(`gatehouse: ${count} egress journal record(s) could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   }
 
   #write(text: string): void {
     if (this.#fd < 0) throw new Error("the egress journal is closed");
-    this.#size += fs.writeSync(this.#fd, text);
+    // A short write would leave half a line for the next one to be glued to.
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; ) at += fs.writeSync(this.#fd, bytes, at);
+    this.#size += bytes.length;
     if (this.#size >= ROTATE_BYTES) {
       fs.closeSync(this.#fd);
       this.#open();
@@ -175,6 +177,7 @@ function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, name: 
   try {
     size = fs.statSync(file).size;
   } catch {
+    st.known.delete(name);
     return 0; // deleted by another importer
   }
   const finished = writerFinished(name, allNames);
@@ -191,7 +194,17 @@ function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, name: 
     st.known.set(name, offset);
     if (step.consumed === 0) break; // only young or partial lines are left
   }
-  if (finished && offset >= size) {
+  if (finished) {
+    if (offset < size) {
+      // Its writer died mid-record. That request never went out (the record comes first), but
+      // the gap is still written down.
+      writeTransaction(db, () => {
+        const current = (st.stmts.offset.get(name) as number | undefined) ?? 0;
+        if (current >= size || !fs.existsSync(file)) return; // another importer got here first
+        appendAuditEvents(db, [{ kind: "admin", action: "journal.unreadable", actor: "system", reason: `the egress journal ${name} ends with an incomplete record (${size - current} bytes)` }]);
+        st.stmts.advance.run(name, size);
+      });
+    }
     // Unlink first: an importer that still finds the offset row then finds no file.
     fs.rmSync(file, { force: true });
     st.stmts.forget.run(name);

@@ -456,8 +456,10 @@ export class EgressProxy {
       this.#agent.dispatch(request, {
         onRequestStart: (c) => {
           controller = c;
+          if (res.destroyed) c.abort(new Error("the client went away"));
         },
-        onResponseStart: (_c, statusCode, upstreamHeaders) => {
+        onResponseStart: (c, statusCode, upstreamHeaders) => {
+          if (res.destroyed) return c.abort(new Error("the client went away"));
           status = statusCode;
           responded = true;
           const out = downstreamResponseHeaders(upstreamHeaders as Record<string, string | string[] | undefined>);
