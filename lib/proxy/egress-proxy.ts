@@ -255,7 +255,7 @@ export class EgressProxy {
       decision.outcome === "credentialed"
         ? { ...decision, outcome: "allowlisted", connection: undefined, nearMiss: decision.connection, reason: `${decision.reason.split(";")[0]}; credentials are not attached to WebSocket upgrades, whose frames cannot be scanned for a reflected secret` }
         : decision;
-    this.#audit(a, effective, {});
+    if (!this.#audit(a, effective, {})) return answerSocket(socket, auditUnavailable(a.requestId));
     const connectOpts = { host: resolved.address.address, port: target.port, timeout: LIMITS.connectTimeoutMs };
     const upstream: net.Socket =
       target.scheme === "https" ? tls.connect({ ...connectOpts, servername: target.host, secureContext: this.#upstreamTls, rejectUnauthorized: true }) : net.connect(connectOpts);
@@ -412,7 +412,10 @@ export class EgressProxy {
     const needles = secret ? secretNeedles(effective, secret) : [];
 
     // Durable before the first byte goes upstream.
-    this.#audit(a, effective, {});
+    if (!this.#audit(a, effective, {})) {
+      req.resume();
+      return answer(res, auditUnavailable(a.requestId));
+    }
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     if (hasBody && req.headers["content-length"] === undefined) delete headers["content-length"];
     let bytesOut = 0;
@@ -573,7 +576,8 @@ export class EgressProxy {
       this.#audit(attempt, { ...decision, outcome: "blocked", rule: "tunnel:sni", reason: message }, { status: 403 });
       return void socket.destroy();
     }
-    this.#audit(attempt, decision, {});
+    // The 200 is already out; with no record, the tunnel just closes.
+    if (!this.#audit(attempt, decision, {})) return void socket.destroy();
     const upstream = net.connect({ host: resolved.address.address, port: tunnel.port, timeout: LIMITS.connectTimeoutMs });
     this.#track(tunnel.session.id, upstream);
     let bytesIn = 0;
@@ -642,8 +646,18 @@ export class EgressProxy {
   }
 
   /** Durable when it returns (see lib/audit/journal.ts); throws rather than let a request out unrecorded. */
-  #audit(a: Attempt, decision: Decision, result: { status?: number }): void {
-    this.#d.audit.record(egressEvent(a, decision, { status: result.status ?? null, action: "egress.request", now: this.#d.now() }));
+  /**
+   * Durable when it returns true. False means the record could not be written: an allowed
+   * request must then not go out (the caller answers 503); a refusal stays a refusal.
+   */
+  #audit(a: Attempt, decision: Decision, result: { status?: number }): boolean {
+    try {
+      this.#d.audit.record(egressEvent(a, decision, { status: result.status ?? null, action: "egress.request", now: this.#d.now() }));
+      return true;
+    } catch (err) {
+      console.error(`gatehouse proxy: the egress journal could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); refusing requests until it can`);
+      return false;
+    }
   }
 
   #complete(a: Attempt, decision: Decision, result: { status: number; bytesIn: number; bytesOut: number; reason?: string }): void {
@@ -710,6 +724,10 @@ function egressEvent(
     durationMs: completion ? completion.durationMs : null,
     detail: conn && !decision.connection ? { nearMiss: conn.identity } : null,
   };
+}
+
+function auditUnavailable(requestId: string): ProxyAnswer {
+  return { status: 503, code: "audit_unavailable", message: "Gatehouse cannot record this request in its audit log right now, so it does not go out; try again shortly", outcome: "blocked", requestId };
 }
 
 function countHeader(rawHeaders: string[], lowerName: string): number {

@@ -23,11 +23,12 @@ export type ProxyErrorCode =
   | "token_in_request"
   | "too_many_connections"
   | "bad_request"
-  | "headers_too_large";
+  | "headers_too_large"
+  | "audit_unavailable";
 
 export type ProxyAnswer = { status: number; code: ProxyErrorCode; message: string; outcome: Outcome; requestId: string };
 
-const REASONS: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 407: "Proxy Authentication Required", 429: "Too Many Requests", 431: "Request Header Fields Too Large", 502: "Bad Gateway", 504: "Gateway Timeout" };
+const REASONS: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 407: "Proxy Authentication Required", 429: "Too Many Requests", 431: "Request Header Fields Too Large", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout" };
 
 function body(a: ProxyAnswer): string {
   return JSON.stringify({ error: { code: a.code, message: a.message, requestId: a.requestId } });

@@ -1,0 +1,86 @@
+// The proxy core against a real database and a real local upstream, with a journal that cannot
+// be written: an allowed request must then not go out.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EgressJournal } from "../audit/journal";
+import { policyCache } from "../policy-cache";
+import { createSession } from "../services/sessions/create-session";
+import { putPolicy } from "../services/policy/put-policy";
+import { orchestrator, owner, testContext } from "../services/test-context";
+import { SessionVerifier } from "../sessions/verify";
+import { ensureCertificateAuthority, LeafIssuer } from "./ca";
+import { EgressProxy } from "./egress-proxy";
+import { Resolver } from "./resolve";
+
+const ctx = testContext();
+let upstreamHits = 0;
+const upstream = http.createServer((_req, res) => {
+  upstreamHits++;
+  res.end("upstream body");
+});
+const proxyServer = http.createServer();
+let proxy: EgressProxy;
+let token: string;
+
+function get(path: string): Promise<{ status: number; outcome: string | undefined; body: string }> {
+  const { port } = proxyServer.address() as AddressInfo;
+  const up = (upstream.address() as AddressInfo).port;
+  return new Promise((resolve, reject) => {
+    http
+      .get({ port, path: `http://allowed.example.test:${up}${path}`, headers: { "proxy-authorization": `Bearer ${token}` } }, (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c.toString()));
+        res.on("end", () => resolve({ status: res.statusCode!, outcome: res.headers["x-gatehouse-outcome"] as string | undefined, body }));
+      })
+      .on("error", reject);
+  });
+}
+
+beforeAll(async () => {
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
+  const up = (upstream.address() as AddressInfo).port;
+  putPolicy({ ctx, actor: owner, dryRun: false, input: { version: 1, memberAccess: { mode: "anyone" }, bundles: [{ name: "b", scope: { type: "organization" }, domains: [`allowed.example.test:${up}`] }] } });
+  token = createSession({ ctx, actor: orchestrator, input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } } }).token;
+  await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
+  const brokenJournal = {
+    record: () => {
+      throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+    },
+    recordLater: () => {},
+    recordTouch: () => {},
+    close: () => {},
+  } as unknown as EgressJournal;
+  proxy = new EgressProxy({
+    db: ctx.db,
+    vault: ctx.vault,
+    env: ctx.env,
+    now: ctx.now,
+    resolver: new Resolver({ allowPrivate: ["127.0.0.0/8"], overrides: { "allowed.example.test": "127.0.0.1" } }),
+    policy: policyCache(ctx.db),
+    sessions: new SessionVerifier(ctx.db),
+    audit: brokenJournal,
+    issuer: await LeafIssuer.load(ctx.db, ctx.vault),
+    upstreamCa: [],
+  });
+  proxy.attach(proxyServer);
+  await new Promise<void>((r) => proxyServer.listen(0, "127.0.0.1", () => r()));
+});
+
+afterAll(async () => {
+  await proxy.close();
+  proxyServer.close();
+  upstream.close();
+});
+
+describe("the proxy core when its audit record cannot be written", () => {
+  it("answers 503 and never contacts the upstream; the process keeps serving", async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await get(`/attempt/${i}`);
+      expect(r.status, r.body).toBe(503);
+      expect(r.outcome).toBe("blocked");
+      expect(JSON.parse(r.body).error.code).toBe("audit_unavailable");
+    }
+    expect(upstreamHits).toBe(0);
+  });
+});
