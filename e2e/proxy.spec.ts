@@ -1,6 +1,6 @@
 // The egress proxy through the real `npm start` process, with real clients (curl, undici's
 // ProxyAgent, git) against local HTTP and HTTPS upstreams that echo what they receive.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -351,6 +351,38 @@ test("Node's fetch through undici's ProxyAgent", async () => {
   expect(res.headers.get("x-gatehouse-outcome")).toBe("credentialed");
   expect(receivedAt("/repos/acme/undici")[0]!.headers.authorization).toBe(`Bearer ${SECRET}`);
   await agent.close();
+});
+
+test("Python requests through HTTP_PROXY / HTTPS_PROXY, unmodified", async () => {
+  // The interpreter that has requests (.ci/run installs Debian's python3-requests if none does).
+  const python = ["python3", "/usr/bin/python3"].find((p) => {
+    try {
+      return spawnSync(p, ["-c", "import requests"]).status === 0;
+    } catch {
+      return false;
+    }
+  });
+  expect(python, "python3 with the requests package").toBeTruthy();
+  const script = [
+    "import json, sys, requests",
+    "out = []",
+    "for url in sys.argv[1:]:",
+    "    r = requests.get(url, timeout=15)",
+    "    out.append({'status': r.status_code, 'outcome': r.headers.get('x-gatehouse-outcome'), 'body': r.text})",
+    "print(json.dumps(out))",
+  ].join("\n");
+  const proxy = `http://session:${token}@127.0.0.1:${state.proxyPort}`;
+  const r = await run(python!, ["-c", script, httpsUrl("api.gh.test", "/repos/acme/python"), httpUrl("registry.gh.test", "/python/plain"), httpUrl("other.gh.test", "/python/blocked")], {
+    env: { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, NO_PROXY: "", no_proxy: "", REQUESTS_CA_BUNDLE: caBundle },
+  });
+  expect(r.status, r.stderr).toBe(0);
+  const [credentialed, plain, blocked] = JSON.parse(r.stdout) as { status: number; outcome: string; body: string }[];
+  expect(credentialed).toMatchObject({ status: 200, outcome: "credentialed" });
+  expect(credentialed!.body).not.toContain(SECRET);
+  expect(receivedAt("/repos/acme/python")[0]!.headers.authorization).toBe(`Bearer ${SECRET}`);
+  expect(plain).toMatchObject({ status: 200, outcome: "allowlisted" });
+  expect(blocked).toMatchObject({ status: 403, outcome: "blocked" });
+  expect(receivedAt("/python/blocked")).toHaveLength(0);
 });
 
 test("WebSockets follow the same rules, without a credential attached", async () => {
