@@ -25,6 +25,16 @@ describe("sessions against a real database", () => {
     ctx.clock.now += 30 * 60_000;
     expect(verifier.verify(s.token, ctx.clock.now)).toEqual({ ok: false, reason: "idle" });
     expect(verifier.verify("gs_not_a_token", ctx.clock.now)).toEqual({ ok: false, reason: "unknown" });
+    // Two proxy processes: traffic through one keeps the session alive for the other too.
+    const other = createSession({ ctx, actor: orchestrator, input: request });
+    const processA = new SessionVerifier(ctx.db);
+    const processB = new SessionVerifier(ctx.db);
+    expect(processB.verify(other.token, ctx.clock.now).ok).toBe(true);
+    for (let i = 0; i < 4; i++) {
+      ctx.clock.now += 20 * 60_000;
+      expect(processA.verify(other.token, ctx.clock.now).ok).toBe(true);
+    }
+    expect(processB.verify(other.token, ctx.clock.now).ok).toBe(true);
     const dump = JSON.stringify(ctx.db.$client.prepare("SELECT * FROM sessions").all()) + JSON.stringify(ctx.db.$client.prepare("SELECT * FROM audit_events").all());
     expect(dump).not.toContain(s.token);
     expect(dump).not.toContain(s.token.slice(3));

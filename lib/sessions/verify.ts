@@ -49,6 +49,7 @@ export class SessionVerifier {
     // Keyed by the token itself, which this process holds anyway for the request: a cache hit
     // costs no hashing.
     let entry = this.#cache.get(token);
+    let fresh = false;
     if (!entry || entry.revision !== revision) {
       const row = this.#q.byTokenHash.get(tokenHash(token)) as Row | undefined;
       if (!row) {
@@ -58,8 +59,15 @@ export class SessionVerifier {
       entry = { row, session: { id: row.id, workspace: row.workspace, channel: row.channel, thread: row.thread, kind: row.kind, memberId: row.memberId }, revision, written: row.lastSeenAt };
       if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
       this.#cache.set(token, entry);
+      fresh = true;
     }
-    const state = sessionState(entry.row, now);
+    let state = sessionState(entry.row, now);
+    if (state === "idle" && !fresh) {
+      // The traffic may have gone through another process: its touches are in the database.
+      const row = this.#q.byTokenHash.get(tokenHash(token)) as Row | undefined;
+      if (row) entry.row.lastSeenAt = Math.max(entry.row.lastSeenAt, row.lastSeenAt);
+      state = sessionState(entry.row, now);
+    }
     if (state !== "active") {
       this.#cache.delete(token);
       return { ok: false, reason: state };
