@@ -133,6 +133,18 @@ describe("the egress journal", () => {
     expect(ctx.db.$client.prepare("SELECT count(*) FROM audit_events WHERE kind = 'egress'").pluck().get()).toBe(0);
   });
 
+  it("steps over a run of bytes with no line break instead of stalling on it", () => {
+    const ctx = testContext();
+    const journal = new EgressJournal(ctx.env.dataDir);
+    const file = path.join(journalDir(ctx.env.dataDir), fs.readdirSync(journalDir(ctx.env.dataDir))[0]!);
+    fs.appendFileSync(file, "x".repeat(300 * 1024) + "\n");
+    journal.record(intent("req_after"));
+    importJournals(ctx.db, ctx.env.dataDir);
+    const actions = (ctx.db.$client.prepare("SELECT action, request_id FROM audit_events ORDER BY seq").all() as { action: string; request_id: string | null }[]).map((r) => r.request_id ?? r.action);
+    expect(actions).toEqual(["journal.unreadable", "journal.unreadable", "req_after"]);
+    journal.close();
+  });
+
   it("keeps its directory and files owner-only", () => {
     const ctx = testContext();
     const journal = new EgressJournal(ctx.env.dataDir);

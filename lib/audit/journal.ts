@@ -196,8 +196,8 @@ function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, name: 
   }
   if (finished) {
     if (offset < size) {
-      // Its writer died mid-record. That request never went out (the record comes first), but
-      // the gap is still written down.
+      // Its writer died while writing a record. A request whose record was cut short never went
+      // out (the record comes first), but the gap is still written down.
       writeTransaction(db, () => {
         const current = (st.stmts.offset.get(name) as number | undefined) ?? 0;
         if (current >= size || !fs.existsSync(file)) return; // another importer got here first
@@ -258,7 +258,15 @@ function importChunk(db: Db, stmts: Statements, file: string, name: string, cuto
       if ("touch" in t.record) touches.push(t.record);
       else lines.push(t.record);
     }
-    if (consumed === 0) return { events: 0, consumed: 0, offset, size };
+    if (consumed === 0) {
+      if (taken.length === 0 && read === IMPORT_CHUNK_BYTES && buf.indexOf(0x0a) < 0) {
+        // No line is this long; step over the damage rather than stall on it.
+        appendAuditEvents(db, [{ kind: "admin", action: "journal.unreadable", actor: "system", reason: `the egress journal ${name} holds ${read} bytes without a line break at byte ${offset}` }]);
+        stmts.advance.run(name, offset + read);
+        return { events: 1, consumed: read, offset: offset + read, size };
+      }
+      return { events: 0, consumed: 0, offset, size };
+    }
     for (const t of touches) (t.touch === "session" ? touchSession : touchCredential)(db, t.key, t.at);
     const events = mergeCompletions(lines);
     appendAuditEvents(db, events);
