@@ -1,5 +1,5 @@
 // The background half of the egress journal (journal.ts): a thread in the main process that
-// moves journal lines into the chain every few milliseconds, and checkpoints the WAL once a
+// moves journal lines into the chain every 50 ms, and checkpoints the WAL once a
 // second, so neither ever runs on a thread that serves requests.
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -10,10 +10,13 @@ export function startAuditImporter(dataDir: string): AuditImporter {
   // Workers do not inherit tsx's loader: register it, then load the TypeScript entry.
   const bootstrap = `require("tsx/cjs/api").register(); require(${JSON.stringify(path.join(__dirname, "importer-thread.ts"))});`;
   const worker = new Worker(bootstrap, { eval: true, workerData: { dataDir } });
-  worker.on("error", (err) => console.error(`gatehouse: the audit importer stopped: ${err.message}`));
+  let exited = false;
+  worker.on("error", (err) => console.error(`gatehouse: the audit importer stopped: ${err.message}; readers still import before they read`));
+  worker.once("exit", () => (exited = true));
   return {
     stop: () =>
       new Promise<void>((resolve) => {
+        if (exited) return resolve();
         worker.once("exit", () => resolve());
         worker.postMessage("stop");
       }),

@@ -6,7 +6,7 @@ import path from "node:path";
 import type { FromWorker } from "./forward-process";
 import { ProxyStartError } from "./index";
 
-export type ForwardProxies = { port: number; workers: () => number[]; close(): Promise<void> };
+export type ForwardProxies = { port: number; close(): Promise<void> };
 
 const CLOSE_GRACE_MS = 3000;
 /** A worker that dies sooner than this after starting is not restarted in a tight loop. */
@@ -37,7 +37,9 @@ export async function startForwardProxies(count: number): Promise<ForwardProxies
         if (stopping) return;
         console.error(`gatehouse: proxy worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
         const delay = Date.now() - started < RESTART_BACKOFF_MS ? RESTART_BACKOFF_MS : 0;
-        setTimeout(() => void spawn().catch((err: Error) => console.error(`gatehouse: proxy worker failed to start: ${err.message}`)), delay).unref();
+        setTimeout(() => {
+          if (!stopping) void spawn().catch((err: Error) => console.error(`gatehouse: proxy worker failed to start: ${err.message}`));
+        }, delay).unref();
       });
     });
 
@@ -53,7 +55,6 @@ export async function startForwardProxies(count: number): Promise<ForwardProxies
 
   return {
     port,
-    workers: () => [...live].map((w) => w.process.pid!),
     close: async () => {
       stopping = true;
       await Promise.all(
