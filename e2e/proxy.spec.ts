@@ -508,6 +508,36 @@ test("git clone over HTTPS from a local git server, through the proxy", async ()
   gitServer.close();
 });
 
+test("a session's open connections are bounded per proxy worker; closing them frees the slots", async () => {
+  const s = await requestSession(orchKey, { workspace: WS, channel: "C0CAP" });
+  const capToken = s.json.token as string;
+  const open: net.Socket[] = [];
+  // Tunnels held open waiting for their ClientHello; each counts against the session.
+  const tunnel = () =>
+    new Promise<{ socket: net.Socket; status: number }>((resolve) => {
+      const socket = net.connect(state.proxyPort, "127.0.0.1", () => socket.write(`CONNECT registry.gh.test:${up.httpsPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${capToken}\r\n\r\n`));
+      socket.once("data", (d: Buffer) => resolve({ socket, status: Number(/^HTTP\/1\.1 (\d{3})/.exec(d.toString())?.[1] ?? 0) }));
+      socket.on("error", () => resolve({ socket, status: 0 }));
+    });
+  let refused: number | null = null;
+  const workers = proxyWorkers().length;
+  for (let i = 0; i < 256 * workers + 1 && refused === null; i++) {
+    const t = await tunnel();
+    if (t.status === 200) open.push(t.socket);
+    else {
+      refused = t.status;
+      t.socket.destroy();
+    }
+  }
+  expect(refused).toBe(429);
+  expect(open.length).toBeGreaterThanOrEqual(256);
+  expect(open.length).toBeLessThanOrEqual(256 * workers);
+  // Other sessions are unaffected, and the slots come back when the tunnels close.
+  expect((await curl([httpUrl("registry.gh.test", "/cap/other-session")])).status).toBe(200);
+  for (const socket of open) socket.destroy();
+  await expect.poll(async () => (await tunnel().then((t) => (t.socket.destroy(), t.status))), { timeout: 5000 }).toBe(200);
+});
+
 /** The forward-proxy worker processes under the server `npm start` started. */
 function proxyWorkers(): number[] {
   const found: number[] = [];
