@@ -9,7 +9,7 @@ import path from "node:path";
 import tls from "node:tls";
 import { expect, test } from "@playwright/test";
 import { ProxyAgent, WebSocket as UndiciWebSocket, fetch as undiciFetch } from "undici";
-import { api, auditEventsFor, createApiKey, readDb, requestSession, state, unique, updatePolicy } from "./fixtures/app";
+import { api, auditEventsFor, cli, createApiKey, readDb, requestSession, state, unique, updatePolicy } from "./fixtures/app";
 import { startUpstreams, type Upstreams } from "./fixtures/upstreams";
 
 test.describe.configure({ mode: "serial" });
@@ -460,6 +460,25 @@ test("a policy change, a revoked credential and a revoked session apply to the v
   const after = await curl([httpUrl("registry.gh.test", "/live/revoked")], { token: s.json.token });
   expect(after.status).toBe(407);
   expect(JSON.parse(after.body).error.code).toBe("session_revoked");
+});
+
+test("a running Gatehouse follows vault rotate-key: credentials keep attaching, new ones seal under the new key", async () => {
+  const probe = async (p: string) => {
+    const r = await curl([httpsUrl("api.gh.test", p)]);
+    return { outcome: r.headers["x-gatehouse-outcome"], auth: receivedAt(p)[0]?.headers.authorization };
+  };
+  expect(await probe("/repos/acme/rotate-before")).toEqual({ outcome: "credentialed", auth: `Bearer ${SECRET}` });
+  const keyBefore = fs.readFileSync(path.join(state.dataDir, "master.key"), "utf8");
+  const rotated = cli(["vault", "rotate-key"]);
+  expect(rotated.code, rotated.stderr).toBe(0);
+  expect(fs.readFileSync(path.join(state.dataDir, "master.key"), "utf8")).not.toBe(keyBefore);
+  // The proxy workers open the re-sealed credential with the new key, without a restart.
+  expect(await probe("/repos/acme/rotate-after")).toEqual({ outcome: "credentialed", auth: `Bearer ${SECRET}` });
+  // The dashboard process seals a replaced credential under the new key too; the proxy uses it.
+  expect((await api(ownerKey).put(`/connections/${bundle}/github/credential`, { secret: `${SECRET}_v2` })).status).toBe(204);
+  expect(await probe("/repos/acme/rotate-replaced")).toEqual({ outcome: "credentialed", auth: `Bearer ${SECRET}_v2` });
+  expect((await api(ownerKey).put(`/connections/${bundle}/github/credential`, { secret: SECRET })).status).toBe(204);
+  expect(await probe("/repos/acme/rotate-restored")).toEqual({ outcome: "credentialed", auth: `Bearer ${SECRET}` });
 });
 
 test("git clone over HTTPS from a local git server, through the proxy", async () => {
