@@ -326,6 +326,22 @@ test("Domains-only hosts are tunnelled blind, with the ClientHello's SNI checked
   expect(failed).toBe(true);
 });
 
+test("a blind tunnel whose client never sends a ClientHello is closed after the timeout, and recorded", async () => {
+  const socket = net.connect(state.proxyPort, "127.0.0.1");
+  await new Promise((res) => socket.once("connect", res));
+  const started = Date.now();
+  socket.write(`CONNECT registry.gh.test:${up.httpsPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`);
+  const head = await new Promise<string>((res) => socket.once("data", (d: Buffer) => res(d.toString())));
+  expect(head).toMatch(/^HTTP\/1\.1 200/);
+  const requestId = /X-Gatehouse-Request-Id: (\S+)/.exec(head)![1]!;
+  await new Promise((res) => socket.once("close", res));
+  const waited = Date.now() - started;
+  expect(waited).toBeGreaterThanOrEqual(9_000); // LIMITS.clientHelloTimeoutMs, 10 s
+  expect(waited).toBeLessThan(20_000);
+  const [ev] = await auditEventsFor(requestId);
+  expect(ev).toMatchObject({ outcome: "blocked", rule: "tunnel:sni", reason: expect.stringContaining("timed out waiting for the ClientHello") });
+});
+
 test("the embedded route: same decision, injection and audit", async () => {
   const url = `${state.baseURL}/proxy/https/api.gh.test:${up.httpsPort}/repos/acme/embedded?x=1`;
   const res = await fetch(url, { headers: { "Proxy-Authorization": `Bearer ${token}` } });
