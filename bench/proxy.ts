@@ -68,16 +68,20 @@ async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
 
 type Cell = { name: string; c: number; rps: number; p50: number; p99: number; errors: number; cpuUsPerReq?: number };
 
+/** A process and all its descendants (Gatehouse's proxy runs in child processes). */
+function processTree(pid: number): number[] {
+  const children = fs.readdirSync(`/proc/${pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").split(" ").filter(Boolean).map(Number));
+  return [pid, ...children.flatMap(processTree)];
+}
+
 /** CPU time (user + system) a process, its threads and its child processes have used, in ms. */
 function cpuMs(pid: number | undefined): number {
   if (!pid) return NaN;
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    let ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at 100 Hz
-    for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
-      for (const child of fs.readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean)) ms += cpuMs(Number(child));
-    }
-    return ms;
+    return processTree(pid).reduce((ms, p) => {
+      const fields = fs.readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return ms + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at 100 Hz
+    }, 0);
   } catch {
     return NaN;
   }
@@ -287,13 +291,8 @@ async function main() {
 
   if (soak) {
     console.log("\nsoak: credentialed HTTPS through interception, c=16, 5 minutes; Gatehouse's memory (all its processes) and disk:");
-    const rss = (pid: number): number => {
-      let kib = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-      for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
-        for (const child of fs.readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean)) kib += rss(Number(child)) * 1024;
-      }
-      return kib / 1024;
-    };
+    const rss = (pid: number): number =>
+      processTree(pid).reduce((kib, p) => kib + Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0), 0) / 1024;
     const dirMiB = (dir: string) => fs.readdirSync(dir).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0) / 2 ** 20;
     const sample = () => ({ rss: rss(gatehouse.pid!), journal: dirMiB(path.join(dataDir, "journal")), wal: fs.statSync(path.join(dataDir, "gatehouse.db-wal")).size / 2 ** 20 });
     const samples = [sample()];

@@ -600,9 +600,11 @@ test("a proxy worker that dies is replaced, the others keep serving, and its jou
   const victim = workers[0]!;
   const victimJournal = () => fs.readdirSync(path.join(state.dataDir, "journal")).filter((f) => f.startsWith(`egress-${victim}-`));
   // Traffic until the victim has journaled something of its own.
-  for (let i = 0; i < 40 && victimJournal().every((f) => fs.statSync(path.join(state.dataDir, "journal", f)).size === 0); i++) {
+  const victimServed = () => victimJournal().some((f) => fs.statSync(path.join(state.dataDir, "journal", f)).size > 0);
+  for (let i = 0; i < 40 && !victimServed(); i++) {
     expect((await curl([httpUrl("registry.gh.test", `/crash/before/${i}`)], { token: crashToken })).status).toBe(200);
   }
+  expect(victimServed()).toBe(true);
   process.kill(victim, "SIGKILL");
   // Requests keep working while a replacement starts.
   for (let i = 0; i < 5; i++) expect((await curl([httpUrl("registry.gh.test", `/crash/after/${i}`)], { token: crashToken })).status).toBe(200);

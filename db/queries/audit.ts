@@ -125,3 +125,15 @@ export function topBlockedHosts(db: Db, from: number, limit: number): { host: st
 export function latestAuditSeq(db: Db): number {
   return (db.$client.prepare("SELECT max(seq) FROM audit_events").pluck().get() as number | null) ?? 0;
 }
+
+/** The egress journal's import offsets (lib/audit/journal.ts), one row per journal file. */
+export function prepareJournalOffsets(db: Db) {
+  const read = db.$client.prepare("SELECT offset FROM audit_journal WHERE file = ?").pluck();
+  const write = db.$client.prepare("INSERT INTO audit_journal (file, offset) VALUES (?, ?) ON CONFLICT (file) DO UPDATE SET offset = excluded.offset");
+  const remove = db.$client.prepare("DELETE FROM audit_journal WHERE file = ?");
+  return {
+    offset: (file: string): number => (read.get(file) as number | undefined) ?? 0,
+    advance: (file: string, offset: number): void => void write.run(file, offset),
+    forget: (file: string): void => void remove.run(file),
+  };
+}

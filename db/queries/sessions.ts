@@ -70,7 +70,6 @@ export function prepareSessionLookups(db: Db) {
               expires_at AS expiresAt, idle_timeout_seconds AS idleTimeoutSeconds, revoked_at AS revokedAt
          FROM sessions WHERE token_hash = ?`,
     ),
-    touch: db.$client.prepare("UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?"),
     revision: db.$client.prepare("SELECT sessions_revision FROM org_settings WHERE id = 1").pluck(),
     revokedSince: db.$client.prepare("SELECT id FROM sessions WHERE revoked_at >= ?").pluck(),
   };

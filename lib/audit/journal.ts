@@ -15,6 +15,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Db } from "../../db/client";
+import { prepareJournalOffsets } from "../../db/queries/audit";
 import { touchCredential } from "../../db/queries/policy";
 import { touchSession } from "../../db/queries/sessions";
 import { writeTransaction } from "../../db/tx";
@@ -135,23 +136,13 @@ export type ImportOptions = {
   now?: number;
 };
 
-type Statements = { offset: import("better-sqlite3").Statement; advance: import("better-sqlite3").Statement; forget: import("better-sqlite3").Statement };
-/** Per database connection: prepared statements, and the offsets last seen (to skip idle files). */
-const importState = new WeakMap<Db, { stmts: Statements; known: Map<string, number> }>();
+type Offsets = ReturnType<typeof prepareJournalOffsets>;
+/** Per database connection: the offset statements, and the offsets last seen (to skip idle files). */
+const importState = new WeakMap<Db, { offsets: Offsets; known: Map<string, number> }>();
 
 function stateFor(db: Db) {
   let st = importState.get(db);
-  if (!st) {
-    st = {
-      stmts: {
-        offset: db.$client.prepare("SELECT offset FROM audit_journal WHERE file = ?").pluck(),
-        advance: db.$client.prepare("INSERT INTO audit_journal (file, offset) VALUES (?, ?) ON CONFLICT (file) DO UPDATE SET offset = excluded.offset"),
-        forget: db.$client.prepare("DELETE FROM audit_journal WHERE file = ?"),
-      },
-      known: new Map(),
-    };
-    importState.set(db, st);
-  }
+  if (!st) importState.set(db, (st = { offsets: prepareJournalOffsets(db), known: new Map() }));
   return st;
 }
 
@@ -186,7 +177,7 @@ function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, name: 
   let imported = 0;
   let offset = st.known.get(name) ?? -1;
   while (size > offset) {
-    const step = writeTransaction(db, () => importChunk(db, st.stmts, file, name, cutoff));
+    const step = writeTransaction(db, () => importChunk(db, st.offsets, file, name, cutoff));
     if (!step) return imported; // gone meanwhile
     imported += step.events;
     offset = step.offset;
@@ -199,22 +190,22 @@ function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, name: 
       // Its writer died while writing a record. A request whose record was cut short never went
       // out (the record comes first), but the gap is still written down.
       writeTransaction(db, () => {
-        const current = (st.stmts.offset.get(name) as number | undefined) ?? 0;
+        const current = st.offsets.offset(name);
         if (current >= size || !fs.existsSync(file)) return; // another importer got here first
         appendAuditEvents(db, [{ kind: "admin", action: "journal.unreadable", actor: "system", reason: `the egress journal ${name} ends with an incomplete record (${size - current} bytes)` }]);
-        st.stmts.advance.run(name, size);
+        st.offsets.advance(name, size);
       });
     }
     // Unlink first: an importer that still finds the offset row then finds no file.
     fs.rmSync(file, { force: true });
-    st.stmts.forget.run(name);
+    st.offsets.forget(name);
     st.known.delete(name);
   }
   return imported;
 }
 
-function importChunk(db: Db, stmts: Statements, file: string, name: string, cutoff: number): { events: number; consumed: number; offset: number; size: number } | null {
-  const offset = (stmts.offset.get(name) as number | undefined) ?? 0;
+function importChunk(db: Db, offsets: Offsets, file: string, name: string, cutoff: number): { events: number; consumed: number; offset: number; size: number } | null {
+  const offset = offsets.offset(name);
   let fd: number;
   try {
     fd = fs.openSync(file, "r");
@@ -262,7 +253,7 @@ function importChunk(db: Db, stmts: Statements, file: string, name: string, cuto
       if (taken.length === 0 && read === IMPORT_CHUNK_BYTES && buf.indexOf(0x0a) < 0) {
         // No line is this long; step over the damage rather than stall on it.
         appendAuditEvents(db, [{ kind: "admin", action: "journal.unreadable", actor: "system", reason: `the egress journal ${name} holds ${read} bytes without a line break at byte ${offset}` }]);
-        stmts.advance.run(name, offset + read);
+        offsets.advance(name, offset + read);
         return { events: 1, consumed: read, offset: offset + read, size };
       }
       return { events: 0, consumed: 0, offset, size };
@@ -270,7 +261,7 @@ function importChunk(db: Db, stmts: Statements, file: string, name: string, cuto
     for (const t of touches) (t.touch === "session" ? touchSession : touchCredential)(db, t.key, t.at);
     const events = mergeCompletions(lines);
     appendAuditEvents(db, events);
-    stmts.advance.run(name, offset + consumed);
+    offsets.advance(name, offset + consumed);
     return { events: events.length, consumed, offset: offset + consumed, size };
   } finally {
     fs.closeSync(fd);
@@ -282,7 +273,7 @@ function importChunk(db: Db, stmts: Statements, file: string, name: string, cuto
  * status, bytes and duration filled in. A completion whose intent was imported earlier stays an
  * event of its own.
  */
-export function mergeCompletions(lines: JournalEvent[]): JournalEvent[] {
+function mergeCompletions(lines: JournalEvent[]): JournalEvent[] {
   const intents = new Map<string, JournalEvent>();
   const out: JournalEvent[] = [];
   for (const e of lines) {

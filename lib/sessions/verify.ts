@@ -2,7 +2,7 @@
 // in memory only while the sessions revision (bumped by every revocation, in the same
 // transaction) is unchanged, so the check per request is one tiny indexed read.
 import type { Db } from "../../db/client";
-import { prepareSessionLookups } from "../../db/queries/sessions";
+import { prepareSessionLookups, touchSession } from "../../db/queries/sessions";
 import { tokenHash } from "../auth/tokens";
 import { sessionState, type SessionState } from "./state";
 
@@ -36,7 +36,7 @@ export class SessionVerifier {
    */
   constructor(db: Db, touch?: (id: string, at: number) => void) {
     this.#q = prepareSessionLookups(db);
-    this.#touch = touch ?? ((id, at) => this.#q.touch.run(at, id, at));
+    this.#touch = touch ?? ((id, at) => touchSession(db, id, at));
   }
 
   /** Ids of sessions revoked at or after `since` (the proxy closes their sockets). */
