@@ -54,6 +54,29 @@ describe("the egress journal", () => {
     journal.close();
   });
 
+  it("writes a completion as the columns it shares with its request plus the outcome, never losing the context", () => {
+    const ctx = testContext();
+    const journal = new EgressJournal(ctx.env.dataDir);
+    const joined = journal.record(intent("req_joined", { detail: { nearMiss: "b/c" } }));
+    const alone = journal.record(intent("req_alone"));
+    journal.recordCompletion(joined, { ts: Date.now(), status: 201, bytesIn: 7, bytesOut: 9, durationMs: 4, reason: "done" });
+    journal.close(); // flushes the completions written for later
+    expect(importJournals(ctx.db, ctx.env.dataDir)).toBe(2);
+    const writer = new EgressJournal(ctx.env.dataDir);
+    writer.recordCompletion(alone, { ts: Date.now(), status: 504, bytesIn: 0, bytesOut: 0, durationMs: 30_000, reason: "the upstream did not answer in time" });
+    writer.close();
+    expect(importJournals(ctx.db, ctx.env.dataDir)).toBe(1);
+    const events = ctx.db.$client.prepare("SELECT id, action, request_id, host, path, session_id, status, bytes_in, bytes_out, duration_ms, reason, detail FROM audit_events ORDER BY seq").all();
+    expect(events).toEqual([
+      expect.objectContaining({ action: "egress.request", request_id: "req_joined", host: "api.example.test", status: 201, bytes_in: 7, bytes_out: 9, duration_ms: 4, reason: "done", detail: '{"nearMiss":"b/c"}' }),
+      expect.objectContaining({ action: "egress.request", request_id: "req_alone", status: null }),
+      // Its request was already in the chain: an event of its own, with the request's context.
+      expect.objectContaining({ action: "egress.completed", request_id: "req_alone", host: "api.example.test", path: "/repos", session_id: "ses_test", status: 504, duration_ms: 30_000 }),
+    ]);
+    expect(new Set(events.map((e) => (e as { id: string }).id)).size).toBe(3);
+    expect(verifyAuditLog(ctx.db)).toMatchObject({ ok: true, events: 3 });
+  });
+
   it("imports each line exactly once, across importers, and leaves a partial line for later", () => {
     const ctx = testContext();
     const journal = new EgressJournal(ctx.env.dataDir);

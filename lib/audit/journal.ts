@@ -25,6 +25,19 @@ import type { AuditEventInput } from "./events";
 export type JournalEvent = AuditEventInput & { id?: string; ts?: number };
 /** Last-use bookkeeping, applied by the importer: the proxy never waits on the write lock. */
 export type JournalTouch = { touch: "session" | "credential"; key: string; at: number };
+/** A request's record as written, so its completion can reuse the columns the two share. */
+export type JournalRequest = { readonly shared: string };
+export type JournalCompletion = { ts: number; status: number; bytesIn: number; bytesOut: number; durationMs: number; reason: string | null };
+
+// A line is a JSON array, not an object: no key names to write or parse on every request.
+//   ["e", id, ts, action, ...SHARED_COLUMNS, reason, status, bytesIn, bytesOut, durationMs]
+//   ["t", "session" | "credential", key, at]
+// A request and its completion share SHARED_COLUMNS, so the completion's line reuses the text.
+const SHARED_COLUMNS = [
+  "requestId", "sessionId", "workspace", "channel", "thread", "member", "bundle", "connection", "serviceAccount",
+  "method", "scheme", "host", "port", "path", "outcome", "rule", "detail",
+] as const satisfies readonly (keyof JournalEvent)[];
+const EGRESS_LINE_LENGTH = 4 + SHARED_COLUMNS.length + 5;
 
 /** A writer moves on to a new file past this size, so imported files can be deleted. */
 const ROTATE_BYTES = 64 * 1024 * 1024;
@@ -55,21 +68,29 @@ export class EgressJournal {
   }
 
   /** Durable when it returns; throws if the record cannot be written (the request must not go out). */
-  record(event: JournalEvent): void {
-    this.#write(line(event));
+  record(event: JournalEvent): JournalRequest {
+    const shared = sharedColumns(event);
+    this.#write(egressLine(event.id ?? newEventId(), event.ts ?? Date.now(), event.action, shared, event));
+    return { shared };
   }
 
   /**
-   * For records nothing waits on (completions): gathered and written together at the end of
-   * this turn of the event loop. Failures are counted, never thrown at a request.
+   * For records nothing waits on (refusals found late): gathered and written together at the
+   * end of this turn of the event loop. Failures are logged, never thrown at a request.
    */
   recordLater(event: JournalEvent): void {
-    this.#writeLater(line(event));
+    this.#writeLater(egressLine(event.id ?? newEventId(), event.ts ?? Date.now(), event.action, sharedColumns(event), event));
+  }
+
+  /** The outcome of a recorded request, written like recordLater. */
+  recordCompletion(request: JournalRequest, done: JournalCompletion): void {
+    // No id: it only needs one if it becomes an event of its own, and the importer gives it one.
+    this.#writeLater(egressLine(null, done.ts, "egress.completed", request.shared, done));
   }
 
   /** Traffic on a session or use of a credential, applied within moments by the importer. */
   recordTouch(touch: JournalTouch): void {
-    this.#writeLater(JSON.stringify(touch) + "\n");
+    this.#writeLater(JSON.stringify(["t", touch.touch, touch.key, touch.at]) + "\n");
   }
 
   close(): void {
@@ -117,11 +138,18 @@ export class EgressJournal {
   }
 }
 
-function line(event: JournalEvent): string {
-  // The id and time are fixed now, when the request happens, not when the line is imported.
-  if (event.id === undefined) event.id = newEventId();
-  if (event.ts === undefined) event.ts = Date.now();
-  return JSON.stringify(event) + "\n";
+function sharedColumns(e: JournalEvent): string {
+  const values = [
+    e.requestId ?? null, e.sessionId ?? null, e.workspace ?? null, e.channel ?? null, e.thread ?? null, e.member ?? null, e.bundle ?? null, e.connection ?? null, e.serviceAccount ?? null,
+    e.method ?? null, e.scheme ?? null, e.host ?? null, e.port ?? null, e.path ?? null, e.outcome ?? null, e.rule ?? null, e.detail ?? null,
+  ] satisfies unknown[] & { length: (typeof SHARED_COLUMNS)["length"] };
+  return JSON.stringify(values).slice(1, -1);
+}
+
+// The id and time are fixed when the request happens, not when the line is imported.
+function egressLine(id: string | null, ts: number, action: string, shared: string, rest: { reason?: string | null; status?: number | null; bytesIn?: number | null; bytesOut?: number | null; durationMs?: number | null }): string {
+  const tail = JSON.stringify([rest.reason ?? null, rest.status ?? null, rest.bytesIn ?? null, rest.bytesOut ?? null, rest.durationMs ?? null]);
+  return `["e",${JSON.stringify(id)},${JSON.stringify(ts)},${JSON.stringify(action)},${shared},${tail.slice(1)}\n`;
 }
 
 // ── Import ──────────────────────────────────────────────────────────────────────────────────
@@ -298,14 +326,39 @@ function mergeCompletions(lines: JournalEvent[]): JournalEvent[] {
 /** A line that is not a well-formed egress record still leaves a trace in the chain. */
 function parseLine(text: string, file: string, at: number): JournalEvent | JournalTouch {
   try {
-    const record = JSON.parse(text) as JournalEvent | JournalTouch;
-    if ("touch" in record) {
-      if ((record.touch === "session" || record.touch === "credential") && typeof record.key === "string" && typeof record.at === "number") return record;
-    } else if (record.kind === "egress" && (record.action === "egress.request" || record.action === "egress.completed")) return record;
+    const record = JSON.parse(text) as unknown;
+    if (Array.isArray(record)) {
+      const parsed = record[0] === "e" ? egressFromLine(record) : record[0] === "t" ? touchFromLine(record) : null;
+      if (parsed) return parsed;
+    } else if (record && typeof record === "object") {
+      // Written by an earlier version, one JSON object per line: still imported after an upgrade.
+      const legacy = record as JournalEvent | JournalTouch;
+      if ("touch" in legacy) {
+        if ((legacy.touch === "session" || legacy.touch === "credential") && typeof legacy.key === "string" && typeof legacy.at === "number") return legacy;
+      } else if (legacy.kind === "egress" && (legacy.action === "egress.request" || legacy.action === "egress.completed")) return legacy;
+    }
   } catch {
     // reported below
   }
   return { kind: "admin", action: "journal.unreadable", actor: "system", reason: `the egress journal ${file} holds an unreadable record at byte ${at}` };
+}
+
+function egressFromLine(line: unknown[]): JournalEvent | null {
+  const [, id, ts, action] = line;
+  if (line.length !== EGRESS_LINE_LENGTH || (action !== "egress.request" && action !== "egress.completed") || typeof ts !== "number" || (id !== null && typeof id !== "string")) return null;
+  const event: JournalEvent = { kind: "egress", action, ts };
+  if (id !== null) event.id = id;
+  const fields = event as Record<string, unknown>;
+  for (let i = 0; i < SHARED_COLUMNS.length; i++) fields[SHARED_COLUMNS[i]!] = line[4 + i];
+  const t = 4 + SHARED_COLUMNS.length;
+  [event.reason, event.status, event.bytesIn, event.bytesOut, event.durationMs] = line.slice(t) as [string | null, number | null, number | null, number | null, number | null];
+  return event;
+}
+
+function touchFromLine(line: unknown[]): JournalTouch | null {
+  const [, touch, key, at] = line;
+  if (line.length !== 4 || (touch !== "session" && touch !== "credential") || typeof key !== "string" || typeof at !== "number") return null;
+  return { touch, key, at };
 }
 
 /** No more lines will come: its writer moved on to a newer file, or its process is gone. */

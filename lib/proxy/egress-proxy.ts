@@ -11,7 +11,7 @@ import type { Db } from "../../db/client";
 import { preparePolicyLookups } from "../../db/queries/policy";
 import { prepareRevisionsRead, type Revisions } from "../../db/queries/settings";
 import { followKeyRotation } from "../bootstrap";
-import type { EgressJournal } from "../audit/journal";
+import type { EgressJournal, JournalRequest } from "../audit/journal";
 import type { Env } from "../env";
 import { hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, type Decision, type Target } from "../policy";
 import type { PolicyCache } from "../policy-cache";
@@ -19,9 +19,9 @@ import type { SessionVerifier, VerifiedSession } from "../sessions/verify";
 import type { Secret, Vault } from "../vault";
 import type { LeafIssuer } from "./ca";
 import { parseClientHello } from "./client-hello";
-import { downstreamResponseHeaders, hasMethodOverride, isTextual, upstreamRequestHeaders } from "./headers";
-import { BodyRedactor, redactText } from "./redact";
+import { hasMethodOverride, upstreamRequestHeaders } from "./headers";
 import type { Resolver } from "./resolve";
+import { Relay, upstreamFailure } from "./relay";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { sessionToken } from "./token";
 
@@ -63,7 +63,12 @@ type Attempt = {
   target: Target;
   /** The policy revision read with the session check, so one read serves both. */
   policyRevision?: number;
+  /** Its record in the journal, once written; the completion reuses it. */
+  journaled?: JournalRequest;
 };
+
+/** What the proxy needs again when a relayed exchange is over. */
+type RelayContext = { attempt: Attempt; decision: Decision; credential: string | null };
 
 // Unique without a syscall per request: a random per-process prefix and a counter.
 const REQUEST_ID_PREFIX = `req_${crypto.randomBytes(6).toString("base64url")}`;
@@ -418,96 +423,27 @@ export class EgressProxy {
     }
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     if (hasBody && req.headers["content-length"] === undefined) delete headers["content-length"];
-    let bytesOut = 0;
-    if (hasBody) req.on("data", (chunk: Buffer) => (bytesOut += chunk.length));
-    const touch = secret && effective.connection ? effective.connection.identity : null;
-    const result = await this.#relay(res, a, effective, needles, {
-      origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
-      path: target.path + target.search,
-      method: a.method as Dispatcher.HttpMethod,
-      headers,
-      body: hasBody ? req : null,
-    });
-    if (touch && result.responded) this.#touchCredential(touch);
-    this.#complete(a, effective, { status: result.status, bytesIn: result.bytesIn, bytesOut, reason: result.reason });
+    const credential = secret && effective.connection ? effective.connection.identity : null;
+    const relay = new Relay<RelayContext>(res, { requestId: a.requestId, outcome: effective.outcome, needles, context: { attempt: a, decision: effective, credential }, onSettled: this.#relaySettled });
+    if (hasBody) req.on("data", (chunk: Buffer) => (relay.bytesOut += chunk.length));
+    this.#agent.dispatch(
+      {
+        origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
+        path: target.path + target.search,
+        method: a.method as Dispatcher.HttpMethod,
+        headers,
+        body: hasBody ? req : null,
+      },
+      relay,
+    );
   }
 
-  /**
-   * Sends the request upstream and the response to the sandbox, chunk by chunk, straight from
-   * undici's parser into the ServerResponse (no intermediate stream per request), redacting on
-   * the way when a secret went out.
-   */
-  #relay(res: http.ServerResponse, a: Attempt, effective: Decision, needles: string[], request: Dispatcher.DispatchOptions): Promise<{ status: number; bytesIn: number; responded: boolean; reason?: string }> {
-    return new Promise((resolve) => {
-      let status = 0;
-      let responded = false;
-      let bytesIn = 0;
-      let settled = false;
-      let redactor: BodyRedactor | null = null;
-      let controller: Dispatcher.DispatchController | null = null;
-      let waitingForDrain = false;
-      const settle = (reason?: string) => {
-        if (settled) return;
-        settled = true;
-        resolve({ status, bytesIn, responded, reason });
-      };
-      res.once("close", () => {
-        if (res.writableFinished || settled) return;
-        controller?.abort(new Error("the client went away"));
-        settle("the client closed the connection before the response was complete");
-      });
-      this.#agent.dispatch(request, {
-        onRequestStart: (c) => {
-          controller = c;
-          if (res.destroyed) c.abort(new Error("the client went away"));
-        },
-        onResponseStart: (c, statusCode, upstreamHeaders) => {
-          if (res.destroyed) return c.abort(new Error("the client went away"));
-          status = statusCode;
-          responded = true;
-          const out = downstreamResponseHeaders(upstreamHeaders as Record<string, string | string[] | undefined>);
-          if (needles.length) {
-            for (const [k, v] of Object.entries(out)) out[k] = Array.isArray(v) ? v.map((x) => redactText(x, needles)) : redactText(v, needles);
-            if (isTextual(String(out["content-type"] ?? ""))) {
-              redactor = new BodyRedactor(needles);
-              delete out["content-length"];
-            } else {
-              // A binary body cannot be scanned; say so rather than imply it was.
-              out["x-gatehouse-redaction"] = "not-scanned";
-            }
-          }
-          out["x-gatehouse-outcome"] = effective.outcome;
-          out["x-gatehouse-request-id"] = a.requestId;
-          res.writeHead(statusCode, out);
-        },
-        onResponseData: (c, chunk) => {
-          bytesIn += chunk.length;
-          const data = redactor ? redactor.push(chunk) : chunk;
-          if (data.length && !res.write(data) && !waitingForDrain) {
-            waitingForDrain = true;
-            c.pause();
-            res.once("drain", () => {
-              waitingForDrain = false;
-              c.resume();
-            });
-          }
-        },
-        onResponseEnd: () => {
-          const tail = redactor?.end();
-          res.end(tail?.length ? tail : undefined);
-          settle();
-        },
-        onResponseError: (_c, err) => {
-          const failure = upstreamFailure(err as NodeJS.ErrnoException);
-          if (!res.headersSent) {
-            status = failure.status;
-            answer(res, { ...failure, outcome: effective.outcome, requestId: a.requestId });
-          } else res.destroy();
-          settle(failure.message);
-        },
-      });
-    });
-  }
+  /** Every relay reports here (one function for all of them) when its exchange is over. */
+  readonly #relaySettled = (relay: Relay<RelayContext>): void => {
+    const { attempt, decision, credential } = relay.context;
+    if (credential && relay.responded) this.#touchCredential(credential);
+    this.#complete(attempt, decision, { status: relay.status, bytesIn: relay.bytesIn, bytesOut: relay.bytesOut, reason: relay.failure });
+  };
 
   /** Last use, for the Overview: at most once a minute per credential per process. */
   #touchCredential(identity: string): void {
@@ -645,14 +581,14 @@ export class EgressProxy {
     }
   }
 
-  /** Durable when it returns (see lib/audit/journal.ts); throws rather than let a request out unrecorded. */
   /**
-   * Durable when it returns true. False means the record could not be written: an allowed
-   * request must then not go out (the caller answers 503); a refusal stays a refusal.
+   * Durable when it returns true (see lib/audit/journal.ts). False means the record could not be
+   * written: an allowed request must then not go out (the caller answers 503); a refusal stays a
+   * refusal.
    */
   #audit(a: Attempt, decision: Decision, result: { status?: number }): boolean {
     try {
-      this.#d.audit.record(egressEvent(a, decision, { status: result.status ?? null, action: "egress.request", now: this.#d.now() }));
+      a.journaled = this.#d.audit.record(egressEvent(a, decision, { status: result.status ?? null, action: "egress.request", now: this.#d.now() }));
       return true;
     } catch (err) {
       console.error(`gatehouse proxy: the egress journal could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); refusing requests until it can`);
@@ -662,7 +598,9 @@ export class EgressProxy {
 
   #complete(a: Attempt, decision: Decision, result: { status: number; bytesIn: number; bytesOut: number; reason?: string }): void {
     const now = this.#d.now();
-    this.#d.audit.recordLater(egressEvent(a, decision, { status: result.status, action: "egress.completed", now }, { bytesIn: result.bytesIn, bytesOut: result.bytesOut, durationMs: now - a.started, reason: result.reason ?? decision.reason }));
+    const done = { ts: now, status: result.status, bytesIn: result.bytesIn, bytesOut: result.bytesOut, durationMs: now - a.started, reason: result.reason ?? decision.reason };
+    if (a.journaled) this.#d.audit.recordCompletion(a.journaled, done);
+    else this.#d.audit.recordLater({ ...egressEvent(a, decision, { status: result.status, action: "egress.completed", now }), ...done });
   }
 
   /** Refusals found before a decision (bad target inside a tunnel, SNI or Host mismatch). */
@@ -689,12 +627,11 @@ export class EgressProxy {
   }
 }
 
-/** One object shape for both actions (the completion fields are null on the request). */
+/** The record of a request as decided; its completion adds status, bytes and duration. */
 function egressEvent(
   a: Attempt,
   decision: Decision,
   opts: { status: number | null; action: "egress.request" | "egress.completed"; now: number },
-  completion?: { bytesIn: number; bytesOut: number; durationMs: number; reason: string },
 ) {
   const conn = decision.connection ?? decision.nearMiss;
   return {
@@ -717,11 +654,8 @@ function egressEvent(
     path: a.target.path || null,
     outcome: decision.outcome,
     rule: decision.rule,
-    reason: completion ? completion.reason : decision.reason,
+    reason: decision.reason,
     status: opts.status,
-    bytesIn: completion ? completion.bytesIn : null,
-    bytesOut: completion ? completion.bytesOut : null,
-    durationMs: completion ? completion.durationMs : null,
     detail: conn && !decision.connection ? { nearMiss: conn.identity } : null,
   };
 }
@@ -751,15 +685,6 @@ function secretNeedles(decision: Decision, secret: Secret): string[] {
   const needles = [value, encodeURIComponent(value)];
   if (decision.connection?.inject.type === "basic") needles.push(Buffer.from(`${decision.connection.inject.username}:${value}`).toString("base64"));
   return needles;
-}
-
-function upstreamFailure(err: NodeJS.ErrnoException): { status: number; code: ProxyErrorCode; message: string } {
-  const code = err.code ?? (err.cause as NodeJS.ErrnoException | undefined)?.code ?? "";
-  const name = err.name ?? "";
-  if (code === "EGATEHOUSE_REFUSED") return { status: 403, code: "private_address", message: err.message };
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/i.test(code) || /certificate/i.test(err.message)) return { status: 502, code: "upstream_tls_failed", message: "the upstream's TLS certificate did not verify" };
-  if (/Timeout/i.test(name) || /TIMEOUT/.test(code)) return { status: 504, code: "upstream_timeout", message: "the upstream did not answer in time" };
-  return { status: 502, code: "upstream_unreachable", message: `the upstream could not be reached (${code || name || "error"})` };
 }
 
 async function readClientHello(socket: net.Socket): Promise<{ sni: string | null; bytes: Buffer } | { error: string }> {

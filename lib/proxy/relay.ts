@@ -1,0 +1,129 @@
+// One request sent upstream and its response relayed to the sandbox: undici's parser calls
+// straight into the ServerResponse, chunk by chunk (no intermediate stream), redacting on the way
+// when a secret went out. A class rather than a handful of closures, because one is made for
+// every request.
+import type http from "node:http";
+import type { Dispatcher } from "undici";
+import type { Outcome } from "../policy";
+import { downstreamResponseHeaders, isTextual } from "./headers";
+import { BodyRedactor, redactText } from "./redact";
+import { answer, type ProxyErrorCode } from "./respond";
+
+export class Relay<Context> implements Dispatcher.DispatchHandler {
+  /** The upstream's status, or Gatehouse's own when the upstream failed. */
+  status = 0;
+  /** Response body bytes received from the upstream. */
+  bytesIn = 0;
+  /** Request body bytes; counted by whoever feeds the body. */
+  bytesOut = 0;
+  /** Whether the upstream answered at all. */
+  responded = false;
+  /** Why the exchange ended early, if it did. */
+  failure: string | undefined;
+
+  readonly #res: http.ServerResponse;
+  readonly #requestId: string;
+  readonly #outcome: Outcome;
+  readonly #needles: string[];
+  readonly #onSettled: (relay: Relay<Context>) => void;
+  #settled = false;
+  #controller: Dispatcher.DispatchController | null = null;
+  #redactor: BodyRedactor | null = null;
+  #waitingForDrain = false;
+
+  /**
+   * `needles` are the spellings of the secret that was attached (none: nothing to redact).
+   * `onSettled` runs once, when the response is complete or the exchange failed.
+   */
+  constructor(res: http.ServerResponse, opts: { requestId: string; outcome: Outcome; needles: string[]; context: Context; onSettled: (relay: Relay<Context>) => void }) {
+    this.#res = res;
+    this.#requestId = opts.requestId;
+    this.#outcome = opts.outcome;
+    this.#needles = opts.needles;
+    this.context = opts.context;
+    this.#onSettled = opts.onSettled;
+    res.once("close", () => this.#onClientClose());
+  }
+
+  /** Whatever the caller needs again when the exchange is over. */
+  readonly context: Context;
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#res.destroyed) controller.abort(new Error("the client went away"));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, upstreamHeaders: Record<string, string | string[] | undefined>): void {
+    const res = this.#res;
+    if (res.destroyed) return controller.abort(new Error("the client went away"));
+    this.status = statusCode;
+    this.responded = true;
+    const out = downstreamResponseHeaders(upstreamHeaders);
+    const needles = this.#needles;
+    if (needles.length) {
+      for (const [k, v] of Object.entries(out)) out[k] = Array.isArray(v) ? v.map((x) => redactText(x, needles)) : redactText(v, needles);
+      if (isTextual(String(out["content-type"] ?? ""))) {
+        this.#redactor = new BodyRedactor(needles);
+        delete out["content-length"];
+      } else {
+        // A binary body cannot be scanned; say so rather than imply it was.
+        out["x-gatehouse-redaction"] = "not-scanned";
+      }
+    }
+    out["x-gatehouse-outcome"] = this.#outcome;
+    out["x-gatehouse-request-id"] = this.#requestId;
+    res.writeHead(statusCode, out);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.bytesIn += chunk.length;
+    const data = this.#redactor ? this.#redactor.push(chunk) : chunk;
+    if (data.length && !this.#res.write(data) && !this.#waitingForDrain) {
+      // Backpressure: the upstream waits for the sandbox.
+      this.#waitingForDrain = true;
+      controller.pause();
+      this.#res.once("drain", () => {
+        this.#waitingForDrain = false;
+        controller.resume();
+      });
+    }
+  }
+
+  onResponseEnd(): void {
+    const tail = this.#redactor?.end();
+    this.#res.end(tail?.length ? tail : undefined);
+    this.#settle();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    const failure = upstreamFailure(err as NodeJS.ErrnoException);
+    if (!this.#res.headersSent) {
+      this.status = failure.status;
+      answer(this.#res, { ...failure, outcome: this.#outcome, requestId: this.#requestId });
+    } else this.#res.destroy();
+    this.#settle(failure.message);
+  }
+
+  #onClientClose(): void {
+    if (this.#res.writableFinished || this.#settled) return;
+    this.#controller?.abort(new Error("the client went away"));
+    this.#settle("the client closed the connection before the response was complete");
+  }
+
+  #settle(failure?: string): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.failure = failure;
+    this.#onSettled(this);
+  }
+}
+
+/** What the sandbox is told when the upstream could not be reached or did not verify. */
+export function upstreamFailure(err: NodeJS.ErrnoException): { status: number; code: ProxyErrorCode; message: string } {
+  const code = err.code ?? (err.cause as NodeJS.ErrnoException | undefined)?.code ?? "";
+  const name = err.name ?? "";
+  if (code === "EGATEHOUSE_REFUSED") return { status: 403, code: "private_address", message: err.message };
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/i.test(code) || /certificate/i.test(err.message)) return { status: 502, code: "upstream_tls_failed", message: "the upstream's TLS certificate did not verify" };
+  if (/Timeout/i.test(name) || /TIMEOUT/.test(code)) return { status: 504, code: "upstream_timeout", message: "the upstream did not answer in time" };
+  return { status: 502, code: "upstream_unreachable", message: `the upstream could not be reached (${code || name || "error"})` };
+}
