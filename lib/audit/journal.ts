@@ -69,9 +69,20 @@ export class EgressJournal {
 
   /** Durable when it returns; throws if the record cannot be written (the request must not go out). */
   record(event: JournalEvent): JournalRequest {
-    const shared = sharedColumns(event);
-    this.#write(egressLine(event.id ?? newEventId(), event.ts ?? Date.now(), event.action, shared, event));
-    return { shared };
+    return this.recordAll([event])[0]!;
+  }
+
+  /** Like record, for several at once: one write() for all of them. */
+  recordAll(events: JournalEvent[]): JournalRequest[] {
+    const requests: JournalRequest[] = [];
+    let text = "";
+    for (const event of events) {
+      const shared = sharedColumns(event);
+      text += egressLine(event.id ?? newEventId(), event.ts ?? Date.now(), event.action, shared, event);
+      requests.push({ shared });
+    }
+    this.#write(text);
+    return requests;
   }
 
   /**

@@ -43,10 +43,13 @@ beforeAll(async () => {
   putPolicy({ ctx, actor: owner, dryRun: false, input: { version: 1, memberAccess: { mode: "anyone" }, bundles: [{ name: "b", scope: { type: "organization" }, domains: [`allowed.example.test:${up}`] }] } });
   token = createSession({ ctx, actor: orchestrator, input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } } }).token;
   await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
+  const full = () => {
+    throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+  };
+  // A host's first request waits for DNS and is recorded alone; later ones are recorded in batches.
   const brokenJournal = {
-    record: () => {
-      throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
-    },
+    record: full,
+    recordAll: full,
     recordLater: () => {},
     recordTouch: () => {},
     close: () => {},

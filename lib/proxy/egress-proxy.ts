@@ -67,6 +67,23 @@ type Attempt = {
   journaled?: JournalRequest;
 };
 
+/** A request that arrived and waits to be admitted with the others of its turn of the event loop. */
+type Arrival = { req: http.IncomingMessage; res: http.ServerResponse; entry: Entry; target: Target; requestId: string; token: string | null };
+
+/** A request that was allowed, ready to be recorded and sent. */
+type Outgoing = {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  attempt: Attempt;
+  /** The decision as it applies (allowlisted if the credential has gone). */
+  decision: Decision;
+  headers: Record<string, string | string[]>;
+  hasBody: boolean;
+  needles: string[];
+  /** The connection whose credential was attached, if one was. */
+  credential: string | null;
+};
+
 /** What the proxy needs again when a relayed exchange is over. */
 type RelayContext = { attempt: Attempt; decision: Decision; credential: string | null };
 
@@ -90,6 +107,7 @@ export class EgressProxy {
   #lastRevocationCheck: number;
   readonly #revisions: () => Revisions;
   readonly #credentialTouched = new Map<string, number>();
+  #arrivals: Arrival[] = [];
 
   constructor(deps: ProxyDeps) {
     this.#d = deps;
@@ -142,7 +160,7 @@ export class EgressProxy {
       return answer(res, { status, code: target.error, message: target.message, outcome: "blocked", requestId });
     }
     if (target.scheme !== "http") return answer(res, { status: 400, code: "unsupported_scheme", message: "send https:// requests through CONNECT", outcome: "blocked", requestId });
-    this.#authenticateAndServe(req, res, "forward", target, requestId, sessionToken(req.headers["proxy-authorization"]));
+    this.#arrive(req, res, "forward", target, requestId, sessionToken(req.headers["proxy-authorization"]));
   }
 
   /** ANY /proxy/{scheme}/{host[:port]}/{path}?{query} on the dashboard port. */
@@ -156,7 +174,7 @@ export class EgressProxy {
     const authority = decodeURIComponent(m[2]!);
     const target = parseAbsoluteTarget(`${scheme}://${authority}${m[3] ?? "/"}${m[4] ?? ""}`);
     if (isTargetError(target)) return bad(target.message, target.error === "userinfo_not_allowed" ? "userinfo_not_allowed" : "bad_target");
-    this.#authenticateAndServe(req, res, "embedded", target, requestId, sessionToken(req.headers["proxy-authorization"]));
+    this.#arrive(req, res, "embedded", target, requestId, sessionToken(req.headers["proxy-authorization"]));
   }
 
   /** A request inside an intercepted tunnel: its Host must be the tunnel's target. */
@@ -177,7 +195,7 @@ export class EgressProxy {
       return answer(res, { status: 400, code: "bad_target", message: isTargetError(target) ? target.message : "the request target differs from the tunnel's", outcome: "blocked", requestId });
     }
     // The tunnel's token, re-checked on every request: a revoked session stops mid-connection.
-    this.#authenticateAndServe(req, res, "intercept", target, requestId, tunnel.token);
+    this.#arrive(req, res, "intercept", target, requestId, tunnel.token);
   }
 
   #onConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
@@ -346,8 +364,52 @@ export class EgressProxy {
     return { status: 407, code, message: messages[reason], outcome: "blocked", requestId };
   }
 
-  #authenticateAndServe(req: http.IncomingMessage, res: http.ServerResponse, entry: Entry, target: Target, requestId: string, token: string | null): void {
+  /** Queues a request to be admitted at the end of this turn of the event loop (#admitArrivals). */
+  #arrive(req: http.IncomingMessage, res: http.ServerResponse, entry: Entry, target: Target, requestId: string, token: string | null): void {
+    this.#arrivals.push({ req, res, entry, target, requestId, token });
+    if (this.#arrivals.length === 1) setImmediate(this.#admitArrivals);
+  }
+
+  /**
+   * Admits the requests that arrived in one turn of the event loop together: one read of the
+   * policy and session revisions, taken after every one of them arrived (so whatever was
+   * committed before a request arrived applies to it), and one journal write for all their
+   * records before any of them goes upstream.
+   */
+  readonly #admitArrivals = (): void => {
+    const arrivals = this.#arrivals;
+    this.#arrivals = [];
     const revisions = this.#revisions();
+    const ready: Outgoing[] = [];
+    for (const x of arrivals) {
+      try {
+        this.#admit(x, revisions, ready);
+      } catch {
+        failed(x.res, x.requestId);
+      }
+    }
+    if (ready.length === 0) return;
+    const now = this.#d.now();
+    let records: JournalRequest[];
+    try {
+      records = this.#d.audit.recordAll(ready.map((o) => egressEvent(o.attempt, o.decision, { status: null, action: "egress.request", now })));
+    } catch (err) {
+      journalFailed(err);
+      for (const o of ready) {
+        o.req.resume();
+        answer(o.res, auditUnavailable(o.attempt.requestId));
+      }
+      return;
+    }
+    for (let i = 0; i < ready.length; i++) {
+      ready[i]!.attempt.journaled = records[i];
+      this.#send(ready[i]!);
+    }
+  };
+
+  /** Checks and decides; what may go out is added to `ready`, everything else is answered here. */
+  #admit(x: Arrival, revisions: Revisions, ready: Outgoing[]): void {
+    const { req, res, requestId, token, target } = x;
     const check = token ? this.#d.sessions.verify(token, this.#d.now(), revisions.sessions) : null;
     if (!token || !check || !check.ok) {
       req.resume();
@@ -361,25 +423,17 @@ export class EgressProxy {
       req.resume();
       return answer(res, { status: 400, code: "bad_request", message: "duplicate Content-Length", outcome: "blocked", requestId });
     }
-    if (entry !== "intercept" && !this.#track(check.session.id, req.socket)) {
+    if (x.entry !== "intercept" && !this.#track(check.session.id, req.socket)) {
       req.resume();
       return answer(res, { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId });
     }
-    const attempt: Attempt = { requestId, started: this.#d.now(), session: check.session, token, method: (req.method ?? "GET").toUpperCase(), target, policyRevision: revisions.policy };
-    this.#serve(req, res, attempt).catch(() => {
-      if (!res.headersSent) answer(res, { status: 502, code: "upstream_unreachable", message: "the request failed", outcome: "blocked", requestId });
-      else res.destroy();
-    });
-  }
-
-  async #serve(req: http.IncomingMessage, res: http.ServerResponse, a: Attempt): Promise<void> {
-    const { target, session } = a;
+    const a: Attempt = { requestId, started: this.#d.now(), session: check.session, token, method: (req.method ?? "GET").toUpperCase(), target };
     const href = `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`;
-    if (href.includes(a.token)) {
+    if (href.includes(token)) {
       req.resume();
-      return answer(res, { status: 403, code: "token_in_request", message: "the request carries the session token in its URL; it would leak upstream", outcome: "blocked", requestId: a.requestId });
+      return answer(res, { status: 403, code: "token_in_request", message: "the request carries the session token in its URL; it would leak upstream", outcome: "blocked", requestId });
     }
-    const decision = this.#d.policy.current(a.policyRevision).decide(session.workspace, session.channel, {
+    const decision = this.#d.policy.current(revisions.policy).decide(check.session.workspace, check.session.channel, {
       method: a.method,
       scheme: target.scheme,
       host: target.host,
@@ -390,9 +444,17 @@ export class EgressProxy {
     if (decision.outcome === "blocked") {
       req.resume();
       this.#audit(a, decision, { status: 403 });
-      return answer(res, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId: a.requestId });
+      return answer(res, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId });
     }
-    const resolved = await this.#d.resolver.resolve(target.host);
+    // A host checked moments ago is answered from the resolver's cache; otherwise this request
+    // waits for DNS and goes out on its own.
+    const resolved = this.#d.resolver.resolveCached(target.host);
+    if (resolved) return void ready.push(this.#prepare(req, res, a, decision));
+    void this.#resolveThenSend(req, res, a, decision).catch(() => failed(res, requestId));
+  }
+
+  async #resolveThenSend(req: http.IncomingMessage, res: http.ServerResponse, a: Attempt, decision: Decision): Promise<void> {
+    const resolved = await this.#d.resolver.resolve(a.target.host);
     if (!resolved.ok) {
       req.resume();
       const status = resolved.code === "private_address" ? 403 : 502;
@@ -400,7 +462,18 @@ export class EgressProxy {
       this.#audit(a, { ...decision, outcome, reason: resolved.message, rule: resolved.code === "private_address" ? "ssrf:private_address" : decision.rule }, { status });
       return answer(res, { status, code: resolved.code, message: resolved.message, outcome, requestId: a.requestId });
     }
+    const o = this.#prepare(req, res, a, decision);
+    // Durable before the first byte goes upstream.
+    if (!this.#audit(a, o.decision, {})) {
+      req.resume();
+      return answer(res, auditUnavailable(a.requestId));
+    }
+    this.#send(o);
+  }
 
+  /** The upstream request as it will go out: end-to-end headers, the canonical Host, the credential. */
+  #prepare(req: http.IncomingMessage, res: http.ServerResponse, a: Attempt, decision: Decision): Outgoing {
+    const { target } = a;
     const headers = upstreamRequestHeaders(req.headers, a.token);
     headers.host = hostHeader(target.host, target.port, target.scheme);
     let secret: Secret | null = null;
@@ -414,25 +487,32 @@ export class EgressProxy {
       // Reflections must be findable: ask for an uncompressed body.
       headers["accept-encoding"] = "identity";
     }
-    const needles = secret ? secretNeedles(effective, secret) : [];
-
-    // Durable before the first byte goes upstream.
-    if (!this.#audit(a, effective, {})) {
-      req.resume();
-      return answer(res, auditUnavailable(a.requestId));
-    }
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     if (hasBody && req.headers["content-length"] === undefined) delete headers["content-length"];
-    const credential = secret && effective.connection ? effective.connection.identity : null;
-    const relay = new Relay<RelayContext>(res, { requestId: a.requestId, outcome: effective.outcome, needles, context: { attempt: a, decision: effective, credential }, onSettled: this.#relaySettled });
-    if (hasBody) req.on("data", (chunk: Buffer) => (relay.bytesOut += chunk.length));
+    return {
+      req,
+      res,
+      attempt: a,
+      decision: effective,
+      headers,
+      hasBody,
+      needles: secret ? secretNeedles(effective, secret) : [],
+      credential: secret && effective.connection ? effective.connection.identity : null,
+    };
+  }
+
+  #send(o: Outgoing): void {
+    const { req, attempt: a } = o;
+    const { target } = a;
+    const relay = new Relay<RelayContext>(o.res, { requestId: a.requestId, outcome: o.decision.outcome, needles: o.needles, context: { attempt: a, decision: o.decision, credential: o.credential }, onSettled: this.#relaySettled });
+    if (o.hasBody) req.on("data", (chunk: Buffer) => (relay.bytesOut += chunk.length));
     this.#agent.dispatch(
       {
         origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
         path: target.path + target.search,
         method: a.method as Dispatcher.HttpMethod,
-        headers,
-        body: hasBody ? req : null,
+        headers: o.headers,
+        body: o.hasBody ? req : null,
       },
       relay,
     );
@@ -591,7 +671,7 @@ export class EgressProxy {
       a.journaled = this.#d.audit.record(egressEvent(a, decision, { status: result.status ?? null, action: "egress.request", now: this.#d.now() }));
       return true;
     } catch (err) {
-      console.error(`gatehouse proxy: the egress journal could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); refusing requests until it can`);
+      journalFailed(err);
       return false;
     }
   }
@@ -658,6 +738,16 @@ function egressEvent(
     status: opts.status,
     detail: conn && !decision.connection ? { nearMiss: conn.identity } : null,
   };
+}
+
+function journalFailed(err: unknown): void {
+  console.error(`gatehouse proxy: the egress journal could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); refusing requests until it can`);
+}
+
+/** A request that failed inside Gatehouse rather than upstream. */
+function failed(res: http.ServerResponse, requestId: string): void {
+  if (!res.headersSent) answer(res, { status: 502, code: "upstream_unreachable", message: "the request failed", outcome: "blocked", requestId });
+  else res.destroy();
 }
 
 function auditUnavailable(requestId: string): ProxyAnswer {

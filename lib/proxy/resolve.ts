@@ -62,10 +62,16 @@ export class Resolver {
     return !this.#refused6.check(address, "ipv6") || this.#allowed.check(address, "ipv6");
   }
 
+  /** A permitted address checked within the last 30 s, without waiting; null: call resolve(). */
+  resolveCached(host: string): ResolvedAddress | null {
+    const cached = this.#cache.get(host);
+    return cached && cached.until > Date.now() ? cached.result : null;
+  }
+
   /** Resolves (overrides, IP literals, then DNS) and checks; the answer is kept briefly for the dialler. */
   async resolve(host: string): Promise<ResolveResult> {
-    const cached = this.#cache.get(host);
-    if (cached && cached.until > Date.now()) return { ok: true, address: cached.result };
+    const cached = this.resolveCached(host);
+    if (cached) return { ok: true, address: cached };
     let candidates: ResolvedAddress[];
     const override = this.#overrides.get(host);
     if (override) candidates = [{ address: override, family: net.isIP(override) as 4 | 6 }];
