@@ -61,7 +61,7 @@ type Attempt = {
   token: string;
   method: string;
   target: Target;
-  /** The policy revision read with the session check, so one read serves both. */
+  /** The policy revision the request was decided under. */
   policyRevision?: number;
   /** Its record in the journal, once written; the completion reuses it. */
   journaled?: JournalRequest;
@@ -108,6 +108,9 @@ export class EgressProxy {
   readonly #revisions: () => Revisions;
   readonly #credentialTouched = new Map<string, number>();
   #arrivals: Arrival[] = [];
+  /** Sealed credentials by connection identity (null: none), valid for #sealedRevision. */
+  readonly #sealed = new Map<string, string | null>();
+  #sealedRevision: number | undefined;
 
   constructor(deps: ProxyDeps) {
     this.#d = deps;
@@ -427,7 +430,7 @@ export class EgressProxy {
       req.resume();
       return answer(res, { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId });
     }
-    const a: Attempt = { requestId, started: this.#d.now(), session: check.session, token, method: (req.method ?? "GET").toUpperCase(), target };
+    const a: Attempt = { requestId, started: this.#d.now(), session: check.session, token, method: (req.method ?? "GET").toUpperCase(), target, policyRevision: revisions.policy };
     const href = `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`;
     if (href.includes(token)) {
       req.resume();
@@ -479,7 +482,7 @@ export class EgressProxy {
     let secret: Secret | null = null;
     let effective = decision;
     if (decision.outcome === "credentialed" && decision.connection) {
-      secret = this.#openCredential(decision.connection.identity);
+      secret = this.#openCredential(decision.connection.identity, a.policyRevision);
       if (!secret) effective = { ...decision, outcome: "allowlisted", reason: `${decision.connection.identity} has no credential any more; the request goes out without one`, connection: undefined };
     }
     if (secret && effective.connection) {
@@ -533,8 +536,17 @@ export class EgressProxy {
     this.#d.audit.recordTouch({ touch: "credential", key: identity, at: now });
   }
 
-  #openCredential(identity: string): Secret | null {
-    const sealed = this.#sealedCredential.get(identity) as string | undefined;
+  /**
+   * Decrypts a connection's credential for this one request. The sealed form is kept per policy
+   * revision (every credential change bumps it), so no database read is needed on each request.
+   */
+  #openCredential(identity: string, policyRevision: number | undefined): Secret | null {
+    if (policyRevision === undefined || policyRevision !== this.#sealedRevision) {
+      this.#sealed.clear();
+      this.#sealedRevision = policyRevision;
+    }
+    let sealed = this.#sealed.get(identity);
+    if (sealed === undefined) this.#sealed.set(identity, (sealed = (this.#sealedCredential.get(identity) as string | undefined) ?? null));
     if (!sealed) return null;
     try {
       return this.#d.vault.open(sealed, identity);
