@@ -112,6 +112,15 @@ describe("Resolver (SSRF guard)", () => {
     expect(await r.resolve("svc.internal")).toMatchObject({ ok: true, address: { address: "127.0.0.9" } });
     expect(() => new Resolver({ allowPrivate: ["not-a-cidr"], overrides: {} })).toThrow(/CIDR/);
   });
+
+  it("answers without waiting only for a host it checked and permitted, never for a refused one", async () => {
+    const r = new Resolver({ allowPrivate: [], overrides: {}, lookup });
+    expect(r.resolveCached("public.example")).toBeNull();
+    await r.resolve("public.example");
+    expect(r.resolveCached("public.example")).toMatchObject({ address: "93.184.216.34" });
+    await r.resolve("split.example");
+    expect(r.resolveCached("split.example")).toBeNull();
+  });
 });
 
 describe("session token from Proxy-Authorization", () => {
