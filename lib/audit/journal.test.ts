@@ -132,6 +132,7 @@ describe("the egress journal", () => {
     // A pid that cannot be running: a process that has already exited.
     const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
     const file = path.join(dir, `egress-${dead}-abcd0123-0.jsonl`);
+    // The first line is in the object format of earlier versions, still imported after an upgrade.
     fs.writeFileSync(file, JSON.stringify({ ...intent("req_ok"), id: "x1", ts: 1 }) + "\n" + "{not json\n" + '{"kind":"egr');
     expect(importJournals(ctx.db, ctx.env.dataDir)).toBe(2);
     const events = ctx.db.$client.prepare("SELECT action, reason FROM audit_events ORDER BY seq DESC LIMIT 3").all() as { action: string; reason: string }[];
