@@ -160,6 +160,7 @@ test("blocked: 403 JSON with a reason, no connection, and an audit event without
 });
 
 test("credentialed HTTPS through interception: the sandbox's own Authorization is replaced", async () => {
+  const before = Date.now();
   const r = await curl(["-H", "Authorization: Bearer sandbox-forged", httpsUrl("api.gh.test", "/repos/acme/app")]);
   expect(r.status, r.stderr).toBe(200);
   expect(r.headers["x-gatehouse-outcome"]).toBe("credentialed");
@@ -171,6 +172,9 @@ test("credentialed HTTPS through interception: the sandbox's own Authorization i
   expect(r.body).toContain("[REDACTED]");
   const [ev] = await auditEventsFor(r.headers["x-gatehouse-request-id"]!);
   expect(ev).toMatchObject({ action: "egress.request", outcome: "credentialed", connection: "github", serviceAccount: "claude-agent@acme.example", bundle });
+  // The credential's last use reaches the database through the journal, moments later.
+  const lastUsed = () => readDb((db) => db.prepare("SELECT last_used_at FROM credentials WHERE identity = ?").pluck().get(`${bundle}/github`) as number | null) ?? 0;
+  await expect.poll(lastUsed, { timeout: 5000 }).toBeGreaterThanOrEqual(before);
 });
 
 test("the narrowing decides whether the key travels; the lists decide whether the request does", async () => {
