@@ -303,6 +303,8 @@ async function main() {
     const series = (k: "rss" | "journal" | "wal") => `first ${samples[0]![k].toFixed(0)}, last ${samples[samples.length - 1]![k].toFixed(0)}, max ${Math.max(...samples.map((x) => x[k])).toFixed(0)}`;
     console.log(`  ${cell.rps.toFixed(0)} req/s, ${cell.errors} errors, ${samples.length} samples`);
     console.log(`  RSS MiB ${series("rss")}; journal MiB ${series("journal")}; WAL MiB ${series("wal")}`);
+    // The shape, not just the ends: warming caches level off, a leak keeps climbing.
+    console.log(`  RSS MiB each minute: ${samples.filter((_, i) => i % 6 === 0).map((x) => x.rss.toFixed(0)).join(", ")}`);
   }
   cleanup();
   process.exit(0);
