@@ -20,6 +20,8 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   responded = false;
   /** Why the exchange ended early, if it did. */
   failure: string | undefined;
+  /** Whatever the caller needs again when the exchange is over. */
+  readonly context: Context;
 
   readonly #res: http.ServerResponse;
   readonly #requestId: string;
@@ -44,9 +46,6 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     this.#onSettled = opts.onSettled;
     res.once("close", () => this.#onClientClose());
   }
-
-  /** Whatever the caller needs again when the exchange is over. */
-  readonly context: Context;
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
