@@ -77,6 +77,23 @@ describe("the egress journal", () => {
     expect(verifyAuditLog(ctx.db)).toMatchObject({ ok: true, events: 3 });
   });
 
+  it("carries every column of a record through the journal unchanged", () => {
+    const ctx = testContext();
+    const journal = new EgressJournal(ctx.env.dataDir);
+    const full: JournalEvent = {
+      kind: "egress", action: "egress.request", id: "0000000000aa-test-000001", ts: 1_700_000_000_123, requestId: "req_all", sessionId: "ses_all",
+      workspace: "T9", channel: "C9", thread: "9.9", member: "U9", bundle: "b9", connection: "c9", serviceAccount: "sa@acme.example",
+      method: "PATCH", scheme: "https", host: "h9.example.test", port: 8443, path: "/p/9", outcome: "credentialed", rule: "conn:b9/c9",
+      reason: "r9 \"quoted\" \u2603", status: 207, bytesIn: 11, bytesOut: 22, durationMs: 33, detail: { nearMiss: "b9/other" },
+    };
+    journal.record(full);
+    journal.close();
+    importJournals(ctx.db, ctx.env.dataDir);
+    const row = ctx.db.$client.prepare("SELECT * FROM audit_events WHERE request_id = 'req_all'").get() as Record<string, unknown>;
+    const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    for (const [k, v] of Object.entries(full)) expect(row[snake(k)], k).toEqual(k === "detail" ? JSON.stringify(v) : v);
+  });
+
   it("imports each line exactly once, across importers, and leaves a partial line for later", () => {
     const ctx = testContext();
     const journal = new EgressJournal(ctx.env.dataDir);

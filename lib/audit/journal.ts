@@ -357,13 +357,36 @@ function parseLine(text: string, file: string, at: number): JournalEvent | Journ
 function egressFromLine(line: unknown[]): JournalEvent | null {
   const [, id, ts, action] = line;
   if (line.length !== EGRESS_LINE_LENGTH || (action !== "egress.request" && action !== "egress.completed") || typeof ts !== "number" || (id !== null && typeof id !== "string")) return null;
-  const event: JournalEvent = { kind: "egress", action, ts };
-  if (id !== null) event.id = id;
-  const fields = event as Record<string, unknown>;
-  for (let i = 0; i < SHARED_COLUMNS.length; i++) fields[SHARED_COLUMNS[i]!] = line[4 + i];
-  const t = 4 + SHARED_COLUMNS.length;
-  [event.reason, event.status, event.bytesIn, event.bytesOut, event.durationMs] = line.slice(t) as [string | null, number | null, number | null, number | null, number | null];
-  return event;
+  // One literal in SHARED_COLUMNS order (one object shape for every line: this runs per record).
+  const l = line as [string, string | null, number, string, ...(string | number | null)[]];
+  return {
+    kind: "egress",
+    action,
+    ts,
+    id: id ?? undefined,
+    requestId: l[4] as string | null,
+    sessionId: l[5] as string | null,
+    workspace: l[6] as string | null,
+    channel: l[7] as string | null,
+    thread: l[8] as string | null,
+    member: l[9] as string | null,
+    bundle: l[10] as string | null,
+    connection: l[11] as string | null,
+    serviceAccount: l[12] as string | null,
+    method: l[13] as string | null,
+    scheme: l[14] as string | null,
+    host: l[15] as string | null,
+    port: l[16] as number | null,
+    path: l[17] as string | null,
+    outcome: l[18] as string | null,
+    rule: l[19] as string | null,
+    detail: l[20] as unknown as Record<string, unknown> | null,
+    reason: l[21] as string | null,
+    status: l[22] as number | null,
+    bytesIn: l[23] as number | null,
+    bytesOut: l[24] as number | null,
+    durationMs: l[25] as number | null,
+  };
 }
 
 function touchFromLine(line: unknown[]): JournalTouch | null {
