@@ -1,8 +1,10 @@
 // The proxy core against a real database and a real local upstream, with a journal that cannot
-// be written: an allowed request must then not go out.
+// be written or a policy that cannot be read: an allowed request must then not go out, and the
+// process keeps serving.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../../db/client";
 import type { EgressJournal } from "../audit/journal";
 import { policyCache } from "../policy-cache";
 import { createSession } from "../services/sessions/create-session";
@@ -23,8 +25,8 @@ const proxyServer = http.createServer();
 let proxy: EgressProxy;
 let token: string;
 
-function get(path: string): Promise<{ status: number; outcome: string | undefined; body: string }> {
-  const { port } = proxyServer.address() as AddressInfo;
+function get(path: string, via: http.Server = proxyServer): Promise<{ status: number; outcome: string | undefined; body: string }> {
+  const { port } = via.address() as AddressInfo;
   const up = (upstream.address() as AddressInfo).port;
   return new Promise((resolve, reject) => {
     http
@@ -85,5 +87,41 @@ describe("the proxy core when its audit record cannot be written", () => {
       expect(JSON.parse(r.body).error.code).toBe("audit_unavailable");
     }
     expect(upstreamHits).toBe(0);
+  });
+});
+
+describe("the proxy core when its policy cannot be read", () => {
+  it("answers 503 policy_unavailable, never contacts the upstream, and does not crash", async () => {
+    // Its own connection to the same database, closed under it: every read of it now throws.
+    const lost = openDatabase(ctx.env.dataDir);
+    const blind = new EgressProxy({
+      db: lost,
+      vault: ctx.vault,
+      env: ctx.env,
+      now: ctx.now,
+      resolver: new Resolver({ allowPrivate: ["127.0.0.0/8"], overrides: { "allowed.example.test": "127.0.0.1" } }),
+      policy: policyCache(ctx.db),
+      sessions: new SessionVerifier(ctx.db),
+      audit: { record: () => ({ shared: "" }), recordAll: () => [], recordLater: () => {}, recordCompletion: () => {}, recordTouch: () => {}, close: () => {} } as unknown as EgressJournal,
+      issuer: await LeafIssuer.load(ctx.db, ctx.vault),
+      upstreamCa: [],
+    });
+    lost.$client.close();
+    const server = http.createServer();
+    blind.attach(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const hitsBefore = upstreamHits;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await get(`/blind/${i}`, server);
+        expect(r.status, r.body).toBe(503);
+        expect(r.outcome).toBe("blocked");
+        expect(JSON.parse(r.body).error.code).toBe("policy_unavailable");
+      }
+      expect(upstreamHits).toBe(hitsBefore);
+    } finally {
+      await blind.close();
+      server.close();
+    }
   });
 });

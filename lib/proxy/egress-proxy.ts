@@ -382,7 +382,17 @@ export class EgressProxy {
   readonly #admitArrivals = (): void => {
     const arrivals = this.#arrivals;
     this.#arrivals = [];
-    const revisions = this.#revisions();
+    let revisions: Revisions;
+    try {
+      revisions = this.#revisions();
+    } catch (err) {
+      console.error(`gatehouse proxy: the policy could not be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); refusing requests until it can`);
+      for (const x of arrivals) {
+        x.req.resume();
+        answer(x.res, { status: 503, code: "policy_unavailable", message: "Gatehouse cannot read its policy right now, so the request does not go out; try again shortly", outcome: "blocked", requestId: x.requestId });
+      }
+      return;
+    }
     const ready: Outgoing[] = [];
     for (const x of arrivals) {
       try {
@@ -405,8 +415,13 @@ export class EgressProxy {
       return;
     }
     for (let i = 0; i < ready.length; i++) {
-      ready[i]!.attempt.journaled = records[i];
-      this.#send(ready[i]!);
+      const o = ready[i]!;
+      o.attempt.journaled = records[i];
+      try {
+        this.#send(o);
+      } catch {
+        failed(o.res, o.attempt.requestId);
+      }
     }
   };
 
@@ -663,8 +678,14 @@ export class EgressProxy {
       return;
     }
     const since = this.#lastRevocationCheck - 1000;
-    this.#lastRevocationCheck = this.#d.now();
-    const revoked = this.#d.sessions.revokedSince(since);
+    const checkedAt = this.#d.now();
+    let revoked: Iterable<string>;
+    try {
+      revoked = this.#d.sessions.revokedSince(since);
+    } catch {
+      return; // the database could not be read: the next tick looks again from the same point
+    }
+    this.#lastRevocationCheck = checkedAt;
     for (const id of revoked) {
       const sockets = this.#socketsBySession.get(id);
       if (!sockets) continue;

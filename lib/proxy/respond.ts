@@ -24,7 +24,8 @@ export type ProxyErrorCode =
   | "too_many_connections"
   | "bad_request"
   | "headers_too_large"
-  | "audit_unavailable";
+  | "audit_unavailable"
+  | "policy_unavailable";
 
 export type ProxyAnswer = { status: number; code: ProxyErrorCode; message: string; outcome: Outcome; requestId: string };
 
