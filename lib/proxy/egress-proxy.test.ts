@@ -4,7 +4,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../../db/client";
+import { openDatabase, type Db } from "../../db/client";
 import type { EgressJournal } from "../audit/journal";
 import { policyCache } from "../policy-cache";
 import { createSession } from "../services/sessions/create-session";
@@ -39,6 +39,21 @@ function get(path: string, via: http.Server = proxyServer): Promise<{ status: nu
   });
 }
 
+/** The real core over this test's database; `db` is where it reads revisions and credentials. */
+async function proxyCore(deps: { db: Db; audit: EgressJournal }): Promise<EgressProxy> {
+  return new EgressProxy({
+    ...deps,
+    vault: ctx.vault,
+    env: ctx.env,
+    now: ctx.now,
+    resolver: new Resolver({ allowPrivate: ["127.0.0.0/8"], overrides: { "allowed.example.test": "127.0.0.1" } }),
+    policy: policyCache(ctx.db),
+    sessions: new SessionVerifier(ctx.db),
+    issuer: await LeafIssuer.load(ctx.db, ctx.vault),
+    upstreamCa: [],
+  });
+}
+
 beforeAll(async () => {
   await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
   const up = (upstream.address() as AddressInfo).port;
@@ -56,18 +71,7 @@ beforeAll(async () => {
     recordTouch: () => {},
     close: () => {},
   } as unknown as EgressJournal;
-  proxy = new EgressProxy({
-    db: ctx.db,
-    vault: ctx.vault,
-    env: ctx.env,
-    now: ctx.now,
-    resolver: new Resolver({ allowPrivate: ["127.0.0.0/8"], overrides: { "allowed.example.test": "127.0.0.1" } }),
-    policy: policyCache(ctx.db),
-    sessions: new SessionVerifier(ctx.db),
-    audit: brokenJournal,
-    issuer: await LeafIssuer.load(ctx.db, ctx.vault),
-    upstreamCa: [],
-  });
+  proxy = await proxyCore({ db: ctx.db, audit: brokenJournal });
   proxy.attach(proxyServer);
   await new Promise<void>((r) => proxyServer.listen(0, "127.0.0.1", () => r()));
 });
@@ -94,18 +98,7 @@ describe("the proxy core when its policy cannot be read", () => {
   it("answers 503 policy_unavailable, never contacts the upstream, and does not crash", async () => {
     // Its own connection to the same database, closed under it: every read of it now throws.
     const lost = openDatabase(ctx.env.dataDir);
-    const blind = new EgressProxy({
-      db: lost,
-      vault: ctx.vault,
-      env: ctx.env,
-      now: ctx.now,
-      resolver: new Resolver({ allowPrivate: ["127.0.0.0/8"], overrides: { "allowed.example.test": "127.0.0.1" } }),
-      policy: policyCache(ctx.db),
-      sessions: new SessionVerifier(ctx.db),
-      audit: { record: () => ({ shared: "" }), recordAll: () => [], recordLater: () => {}, recordCompletion: () => {}, recordTouch: () => {}, close: () => {} } as unknown as EgressJournal,
-      issuer: await LeafIssuer.load(ctx.db, ctx.vault),
-      upstreamCa: [],
-    });
+    const blind = await proxyCore({ db: lost, audit: { record: () => ({ shared: "" }), recordAll: () => [], recordLater: () => {}, recordCompletion: () => {}, recordTouch: () => {}, close: () => {} } as unknown as EgressJournal });
     lost.$client.close();
     const server = http.createServer();
     blind.attach(server);
