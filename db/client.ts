@@ -26,6 +26,19 @@ export function openDatabase(dataDir: string): Db {
   return drizzle(sqlite, { schema }) as Db;
 }
 
+/**
+ * Commits on this connection no longer checkpoint the WAL themselves: the audit importer thread
+ * does it on its own schedule (checkpointWal), so no request-serving thread ever stalls copying it.
+ */
+export function leaveCheckpointsToImporter(db: Db): void {
+  db.$client.pragma("wal_autocheckpoint = 0");
+}
+
+/** Copies what it can of the WAL into the database without waiting on readers. */
+export function checkpointWal(db: Db): void {
+  db.$client.pragma("wal_checkpoint(PASSIVE)");
+}
+
 const opened = new Map<string, Db>();
 /** One connection per data directory per process. */
 export function database(dataDir: string): Db {

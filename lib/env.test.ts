@@ -1,12 +1,18 @@
 import os from "node:os";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { EnvError, readEnv } from "./env";
 
 const env = (extra: Record<string, string>) => ({ GATEHOUSE_DATA_DIR: "/tmp/gh-env-test", ...extra }) as unknown as NodeJS.ProcessEnv;
 
 describe("readEnv", () => {
-  it("defaults to one forward-proxy worker per core, less one for the main process", () => {
-    expect(readEnv(env({})).proxyWorkers).toBe(Math.max(1, os.availableParallelism() - 1));
+  afterEach(() => vi.restoreAllMocks());
+
+  it("defaults to one forward-proxy worker per core, less one for the main process, and at least one", () => {
+    const cores = vi.spyOn(os, "availableParallelism");
+    for (const [n, workers] of [[1, 1], [2, 1], [8, 7]] as const) {
+      cores.mockReturnValue(n);
+      expect(readEnv(env({})).proxyWorkers, `${n} cores`).toBe(workers);
+    }
     expect(readEnv(env({ GATEHOUSE_PROXY_WORKERS: "3" })).proxyWorkers).toBe(3);
   });
 

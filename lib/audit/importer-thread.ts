@@ -1,6 +1,6 @@
 // Entry of the audit importer thread (see importer.ts).
 import { parentPort, workerData } from "node:worker_threads";
-import { openDatabase } from "../../db/client";
+import { checkpointWal, leaveCheckpointsToImporter, openDatabase } from "../../db/client";
 import { importJournals } from "./journal";
 
 // Each pass takes lines older than HOLD_MS: a request shorter than the pass interval usually has
@@ -12,7 +12,7 @@ const CHECKPOINT_EVERY_MS = 1000;
 const { dataDir } = workerData as { dataDir: string };
 const db = openDatabase(dataDir);
 // This thread checkpoints on its own schedule; a commit here must not start one too.
-db.$client.pragma("wal_autocheckpoint = 0");
+leaveCheckpointsToImporter(db);
 
 let failing = false;
 function importNow(holdMs = HOLD_MS): void {
@@ -29,7 +29,7 @@ function importNow(holdMs = HOLD_MS): void {
 const importTimer = setInterval(() => importNow(), IMPORT_EVERY_MS);
 const checkpointTimer = setInterval(() => {
   try {
-    db.$client.pragma("wal_checkpoint(PASSIVE)");
+    checkpointWal(db);
   } catch {
     // busy: the next tick tries again
   }

@@ -405,7 +405,7 @@ export class EgressProxy {
     const now = this.#d.now();
     let records: JournalRequest[];
     try {
-      records = this.#d.audit.recordAll(ready.map((o) => egressEvent(o.attempt, o.decision, { status: null, action: "egress.request", now })));
+      records = this.#d.audit.recordAll(ready.map((o) => egressEvent(o.attempt, o.decision, { status: null, now })));
     } catch (err) {
       journalFailed(err);
       for (const o of ready) {
@@ -701,7 +701,7 @@ export class EgressProxy {
    */
   #audit(a: Attempt, decision: Decision, result: { status?: number }): boolean {
     try {
-      a.journaled = this.#d.audit.record(egressEvent(a, decision, { status: result.status ?? null, action: "egress.request", now: this.#d.now() }));
+      a.journaled = this.#d.audit.record(egressEvent(a, decision, { status: result.status ?? null, now: this.#d.now() }));
       return true;
     } catch (err) {
       journalFailed(err);
@@ -709,11 +709,10 @@ export class EgressProxy {
     }
   }
 
+  /** Only ever after #audit recorded the request (`a.journaled`): nothing goes out unrecorded. */
   #complete(a: Attempt, decision: Decision, result: { status: number; bytesIn: number; bytesOut: number; reason?: string }): void {
     const now = this.#d.now();
-    const done = { ts: now, status: result.status, bytesIn: result.bytesIn, bytesOut: result.bytesOut, durationMs: now - a.started, reason: result.reason ?? decision.reason };
-    if (a.journaled) this.#d.audit.recordCompletion(a.journaled, done);
-    else this.#d.audit.recordLater({ ...egressEvent(a, decision, { status: result.status, action: "egress.completed", now }), ...done });
+    this.#d.audit.recordCompletion(a.journaled!, { ts: now, status: result.status, bytesIn: result.bytesIn, bytesOut: result.bytesOut, durationMs: now - a.started, reason: result.reason ?? decision.reason });
   }
 
   /** Refusals found before a decision (bad target inside a tunnel, SNI or Host mismatch). */
@@ -744,12 +743,12 @@ export class EgressProxy {
 function egressEvent(
   a: Attempt,
   decision: Decision,
-  opts: { status: number | null; action: "egress.request" | "egress.completed"; now: number },
+  opts: { status: number | null; now: number },
 ) {
   const conn = decision.connection ?? decision.nearMiss;
   return {
     kind: "egress" as const,
-    action: opts.action,
+    action: "egress.request" as const,
     ts: opts.now,
     requestId: a.requestId,
     sessionId: a.session.id,

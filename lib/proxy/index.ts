@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import http from "node:http";
 import tls from "node:tls";
+import { leaveCheckpointsToImporter } from "../../db/client";
 import { policyCache } from "../policy-cache";
 import type { ServiceContext } from "../services/context";
 import { SessionVerifier } from "../sessions/verify";
@@ -35,9 +36,7 @@ function upstreamTrust(path: string | undefined): string[] {
 
 export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
   const { certPem } = await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
-  // The audit importer thread checkpoints the WAL (lib/audit/importer.ts); a write on this thread
-  // must never stall the event loop doing it.
-  ctx.db.$client.pragma("wal_autocheckpoint = 0");
+  leaveCheckpointsToImporter(ctx.db);
   let resolver: Resolver;
   try {
     resolver = new Resolver({ allowPrivate: ctx.env.allowPrivate, overrides: ctx.env.resolve });
