@@ -280,7 +280,8 @@ test("SNI and inner Host must equal the CONNECT target", async () => {
   expect(receivedAt("/repos/acme/hostswap")).toHaveLength(0);
 });
 
-async function raw(request: string): Promise<string> {
+/** Sends bytes as they are and returns what came back before the proxy closed (or `waitMs` passed). */
+async function raw(request: string, waitMs = 3000): Promise<string> {
   const socket = net.connect(state.proxyPort, "127.0.0.1");
   await new Promise((r) => socket.once("connect", r));
   socket.write(request);
@@ -291,7 +292,7 @@ async function raw(request: string): Promise<string> {
     setTimeout(() => {
       socket.destroy();
       resolve(text);
-    }, 3000);
+    }, waitMs);
   });
 }
 
@@ -310,6 +311,87 @@ test("smuggling shapes and oversized headers are refused; the process keeps runn
   expect(garbage).toMatch(/^HTTP\/1\.1 400/);
   expect(receivedAt("/smuggle")).toHaveLength(0);
   expect((await curl([httpUrl("registry.gh.test", "/still-alive")])).status).toBe(200);
+});
+
+// The e2e server runs with GATEHOUSE_PROXY_TIMEOUTS connect, request-headers, response-headers
+// and idle at 3 s, request at 6 s (e2e/global-setup.ts).
+const elapsedSince = (started: number) => Date.now() - started;
+
+test("a sandbox that sends its headers or its body too slowly gets 408 with a reason; the process keeps serving", async () => {
+  const auth = `Proxy-Authorization: Bearer ${token}\r\n`;
+  let started = Date.now();
+  const slowHeaders = await raw(`GET http://registry.gh.test:${up.httpPort}/slow-headers HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}X-Still-Typing: `, 15_000);
+  expect(slowHeaders).toMatch(/^HTTP\/1\.1 408/);
+  expect(JSON.parse(slowHeaders.slice(slowHeaders.indexOf("\r\n\r\n") + 4)).error).toMatchObject({ code: "request_timeout", message: expect.stringContaining("headers within 3 s") });
+  expect(elapsedSince(started)).toBeGreaterThanOrEqual(2_900);
+  expect(elapsedSince(started)).toBeLessThan(10_000);
+
+  // Headers complete, then a body that stops short: the whole-request timeout ends it, and
+  // the upstream's half-received request is abandoned.
+  started = Date.now();
+  const slowBody = await raw(`POST http://registry.gh.test:${up.httpPort}/slow-body HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}Content-Length: 100\r\n\r\nonly ten b`, 20_000);
+  expect(slowBody).toMatch(/^HTTP\/1\.1 408/);
+  expect(elapsedSince(started)).toBeGreaterThanOrEqual(5_900);
+  expect(elapsedSince(started)).toBeLessThan(15_000);
+  expect(receivedAt("/slow-headers")).toHaveLength(0);
+  expect(receivedAt("/slow-body")).toHaveLength(0); // the echo server answers only a complete body
+  expect((await curl([httpUrl("registry.gh.test", "/after-slow-clients")])).status).toBe(200);
+});
+
+test("an upstream that never answers: 504 upstream_timeout after the response-header timeout, over HTTP and through interception", async () => {
+  for (const url of [httpUrl("registry.gh.test", "/stall-headers/plain"), httpsUrl("api.gh.test", "/repos/acme/stall-headers")]) {
+    const started = Date.now();
+    const r = await curl([url]);
+    expect(r.status, url).toBe(504);
+    expect(JSON.parse(r.body).error.code).toBe("upstream_timeout");
+    expect(r.headers["x-gatehouse-outcome"]).toBe(url.startsWith("https") ? "credentialed" : "allowlisted");
+    expect(elapsedSince(started)).toBeGreaterThanOrEqual(2_900);
+    expect(elapsedSince(started)).toBeLessThan(12_000);
+    const requestId = r.headers["x-gatehouse-request-id"]!;
+    await expect.poll(async () => (await auditEventsFor(requestId)).map((e) => e.status)).toContain(504);
+    expect((await auditEventsFor(requestId))[0]).toMatchObject({ path: url.startsWith("https") ? "/repos/acme/stall-headers" : "/stall-headers/plain" });
+  }
+});
+
+test("an upstream that stops in the middle of its body is cut off after the idle timeout, and the cut is recorded", async () => {
+  const started = Date.now();
+  const r = await curl([httpUrl("registry.gh.test", "/stall-body")]);
+  expect(r.status).toBe(200); // the headers had gone out
+  expect(r.body).toBe("the first part of a body that never ends");
+  expect(r.code).not.toBe(0); // curl reports the transfer cut short
+  expect(elapsedSince(started)).toBeGreaterThanOrEqual(2_900);
+  expect(elapsedSince(started)).toBeLessThan(12_000);
+  await expect
+    .poll(async () => (await auditEventsFor(r.headers["x-gatehouse-request-id"]!)).map((e) => e.reason).join(" "))
+    .toContain("did not answer in time");
+});
+
+test("an upstream that never accepts the connection: 504 after the connect timeout", async () => {
+  // A listener whose accept queue is full: the kernel drops further SYNs, so connects hang.
+  const blackhole = spawn("python3", ["-c", [
+    "import socket, time",
+    "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0); port = s.getsockname()[1]",
+    "held = []",
+    "while True:",
+    "    c = socket.socket(); c.settimeout(0.5)",
+    "    try: c.connect(('127.0.0.1', port)); held.append(c)",
+    "    except OSError: break",
+    "print(port, flush=True); time.sleep(60)",
+  ].join("\n")]);
+  try {
+    const port = await new Promise<number>((resolve) => blackhole.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
+    await updatePolicy(ownerKey, (doc) => {
+      doc.bundles.find((b: { name: string }) => b.name === bundle).domains.push(`registry.gh.test:${port}`);
+    });
+    const started = Date.now();
+    const r = await curl([`http://registry.gh.test:${port}/never-accepted`]);
+    expect(r.status).toBe(504);
+    expect(JSON.parse(r.body).error.code).toBe("upstream_timeout");
+    expect(elapsedSince(started)).toBeGreaterThanOrEqual(2_900);
+    expect(elapsedSince(started)).toBeLessThan(9_000); // the default, 10 s, would not do
+  } finally {
+    blackhole.kill();
+  }
 });
 
 test("Domains-only hosts are tunnelled blind, with the ClientHello's SNI checked", async () => {
@@ -340,7 +422,7 @@ test("a blind tunnel whose client never sends a ClientHello is closed after the 
   const requestId = /X-Gatehouse-Request-Id: (\S+)/.exec(head)![1]!;
   await new Promise((res) => socket.once("close", res));
   const waited = Date.now() - started;
-  expect(waited).toBeGreaterThanOrEqual(9_000); // LIMITS.clientHelloTimeoutMs, 10 s
+  expect(waited).toBeGreaterThanOrEqual(9_000); // the client-hello timeout, 10 s by default
   expect(waited).toBeLessThan(20_000);
   const [ev] = await auditEventsFor(requestId);
   expect(ev).toMatchObject({ outcome: "blocked", rule: "tunnel:sni", reason: expect.stringContaining("timed out waiting for the ClientHello") });

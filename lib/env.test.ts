@@ -1,6 +1,6 @@
 import os from "node:os";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { EnvError, readEnv } from "./env";
+import { DEFAULT_PROXY_TIMEOUTS, EnvError, readEnv } from "./env";
 
 const env = (extra: Record<string, string>) => ({ GATEHOUSE_DATA_DIR: "/tmp/gh-env-test", ...extra }) as unknown as NodeJS.ProcessEnv;
 
@@ -20,5 +20,27 @@ describe("readEnv", () => {
     for (const bad of ["0", "65", "two", "1.5"]) expect(() => readEnv(env({ GATEHOUSE_PROXY_WORKERS: bad }))).toThrow(EnvError);
     expect(() => readEnv(env({ GATEHOUSE_PROXY_WORKERS: "0" }))).toThrow(/GATEHOUSE_PROXY_WORKERS/);
     expect(() => readEnv(env({ GATEHOUSE_RESOLVE: "nohost" }))).toThrow(/GATEHOUSE_RESOLVE/);
+  });
+
+  it("proxy timeouts: defaults, overrides by name and unit, and errors that name the part that is wrong", () => {
+    expect(readEnv(env({})).proxyTimeouts).toEqual(DEFAULT_PROXY_TIMEOUTS);
+    expect(readEnv(env({ GATEHOUSE_PROXY_TIMEOUTS: " idle=90s, connect=2500ms,request=10m " })).proxyTimeouts).toEqual({ ...DEFAULT_PROXY_TIMEOUTS, idle: 90_000, connect: 2_500, request: 600_000 });
+    const error = (spec: string) => {
+      try {
+        readEnv(env({ GATEHOUSE_PROXY_TIMEOUTS: spec }));
+      } catch (err) {
+        expect(err).toBeInstanceOf(EnvError);
+        return (err as Error).message;
+      }
+      return "accepted";
+    };
+    expect(error("keepalive=5s")).toBe('GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello)');
+    expect(error("constructor=5s")).toMatch(/"constructor" is not a timeout/);
+    expect(error("idle=5")).toBe("GATEHOUSE_PROXY_TIMEOUTS: idle needs a duration in ms, s or m (e.g. idle=90s)");
+    expect(error("idle")).toMatch(/idle needs a duration/);
+    expect(error("idle=-5s")).toMatch(/idle needs a duration/);
+    expect(error("connect=50ms")).toBe("GATEHOUSE_PROXY_TIMEOUTS: connect must be between 100ms and 24 hours");
+    expect(error("request=2s")).toBe("GATEHOUSE_PROXY_TIMEOUTS: request-headers (15000 ms) must not be longer than request (2000 ms)");
+    expect(error("request=2s,request-headers=2s")).toBe("accepted");
   });
 });

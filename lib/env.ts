@@ -20,8 +20,43 @@ const EnvSchema = z.object({
   GATEHOUSE_ALLOW_PRIVATE: z.string().optional(),
   GATEHOUSE_RESOLVE: z.string().optional(),
   GATEHOUSE_PUBLIC_URL: z.string().optional(),
+  GATEHOUSE_PROXY_TIMEOUTS: z.string().optional(),
   NEXTAUTH_SECRET: z.string().optional(),
 });
+
+/** How long the proxy waits, in milliseconds, before it gives up on a peer. */
+export type ProxyTimeouts = {
+  /** For an upstream TCP (and TLS) connection to be established. */
+  connect: number;
+  /** For a sandbox's request headers, from the first byte. */
+  requestHeaders: number;
+  /** For a sandbox's whole request, headers and body. */
+  request: number;
+  /** For an upstream's response headers, once the request is sent. */
+  responseHeaders: number;
+  /** Between two chunks of an upstream's response body. */
+  idle: number;
+  /** For the ClientHello inside a blind CONNECT tunnel. */
+  clientHello: number;
+};
+
+export const DEFAULT_PROXY_TIMEOUTS: ProxyTimeouts = {
+  connect: 10_000,
+  requestHeaders: 15_000,
+  request: 5 * 60_000,
+  responseHeaders: 30_000,
+  idle: 60_000,
+  clientHello: 10_000,
+};
+
+const TIMEOUT_NAMES = new Map<string, keyof ProxyTimeouts>([
+  ["connect", "connect"],
+  ["request-headers", "requestHeaders"],
+  ["request", "request"],
+  ["response-headers", "responseHeaders"],
+  ["idle", "idle"],
+  ["client-hello", "clientHello"],
+]);
 
 export type Env = {
   port: number;
@@ -39,6 +74,7 @@ export type Env = {
   resolve: Record<string, string>;
   /** Where the dashboard is reached from outside; defaults to http://HOSTNAME:PORT. */
   publicUrl: string;
+  proxyTimeouts: ProxyTimeouts;
   nextAuthSecret: string | undefined;
 };
 
@@ -54,6 +90,28 @@ function parseResolve(spec: string | undefined): Record<string, string> {
     }
     out[part.slice(0, eq).toLowerCase().replace(/\.$/, "")] = part.slice(eq + 1);
   }
+  return out;
+}
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
+
+/** `idle=90s,connect=5s`: each named timeout replaces its default. */
+function parseProxyTimeouts(spec: string | undefined): ProxyTimeouts {
+  const out = { ...DEFAULT_PROXY_TIMEOUTS };
+  const where = "GATEHOUSE_PROXY_TIMEOUTS";
+  for (const part of (spec ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf("=");
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const name = TIMEOUT_NAMES.get(key);
+    if (!name) throw new EnvError(`${where}: "${key}" is not a timeout (${[...TIMEOUT_NAMES.keys()].join(", ")})`);
+    const m = eq < 0 ? null : /^(\d+)(ms|s|m)$/.exec(part.slice(eq + 1));
+    if (!m) throw new EnvError(`${where}: ${key} needs a duration in ms, s or m (e.g. ${key}=90s)`);
+    const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+    if (ms < 100 || ms > 24 * 3600_000) throw new EnvError(`${where}: ${key} must be between 100ms and 24 hours`);
+    out[name] = ms;
+  }
+  // Node's server refuses a header timeout longer than the whole-request one.
+  if (out.requestHeaders > out.request) throw new EnvError(`${where}: request-headers (${out.requestHeaders} ms) must not be longer than request (${out.request} ms)`);
   return out;
 }
 
@@ -80,6 +138,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     allowPrivate: (e.GATEHOUSE_ALLOW_PRIVATE ?? "").split(",").map((s) => s.trim()).filter(Boolean),
     resolve: parseResolve(e.GATEHOUSE_RESOLVE),
     publicUrl: (e.GATEHOUSE_PUBLIC_URL || `http://${displayHost}:${e.PORT}`).replace(/\/$/, ""),
+    proxyTimeouts: parseProxyTimeouts(e.GATEHOUSE_PROXY_TIMEOUTS),
     nextAuthSecret: e.NEXTAUTH_SECRET || undefined,
   };
 }

@@ -12,7 +12,7 @@ import { preparePolicyLookups } from "../../db/queries/policy";
 import { prepareRevisionsRead, type Revisions } from "../../db/queries/settings";
 import { followKeyRotation } from "../bootstrap";
 import type { EgressJournal, JournalRequest } from "../audit/journal";
-import type { Env } from "../env";
+import type { Env, ProxyTimeouts } from "../env";
 import { hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, type Decision, type Target } from "../policy";
 import type { PolicyCache } from "../policy-cache";
 import type { SessionVerifier, VerifiedSession } from "../sessions/verify";
@@ -29,12 +29,22 @@ export const LIMITS = {
   maxHeaderBytes: 32 * 1024,
   maxHeaderCount: 100,
   connectionsPerSession: 256,
-  connectTimeoutMs: 10_000,
-  headersTimeoutMs: 30_000,
-  bodyIdleTimeoutMs: 60_000,
-  requestTimeoutMs: 5 * 60_000,
-  clientHelloTimeoutMs: 10_000,
 };
+
+/**
+ * Options for a server that reads sandbox requests (the forward listener and the one inside
+ * intercepted tunnels). Node checks its request timeouts on an interval, 30 s unless told: too
+ * coarse for a 15 s header timeout, so it checks four times per header timeout, at most once a second.
+ */
+export function sandboxServerOptions(timeouts: ProxyTimeouts): http.ServerOptions {
+  return {
+    maxHeaderSize: LIMITS.maxHeaderBytes,
+    headersTimeout: timeouts.requestHeaders,
+    requestTimeout: timeouts.request,
+    connectionsCheckingInterval: Math.min(1_000, Math.ceil(timeouts.requestHeaders / 4)),
+    keepAliveTimeout: 5_000,
+  };
+}
 
 export type ProxyDeps = {
   db: Db;
@@ -114,16 +124,17 @@ export class EgressProxy {
 
   constructor(deps: ProxyDeps) {
     this.#d = deps;
+    const timeouts = deps.env.proxyTimeouts;
     this.#upstreamTls = tls.createSecureContext({ ca: deps.upstreamCa });
     this.#agent = new Agent({
       // One parsed trust store for every upstream connection, not one per connection.
-      connect: { secureContext: this.#upstreamTls, rejectUnauthorized: true, lookup: deps.resolver.lookupForDial, timeout: LIMITS.connectTimeoutMs },
+      connect: { secureContext: this.#upstreamTls, rejectUnauthorized: true, lookup: deps.resolver.lookupForDial, timeout: timeouts.connect },
       keepAliveTimeout: 10_000,
       connections: 256,
-      headersTimeout: LIMITS.headersTimeoutMs,
-      bodyTimeout: LIMITS.bodyIdleTimeoutMs,
+      headersTimeout: timeouts.responseHeaders,
+      bodyTimeout: timeouts.idle,
     });
-    this.#inner = http.createServer({ maxHeaderSize: LIMITS.maxHeaderBytes, requestTimeout: LIMITS.requestTimeoutMs }, (req, res) => this.#onInterceptedRequest(req, res));
+    this.#inner = http.createServer(sandboxServerOptions(timeouts), (req, res) => this.#onInterceptedRequest(req, res));
     this.#inner.on("clientError", (err, socket) => this.#onClientError(err, socket));
     this.#lastRevocationCheck = deps.now();
     this.#sealedCredential = preparePolicyLookups(deps.db).sealedCredential;
@@ -282,7 +293,7 @@ export class EgressProxy {
         ? { ...decision, outcome: "allowlisted", connection: undefined, nearMiss: decision.connection, reason: `${decision.reason.split(";")[0]}; credentials are not attached to WebSocket upgrades, whose frames cannot be scanned for a reflected secret` }
         : decision;
     if (!this.#audit(a, effective, {})) return answerSocket(socket, auditUnavailable(a.requestId));
-    const connectOpts = { host: resolved.address.address, port: target.port, timeout: LIMITS.connectTimeoutMs };
+    const connectOpts = { host: resolved.address.address, port: target.port, timeout: this.#d.env.proxyTimeouts.connect };
     const upstream: net.Socket =
       target.scheme === "https" ? tls.connect({ ...connectOpts, servername: target.host, secureContext: this.#upstreamTls, rejectUnauthorized: true }) : net.connect(connectOpts);
     this.#track(session.id, upstream);
@@ -299,7 +310,9 @@ export class EgressProxy {
       this.#complete(a, effective, { status, bytesIn, bytesOut });
     };
     upstream.once(target.scheme === "https" ? "secureConnect" : "connect", () => {
-      upstream.setTimeout(0);
+      // From here the socket's timeout waits for the upstream's answer, then for nothing:
+      // an open WebSocket may stay quiet as long as it likes.
+      upstream.setTimeout(this.#d.env.proxyTimeouts.responseHeaders);
       upstream.write(lines.join("\r\n") + "\r\n\r\n");
       if (head.length) upstream.write(head);
       let pending: Buffer = Buffer.alloc(0);
@@ -311,6 +324,7 @@ export class EgressProxy {
           return;
         }
         upstream.off("data", onHead);
+        upstream.setTimeout(0);
         const headText = pending.subarray(0, end).toString("latin1");
         const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(headText)?.[1] ?? 502);
         socket.write(`${headText}\r\nX-Gatehouse-Outcome: ${effective.outcome}\r\nX-Gatehouse-Request-Id: ${a.requestId}\r\n\r\n`);
@@ -326,7 +340,10 @@ export class EgressProxy {
       };
       upstream.on("data", onHead);
     });
-    upstream.once("timeout", () => finish(504));
+    upstream.once("timeout", () => {
+      if (!finished && bytesIn === 0) answerSocket(socket, { status: 504, code: "upstream_timeout", message: "the upstream did not answer in time", outcome: effective.outcome, requestId: a.requestId });
+      finish(504);
+    });
     upstream.once("error", (err: NodeJS.ErrnoException) => {
       if (!finished && !socket.destroyed && bytesIn === 0) {
         const failure = upstreamFailure(err);
@@ -343,11 +360,17 @@ export class EgressProxy {
       return;
     }
     const code = err.code ?? "";
-    const requestId = newRequestId();
-    if (code === "HPE_HEADER_OVERFLOW") return answerSocket(socket, { status: 431, code: "headers_too_large", message: `request headers exceed ${LIMITS.maxHeaderBytes} bytes`, outcome: "blocked", requestId });
-    if (code === "ECONNRESET" || code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    // A response already under way cannot be followed by an answer of our own.
+    const inFlight = (socket as { _httpMessage?: http.ServerResponse })._httpMessage;
+    if (code === "ECONNRESET" || inFlight?.headersSent) {
       socket.destroy();
       return;
+    }
+    const requestId = newRequestId();
+    if (code === "HPE_HEADER_OVERFLOW") return answerSocket(socket, { status: 431, code: "headers_too_large", message: `request headers exceed ${LIMITS.maxHeaderBytes} bytes`, outcome: "blocked", requestId });
+    if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
+      const t = this.#d.env.proxyTimeouts;
+      return answerSocket(socket, { status: 408, code: "request_timeout", message: `the request did not arrive in time (headers within ${t.requestHeaders / 1000} s, the whole request within ${t.request / 1000} s)`, outcome: "blocked", requestId });
     }
     // Smuggling shapes (Content-Length with Transfer-Encoding, bad chunking) land here.
     answerSocket(socket, { status: 400, code: "bad_request", message: `malformed request (${code.replace(/^HPE_/, "").toLowerCase() || "parse error"})`, outcome: "blocked", requestId });
@@ -613,7 +636,7 @@ export class EgressProxy {
     }
     socket.write("HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " + requestId + "\r\n\r\n");
     // The ClientHello's SNI must name the CONNECT target before a byte goes upstream.
-    const hello = await readClientHello(socket);
+    const hello = await readClientHello(socket, this.#d.env.proxyTimeouts.clientHello);
     if ("error" in hello || (hello.sni !== null && hello.sni !== tunnel.host)) {
       const message = "error" in hello ? `not a TLS ClientHello (${hello.error})` : `TLS SNI ${hello.sni} differs from the CONNECT target ${tunnel.host}`;
       this.#audit(attempt, { ...decision, outcome: "blocked", rule: "tunnel:sni", reason: message }, { status: 403 });
@@ -621,7 +644,7 @@ export class EgressProxy {
     }
     // The 200 is already out; with no record, the tunnel just closes.
     if (!this.#audit(attempt, decision, {})) return void socket.destroy();
-    const upstream = net.connect({ host: resolved.address.address, port: tunnel.port, timeout: LIMITS.connectTimeoutMs });
+    const upstream = net.connect({ host: resolved.address.address, port: tunnel.port, timeout: this.#d.env.proxyTimeouts.connect });
     this.#track(tunnel.session.id, upstream);
     let bytesIn = 0;
     let bytesOut = hello.bytes.length;
@@ -809,10 +832,10 @@ function secretNeedles(decision: Decision, secret: Secret): string[] {
   return needles;
 }
 
-async function readClientHello(socket: net.Socket): Promise<{ sni: string | null; bytes: Buffer } | { error: string }> {
+async function readClientHello(socket: net.Socket, timeoutMs: number): Promise<{ sni: string | null; bytes: Buffer } | { error: string }> {
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => finish({ error: "timed out waiting for the ClientHello" }), LIMITS.clientHelloTimeoutMs);
+    const timer = setTimeout(() => finish({ error: "timed out waiting for the ClientHello" }), timeoutMs);
     const onData = (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       const r = parseClientHello(buf);

@@ -8,7 +8,7 @@ import type { ServiceContext } from "../services/context";
 import { SessionVerifier } from "../sessions/verify";
 import { EgressJournal } from "../audit/journal";
 import { ensureCertificateAuthority, LeafIssuer } from "./ca";
-import { EgressProxy, LIMITS } from "./egress-proxy";
+import { EgressProxy, sandboxServerOptions } from "./egress-proxy";
 import { Resolver } from "./resolve";
 
 export type ProxyHandle = {
@@ -56,7 +56,7 @@ export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
     issuer: await LeafIssuer.load(ctx.db, ctx.vault),
     upstreamCa: upstreamTrust(ctx.env.upstreamCaPath),
   });
-  const server = http.createServer({ maxHeaderSize: LIMITS.maxHeaderBytes, requestTimeout: LIMITS.requestTimeoutMs, headersTimeout: 15_000, keepAliveTimeout: 5_000 });
+  const server = http.createServer(sandboxServerOptions(ctx.env.proxyTimeouts));
   core.attach(server);
   return {
     listen: () =>
