@@ -177,6 +177,18 @@ test("credentialed HTTPS through interception: the sandbox's own Authorization i
   await expect.poll(lastUsed, { timeout: 5000 }).toBeGreaterThanOrEqual(before);
 });
 
+test("traffic on a session moves its last_seen_at forward, through the journal", async () => {
+  const s = await requestSession(orchKey, { workspace: WS, channel: "C0SEEN" });
+  const lastSeen = () => readDb((db) => db.prepare("SELECT last_seen_at FROM sessions WHERE id = ?").pluck().get(s.json.id) as number);
+  const granted = lastSeen();
+  // A new session was seen when it was granted; the next touch is due 5 s later.
+  await new Promise((r) => setTimeout(r, 5_100));
+  const before = Date.now();
+  expect((await curl([httpUrl("registry.gh.test", "/seen")], { token: s.json.token })).status).toBe(200);
+  await expect.poll(lastSeen, { timeout: 5000 }).toBeGreaterThanOrEqual(before);
+  expect(granted).toBeLessThan(before);
+});
+
 test("the narrowing decides whether the key travels; the lists decide whether the request does", async () => {
   const cases: [string, string[], string][] = [
     ["/repos/acme-evil/x", [], "prefix on a segment boundary"],
