@@ -7,8 +7,10 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
+import https from "node:https";
 import { expect, test } from "@playwright/test";
 import { ProxyAgent, WebSocket as UndiciWebSocket, fetch as undiciFetch } from "undici";
+import { createCertificateAuthority, issueLeafForNames } from "../lib/proxy/certificates";
 import { api, auditEventsFor, cli, createApiKey, readDb, requestSession, state, unique, updatePolicy } from "./fixtures/app";
 import { startUpstreams, type Upstreams } from "./fixtures/upstreams";
 
@@ -187,6 +189,32 @@ test("traffic on a session moves its last_seen_at forward, through the journal",
   expect((await curl([httpUrl("registry.gh.test", "/seen")], { token: s.json.token })).status).toBe(200);
   await expect.poll(lastSeen, { timeout: 5000 }).toBeGreaterThanOrEqual(before);
   expect(granted).toBeLessThan(before);
+});
+
+test("an upstream whose certificate does not verify gets no request and no credential: 502 upstream_tls_failed", async () => {
+  // A real TLS server for echo.gh.test, with a certificate from a CA nobody trusts.
+  const stranger = await createCertificateAuthority("Untrusted test CA");
+  const leaf = await issueLeafForNames({ names: ["echo.gh.test"], caCertPem: stranger.certPem, caKeyPem: stranger.keyPem });
+  const seen: http.IncomingHttpHeaders[] = [];
+  const impostor = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+    seen.push(req.headers);
+    res.end("impostor");
+  });
+  await new Promise<void>((r) => impostor.listen(0, "127.0.0.1", r));
+  const port = (impostor.address() as net.AddressInfo).port;
+  try {
+    await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).connections.find((c: { name: string }) => c.name === "keyed").allowedWebsites.push(`echo.gh.test:${port}`));
+    const r = await curl([`https://echo.gh.test:${port}/impostor`]);
+    expect(r.status).toBe(502);
+    expect(JSON.parse(r.body).error.code).toBe("upstream_tls_failed");
+    expect(r.body).not.toContain(HEADER_SECRET);
+    expect(seen).toHaveLength(0);
+    const requestId = r.headers["x-gatehouse-request-id"]!;
+    await expect.poll(async () => (await auditEventsFor(requestId)).map((e) => e.status)).toContain(502);
+  } finally {
+    impostor.closeAllConnections();
+    await new Promise((r) => impostor.close(r));
+  }
 });
 
 test("the narrowing decides whether the key travels; the lists decide whether the request does", async () => {
@@ -559,18 +587,27 @@ test("a policy change, a revoked credential and a revoked session apply to the v
   await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).domains.push(newHost));
   expect((await curl([httpUrl("uploads.gh.test", "/live/new")])).status).toBe(200);
 
-  // Revoking a session closes its open tunnel and fails its next request.
+  // Revoking a session closes its open tunnel, its idle keep-alive connection and its
+  // WebSocket, and fails its next request.
   const s = await requestSession(orchKey, { workspace: WS, channel: "C0PROXY" });
-  const socket = net.connect(state.proxyPort, "127.0.0.1");
-  await new Promise((r) => socket.once("connect", r));
-  socket.write(`CONNECT api.gh.test:${up.httpsPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${s.json.token}\r\n\r\n`);
-  await new Promise((r) => socket.once("data", r));
-  const closed = new Promise<number>((resolve) => {
-    const t0 = Date.now();
-    socket.once("close", () => resolve(Date.now() - t0));
-  });
+  const auth = `Proxy-Authorization: Bearer ${s.json.token}\r\n`;
+  const opened = async (request: string, answered: RegExp) => {
+    const socket = net.connect(state.proxyPort, "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    socket.write(request);
+    const head = await new Promise<string>((r) => socket.once("data", (d: Buffer) => r(d.toString())));
+    expect(head).toMatch(answered);
+    return socket;
+  };
+  const sockets = [
+    await opened(`CONNECT api.gh.test:${up.httpsPort} HTTP/1.1\r\n${auth}\r\n`, /^HTTP\/1\.1 200/),
+    await opened(`GET http://registry.gh.test:${up.httpPort}/live/keep-alive HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}\r\n`, /^HTTP\/1\.1 200/),
+    await opened(`GET http://registry.gh.test:${up.httpPort}/live/ws HTTP/1.1\r\nHost: registry.gh.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${auth}\r\n`, /^HTTP\/1\.1 101/),
+  ];
+  const t0 = Date.now();
+  const closed = sockets.map((socket) => new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now() - t0))));
   expect((await api(orchKey).delete(`/sessions/${s.json.id}`)).status).toBe(204);
-  expect(await closed).toBeLessThan(3000);
+  for (const ms of await Promise.all(closed)) expect(ms).toBeLessThan(3000);
   const after = await curl([httpUrl("registry.gh.test", "/live/revoked")], { token: s.json.token });
   expect(after.status).toBe(407);
   expect(JSON.parse(after.body).error.code).toBe("session_revoked");
