@@ -1,6 +1,7 @@
 // The egress proxy through the real `npm start` process, with real clients (curl, undici's
 // ProxyAgent, git) against local HTTP and HTTPS upstreams that echo what they receive.
 import { spawn, spawnSync } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -11,7 +12,7 @@ import https from "node:https";
 import { expect, test } from "@playwright/test";
 import { ProxyAgent, WebSocket as UndiciWebSocket, fetch as undiciFetch } from "undici";
 import { createCertificateAuthority, issueLeafForNames } from "../lib/proxy/certificates";
-import { api, auditEventsFor, cli, createApiKey, readDb, requestSession, state, unique, updatePolicy } from "./fixtures/app";
+import { api, auditEventsFor, cli, createApiKey, readDb, requestSession, SignInPage, state, unique, updatePolicy } from "./fixtures/app";
 import { startUpstreams, type Upstreams } from "./fixtures/upstreams";
 
 test.describe.configure({ mode: "serial" });
@@ -103,10 +104,20 @@ test.afterAll(async () => {
   await up.close();
 });
 
-test("the CA certificate is public at /api/v1/ca.pem and matches the session's", async () => {
+test("the CA certificate is public at /api/v1/ca.pem, matches the session's, and downloads from Settings with its fingerprint", async ({ page }) => {
   const res = await fetch(`${state.baseURL}/api/v1/ca.pem`);
   expect(res.status).toBe(200);
   expect((await res.text()).trim()).toBe(gatehouseCa.trim());
+
+  await new SignInPage(page).signInOk(state.owner.email, state.owner.password);
+  await page.goto(`${state.baseURL}/settings`);
+  // As `openssl x509 -fingerprint -sha256` prints it, to compare by eye.
+  await expect(page.getByText(/^SHA-256/)).toContainText(new crypto.X509Certificate(gatehouseCa).fingerprint256);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download ca.pem" }).click()]);
+  expect(download.suggestedFilename()).toBe("gatehouse-ca.pem");
+  const file = path.join(tmp, "downloaded-ca.pem");
+  await download.saveAs(file);
+  expect(fs.readFileSync(file, "utf8").trim()).toBe(gatehouseCa.trim());
 });
 
 test("no token, a bad token: 407 with Proxy-Authenticate", async () => {
