@@ -29,6 +29,12 @@ const patternList = z.array(hostPattern).superRefine((list, ctx) => {
   });
 });
 
+/**
+ * Headers a credential may not travel in: framing, routing and hop-by-hop headers (RFC 9110
+ * §7.6.1), which the proxy rewrites or strips, and the proxy's own and the cookie jar's.
+ */
+const NOT_INJECTABLE = new Set(["host", "content-length", "transfer-encoding", "connection", "proxy-connection", "keep-alive", "te", "trailer", "upgrade", "expect", "proxy-authorization", "proxy-authenticate", "cookie"]);
+
 export const InjectSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("bearer") }).strict(),
   z.object({ type: z.literal("basic"), username: z.string().min(1, "is required").max(256) }).strict(),
@@ -38,7 +44,7 @@ export const InjectSchema = z.discriminatedUnion("type", [
       name: z
         .string()
         .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "is not a valid header name")
-        .refine((h) => !["host", "proxy-authorization", "connection", "content-length", "transfer-encoding", "cookie"].includes(h.toLowerCase()), "cannot be a transport or proxy header"),
+        .refine((h) => !NOT_INJECTABLE.has(h.toLowerCase()), "cannot be a transport or proxy header"),
     })
     .strict(),
 ]);

@@ -173,6 +173,16 @@ describe("validation", () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors[0]!.field).toBe("bundles[1].connections[0].name");
   });
+  it("a custom-header credential may not travel in a framing, hop-by-hop, proxy or cookie header", () => {
+    const withHeader = (name: string) =>
+      validatePolicyDocument({ version: 1, bundles: [{ name: "a", scope: { type: "organization" }, connections: [{ name: "k", serviceAccount: "x", inject: { type: "header", name }, allowedWebsites: ["a.com"] }] }] });
+    for (const name of ["Host", "content-length", "Transfer-Encoding", "connection", "Proxy-Connection", "keep-alive", "TE", "trailer", "Upgrade", "expect", "Proxy-Authorization", "cookie", "X Api Key", "x-key:"]) {
+      const r = withHeader(name);
+      expect(r.ok, name).toBe(false);
+      if (!r.ok) expect(r.errors[0]!.field).toBe("bundles[0].connections[0].inject.name");
+    }
+    for (const name of ["X-Api-Key", "PRIVATE-TOKEN", "x-auth_token"]) expect(withHeader(name).ok, name).toBe(true);
+  });
   it("refuses a narrowing host that is not an Allowed website, unknown keys and a wrong version", () => {
     for (const bad of [
       { version: 1, bundles: [{ name: "a", scope: { type: "organization" }, connections: [{ name: "gh", serviceAccount: "x", inject: { type: "bearer" }, allowedWebsites: ["a.com"], narrow: { host: "b.com" } }] }] },

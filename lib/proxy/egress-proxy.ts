@@ -20,6 +20,7 @@ import type { Secret, Vault } from "../vault";
 import type { LeafIssuer } from "./ca";
 import { parseClientHello } from "./client-hello";
 import { hasMethodOverride, upstreamRequestHeaders } from "./headers";
+import { applyCredential, secretNeedles } from "./inject";
 import type { Resolver } from "./resolve";
 import { Relay, upstreamFailure } from "./relay";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
@@ -537,7 +538,7 @@ export class EgressProxy {
       decision: effective,
       headers,
       hasBody,
-      needles: secret ? secretNeedles(effective, secret) : [],
+      needles: secret && effective.connection ? secretNeedles(effective.connection.inject, secret) : [],
       credential: secret && effective.connection ? effective.connection.identity : null,
     };
   }
@@ -813,23 +814,6 @@ function countHeader(rawHeaders: string[], lowerName: string): number {
   let n = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === lowerName.length && rawHeaders[i]!.toLowerCase() === lowerName) n++;
   return n;
-}
-
-/** Replaces whatever the sandbox sent in the credential's header. */
-function applyCredential(headers: Record<string, string | string[]>, inject: NonNullable<Decision["connection"]>["inject"], secret: Secret): void {
-  const name = inject.type === "header" ? inject.name.toLowerCase() : "authorization";
-  for (const k of Object.keys(headers)) if (k.toLowerCase() === name) delete headers[k];
-  if (inject.type === "bearer") headers.authorization = `Bearer ${secret.reveal()}`;
-  else if (inject.type === "basic") headers.authorization = `Basic ${Buffer.from(`${inject.username}:${secret.reveal()}`).toString("base64")}`;
-  else headers[name] = secret.reveal();
-}
-
-/** Every spelling of the secret an upstream might echo back. */
-function secretNeedles(decision: Decision, secret: Secret): string[] {
-  const value = secret.reveal();
-  const needles = [value, encodeURIComponent(value)];
-  if (decision.connection?.inject.type === "basic") needles.push(Buffer.from(`${decision.connection.inject.username}:${value}`).toString("base64"));
-  return needles;
 }
 
 async function readClientHello(socket: net.Socket, timeoutMs: number): Promise<{ sni: string | null; bytes: Buffer } | { error: string }> {

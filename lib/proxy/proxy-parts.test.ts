@@ -3,7 +3,9 @@ import { Readable } from "node:stream";
 import tls from "node:tls";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { Secret } from "../vault";
 import { parseClientHello } from "./client-hello";
+import { applyCredential, secretNeedles, type Inject } from "./inject";
 import { BodyRedactor, redactText } from "./redact";
 import { Resolver } from "./resolve";
 import { sessionToken } from "./token";
@@ -130,5 +132,48 @@ describe("session token from Proxy-Authorization", () => {
     expect(sessionToken("Digest x")).toBeNull();
     expect(sessionToken(`Basic ${Buffer.from("nopassword").toString("base64")}`)).toBeNull();
     expect(sessionToken(undefined)).toBeNull();
+  });
+});
+
+describe("attaching a credential", () => {
+  const injects: Inject[] = [{ type: "bearer" }, { type: "basic", username: "bot" }, { type: "header", name: "X-Api-Key" }];
+  const headerName = (inject: Inject) => (inject.type === "header" ? inject.name.toLowerCase() : "authorization");
+  // Every letter-case spelling of a name, as a sandbox might send it.
+  const caseVariant = (name: string) => fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }).map((upper) => [...name].map((ch, i) => (upper[i] ? ch.toUpperCase() : ch)).join(""));
+
+  it("property: whatever the sandbox sent under the credential's header, in any case, only the credential goes out; nothing else changes", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...injects),
+        fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/), fc.string({ maxLength: 20 })),
+        fc.array(fc.constantFrom("authorization", "x-api-key").chain(caseVariant), { maxLength: 4 }),
+        (inject, others, forged) => {
+          const name = headerName(inject);
+          const headers: Record<string, string | string[]> = { ...others };
+          for (const k of forged) headers[k] = "sandbox-forged";
+          const before = { ...headers };
+          applyCredential(headers, inject, new Secret("fake-secret-value"));
+          const matching = Object.keys(headers).filter((k) => k.toLowerCase() === name);
+          expect(matching).toEqual([name]);
+          expect(headers[name]).toContain(inject.type === "basic" ? Buffer.from("bot:fake-secret-value").toString("base64") : "fake-secret-value");
+          for (const [k, v] of Object.entries(before)) if (k.toLowerCase() !== name) expect(headers[k]).toBe(v);
+        },
+      ),
+    );
+  });
+
+  it("property: the header a credential goes out in, reflected back, is redacted for every kind of credential", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...injects), fc.stringMatching(/^[A-Za-z0-9._~+/=-]{8,64}$/), (inject, value) => {
+        const headers: Record<string, string | string[]> = {};
+        const secret = new Secret(value);
+        applyCredential(headers, inject, secret);
+        const sent = String(headers[headerName(inject)]);
+        const reflected = redactText(`echo: ${sent} / ${encodeURIComponent(sent)}`, secretNeedles(inject, secret));
+        expect(reflected).not.toContain(value);
+        expect(reflected).not.toContain(encodeURIComponent(value));
+        if (inject.type === "basic") expect(reflected).not.toContain(Buffer.from(`bot:${value}`).toString("base64"));
+      }),
+    );
   });
 });
