@@ -1,6 +1,8 @@
 // npm run bench:proxy — side by side on loopback, in one run: direct, Gatehouse (allowlisted
-// HTTP, allowlisted HTTPS tunnel, credentialed HTTPS through interception), a bare Node forward
-// proxy (the ceiling for a Node design) and Squid with an equivalent allowlist when it can be had.
+// HTTP, allowlisted HTTPS tunnel, credentialed HTTPS through interception), two bare Node forward
+// proxies with no rules (the classic http.request one, and one on Gatehouse's own relay: Node's
+// server plus undici, the ceiling for Gatehouse's design) and Squid with an equivalent allowlist
+// when it can be had.
 // Concurrency 1, 16, 64; requests/s and p50/p99; then the ratios the proxy issue sets as goals.
 //   BENCH_SECONDS=5 (per cell)   BENCH_ONLY=regex (targets)   BENCH_CONCURRENCY=1,16,64   --soak (5 minutes of credentialed traffic, memory sampled)
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -221,6 +223,8 @@ async function main() {
 
   const bare = startChild(process.execPath, [path.join(root, "bench", "bare-proxy.mjs")]);
   const barePort = (await firstJsonLine<{ port: number }>(bare)).port;
+  const bareUndici = startChild(process.execPath, [path.join(root, "bench", "bare-undici-proxy.mjs")]);
+  const bareUndiciPort = (await firstJsonLine<{ port: number }>(bareUndici)).port;
   const squid = trySquid(hostsFile, up.http, up.https);
   if (squid) await new Promise((r) => setTimeout(r, 2000));
 
@@ -238,6 +242,7 @@ async function main() {
     { name: "direct https", make: () => new Pool(`https://127.0.0.1:${up.https}`, { connections: 64, connect: { ca: upCa, servername: "cdn.bench.test" } }), opts: { method: "GET", path: "/" } },
     { name: "bare node http", ...viaPool(barePort), pid: bare.pid },
     { name: "bare node tunnel", ...viaConnect(barePort, "cdn.bench.test", upCa), pid: bare.pid },
+    { name: "bare node+undici http", ...viaPool(bareUndiciPort), pid: bareUndici.pid },
     ...(squid ? [{ name: "squid http", ...viaPool(squid.port), pid: squid.child.pid }, { name: "squid tunnel", ...viaConnect(squid.port, "cdn.bench.test", upCa), pid: squid.child.pid }] : []),
     { name: "gatehouse http allowlisted", ...viaPool(proxyPort, proxyAuth), pid: gatehouse.pid },
     { name: "gatehouse tunnel allowlisted", ...viaConnect(proxyPort, "cdn.bench.test", upCa, proxyAuth), pid: gatehouse.pid },
@@ -277,6 +282,7 @@ async function main() {
   for (const c of [16, 64]) {
     console.log(`  c=${c}: gatehouse http allowlisted / squid http           ${ratio("gatehouse http allowlisted", "squid http", c)}   (goal ≥ 1.0×)`);
     console.log(`  c=${c}: gatehouse http allowlisted / bare node http       ${ratio("gatehouse http allowlisted", "bare node http", c)}   (goal ≥ 0.8×)`);
+    console.log(`  c=${c}: gatehouse http allowlisted / bare node+undici     ${ratio("gatehouse http allowlisted", "bare node+undici http", c)}   (the same relay: what Gatehouse's own work costs)`);
     console.log(`  c=${c}: gatehouse https credentialed / squid tunnel       ${ratio("gatehouse https credentialed", "squid tunnel", c)}   (goal ≥ 0.5×)`);
     console.log(`  c=${c}: gatehouse tunnel allowlisted / squid tunnel       ${ratio("gatehouse tunnel allowlisted", "squid tunnel", c)}`);
   }
@@ -285,7 +291,7 @@ async function main() {
     const x = get(name, 1);
     return x && direct ? `${((x.p50 - direct.p50) * 1000).toFixed(0)} µs` : "n/a";
   };
-  console.log(`  c=1 p50 added over direct: gatehouse http ${added("gatehouse http allowlisted")}, squid http ${added("squid http")}, bare node ${added("bare node http")}`);
+  console.log(`  c=1 p50 added over direct: gatehouse http ${added("gatehouse http allowlisted")}, squid http ${added("squid http")}, bare node ${added("bare node http")}, bare node+undici ${added("bare node+undici http")}`);
   console.log(`  mitmproxy: ${spawnSync("sh", ["-c", "command -v mitmdump"], { encoding: "utf8" }).stdout.trim() ? "installed but not wired in" : "not installed (not in Debian's or npm's packages here)"}`);
   if (!squid) console.log("  squid: not installed and not root, so not measured");
 
