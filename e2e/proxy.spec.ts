@@ -13,7 +13,7 @@ import { expect, test } from "@playwright/test";
 import { ProxyAgent, WebSocket as UndiciWebSocket, fetch as undiciFetch } from "undici";
 import { createCertificateAuthority, issueLeafForNames } from "../lib/proxy/certificates";
 import { api, auditEventsFor, cli, createApiKey, readDb, requestSession, SignInPage, state, unique, updatePolicy } from "./fixtures/app";
-import { startUpstreams, type Upstreams } from "./fixtures/upstreams";
+import { MALFORMED_ANSWERS, startMalformedUpstream, startUpstreams, type Upstreams } from "./fixtures/upstreams";
 
 test.describe.configure({ mode: "serial" });
 
@@ -364,6 +364,29 @@ test("smuggling shapes and oversized headers are refused; the process keeps runn
   expect((await curl([httpUrl("registry.gh.test", "/still-alive")])).status).toBe(200);
 });
 
+test("a request body reaches the upstream whole on a reused upstream connection, also when it arrives in pieces", async () => {
+  // One client connection (so one proxy worker, one upstream pool): a GET leaves an idle
+  // upstream connection behind, then POSTs reuse it, their bodies split around a pause.
+  const socket = net.connect(state.proxyPort, "127.0.0.1");
+  await new Promise((r) => socket.once("connect", r));
+  let received = "";
+  socket.on("data", (d: Buffer) => (received += d.toString()));
+  const responses = (n: number) => expect.poll(() => received.split("HTTP/1.1 ").length - 1, { timeout: 8000 }).toBe(n);
+  const auth = `Proxy-Authorization: Bearer ${token}\r\n`;
+  socket.write(`GET http://registry.gh.test:${up.httpPort}/body/warm HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}\r\n`);
+  await responses(1);
+  for (const [i, parts] of [["hello ", "world"], ["", "hello world"], ["hello world", ""]].entries()) {
+    await new Promise((r) => setTimeout(r, 50));
+    socket.write(`POST http://registry.gh.test:${up.httpPort}/body/${i} HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}Content-Length: 11\r\n\r\n${parts[0]}`);
+    await new Promise((r) => setTimeout(r, 200));
+    if (parts[1]) socket.write(parts[1]);
+    await responses(i + 2);
+    expect(receivedAt(`/body/${i}`).map((r) => r.body)).toEqual(["hello world"]);
+  }
+  expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual(Array(4).fill("HTTP/1.1 200"));
+  socket.destroy();
+});
+
 // The e2e server runs with GATEHOUSE_PROXY_TIMEOUTS connect, request-headers, response-headers
 // and idle at 3 s, request at 6 s (e2e/global-setup.ts).
 const elapsedSince = (started: number) => Date.now() - started;
@@ -442,6 +465,28 @@ test("an upstream that never accepts the connection: 504 after the connect timeo
     expect(elapsedSince(started)).toBeLessThan(9_000); // the default, 10 s, would not do
   } finally {
     blackhole.kill();
+  }
+});
+
+test("an upstream that breaks HTTP gets the sandbox a 502 upstream_invalid_response with the reason; 1xx answers are skipped; the process keeps serving", async () => {
+  const bad = await startMalformedUpstream();
+  try {
+    await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).domains.push(`registry.gh.test:${bad.port}`));
+    const via = (p: string) => curl([`http://registry.gh.test:${bad.port}${p}`]);
+    for (const p of Object.keys(MALFORMED_ANSWERS).filter((x) => !["/early-hints", "/forged-outcome"].includes(x))) {
+      const r = await via(p);
+      expect(r.status, p).toBe(502);
+      expect(JSON.parse(r.body).error, p).toMatchObject({ code: "upstream_invalid_response", message: expect.stringMatching(/^the upstream's answer was not valid HTTP: ./) });
+      expect(r.headers["x-gatehouse-outcome"], p).toBe("allowlisted");
+    }
+    const hinted = await via("/early-hints");
+    expect([hinted.status, hinted.body]).toEqual([200, "final"]);
+    // An upstream cannot speak for Gatehouse.
+    const forged = await via("/forged-outcome");
+    expect(forged.headers["x-gatehouse-outcome"]).toBe("allowlisted");
+    expect((await curl([httpUrl("registry.gh.test", "/after-malformed")])).status).toBe(200);
+  } finally {
+    await bad.close();
   }
 });
 

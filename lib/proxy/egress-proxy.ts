@@ -4,7 +4,7 @@
 import crypto from "node:crypto";
 import http from "node:http";
 import net from "node:net";
-import type { Duplex } from "node:stream";
+import { Readable, type Duplex } from "node:stream";
 import tls from "node:tls";
 import { Agent, type Dispatcher } from "undici";
 import type { Db } from "../../db/client";
@@ -547,14 +547,13 @@ export class EgressProxy {
     const { req, attempt: a } = o;
     const { target } = a;
     const relay = new Relay<RelayContext>(o.res, { requestId: a.requestId, outcome: o.decision.outcome, needles: o.needles, context: { attempt: a, decision: o.decision, credential: o.credential }, onSettled: this.#relaySettled });
-    if (o.hasBody) req.on("data", (chunk: Buffer) => (relay.bytesOut += chunk.length));
     this.#agent.dispatch(
       {
         origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
         path: target.path + target.search,
         method: a.method as Dispatcher.HttpMethod,
         headers: o.headers,
-        body: o.hasBody ? req : null,
+        body: o.hasBody ? Readable.from(countedBody(req, relay), { objectMode: false }) : null,
       },
       relay,
     );
@@ -794,6 +793,18 @@ function egressEvent(
     status: opts.status,
     detail: conn && !decision.connection ? { nearMiss: conn.identity } : null,
   };
+}
+
+/**
+ * The request body as undici reads it, counted on the way. A 'data' listener of our own would
+ * set the stream flowing before undici is listening (it may first wait a turn to check a reused
+ * connection), and the chunks that arrived with the headers would never go upstream.
+ */
+async function* countedBody(req: http.IncomingMessage, relay: Relay<RelayContext>): AsyncGenerator<Buffer> {
+  for await (const chunk of req) {
+    relay.bytesOut += (chunk as Buffer).length;
+    yield chunk as Buffer;
+  }
 }
 
 function journalFailed(err: unknown): void {

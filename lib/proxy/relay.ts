@@ -32,6 +32,11 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | null = null;
   #redactor: BodyRedactor | null = null;
   #waitingForDrain = false;
+  /**
+   * The response head, held until the first body byte (or the end): Node would not send it any
+   * earlier, and until then a broken upstream can still be answered with a clean 502.
+   */
+  #head: Record<string, string | string[]> | null = null;
 
   /**
    * `needles` are the spellings of the secret that was attached (none: nothing to redact).
@@ -55,6 +60,8 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, upstreamHeaders: Record<string, string | string[] | undefined>): void {
     const res = this.#res;
     if (res.destroyed) return controller.abort(new Error("the client went away"));
+    // Informational answers (103 Early Hints and the like) are not relayed; the final one follows.
+    if (statusCode < 200) return;
     this.status = statusCode;
     this.responded = true;
     const out = downstreamResponseHeaders(upstreamHeaders);
@@ -71,12 +78,18 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     }
     out["x-gatehouse-outcome"] = this.#outcome;
     out["x-gatehouse-request-id"] = this.#requestId;
-    res.writeHead(statusCode, out);
+    this.#head = out;
+  }
+
+  #writeHead(): void {
+    this.#res.writeHead(this.status, this.#head!);
+    this.#head = null;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.bytesIn += chunk.length;
     const data = this.#redactor ? this.#redactor.push(chunk) : chunk;
+    if (this.#head) this.#writeHead();
     if (data.length && !this.#res.write(data) && !this.#waitingForDrain) {
       // Backpressure: the upstream waits for the sandbox.
       this.#waitingForDrain = true;
@@ -89,6 +102,7 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    if (this.#head) this.#writeHead();
     const tail = this.#redactor?.end();
     this.#res.end(tail?.length ? tail : undefined);
     this.#settle();
@@ -124,5 +138,16 @@ export function upstreamFailure(err: NodeJS.ErrnoException): { status: number; c
   if (code === "EGATEHOUSE_REFUSED") return { status: 403, code: "private_address", message: err.message };
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/i.test(code) || /certificate/i.test(err.message)) return { status: 502, code: "upstream_tls_failed", message: "the upstream's TLS certificate did not verify" };
   if (/Timeout/i.test(name) || /TIMEOUT/.test(code)) return { status: 504, code: "upstream_timeout", message: "the upstream did not answer in time" };
+  const invalid = invalidResponse(err, code, name);
+  if (invalid) return { status: 502, code: "upstream_invalid_response", message: `the upstream's answer was not valid HTTP: ${invalid}` };
   return { status: 502, code: "upstream_unreachable", message: `the upstream could not be reached (${code || name || "error"})` };
+}
+
+/** Why undici refused the upstream's response, if it did (as opposed to a connection that failed). */
+function invalidResponse(err: Error, code: string, name: string): string | null {
+  if (name === "HTTPParserError" || code.startsWith("HPE_")) return err.message;
+  if (code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH") return "its Content-Length does not match its body";
+  if (code === "UND_ERR_HEADERS_OVERFLOW") return "its headers are too large";
+  if (code === "UND_ERR_SOCKET" && /^bad (response|upgrade)$/.test(err.message)) return err.message;
+  return null;
 }

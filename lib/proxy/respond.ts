@@ -20,6 +20,7 @@ export type ProxyErrorCode =
   | "upstream_unreachable"
   | "upstream_tls_failed"
   | "upstream_timeout"
+  | "upstream_invalid_response"
   | "token_in_request"
   | "too_many_connections"
   | "bad_request"
