@@ -2,7 +2,7 @@
 // be written or a policy that cannot be read: an allowed request must then not go out, and the
 // process keeps serving.
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../db/client";
 import type { EgressJournal } from "../audit/journal";
@@ -36,6 +36,18 @@ function get(path: string, via: http.Server = proxyServer): Promise<{ status: nu
         res.on("end", () => resolve({ status: res.statusCode!, outcome: res.headers["x-gatehouse-outcome"] as string | undefined, body }));
       })
       .on("error", reject);
+  });
+}
+
+/** Sends bytes as they are; resolves with everything the proxy answered before it closed. */
+function exchange(via: http.Server, text: string): Promise<string> {
+  const { port } = via.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1", () => socket.write(text));
+    let answer = "";
+    socket.on("data", (d: Buffer) => (answer += d.toString()));
+    socket.on("close", () => resolve(answer));
+    socket.on("error", reject);
   });
 }
 
@@ -95,7 +107,7 @@ describe("the proxy core when its audit record cannot be written", () => {
 });
 
 describe("the proxy core when its policy cannot be read", () => {
-  it("answers 503 policy_unavailable, never contacts the upstream, and does not crash", async () => {
+  it("answers 503 policy_unavailable to requests, CONNECTs and WebSocket upgrades; never contacts the upstream; does not crash", async () => {
     // Its own connection to the same database, closed under it: every read of it now throws.
     const lost = openDatabase(ctx.env.dataDir);
     const blind = await proxyCore({ db: lost, audit: { record: () => ({ shared: "" }), recordAll: () => [], recordLater: () => {}, recordCompletion: () => {}, recordTouch: () => {}, close: () => {} } as unknown as EgressJournal });
@@ -110,6 +122,16 @@ describe("the proxy core when its policy cannot be read", () => {
         expect(r.status, r.body).toBe(503);
         expect(r.outcome).toBe("blocked");
         expect(JSON.parse(r.body).error.code).toBe("policy_unavailable");
+      }
+      const up = (upstream.address() as AddressInfo).port;
+      const auth = `Proxy-Authorization: Bearer ${token}\r\n`;
+      for (const request of [
+        `CONNECT allowed.example.test:${up} HTTP/1.1\r\n${auth}\r\n`,
+        `GET http://allowed.example.test:${up}/ws HTTP/1.1\r\nHost: allowed.example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${auth}\r\n`,
+      ]) {
+        const answered = await exchange(server, request);
+        expect(answered, request).toMatch(/^HTTP\/1\.1 503 /);
+        expect(answered).toContain('"code":"policy_unavailable"');
       }
       expect(upstreamHits).toBe(hitsBefore);
     } finally {

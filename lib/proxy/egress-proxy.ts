@@ -216,6 +216,14 @@ export class EgressProxy {
   #onConnect(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
     const requestId = newRequestId();
     socket.on("error", () => socket.destroy());
+    try {
+      this.#connect(req, socket, head, requestId);
+    } catch (err) {
+      answerSocket(socket, policyUnavailable(requestId, err));
+    }
+  }
+
+  #connect(req: http.IncomingMessage, socket: net.Socket, head: Buffer, requestId: string): void {
     const token = sessionToken(req.headers["proxy-authorization"]);
     const revisions = this.#revisions();
     const check = token ? this.#d.sessions.verify(token, this.#d.now(), revisions.sessions) : null;
@@ -237,9 +245,9 @@ export class EgressProxy {
     }
     if (head.length) socket.unshift(head);
     if (compiled.credentialMayApply(session.workspace, session.channel, host)) {
-      void this.#intercept(socket, { host, port, token, session, clientSocket: socket }, requestId);
+      this.#intercept(socket, { host, port, token, session, clientSocket: socket }, requestId).catch((err) => dropped(socket, err));
     } else {
-      void this.#blindTunnel(socket, { host, port, token, session, clientSocket: socket }, decision, requestId);
+      this.#blindTunnel(socket, { host, port, token, session, clientSocket: socket }, decision, requestId).catch((err) => dropped(socket, err));
     }
   }
 
@@ -250,6 +258,14 @@ export class EgressProxy {
   #onUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, tunnel: Tunnel | null): void {
     const requestId = newRequestId();
     socket.on("error", () => socket.destroy());
+    try {
+      this.#upgrade(req, socket, head, tunnel, requestId);
+    } catch (err) {
+      answerSocket(socket, policyUnavailable(requestId, err));
+    }
+  }
+
+  #upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, tunnel: Tunnel | null, requestId: string): void {
     if (String(req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
       return answerSocket(socket, { status: 400, code: "bad_request", message: `only WebSocket upgrades are relayed, not ${String(req.headers.upgrade ?? "")}`, outcome: "blocked", requestId });
     }
@@ -269,7 +285,7 @@ export class EgressProxy {
     const check = token ? this.#d.sessions.verify(token, this.#d.now(), revisions.sessions) : null;
     if (!token || !check || !check.ok) return answerSocket(socket, this.#authFailure(requestId, check && !check.ok ? check.reason : "missing"));
     if (!this.#track(check.session.id, socket)) return answerSocket(socket, { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId });
-    void this.#relayUpgrade(req, socket, head, { requestId, started: this.#d.now(), session: check.session, token, method: "GET", target, policyRevision: revisions.policy });
+    this.#relayUpgrade(req, socket, head, { requestId, started: this.#d.now(), session: check.session, token, method: "GET", target, policyRevision: revisions.policy }).catch((err) => dropped(socket, err));
   }
 
   async #relayUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, a: Attempt): Promise<void> {
@@ -410,10 +426,9 @@ export class EgressProxy {
     try {
       revisions = this.#revisions();
     } catch (err) {
-      console.error(`gatehouse proxy: the policy could not be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); refusing requests until it can`);
       for (const x of arrivals) {
         x.req.resume();
-        answer(x.res, { status: 503, code: "policy_unavailable", message: "Gatehouse cannot read its policy right now, so the request does not go out; try again shortly", outcome: "blocked", requestId: x.requestId });
+        answer(x.res, policyUnavailable(x.requestId, err));
       }
       return;
     }
@@ -421,8 +436,10 @@ export class EgressProxy {
     for (const x of arrivals) {
       try {
         this.#admit(x, revisions, ready);
-      } catch {
-        failed(x.res, x.requestId);
+      } catch (err) {
+        // What #admit reads (sessions, the compiled policy) comes from the database.
+        x.req.resume();
+        answer(x.res, policyUnavailable(x.requestId, err));
       }
     }
     if (ready.length === 0) return;
@@ -807,8 +824,27 @@ async function* countedBody(req: http.IncomingMessage, relay: Relay<RelayContext
   }
 }
 
+const errorCode = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+let policyFailureLoggedAt = 0;
+
+/** The policy or sessions could not be read: the request does not go out, the process goes on. */
+function policyUnavailable(requestId: string, err: unknown): ProxyAnswer {
+  // Once per 10 s: while the database is gone, every request would say the same.
+  if (Date.now() - policyFailureLoggedAt > 10_000) {
+    policyFailureLoggedAt = Date.now();
+    console.error(`gatehouse proxy: the policy could not be read (${errorCode(err)}); refusing requests until it can`);
+  }
+  return { status: 503, code: "policy_unavailable", message: "Gatehouse cannot read its policy right now, so the request does not go out; try again shortly", outcome: "blocked", requestId };
+}
+
+/** A tunnel or upgrade that failed inside Gatehouse after it was accepted. */
+function dropped(socket: Duplex, err: unknown): void {
+  console.error(`gatehouse proxy: a tunnel failed (${errorCode(err)})`);
+  socket.destroy();
+}
+
 function journalFailed(err: unknown): void {
-  console.error(`gatehouse proxy: the egress journal could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); refusing requests until it can`);
+  console.error(`gatehouse proxy: the egress journal could not be written (${errorCode(err)}); refusing requests until it can`);
 }
 
 /** A request that failed inside Gatehouse rather than upstream. */
