@@ -540,6 +540,10 @@ test("the embedded route: same decision, injection and audit", async () => {
   const blocked = await fetch(`${state.baseURL}/proxy/https/other.gh.test/x`, { headers: { "Proxy-Authorization": `Bearer ${token}` } });
   expect(blocked.status).toBe(403);
   expect(blocked.headers.get("x-gatehouse-outcome")).toBe("blocked");
+  // A host whose percent-encoding is broken is a bad target, answered at once.
+  const malformed = await fetch(`${state.baseURL}/proxy/http/%E0%A4%A/x`, { headers: { "Proxy-Authorization": `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+  expect(malformed.status).toBe(400);
+  expect((await malformed.json()).error.code).toBe("bad_target");
 });
 
 test("Node's fetch through undici's ProxyAgent", async () => {

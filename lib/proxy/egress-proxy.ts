@@ -135,7 +135,7 @@ export class EgressProxy {
       headersTimeout: timeouts.responseHeaders,
       bodyTimeout: timeouts.idle,
     });
-    this.#inner = http.createServer(sandboxServerOptions(timeouts), (req, res) => this.#onInterceptedRequest(req, res));
+    this.#inner = http.createServer(sandboxServerOptions(timeouts), (req, res) => this.#guard(res, () => this.#onInterceptedRequest(req, res)));
     this.#inner.on("clientError", (err, socket) => this.#onClientError(err, socket));
     this.#lastRevocationCheck = deps.now();
     this.#sealedCredential = preparePolicyLookups(deps.db).sealedCredential;
@@ -144,7 +144,7 @@ export class EgressProxy {
 
   /** Attaches the forward-proxy handlers to a server. */
   attach(server: http.Server): void {
-    server.on("request", (req, res) => this.#onForwardRequest(req, res));
+    server.on("request", (req, res) => this.#guard(res, () => this.#onForwardRequest(req, res)));
     server.on("connect", (req, socket: net.Socket, head) => this.#onConnect(req, socket, head));
     server.on("clientError", (err, socket) => this.#onClientError(err, socket));
     server.on("upgrade", (req, socket: net.Socket, head: Buffer) => this.#onUpgrade(req, socket, head, null));
@@ -164,6 +164,16 @@ export class EgressProxy {
 
   // ── Entry points ────────────────────────────────────────────────────────────────────────
 
+  /** A fault in handling one request answers that request, and the process goes on. */
+  #guard(res: http.ServerResponse, handle: () => void): void {
+    try {
+      handle();
+    } catch (err) {
+      console.error(`gatehouse proxy: a request failed inside Gatehouse (${errorCode(err)})`);
+      answer(res, { status: 500, code: "internal_error", message: "Gatehouse failed to handle this request; nothing went upstream", outcome: "blocked", requestId: newRequestId() });
+    }
+  }
+
   /** Plain HTTP in absolute form. */
   #onForwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const requestId = newRequestId();
@@ -180,13 +190,22 @@ export class EgressProxy {
 
   /** ANY /proxy/{scheme}/{host[:port]}/{path}?{query} on the dashboard port. */
   handleEmbedded(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.#guard(res, () => this.#onEmbeddedRequest(req, res));
+  }
+
+  #onEmbeddedRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const requestId = newRequestId();
     const m = /^\/proxy\/([^/]+)\/([^/?#]+)(\/[^?#]*)?(\?[^#]*)?$/.exec(req.url ?? "");
     const bad = (message: string, code: ProxyErrorCode = "bad_target") => answer(res, { status: code === "userinfo_not_allowed" ? 403 : 400, code, message, outcome: "blocked", requestId });
     if (!m) return bad("use /proxy/{http|https}/{host[:port]}/{path}");
     const scheme = m[1]!.toLowerCase();
     if (scheme !== "http" && scheme !== "https") return bad(`scheme ${m[1]} is not supported`, "unsupported_scheme");
-    const authority = decodeURIComponent(m[2]!);
+    let authority: string;
+    try {
+      authority = decodeURIComponent(m[2]!);
+    } catch {
+      return bad(`${m[2]} is not a host: its percent-encoding is malformed`);
+    }
     const target = parseAbsoluteTarget(`${scheme}://${authority}${m[3] ?? "/"}${m[4] ?? ""}`);
     if (isTargetError(target)) return bad(target.message, target.error === "userinfo_not_allowed" ? "userinfo_not_allowed" : "bad_target");
     this.#arrive(req, res, "embedded", target, requestId, sessionToken(req.headers["proxy-authorization"]));

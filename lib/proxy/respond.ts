@@ -27,11 +27,12 @@ export type ProxyErrorCode =
   | "headers_too_large"
   | "request_timeout"
   | "audit_unavailable"
-  | "policy_unavailable";
+  | "policy_unavailable"
+  | "internal_error";
 
 export type ProxyAnswer = { status: number; code: ProxyErrorCode; message: string; outcome: Outcome; requestId: string };
 
-const REASONS: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 407: "Proxy Authentication Required", 408: "Request Timeout", 429: "Too Many Requests", 431: "Request Header Fields Too Large", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout" };
+const REASONS: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 407: "Proxy Authentication Required", 408: "Request Timeout", 429: "Too Many Requests", 431: "Request Header Fields Too Large", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout" };
 
 function body(a: ProxyAnswer): string {
   return JSON.stringify({ error: { code: a.code, message: a.message, requestId: a.requestId } });
