@@ -364,7 +364,7 @@ test("smuggling shapes and oversized headers are refused; the process keeps runn
   expect((await curl([httpUrl("registry.gh.test", "/still-alive")])).status).toBe(200);
 });
 
-test("a request body reaches the upstream whole on a reused upstream connection, also when it arrives in pieces", async () => {
+test("a request body reaches the upstream whole: on a reused upstream connection, in pieces, and after Expect: 100-continue", async () => {
   // One client connection (so one proxy worker, one upstream pool): a GET leaves an idle
   // upstream connection behind, then POSTs reuse it, their bodies split around a pause.
   const socket = net.connect(state.proxyPort, "127.0.0.1");
@@ -385,6 +385,15 @@ test("a request body reaches the upstream whole on a reused upstream connection,
   }
   expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual(Array(4).fill("HTTP/1.1 200"));
   socket.destroy();
+
+  // Clients that wait for "100 Continue" before a large body (curl, git push) get it from the
+  // proxy; the body then goes upstream whole.
+  const large = "x".repeat(200_000);
+  const bodyFile = path.join(tmp, "large-body.txt");
+  fs.writeFileSync(bodyFile, large);
+  const r = await curl(["-H", "Expect: 100-continue", "--data-binary", `@${bodyFile}`, httpUrl("registry.gh.test", "/body/expect")]);
+  expect(r.status, r.stderr).toBe(200);
+  expect(receivedAt("/body/expect").map((x) => [x.body.length, x.headers.expect])).toEqual([[large.length, undefined]]);
 });
 
 // The e2e server runs with GATEHOUSE_PROXY_TIMEOUTS connect, request-headers, response-headers

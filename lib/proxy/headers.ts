@@ -27,6 +27,8 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, token: stri
     if (value === undefined) continue;
     if ((HOP_BY_HOP.has(name) || listed.has(name)) && !(keep.upgrade && (name === "upgrade" || name === "connection"))) continue;
     if (name.startsWith("x-gatehouse-")) continue;
+    // Node's server has already answered "100 Continue" to the sandbox, and undici cannot send it.
+    if (name === "expect") continue;
     if (token && (Array.isArray(value) ? value.some((v) => v.includes(token)) : value.includes(token))) continue;
     out[name] = value;
   }
