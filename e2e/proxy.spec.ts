@@ -701,50 +701,92 @@ test("a running Gatehouse follows vault rotate-key: credentials keep attaching, 
   expect(await probe("/repos/acme/rotate-restored")).toEqual({ outcome: "credentialed", auth: `Bearer ${SECRET}` });
 });
 
-test("git clone over HTTPS from a local git server, through the proxy", async () => {
-  const repo = path.join(tmp, "origin.git");
+test("git clone and git push over HTTPS (smart HTTP) through the proxy, the credential attached at the boundary", async () => {
   const work = path.join(tmp, "work");
+  const projects = path.join(tmp, "git-projects");
+  const repo = path.join(projects, "app.git");
   const sh = async (cmd: string, args: string[], cwd?: string, env: Record<string, string> = {}) => {
-    const r = await run(cmd, args, { cwd, env: { GIT_TERMINAL_PROMPT: "0", ...env } });
+    const r = await run(cmd, args, { cwd, env: { GIT_TERMINAL_PROMPT: "0", GIT_CONFIG_NOSYSTEM: "1", ...env } });
     expect(r.status, `${cmd} ${args.join(" ")}\n${r.stderr}`).toBe(0);
     return r;
   };
-  await sh("git", ["init", "-q", work]);
+  const commit = (cwd: string, message: string) => sh("git", ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", message], cwd);
+  await sh("git", ["init", "-q", "-b", "main", work]);
   fs.writeFileSync(path.join(work, "README.md"), "hello through gatehouse\n");
-  await sh("git", ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qam", "init", "--allow-empty"], work);
   await sh("git", ["add", "."], work);
-  await sh("git", ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "readme"], work);
+  await commit(work, "readme");
+  fs.mkdirSync(projects);
   await sh("git", ["clone", "-q", "--bare", work, repo]);
-  await sh("git", ["update-server-info"], repo);
-  // Serve the bare repo over the dumb HTTP protocol from the HTTPS upstream's handler.
-  const served = path.join(tmp, "served");
-  fs.cpSync(repo, served, { recursive: true });
-  up.onRequest = undefined;
+
+  // git's own smart-HTTP server (git http-backend, run as CGI) behind Basic auth.
+  const pushes: string[] = [];
   const { createServer } = await import("node:https");
   const gitServer = createServer({ cert: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.pem")), key: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.key")) }, (req, res) => {
-    const auth = req.headers.authorization ?? "";
-    if (auth !== `Basic ${Buffer.from(`bot:${BASIC_SECRET}`).toString("base64")}`) {
+    if (req.headers.authorization !== `Basic ${Buffer.from(`bot:${BASIC_SECRET}`).toString("base64")}`) {
       res.writeHead(401, { "www-authenticate": 'Basic realm="git"' });
       return res.end();
     }
-    const file = path.join(served, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/^\/acme\/app\.git/, ""));
-    if (!file.startsWith(served) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
-      res.writeHead(404);
-      return res.end();
-    }
-    res.writeHead(200);
-    res.end(fs.readFileSync(file));
+    const url = new URL(req.url ?? "/", "http://x");
+    if (url.pathname.endsWith("/git-receive-pack")) pushes.push(`${req.method} ${req.headers["transfer-encoding"] ?? req.headers["content-length"]}`);
+    const cgi = spawn("git", ["http-backend"], {
+      env: {
+        ...process.env,
+        GIT_PROJECT_ROOT: projects,
+        GIT_HTTP_EXPORT_ALL: "1",
+        REMOTE_USER: "bot",
+        REMOTE_ADDR: "127.0.0.1",
+        PATH_INFO: url.pathname.replace(/^\/acme/, ""),
+        QUERY_STRING: url.search.slice(1),
+        REQUEST_METHOD: req.method ?? "GET",
+        CONTENT_TYPE: req.headers["content-type"] ?? "",
+        HTTP_CONTENT_ENCODING: req.headers["content-encoding"] ?? "",
+      },
+    });
+    req.pipe(cgi.stdin);
+    let head = Buffer.alloc(0);
+    let headDone = false;
+    cgi.stdout.on("data", (chunk: Buffer) => {
+      if (headDone) return void res.write(chunk);
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      headDone = true;
+      const headers: Record<string, string> = {};
+      let status = 200;
+      for (const line of head.subarray(0, end).toString().split("\r\n")) {
+        const [k, ...v] = line.split(":");
+        if (k!.toLowerCase() === "status") status = Number.parseInt(v.join(":").trim(), 10);
+        else headers[k!] = v.join(":").trim();
+      }
+      res.writeHead(status, headers);
+      res.write(head.subarray(end + 4));
+    });
+    cgi.stdout.on("end", () => res.end());
   });
   await new Promise<void>((r) => gitServer.listen(0, "127.0.0.1", r));
-  const gitPort = (gitServer.address() as net.AddressInfo).port;
-  await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).connections.find((c: { name: string }) => c.name === "basic").allowedWebsites.push(`git.gh.test:${gitPort}`));
-  const proxy = `http://session:${token}@127.0.0.1:${state.proxyPort}`;
-  const dest = path.join(tmp, "clone");
-  await sh("git", ["clone", "-q", `https://git.gh.test:${gitPort}/acme/app.git`, dest], undefined, { HTTPS_PROXY: proxy, https_proxy: proxy, GIT_SSL_CAINFO: caBundle, NO_PROXY: "", no_proxy: "" });
-  expect(fs.readFileSync(path.join(dest, "README.md"), "utf8")).toBe("hello through gatehouse\n");
-  // The sandbox's clone holds no credential.
-  expect(fs.readFileSync(path.join(dest, ".git", "config"), "utf8")).not.toContain(BASIC_SECRET);
-  gitServer.close();
+  try {
+    const gitPort = (gitServer.address() as net.AddressInfo).port;
+    await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).connections.find((c: { name: string }) => c.name === "basic").allowedWebsites.push(`git.gh.test:${gitPort}`));
+    const proxy = `http://session:${token}@127.0.0.1:${state.proxyPort}`;
+    const viaProxy = { HTTPS_PROXY: proxy, https_proxy: proxy, GIT_SSL_CAINFO: caBundle, NO_PROXY: "", no_proxy: "" };
+    const dest = path.join(tmp, "clone");
+    await sh("git", ["clone", "-q", `https://git.gh.test:${gitPort}/acme/app.git`, dest], undefined, viaProxy);
+    expect(fs.readFileSync(path.join(dest, "README.md"), "utf8")).toBe("hello through gatehouse\n");
+
+    // A push with a pack large enough that git streams it (chunked), as an agent's push would.
+    fs.writeFileSync(path.join(dest, "data.bin"), crypto.randomBytes(3 * 1024 * 1024));
+    fs.writeFileSync(path.join(dest, "NOTES.md"), "pushed by the agent\n");
+    await sh("git", ["add", "."], dest);
+    await commit(dest, "agent change");
+    await sh("git", ["push", "-q", "origin", "main"], dest, viaProxy);
+    const pushed = await sh("git", ["--git-dir", repo, "log", "-1", "--format=%s", "main"]);
+    expect(pushed.stdout.trim()).toBe("agent change");
+    expect(pushes.some((p) => p.startsWith("POST chunked"))).toBe(true);
+    // The sandbox's clone holds no credential.
+    expect(fs.readFileSync(path.join(dest, ".git", "config"), "utf8")).not.toContain(BASIC_SECRET);
+  } finally {
+    gitServer.close();
+  }
 });
 
 test("a session's open connections are bounded per proxy worker; closing them frees the slots", async () => {
