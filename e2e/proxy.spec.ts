@@ -555,6 +555,28 @@ test("the embedded route: same decision, injection and audit", async () => {
   expect((await malformed.json()).error.code).toBe("bad_target");
 });
 
+test("a server-sent event stream through interception reaches the sandbox event by event, still redacted", async () => {
+  const agent = new ProxyAgent({ uri: `http://127.0.0.1:${state.proxyPort}`, token: `Bearer ${token}`, requestTls: { ca: gatehouseCa } });
+  const started = Date.now();
+  const res = await undiciFetch(httpsUrl("api.gh.test", "/repos/acme/events"), { dispatcher: agent });
+  expect(res.headers.get("x-gatehouse-outcome")).toBe("credentialed");
+  const headAfter = Date.now() - started;
+  const reader = res.body!.getReader();
+  const arrivals: { at: number; text: string }[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    arrivals.push({ at: Date.now() - started, text: Buffer.from(value).toString() });
+  }
+  const text = arrivals.map((a) => a.text).join("");
+  expect(text).toBe('data: {"delta":"one"}\n\ndata: {"echo":"Bearer [REDACTED]"}\n\n');
+  // The first event is whole long before the second is sent (1.5 s later).
+  const firstWhole = arrivals.find((_, i) => arrivals.slice(0, i + 1).map((a) => a.text).join("").includes('"one"}\n\n'))!;
+  expect(headAfter).toBeLessThan(1000);
+  expect(firstWhole.at).toBeLessThan(1000);
+  await agent.close();
+});
+
 test("Node's fetch through undici's ProxyAgent", async () => {
   const agent = new ProxyAgent({ uri: `http://127.0.0.1:${state.proxyPort}`, token: `Bearer ${token}`, requestTls: { ca: gatehouseCa } });
   const res = await undiciFetch(httpsUrl("api.gh.test", "/repos/acme/undici"), { dispatcher: agent });

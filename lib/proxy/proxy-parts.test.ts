@@ -44,6 +44,36 @@ describe("BodyRedactor", () => {
     );
   });
 
+  it("property: what it holds back after a chunk is only ever the beginning of a secret", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 4, maxLength: 24, unit: fc.constantFrom(..."abcXYZ0123_-") }),
+        fc.array(fc.string({ maxLength: 30, unit: fc.constantFrom(..."abc xyz{}\":,\n") }), { minLength: 1, maxLength: 8 }),
+        (secret, chunks) => {
+          const redactor = new BodyRedactor([secret]);
+          let sent = "";
+          let fed = "";
+          for (const chunk of chunks) {
+            fed += chunk;
+            sent += redactor.push(Buffer.from(chunk)).toString();
+            const redactedSoFar = fed.split(secret).join("[REDACTED]");
+            expect(redactedSoFar.startsWith(sent)).toBe(true);
+            const held = redactedSoFar.slice(sent.length);
+            expect(held.length === 0 || (held.length < secret.length && secret.startsWith(held))).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("lets a stream of server-sent events through as each event arrives", () => {
+    const redactor = new BodyRedactor(["ghp_FAKE_secret_value_0123456789", encodeURIComponent("ghp_FAKE_secret_value_0123456789")]);
+    for (const event of ['data: {"delta":"Hel"}\n\n', 'data: {"delta":"lo"}\n\n', "event: done\ndata: {}\n\n"]) expect(redactor.push(Buffer.from(event)).toString()).toBe(event);
+    expect(redactor.push(Buffer.from("data: ghp_FA")).toString()).toBe("data: ");
+    expect(redactor.push(Buffer.from("KE_secret_value_0123456789\n\n")).toString()).toBe("[REDACTED]\n\n");
+  });
+
   it("prefers the longest needle and handles several", async () => {
     expect(await collect([Buffer.from("Basic Ym90OnNlY3JldA== and secret")], ["secret", "Ym90OnNlY3JldA=="])).toBe("Basic [REDACTED] and [REDACTED]");
     expect(redactText("x-token: abc123 abc123", ["abc123"])).toBe("x-token: [REDACTED] [REDACTED]");

@@ -1,5 +1,7 @@
 // Replaces reflected secrets with [REDACTED] in a streamed body, also when a secret straddles
-// two chunks: the last (longest needle - 1) bytes are held back until the next chunk arrives.
+// two chunks: a chunk's tail that could be the start of a secret is held back until the next
+// chunk arrives. Only such a tail: a streamed answer (server-sent events from an API) reaches
+// the sandbox event by event, not one event late.
 export const REDACTED = "[REDACTED]";
 const REDACTED_BYTES = Buffer.from(REDACTED);
 
@@ -7,12 +9,15 @@ const REDACTED_BYTES = Buffer.from(REDACTED);
 export class BodyRedactor {
   readonly #needles: Buffer[];
   readonly #hold: number;
+  /** Bytes some needle starts with: a tail is held only from such a byte. */
+  readonly #firstBytes = new Uint8Array(256);
   #carry: Buffer = Buffer.alloc(0);
   redactions = 0;
 
   constructor(needles: string[]) {
     this.#needles = [...new Set(needles.filter((n) => n.length > 0))].map((n) => Buffer.from(n)).sort((a, b) => b.length - a.length);
     this.#hold = Math.max(0, ...this.#needles.map((n) => n.length)) - 1;
+    for (const n of this.#needles) this.#firstBytes[n[0]!] = 1;
   }
 
   push(chunk: Buffer): Buffer {
@@ -48,9 +53,19 @@ export class BodyRedactor {
       lastEnd = best + bestNeedle.length;
       from = lastEnd;
     }
-    const cut = final ? data.length : Math.max(lastEnd, data.length - this.#hold);
+    const cut = final ? data.length : this.#heldFrom(data, Math.max(lastEnd, data.length - this.#hold));
     parts.push(data.subarray(lastEnd, cut));
     return { out: Buffer.concat(parts), consumed: cut };
+  }
+
+  /** Where the longest tail of `data` from `from` on that is the beginning of a needle starts. */
+  #heldFrom(data: Buffer, from: number): number {
+    for (let start = from; start < data.length; start++) {
+      if (!this.#firstBytes[data[start]!]) continue;
+      const length = data.length - start;
+      for (const n of this.#needles) if (length < n.length && data.compare(n, 0, length, start) === 0) return start;
+    }
+    return data.length;
   }
 }
 

@@ -79,6 +79,11 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     out["x-gatehouse-outcome"] = this.#outcome;
     out["x-gatehouse-request-id"] = this.#requestId;
     this.#head = out;
+    // An event stream may stay quiet for a while after its head: the sandbox gets the head now.
+    if (String(out["content-type"] ?? "").startsWith("text/event-stream")) {
+      this.#writeHead();
+      res.flushHeaders();
+    }
   }
 
   #writeHead(): void {
