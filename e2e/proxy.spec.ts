@@ -421,6 +421,28 @@ test("a sandbox that sends its headers or its body too slowly gets 408 with a re
   expect((await curl([httpUrl("registry.gh.test", "/after-slow-clients")])).status).toBe(200);
 });
 
+test("a connection that stays silent before its first request is closed after the request-header timeout, intercepted tunnels too", async () => {
+  const closedAfter = (socket: net.Socket) => {
+    const t0 = Date.now();
+    return new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now() - t0)));
+  };
+  const connectTo = async (host: string) => {
+    const socket = net.connect(state.proxyPort, "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    socket.write(`CONNECT ${host}:${up.httpsPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`);
+    expect(await new Promise<string>((r) => socket.once("data", (d: Buffer) => r(d.toString())))).toMatch(/^HTTP\/1\.1 200/);
+    return socket;
+  };
+  const silent = net.connect(state.proxyPort, "127.0.0.1");
+  const noHandshake = await connectTo("api.gh.test");
+  const noRequest = tls.connect({ socket: await connectTo("api.gh.test"), servername: "api.gh.test", ca: gatehouseCa });
+  await new Promise((r) => noRequest.once("secureConnect", r));
+  for (const ms of await Promise.all([closedAfter(silent), closedAfter(noHandshake), closedAfter(noRequest)])) {
+    expect(ms).toBeGreaterThanOrEqual(2_000);
+    expect(ms).toBeLessThan(8_000);
+  }
+});
+
 test("an upstream that never answers: 504 upstream_timeout after the response-header timeout, over HTTP and through interception", async () => {
   for (const url of [httpUrl("registry.gh.test", "/stall-headers/plain"), httpsUrl("api.gh.test", "/repos/acme/stall-headers")]) {
     const started = Date.now();
@@ -626,8 +648,16 @@ test("WebSockets follow the same rules, without a credential attached", async ()
     ws.addEventListener("message", (e) => resolve(String(e.data)));
     ws.addEventListener("error", () => reject(new Error("websocket failed")));
   });
-  ws.close();
   expect(message).toBe("echo:hello auth:none");
+  // An open WebSocket may be quiet for longer than the first-request timeout (3 s here).
+  await new Promise((r) => setTimeout(r, 3_500));
+  const later = await new Promise<string>((resolve, reject) => {
+    ws.addEventListener("message", (e) => resolve(String(e.data)), { once: true });
+    ws.addEventListener("close", () => reject(new Error("the quiet WebSocket was closed")), { once: true });
+    ws.send("still there");
+  });
+  expect(later).toBe("echo:still there auth:none");
+  ws.close();
   const seen = receivedAt("/repos/acme/ws")[0]!;
   expect(seen.headers.host).toBe(`api.gh.test:${up.httpsPort}`);
   expect(seen.headers.authorization).toBeUndefined();

@@ -63,7 +63,7 @@ export type ProxyDeps = {
 type Entry = "forward" | "intercept" | "embedded";
 
 /** What a CONNECT established: every request inside it must stay on this target. */
-type Tunnel = { host: string; port: number; token: string; session: VerifiedSession; clientSocket: net.Socket };
+type Tunnel = { host: string; port: number; token: string; session: VerifiedSession; clientSocket: net.Socket; spoke?: boolean };
 
 type Attempt = {
   requestId: string;
@@ -148,6 +148,9 @@ export class EgressProxy {
     server.on("connect", (req, socket: net.Socket, head) => this.#onConnect(req, socket, head));
     server.on("clientError", (err, socket) => this.#onClientError(err, socket));
     server.on("upgrade", (req, socket: net.Socket, head: Buffer) => this.#onUpgrade(req, socket, head, null));
+    // Node times a request's headers from their first byte: a connection that never sends one
+    // would be held for ever.
+    server.on("connection", (socket: net.Socket) => closeIfSilent(socket, this.#d.env.proxyTimeouts.requestHeaders, () => socket.bytesRead === 0, [socket]));
     this.#inner.on("upgrade", (req, socket: net.Socket, head: Buffer) => this.#onUpgrade(req, socket, head, this.#tunnels.get(socket) ?? null));
     this.#revocationTimer = setInterval(() => this.#closeRevokedSessions(), 500);
     this.#revocationTimer.unref();
@@ -215,6 +218,7 @@ export class EgressProxy {
   #onInterceptedRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const requestId = newRequestId();
     const tunnel = this.#tunnels.get(req.socket as net.Socket);
+    if (tunnel) tunnel.spoke = true;
     if (!tunnel) return answer(res, { status: 400, code: "bad_request", message: "unknown tunnel", outcome: "blocked", requestId });
     const hostHeaderValue = req.headers.host;
     const inner = hostHeaderValue ? parseAuthority(hostHeaderValue, "https") : null;
@@ -275,6 +279,7 @@ export class EgressProxy {
    * are relayed. No credential is attached (see #relayUpgrade).
    */
   #onUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, tunnel: Tunnel | null): void {
+    if (tunnel) tunnel.spoke = true;
     const requestId = newRequestId();
     socket.on("error", () => socket.destroy());
     try {
@@ -659,6 +664,9 @@ export class EgressProxy {
     tlsSocket.on("error", () => tlsSocket.destroy());
     this.#tunnels.set(tlsSocket, tunnel);
     this.#track(tunnel.session.id, tlsSocket);
+    // As on the forward listener: a tunnel with no request in time (no handshake, or nothing
+    // after it) is closed. The TLS socket holds the handle: closing the outer one alone would not do.
+    closeIfSilent(socket, this.#d.env.proxyTimeouts.requestHeaders, () => !tunnel.spoke, [tlsSocket, socket]);
     this.#inner.emit("connection", tlsSocket);
   }
 
@@ -841,6 +849,15 @@ async function* countedBody(req: http.IncomingMessage, relay: Relay<RelayContext
     relay.bytesOut += (chunk as Buffer).length;
     yield chunk as Buffer;
   }
+}
+
+/** After `ms`, closes `sockets` if `silent()` still holds; nothing is kept once `socket` closes. */
+function closeIfSilent(socket: net.Socket, ms: number, silent: () => boolean, sockets: Duplex[]): void {
+  const timer = setTimeout(() => {
+    if (silent()) for (const s of sockets) s.destroy();
+  }, ms);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
 }
 
 const errorCode = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
