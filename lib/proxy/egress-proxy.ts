@@ -135,7 +135,7 @@ export class EgressProxy {
       headersTimeout: timeouts.responseHeaders,
       bodyTimeout: timeouts.idle,
     });
-    this.#inner = http.createServer(sandboxServerOptions(timeouts), (req, res) => this.#guard(res, () => this.#onInterceptedRequest(req, res)));
+    this.#inner = http.createServer(sandboxServerOptions(timeouts), this.#interceptedEntry);
     this.#inner.on("clientError", (err, socket) => this.#onClientError(err, socket));
     this.#lastRevocationCheck = deps.now();
     this.#sealedCredential = preparePolicyLookups(deps.db).sealedCredential;
@@ -144,7 +144,7 @@ export class EgressProxy {
 
   /** Attaches the forward-proxy handlers to a server. */
   attach(server: http.Server): void {
-    server.on("request", (req, res) => this.#guard(res, () => this.#onForwardRequest(req, res)));
+    server.on("request", this.#forwardEntry);
     server.on("connect", (req, socket: net.Socket, head) => this.#onConnect(req, socket, head));
     server.on("clientError", (err, socket) => this.#onClientError(err, socket));
     server.on("upgrade", (req, socket: net.Socket, head: Buffer) => this.#onUpgrade(req, socket, head, null));
@@ -167,15 +167,23 @@ export class EgressProxy {
 
   // ── Entry points ────────────────────────────────────────────────────────────────────────
 
-  /** A fault in handling one request answers that request, and the process goes on. */
-  #guard(res: http.ServerResponse, handle: () => void): void {
+  // A fault in handling one request answers that request, and the process goes on. (Bound once:
+  // no closure per request.)
+  readonly #forwardEntry = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     try {
-      handle();
+      this.#onForwardRequest(req, res);
     } catch (err) {
-      console.error(`gatehouse proxy: a request failed inside Gatehouse (${errorCode(err)})`);
-      answer(res, { status: 500, code: "internal_error", message: "Gatehouse failed to handle this request; nothing went upstream", outcome: "blocked", requestId: newRequestId() });
+      internalError(res, err);
     }
-  }
+  };
+
+  readonly #interceptedEntry = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    try {
+      this.#onInterceptedRequest(req, res);
+    } catch (err) {
+      internalError(res, err);
+    }
+  };
 
   /** Plain HTTP in absolute form. */
   #onForwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -193,7 +201,11 @@ export class EgressProxy {
 
   /** ANY /proxy/{scheme}/{host[:port]}/{path}?{query} on the dashboard port. */
   handleEmbedded(req: http.IncomingMessage, res: http.ServerResponse): void {
-    this.#guard(res, () => this.#onEmbeddedRequest(req, res));
+    try {
+      this.#onEmbeddedRequest(req, res);
+    } catch (err) {
+      internalError(res, err);
+    }
   }
 
   #onEmbeddedRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -849,6 +861,11 @@ async function* countedBody(req: http.IncomingMessage, relay: Relay<RelayContext
     relay.bytesOut += (chunk as Buffer).length;
     yield chunk as Buffer;
   }
+}
+
+function internalError(res: http.ServerResponse, err: unknown): void {
+  console.error(`gatehouse proxy: a request failed inside Gatehouse (${errorCode(err)})`);
+  answer(res, { status: 500, code: "internal_error", message: "Gatehouse failed to handle this request; nothing went upstream", outcome: "blocked", requestId: newRequestId() });
 }
 
 /** After `ms`, closes `sockets` if `silent()` still holds; nothing is kept once `socket` closes. */
