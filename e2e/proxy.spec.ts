@@ -272,6 +272,22 @@ test("redaction: a reflected secret never reaches the sandbox, in headers or a c
   expect(basic.body).toBe("you sent: Basic [REDACTED] (and again: Basic [REDACTED])");
 });
 
+test("redaction: a compressed body is unpacked and scanned, one that cannot be unpacked is refused", async () => {
+  for (const encoding of ["gzip", "deflate", "br"]) {
+    const r = await curl([httpsUrl("api.gh.test", `/repos/acme/echo-packed/${encoding}`)]);
+    expect(r.status, encoding).toBe(200);
+    expect(r.body, encoding).toBe("you sent: Bearer [REDACTED]");
+    expect(r.headers["content-encoding"], encoding).toBeUndefined();
+  }
+  const unknown = await curl([httpsUrl("api.gh.test", "/repos/acme/echo-packed/zstd")]);
+  expect(unknown.status).toBe(502);
+  expect(JSON.parse(unknown.body).error).toMatchObject({ code: "upstream_invalid_response", message: expect.stringContaining("zstd encoding") });
+  expect(unknown.body).not.toContain(SECRET);
+  const corrupt = await curl([httpsUrl("api.gh.test", "/repos/acme/echo-packed/corrupt-gzip")]);
+  expect(corrupt.status).toBe(502);
+  expect(JSON.parse(corrupt.body).error.message).toContain("compressed body is corrupt");
+});
+
 test("attacks on the target: userinfo, IP literals, trailing dots, SSRF to metadata", async () => {
   // curl moves userinfo into an Authorization header; a raw client can put it in the target.
   const userinfo = await raw(`GET http://user:pw@registry.gh.test:${up.httpPort}/attack/userinfo HTTP/1.1\r\nHost: registry.gh.test\r\nProxy-Authorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);

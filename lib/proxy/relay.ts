@@ -3,6 +3,7 @@
 // when a secret went out. A class rather than a handful of closures, because one is made for
 // every request.
 import type http from "node:http";
+import zlib from "node:zlib";
 import type { Dispatcher } from "undici";
 import type { Outcome } from "../policy";
 import { downstreamResponseHeaders, isTextual } from "./headers";
@@ -37,6 +38,8 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
    * earlier, and until then a broken upstream can still be answered with a clean 502.
    */
   #head: Record<string, string | string[]> | null = null;
+  /** Unpacks a compressed body that must be scanned (the upstream ignored our `identity`). */
+  #decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null = null;
 
   /**
    * `needles` are the spellings of the secret that was attached (none: nothing to redact).
@@ -71,6 +74,14 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
       if (isTextual(String(out["content-type"] ?? ""))) {
         this.#redactor = new BodyRedactor(needles);
         delete out["content-length"];
+        const encoding = String(out["content-encoding"] ?? "identity").trim().toLowerCase();
+        if (encoding !== "identity") {
+          // Compressed bytes cannot be searched for the secret: unpack them, or refuse them.
+          const decoder = decoderFor(encoding);
+          if (!decoder) return this.#fail({ status: 502, code: "upstream_invalid_response", message: `the upstream's answer was not valid HTTP: a body in ${encoding} encoding, which Gatehouse cannot scan for the credential` }, controller);
+          delete out["content-encoding"];
+          this.#decode(decoder);
+        }
       } else {
         // A binary body cannot be scanned; say so rather than imply it was.
         out["x-gatehouse-redaction"] = "not-scanned";
@@ -92,7 +103,25 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#settled) return;
     this.bytesIn += chunk.length;
+    if (this.#decoder) this.#decoder.write(chunk);
+    else this.#forward(controller, chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    // With a decoder, the body is complete when the decoder has drained (#decode).
+    if (this.#decoder) this.#decoder.end();
+    else this.#finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.#fail(upstreamFailure(err as NodeJS.ErrnoException));
+  }
+
+  /** Body bytes as the sandbox may see them: redacted, after the head, with backpressure. */
+  #forward(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const data = this.#redactor ? this.#redactor.push(chunk) : chunk;
     if (this.#head) this.#writeHead();
     if (data.length && !this.#res.write(data) && !this.#waitingForDrain) {
@@ -106,24 +135,36 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd(): void {
+  #finish(): void {
     if (this.#head) this.#writeHead();
     const tail = this.#redactor?.end();
     this.#res.end(tail?.length ? tail : undefined);
     this.#settle();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    const failure = upstreamFailure(err as NodeJS.ErrnoException);
+  /** Ends the exchange with Gatehouse's answer if nothing was relayed yet; `abort` stops the upstream. */
+  #fail(failure: { status: number; code: ProxyErrorCode; message: string }, abort?: Dispatcher.DispatchController): void {
+    if (this.#settled) return;
+    this.#decoder?.destroy();
     if (!this.#res.headersSent) {
       this.status = failure.status;
       answer(this.#res, { ...failure, outcome: this.#outcome, requestId: this.#requestId });
     } else this.#res.destroy();
     this.#settle(failure.message);
+    // Last: undici reports the abort back through onResponseError, which finds this settled.
+    abort?.abort(new Error(failure.message));
+  }
+
+  #decode(decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress): void {
+    this.#decoder = decoder;
+    decoder.on("data", (chunk: Buffer) => this.#forward(this.#controller!, chunk));
+    decoder.once("end", () => this.#finish());
+    decoder.once("error", () => this.#fail({ status: 502, code: "upstream_invalid_response", message: "the upstream's answer was not valid HTTP: its compressed body is corrupt" }, this.#controller!));
   }
 
   #onClientClose(): void {
     if (this.#res.writableFinished || this.#settled) return;
+    this.#decoder?.destroy();
     this.#controller?.abort(new Error("the client went away"));
     this.#settle("the client closed the connection before the response was complete");
   }
@@ -134,6 +175,13 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     this.failure = failure;
     this.#onSettled(this);
   }
+}
+
+function decoderFor(encoding: string): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null {
+  if (encoding === "gzip" || encoding === "x-gzip") return zlib.createGunzip();
+  if (encoding === "deflate") return zlib.createInflate();
+  if (encoding === "br") return zlib.createBrotliDecompress();
+  return null;
 }
 
 /** What the sandbox is told when the upstream could not be reached or did not verify. */
