@@ -13,10 +13,14 @@ export function applyCredential(headers: Record<string, string | string[]>, inje
   else headers[name] = secret.reveal();
 }
 
-/** Every spelling of the secret an upstream might echo back: as sent, URL-encoded, and Basic's base64. */
+/**
+ * Every spelling of the secret an upstream might echo back: as sent, URL-encoded, escaped inside a
+ * JSON string (also with "/" escaped, as PHP does), and Basic's base64.
+ */
 export function secretNeedles(inject: Inject, secret: Secret): string[] {
   const value = secret.reveal();
-  const needles = [value, encodeURIComponent(value)];
-  if (inject.type === "basic") needles.push(Buffer.from(`${inject.username}:${value}`).toString("base64"));
-  return needles;
+  const json = JSON.stringify(value).slice(1, -1);
+  const needles = new Set([value, encodeURIComponent(value), json, json.replaceAll("/", "\\/")]);
+  if (inject.type === "basic") needles.add(Buffer.from(`${inject.username}:${value}`).toString("base64"));
+  return [...needles];
 }

@@ -192,6 +192,18 @@ describe("attaching a credential", () => {
     );
   });
 
+  it("property: a secret echoed inside a JSON string, however it had to be escaped, is redacted", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...injects), fc.string({ minLength: 8, maxLength: 40 }), (inject, value) => {
+        const needles = secretNeedles(inject, new Secret(value));
+        for (const body of [JSON.stringify({ echo: value }), JSON.stringify({ echo: value }).replaceAll("/", "\\/")]) {
+          const out = redactText(body, needles);
+          expect(JSON.parse(out.replaceAll("\\/", "/")).echo, body).toBe("[REDACTED]");
+        }
+      }),
+    );
+  });
+
   it("property: the header a credential goes out in, reflected back, is redacted for every kind of credential", () => {
     fc.assert(
       fc.property(fc.constantFrom(...injects), fc.stringMatching(/^[A-Za-z0-9._~+/=-]{8,64}$/), (inject, value) => {
