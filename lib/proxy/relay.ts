@@ -128,8 +128,11 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
       // Backpressure: the upstream waits for the sandbox.
       this.#waitingForDrain = true;
       controller.pause();
+      // A decoder holds its output back too: a small compressed body can unpack to a large one.
+      this.#decoder?.pause();
       this.#res.once("drain", () => {
         this.#waitingForDrain = false;
+        this.#decoder?.resume();
         controller.resume();
       });
     }
