@@ -283,6 +283,9 @@ test("redaction: a compressed body is unpacked and scanned, one that cannot be u
   expect(unknown.status).toBe(502);
   expect(JSON.parse(unknown.body).error).toMatchObject({ code: "upstream_invalid_response", message: expect.stringContaining("zstd encoding") });
   expect(unknown.body).not.toContain(SECRET);
+  // No body at all is not a corrupt one.
+  const head = await curl(["-I", httpsUrl("api.gh.test", "/repos/acme/echo-packed/gzip")]);
+  expect(head.status).toBe(200);
   const corrupt = await curl([httpsUrl("api.gh.test", "/repos/acme/echo-packed/corrupt-gzip")]);
   expect(corrupt.status).toBe(502);
   expect(JSON.parse(corrupt.body).error.message).toContain("compressed body is corrupt");

@@ -40,6 +40,7 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   #head: Record<string, string | string[]> | null = null;
   /** Unpacks a compressed body that must be scanned (the upstream ignored our `identity`). */
   #decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null = null;
+  #decoderFed = false;
 
   /**
    * `needles` are the spellings of the secret that was attached (none: nothing to redact).
@@ -105,15 +106,21 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#settled) return;
     this.bytesIn += chunk.length;
-    if (this.#decoder) this.#decoder.write(chunk);
-    else this.#forward(controller, chunk);
+    if (this.#decoder) {
+      this.#decoderFed = true;
+      this.#decoder.write(chunk);
+    } else this.#forward(controller, chunk);
   }
 
   onResponseEnd(): void {
     if (this.#settled) return;
-    // With a decoder, the body is complete when the decoder has drained (#decode).
-    if (this.#decoder) this.#decoder.end();
-    else this.#finish();
+    // With a decoder, the body is complete when the decoder has drained (#decode). No body at
+    // all (HEAD, 204, 304) is not a corrupt one, though zlib would say so.
+    if (this.#decoder && this.#decoderFed) this.#decoder.end();
+    else {
+      this.#decoder?.destroy();
+      this.#finish();
+    }
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
