@@ -64,3 +64,12 @@ test("a bad master key stops start-up with one line and a non-zero exit, overwri
   expect(open.err()).toContain("readable by group or others");
   expect(fs.readFileSync(path.join(dataDir, "master.key"), "utf8")).toBe(Buffer.alloc(32, 1).toString("base64"));
 });
+
+test("a malformed GATEHOUSE_PROXY_TIMEOUTS stops start-up with one line that names the part at fault", async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-badtimeouts-"));
+  const bad = start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(await freePort()), GATEHOUSE_PROXY_PORT: String(await freePort()), GATEHOUSE_PROXY_TIMEOUTS: "idle=90s,keepalive=5s" });
+  expect(await bad.exited).not.toBe(0);
+  expect(bad.err().trim().split("\n").filter((l) => l.startsWith("gatehouse:"))).toEqual([
+    'gatehouse: configuration: GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello)',
+  ]);
+});
