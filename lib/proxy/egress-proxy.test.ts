@@ -69,7 +69,7 @@ async function proxyCore(deps: { db: Db; audit: EgressJournal }): Promise<Egress
 beforeAll(async () => {
   await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
   const up = (upstream.address() as AddressInfo).port;
-  putPolicy({ ctx, actor: owner, dryRun: false, input: { version: 1, memberAccess: { mode: "anyone" }, bundles: [{ name: "b", scope: { type: "organization" }, domains: [`allowed.example.test:${up}`] }] } });
+  putPolicy({ ctx, actor: owner, dryRun: false, input: { version: 1, memberAccess: { mode: "anyone" }, bundles: [{ name: "b", scope: { type: "organization" }, domains: [`allowed.example.test:${up}`], connections: [{ name: "api", serviceAccount: "bot@example.test", inject: { type: "bearer" }, allowedWebsites: ["secure.example.test"] }] }] } });
   token = createSession({ ctx, actor: orchestrator, input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } } }).token;
   await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
   const full = () => {
@@ -136,6 +136,38 @@ describe("the proxy core when its policy cannot be read", () => {
       expect(upstreamHits).toBe(hitsBefore);
     } finally {
       await blind.close();
+      server.close();
+    }
+  });
+});
+
+describe("a session's connection limit", () => {
+  it("counts the connections the sandbox opened: 256 intercepted tunnels fit, the next one gets 429", async () => {
+    const journal = { record: () => ({ shared: "" }), recordAll: () => [], recordLater: () => {}, recordCompletion: () => {}, recordTouch: () => {}, close: () => {} } as unknown as EgressJournal;
+    const core = await proxyCore({ db: ctx.db, audit: journal });
+    const server = http.createServer();
+    core.attach(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const { port } = server.address() as AddressInfo;
+    const open: net.Socket[] = [];
+    const tunnel = () =>
+      new Promise<number>((resolve, reject) => {
+        const socket = net.connect(port, "127.0.0.1", () => socket.write(`CONNECT secure.example.test:443 HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`));
+        socket.once("data", (d: Buffer) => {
+          open.push(socket);
+          resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(d.toString())?.[1]));
+        });
+        socket.on("error", reject);
+      });
+    try {
+      const statuses: number[] = [];
+      // Each intercepted tunnel is two sockets inside Gatehouse (the connection and its TLS layer).
+      for (let i = 0; i < 257; i++) statuses.push(await tunnel());
+      expect(statuses.filter((s) => s === 200)).toHaveLength(256);
+      expect(statuses[256]).toBe(429);
+    } finally {
+      for (const s of open) s.destroy();
+      await core.close();
       server.close();
     }
   });

@@ -95,6 +95,9 @@ type Outgoing = {
   credential: string | null;
 };
 
+/** A session's open sockets: all are closed when it is revoked; only sandbox connections are counted. */
+type SessionSockets = { all: Set<Duplex>; connections: number };
+
 /** What the proxy needs again when a relayed exchange is over. */
 type RelayContext = { attempt: Attempt; decision: Decision; credential: string | null };
 
@@ -112,7 +115,7 @@ export class EgressProxy {
   /** Serves requests that arrive inside intercepted TLS tunnels. */
   readonly #inner: http.Server;
   readonly #tunnels = new WeakMap<net.Socket, Tunnel>();
-  readonly #socketsBySession = new Map<string, Set<Duplex>>();
+  readonly #socketsBySession = new Map<string, SessionSockets>();
   #revocationTimer: NodeJS.Timeout | null = null;
   readonly #sealedCredential: ReturnType<typeof preparePolicyLookups>["sealedCredential"];
   #lastRevocationCheck: number;
@@ -158,7 +161,7 @@ export class EgressProxy {
 
   async close(): Promise<void> {
     if (this.#revocationTimer) clearInterval(this.#revocationTimer);
-    for (const sockets of this.#socketsBySession.values()) for (const s of sockets) s.destroy();
+    for (const { all } of this.#socketsBySession.values()) for (const s of all) s.destroy();
     this.#socketsBySession.clear();
     this.#inner.close();
     await this.#agent.close();
@@ -349,7 +352,7 @@ export class EgressProxy {
     const connectOpts = { host: resolved.address.address, port: target.port, timeout: this.#d.env.proxyTimeouts.connect };
     const upstream: net.Socket =
       target.scheme === "https" ? tls.connect({ ...connectOpts, servername: target.host, secureContext: this.#upstreamTls, rejectUnauthorized: true }) : net.connect(connectOpts);
-    this.#track(session.id, upstream);
+    this.#track(session.id, upstream, "companion");
     const lines = [`GET ${target.path}${target.search} HTTP/1.1`];
     for (const [k, v] of Object.entries(headers)) for (const value of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${value}`);
     let bytesIn = 0;
@@ -675,7 +678,7 @@ export class EgressProxy {
     });
     tlsSocket.on("error", () => tlsSocket.destroy());
     this.#tunnels.set(tlsSocket, tunnel);
-    this.#track(tunnel.session.id, tlsSocket);
+    this.#track(tunnel.session.id, tlsSocket, "companion");
     // As on the forward listener: a tunnel with no request in time (no handshake, or nothing
     // after it) is closed. The TLS socket holds the handle: closing the outer one alone would not do.
     closeIfSilent(socket, this.#d.env.proxyTimeouts.requestHeaders, () => !tunnel.spoke, [tlsSocket, socket]);
@@ -701,7 +704,7 @@ export class EgressProxy {
     // The 200 is already out; with no record, the tunnel just closes.
     if (!this.#audit(attempt, decision, {})) return void socket.destroy();
     const upstream = net.connect({ host: resolved.address.address, port: tunnel.port, timeout: this.#d.env.proxyTimeouts.connect });
-    this.#track(tunnel.session.id, upstream);
+    this.#track(tunnel.session.id, upstream, "companion");
     let bytesIn = 0;
     let bytesOut = hello.bytes.length;
     upstream.once("connect", () => {
@@ -738,15 +741,24 @@ export class EgressProxy {
   // ── Bookkeeping ─────────────────────────────────────────────────────────────────────────
 
   /** Remembers which sockets a session holds, so revoking it closes them; bounded per session. */
-  #track(sessionId: string, socket: Duplex): boolean {
-    let set = this.#socketsBySession.get(sessionId);
-    if (!set) this.#socketsBySession.set(sessionId, (set = new Set()));
-    if (set.has(socket)) return true;
-    if (set.size >= LIMITS.connectionsPerSession) return false;
-    set.add(socket);
+  /**
+   * Remembers a socket of a session, so revoking the session closes it. A sandbox's connection
+   * counts against the session's limit (false: the limit is reached); a `companion` (the
+   * upstream side of a tunnel, the TLS layer of an intercepted one) is closed with it but not counted.
+   */
+  #track(sessionId: string, socket: Duplex, kind: "connection" | "companion" = "connection"): boolean {
+    let tracked = this.#socketsBySession.get(sessionId);
+    if (!tracked) this.#socketsBySession.set(sessionId, (tracked = { all: new Set(), connections: 0 }));
+    if (tracked.all.has(socket)) return true;
+    const counted = kind === "connection";
+    if (counted && tracked.connections >= LIMITS.connectionsPerSession) return false;
+    tracked.all.add(socket);
+    if (counted) tracked.connections++;
+    const session = tracked;
     socket.once("close", () => {
-      set.delete(socket);
-      if (set.size === 0 && this.#socketsBySession.get(sessionId) === set) this.#socketsBySession.delete(sessionId);
+      session.all.delete(socket);
+      if (counted) session.connections--;
+      if (session.all.size === 0 && this.#socketsBySession.get(sessionId) === session) this.#socketsBySession.delete(sessionId);
     });
     return true;
   }
@@ -768,7 +780,7 @@ export class EgressProxy {
     for (const id of revoked) {
       const sockets = this.#socketsBySession.get(id);
       if (!sockets) continue;
-      for (const s of sockets) s.destroy();
+      for (const s of sockets.all) s.destroy();
       this.#socketsBySession.delete(id);
     }
   }
