@@ -740,7 +740,6 @@ export class EgressProxy {
 
   // ── Bookkeeping ─────────────────────────────────────────────────────────────────────────
 
-  /** Remembers which sockets a session holds, so revoking it closes them; bounded per session. */
   /**
    * Remembers a socket of a session, so revoking the session closes it. A sandbox's connection
    * counts against the session's limit (false: the limit is reached); a `companion` (the
