@@ -415,6 +415,46 @@ test("a request body reaches the upstream whole: on a reused upstream connection
   expect(receivedAt("/body/expect").map((x) => [x.body.length, x.headers.expect])).toEqual([[large.length, undefined]]);
 });
 
+test("an upstream that closes a kept-alive connection as a request arrives: a GET goes again on a new connection, a POST is not repeated", async () => {
+  const seen: string[] = [];
+  // Answers the first request on each connection and closes the connection on the next one, as
+  // a server does whose idle timeout fires just then. A POST always meets a closing connection.
+  const forgetful = net.createServer((conn) => {
+    let served = 0;
+    conn.on("data", (d: Buffer) => {
+      const line = d.toString("latin1").split("\r\n")[0]!;
+      seen.push(line);
+      if (served++ === 0 && !line.startsWith("POST")) conn.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      else conn.destroy();
+    });
+    conn.on("error", () => undefined);
+  });
+  await new Promise<void>((r) => forgetful.listen(0, "127.0.0.1", r));
+  const port = (forgetful.address() as net.AddressInfo).port;
+  try {
+    await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).domains.push(`registry.gh.test:${port}`));
+    // One client connection: one proxy worker, one upstream pool.
+    const socket = net.connect(state.proxyPort, "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    let received = "";
+    socket.on("data", (d: Buffer) => (received += d.toString()));
+    const statuses = () => (received.match(/HTTP\/1\.1 \d{3}/g) ?? []).map((x) => Number(x.slice(9)));
+    const auth = `Proxy-Authorization: Bearer ${token}\r\n`;
+    const send = async (request: string, answers: number) => {
+      socket.write(request);
+      await expect.poll(() => statuses().length, { timeout: 8000 }).toBe(answers);
+    };
+    await send(`GET http://registry.gh.test:${port}/first HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}\r\n`, 1);
+    await send(`GET http://registry.gh.test:${port}/second HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}\r\n`, 2);
+    await send(`POST http://registry.gh.test:${port}/third HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}Content-Length: 1\r\n\r\nx`, 3);
+    socket.destroy();
+    expect(statuses()).toEqual([200, 200, 502]);
+    expect(seen).toEqual(["GET /first HTTP/1.1", "GET /second HTTP/1.1", "GET /second HTTP/1.1", "POST /third HTTP/1.1"]);
+  } finally {
+    forgetful.close();
+  }
+});
+
 // The e2e server runs with GATEHOUSE_PROXY_TIMEOUTS connect, request-headers, response-headers
 // and idle at 3 s, request at 6 s (e2e/global-setup.ts).
 const elapsedSince = (started: number) => Date.now() - started;

@@ -99,7 +99,9 @@ type Outgoing = {
 type SessionSockets = { all: Set<Duplex>; connections: number };
 
 /** What the proxy needs again when a relayed exchange is over. */
-type RelayContext = { attempt: Attempt; decision: Decision; credential: string | null };
+type RelayContext = { attempt: Attempt; decision: Decision; credential: string | null; again: Dispatcher.DispatchOptions | null };
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 // Unique without a syscall per request: a random per-process prefix and a counter.
 const REQUEST_ID_PREFIX = `req_${crypto.randomBytes(6).toString("base64url")}`;
@@ -602,18 +604,28 @@ export class EgressProxy {
   #send(o: Outgoing): void {
     const { req, attempt: a } = o;
     const { target } = a;
-    const relay = new Relay<RelayContext>(o.res, { requestId: a.requestId, outcome: o.decision.outcome, needles: o.needles, context: { attempt: a, decision: o.decision, credential: o.credential }, onSettled: this.#relaySettled });
-    this.#agent.dispatch(
-      {
-        origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
-        path: target.path + target.search,
-        method: a.method as Dispatcher.HttpMethod,
-        headers: o.headers,
-        body: o.hasBody ? Readable.from(countedBody(req, relay), { objectMode: false }) : null,
-      },
-      relay,
-    );
+    const context: RelayContext = { attempt: a, decision: o.decision, credential: o.credential, again: null };
+    const relay = new Relay<RelayContext>(o.res, { requestId: a.requestId, outcome: o.decision.outcome, needles: o.needles, context, onSettled: this.#relaySettled, onStaleConnection: this.#sendAgain });
+    const request: Dispatcher.DispatchOptions = {
+      origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
+      path: target.path + target.search,
+      method: a.method as Dispatcher.HttpMethod,
+      headers: o.headers,
+      body: o.hasBody ? Readable.from(countedBody(req, relay), { objectMode: false }) : null,
+    };
+    // Safe to send twice: no body, and a method that changes nothing.
+    if (!o.hasBody && SAFE_METHODS.has(a.method)) context.again = request;
+    this.#agent.dispatch(request, relay);
   }
+
+  /** Sends a safe request once more when its kept-alive connection turned out to be closed. */
+  readonly #sendAgain = (relay: Relay<RelayContext>): boolean => {
+    const request = relay.context.again;
+    if (!request) return false;
+    relay.context.again = null;
+    this.#agent.dispatch(request, relay);
+    return true;
+  };
 
   /** Every relay reports here (one function for all of them) when its exchange is over. */
   readonly #relaySettled = (relay: Relay<RelayContext>): void => {

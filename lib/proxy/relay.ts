@@ -29,6 +29,7 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   readonly #outcome: Outcome;
   readonly #needles: string[];
   readonly #onSettled: (relay: Relay<Context>) => void;
+  readonly #onStaleConnection: ((relay: Relay<Context>) => boolean) | undefined;
   #settled = false;
   #controller: Dispatcher.DispatchController | null = null;
   #redactor: BodyRedactor | null = null;
@@ -45,14 +46,17 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   /**
    * `needles` are the spellings of the secret that was attached (none: nothing to redact).
    * `onSettled` runs once, when the response is complete or the exchange failed.
+   * `onStaleConnection` may send the request again when the upstream closed the connection before
+   * answering (true: it did, and this relay serves the new attempt).
    */
-  constructor(res: http.ServerResponse, opts: { requestId: string; outcome: Outcome; needles: string[]; context: Context; onSettled: (relay: Relay<Context>) => void }) {
+  constructor(res: http.ServerResponse, opts: { requestId: string; outcome: Outcome; needles: string[]; context: Context; onSettled: (relay: Relay<Context>) => void; onStaleConnection?: (relay: Relay<Context>) => boolean }) {
     this.#res = res;
     this.#requestId = opts.requestId;
     this.#outcome = opts.outcome;
     this.#needles = opts.needles;
     this.context = opts.context;
     this.#onSettled = opts.onSettled;
+    this.#onStaleConnection = opts.onStaleConnection;
     res.once("close", () => this.#onClientClose());
   }
 
@@ -124,6 +128,9 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    // A kept-alive connection the upstream closed just as the request went out: nothing was
+    // answered, so the caller may send it again on another connection.
+    if (!this.responded && !this.#settled && isStaleConnection(err as NodeJS.ErrnoException) && this.#onStaleConnection?.(this)) return;
     this.#fail(upstreamFailure(err as NodeJS.ErrnoException));
   }
 
@@ -185,6 +192,11 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     this.failure = failure;
     this.#onSettled(this);
   }
+}
+
+function isStaleConnection(err: NodeJS.ErrnoException): boolean {
+  if (err.code === "UND_ERR_SOCKET") return !/^bad (response|upgrade)$/.test(err.message);
+  return err.code === "ECONNRESET" || err.code === "EPIPE";
 }
 
 function decoderFor(encoding: string): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null {
