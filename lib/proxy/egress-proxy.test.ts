@@ -172,3 +172,35 @@ describe("a session's connection limit", () => {
     }
   });
 });
+
+describe("a fault while handling a request", () => {
+  it("answers that request 500 internal_error, and the process keeps serving", async () => {
+    const journal = { record: () => ({ shared: "" }), recordAll: () => [], recordLater: () => {}, recordCompletion: () => {}, recordTouch: () => {}, close: () => {} } as unknown as EgressJournal;
+    const core = await proxyCore({ db: ctx.db, audit: journal });
+    // The embedded route's entry, handed a request that throws the moment it is read.
+    const server = http.createServer((req, res) => {
+      if (req.url === "/proxy/boom") Object.defineProperty(req, "url", { get: () => { throw new Error("a bug"); } });
+      core.handleEmbedded(req, res);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const { port } = server.address() as AddressInfo;
+    const ask = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        http.get({ port, path }, (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c.toString()));
+          res.on("end", () => resolve({ status: res.statusCode!, body }));
+        }).on("error", reject);
+      });
+    try {
+      const boom = await ask("/proxy/boom");
+      expect(boom.status).toBe(500);
+      expect(JSON.parse(boom.body).error.code).toBe("internal_error");
+      // The next request is handled as usual (here: refused for want of a token).
+      expect((await ask("/proxy/http/allowed.example.test/x")).status).toBe(407);
+    } finally {
+      await core.close();
+      server.close();
+    }
+  });
+});
