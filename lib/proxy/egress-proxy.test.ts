@@ -51,6 +51,14 @@ function exchange(via: http.Server, text: string): Promise<string> {
   });
 }
 
+/** A journal that takes every record and keeps none: for tests about something else. */
+const acceptingJournal = { record: () => ({ shared: "" }), recordAll: () => [], recordLater: () => {}, recordCompletion: () => {}, recordTouch: () => {}, close: () => {} } as unknown as EgressJournal;
+
+async function listening(server: http.Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return (server.address() as AddressInfo).port;
+}
+
 /** The real core over this test's database; `db` is where it reads revisions and credentials. */
 async function proxyCore(deps: { db: Db; audit: EgressJournal }): Promise<EgressProxy> {
   return new EgressProxy({
@@ -67,8 +75,7 @@ async function proxyCore(deps: { db: Db; audit: EgressJournal }): Promise<Egress
 }
 
 beforeAll(async () => {
-  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
-  const up = (upstream.address() as AddressInfo).port;
+  const up = await listening(upstream);
   putPolicy({ ctx, actor: owner, dryRun: false, input: { version: 1, memberAccess: { mode: "anyone" }, bundles: [{ name: "b", scope: { type: "organization" }, domains: [`allowed.example.test:${up}`], connections: [{ name: "api", serviceAccount: "bot@example.test", inject: { type: "bearer" }, allowedWebsites: ["secure.example.test"] }] }] } });
   token = createSession({ ctx, actor: orchestrator, input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } } }).token;
   await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
@@ -85,7 +92,7 @@ beforeAll(async () => {
   } as unknown as EgressJournal;
   proxy = await proxyCore({ db: ctx.db, audit: brokenJournal });
   proxy.attach(proxyServer);
-  await new Promise<void>((r) => proxyServer.listen(0, "127.0.0.1", () => r()));
+  await listening(proxyServer);
 });
 
 afterAll(async () => {
@@ -110,11 +117,11 @@ describe("the proxy core when its policy cannot be read", () => {
   it("answers 503 policy_unavailable to requests, CONNECTs and WebSocket upgrades; never contacts the upstream; does not crash", async () => {
     // Its own connection to the same database, closed under it: every read of it now throws.
     const lost = openDatabase(ctx.env.dataDir);
-    const blind = await proxyCore({ db: lost, audit: { record: () => ({ shared: "" }), recordAll: () => [], recordLater: () => {}, recordCompletion: () => {}, recordTouch: () => {}, close: () => {} } as unknown as EgressJournal });
+    const blind = await proxyCore({ db: lost, audit: acceptingJournal });
     lost.$client.close();
     const server = http.createServer();
     blind.attach(server);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    await listening(server);
     const hitsBefore = upstreamHits;
     try {
       for (let i = 0; i < 2; i++) {
@@ -143,12 +150,10 @@ describe("the proxy core when its policy cannot be read", () => {
 
 describe("a session's connection limit", () => {
   it("counts the connections the sandbox opened: 256 intercepted tunnels fit, the next one gets 429", async () => {
-    const journal = { record: () => ({ shared: "" }), recordAll: () => [], recordLater: () => {}, recordCompletion: () => {}, recordTouch: () => {}, close: () => {} } as unknown as EgressJournal;
-    const core = await proxyCore({ db: ctx.db, audit: journal });
+    const core = await proxyCore({ db: ctx.db, audit: acceptingJournal });
     const server = http.createServer();
     core.attach(server);
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-    const { port } = server.address() as AddressInfo;
+    const port = await listening(server);
     const open: net.Socket[] = [];
     const tunnel = () =>
       new Promise<number>((resolve, reject) => {
@@ -175,15 +180,13 @@ describe("a session's connection limit", () => {
 
 describe("a fault while handling a request", () => {
   it("answers that request 500 internal_error, and the process keeps serving", async () => {
-    const journal = { record: () => ({ shared: "" }), recordAll: () => [], recordLater: () => {}, recordCompletion: () => {}, recordTouch: () => {}, close: () => {} } as unknown as EgressJournal;
-    const core = await proxyCore({ db: ctx.db, audit: journal });
+    const core = await proxyCore({ db: ctx.db, audit: acceptingJournal });
     // The embedded route's entry, handed a request that throws the moment it is read.
     const server = http.createServer((req, res) => {
       if (req.url === "/proxy/boom") Object.defineProperty(req, "url", { get: () => { throw new Error("a bug"); } });
       core.handleEmbedded(req, res);
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-    const { port } = server.address() as AddressInfo;
+    const port = await listening(server);
     const ask = (path: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
         http.get({ port, path }, (res) => {

@@ -235,8 +235,8 @@ export class EgressProxy {
   #onInterceptedRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const requestId = newRequestId();
     const tunnel = this.#tunnels.get(req.socket as net.Socket);
-    if (tunnel) tunnel.spoke = true;
     if (!tunnel) return answer(res, { status: 400, code: "bad_request", message: "unknown tunnel", outcome: "blocked", requestId });
+    tunnel.spoke = true;
     const hostHeaderValue = req.headers.host;
     const inner = hostHeaderValue ? parseAuthority(hostHeaderValue, "https") : null;
     if (!inner || "error" in inner || inner.host !== tunnel.host || inner.port !== tunnel.port) {
@@ -274,7 +274,7 @@ export class EgressProxy {
       this.#auditBlockedEarly(session, requestId, "CONNECT", "https", null, null, null, authority.error, authority.message);
       return answerSocket(socket, { status: authority.error === "userinfo_not_allowed" ? 403 : 400, code: authority.error, message: authority.message, outcome: "blocked", requestId });
     }
-    if (!this.#track(session.id, socket)) return answerSocket(socket, { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId });
+    if (!this.#track(session.id, socket)) return answerSocket(socket, tooManyConnections(requestId));
 
     const { host, port } = authority;
     const compiled = this.#d.policy.current(revisions.policy);
@@ -325,7 +325,7 @@ export class EgressProxy {
     const revisions = this.#revisions();
     const check = token ? this.#d.sessions.verify(token, this.#d.now(), revisions.sessions) : null;
     if (!token || !check || !check.ok) return answerSocket(socket, this.#authFailure(requestId, check && !check.ok ? check.reason : "missing"));
-    if (!this.#track(check.session.id, socket)) return answerSocket(socket, { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId });
+    if (!this.#track(check.session.id, socket)) return answerSocket(socket, tooManyConnections(requestId));
     this.#relayUpgrade(req, socket, head, { requestId, started: this.#d.now(), session: check.session, token, method: "GET", target, policyRevision: revisions.policy }).catch((err) => dropped(socket, err));
   }
 
@@ -525,7 +525,7 @@ export class EgressProxy {
     }
     if (x.entry !== "intercept" && !this.#track(check.session.id, req.socket)) {
       req.resume();
-      return answer(res, { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId });
+      return answer(res, tooManyConnections(requestId));
     }
     const a: Attempt = { requestId, started: this.#d.now(), session: check.session, token, method: (req.method ?? "GET").toUpperCase(), target, policyRevision: revisions.policy };
     const href = `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`;
@@ -927,6 +927,10 @@ function journalFailed(err: unknown): void {
 function failed(res: http.ServerResponse, requestId: string): void {
   if (!res.headersSent) answer(res, { status: 502, code: "upstream_unreachable", message: "the request failed", outcome: "blocked", requestId });
   else res.destroy();
+}
+
+function tooManyConnections(requestId: string): ProxyAnswer {
+  return { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId };
 }
 
 function auditUnavailable(requestId: string): ProxyAnswer {

@@ -194,9 +194,10 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   }
 }
 
+/** The connection went away under the request, and not because its answer was refused. */
 function isStaleConnection(err: NodeJS.ErrnoException): boolean {
-  if (err.code === "UND_ERR_SOCKET") return !/^bad (response|upgrade)$/.test(err.message);
-  return err.code === "ECONNRESET" || err.code === "EPIPE";
+  const code = err.code ?? "";
+  return (code === "UND_ERR_SOCKET" || code === "ECONNRESET" || code === "EPIPE") && invalidResponse(err, code, err.name) === null;
 }
 
 function decoderFor(encoding: string): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null {
