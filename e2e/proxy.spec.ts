@@ -731,6 +731,61 @@ test("WebSockets follow the same rules, without a credential attached", async ()
   await agent.close();
 });
 
+/** A WebSocket opened by hand inside a CONNECT tunnel, with the ids Gatehouse gave both. */
+async function webSocketThroughTunnel(host: string, ca: string, wsPath: string) {
+  const socket = net.connect(state.proxyPort, "127.0.0.1");
+  await new Promise((res) => socket.once("connect", res));
+  socket.write(`CONNECT ${host}:${up.httpsPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`);
+  const connectHead = await new Promise<string>((res) => socket.once("data", (d: Buffer) => res(d.toString("latin1"))));
+  expect(connectHead).toMatch(/^HTTP\/1\.1 200/);
+  const secure = tls.connect({ socket, servername: host, ca });
+  await new Promise((res, rej) => secure.once("secureConnect", res).once("error", rej));
+  secure.write(`GET ${wsPath} HTTP/1.1\r\nHost: ${host}:${up.httpsPort}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  const upgradeHead = await new Promise<string>((res) => secure.once("data", (d: Buffer) => res(d.toString("latin1"))));
+  expect(upgradeHead).toMatch(/^HTTP\/1\.1 101/);
+  const closed = new Promise<number>((res) => secure.once("close", () => res(Date.now())));
+  secure.on("error", () => undefined);
+  return {
+    tunnelId: /X-Gatehouse-Request-Id: (\S+)/i.exec(connectHead)?.[1],
+    upgradeId: /X-Gatehouse-Request-Id: (\S+)/i.exec(upgradeHead)?.[1],
+    closed,
+    /** One masked text frame out, the echo back. */
+    echo: (text: string) =>
+      new Promise<string>((res) => {
+        const mask = crypto.randomBytes(4);
+        const payload = Buffer.from(Buffer.from(text).map((b, i) => b ^ mask[i % 4]!));
+        secure.once("data", (d: Buffer) => res(d.subarray(2).toString()));
+        secure.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, payload]));
+      }),
+  };
+}
+
+test("a blind tunnel and a WebSocket stay open while bytes move, and are closed after tunnel-idle of silence, recorded", async () => {
+  // tunnel-idle is 6 s on the e2e server (e2e/global-setup.ts).
+  const blind = await webSocketThroughTunnel("registry.gh.test", state.upstreamCaPem, "/idle/blind-ws");
+  const intercepted = await webSocketThroughTunnel("api.gh.test", gatehouseCa, "/repos/acme/idle-ws");
+  expect(blind.tunnelId).toBeTruthy();
+  expect(intercepted.upgradeId).toBeTruthy();
+  let lastTraffic = 0;
+  // 9 s of a message every 1.5 s: longer than tunnel-idle, never silent for that long.
+  for (let i = 0; i < 6; i++) {
+    expect(await blind.echo(`b${i}`)).toBe(`echo:b${i} auth:none`);
+    expect(await intercepted.echo(`i${i}`)).toBe(`echo:i${i} auth:none`);
+    lastTraffic = Date.now();
+    await new Promise((r) => setTimeout(r, 1_500));
+  }
+  const [blindClosed, interceptedClosed] = await Promise.all([blind.closed, intercepted.closed]);
+  for (const at of [blindClosed, interceptedClosed]) {
+    expect(at - lastTraffic).toBeGreaterThanOrEqual(5_500);
+    expect(at - lastTraffic).toBeLessThan(12_000);
+  }
+  for (const id of [blind.tunnelId!, intercepted.upgradeId!]) {
+    const events = await auditEventsFor(id);
+    expect(events.map((e) => e.reason)).toContainEqual("closed after 6 s without traffic in either direction");
+    expect(events.some((e) => e.bytesIn > 0 && e.bytesOut > 0)).toBe(true);
+  }
+});
+
 test("the egress event is durable before the first byte goes upstream, and completed with status, bytes and duration", async () => {
   // What is on disk (journal or chain) at the moment the upstream sees the request.
   const onDisk = () => {

@@ -70,6 +70,6 @@ test("a malformed GATEHOUSE_PROXY_TIMEOUTS stops start-up with one line that nam
   const bad = start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(await freePort()), GATEHOUSE_PROXY_PORT: String(await freePort()), GATEHOUSE_PROXY_TIMEOUTS: "idle=90s,keepalive=5s" });
   expect(await bad.exited).not.toBe(0);
   expect(bad.err().trim().split("\n").filter((l) => l.startsWith("gatehouse:"))).toEqual([
-    'gatehouse: configuration: GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello)',
+    'gatehouse: configuration: GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle)',
   ]);
 });

@@ -38,6 +38,8 @@ export type ProxyTimeouts = {
   idle: number;
   /** For the ClientHello inside a blind CONNECT tunnel. */
   clientHello: number;
+  /** A blind tunnel or an open WebSocket with no bytes either way for this long is closed. */
+  tunnelIdle: number;
 };
 
 export const DEFAULT_PROXY_TIMEOUTS: ProxyTimeouts = {
@@ -47,6 +49,7 @@ export const DEFAULT_PROXY_TIMEOUTS: ProxyTimeouts = {
   responseHeaders: 30_000,
   idle: 60_000,
   clientHello: 10_000,
+  tunnelIdle: 10 * 60_000,
 };
 
 const TIMEOUT_NAMES = new Map<string, keyof ProxyTimeouts>([
@@ -56,6 +59,7 @@ const TIMEOUT_NAMES = new Map<string, keyof ProxyTimeouts>([
   ["response-headers", "responseHeaders"],
   ["idle", "idle"],
   ["client-hello", "clientHello"],
+  ["tunnel-idle", "tunnelIdle"],
 ]);
 
 export type Env = {

@@ -360,12 +360,12 @@ export class EgressProxy {
     let bytesIn = 0;
     let bytesOut = 0;
     let finished = false;
-    const finish = (status: number) => {
+    const finish = (status: number, reason?: string) => {
       if (finished) return;
       finished = true;
       socket.destroy();
       upstream.destroy();
-      this.#complete(a, effective, { status, bytesIn, bytesOut });
+      this.#complete(a, effective, { status, bytesIn, bytesOut, reason });
     };
     upstream.once(target.scheme === "https" ? "secureConnect" : "connect", () => {
       // From here the socket's timeout waits for the upstream's answer, then for nothing:
@@ -393,6 +393,7 @@ export class EgressProxy {
         socket.on("data", (c: Buffer) => (bytesOut += c.length));
         upstream.pipe(socket);
         socket.pipe(upstream);
+        closeWhenIdle(socket, this.#d.env.proxyTimeouts.tunnelIdle, (why) => finish(status, why));
         upstream.once("close", () => finish(status));
         socket.once("close", () => finish(status));
       };
@@ -719,6 +720,11 @@ export class EgressProxy {
     this.#track(tunnel.session.id, upstream, "companion");
     let bytesIn = 0;
     let bytesOut = hello.bytes.length;
+    let reason: string | undefined;
+    const done = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
     upstream.once("connect", () => {
       upstream.setTimeout(0);
       upstream.write(hello.bytes);
@@ -726,19 +732,19 @@ export class EgressProxy {
       upstream.on("data", (c: Buffer) => (bytesIn += c.length));
       socket.pipe(upstream);
       upstream.pipe(socket);
+      closeWhenIdle(socket, this.#d.env.proxyTimeouts.tunnelIdle, (why) => {
+        reason = why;
+        done();
+      });
     });
     upstream.once("timeout", () => upstream.destroy());
-    const done = () => {
-      socket.destroy();
-      upstream.destroy();
-    };
     upstream.on("error", done);
     socket.on("error", done);
     let completed = false;
     const complete = () => {
       if (completed) return;
       completed = true;
-      this.#complete(attempt, decision, { status: 200, bytesIn, bytesOut });
+      this.#complete(attempt, decision, { status: 200, bytesIn, bytesOut, reason });
     };
     upstream.on("close", () => {
       done();
@@ -898,6 +904,19 @@ function closeIfSilent(socket: net.Socket, ms: number, silent: () => boolean, so
   }, ms);
   timer.unref();
   socket.once("close", () => clearTimeout(timer));
+}
+
+/**
+ * Closes a relayed connection (blind tunnel, WebSocket) once no byte has moved either way for
+ * `ms`: the socket's timer restarts on every read and on every write the other side pipes in.
+ */
+function closeWhenIdle(socket: net.Socket, ms: number, close: (reason: string) => void): void {
+  socket.setTimeout(ms);
+  socket.once("timeout", () => close(`closed after ${formatDuration(ms)} without traffic in either direction`));
+}
+
+function formatDuration(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} min` : ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 const errorCode = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
