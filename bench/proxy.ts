@@ -4,7 +4,7 @@
 // server plus undici, the ceiling for Gatehouse's design) and Squid with an equivalent allowlist
 // when it can be had.
 // Concurrency 1, 16, 64; requests/s and p50/p99; then the ratios the proxy issue sets as goals.
-//   BENCH_SECONDS=5 (per cell)   BENCH_ONLY=regex (targets)   BENCH_CONCURRENCY=1,16,64   --soak (5 minutes of credentialed traffic, memory sampled)
+//   BENCH_SECONDS=5 (per cell)   BENCH_ROUNDS=1 (interleaved; medians)   BENCH_ONLY=regex (targets)   BENCH_CONCURRENCY=1,16,64   --soak (5 minutes of credentialed traffic, memory sampled)
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -16,6 +16,7 @@ import { createCertificateAuthority, issueLeafForNames } from "../lib/proxy/cert
 const root = path.join(__dirname, "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
 const soak = process.argv.includes("--soak");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gh-bench-"));
 fs.chmodSync(tmp, 0o755); // Squid drops privileges and must reach its config and logs
@@ -68,7 +69,7 @@ async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
   }
 }
 
-type Cell = { name: string; c: number; rps: number; p50: number; p99: number; errors: number; cpuUsPerReq?: number };
+type Cell = { name: string; c: number; rps: number; p50: number; p99: number; errors: number; cpuUsPerReq?: number; round?: number };
 
 /** A process and all its descendants (Gatehouse's proxy runs in child processes). */
 function processTree(pid: number): number[] {
@@ -251,33 +252,52 @@ async function main() {
 
   const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
   if (only) targets.splice(0, targets.length, ...targets.filter((t) => only.test(t.name) || t.name === "direct http"));
+  // Rounds interleave the targets (a, b, c, a, b, c, …), so a slow spell of the machine lands
+  // on every target alike; each figure is then the median over the rounds, and each ratio the
+  // median of the per-round ratios, with its range.
   const cells: Cell[] = [];
   for (const c of CONCURRENCY) {
-    for (const t of targets) {
-      const cpuBefore = cpuMs(t.pid);
-      const cell = await load(t.name, c, t.make, t.opts);
-      // Includes the 1 s warm-up, so it slightly overstates; the same for every target.
-      cell.cpuUsPerReq = ((cpuMs(t.pid) - cpuBefore) * 1000) / (cell.rps * (SECONDS + 1));
-      cells.push(cell);
-      console.error(`  ${t.name.padEnd(30)} c=${String(c).padEnd(3)} ${cell.rps.toFixed(0).padStart(7)} req/s  p50 ${cell.p50.toFixed(2)} ms  p99 ${cell.p99.toFixed(2)} ms${Number.isFinite(cell.cpuUsPerReq) ? `  proxy CPU ${cell.cpuUsPerReq!.toFixed(0)} µs/req` : ""}${cell.errors ? `  errors ${cell.errors}` : ""}`);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of targets) {
+        const cpuBefore = cpuMs(t.pid);
+        const cell = await load(t.name, c, t.make, t.opts);
+        // Includes the 1 s warm-up, so it slightly overstates; the same for every target.
+        cell.cpuUsPerReq = ((cpuMs(t.pid) - cpuBefore) * 1000) / (cell.rps * (SECONDS + 1));
+        cell.round = round;
+        cells.push(cell);
+        console.error(`  ${ROUNDS > 1 ? `round ${round + 1}  ` : ""}${t.name.padEnd(30)} c=${String(c).padEnd(3)} ${cell.rps.toFixed(0).padStart(7)} req/s  p50 ${cell.p50.toFixed(2)} ms  p99 ${cell.p99.toFixed(2)} ms${Number.isFinite(cell.cpuUsPerReq) ? `  proxy CPU ${cell.cpuUsPerReq!.toFixed(0)} µs/req` : ""}${cell.errors ? `  errors ${cell.errors}` : ""}`);
+      }
     }
   }
 
-  console.log(`\nproxy benchmark (loopback, ${os.cpus().length} cores, ${SECONDS}s per cell; load generator, proxy and upstream share the machine)\n`);
-  console.log(`${"target".padEnd(30)} ${CONCURRENCY.map((c) => `c=${c}`.padStart(24)).join("")}`);
-  for (const t of targets) {
-    const row = CONCURRENCY.map((c) => {
-      const x = cells.find((y) => y.name === t.name && y.c === c)!;
-      return `${x.rps.toFixed(0)}/s ${x.p50.toFixed(2)}/${x.p99.toFixed(2)}ms${x.errors ? "!" : ""}`.padStart(24);
-    });
-    console.log(`${t.name.padEnd(30)} ${row.join("")}`);
-  }
-  const get = (name: string, c: number) => cells.find((x) => x.name === name && x.c === c);
-  const ratio = (a: string, b: string, c: number) => {
-    const x = get(a, c);
-    const y = get(b, c);
-    return x && y ? (x.rps / y.rps).toFixed(2) + "×" : "n/a";
+  const median = (xs: number[]) => {
+    const sorted = xs.filter(Number.isFinite).sort((a, b) => a - b);
+    const mid = sorted.length / 2;
+    return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   };
+  const runs = (name: string, c: number) => cells.filter((x) => x.name === name && x.c === c);
+  const med = (name: string, c: number, key: "rps" | "p50" | "p99" | "cpuUsPerReq") => median(runs(name, c).map((x) => x[key] ?? NaN));
+  console.log(`\nproxy benchmark (loopback, ${os.cpus().length} cores, ${SECONDS}s per cell${ROUNDS > 1 ? `, medians of ${ROUNDS} interleaved rounds` : ""}; load generator, proxy and upstream share the machine)\n`);
+  console.log(`${"target".padEnd(30)} ${CONCURRENCY.filter((c, i, all) => all.indexOf(c) === i).map((c) => `c=${c}`.padStart(24)).join("")}   proxy CPU µs/req`);
+  const levels = CONCURRENCY.filter((c, i, all) => all.indexOf(c) === i);
+  for (const t of targets) {
+    const row = levels.map((c) => {
+      const errors = runs(t.name, c).some((x) => x.errors > 0);
+      return `${med(t.name, c, "rps").toFixed(0)}/s ${med(t.name, c, "p50").toFixed(2)}/${med(t.name, c, "p99").toFixed(2)}ms${errors ? "!" : ""}`.padStart(24);
+    });
+    const cpu = levels.map((c) => med(t.name, c, "cpuUsPerReq")).map((x) => (Number.isFinite(x) ? x.toFixed(0) : "-")).join(" / ");
+    console.log(`${t.name.padEnd(30)} ${row.join("")}   ${cpu}`);
+  }
+  /** Median over the rounds of a per-round figure, with the range when there are several rounds. */
+  const perRound = (c: number, f: (round: number) => number, digits: number, unit: string) => {
+    const xs = Array.from({ length: ROUNDS }, (_, r) => f(r)).filter(Number.isFinite);
+    if (xs.length === 0) return "n/a";
+    const range = xs.length > 1 ? ` (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})` : "";
+    return `${median(xs).toFixed(digits)}${unit}${range}`;
+  };
+  const cellOf = (name: string, c: number, round: number) => cells.find((x) => x.name === name && x.c === c && x.round === round);
+  const ratio = (a: string, b: string, c: number, key: "rps" | "cpuUsPerReq" = "rps") =>
+    perRound(c, (r) => (cellOf(a, c, r)?.[key] ?? NaN) / (cellOf(b, c, r)?.[key] ?? NaN), 2, "×");
   console.log("\nratios (requests/s unless noted)");
   for (const c of [16, 64]) {
     console.log(`  c=${c}: gatehouse http allowlisted / squid http           ${ratio("gatehouse http allowlisted", "squid http", c)}   (goal ≥ 1.0×)`);
@@ -285,12 +305,9 @@ async function main() {
     console.log(`  c=${c}: gatehouse http allowlisted / bare node+undici     ${ratio("gatehouse http allowlisted", "bare node+undici http", c)}   (the same relay: what Gatehouse's own work costs)`);
     console.log(`  c=${c}: gatehouse https credentialed / squid tunnel       ${ratio("gatehouse https credentialed", "squid tunnel", c)}   (goal ≥ 0.5×)`);
     console.log(`  c=${c}: gatehouse tunnel allowlisted / squid tunnel       ${ratio("gatehouse tunnel allowlisted", "squid tunnel", c)}`);
+    console.log(`  c=${c}: CPU per request, gatehouse http / squid http      ${ratio("gatehouse http allowlisted", "squid http", c, "cpuUsPerReq")}   (steadier than requests/s on a shared machine)`);
   }
-  const direct = get("direct http", 1);
-  const added = (name: string) => {
-    const x = get(name, 1);
-    return x && direct ? `${((x.p50 - direct.p50) * 1000).toFixed(0)} µs` : "n/a";
-  };
+  const added = (name: string) => perRound(1, (r) => ((cellOf(name, 1, r)?.p50 ?? NaN) - (cellOf("direct http", 1, r)?.p50 ?? NaN)) * 1000, 0, " µs");
   console.log(`  c=1 p50 added over direct: gatehouse http ${added("gatehouse http allowlisted")}, squid http ${added("squid http")}, bare node ${added("bare node http")}, bare node+undici ${added("bare node+undici http")}`);
   console.log(`  mitmproxy: ${spawnSync("sh", ["-c", "command -v mitmdump"], { encoding: "utf8" }).stdout.trim() ? "installed but not wired in" : "not installed (not in Debian's or npm's packages here)"}`);
   if (!squid) console.log("  squid: not installed and not root, so not measured");
