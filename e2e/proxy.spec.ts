@@ -272,6 +272,18 @@ test("redaction: a reflected secret never reaches the sandbox, in headers or a c
   expect(basic.body).toBe("you sent: Basic [REDACTED] (and again: Basic [REDACTED])");
 });
 
+test("redaction: a reflection is found whatever the body claims to be (binary, unlabelled, TRACE's message/http)", async () => {
+  // The keyed connection is not narrowed to read-only methods, so TRACE carries its credential.
+  for (const [method, type] of [["GET", "application/octet-stream"], ["GET", "image/png"], ["GET", ""], ["TRACE", "message/http"]] as const) {
+    const r = await curl(["-X", method, httpsUrl("echo.gh.test", `/reflect/any?type=${encodeURIComponent(type)}`)]);
+    expect(r.status, `${method} ${type}`).toBe(200);
+    expect(r.headers["x-gatehouse-outcome"], `${method} ${type}`).toBe("credentialed");
+    expect(r.body, `${method} ${type}`).toBe("you sent: [REDACTED] (and again: [REDACTED])");
+    expect(r.headers["content-type"] ?? "", `${method} ${type}`).toBe(type);
+  }
+  expect(receivedAt("/reflect/any").map((x) => x.headers["x-api-key"])).toEqual([HEADER_SECRET, HEADER_SECRET, HEADER_SECRET, HEADER_SECRET]);
+});
+
 test("redaction: a compressed body is unpacked and scanned, one that cannot be unpacked is refused", async () => {
   for (const encoding of ["gzip", "deflate", "br"]) {
     const r = await curl([httpsUrl("api.gh.test", `/repos/acme/echo-packed/${encoding}`)]);

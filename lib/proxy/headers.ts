@@ -48,9 +48,3 @@ export function downstreamResponseHeaders(headers: Record<string, string | strin
   }
   return out;
 }
-
-/** Text bodies can be scanned for a reflected secret; others pass as they are. */
-export function isTextual(contentType: string | undefined): boolean {
-  if (!contentType) return true;
-  return /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded|problem\+json|[\w.+-]*\+(json|xml)))/i.test(contentType.trim());
-}

@@ -6,7 +6,7 @@ import type http from "node:http";
 import zlib from "node:zlib";
 import type { Dispatcher } from "undici";
 import type { Outcome } from "../policy";
-import { downstreamResponseHeaders, isTextual } from "./headers";
+import { downstreamResponseHeaders } from "./headers";
 import { BodyRedactor, redactText } from "./redact";
 import { answer, type ProxyErrorCode } from "./respond";
 
@@ -76,20 +76,17 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     const needles = this.#needles;
     if (needles.length) {
       for (const [k, v] of Object.entries(out)) out[k] = Array.isArray(v) ? v.map((x) => redactText(x, needles)) : redactText(v, needles);
-      if (isTextual(String(out["content-type"] ?? ""))) {
-        this.#redactor = new BodyRedactor(needles);
-        delete out["content-length"];
-        const encoding = String(out["content-encoding"] ?? "identity").trim().toLowerCase();
-        if (encoding !== "identity") {
-          // Compressed bytes cannot be searched for the secret: unpack them, or refuse them.
-          const decoder = decoderFor(encoding);
-          if (!decoder) return this.#fail({ status: 502, code: "upstream_invalid_response", message: `the upstream's answer was not valid HTTP: a body in ${encoding} encoding, which Gatehouse cannot scan for the credential` }, controller);
-          delete out["content-encoding"];
-          this.#decode(decoder);
-        }
-      } else {
-        // A binary body cannot be scanned; say so rather than imply it was.
-        out["x-gatehouse-redaction"] = "not-scanned";
+      // Every body is scanned, whatever its declared type: a reflection labelled binary, or not
+      // labelled at all (an echo endpoint, TRACE's message/http), would otherwise go through.
+      this.#redactor = new BodyRedactor(needles);
+      delete out["content-length"];
+      const encoding = String(out["content-encoding"] ?? "identity").trim().toLowerCase();
+      if (encoding !== "identity") {
+        // Compressed bytes cannot be searched for the secret: unpack them, or refuse them.
+        const decoder = decoderFor(encoding);
+        if (!decoder) return this.#fail({ status: 502, code: "upstream_invalid_response", message: `the upstream's answer was not valid HTTP: a body in ${encoding} encoding, which Gatehouse cannot scan for the credential` }, controller);
+        delete out["content-encoding"];
+        this.#decode(decoder);
       }
     }
     out["x-gatehouse-outcome"] = this.#outcome;
