@@ -280,6 +280,9 @@ test("redaction: a reflection is found whatever the body claims to be (binary, u
     expect(r.headers["x-gatehouse-outcome"], `${method} ${type}`).toBe("credentialed");
     expect(r.body, `${method} ${type}`).toBe("you sent: [REDACTED] (and again: [REDACTED])");
     expect(r.headers["content-type"] ?? "", `${method} ${type}`).toBe(type);
+    // Echoed as a header's name too: that header is dropped.
+    expect(r.headers["x-echo-auth"]).toBe("[REDACTED]");
+    expect(JSON.stringify(r.headers)).not.toContain(HEADER_SECRET);
   }
   expect(receivedAt("/reflect/any").map((x) => x.headers["x-api-key"])).toEqual([HEADER_SECRET, HEADER_SECRET, HEADER_SECRET, HEADER_SECRET]);
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Secret } from "../vault";
 import { parseClientHello } from "./client-hello";
 import { applyCredential, secretNeedles, type Inject } from "./inject";
-import { BodyRedactor, redactText } from "./redact";
+import { BodyRedactor, redactHeaders, redactText } from "./redact";
 import { Resolver } from "./resolve";
 import { sessionToken } from "./token";
 
@@ -77,6 +77,12 @@ describe("BodyRedactor", () => {
   it("prefers the longest needle and handles several", async () => {
     expect(await collect([Buffer.from("Basic Ym90OnNlY3JldA== and secret")], ["secret", "Ym90OnNlY3JldA=="])).toBe("Basic [REDACTED] and [REDACTED]");
     expect(redactText("x-token: abc123 abc123", ["abc123"])).toBe("x-token: [REDACTED] [REDACTED]");
+  });
+
+  it("redacts header values and drops a header whose name carries the secret", () => {
+    const headers: Record<string, string | string[]> = { "x-echo": "Bearer Tok_FAKE1", "set-cookie": ["a=Tok_FAKE1", "b=1"], "x-tok_fake1": "1", "content-type": "text/plain" };
+    redactHeaders(headers, ["Tok_FAKE1"]);
+    expect(headers).toEqual({ "x-echo": "Bearer [REDACTED]", "set-cookie": ["a=[REDACTED]", "b=1"], "content-type": "text/plain" });
   });
 });
 

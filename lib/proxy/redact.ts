@@ -75,3 +75,15 @@ export function redactText(value: string, needles: string[]): string {
   for (const n of [...needles].sort((a, b) => b.length - a.length)) if (n && out.includes(n)) out = out.split(n).join(REDACTED);
   return out;
 }
+
+/**
+ * Redacts response headers in place: values as text; a header whose name carries the secret
+ * (names arrive lower-cased, and "[REDACTED]" is not a valid name) is dropped.
+ */
+export function redactHeaders(headers: Record<string, string | string[]>, needles: string[]): void {
+  const lowered = needles.filter(Boolean).map((n) => n.toLowerCase());
+  for (const [name, value] of Object.entries(headers)) {
+    if (lowered.some((n) => name.toLowerCase().includes(n))) delete headers[name];
+    else headers[name] = Array.isArray(value) ? value.map((x) => redactText(x, needles)) : redactText(value, needles);
+  }
+}

@@ -7,7 +7,7 @@ import zlib from "node:zlib";
 import type { Dispatcher } from "undici";
 import type { Outcome } from "../policy";
 import { downstreamResponseHeaders } from "./headers";
-import { BodyRedactor, redactText } from "./redact";
+import { BodyRedactor, redactHeaders } from "./redact";
 import { answer, type ProxyErrorCode } from "./respond";
 
 export class Relay<Context> implements Dispatcher.DispatchHandler {
@@ -75,7 +75,7 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     const out = downstreamResponseHeaders(upstreamHeaders);
     const needles = this.#needles;
     if (needles.length) {
-      for (const [k, v] of Object.entries(out)) out[k] = Array.isArray(v) ? v.map((x) => redactText(x, needles)) : redactText(v, needles);
+      redactHeaders(out, needles);
       // Every body is scanned, whatever its declared type: a reflection labelled binary, or not
       // labelled at all (an echo endpoint, TRACE's message/http), would otherwise go through.
       this.#redactor = new BodyRedactor(needles);
