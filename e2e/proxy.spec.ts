@@ -287,6 +287,20 @@ test("redaction: a reflection is found whatever the body claims to be (binary, u
   expect(receivedAt("/reflect/any").map((x) => x.headers["x-api-key"])).toEqual([HEADER_SECRET, HEADER_SECRET, HEADER_SECRET, HEADER_SECRET]);
 });
 
+test("redaction: a credentialed request asks for the whole body, so byte ranges cannot carry the secret out piece by piece", async () => {
+  // "you sent: Bearer " is 17 bytes: this range would be the secret's first 8 bytes, too short to recognise.
+  const r = await curl(["-r", "17-24", httpsUrl("api.gh.test", "/repos/acme/reflect/range")]);
+  expect(r.headers["x-gatehouse-outcome"]).toBe("credentialed");
+  expect(receivedAt("/repos/acme/reflect/range")[0]!.headers.range).toBeUndefined();
+  expect(r.status).toBe(200);
+  expect(r.body).toBe("you sent: Bearer [REDACTED] (and again: Bearer [REDACTED])");
+  expect(r.body).not.toContain(SECRET.slice(0, 8));
+  // Without a credential, ranges go through as asked.
+  const plain = await curl(["-r", "0-3", `http://registry.gh.test:${up.httpPort}/reflect/plain-range`]);
+  expect(plain.status).toBe(206);
+  expect(plain.body).toBe("you ");
+});
+
 test("redaction: a compressed body is unpacked and scanned, one that cannot be unpacked is refused", async () => {
   for (const encoding of ["gzip", "deflate", "br"]) {
     const r = await curl([httpsUrl("api.gh.test", `/repos/acme/echo-packed/${encoding}`)]);

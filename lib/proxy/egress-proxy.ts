@@ -585,8 +585,11 @@ export class EgressProxy {
     }
     if (secret && effective.connection) {
       applyCredential(headers, effective.connection.inject, secret);
-      // Reflections must be findable: ask for an uncompressed body.
+      // Reflections must be findable: ask for an uncompressed body, and a whole one (a byte
+      // range of a reflection could carry the secret out piece by piece, each too short to know).
       headers["accept-encoding"] = "identity";
+      delete headers.range;
+      delete headers["if-range"];
     }
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     if (hasBody && req.headers["content-length"] === undefined) delete headers["content-length"];
