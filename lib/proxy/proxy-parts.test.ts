@@ -143,6 +143,31 @@ describe("Resolver (SSRF guard)", () => {
     expect(await r.resolve("missing.example")).toMatchObject({ ok: false, code: "dns_failed" });
   });
 
+  it("judges an IPv6 address that carries an IPv4 one by that IPv4 address, in every spelling", () => {
+    const r = new Resolver({ allowPrivate: [], overrides: {}, lookup });
+    const hex = (a: number, b: number) => ((a << 8) | b).toString(16);
+    const forms = (v4: string): string[] => {
+      const [a, b, c, d] = v4.split(".").map(Number) as [number, number, number, number];
+      return [
+        `::ffff:${v4}`, `::ffff:${hex(a, b)}:${hex(c, d)}`, `0:0:0:0:0:FFFF:${hex(a, b)}:${hex(c, d)}`,
+        `::ffff:0:${v4}`, `::${v4}`, `::${hex(a, b)}:${hex(c, d)}`,
+        `64:ff9b::${v4}`, `64:ff9b::${hex(a, b)}:${hex(c, d)}`,
+        `2002:${hex(a, b)}:${hex(c, d)}::`, `2002:${hex(a, b)}:${hex(c, d)}:1:2:3:4:5`,
+      ];
+    };
+    const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((t) => t.join("."));
+    fc.assert(
+      fc.property(v4, (address) => {
+        for (const form of forms(address)) expect(r.permitted(form), `${form} for ${address}`).toBe(r.permitted(address));
+      }),
+      { numRuns: 500 },
+    );
+    for (const form of [...forms("127.0.0.1"), ...forms("169.254.169.254"), ...forms("10.0.0.1")]) expect(r.permitted(form), form).toBe(false);
+    // Teredo hides its endpoints and local-use NAT64 maps to anything: refused outright.
+    for (const ip of ["2001:0:4136:e378:8000:63bf:3fff:fdd2", "64:ff9b:1::a00:1", "fec0::1"]) expect(r.permitted(ip), ip).toBe(false);
+    expect(r.permitted("2002:5db8:d822::1")).toBe(true); // 6to4 of 93.184.216.34
+  });
+
   it("lets GATEHOUSE_ALLOW_PRIVATE ranges through and honours static overrides", async () => {
     const r = new Resolver({ allowPrivate: ["127.0.0.0/8"], overrides: { "svc.internal": "127.0.0.9" }, lookup });
     expect(r.permitted("127.0.0.1")).toBe(true);

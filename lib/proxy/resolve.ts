@@ -7,9 +7,12 @@ export type ResolvedAddress = { address: string; family: 4 | 6 };
 export type ResolveResult = { ok: true; address: ResolvedAddress } | { ok: false; code: "dns_failed" | "private_address"; message: string };
 
 // Loopback, private, link-local (cloud metadata lives at 169.254.169.254), CGNAT, unique-local,
-// multicast, reserved and documentation ranges.
+// multicast, reserved and documentation ranges; IPv6 forms that carry an IPv4 address are judged
+// by that address (embeddedV4).
 const REFUSED_V4 = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4"];
-const REFUSED_V6 = ["::/128", "::1/128", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "ff00::/8"];
+// Teredo (2001::/32) hides its IPv4 endpoints and local-use NAT64 (64:ff9b:1::/48) maps to
+// whatever the site chose: refused outright. Site-local (fec0::/10) is deprecated, but routable inside.
+const REFUSED_V6 = ["::/128", "::1/128", "100::/64", "2001::/32", "2001:db8::/32", "64:ff9b:1::/48", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8"];
 
 function blockList(cidrs: string[]): net.BlockList {
   const list = new net.BlockList();
@@ -22,17 +25,37 @@ function blockList(cidrs: string[]): net.BlockList {
   return list;
 }
 
-/** ::ffff:a.b.c.d and 64:ff9b::a.b.c.d carry an IPv4 address: judge that one. */
-function embeddedV4(address: string): string | null {
-  const lower = address.toLowerCase();
-  const m = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (m) return m[1]!;
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (hex) {
-    const hi = parseInt(hex[1]!, 16);
-    const lo = parseInt(hex[2]!, 16);
-    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+/** The eight 16-bit groups of an IPv6 address (also one ending in dotted IPv4), or null. */
+function ipv6Groups(address: string): number[] | null {
+  if (net.isIP(address) !== 6) return null;
+  let text = address.toLowerCase().replace(/%.*$/, "");
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
+  const [head, tail] = text.split("::") as [string, string | undefined];
+  const part = (s: string | undefined) => (s ? s.split(":").map((g) => parseInt(g, 16)) : []);
+  const left = part(head);
+  const right = part(tail);
+  return tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+const v4From = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+
+/**
+ * The IPv4 address an IPv6 one stands for, judged in its place: IPv4-mapped (::ffff:0:0/96),
+ * IPv4-translated (::ffff:0:0:0/96), IPv4-compatible (::/96, so also :: and ::1, which fall in
+ * refused IPv4 ranges too), NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
+ */
+function embeddedV4(address: string): string | null {
+  const g = ipv6Groups(address);
+  if (!g) return null;
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && (g[5] === 0xffff || g[5] === 0)) return v4From(g[6]!, g[7]!);
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return v4From(g[6]!, g[7]!);
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return v4From(g[6]!, g[7]!);
+  if (g[0] === 0x2002) return v4From(g[1]!, g[2]!);
   return null;
 }
 
