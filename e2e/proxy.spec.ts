@@ -301,6 +301,18 @@ test("redaction: a credentialed request asks for the whole body, so byte ranges 
   expect(plain.body).toBe("you ");
 });
 
+test("redaction: a HEAD answer keeps its Content-Length (no body to scan), its headers still redacted", async () => {
+  const get = await curl([httpsUrl("api.gh.test", "/repos/acme/reflect/head?type=application/json")]);
+  const head = await curl(["-I", httpsUrl("api.gh.test", "/repos/acme/reflect/head?type=application/json")]);
+  expect(head.status).toBe(200);
+  expect(head.headers["x-gatehouse-outcome"]).toBe("credentialed");
+  expect(head.headers["x-echo-auth"]).toBe("Bearer [REDACTED]");
+  expect(head.headers["content-length"]).toBe(String(Buffer.byteLength(`you sent: Bearer ${SECRET} (and again: Bearer ${SECRET})`)));
+  // The GET's body is rewritten, so it goes without a length.
+  expect(get.headers["content-length"]).toBeUndefined();
+  expect(get.body).toBe("you sent: Bearer [REDACTED] (and again: Bearer [REDACTED])");
+});
+
 test("redaction: a compressed body is unpacked and scanned, one that cannot be unpacked is refused", async () => {
   for (const encoding of ["gzip", "deflate", "br"]) {
     const r = await curl([httpsUrl("api.gh.test", `/repos/acme/echo-packed/${encoding}`)]);

@@ -74,8 +74,9 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     this.responded = true;
     const out = downstreamResponseHeaders(upstreamHeaders);
     const needles = this.#needles;
-    if (needles.length) {
-      redactHeaders(out, needles);
+    if (needles.length) redactHeaders(out, needles);
+    // A HEAD, 204 or 304 answer has no body: its Content-Length describes the resource, and stays.
+    if (needles.length && this.#res.req.method !== "HEAD" && statusCode !== 204 && statusCode !== 304) {
       // Every body is scanned, whatever its declared type: a reflection labelled binary, or not
       // labelled at all (an echo endpoint, TRACE's message/http), would otherwise go through.
       this.#redactor = new BodyRedactor(needles);
