@@ -313,6 +313,17 @@ test("redaction: a HEAD answer keeps its Content-Length (no body to scan), its h
   expect(get.body).toBe("you sent: Bearer [REDACTED] (and again: Bearer [REDACTED])");
 });
 
+test("a large binary download through a credentialed connection arrives whole, scanned on the way", async () => {
+  const size = 64 * 1024 * 1024;
+  const started = Date.now();
+  const r = await curl([httpsUrl("api.gh.test", `/repos/acme/big?n=${size}`)]);
+  expect(r.status).toBe(200);
+  expect(r.headers["x-gatehouse-outcome"]).toBe("credentialed");
+  expect(r.body.length).toBe(size);
+  expect(crypto.createHash("sha256").update(r.body).digest("hex")).toBe(crypto.createHash("sha256").update(Buffer.alloc(size, 7)).digest("hex"));
+  expect(Date.now() - started).toBeLessThan(30_000);
+});
+
 test("redaction: a compressed body is unpacked and scanned, one that cannot be unpacked is refused", async () => {
   for (const encoding of ["gzip", "deflate", "br"]) {
     const r = await curl([httpsUrl("api.gh.test", `/repos/acme/echo-packed/${encoding}`)]);
