@@ -1,0 +1,81 @@
+// The per-session connection limit, counted on a Gatehouse of its own with one proxy worker so
+// every connection lands on the same counter (the shared e2e server has two, and the kernel
+// picks which one accepts).
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { expect, test } from "@playwright/test";
+import { freePort } from "./fixtures/ports";
+
+const root = path.join(__dirname, "..");
+const LIMIT = 256;
+
+test("an intercepted tunnel counts once against its session's limit (256 fit, the next gets 429)", async () => {
+  test.setTimeout(120_000);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-limit-"));
+  const port = await freePort();
+  const proxyPort = await freePort();
+  const env = {
+    ...process.env,
+    GATEHOUSE_DATA_DIR: dataDir,
+    PORT: String(port),
+    GATEHOUSE_PROXY_PORT: String(proxyPort),
+    GATEHOUSE_PROXY_WORKERS: "1",
+    // Tunnels that have not spoken yet are held this long: long enough to open them all.
+    GATEHOUSE_PROXY_TIMEOUTS: "request-headers=60s,request=60s",
+    GATEHOUSE_OWNER_EMAIL: "",
+    GATEHOUSE_OWNER_PASSWORD: "",
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
+  const server = spawn(process.execPath, [path.join(root, "scripts", "start.mjs")], { cwd: root, env });
+  const exited = new Promise((resolve) => server.once("exit", resolve));
+  let out = "";
+  server.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  server.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  try {
+    await expect.poll(() => out.includes("dashboard on"), { timeout: 60_000 }).toBe(true);
+    const cli = (args: string[], input?: string) => {
+      const r = spawnSync(process.execPath, [path.join(root, "bin", "gatehouse.js"), ...args], { cwd: root, env, input, encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const policy = path.join(dataDir, "policy.json");
+    fs.writeFileSync(
+      policy,
+      JSON.stringify({
+        version: 1,
+        memberAccess: { mode: "anyone" },
+        bundles: [{ name: "limit", scope: { type: "organization" }, domains: [], connections: [{ name: "api", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["api.limit.test"] }] }],
+      }),
+    );
+    cli(["policy", "import", policy]);
+    cli(["credential", "set", "limit/api"], "fake-limit-token");
+    const token = cli(["session", "create", "--workspace", "T0LIMIT", "--channel", "C0LIMIT", "--member", "U0LIMIT"]).trim().split("\n")[0]!;
+
+    // A CONNECT the proxy intercepts: it answers 200 and waits for the TLS handshake.
+    const connect = () =>
+      new Promise<{ socket: net.Socket; head: string }>((resolve) => {
+        const socket = net.connect(proxyPort, "127.0.0.1", () => socket.write(`CONNECT api.limit.test:443 HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`));
+        socket.once("data", (d: Buffer) => resolve({ socket, head: d.toString("latin1") }));
+        socket.on("error", () => resolve({ socket, head: "" }));
+      });
+    const open: net.Socket[] = [];
+    for (let i = 0; i < LIMIT; i++) {
+      const t = await connect();
+      expect(t.head, `tunnel ${i + 1}`).toMatch(/^HTTP\/1\.1 200/);
+      open.push(t.socket);
+    }
+    const refused = await connect();
+    expect(refused.head).toMatch(/^HTTP\/1\.1 429/);
+    expect(refused.head).toContain("too_many_connections");
+    refused.socket.destroy();
+    // The slots come back when the tunnels close.
+    for (const socket of open) socket.destroy();
+    await expect.poll(async () => (await connect().then((t) => (t.socket.destroy(), t.head.slice(0, 12)))), { timeout: 5_000 }).toBe("HTTP/1.1 200");
+  } finally {
+    server.kill("SIGINT");
+    await exited;
+  }
+});
