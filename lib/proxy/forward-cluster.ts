@@ -24,7 +24,10 @@ export async function startForwardProxies(count: number): Promise<ForwardProxies
 
   const spawn = (): Promise<number> =>
     new Promise((resolve, reject) => {
-      const worker = cluster.fork();
+      // DNS lookups run on libuv's thread pool (4 threads by default), and a lookup that hangs
+      // holds its thread past the resolver's timeout: more threads, so a few slow names do not
+      // stall every other lookup (and zlib) in the worker.
+      const worker = cluster.fork({ UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? "16" });
       const started = Date.now();
       live.add(worker);
       worker.on("message", (m: FromWorker) => {

@@ -39,7 +39,7 @@ export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
   leaveCheckpointsToImporter(ctx.db);
   let resolver: Resolver;
   try {
-    resolver = new Resolver({ allowPrivate: ctx.env.allowPrivate, overrides: ctx.env.resolve });
+    resolver = new Resolver({ allowPrivate: ctx.env.allowPrivate, overrides: ctx.env.resolve, timeoutMs: ctx.env.proxyTimeouts.connect });
   } catch (err) {
     throw new ProxyStartError((err as Error).message);
   }

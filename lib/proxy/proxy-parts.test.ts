@@ -168,6 +168,16 @@ describe("Resolver (SSRF guard)", () => {
     expect(r.permitted("2002:5db8:d822::1")).toBe(true); // 6to4 of 93.184.216.34
   });
 
+  it("gives up on a lookup that does not answer within its timeout, and answers the next one", async () => {
+    let calls = 0;
+    const hanging = async (host: string) => (calls++ === 0 ? new Promise<never>(() => {}) : lookup(host));
+    const r = new Resolver({ allowPrivate: [], overrides: {}, lookup: hanging, timeoutMs: 200 });
+    const started = Date.now();
+    expect(await r.resolve("public.example")).toEqual({ ok: false, code: "dns_failed", message: "public.example did not resolve within 0.2 s" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(await r.resolve("public.example")).toMatchObject({ ok: true, address: { address: "93.184.216.34" } });
+  });
+
   it("lets GATEHOUSE_ALLOW_PRIVATE ranges through and honours static overrides", async () => {
     const r = new Resolver({ allowPrivate: ["127.0.0.0/8"], overrides: { "svc.internal": "127.0.0.9" }, lookup });
     expect(r.permitted("127.0.0.1")).toBe(true);

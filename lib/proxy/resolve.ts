@@ -69,13 +69,16 @@ export class Resolver {
   readonly #allowed: net.BlockList;
   readonly #overrides: Map<string, string>;
   readonly #lookup: Lookup;
+  readonly #timeoutMs: number;
   readonly #cache = new Map<string, { result: ResolvedAddress; until: number }>();
 
-  constructor(opts: { allowPrivate: string[]; overrides: Record<string, string>; lookup?: Lookup }) {
+  /** `timeoutMs` bounds a DNS lookup (the resolver's own retries can take much longer). */
+  constructor(opts: { allowPrivate: string[]; overrides: Record<string, string>; lookup?: Lookup; timeoutMs?: number }) {
     this.#allowed = blockList(opts.allowPrivate);
     this.#overrides = new Map(Object.entries(opts.overrides));
     for (const [host, ip] of this.#overrides) if (!net.isIP(ip)) throw new Error(`GATEHOUSE_RESOLVE: ${host}=${ip} is not an IP address`);
     this.#lookup = opts.lookup ?? systemLookup;
+    this.#timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
   /** Whether an address may be dialled. */
@@ -100,10 +103,16 @@ export class Resolver {
     if (override) candidates = [{ address: override, family: net.isIP(override) as 4 | 6 }];
     else if (net.isIP(host)) candidates = [{ address: host, family: net.isIP(host) as 4 | 6 }];
     else {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, this.#timeoutMs, "timeout")));
       try {
-        candidates = await this.#lookup(host);
+        const answer = await Promise.race([this.#lookup(host), timedOut]);
+        if (answer === "timeout") return { ok: false, code: "dns_failed", message: `${host} did not resolve within ${this.#timeoutMs / 1000} s` };
+        candidates = answer;
       } catch (err) {
         return { ok: false, code: "dns_failed", message: `${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? "lookup failed"})` };
+      } finally {
+        clearTimeout(timer);
       }
     }
     // Every address must pass: a name that also points inside the network is refused outright,
