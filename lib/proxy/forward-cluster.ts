@@ -26,7 +26,8 @@ export async function startForwardProxies(count: number): Promise<ForwardProxies
     new Promise((resolve, reject) => {
       // DNS lookups run on libuv's thread pool (4 threads by default), and a lookup that hangs
       // holds its thread past the resolver's timeout: more threads, so a few slow names do not
-      // stall every other lookup (and zlib) in the worker.
+      // stall every other lookup (and zlib) in the worker. An operator's own setting is Node's, not Gatehouse's.
+      // eslint-disable-next-line no-restricted-properties
       const worker = cluster.fork({ UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? "16" });
       const started = Date.now();
       live.add(worker);
