@@ -134,16 +134,18 @@ test("no token, a bad token: 407 with Proxy-Authenticate", async () => {
   expect(receivedAt("/no-token")).toHaveLength(0);
 });
 
-test("allowlisted plain HTTP: canonical Host, no proxy credentials or token upstream", async () => {
-  const r = await curl(["-H", `X-Leak: ${token}`, "-H", "Proxy-Connection: keep-alive", httpUrl("REGISTRY.gh.test.", "/allow/plain?q=1")]);
+test("allowlisted plain HTTP: canonical Host, no proxy credentials or token upstream, Gatehouse in Via", async () => {
+  const r = await curl(["-H", `X-Leak: ${token}`, "-H", "Proxy-Connection: keep-alive", "-H", "Via: 1.0 sandbox-cache", httpUrl("REGISTRY.gh.test.", "/allow/plain?q=1")]);
   expect(r.status).toBe(200);
   expect(r.headers["x-gatehouse-outcome"]).toBe("allowlisted");
+  expect(r.headers.via).toBe("1.1 gatehouse");
   const seen = receivedAt("/allow/plain")[0]!;
   expect(seen.headers.host).toBe(`registry.gh.test:${up.httpPort}`);
   expect(seen.headers["proxy-authorization"]).toBeUndefined();
   expect(seen.headers["proxy-connection"]).toBeUndefined();
   expect(seen.headers["x-leak"]).toBeUndefined();
   expect(JSON.stringify(seen.headers)).not.toContain(token);
+  expect(seen.headers.via).toBe("1.0 sandbox-cache, 1.1 gatehouse");
   expect(seen.url).toBe("/allow/plain?q=1");
 });
 

@@ -385,7 +385,7 @@ export class EgressProxy {
         upstream.setTimeout(0);
         const headText = pending.subarray(0, end).toString("latin1");
         const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(headText)?.[1] ?? 502);
-        socket.write(`${headText}\r\nX-Gatehouse-Outcome: ${effective.outcome}\r\nX-Gatehouse-Request-Id: ${a.requestId}\r\n\r\n`);
+        socket.write(`${headText}\r\nVia: 1.1 gatehouse\r\nX-Gatehouse-Outcome: ${effective.outcome}\r\nX-Gatehouse-Request-Id: ${a.requestId}\r\n\r\n`);
         const rest = pending.subarray(end + 4);
         if (rest.length) socket.write(rest);
         bytesIn += pending.length;

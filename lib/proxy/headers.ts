@@ -2,6 +2,14 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { METHOD_OVERRIDE_HEADERS } from "../policy";
 
+/** RFC 9110 §7.6.3: a proxy adds itself to Via on what it forwards (a pseudonym, not its host name). */
+const VIA = "1.1 gatehouse";
+
+function withVia(existing: string | string[] | undefined): string {
+  const prior = Array.isArray(existing) ? existing.join(", ") : existing;
+  return prior ? `${prior}, ${VIA}` : VIA;
+}
+
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authorization", "proxy-authenticate", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
 
 /** Headers named by Connection are hop-by-hop too. */
@@ -18,7 +26,7 @@ export function hasMethodOverride(headers: IncomingHttpHeaders): boolean {
 
 /**
  * What goes upstream: end-to-end headers only, never the proxy credentials or anything that
- * carries the session token. `Host` is set by the caller to the canonical host.
+ * carries the session token, and Gatehouse in Via. `Host` is set by the caller to the canonical host.
  */
 export function upstreamRequestHeaders(headers: IncomingHttpHeaders, token: string | null, keep: { upgrade?: boolean } = {}): Record<string, string | string[]> {
   const listed = connectionListed(headers);
@@ -32,6 +40,7 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, token: stri
     if (token && (Array.isArray(value) ? value.some((v) => v.includes(token)) : value.includes(token))) continue;
     out[name] = value;
   }
+  out.via = withVia(out.via);
   return out;
 }
 
@@ -46,5 +55,6 @@ export function downstreamResponseHeaders(headers: Record<string, string | strin
     if ((HOP_BY_HOP.has(lower) && lower !== "host") || listed.has(lower) || lower.startsWith("x-gatehouse-")) continue;
     out[lower] = value;
   }
+  out.via = withVia(out.via);
   return out;
 }

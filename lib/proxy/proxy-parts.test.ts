@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Secret } from "../vault";
 import { parseClientHello } from "./client-hello";
+import { downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
 import { applyCredential, secretNeedles, type Inject } from "./inject";
 import { BodyRedactor, redactHeaders, redactText } from "./redact";
 import { Resolver } from "./resolve";
@@ -83,6 +84,16 @@ describe("BodyRedactor", () => {
     const headers: Record<string, string | string[]> = { "x-echo": "Bearer Tok_FAKE1", "set-cookie": ["a=Tok_FAKE1", "b=1"], "x-tok_fake1": "1", "content-type": "text/plain" };
     redactHeaders(headers, ["Tok_FAKE1"]);
     expect(headers).toEqual({ "x-echo": "Bearer [REDACTED]", "set-cookie": ["a=[REDACTED]", "b=1"], "content-type": "text/plain" });
+  });
+});
+
+describe("header hygiene", () => {
+  it("drops hop-by-hop and Connection-named headers and anything carrying the token, and adds Gatehouse to Via", () => {
+    const up = upstreamRequestHeaders({ connection: "keep-alive, x-hop", "x-hop": "1", "keep-alive": "5", te: "trailers", "proxy-authorization": "Bearer gs_tok", "x-copy": "gs_tok", via: "1.0 cache", accept: "*/*" }, "gs_tok");
+    expect(up).toEqual({ via: "1.0 cache, 1.1 gatehouse", accept: "*/*" });
+    expect(upstreamRequestHeaders({}, null)).toEqual({ via: "1.1 gatehouse" });
+    const down = downstreamResponseHeaders({ connection: "x-hop", "x-hop": "1", "transfer-encoding": "chunked", "x-gatehouse-outcome": "forged", via: ["1.1 a", "1.1 b"], "content-type": "text/plain" });
+    expect(down).toEqual({ via: "1.1 a, 1.1 b, 1.1 gatehouse", "content-type": "text/plain" });
   });
 });
 
