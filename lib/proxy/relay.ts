@@ -7,7 +7,7 @@ import zlib from "node:zlib";
 import type { Dispatcher } from "undici";
 import type { Outcome } from "../policy";
 import { downstreamResponseHeaders } from "./headers";
-import { BodyRedactor, redactHeaders, redactText } from "./redact";
+import { BodyRedactor, redactHeaders } from "./redact";
 import { answer, type ProxyErrorCode } from "./respond";
 
 export class Relay<Context> implements Dispatcher.DispatchHandler {
@@ -68,14 +68,8 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, upstreamHeaders: Record<string, string | string[] | undefined>): void {
     const res = this.#res;
     if (res.destroyed) return controller.abort(new Error("the client went away"));
-    if (statusCode < 200) {
-      // RFC 9110 §15.2: a proxy passes 1xx answers on. Node's server can send 103 Early Hints
-      // (with their Link) and 102; other informational answers are dropped.
-      const link = upstreamHeaders.link;
-      if (statusCode === 103 && link && !res.headersSent) res.writeEarlyHints({ link: this.#needles.length ? [link].flat().map((l) => redactText(l, this.#needles)) : link });
-      else if (statusCode === 102 && !res.headersSent) res.writeProcessing();
-      return;
-    }
+    // Informational answers (103 Early Hints and the like) are not relayed; the final one follows.
+    if (statusCode < 200) return;
     this.status = statusCode;
     this.responded = true;
     const out = downstreamResponseHeaders(upstreamHeaders);
