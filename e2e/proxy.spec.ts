@@ -625,6 +625,10 @@ test("an upstream that breaks HTTP gets the sandbox a 502 upstream_invalid_respo
     }
     const hinted = await via("/early-hints");
     expect([hinted.status, hinted.body]).toEqual([200, "final"]);
+    // Dropped, not passed on: an HTTP/1.1 client like Python's http.client would take it for the answer.
+    const rawHinted = await raw(`GET http://registry.gh.test:${bad.port}/early-hints HTTP/1.1\r\nHost: registry.gh.test\r\nProxy-Authorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+    expect(rawHinted).toMatch(/^HTTP\/1\.1 200 /);
+    expect(rawHinted).not.toMatch(/HTTP\/1\.1 103/);
     // An upstream cannot speak for Gatehouse.
     const forged = await via("/forged-outcome");
     expect(forged.headers["x-gatehouse-outcome"]).toBe("allowlisted");

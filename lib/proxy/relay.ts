@@ -68,7 +68,9 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, upstreamHeaders: Record<string, string | string[] | undefined>): void {
     const res = this.#res;
     if (res.destroyed) return controller.abort(new Error("the client went away"));
-    // Informational answers (103 Early Hints and the like) are not relayed; the final one follows.
+    // Informational answers (103 Early Hints, 102) are dropped; the final one follows. Sandboxes
+    // speak HTTP/1.1 with clients such as Python's http.client, which takes a 103 for the final
+    // answer: RFC 8297 §3 suggests not sending 103 to HTTP/1.1 clients for exactly this reason.
     if (statusCode < 200) return;
     this.status = statusCode;
     this.responded = true;
