@@ -326,6 +326,17 @@ test("a large binary download through a credentialed connection arrives whole, s
   expect(Date.now() - started).toBeLessThan(30_000);
 });
 
+test("a session cookie an upstream opens for the attached credential stays at the boundary; without a credential, cookies pass", async () => {
+  const credentialed = await curl([httpsUrl("api.gh.test", "/repos/acme/login-cookie")]);
+  expect(credentialed.status).toBe(200);
+  expect(credentialed.headers["x-gatehouse-outcome"]).toBe("credentialed");
+  expect(credentialed.headers["set-cookie"]).toBeUndefined();
+  expect(credentialed.body).toBe("signed in");
+  const plain = await curl([httpUrl("registry.gh.test", "/login-cookie")]);
+  expect(plain.headers["x-gatehouse-outcome"]).toBe("allowlisted");
+  expect(plain.headers["set-cookie"]).toBeDefined();
+});
+
 test("redaction: a compressed body is unpacked and scanned, one that cannot be unpacked is refused", async () => {
   for (const encoding of ["gzip", "deflate", "br"]) {
     const r = await curl([httpsUrl("api.gh.test", `/repos/acme/echo-packed/${encoding}`)]);

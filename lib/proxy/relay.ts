@@ -76,7 +76,11 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     this.responded = true;
     const out = downstreamResponseHeaders(upstreamHeaders);
     const needles = this.#needles;
-    if (needles.length) redactHeaders(out, needles);
+    if (needles.length) {
+      redactHeaders(out, needles);
+      // A session the upstream opens for the attached credential is a credential too: it stays here.
+      delete out["set-cookie"];
+    }
     // A HEAD, 204 or 304 answer has no body: its Content-Length describes the resource, and stays.
     if (needles.length && this.#res.req.method !== "HEAD" && statusCode !== 204 && statusCode !== 304) {
       // Every body is scanned, whatever its declared type: a reflection labelled binary, or not
