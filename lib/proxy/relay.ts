@@ -82,7 +82,7 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
       delete out["set-cookie"];
     }
     // A HEAD, 204 or 304 answer has no body: its Content-Length describes the resource, and stays.
-    if (needles.length && this.#res.req.method !== "HEAD" && statusCode !== 204 && statusCode !== 304) {
+    if (needles.length && res.req.method !== "HEAD" && statusCode !== 204 && statusCode !== 304) {
       // Every body is scanned, whatever its declared type: a reflection labelled binary, or not
       // labelled at all (an echo endpoint, TRACE's message/http), would otherwise go through.
       this.#redactor = new BodyRedactor(needles);
