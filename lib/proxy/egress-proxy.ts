@@ -19,12 +19,13 @@ import type { SessionVerifier, VerifiedSession } from "../sessions/verify";
 import type { Secret, Vault } from "../vault";
 import type { LeafIssuer } from "./ca";
 import { parseClientHello } from "./client-hello";
-import { hasMethodOverride, upstreamRequestHeaders } from "./headers";
+import { downstreamResponseHeaders, hasMethodOverride, upstreamRequestHeaders } from "./headers";
 import { applyCredential, secretNeedles } from "./inject";
 import type { Resolver } from "./resolve";
 import { Relay, upstreamFailure } from "./relay";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { sessionToken } from "./token";
+import { formatHead, isWebSocketKey, switchedToWebSocket } from "./upgrade";
 
 export const LIMITS = {
   maxHeaderBytes: 32 * 1024,
@@ -310,6 +311,10 @@ export class EgressProxy {
     if (String(req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
       return answerSocket(socket, { status: 400, code: "bad_request", message: `only WebSocket upgrades are relayed, not ${String(req.headers.upgrade ?? "")}`, outcome: "blocked", requestId });
     }
+    // Without the sandbox's key, the upstream's 101 could not be told from a server that ignored the upgrade.
+    if (!isWebSocketKey(req.headers["sec-websocket-key"])) {
+      return answerSocket(socket, { status: 400, code: "bad_request", message: "a WebSocket upgrade needs a Sec-WebSocket-Key (RFC 6455 §4.1)", outcome: "blocked", requestId });
+    }
     let target: Target | ReturnType<typeof parseAbsoluteTarget>;
     if (tunnel) {
       const inner = req.headers.host ? parseAuthority(req.headers.host, "https") : null;
@@ -334,13 +339,13 @@ export class EgressProxy {
     const decision = this.#d.policy.current(a.policyRevision).decide(session.workspace, session.channel, { method: "GET", scheme: target.scheme, host: target.host, port: target.port, path: target.path, methodOverride: hasMethodOverride(req.headers) });
     if (decision.outcome === "blocked") {
       this.#audit(a, decision, { status: 403 });
-      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId: a.requestId });
+      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId: a.requestId, host: target.host });
     }
     const resolved = await this.#d.resolver.resolve(target.host);
     if (!resolved.ok) {
       const status = resolved.code === "private_address" ? 403 : 502;
       this.#audit(a, { ...decision, outcome: status === 403 ? "blocked" : decision.outcome, reason: resolved.message }, { status });
-      return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome: status === 403 ? "blocked" : decision.outcome, requestId: a.requestId });
+      return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome: status === 403 ? "blocked" : decision.outcome, requestId: a.requestId, host: target.host });
     }
     const headers = upstreamRequestHeaders(req.headers, a.token, { upgrade: true });
     headers.host = hostHeader(target.host, target.port, target.scheme);
@@ -351,66 +356,80 @@ export class EgressProxy {
         ? { ...decision, outcome: "allowlisted", connection: undefined, nearMiss: decision.connection, reason: `${decision.reason.split(";")[0]}; credentials are not attached to WebSocket upgrades, whose frames cannot be scanned for a reflected secret` }
         : decision;
     if (!this.#audit(a, effective, {})) return answerSocket(socket, auditUnavailable(a.requestId));
-    const connectOpts = { host: resolved.address.address, port: target.port, timeout: this.#d.env.proxyTimeouts.connect };
+    const timeouts = this.#d.env.proxyTimeouts;
+    const connectOpts = { host: resolved.address.address, port: target.port, timeout: timeouts.connect };
     const upstream: net.Socket =
       target.scheme === "https" ? tls.connect({ ...connectOpts, servername: target.host, secureContext: this.#upstreamTls, rejectUnauthorized: true }) : net.connect(connectOpts);
     this.#track(session.id, upstream, "companion");
-    const lines = [`GET ${target.path}${target.search} HTTP/1.1`];
-    for (const [k, v] of Object.entries(headers)) for (const value of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${value}`);
+    const ours = { "X-Gatehouse-Outcome": effective.outcome, "X-Gatehouse-Request-Id": a.requestId };
     let bytesIn = 0;
     let bytesOut = 0;
+    let headSent = false;
     let finished = false;
+    let deadline: NodeJS.Timeout | undefined;
     const finish = (status: number, reason?: string) => {
       if (finished) return;
       finished = true;
+      clearTimeout(deadline);
       socket.destroy();
       upstream.destroy();
       this.#complete(a, effective, { status, bytesIn, bytesOut, reason });
     };
+    /** Gatehouse's own answer while nothing of the upstream's was relayed; a cut connection after. */
+    const fail = (failure: { status: number; code: ProxyErrorCode; message: string }, relayedStatus = failure.status) => {
+      if (finished) return;
+      if (!headSent) answerSocket(socket, { ...failure, outcome: effective.outcome, requestId: a.requestId });
+      finish(headSent ? relayedStatus : failure.status, failure.message);
+    };
+    const connectTimedOut = () => fail({ status: 504, code: "upstream_timeout", message: "the upstream did not accept the connection in time" });
+    upstream.once("timeout", connectTimedOut);
     upstream.once(target.scheme === "https" ? "secureConnect" : "connect", () => {
-      // From here the socket's timeout waits for the upstream's answer, then for nothing:
-      // an open WebSocket may stay quiet as long as it likes.
-      upstream.setTimeout(this.#d.env.proxyTimeouts.responseHeaders);
-      upstream.write(lines.join("\r\n") + "\r\n\r\n");
-      if (head.length) upstream.write(head);
-      let pending: Buffer = Buffer.alloc(0);
-      const onHead = (chunk: Buffer) => {
-        pending = Buffer.concat([pending, chunk]);
-        const end = pending.indexOf("\r\n\r\n");
-        if (end < 0) {
-          if (pending.length > LIMITS.maxHeaderBytes) finish(502);
-          return;
-        }
-        upstream.off("data", onHead);
-        upstream.setTimeout(0);
-        const headText = pending.subarray(0, end).toString("latin1");
-        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(headText)?.[1] ?? 502);
-        socket.write(`${headText}\r\nVia: 1.1 gatehouse\r\nX-Gatehouse-Outcome: ${effective.outcome}\r\nX-Gatehouse-Request-Id: ${a.requestId}\r\n\r\n`);
-        const rest = pending.subarray(end + 4);
-        if (rest.length) socket.write(rest);
-        bytesIn += pending.length;
-        upstream.on("data", (c: Buffer) => (bytesIn += c.length));
-        socket.on("data", (c: Buffer) => (bytesOut += c.length));
-        upstream.pipe(socket);
-        socket.pipe(upstream);
-        closeWhenIdle(socket, this.#d.env.proxyTimeouts.tunnelIdle, (why) => finish(status, why));
-        upstream.once("close", () => finish(status));
-        socket.once("close", () => finish(status));
-      };
-      upstream.on("data", onHead);
-    });
-    upstream.once("timeout", () => {
-      if (!finished && bytesIn === 0) answerSocket(socket, { status: 504, code: "upstream_timeout", message: "the upstream did not answer in time", outcome: effective.outcome, requestId: a.requestId });
-      finish(504);
-    });
-    upstream.once("error", (err: NodeJS.ErrnoException) => {
-      if (!finished && !socket.destroyed && bytesIn === 0) {
-        const failure = upstreamFailure(err);
-        answerSocket(socket, { ...failure, outcome: effective.outcome, requestId: a.requestId });
-      }
-      finish(502);
+      upstream.setTimeout(0);
+      upstream.off("timeout", connectTimedOut);
+      // Absolute, from the request: an upstream that trickles its answer byte by byte does not
+      // hold the sandbox for longer than this (a socket timeout would restart on every byte).
+      deadline = setTimeout(() => fail({ status: 504, code: "upstream_timeout", message: `the upstream did not answer the upgrade within ${formatDuration(timeouts.responseHeaders)}` }), timeouts.responseHeaders);
     });
     socket.once("error", () => finish(499));
+    const outgoing = http.request({ method: "GET", path: target.path + target.search, headers, setHost: false, createConnection: () => upstream });
+    outgoing.on("error", (err: NodeJS.ErrnoException) => fail(upstreamFailure(err)));
+    outgoing.on("upgrade", (res: http.IncomingMessage, _up: Duplex, upstreamHead: Buffer) => {
+      clearTimeout(deadline);
+      upstream.on("error", () => finish(101));
+      if (!switchedToWebSocket(res, String(req.headers["sec-websocket-key"]))) {
+        return fail({ status: 502, code: "upstream_invalid_response", message: "the upstream answered 101 without a valid WebSocket handshake (Upgrade: websocket and the Sec-WebSocket-Accept for this key)" });
+      }
+      headSent = true;
+      socket.write(formatHead(101, { ...downstreamResponseHeaders(res.headers), Upgrade: "websocket", Connection: "Upgrade", ...ours }));
+      // Bytes the sandbox sent after its request go upstream only now that the protocol switched.
+      if (upstreamHead.length) socket.write(upstreamHead);
+      if (head.length) upstream.write(head);
+      bytesIn += upstreamHead.length;
+      bytesOut += head.length;
+      upstream.on("data", (c: Buffer) => (bytesIn += c.length));
+      socket.on("data", (c: Buffer) => (bytesOut += c.length));
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+      closeWhenIdle(socket, timeouts.tunnelIdle, (why) => finish(101, why));
+      upstream.once("close", () => finish(101));
+      socket.once("close", () => finish(101));
+    });
+    outgoing.on("response", (res: http.IncomingMessage) => {
+      // Not switched: an ordinary answer, relayed as one, and the connection ends with it, so
+      // nothing the sandbox sends next reaches this upstream without a decision of its own.
+      clearTimeout(deadline);
+      const status = res.statusCode ?? 502;
+      const reason = `the upstream answered ${status} instead of switching protocols; relayed as a response and the connection closed`;
+      headSent = true;
+      socket.write(formatHead(status, { ...downstreamResponseHeaders(res.headers), Connection: "close", ...ours }));
+      res.on("data", (c: Buffer) => (bytesIn += c.length));
+      res.pipe(socket);
+      upstream.setTimeout(timeouts.idle, () => fail({ status: 504, code: "upstream_timeout", message: `the upstream went quiet for ${formatDuration(timeouts.idle)} in the middle of its answer` }, status));
+      res.once("aborted", () => finish(status, "the upstream closed in the middle of its answer"));
+      socket.once("finish", () => finish(status, reason));
+      socket.once("close", () => finish(status, reason));
+    });
+    outgoing.end();
   }
 
   #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {

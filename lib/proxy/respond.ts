@@ -30,7 +30,15 @@ export type ProxyErrorCode =
   | "policy_unavailable"
   | "internal_error";
 
-export type ProxyAnswer = { status: number; code: ProxyErrorCode; message: string; outcome: Outcome; requestId: string };
+export type ProxyAnswer = {
+  status: number;
+  code: ProxyErrorCode;
+  message: string;
+  outcome: Outcome;
+  requestId: string;
+  /** The host the refusal is about, named on the status line. */
+  host?: string;
+};
 
 const REASONS: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 407: "Proxy Authentication Required", 408: "Request Timeout", 429: "Too Many Requests", 431: "Request Header Fields Too Large", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout" };
 
