@@ -79,6 +79,11 @@ type Attempt = {
   journaled?: JournalRequest;
 };
 
+/** What an early refusal was about, for its audit event. */
+type Refused = { method: string | null; scheme: "http" | "https"; host: string | null; port: number | null; path: string | null };
+
+const refusedAt = (req: http.IncomingMessage, target: Target): Refused => ({ method: req.method ?? "GET", scheme: target.scheme, host: target.host, port: target.port, path: target.path });
+
 /** A request that arrived and waits to be admitted with the others of its turn of the event loop. */
 type Arrival = { req: http.IncomingMessage; res: http.ServerResponse; entry: Entry; target: Target; requestId: string; token: string | null };
 
@@ -194,15 +199,18 @@ export class EgressProxy {
   /** Plain HTTP in absolute form. */
   #onForwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const requestId = newRequestId();
+    const token = sessionToken(req.headers["proxy-authorization"]);
     const target = parseAbsoluteTarget(req.url ?? "");
-    if (isTargetError(target)) {
+    if (isTargetError(target) || target.scheme !== "http") {
+      const about: Refused = { method: req.method ?? "GET", scheme: "http", host: isTargetError(target) ? null : target.host, port: isTargetError(target) ? null : target.port, path: null };
+      let refusal: ProxyAnswer;
       // An origin-form request is not a proxy request at all.
-      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? "")) return answer(res, { status: 400, code: "bad_request", message: "this is a forward proxy: send absolute-form requests (http://host/path) or CONNECT", outcome: "blocked", requestId });
-      const status = target.error === "userinfo_not_allowed" ? 403 : 400;
-      return answer(res, { status, code: target.error, message: target.message, outcome: "blocked", requestId });
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? "")) refusal = { status: 400, code: "bad_request", message: "this is a forward proxy: send absolute-form requests (http://host/path) or CONNECT", outcome: "blocked", requestId };
+      else if (isTargetError(target)) refusal = { status: target.error === "userinfo_not_allowed" ? 403 : 400, code: target.error, message: target.message, outcome: "blocked", requestId };
+      else refusal = { status: 400, code: "unsupported_scheme", message: "send https:// requests through CONNECT", outcome: "blocked", requestId };
+      return answer(res, this.#refuse(this.#knownSession(token), about, refusal));
     }
-    if (target.scheme !== "http") return answer(res, { status: 400, code: "unsupported_scheme", message: "send https:// requests through CONNECT", outcome: "blocked", requestId });
-    this.#arrive(req, res, "forward", target, requestId, sessionToken(req.headers["proxy-authorization"]));
+    this.#arrive(req, res, "forward", target, requestId, token);
   }
 
   /** ANY /proxy/{scheme}/{host[:port]}/{path}?{query} on the dashboard port. */
@@ -217,7 +225,8 @@ export class EgressProxy {
   #onEmbeddedRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const requestId = newRequestId();
     const m = /^\/proxy\/([^/]+)\/([^/?#]+)(\/[^?#]*)?(\?[^#]*)?$/.exec(req.url ?? "");
-    const bad = (message: string, code: ProxyErrorCode = "bad_target") => answer(res, { status: code === "userinfo_not_allowed" ? 403 : 400, code, message, outcome: "blocked", requestId });
+    const bad = (message: string, code: ProxyErrorCode = "bad_target") =>
+      answer(res, this.#refuse(this.#knownSession(sessionToken(req.headers["proxy-authorization"])), { method: req.method ?? "GET", scheme: "https", host: null, port: null, path: null }, { status: code === "userinfo_not_allowed" ? 403 : 400, code, message, outcome: "blocked", requestId }));
     if (!m) return bad("use /proxy/{http|https}/{host[:port]}/{path}");
     const scheme = m[1]!.toLowerCase();
     if (scheme !== "http" && scheme !== "https") return bad(`scheme ${m[1]} is not supported`, "unsupported_scheme");
@@ -242,13 +251,13 @@ export class EgressProxy {
     const inner = hostHeaderValue ? parseAuthority(hostHeaderValue, "https") : null;
     if (!inner || "error" in inner || inner.host !== tunnel.host || inner.port !== tunnel.port) {
       const message = `the request's Host (${hostHeaderValue ?? "none"}) differs from the CONNECT target ${tunnel.host}:${tunnel.port}`;
-      this.#auditBlockedEarly(tunnel.session, requestId, req.method ?? "GET", "https", tunnel.host, tunnel.port, "/", "host_mismatch", message);
-      return answer(res, { status: 403, code: "host_mismatch", message, outcome: "blocked", requestId });
+      return answer(res, this.#refuse(tunnel.session, { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, { status: 403, code: "host_mismatch", message, outcome: "blocked", requestId }));
     }
     const url = req.url ?? "/";
     const target = parseAbsoluteTarget(url.startsWith("/") ? `https://${hostHeader(tunnel.host, tunnel.port, "https")}${url}` : url);
     if (isTargetError(target) || target.host !== tunnel.host || target.port !== tunnel.port || target.scheme !== "https") {
-      return answer(res, { status: 400, code: "bad_target", message: isTargetError(target) ? target.message : "the request target differs from the tunnel's", outcome: "blocked", requestId });
+      const message = isTargetError(target) ? target.message : "the request target differs from the tunnel's";
+      return answer(res, this.#refuse(tunnel.session, { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, { status: 400, code: "bad_target", message, outcome: "blocked", requestId }));
     }
     // The tunnel's token, re-checked on every request: a revoked session stops mid-connection.
     this.#arrive(req, res, "intercept", target, requestId, tunnel.token);
@@ -272,10 +281,9 @@ export class EgressProxy {
     const session = check.session;
     const authority = parseAuthority(req.url ?? "", "https");
     if ("error" in authority) {
-      this.#auditBlockedEarly(session, requestId, "CONNECT", "https", null, null, null, authority.error, authority.message);
-      return answerSocket(socket, { status: authority.error === "userinfo_not_allowed" ? 403 : 400, code: authority.error, message: authority.message, outcome: "blocked", requestId });
+      return answerSocket(socket, this.#refuse(session, { method: "CONNECT", scheme: "https", host: null, port: null, path: null }, { status: authority.error === "userinfo_not_allowed" ? 403 : 400, code: authority.error, message: authority.message, outcome: "blocked", requestId }));
     }
-    if (!this.#track(session.id, socket)) return answerSocket(socket, tooManyConnections(requestId));
+    if (!this.#track(session.id, socket)) return answerSocket(socket, this.#refuse(session, { method: "CONNECT", scheme: "https", host: authority.host, port: authority.port, path: null }, tooManyConnections(requestId)));
 
     const { host, port } = authority;
     const compiled = this.#d.policy.current(revisions.policy);
@@ -308,29 +316,34 @@ export class EgressProxy {
   }
 
   #upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, tunnel: Tunnel | null, requestId: string): void {
+    const token = tunnel ? tunnel.token : sessionToken(req.headers["proxy-authorization"]);
+    const refuse = (refusal: ProxyAnswer) => {
+      const about: Refused = { method: req.method ?? "GET", scheme: tunnel ? "https" : "http", host: tunnel?.host ?? null, port: tunnel?.port ?? null, path: null };
+      answerSocket(socket, this.#refuse(tunnel ? tunnel.session : this.#knownSession(token), about, refusal));
+    };
     if (String(req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
-      return answerSocket(socket, { status: 400, code: "bad_request", message: `only WebSocket upgrades are relayed, not ${String(req.headers.upgrade ?? "")}`, outcome: "blocked", requestId });
+      return refuse({ status: 400, code: "bad_request", message: `only WebSocket upgrades are relayed, not ${String(req.headers.upgrade ?? "")}`, outcome: "blocked", requestId });
     }
     // Without the sandbox's key, the upstream's 101 could not be told from a server that ignored the upgrade.
     if (!isWebSocketKey(req.headers["sec-websocket-key"])) {
-      return answerSocket(socket, { status: 400, code: "bad_request", message: "a WebSocket upgrade needs a Sec-WebSocket-Key (RFC 6455 §4.1)", outcome: "blocked", requestId });
+      return refuse({ status: 400, code: "bad_request", message: "a WebSocket upgrade needs a Sec-WebSocket-Key (RFC 6455 section 4.1)", outcome: "blocked", requestId });
     }
     let target: Target | ReturnType<typeof parseAbsoluteTarget>;
     if (tunnel) {
       const inner = req.headers.host ? parseAuthority(req.headers.host, "https") : null;
       if (!inner || "error" in inner || inner.host !== tunnel.host || inner.port !== tunnel.port) {
-        return answerSocket(socket, { status: 403, code: "host_mismatch", message: "the request's Host differs from the CONNECT target", outcome: "blocked", requestId });
+        return refuse({ status: 403, code: "host_mismatch", message: `the request's Host (${req.headers.host ?? "none"}) differs from the CONNECT target ${tunnel.host}:${tunnel.port}`, outcome: "blocked", requestId });
       }
       target = parseAbsoluteTarget(`https://${hostHeader(tunnel.host, tunnel.port, "https")}${req.url ?? "/"}`);
     } else {
       target = parseAbsoluteTarget((req.url ?? "").replace(/^ws:/i, "http:"));
     }
-    if (isTargetError(target)) return answerSocket(socket, { status: target.error === "userinfo_not_allowed" ? 403 : 400, code: target.error, message: target.message, outcome: "blocked", requestId });
-    const token = tunnel ? tunnel.token : sessionToken(req.headers["proxy-authorization"]);
+    if (isTargetError(target)) return refuse({ status: target.error === "userinfo_not_allowed" ? 403 : 400, code: target.error, message: target.message, outcome: "blocked", requestId });
     const revisions = this.#revisions();
     const check = token ? this.#d.sessions.verify(token, this.#d.now(), revisions.sessions) : null;
     if (!token || !check || !check.ok) return answerSocket(socket, this.#authFailure(requestId, check && !check.ok ? check.reason : "missing"));
-    if (!this.#track(check.session.id, socket)) return answerSocket(socket, tooManyConnections(requestId));
+    if (req.rawHeaders.length / 2 > LIMITS.maxHeaderCount) return refuse({ status: 431, code: "headers_too_large", message: `more than ${LIMITS.maxHeaderCount} request headers`, outcome: "blocked", requestId });
+    if (!this.#track(check.session.id, socket)) return refuse(tooManyConnections(requestId));
     this.#relayUpgrade(req, socket, head, { requestId, started: this.#d.now(), session: check.session, token, method: "GET", target, policyRevision: revisions.policy }).catch((err) => dropped(socket, err));
   }
 
@@ -445,13 +458,17 @@ export class EgressProxy {
       return;
     }
     const requestId = newRequestId();
-    if (code === "HPE_HEADER_OVERFLOW") return answerSocket(socket, { status: 431, code: "headers_too_large", message: `request headers exceed ${LIMITS.maxHeaderBytes} bytes`, outcome: "blocked", requestId });
-    if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    let refusal: ProxyAnswer;
+    if (code === "HPE_HEADER_OVERFLOW") refusal = { status: 431, code: "headers_too_large", message: `request headers exceed ${LIMITS.maxHeaderBytes} bytes`, outcome: "blocked", requestId };
+    else if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
       const t = this.#d.env.proxyTimeouts;
-      return answerSocket(socket, { status: 408, code: "request_timeout", message: `the request did not arrive in time (headers within ${t.requestHeaders / 1000} s, the whole request within ${t.request / 1000} s)`, outcome: "blocked", requestId });
+      refusal = { status: 408, code: "request_timeout", message: `the request did not arrive in time (headers within ${formatDuration(t.requestHeaders)}, the whole request within ${formatDuration(t.request)})`, outcome: "blocked", requestId };
     }
     // Smuggling shapes (Content-Length with Transfer-Encoding, bad chunking) land here.
-    answerSocket(socket, { status: 400, code: "bad_request", message: `malformed request (${code.replace(/^HPE_/, "").toLowerCase() || "parse error"})`, outcome: "blocked", requestId });
+    else refusal = { status: 400, code: "bad_request", message: `malformed request (${code.replace(/^HPE_/, "").toLowerCase() || "parse error"})`, outcome: "blocked", requestId };
+    // Inside a tunnel the session is known, though the request could not be read.
+    const tunnel = this.#tunnels.get(socket as net.Socket);
+    answerSocket(socket, tunnel ? this.#refuse(tunnel.session, { method: null, scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, refusal) : refusal);
   }
 
   // ── The pipeline ─────────────────────────────────────────────────────────────────────────
@@ -537,21 +554,21 @@ export class EgressProxy {
     }
     if (req.rawHeaders.length / 2 > LIMITS.maxHeaderCount) {
       req.resume();
-      return answer(res, { status: 431, code: "headers_too_large", message: `more than ${LIMITS.maxHeaderCount} request headers`, outcome: "blocked", requestId });
+      return answer(res, this.#refuse(check.session, refusedAt(req, target), { status: 431, code: "headers_too_large", message: `more than ${LIMITS.maxHeaderCount} request headers`, outcome: "blocked", requestId }));
     }
     if (countHeader(req.rawHeaders, "content-length") > 1) {
       req.resume();
-      return answer(res, { status: 400, code: "bad_request", message: "duplicate Content-Length", outcome: "blocked", requestId });
+      return answer(res, this.#refuse(check.session, refusedAt(req, target), { status: 400, code: "bad_request", message: "duplicate Content-Length", outcome: "blocked", requestId }));
     }
     if (x.entry !== "intercept" && !this.#track(check.session.id, req.socket)) {
       req.resume();
-      return answer(res, tooManyConnections(requestId));
+      return answer(res, this.#refuse(check.session, refusedAt(req, target), tooManyConnections(requestId)));
     }
     const a: Attempt = { requestId, started: this.#d.now(), session: check.session, token, method: (req.method ?? "GET").toUpperCase(), target, policyRevision: revisions.policy };
     const href = `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`;
     if (href.includes(token)) {
       req.resume();
-      return answer(res, { status: 403, code: "token_in_request", message: "the request carries the session token in its URL; it would leak upstream", outcome: "blocked", requestId });
+      return answer(res, this.#refuse(check.session, refusedAt(req, target), { status: 403, code: "token_in_request", message: "the request carries the session token in its URL; it would leak upstream", outcome: "blocked", requestId }));
     }
     const decision = this.#d.policy.current(revisions.policy).decide(check.session.workspace, check.session.channel, {
       method: a.method,
@@ -707,7 +724,7 @@ export class EgressProxy {
       ALPNProtocols: ["http/1.1"],
       SNICallback: (servername, cb) => {
         if (servername.toLowerCase().replace(/\.$/, "") === tunnel.host) return cb(null, secureContext);
-        this.#auditBlockedEarly(tunnel.session, requestId, "CONNECT", "https", tunnel.host, tunnel.port, null, "sni_mismatch", `TLS SNI ${servername} differs from the CONNECT target ${tunnel.host}`);
+        this.#refuse(tunnel.session, { method: "CONNECT", scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, { status: 403, code: "sni_mismatch", message: `TLS SNI ${servername} differs from the CONNECT target ${tunnel.host}`, outcome: "blocked", requestId });
         cb(new Error("SNI differs from the CONNECT target"));
       },
     });
@@ -725,21 +742,42 @@ export class EgressProxy {
     const resolved = await this.#d.resolver.resolve(tunnel.host);
     if (!resolved.ok) {
       const status = resolved.code === "private_address" ? 403 : 502;
-      this.#audit(attempt, { ...decision, outcome: status === 403 ? "blocked" : decision.outcome, reason: resolved.message }, { status });
-      return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome: status === 403 ? "blocked" : decision.outcome, requestId });
+      const outcome = status === 403 ? "blocked" : decision.outcome;
+      this.#audit(attempt, { ...decision, outcome, reason: resolved.message, rule: status === 403 ? "ssrf:private_address" : decision.rule }, { status });
+      return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome, requestId, host: tunnel.host });
     }
+    // Dialled before the 200: a host that cannot be reached is answered (and recorded) as the
+    // failure it is, not as an open tunnel that closes at once. No byte goes up before the
+    // ClientHello is checked and the tunnel recorded.
+    const upstream = net.connect({ host: resolved.address.address, port: tunnel.port, timeout: this.#d.env.proxyTimeouts.connect });
+    this.#track(tunnel.session.id, upstream, "companion");
+    const dialFailure = await new Promise<{ status: number; code: ProxyErrorCode; message: string } | null>((resolve) => {
+      upstream.once("connect", () => resolve(null));
+      upstream.once("timeout", () => resolve({ status: 504, code: "upstream_timeout", message: `the upstream did not accept the connection within ${formatDuration(this.#d.env.proxyTimeouts.connect)}` }));
+      upstream.once("error", (err: NodeJS.ErrnoException) => resolve(upstreamFailure(err)));
+    });
+    upstream.on("error", () => upstream.destroy());
+    if (dialFailure) {
+      upstream.destroy();
+      this.#audit(attempt, { ...decision, reason: dialFailure.message }, { status: dialFailure.status });
+      return answerSocket(socket, { ...dialFailure, outcome: decision.outcome, requestId, host: tunnel.host });
+    }
+    upstream.setTimeout(0);
+    if (socket.destroyed) return void upstream.destroy();
     socket.write("HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " + requestId + "\r\n\r\n");
     // The ClientHello's SNI must name the CONNECT target before a byte goes upstream.
     const hello = await readClientHello(socket, this.#d.env.proxyTimeouts.clientHello);
     if ("error" in hello || (hello.sni !== null && hello.sni !== tunnel.host)) {
       const message = "error" in hello ? `not a TLS ClientHello (${hello.error})` : `TLS SNI ${hello.sni} differs from the CONNECT target ${tunnel.host}`;
       this.#audit(attempt, { ...decision, outcome: "blocked", rule: "tunnel:sni", reason: message }, { status: 403 });
+      upstream.destroy();
       return void socket.destroy();
     }
     // The 200 is already out; with no record, the tunnel just closes.
-    if (!this.#audit(attempt, decision, {})) return void socket.destroy();
-    const upstream = net.connect({ host: resolved.address.address, port: tunnel.port, timeout: this.#d.env.proxyTimeouts.connect });
-    this.#track(tunnel.session.id, upstream, "companion");
+    if (!this.#audit(attempt, decision, {})) {
+      upstream.destroy();
+      return void socket.destroy();
+    }
     let bytesIn = 0;
     let bytesOut = hello.bytes.length;
     let reason: string | undefined;
@@ -747,19 +785,15 @@ export class EgressProxy {
       socket.destroy();
       upstream.destroy();
     };
-    upstream.once("connect", () => {
-      upstream.setTimeout(0);
-      upstream.write(hello.bytes);
-      socket.on("data", (c: Buffer) => (bytesOut += c.length));
-      upstream.on("data", (c: Buffer) => (bytesIn += c.length));
-      socket.pipe(upstream);
-      upstream.pipe(socket);
-      closeWhenIdle(socket, this.#d.env.proxyTimeouts.tunnelIdle, (why) => {
-        reason = why;
-        done();
-      });
+    upstream.write(hello.bytes);
+    socket.on("data", (c: Buffer) => (bytesOut += c.length));
+    upstream.on("data", (c: Buffer) => (bytesIn += c.length));
+    socket.pipe(upstream);
+    upstream.pipe(socket);
+    closeWhenIdle(socket, this.#d.env.proxyTimeouts.tunnelIdle, (why) => {
+      reason = why;
+      done();
     });
-    upstream.once("timeout", () => upstream.destroy());
     upstream.on("error", done);
     socket.on("error", done);
     let completed = false;
@@ -845,28 +879,47 @@ export class EgressProxy {
     this.#d.audit.recordCompletion(a.journaled!, { ts: now, status: result.status, bytesIn: result.bytesIn, bytesOut: result.bytesOut, durationMs: now - a.started, reason: result.reason ?? decision.reason });
   }
 
-  /** Refusals found before a decision (bad target inside a tunnel, SNI or Host mismatch). */
-  #auditBlockedEarly(session: VerifiedSession, requestId: string, method: string, scheme: "http" | "https", host: string | null, port: number | null, path: string | null, code: string, message: string): void {
-    this.#d.audit.recordLater({
-      kind: "egress",
-      action: "egress.request",
-      requestId,
-      sessionId: session.id,
-      workspace: session.workspace,
-      channel: session.channel,
-      thread: session.thread,
-      member: session.memberId,
-      method,
-      scheme,
-      host,
-      port,
-      path,
-      outcome: "blocked",
-      rule: `transport:${code}`,
-      reason: message,
-      status: 403,
-    });
+  /**
+   * A refusal found before a decision, or instead of one (bad target, SNI or Host mismatch,
+   * smuggling shapes, limits): recorded whenever the session is known, so that every refusal of
+   * a known session is an event. Returns the answer, for the caller to send.
+   */
+  #refuse(session: VerifiedSession | null, about: Refused, a: ProxyAnswer): ProxyAnswer {
+    if (!session) return a;
+    try {
+      this.#d.audit.recordLater({
+        kind: "egress",
+        action: "egress.request",
+        requestId: a.requestId,
+        sessionId: session.id,
+        workspace: session.workspace,
+        channel: session.channel,
+        thread: session.thread,
+        member: session.memberId,
+        ...about,
+        outcome: "blocked",
+        rule: `transport:${a.code}`,
+        // What the sandbox sent can be quoted here: bounded.
+        reason: a.message.length > 500 ? `${a.message.slice(0, 500)}…` : a.message,
+        status: a.status,
+      });
+    } catch (err) {
+      journalFailed(err);
+    }
+    return a;
   }
+
+  /** The session behind a token, to record a refusal under; null when there is none. */
+  #knownSession(token: string | null): VerifiedSession | null {
+    if (!token) return null;
+    try {
+      const check = this.#d.sessions.verify(token, this.#d.now(), this.#revisions().sessions);
+      return check.ok ? check.session : null;
+    } catch {
+      return null;
+    }
+  }
+
 }
 
 /** The record of a request as decided; its completion adds status, bytes and duration. */
