@@ -18,7 +18,7 @@ import type { PolicyCache } from "../policy-cache";
 import type { SessionVerifier, VerifiedSession } from "../sessions/verify";
 import type { Secret, Vault } from "../vault";
 import type { LeafIssuer } from "./ca";
-import { parseClientHello } from "./client-hello";
+import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from "./client-hello";
 import { downstreamResponseHeaders, hasMethodOverride, upstreamRequestHeaders } from "./headers";
 import { applyCredential, secretNeedles } from "./inject";
 import type { Resolver } from "./resolve";
@@ -1045,7 +1045,7 @@ async function readClientHello(socket: net.Socket, timeoutMs: number): Promise<{
       buf = Buffer.concat([buf, chunk]);
       const r = parseClientHello(buf);
       if ("incomplete" in r) {
-        if (buf.length > 32 * 1024) finish({ error: "ClientHello too large" });
+        if (buf.length > MAX_CLIENT_HELLO_BYTES) finish({ error: "ClientHello too large" });
         return;
       }
       finish("error" in r ? r : { sni: r.sni, bytes: buf });
