@@ -25,6 +25,7 @@ import type { Resolver } from "./resolve";
 import { Relay, upstreamFailure } from "./relay";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { sessionToken } from "./token";
+import { RequestDeadlines } from "./request-deadlines";
 import { formatHead, isWebSocketKey, switchedToWebSocket } from "./upgrade";
 
 export const LIMITS = {
@@ -64,7 +65,7 @@ export type ProxyDeps = {
 type Entry = "forward" | "intercept" | "embedded";
 
 /** What a CONNECT established: every request inside it must stay on this target. */
-type Tunnel = { host: string; port: number; token: string; session: VerifiedSession; clientSocket: net.Socket; spoke?: boolean };
+type Tunnel = { host: string; port: number; token: string; session: VerifiedSession; clientSocket: net.Socket; spoke?: boolean; deadlines?: RequestDeadlines };
 
 type Attempt = {
   requestId: string;
@@ -247,6 +248,7 @@ export class EgressProxy {
     const tunnel = this.#tunnels.get(req.socket as net.Socket);
     if (!tunnel) return answer(res, { status: 400, code: "bad_request", message: "unknown tunnel", outcome: "blocked", requestId });
     tunnel.spoke = true;
+    tunnel.deadlines?.requestStarted(req, res);
     const hostHeaderValue = req.headers.host;
     const inner = hostHeaderValue ? parseAuthority(hostHeaderValue, "https") : null;
     if (!inner || "error" in inner || inner.host !== tunnel.host || inner.port !== tunnel.port) {
@@ -305,7 +307,10 @@ export class EgressProxy {
    * are relayed. No credential is attached (see #relayUpgrade).
    */
   #onUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, tunnel: Tunnel | null): void {
-    if (tunnel) tunnel.spoke = true;
+    if (tunnel) {
+      tunnel.spoke = true;
+      tunnel.deadlines?.stop();
+    }
     const requestId = newRequestId();
     socket.on("error", () => socket.destroy());
     try {
@@ -735,6 +740,9 @@ export class EgressProxy {
     // after it) is closed. The TLS socket holds the handle: closing the outer one alone would not do.
     closeIfSilent(socket, this.#d.env.proxyTimeouts.requestHeaders, () => !tunnel.spoke, [tlsSocket, socket]);
     this.#inner.emit("connection", tlsSocket);
+    // The inner server never listens, so Node keeps none of its request deadlines for it. (After
+    // the server took the socket: its listener wrapper then hands our 'data' listener the bytes.)
+    tunnel.deadlines = new RequestDeadlines(tlsSocket, this.#d.env.proxyTimeouts, () => this.#onClientError(Object.assign(new Error("request timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" }), tlsSocket));
   }
 
   async #blindTunnel(socket: net.Socket, tunnel: Tunnel, decision: Decision, requestId: string): Promise<void> {
