@@ -2,8 +2,7 @@
 // switch wrongly: the answer is relayed as a response and the connection ends; only a valid 101
 // becomes a pipe, and no head reaches the sandbox unfiltered.
 import { expect, test } from "@playwright/test";
-import { auditEventsFor } from "./fixtures/app";
-import { firstData, interceptedTunnel, proxySocket, readUntilClose, requestIdOf, sessionWithBundle, type ProxySession } from "./fixtures/proxy-client";
+import { firstData, interceptedTunnel, proxySocket, readUntilClose, recordedEvents, requestIdOf, sessionWithBundle, type ProxySession } from "./fixtures/proxy-client";
 import { startRawUpstream, type RawUpstream } from "./fixtures/raw-upstream";
 
 let raw: RawUpstream;
@@ -46,8 +45,10 @@ for (const [path, status, body] of [["/ws/200", 200, "not upgraded."], ["/ws/404
     expect(head).toMatch(/\r\nconnection: close(\r\n|$)/i);
     expect(raw.requestLines).toContain(`GET ${path} HTTP/1.1`);
     expect(raw.requestLines.filter((l) => /DELETE|169\.254/.test(l))).toEqual([]);
-    const events = await auditEventsFor(requestIdOf(head)!);
-    expect(events.at(-1)).toMatchObject({ status, reason: expect.stringContaining("instead of switching protocols") });
+    const requestId = requestIdOf(head)!;
+    // The completion may reach the chain a moment after the request.
+    await expect.poll(async () => (await recordedEvents(requestId)).at(-1)?.status, { timeout: 10_000 }).toBe(status);
+    expect((await recordedEvents(requestId)).at(-1)).toMatchObject({ reason: expect.stringContaining("instead of switching protocols") });
   });
 }
 

@@ -8,10 +8,11 @@ export type DeadlineExpiry = "headers" | "request";
 
 /**
  * One per tunnel. The headers deadline runs whenever no request is being served: from the
- * tunnel's start and again from the end of each response. When it passes after a byte arrived,
- * `expire("headers")` answers 408; with no byte at all the tunnel was only idle and is closed
- * quietly, as Node closes an idle kept-alive connection. The request deadline runs from a
- * request's first byte to the end of its body.
+ * tunnel's start, from the end of each response, and from the first byte after it passed
+ * quietly. When it passes after a byte arrived, `expire("headers")` answers 408; with no byte at
+ * all the tunnel is only idle, which Node's keep-alive timeout (and, before any request, the
+ * proxy's silence timer) deals with. The request deadline runs from a request's first byte to
+ * the end of its body.
  */
 export class RequestDeadlines {
   readonly #socket: Duplex;
@@ -67,6 +68,7 @@ export class RequestDeadlines {
   readonly #onData = (): void => {
     if (this.#serving || this.#stopped) return;
     this.#spoke = true;
+    if (!this.#headers) this.#armHeaders();
     if (!this.#request) this.#startRequest();
   };
 
@@ -74,10 +76,13 @@ export class RequestDeadlines {
     if (this.#stopped) return;
     this.#clear("headers");
     this.#spoke = false;
+    this.#armHeaders();
+  }
+
+  #armHeaders(): void {
     this.#headers = setTimeout(() => {
       this.#headers = null;
       if (this.#spoke) this.#fire("headers");
-      else this.#socket.destroy();
     }, this.#headersMs);
     this.#headers.unref();
   }
