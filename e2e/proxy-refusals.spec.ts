@@ -1,6 +1,8 @@
 // Every refusal of a request whose session is known is an audit event, whatever the entry shape;
 // a blind tunnel that cannot be dialled is answered and recorded as the failure it is.
+import { spawn } from "node:child_process";
 import { expect, test } from "@playwright/test";
+import { state } from "./fixtures/app";
 import { freePort } from "./fixtures/ports";
 import { connectTunnel, interceptedTunnel, proxySocket, readResponse, recordedEvents, requestIdOf, sessionWithBundle, type ProxySession } from "./fixtures/proxy-client";
 import { startUpstreams, type Upstreams } from "./fixtures/upstreams";
@@ -74,4 +76,70 @@ test("a blind tunnel to an allowed port with nothing listening: 502 before any 2
   expect(events).toHaveLength(1);
   expect(events[0]).toMatchObject({ status: 502, reason: expect.stringContaining("could not be reached") });
   expect(events[0]!.bytesOut ?? 0).toBe(0);
+});
+
+/** Runs a client to completion without blocking this process (the upstreams live in it). */
+function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env: { ...process.env, NO_PROXY: "", no_proxy: "", ...env } });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("close", (code) => resolve({ code, out }));
+  });
+}
+
+test.describe("the reason reaches the agent in what its tools print", () => {
+  const REASON = "Blocked by Gatehouse: evil.gh.test is not allowed";
+  const proxyUrl = () => `http://session:${s.token}@127.0.0.1:${state.proxyPort}`;
+  const blockedHttp = () => `http://evil.gh.test:${up.httpPort}/pkg`;
+  const blockedHttps = () => `https://evil.gh.test:${up.httpsPort}/pkg`;
+
+  test("the status line and the body name the refusal and the host", async () => {
+    const socket = await proxySocket();
+    socket.write(`GET ${blockedHttp()} HTTP/1.1\r\nHost: evil.gh.test\r\n${auth()}\r\n`);
+    const text = await readResponse(socket);
+    socket.destroy();
+    expect(text.split("\r\n")[0]).toBe(`HTTP/1.1 403 ${REASON} (ask an Owner to add it to a bundle)`);
+    const body = JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4));
+    expect(body.error).toMatchObject({ code: "host_not_allowed", requestId: requestIdOf(text) });
+    expect(body.message).toContain(REASON);
+    const { head } = await connectTunnel(s.token, `evil.gh.test:${up.httpsPort}`);
+    expect(head.split("\r\n")[0]).toBe(`HTTP/1.1 403 ${REASON} (ask an Owner to add it to a bundle)`);
+  });
+
+  test("curl: the body over HTTP, the status line of a refused CONNECT with -v", async () => {
+    const plain = await run("curl", ["-sS", "-x", proxyUrl(), blockedHttp()]);
+    expect(plain.out).toContain(REASON);
+    const tunnel = await run("curl", ["-sS", "-v", "-x", proxyUrl(), blockedHttps()]);
+    expect(tunnel.code).not.toBe(0);
+    expect(tunnel.out).toContain(`403 ${REASON}`);
+  });
+
+  test("Python requests: HTTP errors and a refused tunnel", async () => {
+    const script = [
+      "import sys, requests",
+      "try:",
+      "    r = requests.get(sys.argv[1], timeout=10)",
+      "    r.raise_for_status()",
+      "except Exception as e:",
+      "    print(e)",
+    ].join("\n");
+    const env = { HTTP_PROXY: proxyUrl(), HTTPS_PROXY: proxyUrl() };
+    const plain = await run("python3", ["-c", script, blockedHttp()], env);
+    expect(plain.out).toContain(`403 Client Error: ${REASON}`);
+    const tunnel = await run("python3", ["-c", script, blockedHttps()], env);
+    expect(tunnel.out).toContain(`Tunnel connection failed: 403 ${REASON}`);
+  });
+
+  test("git over HTTPS: libcurl's own message has the status only; its verbose trace has the reason", async () => {
+    const env = { HTTPS_PROXY: proxyUrl(), GIT_TERMINAL_PROMPT: "0" };
+    const quiet = await run("git", ["ls-remote", `${blockedHttps()}/repo.git`], env);
+    expect(quiet.code).not.toBe(0);
+    expect(quiet.out).toContain("CONNECT tunnel failed, response 403");
+    const verbose = await run("git", ["ls-remote", `${blockedHttps()}/repo.git`], { ...env, GIT_CURL_VERBOSE: "1" });
+    expect(verbose.out).toContain(`403 ${REASON}`);
+    // git's trace redacts the proxy credentials.
+    expect(verbose.out).not.toContain(s.token);
+  });
 });

@@ -292,7 +292,7 @@ export class EgressProxy {
     const decision = compiled.decide(session.workspace, session.channel, { method: "CONNECT", scheme: "https", host, port, path: "/", methodOverride: false });
     if (decision.outcome === "blocked") {
       this.#audit({ requestId, started: this.#d.now(), session, token, method: "CONNECT", target: { scheme: "https", host, port, path: "", search: "" } }, decision, { status: 403 });
-      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId });
+      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId, host });
     }
     if (head.length) socket.unshift(head);
     if (compiled.credentialMayApply(session.workspace, session.channel, host)) {
@@ -586,7 +586,7 @@ export class EgressProxy {
     if (decision.outcome === "blocked") {
       req.resume();
       this.#audit(a, decision, { status: 403 });
-      return answer(res, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId });
+      return answer(res, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId, host: target.host });
     }
     // A host checked moments ago is answered from the resolver's cache; otherwise this request
     // waits for DNS and goes out on its own.
@@ -602,7 +602,7 @@ export class EgressProxy {
       const status = resolved.code === "private_address" ? 403 : 502;
       const outcome = resolved.code === "private_address" ? "blocked" : decision.outcome;
       this.#audit(a, { ...decision, outcome, reason: resolved.message, rule: resolved.code === "private_address" ? "ssrf:private_address" : decision.rule }, { status });
-      return answer(res, { status, code: resolved.code, message: resolved.message, outcome, requestId: a.requestId });
+      return answer(res, { status, code: resolved.code, message: resolved.message, outcome, requestId: a.requestId, host: a.target.host });
     }
     const o = this.#prepare(req, res, a, decision);
     // Durable before the first byte goes upstream.
