@@ -25,6 +25,7 @@ import type { Resolver } from "./resolve";
 import { Relay, upstreamFailure } from "./relay";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { sessionToken } from "./token";
+import { confineToSandbox } from "./embedded";
 import { RequestDeadlines } from "./request-deadlines";
 import { formatHead, isWebSocketKey, switchedToWebSocket } from "./upgrade";
 
@@ -225,6 +226,7 @@ export class EgressProxy {
 
   #onEmbeddedRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const requestId = newRequestId();
+    confineToSandbox(req, res);
     const m = /^\/proxy\/([^/]+)\/([^/?#]+)(\/[^?#]*)?(\?[^#]*)?$/.exec(req.url ?? "");
     const bad = (message: string, code: ProxyErrorCode = "bad_target") =>
       answer(res, this.#refuse(this.#knownSession(sessionToken(req.headers["proxy-authorization"])), { method: req.method ?? "GET", scheme: "https", host: null, port: null, path: null }, { status: code === "userinfo_not_allowed" ? 403 : 400, code, message, outcome: "blocked", requestId }));
