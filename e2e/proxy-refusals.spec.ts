@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { expect, test } from "@playwright/test";
 import { state } from "./fixtures/app";
 import { freePort } from "./fixtures/ports";
-import { connectTunnel, interceptedTunnel, proxySocket, readResponse, recordedEvents, requestIdOf, sessionWithBundle, type ProxySession } from "./fixtures/proxy-client";
+import { connectTunnel, interceptedTunnel, proxySocket, readResponse, readUntilClose, recordedEvents, requestIdOf, sessionWithBundle, type ProxySession } from "./fixtures/proxy-client";
 import { startUpstreams, type Upstreams } from "./fixtures/upstreams";
 
 let up: Upstreams;
@@ -141,5 +141,55 @@ test.describe("the reason reaches the agent in what its tools print", () => {
     expect(verbose.out).toContain(`403 ${REASON}`);
     // git's trace redacts the proxy credentials.
     expect(verbose.out).not.toContain(s.token);
+  });
+});
+
+test.describe("connections that cannot authenticate are not kept", () => {
+  test("after a 407 and after a 400 the proxy closes the connection at once", async () => {
+    for (const request of [
+      `GET http://${reg()}/no-token HTTP/1.1\r\nHost: ${reg()}\r\n\r\n`,
+      `GET https://${reg()}/wrong-scheme HTTP/1.1\r\nHost: ${reg()}\r\n${auth()}\r\n`,
+    ]) {
+      const socket = await proxySocket();
+      socket.write(request);
+      // Well under the 5 s keep-alive timeout that would otherwise close it.
+      const { text, closed } = await readUntilClose(socket, 2_000);
+      socket.destroy();
+      expect(text).toMatch(/^HTTP\/1\.1 40[07] /);
+      expect(text).toMatch(/\r\nConnection: close\r\n/i);
+      expect(closed).toBe(true);
+    }
+  });
+
+  test("a peer's connections without a valid session are capped (unauthenticated-per-peer=32 per worker here); authenticated ones are not", async () => {
+    const LIMIT = 32;
+    const WORKERS = 2; // GATEHOUSE_PROXY_WORKERS in e2e/global-setup.ts
+    // Authenticated connections, held open, do not count.
+    // (One after the other: each counts until its request is admitted.)
+    const authenticated: { socket: import("node:net").Socket; answer: string }[] = [];
+    for (let i = 0; i < LIMIT * WORKERS + 4; i++) {
+      const socket = await proxySocket();
+      socket.write(`GET http://${reg()}/cap/authenticated HTTP/1.1\r\nHost: ${reg()}\r\n${auth()}\r\n`);
+      authenticated.push({ socket, answer: await readResponse(socket) });
+    }
+    expect(authenticated.filter((c) => /^HTTP\/1\.1 200 /.test(c.answer))).toHaveLength(LIMIT * WORKERS + 4);
+    // Idle connections that never say who they are: past the cap, each is answered 429 and closed.
+    const idle = await Promise.all(Array.from({ length: LIMIT * WORKERS + 10 }, () => proxySocket()));
+    const outcomes = await Promise.all(idle.map((socket) => readUntilClose(socket, 1_000)));
+    const refused = outcomes.filter((o) => o.closed && /^HTTP\/1\.1 429 /.test(o.text) && o.text.includes("too_many_connections"));
+    expect(refused.length).toBeGreaterThanOrEqual(10);
+    expect(outcomes.filter((o) => !o.closed).length).toBeLessThanOrEqual(LIMIT * WORKERS);
+    for (const socket of idle) socket.destroy();
+    for (const { socket } of authenticated) socket.destroy();
+    // Once they are gone, the peer connects again.
+    await expect
+      .poll(async () => {
+        const socket = await proxySocket();
+        socket.write(`GET http://${reg()}/cap/after HTTP/1.1\r\nHost: ${reg()}\r\n${auth()}\r\n`);
+        const answer = await readResponse(socket);
+        socket.destroy();
+        return answer.slice(0, 12);
+      }, { timeout: 5_000 })
+      .toBe("HTTP/1.1 200");
   });
 });

@@ -132,6 +132,9 @@ export class EgressProxy {
   readonly #revisions: () => Revisions;
   readonly #credentialTouched = new Map<string, number>();
   #arrivals: Arrival[] = [];
+  /** Connections per peer address that have not yet presented a valid session, and their releases. */
+  readonly #unauthenticated = new Map<string, number>();
+  readonly #releaseOnAuthentication = new WeakMap<Duplex, () => void>();
   /** Sealed credentials by connection identity (null: none), valid for #sealedRevision. */
   readonly #sealed = new Map<string, string | null>();
   #sealedRevision: number | undefined;
@@ -163,7 +166,10 @@ export class EgressProxy {
     server.on("upgrade", (req, socket: net.Socket, head: Buffer) => this.#onUpgrade(req, socket, head, null));
     // Node times a request's headers from their first byte: a connection that never sends one
     // would be held for ever.
-    server.on("connection", (socket: net.Socket) => closeIfSilent(socket, this.#d.env.proxyTimeouts.requestHeaders, () => socket.bytesRead === 0, [socket]));
+    server.on("connection", (socket: net.Socket) => {
+      if (!this.#admitConnection(socket)) return;
+      closeIfSilent(socket, this.#d.env.proxyTimeouts.requestHeaders, () => socket.bytesRead === 0, [socket]);
+    });
     this.#inner.on("upgrade", (req, socket: net.Socket, head: Buffer) => this.#onUpgrade(req, socket, head, this.#tunnels.get(socket) ?? null));
     this.#revocationTimer = setInterval(() => this.#closeRevokedSessions(), 500);
     this.#revocationTimer.unref();
@@ -836,13 +842,43 @@ export class EgressProxy {
     const counted = kind === "connection";
     if (counted && tracked.connections >= LIMITS.connectionsPerSession) return false;
     tracked.all.add(socket);
-    if (counted) tracked.connections++;
+    if (counted) {
+      tracked.connections++;
+      this.#releaseOnAuthentication.get(socket)?.();
+    }
     const session = tracked;
     socket.once("close", () => {
       session.all.delete(socket);
       if (counted) session.connections--;
       if (session.all.size === 0 && this.#socketsBySession.get(sessionId) === session) this.#socketsBySession.delete(sessionId);
     });
+    return true;
+  }
+
+  /**
+   * Until a connection presents a valid session it counts against its peer address: a peer that
+   * opens connections and never authenticates runs out of them, not the process of descriptors.
+   */
+  #admitConnection(socket: net.Socket): boolean {
+    const peer = socket.remoteAddress ?? "";
+    const open = this.#unauthenticated.get(peer) ?? 0;
+    const limit = this.#d.env.proxyLimits.unauthenticatedPerPeer;
+    if (open >= limit) {
+      socket.on("error", () => socket.destroy());
+      answerSocket(socket, { status: 429, code: "too_many_connections", message: `${limit} connections from this address are already open without a valid session token; authenticate or close some`, outcome: "blocked", requestId: newRequestId() });
+      return false;
+    }
+    this.#unauthenticated.set(peer, open + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (this.#unauthenticated.get(peer) ?? 1) - 1;
+      if (left > 0) this.#unauthenticated.set(peer, left);
+      else this.#unauthenticated.delete(peer);
+    };
+    this.#releaseOnAuthentication.set(socket, release);
+    socket.once("close", release);
     return true;
   }
 

@@ -82,6 +82,9 @@ function headers(a: ProxyAnswer, payload: string): Record<string, string | numbe
     "X-Gatehouse-Request-Id": a.requestId,
     "Cache-Control": "no-store",
     ...(a.status === 407 ? { "Proxy-Authenticate": 'Basic realm="gatehouse"' } : {}),
+    // A connection that could not authenticate, or sent what could not be read, is not kept:
+    // nothing it sends next is worth the descriptor.
+    ...(a.status === 407 || a.status === 400 ? { Connection: "close" } : {}),
   };
 }
 
@@ -101,7 +104,7 @@ export function answerSocket(socket: Duplex, a: ProxyAnswer): void {
   if (socket.destroyed) return;
   const phrase = reasonPhrase(a);
   const payload = body(a, phrase);
-  const head = Object.entries({ ...headers(a, payload), Connection: "close" })
+  const head = Object.entries({ ...headers(a, payload), Connection: "close" as const })
     .map(([k, v]) => `${k}: ${v}`)
     .join("\r\n");
   socket.end(`HTTP/1.1 ${a.status} ${phrase}\r\n${head}\r\n\r\n${payload}`);
