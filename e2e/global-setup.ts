@@ -44,8 +44,9 @@ export default async function globalSetup(): Promise<void> {
       GATEHOUSE_PROXY_WORKERS: "2",
       // Short timeouts, so the tests of each one wait seconds rather than minutes.
       GATEHOUSE_PROXY_TIMEOUTS: "connect=3s,request-headers=3s,request=6s,response-headers=3s,idle=3s,tunnel-idle=6s",
-      // Small enough that a test can reach it (per worker); every test connects from 127.0.0.1.
-      GATEHOUSE_PROXY_LIMITS: "unauthenticated-per-peer=32",
+      // Small enough that a test can reach it (per worker), above the bursts other specs open
+      // (audit.spec: 120 at once over two workers); every test connects from 127.0.0.1.
+      GATEHOUSE_PROXY_LIMITS: "unauthenticated-per-peer=100",
       // meta.gh.test stands for a name that resolves to the cloud metadata address.
       GATEHOUSE_RESOLVE: [...TEST_HOSTS.map((h) => `${h}=127.0.0.1`), "meta.gh.test=169.254.169.254"].join(","),
       NEXT_TELEMETRY_DISABLED: "1",

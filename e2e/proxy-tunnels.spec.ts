@@ -5,21 +5,24 @@ import net from "node:net";
 import tls from "node:tls";
 import { expect, test } from "@playwright/test";
 import { connectTunnel, interceptedTunnel, readResponse, readUntilClose, recordedEvents, requestIdOf, sessionWithBundle, type ProxySession } from "./fixtures/proxy-client";
+import { startRawUpstream, type RawUpstream } from "./fixtures/raw-upstream";
 import { startUpstreams, type Upstreams } from "./fixtures/upstreams";
 
 let up: Upstreams;
+let raw: RawUpstream;
 let s: ProxySession;
 
 test.beforeAll(async () => {
   up = await startUpstreams();
+  raw = await startRawUpstream();
   s = await sessionWithBundle("T0TUNNELS", {
     domains: [`registry.gh.test:${up.httpsPort}`],
-    connections: [{ name: "api", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: [`api.gh.test:${up.httpsPort}`] }],
+    connections: [{ name: "api", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: [`api.gh.test:${up.httpsPort}`, `ws.gh.test:${raw.tlsPort}`] }],
   }, { api: "fake-tunnels-credential-0000" });
 });
 
 test.afterAll(async () => {
-  await up.close();
+  await Promise.all([up.close(), raw.close()]);
 });
 
 /** The first TLS record a real client (Node's TLS) sends for `servername`. */
@@ -126,4 +129,14 @@ test("a body trickled inside an intercepted tunnel: 408 after request (6 s), the
   expect(text).toMatch(/^HTTP\/1\.1 408 /);
   expect(waited).toBeGreaterThanOrEqual(5_500);
   expect(waited).toBeLessThan(12_000);
+});
+
+test("an answer that takes longer than request (6 s) to a request without a body is not cut", async () => {
+  const secure = await interceptedTunnel(s.token, "ws.gh.test", raw.tlsPort, s.gatehouseCa);
+  secure.write(`GET /slow-stream HTTP/1.1\r\nHost: ws.gh.test:${raw.tlsPort}\r\n\r\n`);
+  const text = await readResponse(secure, 20_000);
+  secure.destroy();
+  expect(text).toMatch(/^HTTP\/1\.1 200 /);
+  expect(text).toMatch(/\r\n0\r\n\r\n$/);
+  expect(text).toContain("8\n");
 });

@@ -11,8 +11,8 @@ function tunnel() {
   socket.on("data", () => undefined); // the HTTP server's own reader
   const expired: DeadlineExpiry[] = [];
   const deadlines = new RequestDeadlines(socket, TIMEOUTS, (which) => expired.push(which));
-  const request = () => {
-    const req = new EventEmitter() as http.IncomingMessage;
+  const request = (complete = false) => {
+    const req = Object.assign(new EventEmitter(), { complete }) as unknown as http.IncomingMessage;
     const res = new EventEmitter() as http.ServerResponse;
     deadlines.requestStarted(req, res);
     return { end: () => req.emit("end"), respond: () => res.emit("finish") };
@@ -64,6 +64,14 @@ describe("RequestDeadlines", () => {
     slowAnswer.end();
     vi.advanceTimersByTime(60_000); // a long response is not the sandbox's delay
     expect(u.expired).toEqual([]);
+  });
+
+  it("does not cut a long answer to a request without a body, whose 'end' nobody reads", () => {
+    const t = tunnel();
+    t.socket.write("GET /big HTTP/1.1\r\n\r\n");
+    t.request(true);
+    vi.advanceTimersByTime(60_000);
+    expect(t.expired).toEqual([]);
   });
 
   it("stops for good when the tunnel becomes a WebSocket", () => {

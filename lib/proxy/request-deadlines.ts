@@ -26,6 +26,8 @@ export class RequestDeadlines {
   /** A byte arrived since the headers deadline started. */
   #spoke = false;
   #stopped = false;
+  /** The request being served, to tell a finished one from one still arriving. */
+  #current: http.IncomingMessage | null = null;
 
   constructor(socket: Duplex, timeouts: { requestHeaders: number; request: number }, expire: (which: DeadlineExpiry) => void) {
     this.#socket = socket;
@@ -42,8 +44,11 @@ export class RequestDeadlines {
   requestStarted(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (this.#stopped) return;
     this.#serving = true;
+    this.#current = req;
     this.#clear("headers");
-    if (!this.#request) this.#startRequest();
+    // A request without a body is whole once its head is read ('end' waits for someone to read it).
+    if (req.complete) this.#clear("request");
+    else if (!this.#request) this.#startRequest();
     req.once("end", () => this.#clear("request"));
     let done = false;
     const responded = () => {
@@ -90,6 +95,8 @@ export class RequestDeadlines {
   #startRequest(): void {
     this.#request = setTimeout(() => {
       this.#request = null;
+      // Its body may have arrived whole without anyone reading it yet: that is not late.
+      if (this.#serving && this.#current?.complete) return;
       this.#fire("request");
     }, this.#requestMs);
     this.#request.unref();
