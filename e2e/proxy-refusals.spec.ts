@@ -1,6 +1,9 @@
 // Every refusal of a request whose session is known is an audit event, whatever the entry shape;
 // a blind tunnel that cannot be dialled is answered and recorded as the failure it is.
 import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { state } from "./fixtures/app";
 import { freePort } from "./fixtures/ports";
@@ -130,6 +133,19 @@ test.describe("the reason reaches the agent in what its tools print", () => {
     expect(plain.out).toContain(`403 Client Error: ${REASON}`);
     const tunnel = await run("python3", ["-c", script, blockedHttps()], env);
     expect(tunnel.out).toContain(`Tunnel connection failed: 403 ${REASON}`);
+  });
+
+  test("npm, over HTTP and HTTPS: the status line's reason is in its error (body.error, an object per the contract, still prints as [object Object])", async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "gh-npm-cache-"));
+    const npm = (registry: string) =>
+      run("npm", ["view", "is-number", "--registry", registry, "--proxy", proxyUrl(), "--https-proxy", proxyUrl(), "--fetch-retries", "0", "--cache", cache, "--no-update-notifier"], { npm_config_userconfig: path.join(cache, "npmrc") });
+    const plain = await npm(`http://evil.gh.test:${up.httpPort}/`);
+    expect(plain.code).not.toBe(0);
+    expect(plain.out).toContain(`403 ${REASON}`);
+    // npm's agent reports a refused CONNECT as that status: the same line.
+    const tunnel = await npm(`https://evil.gh.test:${up.httpsPort}/`);
+    expect(tunnel.code).not.toBe(0);
+    expect(tunnel.out).toContain(`403 ${REASON}`);
   });
 
   test("git over HTTPS: libcurl's own message has the status only; its verbose trace has the reason", async () => {
