@@ -748,8 +748,7 @@ export class EgressProxy {
     // after it) is closed. The TLS socket holds the handle: closing the outer one alone would not do.
     closeIfSilent(socket, this.#d.env.proxyTimeouts.requestHeaders, () => !tunnel.spoke, [tlsSocket, socket]);
     this.#inner.emit("connection", tlsSocket);
-    // The inner server never listens, so Node keeps none of its request deadlines for it. (After
-    // the server took the socket: its listener wrapper then hands our 'data' listener the bytes.)
+    // The inner server never listens, so Node keeps none of its request deadlines for it.
     tunnel.deadlines = new RequestDeadlines(tlsSocket, this.#d.env.proxyTimeouts, () => this.#onClientError(Object.assign(new Error("request timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" }), tlsSocket));
   }
 

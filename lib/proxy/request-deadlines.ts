@@ -1,43 +1,49 @@
 // Header and request deadlines for the HTTP server inside intercepted tunnels. Node checks its
 // own (headersTimeout, requestTimeout) only on servers that listen(); that one is handed its
 // sockets and never listens, so without these a tunnel trickling its headers stays open for ever.
+// They watch the TLS socket's byte count on a timer rather than listening for 'data': a 'data'
+// listener would take the socket off the HTTP parser's fast path (which reads it in C++).
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 
 export type DeadlineExpiry = "headers" | "request";
 
+/** What the deadlines read of a socket: it closes, and counts the bytes it has read. */
+type CountingSocket = Duplex & { readonly bytesRead: number };
+
 /**
- * One per tunnel. The headers deadline runs whenever no request is being served: from the
- * tunnel's start, from the end of each response, and from the first byte after it passed
- * quietly. When it passes after a byte arrived, `expire("headers")` answers 408; with no byte at
- * all the tunnel is only idle, which Node's keep-alive timeout (and, before any request, the
- * proxy's silence timer) deals with. The request deadline runs from a request's first byte to
- * the end of its body.
+ * One per tunnel. While no request is being served, the socket's byte count is looked at four
+ * times per header timeout (at most once a second), as Node's own server does: once bytes have
+ * arrived without a request head being read within `requestHeaders`, `expire("headers")` answers
+ * 408. A tunnel where nothing arrives is only idle, which Node's keep-alive timeout (and, before
+ * any request, the proxy's silence timer) deals with. A request's body has `request` from its
+ * head until it has arrived whole.
  */
 export class RequestDeadlines {
-  readonly #socket: Duplex;
+  readonly #socket: CountingSocket;
   readonly #headersMs: number;
   readonly #requestMs: number;
+  readonly #periodMs: number;
   readonly #expire: (which: DeadlineExpiry) => void;
-  #headers: NodeJS.Timeout | null = null;
+  #watch: NodeJS.Timeout | null = null;
   #request: NodeJS.Timeout | null = null;
   /** Between a request's head and the end of its response. */
   #serving = false;
-  /** A byte arrived since the headers deadline started. */
-  #spoke = false;
   #stopped = false;
+  /** The byte count when last looked at, and when bytes were first seen with no head read. */
+  #seenBytes = 0;
+  #bytesSince: number | null = null;
   /** The request being served, to tell a finished one from one still arriving. */
   #current: http.IncomingMessage | null = null;
 
-  constructor(socket: Duplex, timeouts: { requestHeaders: number; request: number }, expire: (which: DeadlineExpiry) => void) {
+  constructor(socket: CountingSocket, timeouts: { requestHeaders: number; request: number }, expire: (which: DeadlineExpiry) => void) {
     this.#socket = socket;
     this.#headersMs = timeouts.requestHeaders;
     this.#requestMs = timeouts.request;
+    this.#periodMs = Math.min(1_000, Math.ceil(timeouts.requestHeaders / 4));
     this.#expire = expire;
-    // Before the HTTP parser sees the bytes, so a request that arrives whole starts its clock too.
-    socket.prependListener("data", this.#onData);
     socket.once("close", () => this.stop());
-    this.#startHeaders();
+    this.#waitForHead();
   }
 
   /** The server read a request's head. */
@@ -45,18 +51,25 @@ export class RequestDeadlines {
     if (this.#stopped) return;
     this.#serving = true;
     this.#current = req;
-    this.#clear("headers");
-    // A request without a body is whole once its head is read ('end' waits for someone to read it).
-    if (req.complete) this.#clear("request");
-    else if (!this.#request) this.#startRequest();
-    req.once("end", () => this.#clear("request"));
+    this.#clearWatch();
+    this.#clearRequest();
+    this.#request = setTimeout(() => {
+      this.#request = null;
+      // Its body may have arrived whole without anyone reading it yet ('end' waits for a
+      // reader; a GET's is read only after the answer): that is not late.
+      if (this.#serving && this.#current?.complete) return;
+      this.#fire("request");
+    }, this.#requestMs);
+    this.#request.unref();
+    req.once("end", () => this.#clearRequest());
     let done = false;
     const responded = () => {
       if (done) return;
       done = true;
       this.#serving = false;
-      this.#clear("request");
-      this.#startHeaders();
+      this.#current = null;
+      this.#clearRequest();
+      this.#waitForHead();
     };
     res.once("finish", responded);
     res.once("close", responded);
@@ -65,42 +78,34 @@ export class RequestDeadlines {
   /** The tunnel became something else (a WebSocket) or closed. */
   stop(): void {
     this.#stopped = true;
-    this.#clear("headers");
-    this.#clear("request");
-    this.#socket.off("data", this.#onData);
+    this.#clearWatch();
+    this.#clearRequest();
   }
 
-  readonly #onData = (): void => {
-    if (this.#serving || this.#stopped) return;
-    this.#spoke = true;
-    if (!this.#headers) this.#armHeaders();
-    if (!this.#request) this.#startRequest();
-  };
-
-  #startHeaders(): void {
+  #waitForHead(): void {
     if (this.#stopped) return;
-    this.#clear("headers");
-    this.#spoke = false;
-    this.#armHeaders();
+    this.#seenBytes = this.#socket.bytesRead;
+    this.#bytesSince = null;
+    this.#schedule();
   }
 
-  #armHeaders(): void {
-    this.#headers = setTimeout(() => {
-      this.#headers = null;
-      if (this.#spoke) this.#fire("headers");
-    }, this.#headersMs);
-    this.#headers.unref();
+  #schedule(): void {
+    this.#clearWatch();
+    this.#watch = setTimeout(this.#look, this.#periodMs);
+    this.#watch.unref();
   }
 
-  #startRequest(): void {
-    this.#request = setTimeout(() => {
-      this.#request = null;
-      // Its body may have arrived whole without anyone reading it yet: that is not late.
-      if (this.#serving && this.#current?.complete) return;
-      this.#fire("request");
-    }, this.#requestMs);
-    this.#request.unref();
-  }
+  readonly #look = (): void => {
+    this.#watch = null;
+    if (this.#stopped || this.#serving) return;
+    const read = this.#socket.bytesRead;
+    if (read !== this.#seenBytes) {
+      this.#seenBytes = read;
+      this.#bytesSince ??= Date.now();
+    }
+    if (this.#bytesSince !== null && Date.now() - this.#bytesSince >= this.#headersMs) return this.#fire("headers");
+    this.#schedule();
+  };
 
   #fire(which: DeadlineExpiry): void {
     if (this.#stopped) return;
@@ -108,10 +113,13 @@ export class RequestDeadlines {
     this.#expire(which);
   }
 
-  #clear(which: DeadlineExpiry): void {
-    const timer = which === "headers" ? this.#headers : this.#request;
-    if (timer) clearTimeout(timer);
-    if (which === "headers") this.#headers = null;
-    else this.#request = null;
+  #clearWatch(): void {
+    if (this.#watch) clearTimeout(this.#watch);
+    this.#watch = null;
+  }
+
+  #clearRequest(): void {
+    if (this.#request) clearTimeout(this.#request);
+    this.#request = null;
   }
 }
