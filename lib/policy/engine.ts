@@ -287,7 +287,7 @@ function credentialMiss(rule: CredentialRule, req: EgressRequest, normalised: Re
   if (narrow.host && narrow.host !== req.host) return `the credential is narrowed to host ${narrow.host}`;
   if (narrow.pathPrefix) {
     if (!normalised) return "the path is malformed";
-    if (normalised.encodedSeparator) return "the path contains an encoded slash or backslash, which never fits a path narrowing";
+    if (normalised.ambiguous) return `the path contains ${normalised.ambiguous}, which upstream servers may read differently; it never fits a path narrowing`;
     if (!pathHasPrefix(normalised.path, narrow.pathPrefix)) return `the path is outside the narrowing prefix ${narrow.pathPrefix}`;
   }
   if (narrow.methods === "read_only") {

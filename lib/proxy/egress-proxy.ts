@@ -13,7 +13,7 @@ import { prepareRevisionsRead, type Revisions } from "../../db/queries/settings"
 import { followKeyRotation } from "../bootstrap";
 import type { EgressJournal, JournalRequest } from "../audit/journal";
 import type { Env, ProxyTimeouts } from "../env";
-import { hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, type Decision, type Target } from "../policy";
+import { decidedPath, hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, type Decision, type Target } from "../policy";
 import type { PolicyCache } from "../policy-cache";
 import type { SessionVerifier, VerifiedSession } from "../sessions/verify";
 import type { Secret, Vault } from "../vault";
@@ -93,6 +93,8 @@ type Outgoing = {
   needles: string[];
   /** The connection whose credential was attached, if one was. */
   credential: string | null;
+  /** Path and query as they go upstream: with a credential, the path that was decided on. */
+  path: string;
 };
 
 /** A session's open sockets: all are closed when it is revoked; only sandbox connections are counted. */
@@ -602,6 +604,7 @@ export class EgressProxy {
       hasBody,
       needles: secret && effective.connection ? secretNeedles(effective.connection.inject, secret) : [],
       credential: secret && effective.connection ? effective.connection.identity : null,
+      path: (secret && effective.connection ? decidedPath(target.path) : target.path) + target.search,
     };
   }
 
@@ -612,7 +615,7 @@ export class EgressProxy {
     const relay = new Relay<RelayContext>(o.res, { requestId: a.requestId, outcome: o.decision.outcome, needles: o.needles, context, onSettled: this.#relaySettled, onStaleConnection: this.#sendAgain });
     const request: Dispatcher.DispatchOptions = {
       origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
-      path: target.path + target.search,
+      path: o.path,
       method: a.method as Dispatcher.HttpMethod,
       headers: o.headers,
       body: o.hasBody ? Readable.from(countedBody(req, relay), { objectMode: false }) : null,
