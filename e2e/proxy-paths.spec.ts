@@ -3,9 +3,9 @@
 // with a credential is exactly the path that was decided on. nginx's own access log is the witness.
 import { expect, test } from "@playwright/test";
 import { fetch as undiciFetch } from "undici";
-import { auditEventsFor } from "./fixtures/app";
+import { api, auditEventsFor } from "./fixtures/app";
 import { startNginx, type Nginx } from "./fixtures/nginx";
-import { pythonWithRequests, run, sandboxWith, type Sandbox } from "./fixtures/sandbox";
+import { pythonWithRequests, rawProxy, run, sandboxWith, type Sandbox } from "./fixtures/sandbox";
 
 test.describe.configure({ mode: "serial" });
 
@@ -78,4 +78,41 @@ test("with a credential, the path that goes upstream is the one that was decided
   }
   const line = nginx.lines().find((l) => l.uri === "/repos/acme/decided");
   expect(line).toMatchObject({ requestUri: "/repos/acme/decided", auth: `Bearer ${SECRET}` });
+});
+
+test("strict targets: CONNECT needs host:port, a host name is at most 253 octets", async () => {
+  const auth = `Proxy-Authorization: Bearer ${sb.token}\r\n`;
+  const portless = await rawProxy(`CONNECT api.gh.test HTTP/1.1\r\nHost: api.gh.test\r\n${auth}\r\n`);
+  expect(portless).toMatch(/^HTTP\/1\.1 400 /);
+  expect(portless).toContain('"code":"bad_target"');
+  expect(portless).toContain("port is missing");
+  // 254 octets in labels of at most 63: each label is valid, the name is not.
+  const long = Array.from({ length: 4 }, (_, i) => "a".repeat(i < 3 ? 63 : 62)).join(".");
+  expect(long).toHaveLength(254);
+  for (const request of [`GET http://${long}/x HTTP/1.1\r\nHost: ${long}\r\nConnection: close\r\n${auth}\r\n`, `CONNECT ${long}:443 HTTP/1.1\r\nHost: ${long}:443\r\n${auth}\r\n`]) {
+    const r = await rawProxy(request);
+    expect(r, request.slice(0, 8)).toMatch(/^HTTP\/1\.1 400 /);
+    expect(r).toContain('"code":"bad_target"');
+  }
+});
+
+test("a narrowing pathPrefix is stored normalised like request paths, or refused with the field at fault", async () => {
+  const owner = api(sb.ownerKey);
+  const doc = (await owner.get("/policy")).json;
+  const conn = () => doc.bundles.find((b: { name: string }) => b.name === sb.bundle).connections[0];
+  const field = `bundles[${doc.bundles.findIndex((b: { name: string }) => b.name === sb.bundle)}].connections[0].narrow.pathPrefix`;
+  for (const bad of ["/repos/[acme]", "/repos//acme", "/repos/acme/..", "/repos/%2e%2e/acme", "/repos;x/acme"]) {
+    conn().narrow.pathPrefix = bad;
+    const r = await owner.put("/policy", doc);
+    expect(r.status, bad).toBe(400);
+    expect(JSON.stringify(r.json), bad).toContain(field);
+  }
+  conn().narrow.pathPrefix = "/repos/%61cme/";
+  const ok = await owner.put("/policy", doc);
+  expect(ok.status, JSON.stringify(ok.json)).toBe(200);
+  const saved = (await owner.get("/policy")).json.bundles.find((b: { name: string }) => b.name === sb.bundle).connections[0].narrow.pathPrefix;
+  expect(saved).toBe("/repos/acme");
+  // And requests fit it as they would have fitted the same prefix typed plainly.
+  const r = await sb.curl([url("/repos/acme/after-save")]);
+  expect(r.headers["x-gatehouse-outcome"]).toBe("credentialed");
 });

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalHost, normalisePath, pathHasPrefix, removeDotSegments } from "./normalize";
 import { parseHostPattern, patternMatches } from "./pattern";
-import { parseAbsoluteTarget, isTargetError } from "./target";
+import { parseAbsoluteTarget, parseConnectTarget, isTargetError } from "./target";
 
 describe("canonicalHost", () => {
   it.each([
@@ -14,6 +14,23 @@ describe("canonicalHost", () => {
     ["2130706433", "127.0.0.1"],
   ])("%s → %s", (input, out) => expect(canonicalHost(input)).toBe(out));
   it.each(["", "a..b", "a b", "user@host", "host/path", "a.com..", "%41.com", "[::1"])("rejects %j", (input) => expect(canonicalHost(input)).toBeNull());
+  it("a name is at most 253 octets in all and 63 a label", () => {
+    const name = (total: number) => Array.from({ length: Math.ceil(total / 64) }, (_, i) => "a".repeat(Math.min(63, total - i * 64))).join(".");
+    expect(name(253)).toHaveLength(253);
+    expect(canonicalHost(name(253))).toBe(name(253));
+    expect(canonicalHost(name(253) + ".")).toBe(name(253));
+    expect(canonicalHost(name(254))).toBeNull();
+    expect(canonicalHost("a".repeat(64) + ".com")).toBeNull();
+    expect(parseAbsoluteTarget(`http://${name(254)}/`)).toMatchObject({ error: "bad_target" });
+  });
+});
+
+describe("CONNECT targets", () => {
+  it("need host:port (RFC 9110 §9.3.6)", () => {
+    expect(parseConnectTarget("example.net:443")).toEqual({ host: "example.net", port: 443 });
+    expect(parseConnectTarget("[::1]:8443")).toEqual({ host: "::1", port: 8443 });
+    for (const bad of ["example.net", "[::1]", "example.net:", "example.net:https", "user@example.net:443"]) expect("error" in parseConnectTarget(bad), bad).toBe(true);
+  });
 });
 
 describe("paths", () => {

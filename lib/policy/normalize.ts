@@ -41,7 +41,8 @@ export function canonicalHost(input: string): string | null {
   }
   if (normalised.endsWith(".")) normalised = normalised.slice(0, -1);
   if (!HOST_CHARS.test(normalised)) return null;
-  if (normalised.split(".").some((label) => label.length === 0 || label.length > 63)) return null;
+  // RFC 1035 §2.3.4: 63 octets a label, 253 in all (without the root's trailing dot).
+  if (normalised.length > 253 || normalised.split(".").some((label) => label.length === 0 || label.length > 63)) return null;
   return normalised;
 }
 

@@ -49,6 +49,12 @@ export function parseAuthority(authority: string, scheme: Scheme): { host: strin
   return { host, port };
 }
 
+/** A CONNECT request-target: host:port, the port required (RFC 9110 §9.3.6). */
+export function parseConnectTarget(authority: string): { host: string; port: number } | TargetError {
+  if (!/:\d+$/.test(authority)) return { error: "bad_target", message: "a CONNECT target is host:port (RFC 9110 §9.3.6); the port is missing" };
+  return parseAuthority(authority, "https");
+}
+
 /** An absolute-form request-target: http(s)://authority/path?query. */
 export function parseAbsoluteTarget(raw: string): Target | TargetError {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/.exec(raw);

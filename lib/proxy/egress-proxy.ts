@@ -13,7 +13,7 @@ import { prepareRevisionsRead, type Revisions } from "../../db/queries/settings"
 import { followKeyRotation } from "../bootstrap";
 import type { EgressJournal, JournalRequest } from "../audit/journal";
 import type { Env, ProxyTimeouts } from "../env";
-import { decidedPath, hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, type Decision, type Target } from "../policy";
+import { decidedPath, hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, parseConnectTarget, type Decision, type Target } from "../policy";
 import type { PolicyCache } from "../policy-cache";
 import type { SessionVerifier, VerifiedSession } from "../sessions/verify";
 import type { Secret, Vault } from "../vault";
@@ -271,7 +271,7 @@ export class EgressProxy {
     const check = token ? this.#d.sessions.verify(token, this.#d.now(), revisions.sessions) : null;
     if (!token || !check || !check.ok) return answerSocket(socket, this.#authFailure(requestId, check && !check.ok ? check.reason : "missing"));
     const session = check.session;
-    const authority = parseAuthority(req.url ?? "", "https");
+    const authority = parseConnectTarget(req.url ?? "");
     if ("error" in authority) {
       this.#auditBlockedEarly(session, requestId, "CONNECT", "https", null, null, null, authority.error, authority.message);
       return answerSocket(socket, { status: authority.error === "userinfo_not_allowed" ? 403 : 400, code: authority.error, message: authority.message, outcome: "blocked", requestId });
