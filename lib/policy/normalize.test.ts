@@ -196,6 +196,9 @@ describe("request-target parser against the WHATWG URL parser", () => {
     expect(parseAbsoluteTarget("https://user:pw@api.github.com/")).toMatchObject({ error: "userinfo_not_allowed" });
     expect(parseAbsoluteTarget("https://api.github.com:0/")).toMatchObject({ error: "bad_target" });
     expect(parseAbsoluteTarget("ftp://x.com/")).toMatchObject({ error: "unsupported_scheme" });
+    // Found by the property above: an unbracketed IPv6 address read as host "::" and port 1.
+    expect(parseAbsoluteTarget("http://:::1")).toMatchObject({ error: "bad_target" });
+    expect(parseConnectTarget("::1:443")).toMatchObject({ error: "bad_target" });
     expect(parseAbsoluteTarget("https://a.com/x y")).toMatchObject({ error: "bad_target" });
   });
 });

@@ -37,6 +37,8 @@ export function parseAuthority(authority: string, scheme: Scheme): { host: strin
       hostPart = authority.slice(0, colon);
       portPart = authority.slice(colon + 1);
     } else hostPart = authority;
+    // RFC 3986 §3.2.2: an IPv6 address in an authority is bracketed; "::1:80" is no host:port.
+    if (hostPart.includes(":")) return { error: "bad_target", message: "an IPv6 address in a target must be in brackets" };
   }
   let port = defaultPort(scheme);
   if (portPart !== undefined) {
