@@ -42,6 +42,12 @@ export type Decision = {
   connection?: AttachedConnection;
   /** The connection whose Allowed website matched but whose narrowing (or transport) kept the key home. */
   nearMiss?: AttachedConnection;
+  /**
+   * Every connection one of whose Allowed websites this host is, credential attached or not: an
+   * answer from here is scanned for each of their secrets (a server may echo a credential it saw
+   * on an earlier request).
+   */
+  alsoRedact?: AttachedConnection[];
 };
 
 export type Consideration = {
@@ -206,6 +212,7 @@ export class CompiledPolicy {
         reason: `${host} is an Allowed website of ${best.attached.identity} (${scopeLabel[best.rank]} scope) and the request fits its narrowing; the ${best.attached.serviceAccount} credential is attached`,
         bundle: best.bundle,
         connection: best.attached,
+        alsoRedact: connectionsOf(candidates),
       };
     }
 
@@ -222,6 +229,7 @@ export class CompiledPolicy {
         reason: `${host} is an Allowed website of ${firstMiss.rule.attached.identity}, but ${firstMiss.why}; the request goes out without a credential`,
         bundle: firstMiss.rule.bundle,
         nearMiss: firstMiss.rule.attached,
+        alsoRedact: connectionsOf(candidates),
       };
     }
     if (domainHits.length > 0) {
@@ -259,6 +267,13 @@ export class CompiledPolicy {
       trace.push({ rule: `domain:${d.bundle}:${d.pattern}`, kind: "domain", bundle: d.bundle, scope: scopeLabel[d.rank], applies: false, why: `${d.pattern} does not match ${target}` });
     }
   }
+}
+
+/** The distinct connections behind the credential rules that matched a host. */
+function connectionsOf(candidates: { value: CredentialRule }[]): AttachedConnection[] {
+  const seen = new Map<string, AttachedConnection>();
+  for (const { value } of candidates) if (!seen.has(value.attached.identity)) seen.set(value.attached.identity, value.attached);
+  return [...seen.values()];
 }
 
 function credentialRuleName(rule: CredentialRule): string {

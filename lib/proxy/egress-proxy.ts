@@ -20,7 +20,7 @@ import type { Secret, Vault } from "../vault";
 import type { LeafIssuer } from "./ca";
 import { parseClientHello } from "./client-hello";
 import { hasMethodOverride, upstreamRequestHeaders } from "./headers";
-import { applyCredential, secretNeedles } from "./inject";
+import { applyCredential, redactionNeedles } from "./inject";
 import type { Resolver } from "./resolve";
 import { Relay, upstreamFailure } from "./relay";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
@@ -585,8 +585,10 @@ export class EgressProxy {
       secret = this.#openCredential(decision.connection.identity, a.policyRevision);
       if (!secret) effective = { ...decision, outcome: "allowlisted", reason: `${decision.connection.identity} has no credential any more; the request goes out without one`, connection: undefined };
     }
-    if (secret && effective.connection) {
-      applyCredential(headers, effective.connection.inject, secret);
+    if (secret && effective.connection) applyCredential(headers, effective.connection.inject, secret);
+    // Every answer from an Allowed website is scanned for its connections' secrets, attached or not.
+    const needles = redactionNeedles(decision.alsoRedact ?? [], secret && effective.connection ? { identity: effective.connection.identity, secret } : null, (id) => this.#openCredential(id, a.policyRevision));
+    if (needles.length) {
       // Reflections must be findable: ask for an uncompressed body, and a whole one (a byte
       // range of a reflection could carry the secret out piece by piece, each too short to know).
       headers["accept-encoding"] = "identity";
@@ -602,7 +604,7 @@ export class EgressProxy {
       decision: effective,
       headers,
       hasBody,
-      needles: secret && effective.connection ? secretNeedles(effective.connection.inject, secret) : [],
+      needles,
       credential: secret && effective.connection ? effective.connection.identity : null,
       path: (secret && effective.connection ? decidedPath(target.path) : target.path) + target.search,
     };
