@@ -24,7 +24,7 @@ import { applyCredential, redactionNeedles } from "./inject";
 import type { Resolver } from "./resolve";
 import { Relay, upstreamFailure } from "./relay";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
-import { sessionToken } from "./token";
+import { sessionToken, TokenBodyScan, tokenInRequest } from "./token";
 
 export const LIMITS = {
   maxHeaderBytes: 32 * 1024,
@@ -532,9 +532,10 @@ export class EgressProxy {
     }
     const a: Attempt = { requestId, started: this.#d.now(), session: check.session, token, method: (req.method ?? "GET").toUpperCase(), target, policyRevision: revisions.policy };
     const href = `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`;
-    if (href.includes(token)) {
+    const leak = tokenInRequest(token, href, req.rawHeaders);
+    if (leak) {
       req.resume();
-      return answer(res, { status: 403, code: "token_in_request", message: "the request carries the session token in its URL; it would leak upstream", outcome: "blocked", requestId });
+      return answer(res, { status: 403, code: "token_in_request", message: `the request carries the session token ${leak}; it would leak upstream`, outcome: "blocked", requestId });
     }
     const decision = this.#d.policy.current(revisions.policy).decide(check.session.workspace, check.session.channel, {
       method: a.method,
@@ -894,10 +895,14 @@ function egressEvent(
  * connection), and the chunks that arrived with the headers would never go upstream.
  */
 async function* countedBody(req: http.IncomingMessage, relay: Relay<RelayContext>): AsyncGenerator<Buffer> {
+  // A body that carries the session token is cut off before the token leaves (TokenInBody).
+  const scan = new TokenBodyScan(relay.context.attempt.token);
   for await (const chunk of req) {
     relay.bytesOut += (chunk as Buffer).length;
-    yield chunk as Buffer;
+    yield scan.push(chunk as Buffer);
   }
+  const tail = scan.end();
+  if (tail.length) yield tail;
 }
 
 function internalError(res: http.ServerResponse, err: unknown): void {

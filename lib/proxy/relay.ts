@@ -228,6 +228,7 @@ export function upstreamFailure(err: NodeJS.ErrnoException): { status: number; c
   const code = err.code ?? (err.cause as NodeJS.ErrnoException | undefined)?.code ?? "";
   const name = err.name ?? "";
   if (code === "EGATEHOUSE_REFUSED") return { status: 403, code: "private_address", message: err.message };
+  if (code === "EGATEHOUSE_TOKEN_IN_BODY") return { status: 403, code: "token_in_request", message: err.message };
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/i.test(code) || /certificate/i.test(err.message)) return { status: 502, code: "upstream_tls_failed", message: "the upstream's TLS certificate did not verify" };
   if (/Timeout/i.test(name) || /TIMEOUT/.test(code)) return { status: 504, code: "upstream_timeout", message: "the upstream did not answer in time" };
   const invalid = invalidResponse(err, code, name);
