@@ -2,7 +2,7 @@
 // Server actions of the Settings page. Each is a public POST endpoint: the service checks the role.
 import { revalidatePath } from "next/cache";
 import { toActionResult, type ActionResult } from "@/app/action-result";
-import { currentUser } from "@/lib/auth/dal";
+import { currentUser } from "@/app/_auth/dal";
 import { createApiKey } from "@/lib/services/api-keys/create-api-key";
 import { revokeApiKey } from "@/lib/services/api-keys/revoke-api-key";
 import { serviceContext } from "@/lib/services/context";
