@@ -1,7 +1,7 @@
 // Sign-in under attack (#13 items 1, 2, 6): parallel guesses, oversized input, and whether an
 // answer tells which emails have accounts. Each test signs in from its own loopback address.
 import { expect, test } from "@playwright/test";
-import { cli, createUser, readDb, unique } from "./fixtures/app";
+import { cli, createUser, readDb, SignInPage, state, unique } from "./fixtures/app";
 import { credentialsBody, csrf, heldRequest, request, signInHttp, signInOutcome } from "./fixtures/dashboard-http";
 
 const LOCKED = "This account is locked after repeated failed sign-ins. Try again in 15 minutes or ask an Owner.";
@@ -73,4 +73,19 @@ test("known and unknown emails get the same answers after the same delays", asyn
     // The delays grow 0.2 → 3 s with the count; the noise on a loaded machine is ~0.1 s.
     expect(Math.abs(a.kms - a.ums), JSON.stringify(answers)).toBeLessThan(Math.max(250, 0.25 * Math.max(a.kms, a.ums)));
   }
+});
+
+test("an Owner lifts a lock from the Settings page, and the user signs in again", async ({ page }) => {
+  const user = createUser("auditor", "unlock-password-fake-1");
+  for (let i = 0; i < 5; i++) await signInHttp(user.email, `wrong-${i}`, "127.0.0.36");
+  expect((await signInHttp(user.email, user.password, "127.0.0.36")).error).toBe(LOCKED);
+  await new SignInPage(page).signInOk(state.owner.email, state.owner.password);
+  await page.goto(`${state.baseURL}/settings`);
+  const row = page.getByRole("row", { name: new RegExp(user.email) });
+  await expect(row).toContainText("locked until");
+  await row.getByRole("button", { name: `Unlock ${user.email}` }).click();
+  await expect(row).toContainText("active");
+  expect((await signInHttp(user.email, user.password, "127.0.0.36")).session).not.toBeNull();
+  const events = readDb((db) => db.prepare("SELECT actor FROM audit_events WHERE action = 'user.unlocked' AND detail LIKE ?").all(`%${user.email}%`) as { actor: string }[]);
+  expect(events.map((e) => e.actor)).toEqual([state.owner.email]);
 });
