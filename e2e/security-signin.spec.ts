@@ -89,3 +89,16 @@ test("an Owner lifts a lock from the Settings page, and the user signs in again"
   const events = readDb((db) => db.prepare("SELECT actor FROM audit_events WHERE action = 'user.unlocked' AND detail LIKE ?").all(`%${user.email}%`) as { actor: string }[]);
   expect(events.map((e) => e.actor)).toEqual([state.owner.email]);
 });
+
+test("one client address that fails 50 times is throttled for every account; other addresses are not", async () => {
+  test.setTimeout(120_000);
+  const source = "127.0.0.38";
+  const user = createUser("auditor", "throttle-password-fake-1");
+  // 50 failures spread over 50 accounts (no account reaches its own lock), 10 at a time.
+  for (let batch = 0; batch < 5; batch++) {
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => signInHttp(`${unique(`spray${batch}-${i}`)}@gatehouse.test`, "sprayed-guess", source)));
+    expect(answers.map((a) => a.error)).toEqual(Array(10).fill(INVALID));
+  }
+  expect((await signInHttp(user.email, user.password, source)).error).toBe("Too many failed sign-ins from your network. Try again in 15 minutes.");
+  expect((await signInHttp(user.email, user.password, "127.0.0.39")).session).not.toBeNull();
+});
