@@ -20,8 +20,6 @@ export type SignInLimits = {
 };
 
 export const SIGN_IN_LIMITS: SignInLimits = { perAccount: 5, lockMs: 15 * 60 * 1000, perSource: 50, sourceWindowMs: 15 * 60 * 1000 };
-export const LOCK_AFTER_FAILURES = SIGN_IN_LIMITS.perAccount;
-export const LOCK_MS = SIGN_IN_LIMITS.lockMs;
 
 export type SignInResult =
   | { ok: true; user: { id: string; email: string; role: "owner" | "auditor"; sessionVersion: number } }
