@@ -23,12 +23,13 @@ export const users = sqliteTable("users", {
 /**
  * Sign-in guesses, counted per account (`account`, the email as typed, known or not, so unknown
  * emails are counted like real ones) and per client address (`source`). A guess is reserved here
- * before its password is checked; `resetAt` ends the window or the lock.
+ * before its password is checked; `resetAt` ends the window or the lock. `refusals` counts, per
+ * client address, the refused attempts that were written to the audit log.
  */
 export const signInLimits = sqliteTable(
   "sign_in_limits",
   {
-    scope: text("scope", { enum: ["account", "source"] }).notNull(),
+    scope: text("scope", { enum: ["account", "source", "refusals"] }).notNull(),
     subject: text("subject").notNull(),
     attempts: integer("attempts").notNull(),
     resetAt: integer("reset_at").notNull(),

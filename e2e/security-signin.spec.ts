@@ -35,6 +35,8 @@ test("40 parallel guesses check at most 5 passwords, lock the account, and the r
   const events = readDb((db) => db.prepare("SELECT action FROM audit_events WHERE actor = ?").all(user.email) as { action: string }[]).map((e) => e.action);
   expect(events).toContain("signin.locked");
   expect(events).not.toContain("signin.succeeded");
+  // Refusals check nothing; one address gets at most 20 of them recorded per window.
+  expect(events.filter((a) => a === "signin.failed").length).toBeLessThanOrEqual(5 + 20);
   // Even sequentially, the right password stays refused until an Owner unlocks.
   expect((await signInHttp(user.email, user.password, source)).error).toBe(LOCKED);
   const r = cli(["user", "unlock", "--email", user.email]);

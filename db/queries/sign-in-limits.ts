@@ -2,7 +2,7 @@
 // requests in flight together cannot all read the same old count.
 import type { Db } from "../client";
 
-export type LimitScope = "account" | "source";
+export type LimitScope = "account" | "source" | "refusals";
 
 const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
 

@@ -50,10 +50,23 @@ describe("signIn", () => {
 
   it("throttles one source across accounts, without touching other sources", async () => {
     const ctx = await setup();
-    const limits: SignInLimits = { perAccount: 5, lockMs: 60_000, perSource: 3, sourceWindowMs: 60_000 };
+    const limits: SignInLimits = { perAccount: 5, lockMs: 60_000, perSource: 3, sourceWindowMs: 60_000, refusalsRecorded: 20 };
     for (let i = 0; i < 3; i++) expect(await signIn({ ctx, input: { email: `u${i}@example.com`, password: "x", source: "203.0.113.9" }, delay: noDelay, limits })).toEqual({ ok: false, reason: "invalid" });
     expect(await signIn({ ctx, input: { email: "owner@example.com", password: PASSWORD, source: "203.0.113.9" }, delay: noDelay, limits })).toEqual({ ok: false, reason: "throttled" });
     expect((await signIn({ ctx, input: { email: "owner@example.com", password: PASSWORD, source: "198.51.100.1" }, delay: noDelay, limits })).ok).toBe(true);
+  });
+
+  it("records only so many refusals per source, however many arrive", async () => {
+    const ctx = await setup();
+    const limits: SignInLimits = { perAccount: 5, lockMs: 60_000, perSource: 50, sourceWindowMs: 60_000, refusalsRecorded: 3 };
+    const events = () => ctx.db.$client.prepare("SELECT count(*) FROM audit_events WHERE action = 'signin.failed'").pluck().get() as number;
+    for (let i = 0; i < 5; i++) await signIn({ ctx, input: { email: "owner@example.com", password: "nope", source: "203.0.113.7" }, delay: noDelay, limits });
+    const afterLock = events();
+    for (let i = 0; i < 30; i++) expect(await signIn({ ctx, input: { email: "owner@example.com", password: "nope", source: "203.0.113.7" }, delay: noDelay, limits })).toEqual({ ok: false, reason: "locked" });
+    expect(events() - afterLock).toBe(3);
+    ctx.clock.now += 60_000;
+    await signIn({ ctx, input: { email: "someone@example.com", password: "nope", source: "203.0.113.7" }, delay: noDelay, limits });
+    expect(events() - afterLock).toBe(4);
   });
 
   it("refuses an oversized email without checking or storing it whole", async () => {

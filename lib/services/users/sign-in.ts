@@ -17,9 +17,11 @@ export type SignInLimits = {
   /** Failed guesses per client address per window, whatever the accounts. */
   perSource: number;
   sourceWindowMs: number;
+  /** Refused attempts (locked, throttled) recorded per client address per source window; the rest are refused unrecorded. */
+  refusalsRecorded: number;
 };
 
-export const SIGN_IN_LIMITS: SignInLimits = { perAccount: 5, lockMs: 15 * 60 * 1000, perSource: 50, sourceWindowMs: 15 * 60 * 1000 };
+export const SIGN_IN_LIMITS: SignInLimits = { perAccount: 5, lockMs: 15 * 60 * 1000, perSource: 50, sourceWindowMs: 15 * 60 * 1000, refusalsRecorded: 20 };
 
 export type SignInResult =
   | { ok: true; user: { id: string; email: string; role: "owner" | "auditor"; sessionVersion: number } }
@@ -81,9 +83,12 @@ export async function signIn({
     });
   } catch (err) {
     if (!(err instanceof Refused)) throw err;
-    writeTransaction(ctx.db, () =>
-      appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: email || null, outcome: "refused", reason: err.reason === "locked" ? "account locked" : `too many failed sign-ins from ${sourceKey.subject}` }], now),
-    );
+    // Refusals check nothing, so they are not counted as guesses; but each would be a row in the
+    // append-only log, so one address gets only so many recorded per window.
+    writeTransaction(ctx.db, () => {
+      if (reserveAttempt(ctx.db, { scope: "refusals", subject: sourceKey.subject }, { max: limits.refusalsRecorded, windowMs: limits.sourceWindowMs, now }) === null) return;
+      appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: email || null, outcome: "refused", reason: err.reason === "locked" ? "account locked" : `too many failed sign-ins from ${sourceKey.subject}` }], now);
+    });
     await delay(failureDelayMs(limits.perAccount));
     return { ok: false, reason: err.reason };
   }
