@@ -50,7 +50,7 @@ describe("parsePolicyText", () => {
     expect(bad(bomb.join("\n"))).not.toBe("accepted");
   });
 
-  it("answers any 1 MB shape well under a second", () => {
+  it("answers any 1 MB shape well under a second", { timeout: 30_000 }, () => {
     const shapes: Record<string, string> = {
       "30,000 keys (the report)": Array.from({ length: 30_000 }, (_, i) => `k${i}: ${i}`).join("\n"),
       "keys, 1 MB": fill((i) => `key${i}: v${i}\n`),
@@ -64,8 +64,10 @@ describe("parsePolicyText", () => {
       "duplicate keys just under the entry cap": Array.from({ length: POLICY_YAML_MAX_ENTRIES - 1 }, (_, i) => `k${i % 5000}: ${i}`).join("\n"),
     };
     for (const [name, text] of Object.entries(shapes)) {
-      const took = ms(() => parsePolicyText(text));
-      expect(took, name).toBeLessThan(700);
+      // The best of three: a busy machine adds spikes, not a different complexity. Idle here the
+      // slowest shape takes ~190 ms; the quadratic parser took 6 s on 20,000 keys.
+      const took = Math.min(...[0, 1, 2].map(() => ms(() => parsePolicyText(text))));
+      expect(took, name).toBeLessThan(1000);
     }
   });
 
