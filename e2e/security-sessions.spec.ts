@@ -1,7 +1,7 @@
 // Dashboard sessions are revocable (#13 item 5): a copied session cookie stops working after
 // sign-out and after each event that ends a user's sessions, and cannot renew itself.
 import { expect, test } from "@playwright/test";
-import { cli, createUser, state } from "./fixtures/app";
+import { cli, createUser, readDb, SignInPage, state, unique } from "./fixtures/app";
 import { cookiesOf, csrf, request, signInHttp } from "./fixtures/dashboard-http";
 
 const SOURCE = "127.0.0.41";
@@ -68,4 +68,38 @@ test("the session cookie says what it is and nothing more", async () => {
   const cookie = await signedIn(state.owner.email, state.owner.password);
   const session = await request({ path: "/api/auth/session", headers: { cookie }, source: SOURCE });
   expect(Object.keys(JSON.parse(session.body)).sort()).toEqual(["claims", "expires", "userId"]);
+});
+
+test("after the dashboard's Sign out button, a server action replayed with the copied cookie is refused", async ({ page, context }) => {
+  const owner = createUser("owner", "action-password-fake-1");
+  await new SignInPage(page).signInOk(owner.email, owner.password);
+  await page.goto(state.baseURL + "/settings");
+  // Capture a real server action (Add user) and the session cookie it rode on.
+  const first = `${unique("before")}@gatehouse.test`;
+  const captured = page.waitForRequest((r) => r.method() === "POST" && !!r.headers()["next-action"]);
+  await page.getByLabel("Email").fill(first);
+  await page.getByLabel("Initial password").fill("added-password-fake-1");
+  await page.getByRole("button", { name: "Add user" }).click();
+  const action = await captured;
+  await expect(page.getByText("User added.")).toBeVisible();
+  const cookie = (await context.cookies()).find((c) => c.name === "next-auth.session-token")!;
+  const replay = (email: string) =>
+    request({
+      method: "POST",
+      path: "/settings",
+      headers: { "next-action": action.headers()["next-action"]!, "content-type": action.headers()["content-type"]!, cookie: `${cookie.name}=${cookie.value}` },
+      body: action.postDataBuffer()!.toString("utf8").split(first).join(email),
+      source: SOURCE,
+    });
+  // The copy works while the session lives…
+  const before = `${unique("live")}@gatehouse.test`;
+  expect((await replay(before)).status).toBeLessThan(500);
+  expect(readDb((db) => db.prepare("SELECT count(*) AS n FROM users WHERE email = ?").get(before) as { n: number }).n).toBe(1);
+  // …and not after signing out in the browser.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/signin/);
+  const after = `${unique("revoked")}@gatehouse.test`;
+  const res = await replay(after);
+  expect(res.body).toContain("sign in or send an API key");
+  expect(readDb((db) => db.prepare("SELECT count(*) AS n FROM users WHERE email = ?").get(after) as { n: number }).n).toBe(0);
 });
