@@ -1,6 +1,6 @@
 import os from "node:os";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DEFAULT_DASHBOARD_KEEPALIVE_MS, DEFAULT_PROXY_TIMEOUTS, EnvError, readEnv } from "./env";
+import { DEFAULT_DASHBOARD_KEEPALIVE_MS, DEFAULT_SESSION_TOUCH_INTERVAL_MS, DEFAULT_PROXY_TIMEOUTS, EnvError, readEnv } from "./env";
 
 const env = (extra: Record<string, string>) => ({ GATEHOUSE_DATA_DIR: "/tmp/gh-env-test", ...extra }) as unknown as NodeJS.ProcessEnv;
 
@@ -52,5 +52,12 @@ describe("readEnv", () => {
     for (const bad of ["65", "500ms", "5m", "-1s", "1h"]) {
       expect(() => readEnv(env({ GATEHOUSE_DASHBOARD_KEEPALIVE: bad }))).toThrow(EnvError);
     }
+  });
+
+  it("session touch interval: 5 s by default, down to every request, at most a minute", () => {
+    expect(readEnv(env({})).sessionTouchInterval).toBe(DEFAULT_SESSION_TOUCH_INTERVAL_MS);
+    expect(readEnv(env({ GATEHOUSE_SESSION_TOUCH_INTERVAL: "0ms" })).sessionTouchInterval).toBe(0);
+    expect(readEnv(env({ GATEHOUSE_SESSION_TOUCH_INTERVAL: "30s" })).sessionTouchInterval).toBe(30_000);
+    for (const bad of ["5", "2m", "-1s"]) expect(() => readEnv(env({ GATEHOUSE_SESSION_TOUCH_INTERVAL: bad }))).toThrow(EnvError);
   });
 });

@@ -22,6 +22,7 @@ const EnvSchema = z.object({
   GATEHOUSE_PUBLIC_URL: z.string().optional(),
   GATEHOUSE_PROXY_TIMEOUTS: z.string().optional(),
   GATEHOUSE_DASHBOARD_KEEPALIVE: z.string().optional(),
+  GATEHOUSE_SESSION_TOUCH_INTERVAL: z.string().optional(),
   NEXTAUTH_SECRET: z.string().optional(),
 });
 
@@ -82,6 +83,8 @@ export type Env = {
   proxyTimeouts: ProxyTimeouts;
   /** How long the dashboard keeps an idle connection open, in ms: longer than a load balancer's. */
   dashboardKeepAlive: number;
+  /** How often, in ms at most, a session's traffic is written to its last-seen time. */
+  sessionTouchInterval: number;
   nextAuthSecret: string | undefined;
 };
 
@@ -137,6 +140,17 @@ function parseDashboardKeepAlive(spec: string | undefined): number {
   return ms;
 }
 
+/** Idle expiry is exact to within this; shorter means more writes under traffic. */
+export const DEFAULT_SESSION_TOUCH_INTERVAL_MS = 5_000;
+
+function parseTouchInterval(spec: string | undefined): number {
+  if (!spec) return DEFAULT_SESSION_TOUCH_INTERVAL_MS;
+  const m = /^(\d+)(ms|s|m)$/.exec(spec.trim());
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : NaN;
+  if (!(ms >= 0 && ms <= 60_000)) throw new EnvError("GATEHOUSE_SESSION_TOUCH_INTERVAL: a duration between 0ms and 1m (e.g. 5s)");
+  return ms;
+}
+
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = EnvSchema.safeParse(source);
   if (!parsed.success) {
@@ -162,6 +176,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     publicUrl: (e.GATEHOUSE_PUBLIC_URL || `http://${displayHost}:${e.PORT}`).replace(/\/$/, ""),
     proxyTimeouts: parseProxyTimeouts(e.GATEHOUSE_PROXY_TIMEOUTS),
     dashboardKeepAlive: parseDashboardKeepAlive(e.GATEHOUSE_DASHBOARD_KEEPALIVE),
+    sessionTouchInterval: parseTouchInterval(e.GATEHOUSE_SESSION_TOUCH_INTERVAL),
     nextAuthSecret: e.NEXTAUTH_SECRET || undefined,
   };
 }
