@@ -3,15 +3,31 @@
 import http from "node:http";
 import { expect, test } from "@playwright/test";
 import { api, createApiKey, state } from "./fixtures/app";
+import { startGatehouse } from "./fixtures/gatehouse";
 
-test("the dashboard advertises a keep-alive above a load balancer's 60 s idle timeout", async () => {
-  const header = await new Promise<string | undefined>((resolve, reject) => {
-    http.get(`${state.baseURL}/api/v1/ca.pem`, { agent: new http.Agent({ keepAlive: true }) }, (res) => {
+function keepAliveHeader(baseURL: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    http.get(`${baseURL}/api/v1/ca.pem`, { agent: new http.Agent({ keepAlive: true }) }, (res) => {
       res.resume();
       res.on("end", () => resolve(String(res.headers["keep-alive"])));
     }).on("error", reject);
   });
-  expect(header).toBe("timeout=65");
+}
+
+test("the dashboard advertises a keep-alive above a load balancer's 60 s idle timeout", async () => {
+  expect(await keepAliveHeader(state.baseURL)).toBe("timeout=65");
+});
+
+test("GATEHOUSE_DASHBOARD_KEEPALIVE sets it, for a balancer that keeps connections longer; a bad value stops start-up", async () => {
+  const bad = await startGatehouse({ GATEHOUSE_DASHBOARD_KEEPALIVE: "90" }, { waitReady: false });
+  expect(await bad.exited).not.toBe(0);
+  expect(bad.stderr().trim().split("\n").filter((l) => l.startsWith("gatehouse:"))).toEqual(["gatehouse: configuration: GATEHOUSE_DASHBOARD_KEEPALIVE: a duration between 1s and 4m (e.g. 65s)"]);
+  const g = await startGatehouse({ GATEHOUSE_DASHBOARD_KEEPALIVE: "125s", GATEHOUSE_PROXY_WORKERS: "1" });
+  try {
+    expect(await keepAliveHeader(g.baseURL)).toBe("timeout=125");
+  } finally {
+    expect(await g.stop()).toBe(0);
+  }
 });
 
 test("a client whose event loop stalls between two calls still reuses its kept-alive connection", async () => {
