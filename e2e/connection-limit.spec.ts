@@ -17,7 +17,7 @@ test("an intercepted tunnel counts once against its session's limit (256 fit, th
     GATEHOUSE_PROXY_TIMEOUTS: "request-headers=60s,request=60s",
     GATEHOUSE_OWNER_EMAIL: "",
     GATEHOUSE_OWNER_PASSWORD: "",
-  });
+  }, { build: false });
   const { dataDir, proxyPort } = server;
   try {
     expect(server.output()).toContain("dashboard on");

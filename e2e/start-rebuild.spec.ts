@@ -84,6 +84,18 @@ test("npm start builds when there is no build or a source changed, and not other
     fs.utimesSync(path.join(dir, ".next", "BUILD_ID"), past, past);
     expect(start().stderr).toContain("no record of its sources");
     expect(builds()).toBe(8);
+
+    // --no-build serves what there is, stale or not, and refuses to start with nothing to serve.
+    edit("lib/a.ts", "export const a = 4;\n");
+    const noBuild = (env: Record<string, string> = {}) => {
+      const r = spawnSync(process.execPath, ["scripts/start.mjs", "--no-build", "--build-only"], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
+      return { code: r.status, stderr: r.stderr };
+    };
+    expect(noBuild()).toEqual({ code: 0, stderr: "" });
+    expect(builds()).toBe(8);
+    fs.rmSync(path.join(dir, ".next"), { recursive: true });
+    expect(noBuild()).toEqual({ code: 1, stderr: "gatehouse: no build found, and --no-build says not to make one\n" });
+    expect(builds()).toBe(8);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

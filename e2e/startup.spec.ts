@@ -6,9 +6,12 @@ import { expect, test } from "@playwright/test";
 import { startGatehouse } from "./fixtures/gatehouse";
 import { freePort } from "./fixtures/ports";
 
-/** `npm start` with no first Owner configured; returns at once, whether it comes up or not. */
+/**
+ * `npm start` with no first Owner configured, serving the suite's build (--no-build: the shared
+ * server runs from it); returns at once, whether it comes up or not.
+ */
 async function start(env: Record<string, string>) {
-  const g = await startGatehouse({ ...env, GATEHOUSE_OWNER_EMAIL: "", GATEHOUSE_OWNER_PASSWORD: "" }, { waitReady: false });
+  const g = await startGatehouse({ ...env, GATEHOUSE_OWNER_EMAIL: "", GATEHOUSE_OWNER_PASSWORD: "" }, { waitReady: false, build: false });
   return { child: g.child, exited: g.exited, out: g.stdout, err: g.stderr };
 }
 
