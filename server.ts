@@ -102,6 +102,10 @@ async function main(): Promise<void> {
     if (!boundRequestBody(req, res)) return;
     void handle(req, res);
   });
+  // A balancer (or any pooling client) must be the side that drops an idle connection; headers
+  // get a little longer, so a request that arrives as the connection ages is not cut off.
+  web.keepAliveTimeout = env.dashboardKeepAlive;
+  web.headersTimeout = env.dashboardKeepAlive + 1_000;
   await new Promise<void>((resolve, reject) => {
     web.once("error", reject);
     web.listen(env.port, env.hostname, () => resolve());
