@@ -22,6 +22,8 @@ const EnvSchema = z.object({
   GATEHOUSE_PUBLIC_URL: z.string().optional(),
   GATEHOUSE_PROXY_TIMEOUTS: z.string().optional(),
   GATEHOUSE_PROXY_LIMITS: z.string().optional(),
+  GATEHOUSE_DASHBOARD_KEEPALIVE: z.string().optional(),
+  GATEHOUSE_SESSION_TOUCH_INTERVAL: z.string().optional(),
   NEXTAUTH_SECRET: z.string().optional(),
 });
 
@@ -91,6 +93,10 @@ export type Env = {
   publicUrl: string;
   proxyTimeouts: ProxyTimeouts;
   proxyLimits: ProxyLimits;
+  /** How long the dashboard keeps an idle connection open, in ms: longer than a load balancer's. */
+  dashboardKeepAlive: number;
+  /** How often, in ms at most, a session's traffic is written to its last-seen time. */
+  sessionTouchInterval: number;
   nextAuthSecret: string | undefined;
 };
 
@@ -147,6 +153,32 @@ function parseProxyLimits(spec: string | undefined): ProxyLimits {
   return out;
 }
 
+/**
+ * Above the idle timeout of the load balancers a dashboard sits behind (60 s is common): the side
+ * that closes an idle connection first races the other's next request on it, and loses it.
+ */
+export const DEFAULT_DASHBOARD_KEEPALIVE_MS = 65_000;
+
+function parseDashboardKeepAlive(spec: string | undefined): number {
+  if (!spec) return DEFAULT_DASHBOARD_KEEPALIVE_MS;
+  const m = /^(\d+)(ms|s|m)$/.exec(spec.trim());
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : NaN;
+  // Node's server takes 300 s for a whole request; the header timeout sits 1 s above this one.
+  if (!(ms >= 1000 && ms <= 240_000)) throw new EnvError("GATEHOUSE_DASHBOARD_KEEPALIVE: a duration between 1s and 4m (e.g. 65s)");
+  return ms;
+}
+
+/** Idle expiry is exact to within this; shorter means more writes under traffic. */
+export const DEFAULT_SESSION_TOUCH_INTERVAL_MS = 5_000;
+
+function parseTouchInterval(spec: string | undefined): number {
+  if (!spec) return DEFAULT_SESSION_TOUCH_INTERVAL_MS;
+  const m = /^(\d+)(ms|s|m)$/.exec(spec.trim());
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : NaN;
+  if (!(ms >= 0 && ms <= 60_000)) throw new EnvError("GATEHOUSE_SESSION_TOUCH_INTERVAL: a duration between 0ms and 1m (e.g. 5s)");
+  return ms;
+}
+
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = EnvSchema.safeParse(source);
   if (!parsed.success) {
@@ -172,6 +204,8 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     publicUrl: (e.GATEHOUSE_PUBLIC_URL || `http://${displayHost}:${e.PORT}`).replace(/\/$/, ""),
     proxyTimeouts: parseProxyTimeouts(e.GATEHOUSE_PROXY_TIMEOUTS),
     proxyLimits: parseProxyLimits(e.GATEHOUSE_PROXY_LIMITS),
+    dashboardKeepAlive: parseDashboardKeepAlive(e.GATEHOUSE_DASHBOARD_KEEPALIVE),
+    sessionTouchInterval: parseTouchInterval(e.GATEHOUSE_SESSION_TOUCH_INTERVAL),
     nextAuthSecret: e.NEXTAUTH_SECRET || undefined,
   };
 }

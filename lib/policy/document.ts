@@ -72,9 +72,24 @@ export const NarrowSchema = z
           ctx.addIssue({ code: "custom", message: "must start with /" });
           return z.NEVER;
         }
+        // Stored as requests are matched: normalised the way request paths are, so that some
+        // request can fit it; refused where no request path could be spelled the same way.
+        if (/[?#]/.test(value)) {
+          ctx.addIssue({ code: "custom", message: "is a path: no query (?) or fragment (#)" });
+          return z.NEVER;
+        }
+        const bad = /[^A-Za-z0-9\-._~%!$&'()*+,;=:@/]/.exec(value);
+        if (bad) {
+          ctx.addIssue({ code: "custom", message: `contains ${JSON.stringify(bad[0])}, which a request carries percent-encoded: write it as %${bad[0].charCodeAt(0) < 128 ? bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(2, "0") : "XX (its UTF-8 bytes)"}` });
+          return z.NEVER;
+        }
         const n = normalisePath(value);
-        if (!n || n.encodedSeparator || value.includes("?") || value.includes("#")) {
-          ctx.addIssue({ code: "custom", message: "is not a plain path" });
+        if (!n) {
+          ctx.addIssue({ code: "custom", message: "has malformed percent-encoding" });
+          return z.NEVER;
+        }
+        if (n.ambiguous) {
+          ctx.addIssue({ code: "custom", message: `contains ${n.ambiguous}, which servers read differently; no request fits such a prefix` });
           return z.NEVER;
         }
         return n.path.length > 1 && n.path.endsWith("/") ? n.path.slice(0, -1) : n.path;

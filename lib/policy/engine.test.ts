@@ -196,3 +196,31 @@ describe("validation", () => {
     }
   });
 });
+
+describe("answers to redact", () => {
+  const shared = doc({
+    version: 1,
+    bundles: [
+      {
+        name: "b",
+        scope: { type: "organization" },
+        domains: ["api.example.com", "cdn.example.com"],
+        connections: [
+          { name: "one", serviceAccount: "a", inject: { type: "bearer" }, allowedWebsites: ["api.example.com"], narrow: { pathPrefix: "/repos/acme" } },
+          { name: "two", serviceAccount: "b", inject: { type: "header", name: "X-Key" }, allowedWebsites: ["*.example.com"] },
+        ],
+      },
+    ],
+  });
+  const p = compilePolicy(shared, { credentialsSet: new Set(["b/one", "b/two"]) });
+  const ids = (d: ReturnType<typeof p.decide>) => (d.alsoRedact ?? []).map((c) => c.identity).sort();
+  it("name every connection one of whose Allowed websites the host is, credentialed or not", () => {
+    expect(ids(p.decide("T", "C", req("https://api.example.com/repos/acme/x")))).toEqual(["b/one", "b/two"]);
+    // Outside the narrowing, over plain HTTP: no credential goes, the answer is scanned all the same.
+    const plain = p.decide("T", "C", req("http://api.example.com/status"));
+    expect(plain.outcome).toBe("allowlisted");
+    expect(ids(plain)).toEqual(["b/one", "b/two"]);
+    expect(ids(p.decide("T", "C", req("https://cdn.example.com/x")))).toEqual(["b/two"]);
+    expect(p.decide("T", "C", req("https://example.org/")).alsoRedact).toBeUndefined();
+  });
+});

@@ -42,6 +42,12 @@ export type Decision = {
   connection?: AttachedConnection;
   /** The connection whose Allowed website matched but whose narrowing (or transport) kept the key home. */
   nearMiss?: AttachedConnection;
+  /**
+   * Every connection one of whose Allowed websites this host is, credential attached or not: an
+   * answer from here is scanned for each of their secrets (a server may echo a credential it saw
+   * on an earlier request).
+   */
+  alsoRedact?: AttachedConnection[];
 };
 
 export type Consideration = {
@@ -206,6 +212,7 @@ export class CompiledPolicy {
         reason: `${host} is an Allowed website of ${best.attached.identity} (${scopeLabel[best.rank]} scope) and the request fits its narrowing; the ${best.attached.serviceAccount} credential is attached`,
         bundle: best.bundle,
         connection: best.attached,
+        alsoRedact: connectionsOf(candidates),
       };
     }
 
@@ -222,6 +229,7 @@ export class CompiledPolicy {
         reason: `${host} is an Allowed website of ${firstMiss.rule.attached.identity}, but ${firstMiss.why}; the request goes out without a credential`,
         bundle: firstMiss.rule.bundle,
         nearMiss: firstMiss.rule.attached,
+        alsoRedact: connectionsOf(candidates),
       };
     }
     if (domainHits.length > 0) {
@@ -261,6 +269,13 @@ export class CompiledPolicy {
   }
 }
 
+/** The distinct connections behind the credential rules that matched a host. */
+function connectionsOf(candidates: { value: CredentialRule }[]): AttachedConnection[] {
+  const seen = new Map<string, AttachedConnection>();
+  for (const { value } of candidates) if (!seen.has(value.attached.identity)) seen.set(value.attached.identity, value.attached);
+  return [...seen.values()];
+}
+
 function credentialRuleName(rule: CredentialRule): string {
   return `credential:${rule.attached.identity}:${rule.pattern.text}`;
 }
@@ -287,7 +302,7 @@ function credentialMiss(rule: CredentialRule, req: EgressRequest, normalised: Re
   if (narrow.host && narrow.host !== req.host) return `the credential is narrowed to host ${narrow.host}`;
   if (narrow.pathPrefix) {
     if (!normalised) return "the path is malformed";
-    if (normalised.encodedSeparator) return "the path contains an encoded slash or backslash, which never fits a path narrowing";
+    if (normalised.ambiguous) return `the path contains ${normalised.ambiguous}, which upstream servers may read differently; it never fits a path narrowing`;
     if (!pathHasPrefix(normalised.path, narrow.pathPrefix)) return `the path is outside the narrowing prefix ${narrow.pathPrefix}`;
   }
   if (narrow.methods === "read_only") {

@@ -41,7 +41,8 @@ export function canonicalHost(input: string): string | null {
   }
   if (normalised.endsWith(".")) normalised = normalised.slice(0, -1);
   if (!HOST_CHARS.test(normalised)) return null;
-  if (normalised.split(".").some((label) => label.length === 0 || label.length > 63)) return null;
+  // RFC 1035 §2.3.4: 63 octets a label, 253 in all (without the root's trailing dot).
+  if (normalised.length > 253 || normalised.split(".").some((label) => label.length === 0 || label.length > 63)) return null;
   return normalised;
 }
 
@@ -56,6 +57,14 @@ export type NormalisedPath = {
   path: string;
   /** %2F, %5C or a raw backslash: never fits a path narrowing. */
   encodedSeparator: boolean;
+  /**
+   * Why servers may read the raw path differently from `path` (null: they may not): an empty
+   * segment (nginx and Apache merge slashes before resolving dots), a dot segment in any
+   * spelling, a ";" parameter (Tomcat, Spring and Jetty strip them), an encoded separator, "?",
+   * "#" or control character, percent-encoding that is not UTF-8 (overlong dots), or a character
+   * Unicode compatibility normalisation turns into one of these. Such a path never fits a narrowing.
+   */
+  ambiguous: string | null;
 };
 
 /**
@@ -64,8 +73,9 @@ export type NormalisedPath = {
  * percent-encoding.
  */
 export function normalisePath(raw: string): NormalisedPath | null {
-  // Most paths have nothing to normalise: no escapes, no dot segments, no backslash.
-  if (raw.startsWith("/") && !/%|\\|\/\.\.?(?:\/|$)/.test(raw)) return { path: raw, encodedSeparator: false };
+  // Most paths have nothing to normalise and nothing ambiguous: no escapes, no dot or empty
+  // segments, no parameters, no backslash.
+  if (raw.startsWith("/") && !/[%\\;]|\/[/.]|[^\x21-\x7e]/.test(raw)) return { path: raw, encodedSeparator: false, ambiguous: null };
   let encodedSeparator = raw.includes("\\");
   let decoded = "";
   for (let i = 0; i < raw.length; i++) {
@@ -85,8 +95,59 @@ export function normalisePath(raw: string): NormalisedPath | null {
     }
     i += 2;
   }
+  const rooted = raw.startsWith("/") ? raw : "/" + raw;
   const path = removeDotSegments(decoded.startsWith("/") ? decoded : "/" + decoded);
-  return { path, encodedSeparator };
+  return { path, encodedSeparator, ambiguous: encodedSeparator ? "an encoded slash or backslash" : pathAmbiguity(rooted) };
+}
+
+/** Why some server may read this segment differently from its RFC 3986 reading, or null. */
+function segmentAmbiguity(seg: string, last: boolean): string | null {
+  if (seg === "") return last ? null : "an empty segment (//)";
+  const decoded = decodeFully(seg);
+  if (decoded === null) return "percent-encoding that is not UTF-8";
+  const forms = /[^\x00-\x7f]/.test(decoded) ? [decoded, decoded.normalize("NFKC")] : [decoded];
+  for (const text of forms) {
+    if (/^[.\s]*\.[.\s]*$/.test(text)) return "a dot segment (. or .. in some spelling)";
+    if (text.includes(";")) return "a ';' parameter";
+    if (/[/\\]/.test(text)) return "an encoded slash or backslash";
+    if (/[?#]/.test(text)) return "an encoded '?' or '#'";
+    if (/[\x00-\x1f\x7f]/.test(text)) return "a control character";
+  }
+  return null;
+}
+
+function pathAmbiguity(rooted: string): string | null {
+  const segments = rooted.split("/");
+  for (let i = 1; i < segments.length; i++) {
+    const why = segmentAmbiguity(segments[i]!, i === segments.length - 1);
+    if (why) return why;
+  }
+  return null;
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+const UTF8_OUT = new TextEncoder();
+
+/**
+ * Percent-decoding repeated until nothing changes (at most four rounds: a server that decodes
+ * twice reads "%252e" as "."), as UTF-8; null if the bytes are not UTF-8 (such as the overlong
+ * "%c0%ae", which old decoders read as ".").
+ */
+function decodeFully(seg: string): string | null {
+  let text = seg;
+  for (let round = 0; round < 4 && /%[0-9A-Fa-f]{2}/.test(text); round++) {
+    const bytes: number[] = [];
+    for (const part of text.split(/(%[0-9A-Fa-f]{2})/)) {
+      if (part.length === 3 && part[0] === "%") bytes.push(parseInt(part.slice(1), 16));
+      else for (const b of UTF8_OUT.encode(part)) bytes.push(b);
+    }
+    try {
+      text = UTF8.decode(new Uint8Array(bytes));
+    } catch {
+      return null;
+    }
+  }
+  return text;
 }
 
 /** RFC 3986 §5.2.4, on a path that starts with "/". */
@@ -118,3 +179,12 @@ export function pathHasPrefix(path: string, prefix: string): boolean {
 export const READ_ONLY_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export const METHOD_OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override"] as const;
+
+/**
+ * The path that goes upstream with a credential: exactly the one that was decided on, so that no
+ * server reads the raw spelling its own way. A malformed path keeps its spelling (it fits no
+ * narrowing, so only a connection without one attaches to it).
+ */
+export function decidedPath(raw: string): string {
+  return normalisePath(raw)?.path ?? raw;
+}

@@ -75,7 +75,7 @@ function reference(doc: PolicyDocument, creds: Set<string>, ws: string, ch: stri
       const n = ec.connection.narrow;
       if (n?.host && n.host !== req.host) continue;
       const np = normalisePath(req.path);
-      if (n?.pathPrefix && (!np || np.encodedSeparator || !pathHasPrefix(np.path, n.pathPrefix))) continue;
+      if (n?.pathPrefix && (!np || np.ambiguous !== null || !pathHasPrefix(np.path, n.pathPrefix))) continue;
       if (n?.methods === "read_only" && (req.methodOverride || !READ_ONLY_METHODS.has(req.method))) continue;
       fitting.push({ identity, exact: p.kind === "exact", suffix: p.kind === "wildcard" ? p.host.length : 0, prefix: n?.pathPrefix?.length ?? 0, rank: ec.rank, order: o });
     }

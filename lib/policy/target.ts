@@ -37,6 +37,8 @@ export function parseAuthority(authority: string, scheme: Scheme): { host: strin
       hostPart = authority.slice(0, colon);
       portPart = authority.slice(colon + 1);
     } else hostPart = authority;
+    // RFC 3986 §3.2.2: an IPv6 address in an authority is bracketed; "::1:80" is no host:port.
+    if (hostPart.includes(":")) return { error: "bad_target", message: "an IPv6 address in a target must be in brackets" };
   }
   let port = defaultPort(scheme);
   if (portPart !== undefined) {
@@ -47,6 +49,12 @@ export function parseAuthority(authority: string, scheme: Scheme): { host: strin
   const host = canonicalHost(hostPart);
   if (!host) return { error: "bad_target", message: `"${hostPart}" is not a valid host` };
   return { host, port };
+}
+
+/** A CONNECT request-target: host:port, the port required (RFC 9110 §9.3.6). */
+export function parseConnectTarget(authority: string): { host: string; port: number } | TargetError {
+  if (!/:\d+$/.test(authority)) return { error: "bad_target", message: "a CONNECT target is host:port (RFC 9110 §9.3.6); the port is missing" };
+  return parseAuthority(authority, "https");
 }
 
 /** An absolute-form request-target: http(s)://authority/path?query. */

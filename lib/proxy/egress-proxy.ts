@@ -13,18 +13,18 @@ import { prepareRevisionsRead, type Revisions } from "../../db/queries/settings"
 import { followKeyRotation } from "../bootstrap";
 import type { EgressJournal, JournalRequest } from "../audit/journal";
 import type { Env, ProxyTimeouts } from "../env";
-import { hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, type Decision, type Target } from "../policy";
+import { decidedPath, hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, parseConnectTarget, type Decision, type Target } from "../policy";
 import type { PolicyCache } from "../policy-cache";
 import type { SessionVerifier, VerifiedSession } from "../sessions/verify";
 import type { Secret, Vault } from "../vault";
 import type { LeafIssuer } from "./ca";
 import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from "./client-hello";
 import { downstreamResponseHeaders, hasMethodOverride, upstreamRequestHeaders } from "./headers";
-import { applyCredential, secretNeedles } from "./inject";
+import { applyCredential, redactionNeedles } from "./inject";
 import type { Resolver } from "./resolve";
 import { Relay, upstreamFailure } from "./relay";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
-import { sessionToken } from "./token";
+import { sessionToken, TokenBodyScan, tokenInRequest } from "./token";
 import { confineToSandbox } from "./embedded";
 import { RequestDeadlines } from "./request-deadlines";
 import { formatHead, isWebSocketKey, switchedToWebSocket } from "./upgrade";
@@ -101,6 +101,8 @@ type Outgoing = {
   needles: string[];
   /** The connection whose credential was attached, if one was. */
   credential: string | null;
+  /** Path and query as they go upstream: with a credential, the path that was decided on. */
+  path: string;
 };
 
 /** A session's open sockets: all are closed when it is revoked; only sandbox connections are counted. */
@@ -289,7 +291,7 @@ export class EgressProxy {
     const check = token ? this.#d.sessions.verify(token, this.#d.now(), revisions.sessions) : null;
     if (!token || !check || !check.ok) return answerSocket(socket, this.#authFailure(requestId, check && !check.ok ? check.reason : "missing"));
     const session = check.session;
-    const authority = parseAuthority(req.url ?? "", "https");
+    const authority = parseConnectTarget(req.url ?? "");
     if ("error" in authority) {
       return answerSocket(socket, this.#refuse(session, { method: "CONNECT", scheme: "https", host: null, port: null, path: null }, { status: authority.error === "userinfo_not_allowed" ? 403 : 400, code: authority.error, message: authority.message, outcome: "blocked", requestId }));
     }
@@ -579,9 +581,10 @@ export class EgressProxy {
     }
     const a: Attempt = { requestId, started: this.#d.now(), session: check.session, token, method: (req.method ?? "GET").toUpperCase(), target, policyRevision: revisions.policy };
     const href = `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`;
-    if (href.includes(token)) {
+    const leak = tokenInRequest(token, href, req.rawHeaders);
+    if (leak) {
       req.resume();
-      return answer(res, this.#refuse(check.session, refusedAt(req, target), { status: 403, code: "token_in_request", message: "the request carries the session token in its URL; it would leak upstream", outcome: "blocked", requestId }));
+      return answer(res, this.#refuse(check.session, refusedAt(req, target), { status: 403, code: "token_in_request", message: `the request carries the session token ${leak}; it would leak upstream`, outcome: "blocked", requestId }));
     }
     const decision = this.#d.policy.current(revisions.policy).decide(check.session.workspace, check.session.channel, {
       method: a.method,
@@ -632,8 +635,10 @@ export class EgressProxy {
       secret = this.#openCredential(decision.connection.identity, a.policyRevision);
       if (!secret) effective = { ...decision, outcome: "allowlisted", reason: `${decision.connection.identity} has no credential any more; the request goes out without one`, connection: undefined };
     }
-    if (secret && effective.connection) {
-      applyCredential(headers, effective.connection.inject, secret);
+    if (secret && effective.connection) applyCredential(headers, effective.connection.inject, secret);
+    // Every answer from an Allowed website is scanned for its connections' secrets, attached or not.
+    const needles = redactionNeedles(decision.alsoRedact ?? [], secret && effective.connection ? { identity: effective.connection.identity, secret } : null, (id) => this.#openCredential(id, a.policyRevision));
+    if (needles.length) {
       // Reflections must be findable: ask for an uncompressed body, and a whole one (a byte
       // range of a reflection could carry the secret out piece by piece, each too short to know).
       headers["accept-encoding"] = "identity";
@@ -649,8 +654,9 @@ export class EgressProxy {
       decision: effective,
       headers,
       hasBody,
-      needles: secret && effective.connection ? secretNeedles(effective.connection.inject, secret) : [],
+      needles,
       credential: secret && effective.connection ? effective.connection.identity : null,
+      path: (secret && effective.connection ? decidedPath(target.path) : target.path) + target.search,
     };
   }
 
@@ -661,7 +667,7 @@ export class EgressProxy {
     const relay = new Relay<RelayContext>(o.res, { requestId: a.requestId, outcome: o.decision.outcome, needles: o.needles, context, onSettled: this.#relaySettled, onStaleConnection: this.#sendAgain });
     const request: Dispatcher.DispatchOptions = {
       origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
-      path: target.path + target.search,
+      path: o.path,
       method: a.method as Dispatcher.HttpMethod,
       headers: o.headers,
       body: o.hasBody ? Readable.from(countedBody(req, relay), { objectMode: false }) : null,
@@ -1006,10 +1012,14 @@ function egressEvent(
  * connection), and the chunks that arrived with the headers would never go upstream.
  */
 async function* countedBody(req: http.IncomingMessage, relay: Relay<RelayContext>): AsyncGenerator<Buffer> {
+  // A body that carries the session token is cut off before the token leaves (TokenInBody).
+  const scan = new TokenBodyScan(relay.context.attempt.token);
   for await (const chunk of req) {
     relay.bytesOut += (chunk as Buffer).length;
-    yield chunk as Buffer;
+    yield scan.push(chunk as Buffer);
   }
+  const tail = scan.end();
+  if (tail.length) yield tail;
 }
 
 function internalError(res: http.ServerResponse, err: unknown): void {

@@ -1,6 +1,7 @@
 // Request and response header hygiene (RFC 9110 §7.6.1): hop-by-hop headers are the proxy's own.
 import type { IncomingHttpHeaders } from "node:http";
 import { METHOD_OVERRIDE_HEADERS } from "../policy";
+import { tokenFinder } from "./token";
 
 /** RFC 9110 §7.6.3: a proxy adds itself to Via on what it forwards (a pseudonym, not its host name). */
 const VIA = "1.1 gatehouse";
@@ -30,6 +31,7 @@ export function hasMethodOverride(headers: IncomingHttpHeaders): boolean {
  */
 export function upstreamRequestHeaders(headers: IncomingHttpHeaders, token: string | null, keep: { upgrade?: boolean } = {}): Record<string, string | string[]> {
   const listed = connectionListed(headers);
+  const finder = token ? tokenFinder(token) : null;
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
@@ -37,7 +39,8 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, token: stri
     if (name.startsWith("x-gatehouse-")) continue;
     // Node's server has already answered "100 Continue" to the sandbox, and undici cannot send it.
     if (name === "expect") continue;
-    if (token && (Array.isArray(value) ? value.some((v) => v.includes(token)) : value.includes(token))) continue;
+    // Whole or in pieces, in any encoding, in a value or as a name: such a header stays here.
+    if (finder && (finder.carriesIgnoringCase(name) || (Array.isArray(value) ? value.some((v) => finder.carries(v)) : finder.carries(value)))) continue;
     out[name] = value;
   }
   out.via = withVia(out.via);

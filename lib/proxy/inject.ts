@@ -1,6 +1,7 @@
 // Attaching a credential at the boundary, and the spellings of it to watch for on the way back.
 import type { Decision } from "../policy";
 import type { Secret } from "../vault";
+import { encodedForms } from "./redact";
 
 export type Inject = NonNullable<Decision["connection"]>["inject"];
 
@@ -14,13 +15,31 @@ export function applyCredential(headers: Record<string, string | string[]>, inje
 }
 
 /**
- * Every spelling of the secret an upstream might echo back: as sent, URL-encoded, escaped inside a
- * JSON string (also with "/" escaped, as PHP does), and Basic's base64.
+ * Every spelling of the secret an upstream might echo back (see `encodedForms`), and Basic's
+ * base64 of username and secret as sent.
  */
 export function secretNeedles(inject: Inject, secret: Secret): string[] {
   const value = secret.reveal();
-  const json = JSON.stringify(value).slice(1, -1);
-  const needles = new Set([value, encodeURIComponent(value), json, json.replaceAll("/", "\\/")]);
+  const needles = new Set(encodedForms(value));
   if (inject.type === "basic") needles.add(Buffer.from(`${inject.username}:${value}`).toString("base64"));
   return [...needles];
 }
+
+/**
+ * The needles for an answer from a host that is an Allowed website of `connections`: each of
+ * their secrets, attached to this request or not (the server may echo one it saw earlier).
+ * `open` decrypts a connection's credential (null: none set); `attached` is reused, not reopened.
+ */
+export function redactionNeedles(connections: readonly AttachedConnectionLike[], attached: { identity: string; secret: Secret } | null, open: (identity: string) => Secret | null): string[] {
+  const needles = new Set<string>();
+  const seen = new Set<string>();
+  for (const c of connections) {
+    if (seen.has(c.identity)) continue;
+    seen.add(c.identity);
+    const secret = attached && attached.identity === c.identity ? attached.secret : open(c.identity);
+    if (secret) for (const n of secretNeedles(c.inject, secret)) needles.add(n);
+  }
+  return [...needles];
+}
+
+type AttachedConnectionLike = { identity: string; inject: Inject };

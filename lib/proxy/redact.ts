@@ -37,11 +37,16 @@ export class BodyRedactor {
     const parts: Buffer[] = [];
     let from = 0;
     let lastEnd = 0;
+    // Where each needle next occurs (-1: nowhere), searched again only once passed: a chunk full
+    // of reflections costs one pass per needle, not one per needle per reflection.
+    const next = this.#needles.map((n) => data.indexOf(n));
     for (;;) {
       let best = -1;
       let bestNeedle: Buffer | null = null;
-      for (const n of this.#needles) {
-        const i = data.indexOf(n, from);
+      for (let k = 0; k < this.#needles.length; k++) {
+        const n = this.#needles[k]!;
+        if (next[k]! >= 0 && next[k]! < from) next[k] = data.indexOf(n, from);
+        const i = next[k]!;
         if (i >= 0 && (best < 0 || i < best)) {
           best = i;
           bestNeedle = n;
@@ -86,4 +91,86 @@ export function redactHeaders(headers: Record<string, string | string[]>, needle
     if (lowered.some((n) => name.toLowerCase().includes(n))) delete headers[name];
     else headers[name] = Array.isArray(value) ? value.map((x) => redactText(x, needles)) : redactText(value, needles);
   }
+}
+
+// ── The spellings of a secret an upstream may send back ────────────────────────────────────
+
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+/** Percent-encoding of every byte of `value` that `keep` does not let through as it is. */
+function percentEncode(value: string, keep: (ch: string) => boolean, opts: { lower?: boolean; plus?: boolean } = {}): string {
+  let out = "";
+  for (const ch of value) {
+    if (opts.plus && ch === " ") out += "+";
+    else if (keep(ch)) out += ch;
+    else for (const b of Buffer.from(ch, "utf8")) out += "%" + (opts.lower ? b.toString(16).padStart(2, "0") : b.toString(16).toUpperCase().padStart(2, "0"));
+  }
+  return out;
+}
+
+/**
+ * Base64 of the secret wherever it sits in a longer encoded text: for each of the three byte
+ * alignments, the characters that depend on the secret's bytes alone. A reflected
+ * `base64("Bearer " + secret)` or `base64(user + ":" + secret)` contains one of them.
+ */
+function base64Interiors(bytes: Buffer): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const enc = Buffer.concat([Buffer.alloc(k), bytes]).toString("base64").replace(/=+$/, "");
+    const interior = enc.slice(Math.ceil((8 * k) / 6), Math.floor((8 * (k + bytes.length)) / 6));
+    out.push(interior, interior.replaceAll("+", "-").replaceAll("/", "_"));
+  }
+  return out;
+}
+
+/** Derived binary encodings shorter than this would redact ordinary text by chance. */
+const MIN_DERIVED = 6;
+
+/**
+ * Every spelling of `value` an upstream might echo back: as is; percent-encoded as JavaScript,
+ * Python (`quote`, `quote_plus`), PHP (`urlencode`, `rawurlencode`) and Go (`QueryEscape`,
+ * `PathEscape`) produce it, in upper and lower case, or every byte encoded; escaped in HTML
+ * (named, decimal and hex entities) and in JSON (as JavaScript, PHP and Go escape, or every
+ * character as \uXXXX); base64 (standard and URL-safe, at any alignment) and hex. Computed once
+ * per request that needs it; the scan's cost grows with the number of distinct spellings, which
+ * for a typical token (letters, digits, "_-") is about a dozen.
+ */
+export function encodedForms(value: string): string[] {
+  const forms = new Set<string>([value]);
+  const percent = [
+    (ch: string) => /[A-Za-z0-9\-_.!~*'()]/.test(ch), // encodeURIComponent
+    (ch: string) => UNRESERVED.test(ch), // rawurlencode, Python quote(safe=""), Go PathEscape-ish
+    (ch: string) => ch === "/" || UNRESERVED.test(ch), // Python quote() with its default safe "/"
+    (ch: string) => /[A-Za-z0-9\-_.]/.test(ch), // PHP urlencode (encodes "~")
+    () => false, // every byte
+  ];
+  for (const keep of percent) {
+    for (const lower of [false, true]) {
+      forms.add(percentEncode(value, keep, { lower }));
+      forms.add(percentEncode(value, keep, { lower, plus: true }));
+    }
+  }
+  const html = (apos: string, quot: string) => value.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': quot, "'": apos })[c]!);
+  for (const apos of ["&#39;", "&#x27;", "&apos;", "&#039;", "'"]) for (const quot of ["&quot;", "&#34;", '"']) forms.add(html(apos, quot));
+  const codePoints = [...value].map((c) => c.codePointAt(0)!);
+  forms.add(codePoints.map((c) => `&#${c};`).join(""));
+  forms.add(codePoints.map((c) => `&#x${c.toString(16)};`).join(""));
+  forms.add(codePoints.map((c) => `&#x${c.toString(16).toUpperCase()};`).join(""));
+  const json = JSON.stringify(value).slice(1, -1);
+  forms.add(json);
+  forms.add(json.replaceAll("/", "\\/"));
+  forms.add(json.replace(/[^\x00-\x7f]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"))); // Python's ensure_ascii
+  const goJson = json.replace(/[<>&\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+  forms.add(goJson);
+  forms.add(goJson.replaceAll("/", "\\/"));
+  const units = [...value].flatMap((c) => (c.length === 2 ? [c.charCodeAt(0), c.charCodeAt(1)] : [c.charCodeAt(0)]));
+  forms.add(units.map((u) => "\\u" + u.toString(16).padStart(4, "0")).join(""));
+  forms.add(units.map((u) => "\\u" + u.toString(16).toUpperCase().padStart(4, "0")).join(""));
+  const bytes = Buffer.from(value, "utf8");
+  const b64 = bytes.toString("base64");
+  const b64url = b64.replaceAll("+", "-").replaceAll("/", "_");
+  // Whole (padded or not) where the secret was encoded alone, then any alignment inside a longer text.
+  for (const derived of [b64, b64url, b64url.replace(/=+$/, ""), ...base64Interiors(bytes), bytes.toString("hex"), bytes.toString("hex").toUpperCase()]) if (derived.length >= MIN_DERIVED) forms.add(derived);
+  forms.delete("");
+  return [...forms];
 }

@@ -76,15 +76,17 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     this.responded = true;
     const out = downstreamResponseHeaders(upstreamHeaders);
     const needles = this.#needles;
-    if (needles.length) {
-      redactHeaders(out, needles);
-      // A session the upstream opens for the attached credential is a credential too: it stays here.
-      delete out["set-cookie"];
-    }
+    if (needles.length) redactHeaders(out, needles);
+    // A session the upstream opens for the attached credential is a credential too: it stays here.
+    if (this.#outcome === "credentialed") delete out["set-cookie"];
     // A HEAD, 204 or 304 answer has no body: its Content-Length describes the resource, and stays.
     if (needles.length && res.req.method !== "HEAD" && statusCode !== 204 && statusCode !== 304) {
       // Every body is scanned, whatever its declared type: a reflection labelled binary, or not
       // labelled at all (an echo endpoint, TRACE's message/http), would otherwise go through.
+      // undici takes off the chunking and nothing else: under any other transfer coding
+      // (gzip, chunked) the bytes scanned would not be the bytes the sandbox unpacks.
+      const coding = otherTransferCoding(upstreamHeaders["transfer-encoding"]);
+      if (coding) return this.#fail({ status: 502, code: "upstream_invalid_response", message: `the upstream's answer was not valid HTTP: it is sent in the ${coding} transfer coding, which Gatehouse cannot scan for the credential` }, controller);
       this.#redactor = new BodyRedactor(needles);
       delete out["content-length"];
       const encoding = String(out["content-encoding"] ?? "identity").trim().toLowerCase();
@@ -204,6 +206,16 @@ function isStaleConnection(err: NodeJS.ErrnoException): boolean {
   return (code === "UND_ERR_SOCKET" || code === "ECONNRESET" || code === "EPIPE") && invalidResponse(err, code, err.name) === null;
 }
 
+/** The first transfer coding other than chunked, if the upstream used one. */
+export function otherTransferCoding(header: string | string[] | undefined): string | null {
+  if (header === undefined) return null;
+  for (const c of (Array.isArray(header) ? header.join(",") : header).split(",")) {
+    const coding = c.trim().toLowerCase();
+    if (coding !== "" && coding !== "chunked") return coding;
+  }
+  return null;
+}
+
 function decoderFor(encoding: string): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null {
   if (encoding === "gzip" || encoding === "x-gzip") return zlib.createGunzip();
   if (encoding === "deflate") return zlib.createInflate();
@@ -216,6 +228,7 @@ export function upstreamFailure(err: NodeJS.ErrnoException): { status: number; c
   const code = err.code ?? (err.cause as NodeJS.ErrnoException | undefined)?.code ?? "";
   const name = err.name ?? "";
   if (code === "EGATEHOUSE_REFUSED") return { status: 403, code: "private_address", message: err.message };
+  if (code === "EGATEHOUSE_TOKEN_IN_BODY") return { status: 403, code: "token_in_request", message: err.message };
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/i.test(code) || /certificate/i.test(err.message)) return { status: 502, code: "upstream_tls_failed", message: "the upstream's TLS certificate did not verify" };
   if (/Timeout/i.test(name) || /TIMEOUT/.test(code)) return { status: 504, code: "upstream_timeout", message: "the upstream did not answer in time" };
   const invalid = invalidResponse(err, code, name);
