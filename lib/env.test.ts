@@ -61,3 +61,18 @@ describe("readEnv", () => {
     for (const bad of ["5", "2m", "-1s"]) expect(() => readEnv(env({ GATEHOUSE_SESSION_TOUCH_INTERVAL: bad }))).toThrow(EnvError);
   });
 });
+
+describe("GATEHOUSE_PROXY_LIMITS", () => {
+  it("replaces the named limit's default and refuses anything else", () => {
+    expect(readEnv(env({})).proxyLimits).toEqual({ unauthenticatedPerPeer: 64 });
+    expect(readEnv(env({ GATEHOUSE_PROXY_LIMITS: " unauthenticated-per-peer=8 " })).proxyLimits).toEqual({ unauthenticatedPerPeer: 8 });
+    for (const [spec, message] of [
+      ["per-peer=8", /"per-peer" is not a limit/],
+      ["unauthenticated-per-peer=0", /whole number from 1/],
+      ["unauthenticated-per-peer=2.5", /whole number from 1/],
+      ["unauthenticated-per-peer", /whole number from 1/],
+    ] as const) {
+      expect(() => readEnv(env({ GATEHOUSE_PROXY_LIMITS: spec }))).toThrow(message);
+    }
+  });
+});

@@ -21,6 +21,7 @@ const EnvSchema = z.object({
   GATEHOUSE_RESOLVE: z.string().optional(),
   GATEHOUSE_PUBLIC_URL: z.string().optional(),
   GATEHOUSE_PROXY_TIMEOUTS: z.string().optional(),
+  GATEHOUSE_PROXY_LIMITS: z.string().optional(),
   GATEHOUSE_DASHBOARD_KEEPALIVE: z.string().optional(),
   GATEHOUSE_SESSION_TOUCH_INTERVAL: z.string().optional(),
   NEXTAUTH_SECRET: z.string().optional(),
@@ -54,6 +55,16 @@ export const DEFAULT_PROXY_TIMEOUTS: ProxyTimeouts = {
   tunnelIdle: 10 * 60_000,
 };
 
+/** Limits the proxy keeps per process (each proxy worker counts on its own). */
+export type ProxyLimits = {
+  /** Connections from one peer address that have not yet presented a valid session token. */
+  unauthenticatedPerPeer: number;
+};
+
+export const DEFAULT_PROXY_LIMITS: ProxyLimits = { unauthenticatedPerPeer: 64 };
+
+const LIMIT_NAMES = new Map<string, keyof ProxyLimits>([["unauthenticated-per-peer", "unauthenticatedPerPeer"]]);
+
 const TIMEOUT_NAMES = new Map<string, keyof ProxyTimeouts>([
   ["connect", "connect"],
   ["request-headers", "requestHeaders"],
@@ -81,6 +92,7 @@ export type Env = {
   /** Where the dashboard is reached from outside; defaults to http://HOSTNAME:PORT. */
   publicUrl: string;
   proxyTimeouts: ProxyTimeouts;
+  proxyLimits: ProxyLimits;
   /** How long the dashboard keeps an idle connection open, in ms: longer than a load balancer's. */
   dashboardKeepAlive: number;
   /** How often, in ms at most, a session's traffic is written to its last-seen time. */
@@ -122,6 +134,22 @@ function parseProxyTimeouts(spec: string | undefined): ProxyTimeouts {
   }
   // Node's server refuses a header timeout longer than the whole-request one.
   if (out.requestHeaders > out.request) throw new EnvError(`${where}: request-headers (${out.requestHeaders} ms) must not be longer than request (${out.request} ms)`);
+  return out;
+}
+
+/** `unauthenticated-per-peer=16`: each named limit replaces its default. */
+function parseProxyLimits(spec: string | undefined): ProxyLimits {
+  const out = { ...DEFAULT_PROXY_LIMITS };
+  const where = "GATEHOUSE_PROXY_LIMITS";
+  for (const part of (spec ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf("=");
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const name = LIMIT_NAMES.get(key);
+    if (!name) throw new EnvError(`${where}: "${key}" is not a limit (${[...LIMIT_NAMES.keys()].join(", ")})`);
+    const value = eq < 0 ? NaN : Number(part.slice(eq + 1));
+    if (!Number.isInteger(value) || value < 1 || value > 1_000_000) throw new EnvError(`${where}: ${key} needs a whole number from 1 to 1000000 (e.g. ${key}=64)`);
+    out[name] = value;
+  }
   return out;
 }
 
@@ -175,6 +203,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     resolve: parseResolve(e.GATEHOUSE_RESOLVE),
     publicUrl: (e.GATEHOUSE_PUBLIC_URL || `http://${displayHost}:${e.PORT}`).replace(/\/$/, ""),
     proxyTimeouts: parseProxyTimeouts(e.GATEHOUSE_PROXY_TIMEOUTS),
+    proxyLimits: parseProxyLimits(e.GATEHOUSE_PROXY_LIMITS),
     dashboardKeepAlive: parseDashboardKeepAlive(e.GATEHOUSE_DASHBOARD_KEEPALIVE),
     sessionTouchInterval: parseTouchInterval(e.GATEHOUSE_SESSION_TOUCH_INTERVAL),
     nextAuthSecret: e.NEXTAUTH_SECRET || undefined,
