@@ -24,6 +24,14 @@ export const users = sqliteTable("users", {
    */
   oidcIssuer: text("oidc_issuer"),
   oidcSubject: text("oidc_subject"),
+  /** TOTP (RFC 6238) for local accounts: the secret sealed with AAD `users.totp:<id>`; set once a code confirmed it. */
+  totpSecretSealed: text("totp_secret_sealed"),
+  /** An enrolment not yet confirmed with a code. */
+  totpPendingSealed: text("totp_pending_sealed"),
+  /** The last time step accepted: a code is good once. */
+  totpLastStep: integer("totp_last_step"),
+  /** SHA-256 of the unused recovery codes (each 80 random bits, shown once). */
+  totpRecoveryHashes: text("totp_recovery_hashes", { mode: "json" }).$type<string[]>(),
 }, (t) => [uniqueIndex("users_oidc_identity").on(t.oidcIssuer, t.oidcSubject)]);
 
 /**
@@ -99,6 +107,8 @@ export const orgSettings = sqliteTable("org_settings", {
   oidcAuditorGroups: text("oidc_auditor_groups", { mode: "json" }).$type<string[]>(),
   /** Break-glass: an Owner may turn local passwords off once an SSO Owner exists; the CLI turns them back on. */
   passwordSignIn: integer("password_sign_in", { mode: "boolean" }).notNull().default(true),
+  /** Owners with a local password must sign in with a TOTP code too. */
+  totpRequiredForOwners: integer("totp_required_for_owners", { mode: "boolean" }).notNull().default(false),
 });
 
 /** Workspaces the agent is connected to, and the channels it may work in. */

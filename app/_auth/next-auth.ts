@@ -7,6 +7,8 @@ import { serviceContext } from "@/lib/services/context";
 import { getSignInOptions } from "@/lib/services/sso/get-sign-in-options";
 import { getOidcConfig, type OidcConfig } from "@/lib/services/sso/oidc-config";
 import { ssoSignIn } from "@/lib/services/sso/sso-sign-in";
+import { checkSecondFactor, type SecondFactor } from "@/lib/services/totp/check-second-factor";
+import { CODE_INVALID_MESSAGE, CODE_LOCKED_MESSAGE, CODE_REQUIRED_MESSAGE, ENROLMENT_REQUIRED_MESSAGE } from "./messages";
 import { signIn, type SignInResult } from "@/lib/services/users/sign-in";
 import { signOut } from "@/lib/services/users/sign-out";
 import { DASHBOARD_SESSION_MAX_MS, resolveDashboardSession } from "@/lib/services/users/resolve-dashboard-session";
@@ -27,6 +29,13 @@ const MESSAGES: Record<Exclude<SignInResult, { ok: true }>["reason"], string> = 
   locked: LOCKED_MESSAGE,
   throttled: THROTTLED_MESSAGE,
   email_too_long: EMAIL_TOO_LONG_MESSAGE,
+};
+
+const SECOND_FACTOR_MESSAGES: Record<Exclude<SecondFactor, "ok">, string> = {
+  required: CODE_REQUIRED_MESSAGE,
+  invalid: CODE_INVALID_MESSAGE,
+  locked: CODE_LOCKED_MESSAGE,
+  enrolment_required: ENROLMENT_REQUIRED_MESSAGE,
 };
 
 function header(headers: unknown, name: string): string | undefined {
@@ -92,15 +101,18 @@ export const authOptions: NextAuthOptions = {
   providers: [
     CredentialsProvider({
       name: "Email and password",
-      credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+      credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" }, code: { label: "Code", type: "text" } },
       async authorize(credentials, req) {
         if (!getSignInOptions({ ctx: serviceContext() }).password) throw new Error(PASSWORD_OFF_MESSAGE);
         const result = await signIn({
           ctx: serviceContext(),
           input: { email: credentials?.email ?? "", password: credentials?.password ?? "", source: header(req?.headers, CLIENT_ADDRESS_HEADER) },
         });
-        if (result.ok) return { id: result.user.id, email: result.user.email, sv: result.user.sessionVersion };
-        throw new Error(MESSAGES[result.reason]);
+        if (!result.ok) throw new Error(MESSAGES[result.reason]);
+        // Only after the password: whether an account has a second factor is not given away.
+        const second = await checkSecondFactor({ ctx: serviceContext(), input: { userId: result.user.id, code: credentials?.code } });
+        if (second !== "ok") throw new Error(SECOND_FACTOR_MESSAGES[second]);
+        return { id: result.user.id, email: result.user.email, sv: result.user.sessionVersion };
       },
     }),
   ],

@@ -20,6 +20,9 @@ export const AUDIT_ACTIONS = [
   "sso.user_created",
   "sso.role_changed",
   "sso.user_removed",
+  "totp.enabled",
+  "totp.disabled",
+  "totp.recovery_used",
   // admin
   "user.added",
   "user.removed",
@@ -48,6 +51,7 @@ export const AUDIT_ACTIONS = [
   "vault.key_rotated",
   "oidc_settings.changed",
   "password_signin.changed",
+  "totp_required.changed",
   "journal.unreadable",
 ] as const;
 

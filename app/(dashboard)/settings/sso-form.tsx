@@ -2,7 +2,7 @@
 import { ActionForm } from "@/components/action-form";
 import { Button, Field, Input } from "@/components/ui";
 import type { OidcSettingsView } from "@/lib/services/sso/update-oidc-settings";
-import { setPasswordSignInAction, updateOidcSettingsAction } from "./sso-actions";
+import { setPasswordSignInAction, setTotpRequiredAction, updateOidcSettingsAction } from "./sso-actions";
 
 export function OidcSettingsForm({ view }: { view: OidcSettingsView }) {
   const readOnly = view.source === "env";
@@ -54,6 +54,22 @@ export function PasswordSignInForm({ enabled }: { enabled: boolean }) {
           <span>Password sign-in is {enabled ? "on" : "off"}.</span>
           <Button type="submit" variant={enabled ? "danger" : "secondary"} disabled={pending}>
             {enabled ? "Turn password sign-in off" : "Turn password sign-in on"}
+          </Button>
+        </div>
+      )}
+    </ActionForm>
+  );
+}
+
+export function TotpRequiredForm({ required }: { required: boolean }) {
+  return (
+    <ActionForm action={setTotpRequiredAction} label="Second factor for Owners">
+      {({ pending }) => (
+        <div className="flex items-center gap-3 text-sm">
+          <input type="hidden" name="required" value={required ? "false" : "true"} />
+          <span>Owners who sign in with a password {required ? "must" : "need not"} use a second factor.</span>
+          <Button type="submit" variant="secondary" disabled={pending}>
+            {required ? "Stop requiring it" : "Require it for Owners"}
           </Button>
         </div>
       )}

@@ -3,7 +3,8 @@ import type { Actor } from "@/lib/auth/permissions";
 import { serviceContext } from "@/lib/services/context";
 import { getSignInOptions } from "@/lib/services/sso/get-sign-in-options";
 import { describeOidcSettings } from "@/lib/services/sso/update-oidc-settings";
-import { OidcSettingsForm, PasswordSignInForm } from "./sso-form";
+import { getTotpRequired } from "@/lib/services/totp/get-totp-required";
+import { OidcSettingsForm, PasswordSignInForm, TotpRequiredForm } from "./sso-form";
 
 /** Settings' "Sign-in" card (Owners): the company's IdP and the break-glass password switch. */
 export function SsoSettings({ actor }: { actor: Actor }) {
@@ -19,6 +20,12 @@ export function SsoSettings({ actor }: { actor: Actor }) {
             : "Sign in through your company's identity provider (OpenID Connect). Its redirect URI is /api/auth/callback/oidc on this dashboard's address."}
         </p>
         <OidcSettingsForm view={view} />
+        <div className="space-y-2 border-t border-slate-100 pt-4">
+          <TotpRequiredForm required={getTotpRequired({ ctx })} />
+          <a href="/two-factor" className="text-sm text-slate-900 underline">
+            Set up two-factor authentication for your account
+          </a>
+        </div>
         {options.sso && (
           <div className="border-t border-slate-100 pt-4">
             <PasswordSignInForm enabled={options.password} />
