@@ -11,7 +11,8 @@ import { hashRecoveryCode, newRecoveryCodes, totpAad, verifyTotp } from "./totp"
 type UserActor = Extract<Actor, { type: "user" }>;
 
 function ownLocalAccount(ctx: ServiceContext, actor: Actor | null) {
-  if (!actor || actor.type !== "user") throw new AppError("unauthenticated", "sign in to set up a second factor");
+  if (!actor) throw new AppError("unauthenticated", "sign in to set up a second factor");
+  if (actor.type !== "user") throw new AppError("forbidden", "a second factor belongs to a person's own account");
   const row = readTotp(ctx.db, actor.id);
   if (!row) throw new AppError("not_found", "no such user");
   if (row.oidcSubject) throw new AppError("conflict", "This account signs in through your identity provider, which handles second factors.");
