@@ -10,7 +10,7 @@ export function OidcSettingsForm({ view }: { view: OidcSettingsView }) {
     <ActionForm action={updateOidcSettingsAction} label="Identity provider" className="grid grid-cols-2 items-start gap-3">
       {({ error, pending }) => (
         <>
-          <Field label="Button name" htmlFor="oidc-name" error={error("name")} hint={'Shown as "Sign in with …".'}>
+          <Field label="Button text" htmlFor="oidc-name" error={error("name")} hint={'Shown as "Sign in with …".'}>
             <Input id="oidc-name" name="name" defaultValue={view.name} placeholder="Okta" readOnly={readOnly} required />
           </Field>
           <Field label="Issuer URL" htmlFor="oidc-issuer" error={error("issuer")}>
