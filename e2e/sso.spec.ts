@@ -156,7 +156,15 @@ test("a group changed at the IdP re-maps the role at the next sign-in and ends o
 test("a tampered state or nonce is refused: no session, no sign-in recorded", async ({ browser }) => {
   const person = account(["gh-owners"]);
   for (const param of ["state", "nonce"]) {
-    const page = await signInThroughIdp(browser, person.login, (url) => url.searchParams.set(param, `forged-${param}`));
+    let sent: URLSearchParams | undefined;
+    const page = await signInThroughIdp(browser, person.login, (url) => {
+      sent = new URLSearchParams(url.searchParams);
+      url.searchParams.set(param, `forged-${param}`);
+    });
+    // Gatehouse asked for all three protections (a request without them would be refused differently).
+    expect(sent?.get("state")).toBeTruthy();
+    expect(sent?.get("nonce")).toBeTruthy();
+    expect(sent?.get("code_challenge_method")).toBe("S256");
     await expect(page).toHaveURL(/\/signin\?.*error=/);
     await expect(page.locator("[data-alert]")).toContainText("did not complete");
     expect(await sessionOf(page)).toEqual({});
