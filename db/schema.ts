@@ -18,7 +18,21 @@ export const users = sqliteTable("users", {
   sessionVersion: integer("session_version").notNull().default(0),
   lastSignInAt: integer("last_sign_in_at"),
   createdAt: integer("created_at").notNull().default(now),
-});
+  /**
+   * Set for a person who signs in through the company's IdP: one row per (issuer, subject). Such
+   * a row's password hash is unusable, and its role is re-mapped from the IdP's groups at each sign-in.
+   */
+  oidcIssuer: text("oidc_issuer"),
+  oidcSubject: text("oidc_subject"),
+  /** TOTP (RFC 6238) for local accounts: the secret sealed with AAD `users.totp:<id>`; set once a code confirmed it. */
+  totpSecretSealed: text("totp_secret_sealed"),
+  /** An enrolment not yet confirmed with a code. */
+  totpPendingSealed: text("totp_pending_sealed"),
+  /** The last time step accepted: a code is good once. */
+  totpLastStep: integer("totp_last_step"),
+  /** SHA-256 of the unused recovery codes (each 80 random bits, shown once). */
+  totpRecoveryHashes: text("totp_recovery_hashes", { mode: "json" }).$type<string[]>(),
+}, (t) => [uniqueIndex("users_oidc_identity").on(t.oidcIssuer, t.oidcSubject)]);
 
 /**
  * Sign-in guesses, counted per account (`account`, the email as typed, known or not, so unknown
@@ -82,6 +96,19 @@ export const orgSettings = sqliteTable("org_settings", {
   keyCheck: text("key_check"),
   caCertPem: text("ca_cert_pem"),
   caKeySealed: text("ca_key_sealed"),
+  /** Dashboard sign-in through the company's IdP, set in Settings (GATEHOUSE_OIDC_* env wins). */
+  oidcName: text("oidc_name"),
+  oidcIssuer: text("oidc_issuer"),
+  oidcClientId: text("oidc_client_id"),
+  /** Sealed with OIDC_SECRET_AAD: write-only, like a credential. */
+  oidcClientSecretSealed: text("oidc_client_secret_sealed"),
+  oidcRoleClaim: text("oidc_role_claim"),
+  oidcOwnerGroups: text("oidc_owner_groups", { mode: "json" }).$type<string[]>(),
+  oidcAuditorGroups: text("oidc_auditor_groups", { mode: "json" }).$type<string[]>(),
+  /** Break-glass: an Owner may turn local passwords off once an SSO Owner exists; the CLI turns them back on. */
+  passwordSignIn: integer("password_sign_in", { mode: "boolean" }).notNull().default(true),
+  /** Owners with a local password must sign in with a TOTP code too. */
+  totpRequiredForOwners: integer("totp_required_for_owners", { mode: "boolean" }).notNull().default(false),
 });
 
 /** Workspaces the agent is connected to, and the channels it may work in. */

@@ -25,6 +25,14 @@ const EnvSchema = z.object({
   GATEHOUSE_DASHBOARD_KEEPALIVE: z.string().optional(),
   GATEHOUSE_SESSION_TOUCH_INTERVAL: z.string().optional(),
   NEXTAUTH_SECRET: z.string().optional(),
+  GATEHOUSE_OIDC_ISSUER: z.string().optional(),
+  GATEHOUSE_OIDC_CLIENT_ID: z.string().optional(),
+  GATEHOUSE_OIDC_CLIENT_SECRET: z.string().optional(),
+  GATEHOUSE_OIDC_NAME: z.string().optional(),
+  GATEHOUSE_OIDC_ROLE_CLAIM: z.string().optional(),
+  GATEHOUSE_OIDC_OWNER_GROUPS: z.string().optional(),
+  GATEHOUSE_OIDC_AUDITOR_GROUPS: z.string().optional(),
+  GATEHOUSE_OIDC_SCOPES: z.string().optional(),
 });
 
 /** How long the proxy waits, in milliseconds, before it gives up on a peer. */
@@ -98,7 +106,65 @@ export type Env = {
   /** How often, in ms at most, a session's traffic is written to its last-seen time. */
   sessionTouchInterval: number;
   nextAuthSecret: string | undefined;
+  /** Dashboard sign-in through the company's IdP, when GATEHOUSE_OIDC_ISSUER is set (it then wins over Settings). */
+  oidc: OidcEnv | undefined;
 };
+
+export type OidcEnv = {
+  /** Shown as "Sign in with <name>". */
+  name: string;
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The ID token claim that lists the person's groups. */
+  roleClaim: string;
+  ownerGroups: string[];
+  auditorGroups: string[];
+  scopes: string;
+};
+
+export const OIDC_DEFAULT_ROLE_CLAIM = "groups";
+export const OIDC_DEFAULT_SCOPES = "openid email profile";
+
+/** https, or http only to this machine (a test IdP): an IdP's answers decide who is an Owner. */
+export function checkIssuerUrl(value: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return "is not a URL";
+  }
+  if (u.search || u.hash || u.username || u.password) return "must not carry a query, fragment or credentials";
+  const loopback = u.hostname === "127.0.0.1" || u.hostname === "[::1]" || u.hostname === "localhost";
+  if (u.protocol !== "https:" && !(u.protocol === "http:" && loopback)) return "must be https:// (http:// only on loopback)";
+  return null;
+}
+
+/** `a, b,c` → ["a","b","c"]: group names as the IdP spells them. */
+export function splitGroups(spec: string | undefined): string[] {
+  return [...new Set((spec ?? "").split(",").map((s) => s.trim()).filter(Boolean))];
+}
+
+function parseOidc(e: z.infer<typeof EnvSchema>): OidcEnv | undefined {
+  if (!e.GATEHOUSE_OIDC_ISSUER) return undefined;
+  const issuer = e.GATEHOUSE_OIDC_ISSUER.replace(/\/$/, "");
+  const bad = checkIssuerUrl(issuer);
+  if (bad) throw new EnvError(`GATEHOUSE_OIDC_ISSUER: ${bad}`);
+  if (!e.GATEHOUSE_OIDC_CLIENT_ID || !e.GATEHOUSE_OIDC_CLIENT_SECRET) throw new EnvError("GATEHOUSE_OIDC_CLIENT_ID and GATEHOUSE_OIDC_CLIENT_SECRET are required with GATEHOUSE_OIDC_ISSUER");
+  const ownerGroups = splitGroups(e.GATEHOUSE_OIDC_OWNER_GROUPS);
+  const auditorGroups = splitGroups(e.GATEHOUSE_OIDC_AUDITOR_GROUPS);
+  if (ownerGroups.length + auditorGroups.length === 0) throw new EnvError("GATEHOUSE_OIDC_OWNER_GROUPS or GATEHOUSE_OIDC_AUDITOR_GROUPS: at least one group must map to a role");
+  return {
+    name: e.GATEHOUSE_OIDC_NAME?.trim() || "SSO",
+    issuer,
+    clientId: e.GATEHOUSE_OIDC_CLIENT_ID,
+    clientSecret: e.GATEHOUSE_OIDC_CLIENT_SECRET,
+    roleClaim: e.GATEHOUSE_OIDC_ROLE_CLAIM?.trim() || OIDC_DEFAULT_ROLE_CLAIM,
+    ownerGroups,
+    auditorGroups,
+    scopes: e.GATEHOUSE_OIDC_SCOPES?.trim() || OIDC_DEFAULT_SCOPES,
+  };
+}
 
 export class EnvError extends Error {}
 
@@ -207,6 +273,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     dashboardKeepAlive: parseDashboardKeepAlive(e.GATEHOUSE_DASHBOARD_KEEPALIVE),
     sessionTouchInterval: parseTouchInterval(e.GATEHOUSE_SESSION_TOUCH_INTERVAL),
     nextAuthSecret: e.NEXTAUTH_SECRET || undefined,
+    oidc: parseOidc(e),
   };
 }
 

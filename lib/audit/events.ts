@@ -17,6 +17,12 @@ export const AUDIT_ACTIONS = [
   "session.revoked",
   "session.expired",
   "apikey.rejected",
+  "sso.user_created",
+  "sso.role_changed",
+  "sso.user_removed",
+  "totp.enabled",
+  "totp.disabled",
+  "totp.recovery_used",
   // admin
   "user.added",
   "user.removed",
@@ -43,6 +49,9 @@ export const AUDIT_ACTIONS = [
   "session_settings.changed",
   "channels.changed",
   "vault.key_rotated",
+  "oidc_settings.changed",
+  "password_signin.changed",
+  "totp_required.changed",
   "journal.unreadable",
 ] as const;
 

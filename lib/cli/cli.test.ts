@@ -141,4 +141,15 @@ describe("gatehouse audit verify", () => {
     expect(JSON.parse(bad.stdout)).toMatchObject({ seq: 1 });
     expect(bad.stderr).toContain("BROKEN");
   });
+
+  it("auth password takes exactly one of --enable or --disable; --disable needs an IdP first", async () => {
+    const dir = dataDir();
+    for (const argv of [["auth", "password"], ["auth", "password", "--enable", "--disable"]]) expect(await run(argv, io({ GATEHOUSE_DATA_DIR: dir }))).toBe(2);
+    const on = io({ GATEHOUSE_DATA_DIR: dir });
+    expect(await run(["auth", "password", "--enable"], on)).toBe(0);
+    expect(on.stderr).toContain("password sign-in was already on");
+    const off = io({ GATEHOUSE_DATA_DIR: dir });
+    expect(await run(["auth", "password", "--disable"], off)).toBe(1);
+    expect(off.stderr).toContain("Configure sign-in through your identity provider");
+  });
 });

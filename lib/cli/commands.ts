@@ -6,6 +6,8 @@ import { removeUser } from "../services/users/remove-user";
 import { setUserPassword } from "../services/users/set-user-password";
 import { setUserRole } from "../services/users/set-user-role";
 import { unlockUser } from "../services/users/unlock-user";
+import { setPasswordSignIn } from "../services/sso/set-password-sign-in";
+import { setTotpRequired } from "../services/totp/set-totp-required";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import { chunked, exportAudit } from "../services/audit/export-audit";
@@ -46,6 +48,34 @@ async function readSecretFromStdin(io: CliIo, what: string): Promise<string> {
 }
 
 export const COMMANDS: Record<string, Command> = {
+  "auth password": {
+    usage: "gatehouse auth password --enable|--disable   (break-glass: local password sign-in)",
+    spec: { values: [], booleans: ["enable", "disable"] },
+    validate: (a) => {
+      noPositionals(a);
+      if (a.booleans.has("enable") === a.booleans.has("disable")) throw new UsageError("give exactly one of --enable or --disable");
+    },
+    run: async (a, { ctx, io, actor }) => {
+      const enabled = a.booleans.has("enable");
+      const { changed } = setPasswordSignIn({ ctx, actor, input: { enabled } });
+      io.err(`password sign-in ${changed ? "turned" : "was already"} ${enabled ? "on" : "off"}\n`);
+      return 0;
+    },
+  },
+  "auth totp": {
+    usage: "gatehouse auth totp --required|--not-required   (a second factor for Owners who sign in with a password)",
+    spec: { values: [], booleans: ["required", "not-required"] },
+    validate: (a) => {
+      noPositionals(a);
+      if (a.booleans.has("required") === a.booleans.has("not-required")) throw new UsageError("give exactly one of --required or --not-required");
+    },
+    run: async (a, { ctx, io, actor }) => {
+      const required = a.booleans.has("required");
+      const { changed } = setTotpRequired({ ctx, actor, input: { required } });
+      io.err(`a second factor for Owners ${changed ? "is now" : "was already"} ${required ? "required" : "not required"}\n`);
+      return 0;
+    },
+  },
   "user add": {
     usage: "gatehouse user add --email E --role owner|auditor   (password from GATEHOUSE_PASSWORD or stdin)",
     spec: { values: ["email", "role"], booleans: [] },

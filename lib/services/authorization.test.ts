@@ -40,6 +40,10 @@ import { setUserRole } from "./users/set-user-role";
 import { signOut } from "./users/sign-out";
 import { unlockUser } from "./users/unlock-user";
 import { rotateMasterKey } from "./vault/rotate-master-key";
+import { setPasswordSignIn } from "./sso/set-password-sign-in";
+import { describeOidcSettings, updateOidcSettings } from "./sso/update-oidc-settings";
+import { beginTotpEnrolment, confirmTotpEnrolment } from "./totp/enrol-totp";
+import { setTotpRequired } from "./totp/set-totp-required";
 
 const ACTORS = {
   owner: { type: "user", id: "u-owner", email: "owner@example.com", role: "owner" },
@@ -96,6 +100,12 @@ const VERBS: Record<string, [Kind[], Call]> = {
   setUserPassword: [OWNER, (ctx, actor) => setUserPassword({ ctx, actor, input: { email: "victim@example.com", password: "changed-password-fake-1" } })],
   unlockUser: [OWNER, (ctx, actor) => unlockUser({ ctx, actor, input: { email: "victim@example.com" } })],
   signOut: [PEOPLE, (ctx, actor) => signOut({ ctx, actor })],
+  setPasswordSignIn: [OWNER, (ctx, actor) => setPasswordSignIn({ ctx, actor, input: { enabled: true } })],
+  describeOidcSettings: [OWNER, (ctx, actor) => describeOidcSettings({ ctx, actor })],
+  updateOidcSettings: [OWNER, (ctx, actor) => updateOidcSettings({ ctx, actor, input: { name: "IdP", issuer: "https://idp.example.com", clientId: "c", clientSecret: "fake-client-secret", ownerGroups: "o", auditorGroups: "" } })],
+  setTotpRequired: [OWNER, (ctx, actor) => setTotpRequired({ ctx, actor, input: { required: false } })],
+  beginTotpEnrolment: [PEOPLE, (ctx, actor) => beginTotpEnrolment({ ctx, actor })],
+  confirmTotpEnrolment: [PEOPLE, (ctx, actor) => confirmTotpEnrolment({ ctx, actor, input: { code: "000000" } })],
 };
 
 /** Exports of lib/services that are not actor-checked verbs, and why. */
@@ -132,6 +142,19 @@ const NOT_VERBS: Record<string, string> = {
   toFilter: "pure",
   accessRefusal: "pure",
   auditWhere: "pure: builds an audit search filter",
+  getSignInOptions: "public: what the sign-in page offers (names only)",
+  groupsOf: "pure",
+  mapRole: "pure",
+  getOidcConfig: "the sign-in adapter's IdP config, for next-auth's per-request options",
+  ssoSignIn: "public: runs after next-auth verified the IdP's ID token",
+  checkSecondFactor: "public: the sign-in's second step, after the password was right",
+  getTotpRequired: "a flag the Settings page shows to Owners",
+  getTotpStatus: "the signed-in person's own status; takes a user actor",
+  totpAad: "pure",
+  verifyTotp: "pure",
+  newRecoveryCodes: "pure",
+  hashRecoveryCode: "pure",
+  looksLikeRecoveryCode: "pure",
 };
 
 function outcome(err: unknown): "denied-unauthenticated" | "denied-forbidden" | "passed" {

@@ -5,6 +5,7 @@ import { listApiKeys } from "@/lib/services/api-keys/list-api-keys";
 import { serviceContext } from "@/lib/services/context";
 import { getCaCertificate } from "@/lib/services/settings/get-ca-certificate";
 import { listUsers } from "@/lib/services/users/list-users";
+import { SsoSettings } from "./sso-section";
 import { AddUserForm, CreateApiKeyForm, RevokeApiKeyButton, UnlockUserButton } from "./forms";
 
 export const dynamic = "force-dynamic";
@@ -97,6 +98,7 @@ export default async function SettingsPage() {
             </div>
           )}
         </Card>
+        {owner && <SsoSettings actor={actor} />}
         <Card title="Proxy certificate authority">
           {ca ? (
             <div className="space-y-2 text-sm">

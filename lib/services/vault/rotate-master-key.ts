@@ -8,6 +8,7 @@ import { AppError } from "../../errors";
 import { CA_KEY_AAD, Vault } from "../../vault";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
+import { OIDC_SECRET_AAD } from "../sso/oidc-config";
 
 /**
  * Re-seals every credential and the CA key under a new master key, all or nothing: one
@@ -32,7 +33,13 @@ export function rotateMasterKey({ ctx, actor, newKey }: { ctx: ServiceContext; a
       caKeySealed = next.seal(plain, CA_KEY_AAD);
       plain.fill(0);
     }
-    ctx.db.update(orgSettings).set({ keyCheck: next.makeKeyCheck(), caKeySealed }).where(eq(orgSettings.id, 1)).run();
+    let oidcClientSecretSealed = settings.oidcClientSecretSealed;
+    if (oidcClientSecretSealed) {
+      const plain = ctx.vault.openBytes(oidcClientSecretSealed, OIDC_SECRET_AAD);
+      oidcClientSecretSealed = next.seal(plain, OIDC_SECRET_AAD);
+      plain.fill(0);
+    }
+    ctx.db.update(orgSettings).set({ keyCheck: next.makeKeyCheck(), caKeySealed, oidcClientSecretSealed }).where(eq(orgSettings.id, 1)).run();
     appendAuditEvents(ctx.db, [{ kind: "admin", action: "vault.key_rotated", actor: actorLabel(actor), detail: { after: { credentialsResealed: rows.length, caKeyResealed: !!caKeySealed } } }], now);
     bumpPolicyRevision(ctx.db);
     return { credentials: rows.length };
