@@ -226,8 +226,11 @@ export const auditEvents = sqliteTable(
     // Every index is paid on every proxied request, so only the ones searches need most:
     // (host, seq) lets a host search walk one index backwards in log order and stop at the page
     // size; other filters ride the primary key (newest first) or the time index. Request ids
-    // are found by the free-text search, which scans anyway.
+    // are found by the free-text search (the trigram index audit_fts, migration 0003).
     index("audit_host_seq").on(t.host, t.seq),
+    // The Audit page filters by channel most; without it a channel with few (or no) matching
+    // events scans the whole log (~450 ms at 1,000,000 events).
+    index("audit_channel_seq").on(t.channel, t.seq),
   ],
 );
 

@@ -55,6 +55,18 @@ export const AUDIT_SELECT = `SELECT seq, id, ts, kind, action, actor, request_id
   member, bundle, connection, service_account AS serviceAccount, method, scheme, host, port, path, outcome, rule, reason, status,
   bytes_in AS bytesIn, bytes_out AS bytesOut, duration_ms AS durationMs, detail, prev_hash AS prevHash, hash FROM audit_events`;
 
+/** The columns `q=` searches; audit_fts (migration 0003) indexes the same ones. */
+export const FREE_TEXT_COLUMNS = ["host", "path", "reason", "action", "actor", "member", "rule", "connection", "request_id"] as const;
+
+/**
+ * `q` as an FTS5 phrase for the trigram tokenizer (every 3-character window, consecutive), or
+ * null when it has fewer than 3 characters and so no trigram to look up.
+ */
+export function ftsQuery(q: string): string | null {
+  if ([...q].length < 3) return null;
+  return `"${q.replaceAll('"', '""')}"`;
+}
+
 export function whereClause(f: AuditFilter): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
@@ -86,9 +98,17 @@ export function whereClause(f: AuditFilter): { sql: string; params: unknown[] } 
     params.push(f.before);
   }
   if (f.q) {
+    // The trigram index narrows the rows; the LIKE below then decides, so the meaning stays
+    // exactly SQLite's case-insensitive (ASCII) substring match. Shorter queries have no
+    // trigram to look up and scan, as before.
+    const fts = ftsQuery(f.q);
+    if (fts !== null) {
+      parts.push("seq IN (SELECT rowid FROM audit_fts WHERE audit_fts MATCH ?)");
+      params.push(fts);
+    }
     const like = `%${f.q.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
-    parts.push(`(host LIKE ?1x OR path LIKE ?1x OR reason LIKE ?1x OR action LIKE ?1x OR actor LIKE ?1x OR member LIKE ?1x OR rule LIKE ?1x OR connection LIKE ?1x OR request_id LIKE ?1x)`.replaceAll("?1x", "? ESCAPE '\\'"));
-    for (let i = 0; i < 9; i++) params.push(like);
+    parts.push(`(${FREE_TEXT_COLUMNS.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(" OR ")})`);
+    for (let i = 0; i < FREE_TEXT_COLUMNS.length; i++) params.push(like);
   }
   return { sql: parts.length ? ` WHERE ${parts.join(" AND ")}` : "", params };
 }

@@ -1,0 +1,1 @@
+CREATE INDEX `audit_channel_seq` ON `audit_events` (`channel`,`seq`);
