@@ -25,6 +25,7 @@ import type { Resolver } from "./resolve";
 import { Relay, upstreamFailure } from "./relay";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { sessionToken, TokenBodyScan, tokenInRequest } from "./token";
+import { answerProxyHealth } from "./health";
 
 export const LIMITS = {
   maxHeaderBytes: 32 * 1024,
@@ -194,6 +195,7 @@ export class EgressProxy {
 
   /** Plain HTTP in absolute form. */
   #onForwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (answerProxyHealth(req, res, this.#d.db, this.#d.env.dataDir)) return;
     const requestId = newRequestId();
     const target = parseAbsoluteTarget(req.url ?? "");
     if (isTargetError(target)) {
