@@ -1,6 +1,7 @@
 // npm run bench:audit — a 1,000,000-event log (hash-chained, as the proxy writes it), then the
 // server time of the Audit page's first page, filtered and free-text searches, and a streamed export.
 //   BENCH_AUDIT_EVENTS=1000000
+//   BENCH_AUDIT_DIR=/path: keep the generated log there, and reuse it on the next run
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,7 +15,9 @@ import { searchAudit } from "../lib/services/audit/search-audit";
 import { verifyAudit } from "../lib/services/audit/verify-audit";
 
 const TOTAL = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-bench-audit-"));
+const keepDir = process.env.BENCH_AUDIT_DIR;
+const dataDir = keepDir ? path.resolve(keepDir) : fs.mkdtempSync(path.join(os.tmpdir(), "gh-bench-audit-"));
+fs.mkdirSync(dataDir, { recursive: true });
 const env = readEnv({ GATEHOUSE_DATA_DIR: dataDir } as unknown as NodeJS.ProcessEnv);
 const { db, vault } = prepareDataDir(env, { createKey: true });
 const ctx = { db, vault, env, now: Date.now };
@@ -25,12 +28,14 @@ const span = 30 * 24 * 3600_000;
 const hosts = Array.from({ length: 5000 }, (_, i) => `h${i}.example${i % 7}.com`);
 const outcomes = ["allowlisted", "allowlisted", "credentialed", "credentialed", "blocked"];
 
-console.error(`bench: generating ${TOTAL.toLocaleString()} events in ${dataDir}…`);
+const existing = db.$client.prepare("SELECT count(*) FROM audit_events").pluck().get() as number;
 const t0 = performance.now();
+if (existing > 0 && existing !== TOTAL) throw new Error(`${dataDir} holds ${existing} events, not ${TOTAL}`);
+if (existing === 0) console.error(`bench: generating ${TOTAL.toLocaleString()} events in ${dataDir}…`);
 const BATCH = 10_000;
 let rng = 42;
 const rand = () => ((rng = (rng * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-for (let done = 0; done < TOTAL; done += BATCH) {
+for (let done = existing; done < TOTAL; done += BATCH) {
   const batch: (AuditEventInput & { ts: number })[] = [];
   for (let i = 0; i < BATCH && done + i < TOTAL; i++) {
     const n = done + i;
@@ -97,4 +102,4 @@ const chain = verifyAudit({ ctx, actor });
 console.log(`verify the whole chain: ${chain.ok ? "intact" : "BROKEN"}, ${chain.events.toLocaleString()} events in ${((performance.now() - v0) / 1000).toFixed(2)} s`);
 const goal = first < 150 && filtered < 150 && channel < 150 && freeText < 150;
 console.log(`\nfirst page ${first.toFixed(2)} ms, filtered search ${filtered.toFixed(2)} ms, channel ${channel.toFixed(2)} ms, free text ${freeText.toFixed(2)} ms (goal: each < 150 ms): ${goal ? "goal met" : "goal NOT met"}`);
-fs.rmSync(dataDir, { recursive: true, force: true });
+if (!keepDir) fs.rmSync(dataDir, { recursive: true, force: true });

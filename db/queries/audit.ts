@@ -67,7 +67,15 @@ export function ftsQuery(q: string): string | null {
   return `"${q.replaceAll('"', '""')}"`;
 }
 
-export function whereClause(f: AuditFilter): { sql: string; params: unknown[] } {
+/**
+ * How `q` uses the trigram index: `filter` narrows by `seq IN (matches)` (the whole match set;
+ * right for an export, which reads everything), `none` leaves it to the LIKE (another indexed
+ * filter already leaves few rows), `drive` lets the caller read matches newest first and stop
+ * at the page size (see searchAuditEvents).
+ */
+export type FtsUse = "filter" | "none" | "drive";
+
+export function whereClause(f: AuditFilter, fts: FtsUse = "filter"): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
   const eq = (col: string, v: string | undefined) => {
@@ -101,10 +109,10 @@ export function whereClause(f: AuditFilter): { sql: string; params: unknown[] } 
     // The trigram index narrows the rows; the LIKE below then decides, so the meaning stays
     // exactly SQLite's case-insensitive (ASCII) substring match. Shorter queries have no
     // trigram to look up and scan, as before.
-    const fts = ftsQuery(f.q);
-    if (fts !== null) {
+    const match = ftsQuery(f.q);
+    if (match !== null && fts === "filter") {
       parts.push("seq IN (SELECT rowid FROM audit_fts WHERE audit_fts MATCH ?)");
-      params.push(fts);
+      params.push(match);
     }
     const like = `%${f.q.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
     parts.push(`(${FREE_TEXT_COLUMNS.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(" OR ")})`);
@@ -113,9 +121,41 @@ export function whereClause(f: AuditFilter): { sql: string; params: unknown[] } 
   return { sql: parts.length ? ` WHERE ${parts.join(" AND ")}` : "", params };
 }
 
+/** Below this many rows for an indexed filter (host, channel), checking each row beats the trigram index. */
+const FEW_ROWS = 5000;
+
+function fewRowsFor(db: Db, f: AuditFilter): boolean {
+  const indexed: [string, string | undefined][] = [["host", f.host?.toLowerCase()], ["channel", f.channel]];
+  for (const [col, value] of indexed) {
+    if (!value) continue;
+    const n = db.$client.prepare(`SELECT count(*) FROM (SELECT 1 FROM audit_events WHERE ${col} = ? LIMIT ${FEW_ROWS + 1})`).pluck().get(value) as number;
+    if (n <= FEW_ROWS) return true;
+  }
+  return false;
+}
+
+/**
+ * One page, newest first. A free-text search reads the trigram index's matches newest first
+ * and stops at the page size (a common word costs a page, not its whole match set), unless a
+ * host or channel filter already leaves few rows, which the LIKE then checks one by one.
+ */
 export function searchAuditEvents(db: Db, filter: AuditFilter, limit: number): AuditEventRow[] {
-  const w = whereClause(filter);
-  return db.$client.prepare(`${AUDIT_SELECT}${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.params, limit) as AuditEventRow[];
+  const match = filter.q ? ftsQuery(filter.q) : null;
+  if (match === null) {
+    const w = whereClause(filter);
+    return db.$client.prepare(`${AUDIT_SELECT}${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.params, limit) as AuditEventRow[];
+  }
+  if (fewRowsFor(db, filter)) {
+    const w = whereClause(filter, "none");
+    return db.$client.prepare(`${AUDIT_SELECT}${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.params, limit) as AuditEventRow[];
+  }
+  const w = whereClause(filter, "drive");
+  const before = filter.before !== undefined ? " AND rowid < ?" : "";
+  // The subquery exposes only the rowid, so the event's columns stay unambiguous.
+  const from = `FROM (SELECT rowid AS fts_seq FROM audit_fts WHERE audit_fts MATCH ?${before}) AS m CROSS JOIN audit_events ON audit_events.seq = m.fts_seq`;
+  const sql = `${AUDIT_SELECT.replace(/FROM audit_events$/, from)}${w.sql} ORDER BY m.fts_seq DESC LIMIT ?`;
+  const params = filter.before !== undefined ? [match, filter.before] : [match];
+  return db.$client.prepare(sql).all(...params, ...w.params, limit) as AuditEventRow[];
 }
 
 export function findAuditEvent(db: Db, id: string): AuditEventRow | undefined {

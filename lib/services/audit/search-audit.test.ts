@@ -64,6 +64,16 @@ describe("audit free-text search (trigram index)", () => {
       page = search(ctx, { q: "repos/acme", host: "api.example.com", outcome: "blocked", channel: "C1", limit: "2", cursor: page.nextCursor });
     }
     expect(seen).toEqual(expected);
+    // Without a host or channel filter the index drives the search (newest match first);
+    // the other filters and the cursor apply the same.
+    const driven: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const p = search(ctx, { q: "REPOS/acme/", outcome: "blocked", kind: "egress", limit: "4", ...(cursor ? { cursor } : {}) });
+      driven.push(...p.events.map((e) => e.requestId!));
+      cursor = p.nextCursor;
+    } while (cursor);
+    expect(driven).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 2 === 1).reverse().map((i) => `req_${i}`));
   });
 
   it("agrees with a plain substring search for any query (property)", () => {
