@@ -22,6 +22,7 @@ const EnvSchema = z.object({
   GATEHOUSE_PUBLIC_URL: z.string().optional(),
   GATEHOUSE_PROXY_TIMEOUTS: z.string().optional(),
   NEXTAUTH_SECRET: z.string().optional(),
+  GATEHOUSE_SERVE: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["all", "dashboard", "proxy"], { error: "must be all, dashboard or proxy" }).default("all")),
 });
 
 /** How long the proxy waits, in milliseconds, before it gives up on a peer. */
@@ -80,7 +81,11 @@ export type Env = {
   publicUrl: string;
   proxyTimeouts: ProxyTimeouts;
   nextAuthSecret: string | undefined;
+  /** What this process serves: both listeners, or one of them (replicas on one database). */
+  serve: ServeRole;
 };
+
+export type ServeRole = "all" | "dashboard" | "proxy";
 
 export class EnvError extends Error {}
 
@@ -144,6 +149,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     publicUrl: (e.GATEHOUSE_PUBLIC_URL || `http://${displayHost}:${e.PORT}`).replace(/\/$/, ""),
     proxyTimeouts: parseProxyTimeouts(e.GATEHOUSE_PROXY_TIMEOUTS),
     nextAuthSecret: e.NEXTAUTH_SECRET || undefined,
+    serve: e.GATEHOUSE_SERVE,
   };
 }
 
