@@ -228,9 +228,12 @@ export const auditEvents = sqliteTable(
     // size; other filters ride the primary key (newest first) or the time index. Request ids
     // are found by the free-text search (the trigram index audit_fts, migration 0003).
     index("audit_host_seq").on(t.host, t.seq),
-    // The Audit page filters by channel most; without it a channel with few (or no) matching
-    // events scans the whole log (~450 ms at 1,000,000 events).
+    // The Audit page filters by channel most; without these a channel with few (or no)
+    // matching events scans the whole log (~450 ms at 1,000,000 events). Channel alone needs
+    // (channel, seq) to read in log order; channel + outcome with no match (nothing blocked
+    // there) would still walk all of the channel's events (~90 ms) without the second.
     index("audit_channel_seq").on(t.channel, t.seq),
+    index("audit_channel_outcome_seq").on(t.channel, t.outcome, t.seq),
   ],
 );
 

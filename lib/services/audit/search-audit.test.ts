@@ -100,7 +100,7 @@ describe("audit free-text search (trigram index)", () => {
     seed(ctx, [base(1), base(2, { path: "/old/event" })]);
     // Roll the database back to before migrations 0003-0004, then migrate again.
     const raw = ctx.db.$client;
-    raw.exec("DROP TRIGGER audit_events_fts_insert; DROP TABLE audit_fts; DROP INDEX audit_channel_seq");
+    raw.exec("DROP TRIGGER audit_events_fts_insert; DROP TABLE audit_fts; DROP INDEX audit_channel_seq; DROP INDEX audit_channel_outcome_seq");
     const rows = raw.prepare("SELECT created_at FROM __drizzle_migrations ORDER BY created_at").pluck().all() as number[];
     raw.prepare("DELETE FROM __drizzle_migrations WHERE created_at >= ?").run(rows[3]);
     migrateDatabase(ctx.db);
