@@ -1,3 +1,5 @@
+const securityHeaders = require("./lib/security-headers.json");
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   // Native modules and Node-only code load from node_modules at run time, not from the bundle.
@@ -5,17 +7,16 @@ const nextConfig = {
   poweredByHeader: false,
   reactStrictMode: true,
   typescript: { ignoreBuildErrors: true }, // `npm test` runs tsc itself; the build need not repeat it
+  // Server actions read at most this much; server.ts also counts every body as it streams.
+  experimental: { serverActions: { bodySizeLimit: "1mb" } },
   async headers() {
     return [
       {
         source: "/((?!_next/static).*)",
-        headers: [
-          { key: "X-Frame-Options", value: "DENY" },
-          { key: "X-Content-Type-Options", value: "nosniff" },
-          { key: "Referrer-Policy", value: "no-referrer" },
-          { key: "Cache-Control", value: "no-store" },
-        ],
+        headers: securityHeaders.common,
       },
+      // Pages get a nonce-based CSP from proxy.ts; API answers are data and may load nothing.
+      { source: "/api/:path*", headers: securityHeaders.api },
     ];
   },
 };

@@ -15,6 +15,8 @@ import { ProxyStartError, startProxy, type ProxyHandle } from "./lib/proxy";
 import { startForwardProxies, type ForwardProxies } from "./lib/proxy/forward-cluster";
 import { importJournals } from "./lib/audit/journal";
 import { startAuditImporter } from "./lib/audit/importer";
+import { boundRequestBody } from "./lib/request-bounds";
+import { securityHeaders, API_SECURITY_HEADERS } from "./lib/security-headers";
 import { answerHealth, readiness } from "./lib/health";
 
 function fail(message: string): never {
@@ -103,9 +105,19 @@ async function main(): Promise<void> {
     const server = http.createServer((req, res) => {
       if (answerHealth(req, res, probe)) return;
       if (req.url?.startsWith("/proxy/")) return proxy.handleEmbedded(req, res);
-      if (req.url === "/api/v1/ca.pem" && (req.method === "GET" || req.method === "HEAD")) return proxy.serveCaCertificate(req, res);
+      if (req.url === "/api/v1/ca.pem" && (req.method === "GET" || req.method === "HEAD")) {
+        securityHeaders(res, API_SECURITY_HEADERS);
+        return proxy.serveCaCertificate(req, res);
+      }
+      // The sign-in throttle's per-source key: the socket's address, never a header the client chose.
+      req.headers["x-gatehouse-client-address"] = req.socket.remoteAddress ?? "unknown";
+      if (!boundRequestBody(req, res)) return;
       void handle(req, res);
     });
+    // A balancer (or any pooling client) must be the side that drops an idle connection; headers
+    // get a little longer, so a request that arrives as the connection ages is not cut off.
+    server.keepAliveTimeout = env.dashboardKeepAlive;
+    server.headersTimeout = env.dashboardKeepAlive + 1_000;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(env.port, env.hostname, () => resolve());

@@ -1,7 +1,8 @@
 // How server actions report back to forms: field errors by name, a message, or success data.
+import type { ActionResult } from "@/components/action-result";
 import { AppError } from "@/lib/errors";
 
-export type ActionResult<T = void> = { ok: true; data?: T; message?: string } | { ok: false; error: string; fields?: Record<string, string> } | null;
+export type { ActionResult };
 
 export async function toActionResult<T>(fn: () => Promise<T> | T, message?: string): Promise<ActionResult<T>> {
   try {

@@ -12,6 +12,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { Pool, ProxyAgent, type Dispatcher } from "undici";
 import { createCertificateAuthority, issueLeafForNames } from "../lib/proxy/certificates";
+import { startGatehouse } from "../e2e/fixtures/gatehouse";
 
 const root = path.join(__dirname, "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -44,29 +45,6 @@ function firstJsonLine<T>(child: ChildProcess): Promise<T> {
     });
     child.once("exit", (code) => reject(new Error(`child exited ${code}`)));
   });
-}
-
-async function freePort(): Promise<number> {
-  const net = await import("node:net");
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not come up`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
 }
 
 type Cell = { name: string; c: number; rps: number; p50: number; p99: number; errors: number; cpuUsPerReq?: number; round?: number };
@@ -166,9 +144,6 @@ function trySquid(hostsFile: string, httpPort: number, httpsPort: number): { por
 
 async function main() {
   console.error(`bench: ${SECONDS}s per cell after 1s warm-up; work in ${tmp}`);
-  if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) {
-    spawnSync(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], { cwd: root, stdio: "inherit", env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" } });
-  }
   const ca = await createCertificateAuthority("bench upstream CA");
   const leaf = await issueLeafForNames({ names: ["bench.test", "cdn.bench.test", "api.bench.test"], caCertPem: ca.certPem, caKeyPem: ca.keyPem });
   fs.writeFileSync(path.join(tmp, "up-ca.pem"), ca.certPem);
@@ -180,25 +155,23 @@ async function main() {
   const upstream = startChild(process.execPath, [path.join(root, "bench", "upstream.mjs"), path.join(tmp, "leaf.pem"), path.join(tmp, "leaf.key")]);
   const up = await firstJsonLine<{ http: number; https: number }>(upstream);
 
-  const port = await freePort();
-  const proxyPort = await freePort();
   const dataDir = path.join(tmp, "data");
   const nodeArgs = (process.env.BENCH_GATEHOUSE_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const gatehouse = startChild(process.execPath, [...nodeArgs, "--import", "tsx", path.join(root, "server.ts")], {
-    NODE_ENV: "production",
-    NEXT_TELEMETRY_DISABLED: "1",
-    PORT: String(port),
-    GATEHOUSE_PROXY_PORT: String(proxyPort),
-    GATEHOUSE_DATA_DIR: dataDir,
-    GATEHOUSE_ALLOW_PRIVATE: "127.0.0.0/8",
-    GATEHOUSE_RESOLVE: "bench.test=127.0.0.1,cdn.bench.test=127.0.0.1,api.bench.test=127.0.0.1",
-    GATEHOUSE_UPSTREAM_CA: path.join(tmp, "up-ca.pem"),
-    GATEHOUSE_OWNER_EMAIL: "bench@gatehouse.test",
-    GATEHOUSE_OWNER_PASSWORD: "bench-password-not-real",
-  });
-  gatehouse.stdout!.on("data", (d: Buffer) => { if (process.env.BENCH_DEBUG) process.stderr.write(d); });
-  gatehouse.stderr!.on("data", (d: Buffer) => { if (process.env.BENCH_DEBUG) process.stderr.write(d); });
-  await waitFor(`http://127.0.0.1:${port}/signin`);
+  // Built first if the sources changed (start.mjs --build-only), then server.ts under nodeArgs.
+  const gatehouse = await startGatehouse(
+    {
+      GATEHOUSE_DATA_DIR: dataDir,
+      GATEHOUSE_ALLOW_PRIVATE: "127.0.0.0/8",
+      GATEHOUSE_RESOLVE: "bench.test=127.0.0.1,cdn.bench.test=127.0.0.1,api.bench.test=127.0.0.1",
+      GATEHOUSE_UPSTREAM_CA: path.join(tmp, "up-ca.pem"),
+      GATEHOUSE_OWNER_EMAIL: "bench@gatehouse.test",
+      GATEHOUSE_OWNER_PASSWORD: "bench-password-not-real",
+    },
+    { nodeArgs, logFile: path.join(tmp, "gatehouse.log") },
+  );
+  children.push(gatehouse.child);
+  const { port, proxyPort } = gatehouse;
+  if (process.env.BENCH_DEBUG) console.error(`bench: Gatehouse log in ${path.join(tmp, "gatehouse.log")}`);
   const cli = (args: string[], input?: string) => spawnSync(process.execPath, [path.join(root, "bin", "gatehouse.js"), ...args], { cwd: root, env: { ...process.env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PROXY_PORT: String(proxyPort), PORT: String(port) }, input, encoding: "utf8" });
   const policyFile = path.join(tmp, "policy.json");
   fs.writeFileSync(

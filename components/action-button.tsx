@@ -1,6 +1,6 @@
 "use client";
 import type { ReactNode } from "react";
-import type { ActionResult } from "@/app/action-result";
+import type { ActionResult } from "./action-result";
 import { ActionForm } from "./action-form";
 import { Button } from "./ui";
 

@@ -1,6 +1,6 @@
 "use client";
 import { startTransition, useActionState, type ReactNode } from "react";
-import type { ActionResult } from "@/app/action-result";
+import type { ActionResult } from "./action-result";
 import { Alert } from "./ui";
 
 type Action<T> = (prev: ActionResult<T>, form: FormData) => Promise<ActionResult<T>>;

@@ -11,11 +11,32 @@ export const users = sqliteTable("users", {
   email: text("email").notNull().unique(),
   role: text("role", { enum: ["owner", "auditor"] }).notNull(),
   passwordHash: text("password_hash").notNull(),
-  failedAttempts: integer("failed_attempts").notNull().default(0),
-  lockedUntil: integer("locked_until"),
+  /**
+   * Bumped by sign-out, a password or role change and a lock: a dashboard session cookie carries
+   * the version it was issued under and is refused once they differ.
+   */
+  sessionVersion: integer("session_version").notNull().default(0),
   lastSignInAt: integer("last_sign_in_at"),
   createdAt: integer("created_at").notNull().default(now),
 });
+
+/**
+ * Sign-in guesses, counted per account (`account`, the email as typed, known or not, so unknown
+ * emails are counted like real ones) and per client address (`source`). A guess is reserved here
+ * before its password is checked; `resetAt` ends the window or the lock. `refusals` counts, per
+ * client address, the refused attempts that were written to the audit log.
+ */
+export const signInLimits = sqliteTable(
+  "sign_in_limits",
+  {
+    scope: text("scope", { enum: ["account", "source", "refusals"] }).notNull(),
+    subject: text("subject").notNull(),
+    attempts: integer("attempts").notNull(),
+    resetAt: integer("reset_at").notNull(),
+    lockedAt: integer("locked_at"),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.subject] })],
+);
 
 /** One-time links that let the first Owner set a password when none was configured. */
 export const setupTokens = sqliteTable("setup_tokens", {
@@ -226,7 +247,7 @@ export const auditEvents = sqliteTable(
     // Every index is paid on every proxied request, so only the ones searches need most:
     // (host, seq) lets a host search walk one index backwards in log order and stop at the page
     // size; other filters ride the primary key (newest first) or the time index. Request ids
-    // are found by the free-text search (the trigram index audit_fts, migration 0003).
+    // are found by the free-text search (the trigram index audit_fts, migration 0006).
     index("audit_host_seq").on(t.host, t.seq),
     // The Audit page filters by channel most; without these a channel with few (or no)
     // matching events scans the whole log (~450 ms at 1,000,000 events). Channel alone needs

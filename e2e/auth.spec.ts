@@ -36,8 +36,8 @@ test("an account is locked after repeated failures and stays locked even with th
   await signIn.signIn(user.email, user.password);
   await expect(signIn.error()).toContainText("locked");
   await expect(page.getByTestId("current-user")).toHaveCount(0);
-  const locked = readDb((db) => db.prepare("SELECT locked_until FROM users WHERE email = ?").get(user.email) as { locked_until: number | null });
-  expect(locked.locked_until).toBeGreaterThan(Date.now());
+  const locked = readDb((db) => db.prepare("SELECT reset_at FROM sign_in_limits WHERE scope = 'account' AND subject = ? AND locked_at IS NOT NULL").get(user.email) as { reset_at: number } | undefined);
+  expect(locked?.reset_at).toBeGreaterThan(Date.now());
   const events = readDb((db) => db.prepare("SELECT action FROM audit_events WHERE actor = ? ORDER BY seq").all(user.email) as { action: string }[]).map((e) => e.action);
   expect(events).toContain("signin.locked");
 });

@@ -1,44 +1,29 @@
 // The per-session connection limit, counted on a Gatehouse of its own with one proxy worker so
 // every connection lands on the same counter (the shared e2e server has two, and the kernel
 // picks which one accepts).
-import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { freePort } from "./fixtures/ports";
+import { gatehouseCli, startGatehouse } from "./fixtures/gatehouse";
 
-const root = path.join(__dirname, "..");
 const LIMIT = 256;
 
 test("an intercepted tunnel counts once against its session's limit (256 fit, the next gets 429)", async () => {
   test.setTimeout(120_000);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-limit-"));
-  const port = await freePort();
-  const proxyPort = await freePort();
-  const env = {
-    ...process.env,
-    GATEHOUSE_DATA_DIR: dataDir,
-    PORT: String(port),
-    GATEHOUSE_PROXY_PORT: String(proxyPort),
+  const server = await startGatehouse({
     GATEHOUSE_PROXY_WORKERS: "1",
     // Tunnels that have not spoken yet are held this long: long enough to open them all.
     GATEHOUSE_PROXY_TIMEOUTS: "request-headers=60s,request=60s",
     GATEHOUSE_OWNER_EMAIL: "",
     GATEHOUSE_OWNER_PASSWORD: "",
-    NEXT_TELEMETRY_DISABLED: "1",
-  };
-  const server = spawn(process.execPath, [path.join(root, "scripts", "start.mjs")], { cwd: root, env });
-  const exited = new Promise((resolve) => server.once("exit", resolve));
-  let out = "";
-  server.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  server.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  }, { build: false });
+  const { dataDir, proxyPort } = server;
   try {
-    await expect.poll(() => out.includes("dashboard on"), { timeout: 60_000 }).toBe(true);
+    expect(server.output()).toContain("dashboard on");
     const cli = (args: string[], input?: string) => {
-      const r = spawnSync(process.execPath, [path.join(root, "bin", "gatehouse.js"), ...args], { cwd: root, env, input, encoding: "utf8" });
-      expect(r.status, r.stderr).toBe(0);
+      const r = gatehouseCli(server, args, input);
+      expect(r.code, r.stderr).toBe(0);
       return r.stdout;
     };
     const policy = path.join(dataDir, "policy.json");
@@ -75,7 +60,6 @@ test("an intercepted tunnel counts once against its session's limit (256 fit, th
     for (const socket of open) socket.destroy();
     await expect.poll(async () => (await connect().then((t) => (t.socket.destroy(), t.head.slice(0, 12)))), { timeout: 5_000 }).toBe("HTTP/1.1 200");
   } finally {
-    server.kill("SIGINT");
-    await exited;
+    await server.stop();
   }
 });

@@ -1,28 +1,25 @@
 // `npm start` itself: the first-Owner setup link, clean shutdown, and refusing a bad master key.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
+import { startGatehouse } from "./fixtures/gatehouse";
 import { freePort } from "./fixtures/ports";
 
-const root = path.join(__dirname, "..");
-
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, [path.join(root, "scripts", "start.mjs")], { cwd: root, env: { ...process.env, ...env, GATEHOUSE_OWNER_EMAIL: "", GATEHOUSE_OWNER_PASSWORD: "" } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, exited, out: () => stdout, err: () => stderr };
+/**
+ * `npm start` with no first Owner configured, serving the suite's build (--no-build: the shared
+ * server runs from it); returns at once, whether it comes up or not.
+ */
+async function start(env: Record<string, string>) {
+  const g = await startGatehouse({ ...env, GATEHOUSE_OWNER_EMAIL: "", GATEHOUSE_OWNER_PASSWORD: "" }, { waitReady: false, build: false });
+  return { child: g.child, exited: g.exited, out: g.stdout, err: g.stderr };
 }
 
 test("without a configured Owner, npm start prints a one-time setup link; Ctrl-C stops both listeners", async ({ page }) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-setup-"));
   const port = await freePort();
   const proxyPort = await freePort();
-  const server = start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), GATEHOUSE_PROXY_PORT: String(proxyPort) });
+  const server = await start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), GATEHOUSE_PROXY_PORT: String(proxyPort) });
   await expect.poll(() => /http:\/\/\S+\/setup\?token=\S+/.exec(server.out())?.[0], { timeout: 60_000 }).toBeTruthy();
   await expect.poll(() => server.out().includes("dashboard on"), { timeout: 60_000 }).toBe(true);
   const link = /http:\/\/\S+\/setup\?token=\S+/.exec(server.out())![0];
@@ -53,13 +50,13 @@ test("without a configured Owner, npm start prints a one-time setup link; Ctrl-C
 
 test("a bad master key stops start-up with one line and a non-zero exit, overwriting nothing", async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-badkey-"));
-  const short = start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(await freePort()), GATEHOUSE_PROXY_PORT: String(await freePort()), GATEHOUSE_MASTER_KEY: Buffer.alloc(16).toString("base64") });
+  const short = await start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(await freePort()), GATEHOUSE_PROXY_PORT: String(await freePort()), GATEHOUSE_MASTER_KEY: Buffer.alloc(16).toString("base64") });
   expect(await short.exited).not.toBe(0);
   expect(short.err().trim().split("\n").filter((l) => l.startsWith("gatehouse:"))).toEqual(["gatehouse: master key: GATEHOUSE_MASTER_KEY must decode to 32 bytes, got 16"]);
 
   fs.writeFileSync(path.join(dataDir, "master.key"), Buffer.alloc(32, 1).toString("base64"), { mode: 0o644 });
   fs.chmodSync(path.join(dataDir, "master.key"), 0o644);
-  const open = start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(await freePort()), GATEHOUSE_PROXY_PORT: String(await freePort()) });
+  const open = await start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(await freePort()), GATEHOUSE_PROXY_PORT: String(await freePort()) });
   expect(await open.exited).not.toBe(0);
   expect(open.err()).toContain("readable by group or others");
   expect(fs.readFileSync(path.join(dataDir, "master.key"), "utf8")).toBe(Buffer.alloc(32, 1).toString("base64"));
@@ -67,7 +64,7 @@ test("a bad master key stops start-up with one line and a non-zero exit, overwri
 
 test("a malformed GATEHOUSE_PROXY_TIMEOUTS stops start-up with one line that names the part at fault", async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-badtimeouts-"));
-  const bad = start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(await freePort()), GATEHOUSE_PROXY_PORT: String(await freePort()), GATEHOUSE_PROXY_TIMEOUTS: "idle=90s,keepalive=5s" });
+  const bad = await start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(await freePort()), GATEHOUSE_PROXY_PORT: String(await freePort()), GATEHOUSE_PROXY_TIMEOUTS: "idle=90s,keepalive=5s" });
   expect(await bad.exited).not.toBe(0);
   expect(bad.err().trim().split("\n").filter((l) => l.startsWith("gatehouse:"))).toEqual([
     'gatehouse: configuration: GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle)',

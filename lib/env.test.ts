@@ -1,6 +1,6 @@
 import os from "node:os";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DEFAULT_PROXY_TIMEOUTS, EnvError, readEnv } from "./env";
+import { DEFAULT_DASHBOARD_KEEPALIVE_MS, DEFAULT_SESSION_TOUCH_INTERVAL_MS, DEFAULT_PROXY_TIMEOUTS, EnvError, readEnv } from "./env";
 
 const env = (extra: Record<string, string>) => ({ GATEHOUSE_DATA_DIR: "/tmp/gh-env-test", ...extra }) as unknown as NodeJS.ProcessEnv;
 
@@ -50,5 +50,37 @@ describe("readEnv", () => {
     expect(error("connect=50ms")).toBe("GATEHOUSE_PROXY_TIMEOUTS: connect must be between 100ms and 24 hours");
     expect(error("request=2s")).toBe("GATEHOUSE_PROXY_TIMEOUTS: request-headers (15000 ms) must not be longer than request (2000 ms)");
     expect(error("request=2s,request-headers=2s")).toBe("accepted");
+  });
+
+  it("dashboard keep-alive: above a load balancer's 60 s by default, set with a unit, bounded", () => {
+    expect(DEFAULT_DASHBOARD_KEEPALIVE_MS).toBeGreaterThan(60_000);
+    expect(readEnv(env({})).dashboardKeepAlive).toBe(DEFAULT_DASHBOARD_KEEPALIVE_MS);
+    expect(readEnv(env({ GATEHOUSE_DASHBOARD_KEEPALIVE: "125s" })).dashboardKeepAlive).toBe(125_000);
+    expect(readEnv(env({ GATEHOUSE_DASHBOARD_KEEPALIVE: "2m" })).dashboardKeepAlive).toBe(120_000);
+    for (const bad of ["65", "500ms", "5m", "-1s", "1h"]) {
+      expect(() => readEnv(env({ GATEHOUSE_DASHBOARD_KEEPALIVE: bad }))).toThrow(EnvError);
+    }
+  });
+
+  it("session touch interval: 5 s by default, down to every request, at most a minute", () => {
+    expect(readEnv(env({})).sessionTouchInterval).toBe(DEFAULT_SESSION_TOUCH_INTERVAL_MS);
+    expect(readEnv(env({ GATEHOUSE_SESSION_TOUCH_INTERVAL: "0ms" })).sessionTouchInterval).toBe(0);
+    expect(readEnv(env({ GATEHOUSE_SESSION_TOUCH_INTERVAL: "30s" })).sessionTouchInterval).toBe(30_000);
+    for (const bad of ["5", "2m", "-1s"]) expect(() => readEnv(env({ GATEHOUSE_SESSION_TOUCH_INTERVAL: bad }))).toThrow(EnvError);
+  });
+});
+
+describe("GATEHOUSE_PROXY_LIMITS", () => {
+  it("replaces the named limit's default and refuses anything else", () => {
+    expect(readEnv(env({})).proxyLimits).toEqual({ unauthenticatedPerPeer: 64 });
+    expect(readEnv(env({ GATEHOUSE_PROXY_LIMITS: " unauthenticated-per-peer=8 " })).proxyLimits).toEqual({ unauthenticatedPerPeer: 8 });
+    for (const [spec, message] of [
+      ["per-peer=8", /"per-peer" is not a limit/],
+      ["unauthenticated-per-peer=0", /whole number from 1/],
+      ["unauthenticated-per-peer=2.5", /whole number from 1/],
+      ["unauthenticated-per-peer", /whole number from 1/],
+    ] as const) {
+      expect(() => readEnv(env({ GATEHOUSE_PROXY_LIMITS: spec }))).toThrow(message);
+    }
   });
 });

@@ -21,6 +21,9 @@ const EnvSchema = z.object({
   GATEHOUSE_RESOLVE: z.string().optional(),
   GATEHOUSE_PUBLIC_URL: z.string().optional(),
   GATEHOUSE_PROXY_TIMEOUTS: z.string().optional(),
+  GATEHOUSE_PROXY_LIMITS: z.string().optional(),
+  GATEHOUSE_DASHBOARD_KEEPALIVE: z.string().optional(),
+  GATEHOUSE_SESSION_TOUCH_INTERVAL: z.string().optional(),
   NEXTAUTH_SECRET: z.string().optional(),
   GATEHOUSE_SERVE: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["all", "dashboard", "proxy"], { error: "must be all, dashboard or proxy" }).default("all")),
 });
@@ -53,6 +56,16 @@ export const DEFAULT_PROXY_TIMEOUTS: ProxyTimeouts = {
   tunnelIdle: 10 * 60_000,
 };
 
+/** Limits the proxy keeps per process (each proxy worker counts on its own). */
+export type ProxyLimits = {
+  /** Connections from one peer address that have not yet presented a valid session token. */
+  unauthenticatedPerPeer: number;
+};
+
+export const DEFAULT_PROXY_LIMITS: ProxyLimits = { unauthenticatedPerPeer: 64 };
+
+const LIMIT_NAMES = new Map<string, keyof ProxyLimits>([["unauthenticated-per-peer", "unauthenticatedPerPeer"]]);
+
 const TIMEOUT_NAMES = new Map<string, keyof ProxyTimeouts>([
   ["connect", "connect"],
   ["request-headers", "requestHeaders"],
@@ -80,6 +93,11 @@ export type Env = {
   /** Where the dashboard is reached from outside; defaults to http://HOSTNAME:PORT. */
   publicUrl: string;
   proxyTimeouts: ProxyTimeouts;
+  proxyLimits: ProxyLimits;
+  /** How long the dashboard keeps an idle connection open, in ms: longer than a load balancer's. */
+  dashboardKeepAlive: number;
+  /** How often, in ms at most, a session's traffic is written to its last-seen time. */
+  sessionTouchInterval: number;
   nextAuthSecret: string | undefined;
   /** What this process serves: both listeners, or one of them (replicas on one database). */
   serve: ServeRole;
@@ -124,6 +142,48 @@ function parseProxyTimeouts(spec: string | undefined): ProxyTimeouts {
   return out;
 }
 
+/** `unauthenticated-per-peer=16`: each named limit replaces its default. */
+function parseProxyLimits(spec: string | undefined): ProxyLimits {
+  const out = { ...DEFAULT_PROXY_LIMITS };
+  const where = "GATEHOUSE_PROXY_LIMITS";
+  for (const part of (spec ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf("=");
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const name = LIMIT_NAMES.get(key);
+    if (!name) throw new EnvError(`${where}: "${key}" is not a limit (${[...LIMIT_NAMES.keys()].join(", ")})`);
+    const value = eq < 0 ? NaN : Number(part.slice(eq + 1));
+    if (!Number.isInteger(value) || value < 1 || value > 1_000_000) throw new EnvError(`${where}: ${key} needs a whole number from 1 to 1000000 (e.g. ${key}=64)`);
+    out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Above the idle timeout of the load balancers a dashboard sits behind (60 s is common): the side
+ * that closes an idle connection first races the other's next request on it, and loses it.
+ */
+export const DEFAULT_DASHBOARD_KEEPALIVE_MS = 65_000;
+
+function parseDashboardKeepAlive(spec: string | undefined): number {
+  if (!spec) return DEFAULT_DASHBOARD_KEEPALIVE_MS;
+  const m = /^(\d+)(ms|s|m)$/.exec(spec.trim());
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : NaN;
+  // Node's server takes 300 s for a whole request; the header timeout sits 1 s above this one.
+  if (!(ms >= 1000 && ms <= 240_000)) throw new EnvError("GATEHOUSE_DASHBOARD_KEEPALIVE: a duration between 1s and 4m (e.g. 65s)");
+  return ms;
+}
+
+/** Idle expiry is exact to within this; shorter means more writes under traffic. */
+export const DEFAULT_SESSION_TOUCH_INTERVAL_MS = 5_000;
+
+function parseTouchInterval(spec: string | undefined): number {
+  if (!spec) return DEFAULT_SESSION_TOUCH_INTERVAL_MS;
+  const m = /^(\d+)(ms|s|m)$/.exec(spec.trim());
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : NaN;
+  if (!(ms >= 0 && ms <= 60_000)) throw new EnvError("GATEHOUSE_SESSION_TOUCH_INTERVAL: a duration between 0ms and 1m (e.g. 5s)");
+  return ms;
+}
+
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = EnvSchema.safeParse(source);
   if (!parsed.success) {
@@ -148,6 +208,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     resolve: parseResolve(e.GATEHOUSE_RESOLVE),
     publicUrl: (e.GATEHOUSE_PUBLIC_URL || `http://${displayHost}:${e.PORT}`).replace(/\/$/, ""),
     proxyTimeouts: parseProxyTimeouts(e.GATEHOUSE_PROXY_TIMEOUTS),
+    proxyLimits: parseProxyLimits(e.GATEHOUSE_PROXY_LIMITS),
+    dashboardKeepAlive: parseDashboardKeepAlive(e.GATEHOUSE_DASHBOARD_KEEPALIVE),
+    sessionTouchInterval: parseTouchInterval(e.GATEHOUSE_SESSION_TOUCH_INTERVAL),
     nextAuthSecret: e.NEXTAUTH_SECRET || undefined,
     serve: e.GATEHOUSE_SERVE,
   };

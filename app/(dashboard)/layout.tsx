@@ -2,7 +2,7 @@ import { Logo } from "@/components/logo";
 import { Nav, NAV_ITEMS } from "@/components/nav";
 import { SignOutButton } from "@/components/sign-out-button";
 import { Badge } from "@/components/ui";
-import { requireUser } from "@/lib/auth/dal";
+import { requireUser } from "@/app/_auth/dal";
 
 export const dynamic = "force-dynamic";
 

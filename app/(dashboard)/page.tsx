@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { OutcomeChart } from "@/components/outcome-chart";
 import { Badge, Card, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
-import { requireUser } from "@/lib/auth/dal";
+import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { getOverview } from "@/lib/services/audit/overview";
 import { serviceContext } from "@/lib/services/context";

@@ -55,7 +55,7 @@ export const AUDIT_SELECT = `SELECT seq, id, ts, kind, action, actor, request_id
   member, bundle, connection, service_account AS serviceAccount, method, scheme, host, port, path, outcome, rule, reason, status,
   bytes_in AS bytesIn, bytes_out AS bytesOut, duration_ms AS durationMs, detail, prev_hash AS prevHash, hash FROM audit_events`;
 
-/** The columns `q=` searches; audit_fts (migration 0003) indexes the same ones. */
+/** The columns `q=` searches; audit_fts (migration 0006) indexes the same ones. */
 export const FREE_TEXT_COLUMNS = ["host", "path", "reason", "action", "actor", "member", "rule", "connection", "request_id"] as const;
 
 /**

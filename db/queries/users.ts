@@ -16,9 +16,16 @@ export function countUsers(db: Db): number {
   return db.select({ n: sql<number>`count(*)` }).from(users).get()?.n ?? 0;
 }
 
-export function listUsers(db: Db) {
+export function listUsers(db: Db, now: number) {
   return db
-    .select({ id: users.id, email: users.email, role: users.role, createdAt: users.createdAt, lastSignInAt: users.lastSignInAt, lockedUntil: users.lockedUntil })
+    .select({
+      id: users.id,
+      email: users.email,
+      role: users.role,
+      createdAt: users.createdAt,
+      lastSignInAt: users.lastSignInAt,
+      lockedUntil: sql<number | null>`(SELECT reset_at FROM sign_in_limits l WHERE l.scope = 'account' AND l.subject = ${users.email} AND l.locked_at IS NOT NULL AND l.reset_at > ${now})`,
+    })
     .from(users)
     .orderBy(users.email)
     .all();
@@ -28,10 +35,27 @@ export function insertUser(db: Db, row: { id: string; email: string; role: "owne
   db.insert(users).values(row).run();
 }
 
-export function recordSignInFailure(db: Db, id: string, failedAttempts: number, lockedUntil: number | null) {
-  db.update(users).set({ failedAttempts, lockedUntil }).where(eq(users.id, id)).run();
+export function recordSignInSuccess(db: Db, id: string, at: number) {
+  db.update(users).set({ lastSignInAt: at }).where(eq(users.id, id)).run();
 }
 
-export function recordSignInSuccess(db: Db, id: string, at: number) {
-  db.update(users).set({ failedAttempts: 0, lockedUntil: null, lastSignInAt: at }).where(eq(users.id, id)).run();
+/** Ends every dashboard session of the user with this email (a no-op for an unknown one). */
+export function bumpSessionVersionByEmail(db: Db, email: string): void {
+  db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.email, email)).run();
+}
+
+export function bumpSessionVersion(db: Db, id: string): void {
+  db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id)).run();
+}
+
+export function updateUser(db: Db, id: string, change: { role?: "owner" | "auditor"; passwordHash?: string }): void {
+  db.update(users).set({ ...change, sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id)).run();
+}
+
+export function deleteUser(db: Db, id: string): void {
+  db.delete(users).where(eq(users.id, id)).run();
+}
+
+export function countOwners(db: Db): number {
+  return db.select({ n: sql<number>`count(*)` }).from(users).where(eq(users.role, "owner")).get()?.n ?? 0;
 }

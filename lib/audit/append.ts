@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import type { Db } from "../../db/client";
+import { capDetail, capText } from "./caps";
 import { GENESIS_HASH, eventHash, type AuditEventInput, type HashedEvent } from "./events";
 
 const COLUMNS = [
@@ -34,6 +35,11 @@ export function newEventId(): string {
   return `${ms.toString(16).padStart(12, "0")}-${processTag}-${sequence.toString(16).padStart(6, "0")}`;
 }
 
+/** A caller-supplied text field, capped (see caps.ts) before it becomes permanent. */
+function text(v: string | null | undefined): string | null {
+  return v == null ? null : capText(v);
+}
+
 /**
  * Appends events to the chain. Must run inside the caller's write transaction (see
  * writeTransaction) so the change and its audit record commit or roll back together, and so
@@ -50,29 +56,29 @@ export function appendAuditEvents(db: Db, events: (AuditEventInput & { id?: stri
       ts: e.ts ?? now,
       kind: e.kind,
       action: e.action,
-      actor: e.actor ?? null,
-      requestId: e.requestId ?? null,
-      sessionId: e.sessionId ?? null,
-      workspace: e.workspace ?? null,
-      channel: e.channel ?? null,
-      thread: e.thread ?? null,
-      member: e.member ?? null,
-      bundle: e.bundle ?? null,
-      connection: e.connection ?? null,
-      serviceAccount: e.serviceAccount ?? null,
-      method: e.method ?? null,
-      scheme: e.scheme ?? null,
-      host: e.host ?? null,
+      actor: text(e.actor),
+      requestId: text(e.requestId),
+      sessionId: text(e.sessionId),
+      workspace: text(e.workspace),
+      channel: text(e.channel),
+      thread: text(e.thread),
+      member: text(e.member),
+      bundle: text(e.bundle),
+      connection: text(e.connection),
+      serviceAccount: text(e.serviceAccount),
+      method: text(e.method),
+      scheme: text(e.scheme),
+      host: text(e.host),
       port: e.port ?? null,
-      path: e.path ?? null,
-      outcome: e.outcome ?? null,
-      rule: e.rule ?? null,
-      reason: e.reason ?? null,
+      path: text(e.path),
+      outcome: text(e.outcome),
+      rule: text(e.rule),
+      reason: text(e.reason),
       status: e.status ?? null,
       bytesIn: e.bytesIn ?? null,
       bytesOut: e.bytesOut ?? null,
       durationMs: e.durationMs ?? null,
-      detail: e.detail ? JSON.stringify(e.detail) : null,
+      detail: e.detail ? capDetail(JSON.stringify(e.detail)) : null,
       prevHash,
     };
     const hash = eventHash(row);

@@ -11,6 +11,7 @@ export const AUDIT_ACTIONS = [
   "signin.succeeded",
   "signin.failed",
   "signin.locked",
+  "signout",
   "session.granted",
   "session.refused",
   "session.revoked",
@@ -18,6 +19,10 @@ export const AUDIT_ACTIONS = [
   "apikey.rejected",
   // admin
   "user.added",
+  "user.removed",
+  "user.role_changed",
+  "user.password_changed",
+  "user.unlocked",
   "owner.setup",
   "apikey.created",
   "apikey.revoked",

@@ -1,3 +1,4 @@
 export * from "./events";
 export * from "./append";
 export * from "./verify";
+export * from "./caps";

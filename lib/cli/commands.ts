@@ -2,6 +2,10 @@ import type { Actor } from "../auth/permissions";
 import type { ServiceContext } from "../services/context";
 import { createApiKey } from "../services/api-keys/create-api-key";
 import { addUser } from "../services/users/add-user";
+import { removeUser } from "../services/users/remove-user";
+import { setUserPassword } from "../services/users/set-user-password";
+import { setUserRole } from "../services/users/set-user-role";
+import { unlockUser } from "../services/users/unlock-user";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import { chunked, exportAudit } from "../services/audit/export-audit";
@@ -12,6 +16,7 @@ import { masterKeyPath } from "../vault";
 import YAML from "yaml";
 import { setCredential } from "../services/credentials/set-credential";
 import { getPolicy } from "../services/policy/get-policy";
+import { parsePolicyText } from "../services/policy/parse-policy-text";
 import { putPolicy } from "../services/policy/put-policy";
 import type { Change } from "../policy";
 import { one, UsageError, type ParsedArgs } from "./args";
@@ -54,6 +59,61 @@ export const COMMANDS: Record<string, Command> = {
       if (!password) throw new UsageError("no password: set GATEHOUSE_PASSWORD or pipe it on stdin");
       const user = await addUser({ ctx, actor, input: { email: one(a, "email"), role: one(a, "role"), password } });
       io.err(`added ${user.role} ${user.email}\n`);
+      return 0;
+    },
+  },
+  "user unlock": {
+    usage: "gatehouse user unlock --email E",
+    spec: { values: ["email"], booleans: [] },
+    validate: (a) => {
+      noPositionals(a);
+      one(a, "email", true);
+    },
+    run: async (a, { ctx, io, actor }) => {
+      const r = unlockUser({ ctx, actor, input: { email: one(a, "email") } });
+      io.err(r.wasLocked ? `unlocked ${one(a, "email")}\n` : `${one(a, "email")} was not locked\n`);
+      return 0;
+    },
+  },
+  "user remove": {
+    usage: "gatehouse user remove --email E",
+    spec: { values: ["email"], booleans: [] },
+    validate: (a) => {
+      noPositionals(a);
+      one(a, "email", true);
+    },
+    run: async (a, { ctx, io, actor }) => {
+      removeUser({ ctx, actor, input: { email: one(a, "email") } });
+      io.err(`removed ${one(a, "email")}; their dashboard sessions have ended\n`);
+      return 0;
+    },
+  },
+  "user set-role": {
+    usage: "gatehouse user set-role --email E --role owner|auditor",
+    spec: { values: ["email", "role"], booleans: [] },
+    validate: (a) => {
+      noPositionals(a);
+      one(a, "email", true);
+      oneOf(one(a, "role", true), ["owner", "auditor"], "role");
+    },
+    run: async (a, { ctx, io, actor }) => {
+      setUserRole({ ctx, actor, input: { email: one(a, "email"), role: one(a, "role") } });
+      io.err(`${one(a, "email")} is now ${one(a, "role")}; their dashboard sessions have ended\n`);
+      return 0;
+    },
+  },
+  "user set-password": {
+    usage: "gatehouse user set-password --email E   (password from GATEHOUSE_PASSWORD or stdin)",
+    spec: { values: ["email"], booleans: [] },
+    validate: (a) => {
+      noPositionals(a);
+      one(a, "email", true);
+    },
+    run: async (a, { ctx, io, actor }) => {
+      const password = io.env.GATEHOUSE_PASSWORD ?? (await readSecretFromStdin(io, "password"));
+      if (!password) throw new UsageError("no password: set GATEHOUSE_PASSWORD or pipe it on stdin");
+      await setUserPassword({ ctx, actor, input: { email: one(a, "email"), password } });
+      io.err(`set the password of ${one(a, "email")}; their dashboard sessions have ended\n`);
       return 0;
     },
   },
@@ -116,9 +176,9 @@ COMMANDS["policy import"] = {
     }
     let doc: unknown;
     try {
-      doc = YAML.parse(text, { maxAliasCount: 100 });
-    } catch {
-      io.err(`gatehouse policy import: ${file} is neither valid JSON nor YAML\n`);
+      doc = parsePolicyText(text, /\.json$/i.test(file) ? "application/json" : null);
+    } catch (err) {
+      io.err(`gatehouse policy import: ${file}: ${err instanceof Error ? err.message : "neither valid JSON nor YAML"}\n`);
       return 2;
     }
     const result = putPolicy({ ctx, actor, input: doc, dryRun: a.booleans.has("dry-run") });
@@ -238,6 +298,10 @@ COMMANDS["audit export"] = {
 export const USAGE = `usage: gatehouse <command>
 
   user add --email E --role owner|auditor       password from GATEHOUSE_PASSWORD or stdin
+  user unlock --email E                         lift a sign-in lock now
+  user set-role --email E --role owner|auditor  ends that user's dashboard sessions
+  user set-password --email E                   password from GATEHOUSE_PASSWORD or stdin; ends their sessions
+  user remove --email E                         the last Owner stays
   apikey create --name N --role owner|auditor|orchestrator
   policy export [--out F] [--format json|yaml]
   policy import F [--dry-run]

@@ -18,13 +18,16 @@ import type { PolicyCache } from "../policy-cache";
 import type { SessionVerifier, VerifiedSession } from "../sessions/verify";
 import type { Secret, Vault } from "../vault";
 import type { LeafIssuer } from "./ca";
-import { parseClientHello } from "./client-hello";
-import { hasMethodOverride, upstreamRequestHeaders } from "./headers";
+import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from "./client-hello";
+import { downstreamResponseHeaders, hasMethodOverride, upstreamRequestHeaders } from "./headers";
 import { applyCredential, redactionNeedles } from "./inject";
 import type { Resolver } from "./resolve";
 import { Relay, upstreamFailure } from "./relay";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { sessionToken, TokenBodyScan, tokenInRequest } from "./token";
+import { confineToSandbox } from "./embedded";
+import { RequestDeadlines } from "./request-deadlines";
+import { formatHead, isWebSocketKey, switchedToWebSocket } from "./upgrade";
 import { answerProxyHealth } from "./health";
 
 export const LIMITS = {
@@ -64,7 +67,7 @@ export type ProxyDeps = {
 type Entry = "forward" | "intercept" | "embedded";
 
 /** What a CONNECT established: every request inside it must stay on this target. */
-type Tunnel = { host: string; port: number; token: string; session: VerifiedSession; clientSocket: net.Socket; spoke?: boolean };
+type Tunnel = { host: string; port: number; token: string; session: VerifiedSession; clientSocket: net.Socket; spoke?: boolean; deadlines?: RequestDeadlines };
 
 type Attempt = {
   requestId: string;
@@ -78,6 +81,11 @@ type Attempt = {
   /** Its record in the journal, once written; the completion reuses it. */
   journaled?: JournalRequest;
 };
+
+/** What an early refusal was about, for its audit event. */
+type Refused = { method: string | null; scheme: "http" | "https"; host: string | null; port: number | null; path: string | null };
+
+const refusedAt = (req: http.IncomingMessage, target: Target): Refused => ({ method: req.method ?? "GET", scheme: target.scheme, host: target.host, port: target.port, path: target.path });
 
 /** A request that arrived and waits to be admitted with the others of its turn of the event loop. */
 type Arrival = { req: http.IncomingMessage; res: http.ServerResponse; entry: Entry; target: Target; requestId: string; token: string | null };
@@ -127,6 +135,9 @@ export class EgressProxy {
   readonly #revisions: () => Revisions;
   readonly #credentialTouched = new Map<string, number>();
   #arrivals: Arrival[] = [];
+  /** Connections per peer address that have not yet presented a valid session, and their releases. */
+  readonly #unauthenticated = new Map<string, number>();
+  readonly #releaseOnAuthentication = new WeakMap<Duplex, () => void>();
   /** Sealed credentials by connection identity (null: none), valid for #sealedRevision. */
   readonly #sealed = new Map<string, string | null>();
   #sealedRevision: number | undefined;
@@ -158,7 +169,10 @@ export class EgressProxy {
     server.on("upgrade", (req, socket: net.Socket, head: Buffer) => this.#onUpgrade(req, socket, head, null));
     // Node times a request's headers from their first byte: a connection that never sends one
     // would be held for ever.
-    server.on("connection", (socket: net.Socket) => closeIfSilent(socket, this.#d.env.proxyTimeouts.requestHeaders, () => socket.bytesRead === 0, [socket]));
+    server.on("connection", (socket: net.Socket) => {
+      if (!this.#admitConnection(socket)) return;
+      closeIfSilent(socket, this.#d.env.proxyTimeouts.requestHeaders, () => socket.bytesRead === 0, [socket]);
+    });
     this.#inner.on("upgrade", (req, socket: net.Socket, head: Buffer) => this.#onUpgrade(req, socket, head, this.#tunnels.get(socket) ?? null));
     this.#revocationTimer = setInterval(() => this.#closeRevokedSessions(), 500);
     this.#revocationTimer.unref();
@@ -197,15 +211,18 @@ export class EgressProxy {
   #onForwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (answerProxyHealth(req, res, this.#d.db, this.#d.env.dataDir)) return;
     const requestId = newRequestId();
+    const token = sessionToken(req.headers["proxy-authorization"]);
     const target = parseAbsoluteTarget(req.url ?? "");
-    if (isTargetError(target)) {
+    if (isTargetError(target) || target.scheme !== "http") {
+      const about: Refused = { method: req.method ?? "GET", scheme: "http", host: isTargetError(target) ? null : target.host, port: isTargetError(target) ? null : target.port, path: null };
+      let refusal: ProxyAnswer;
       // An origin-form request is not a proxy request at all.
-      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? "")) return answer(res, { status: 400, code: "bad_request", message: "this is a forward proxy: send absolute-form requests (http://host/path) or CONNECT", outcome: "blocked", requestId });
-      const status = target.error === "userinfo_not_allowed" ? 403 : 400;
-      return answer(res, { status, code: target.error, message: target.message, outcome: "blocked", requestId });
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? "")) refusal = { status: 400, code: "bad_request", message: "this is a forward proxy: send absolute-form requests (http://host/path) or CONNECT", outcome: "blocked", requestId };
+      else if (isTargetError(target)) refusal = { status: target.error === "userinfo_not_allowed" ? 403 : 400, code: target.error, message: target.message, outcome: "blocked", requestId };
+      else refusal = { status: 400, code: "unsupported_scheme", message: "send https:// requests through CONNECT", outcome: "blocked", requestId };
+      return answer(res, this.#refuse(this.#knownSession(token), about, refusal));
     }
-    if (target.scheme !== "http") return answer(res, { status: 400, code: "unsupported_scheme", message: "send https:// requests through CONNECT", outcome: "blocked", requestId });
-    this.#arrive(req, res, "forward", target, requestId, sessionToken(req.headers["proxy-authorization"]));
+    this.#arrive(req, res, "forward", target, requestId, token);
   }
 
   /** ANY /proxy/{scheme}/{host[:port]}/{path}?{query} on the dashboard port. */
@@ -219,8 +236,10 @@ export class EgressProxy {
 
   #onEmbeddedRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const requestId = newRequestId();
+    confineToSandbox(req, res);
     const m = /^\/proxy\/([^/]+)\/([^/?#]+)(\/[^?#]*)?(\?[^#]*)?$/.exec(req.url ?? "");
-    const bad = (message: string, code: ProxyErrorCode = "bad_target") => answer(res, { status: code === "userinfo_not_allowed" ? 403 : 400, code, message, outcome: "blocked", requestId });
+    const bad = (message: string, code: ProxyErrorCode = "bad_target") =>
+      answer(res, this.#refuse(this.#knownSession(sessionToken(req.headers["proxy-authorization"])), { method: req.method ?? "GET", scheme: "https", host: null, port: null, path: null }, { status: code === "userinfo_not_allowed" ? 403 : 400, code, message, outcome: "blocked", requestId }));
     if (!m) return bad("use /proxy/{http|https}/{host[:port]}/{path}");
     const scheme = m[1]!.toLowerCase();
     if (scheme !== "http" && scheme !== "https") return bad(`scheme ${m[1]} is not supported`, "unsupported_scheme");
@@ -241,17 +260,18 @@ export class EgressProxy {
     const tunnel = this.#tunnels.get(req.socket as net.Socket);
     if (!tunnel) return answer(res, { status: 400, code: "bad_request", message: "unknown tunnel", outcome: "blocked", requestId });
     tunnel.spoke = true;
+    tunnel.deadlines?.requestStarted(req, res);
     const hostHeaderValue = req.headers.host;
     const inner = hostHeaderValue ? parseAuthority(hostHeaderValue, "https") : null;
     if (!inner || "error" in inner || inner.host !== tunnel.host || inner.port !== tunnel.port) {
       const message = `the request's Host (${hostHeaderValue ?? "none"}) differs from the CONNECT target ${tunnel.host}:${tunnel.port}`;
-      this.#auditBlockedEarly(tunnel.session, requestId, req.method ?? "GET", "https", tunnel.host, tunnel.port, "/", "host_mismatch", message);
-      return answer(res, { status: 403, code: "host_mismatch", message, outcome: "blocked", requestId });
+      return answer(res, this.#refuse(tunnel.session, { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, { status: 403, code: "host_mismatch", message, outcome: "blocked", requestId }));
     }
     const url = req.url ?? "/";
     const target = parseAbsoluteTarget(url.startsWith("/") ? `https://${hostHeader(tunnel.host, tunnel.port, "https")}${url}` : url);
     if (isTargetError(target) || target.host !== tunnel.host || target.port !== tunnel.port || target.scheme !== "https") {
-      return answer(res, { status: 400, code: "bad_target", message: isTargetError(target) ? target.message : "the request target differs from the tunnel's", outcome: "blocked", requestId });
+      const message = isTargetError(target) ? target.message : "the request target differs from the tunnel's";
+      return answer(res, this.#refuse(tunnel.session, { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, { status: 400, code: "bad_target", message, outcome: "blocked", requestId }));
     }
     // The tunnel's token, re-checked on every request: a revoked session stops mid-connection.
     this.#arrive(req, res, "intercept", target, requestId, tunnel.token);
@@ -275,17 +295,16 @@ export class EgressProxy {
     const session = check.session;
     const authority = parseConnectTarget(req.url ?? "");
     if ("error" in authority) {
-      this.#auditBlockedEarly(session, requestId, "CONNECT", "https", null, null, null, authority.error, authority.message);
-      return answerSocket(socket, { status: authority.error === "userinfo_not_allowed" ? 403 : 400, code: authority.error, message: authority.message, outcome: "blocked", requestId });
+      return answerSocket(socket, this.#refuse(session, { method: "CONNECT", scheme: "https", host: null, port: null, path: null }, { status: authority.error === "userinfo_not_allowed" ? 403 : 400, code: authority.error, message: authority.message, outcome: "blocked", requestId }));
     }
-    if (!this.#track(session.id, socket)) return answerSocket(socket, tooManyConnections(requestId));
+    if (!this.#track(session.id, socket)) return answerSocket(socket, this.#refuse(session, { method: "CONNECT", scheme: "https", host: authority.host, port: authority.port, path: null }, tooManyConnections(requestId)));
 
     const { host, port } = authority;
     const compiled = this.#d.policy.current(revisions.policy);
     const decision = compiled.decide(session.workspace, session.channel, { method: "CONNECT", scheme: "https", host, port, path: "/", methodOverride: false });
     if (decision.outcome === "blocked") {
       this.#audit({ requestId, started: this.#d.now(), session, token, method: "CONNECT", target: { scheme: "https", host, port, path: "", search: "" } }, decision, { status: 403 });
-      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId });
+      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId, host });
     }
     if (head.length) socket.unshift(head);
     if (compiled.credentialMayApply(session.workspace, session.channel, host)) {
@@ -300,7 +319,10 @@ export class EgressProxy {
    * are relayed. No credential is attached (see #relayUpgrade).
    */
   #onUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, tunnel: Tunnel | null): void {
-    if (tunnel) tunnel.spoke = true;
+    if (tunnel) {
+      tunnel.spoke = true;
+      tunnel.deadlines?.stop();
+    }
     const requestId = newRequestId();
     socket.on("error", () => socket.destroy());
     try {
@@ -311,25 +333,34 @@ export class EgressProxy {
   }
 
   #upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, tunnel: Tunnel | null, requestId: string): void {
+    const token = tunnel ? tunnel.token : sessionToken(req.headers["proxy-authorization"]);
+    const refuse = (refusal: ProxyAnswer) => {
+      const about: Refused = { method: req.method ?? "GET", scheme: tunnel ? "https" : "http", host: tunnel?.host ?? null, port: tunnel?.port ?? null, path: null };
+      answerSocket(socket, this.#refuse(tunnel ? tunnel.session : this.#knownSession(token), about, refusal));
+    };
     if (String(req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
-      return answerSocket(socket, { status: 400, code: "bad_request", message: `only WebSocket upgrades are relayed, not ${String(req.headers.upgrade ?? "")}`, outcome: "blocked", requestId });
+      return refuse({ status: 400, code: "bad_request", message: `only WebSocket upgrades are relayed, not ${String(req.headers.upgrade ?? "")}`, outcome: "blocked", requestId });
+    }
+    // Without the sandbox's key, the upstream's 101 could not be told from a server that ignored the upgrade.
+    if (!isWebSocketKey(req.headers["sec-websocket-key"])) {
+      return refuse({ status: 400, code: "bad_request", message: "a WebSocket upgrade needs a Sec-WebSocket-Key (RFC 6455 section 4.1)", outcome: "blocked", requestId });
     }
     let target: Target | ReturnType<typeof parseAbsoluteTarget>;
     if (tunnel) {
       const inner = req.headers.host ? parseAuthority(req.headers.host, "https") : null;
       if (!inner || "error" in inner || inner.host !== tunnel.host || inner.port !== tunnel.port) {
-        return answerSocket(socket, { status: 403, code: "host_mismatch", message: "the request's Host differs from the CONNECT target", outcome: "blocked", requestId });
+        return refuse({ status: 403, code: "host_mismatch", message: `the request's Host (${req.headers.host ?? "none"}) differs from the CONNECT target ${tunnel.host}:${tunnel.port}`, outcome: "blocked", requestId });
       }
       target = parseAbsoluteTarget(`https://${hostHeader(tunnel.host, tunnel.port, "https")}${req.url ?? "/"}`);
     } else {
       target = parseAbsoluteTarget((req.url ?? "").replace(/^ws:/i, "http:"));
     }
-    if (isTargetError(target)) return answerSocket(socket, { status: target.error === "userinfo_not_allowed" ? 403 : 400, code: target.error, message: target.message, outcome: "blocked", requestId });
-    const token = tunnel ? tunnel.token : sessionToken(req.headers["proxy-authorization"]);
+    if (isTargetError(target)) return refuse({ status: target.error === "userinfo_not_allowed" ? 403 : 400, code: target.error, message: target.message, outcome: "blocked", requestId });
     const revisions = this.#revisions();
     const check = token ? this.#d.sessions.verify(token, this.#d.now(), revisions.sessions) : null;
     if (!token || !check || !check.ok) return answerSocket(socket, this.#authFailure(requestId, check && !check.ok ? check.reason : "missing"));
-    if (!this.#track(check.session.id, socket)) return answerSocket(socket, tooManyConnections(requestId));
+    if (req.rawHeaders.length / 2 > LIMITS.maxHeaderCount) return refuse({ status: 431, code: "headers_too_large", message: `more than ${LIMITS.maxHeaderCount} request headers`, outcome: "blocked", requestId });
+    if (!this.#track(check.session.id, socket)) return refuse(tooManyConnections(requestId));
     this.#relayUpgrade(req, socket, head, { requestId, started: this.#d.now(), session: check.session, token, method: "GET", target, policyRevision: revisions.policy }).catch((err) => dropped(socket, err));
   }
 
@@ -338,13 +369,13 @@ export class EgressProxy {
     const decision = this.#d.policy.current(a.policyRevision).decide(session.workspace, session.channel, { method: "GET", scheme: target.scheme, host: target.host, port: target.port, path: target.path, methodOverride: hasMethodOverride(req.headers) });
     if (decision.outcome === "blocked") {
       this.#audit(a, decision, { status: 403 });
-      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId: a.requestId });
+      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId: a.requestId, host: target.host });
     }
     const resolved = await this.#d.resolver.resolve(target.host);
     if (!resolved.ok) {
       const status = resolved.code === "private_address" ? 403 : 502;
       this.#audit(a, { ...decision, outcome: status === 403 ? "blocked" : decision.outcome, reason: resolved.message }, { status });
-      return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome: status === 403 ? "blocked" : decision.outcome, requestId: a.requestId });
+      return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome: status === 403 ? "blocked" : decision.outcome, requestId: a.requestId, host: target.host });
     }
     const headers = upstreamRequestHeaders(req.headers, a.token, { upgrade: true });
     headers.host = hostHeader(target.host, target.port, target.scheme);
@@ -355,66 +386,80 @@ export class EgressProxy {
         ? { ...decision, outcome: "allowlisted", connection: undefined, nearMiss: decision.connection, reason: `${decision.reason.split(";")[0]}; credentials are not attached to WebSocket upgrades, whose frames cannot be scanned for a reflected secret` }
         : decision;
     if (!this.#audit(a, effective, {})) return answerSocket(socket, auditUnavailable(a.requestId));
-    const connectOpts = { host: resolved.address.address, port: target.port, timeout: this.#d.env.proxyTimeouts.connect };
+    const timeouts = this.#d.env.proxyTimeouts;
+    const connectOpts = { host: resolved.address.address, port: target.port, timeout: timeouts.connect };
     const upstream: net.Socket =
       target.scheme === "https" ? tls.connect({ ...connectOpts, servername: target.host, secureContext: this.#upstreamTls, rejectUnauthorized: true }) : net.connect(connectOpts);
     this.#track(session.id, upstream, "companion");
-    const lines = [`GET ${target.path}${target.search} HTTP/1.1`];
-    for (const [k, v] of Object.entries(headers)) for (const value of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${value}`);
+    const ours = { "X-Gatehouse-Outcome": effective.outcome, "X-Gatehouse-Request-Id": a.requestId };
     let bytesIn = 0;
     let bytesOut = 0;
+    let headSent = false;
     let finished = false;
+    let deadline: NodeJS.Timeout | undefined;
     const finish = (status: number, reason?: string) => {
       if (finished) return;
       finished = true;
+      clearTimeout(deadline);
       socket.destroy();
       upstream.destroy();
       this.#complete(a, effective, { status, bytesIn, bytesOut, reason });
     };
+    /** Gatehouse's own answer while nothing of the upstream's was relayed; a cut connection after. */
+    const fail = (failure: { status: number; code: ProxyErrorCode; message: string }, relayedStatus = failure.status) => {
+      if (finished) return;
+      if (!headSent) answerSocket(socket, { ...failure, outcome: effective.outcome, requestId: a.requestId });
+      finish(headSent ? relayedStatus : failure.status, failure.message);
+    };
+    const connectTimedOut = () => fail({ status: 504, code: "upstream_timeout", message: "the upstream did not accept the connection in time" });
+    upstream.once("timeout", connectTimedOut);
     upstream.once(target.scheme === "https" ? "secureConnect" : "connect", () => {
-      // From here the socket's timeout waits for the upstream's answer, then for nothing:
-      // an open WebSocket may stay quiet as long as it likes.
-      upstream.setTimeout(this.#d.env.proxyTimeouts.responseHeaders);
-      upstream.write(lines.join("\r\n") + "\r\n\r\n");
-      if (head.length) upstream.write(head);
-      let pending: Buffer = Buffer.alloc(0);
-      const onHead = (chunk: Buffer) => {
-        pending = Buffer.concat([pending, chunk]);
-        const end = pending.indexOf("\r\n\r\n");
-        if (end < 0) {
-          if (pending.length > LIMITS.maxHeaderBytes) finish(502);
-          return;
-        }
-        upstream.off("data", onHead);
-        upstream.setTimeout(0);
-        const headText = pending.subarray(0, end).toString("latin1");
-        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(headText)?.[1] ?? 502);
-        socket.write(`${headText}\r\nVia: 1.1 gatehouse\r\nX-Gatehouse-Outcome: ${effective.outcome}\r\nX-Gatehouse-Request-Id: ${a.requestId}\r\n\r\n`);
-        const rest = pending.subarray(end + 4);
-        if (rest.length) socket.write(rest);
-        bytesIn += pending.length;
-        upstream.on("data", (c: Buffer) => (bytesIn += c.length));
-        socket.on("data", (c: Buffer) => (bytesOut += c.length));
-        upstream.pipe(socket);
-        socket.pipe(upstream);
-        closeWhenIdle(socket, this.#d.env.proxyTimeouts.tunnelIdle, (why) => finish(status, why));
-        upstream.once("close", () => finish(status));
-        socket.once("close", () => finish(status));
-      };
-      upstream.on("data", onHead);
-    });
-    upstream.once("timeout", () => {
-      if (!finished && bytesIn === 0) answerSocket(socket, { status: 504, code: "upstream_timeout", message: "the upstream did not answer in time", outcome: effective.outcome, requestId: a.requestId });
-      finish(504);
-    });
-    upstream.once("error", (err: NodeJS.ErrnoException) => {
-      if (!finished && !socket.destroyed && bytesIn === 0) {
-        const failure = upstreamFailure(err);
-        answerSocket(socket, { ...failure, outcome: effective.outcome, requestId: a.requestId });
-      }
-      finish(502);
+      upstream.setTimeout(0);
+      upstream.off("timeout", connectTimedOut);
+      // Absolute, from the request: an upstream that trickles its answer byte by byte does not
+      // hold the sandbox for longer than this (a socket timeout would restart on every byte).
+      deadline = setTimeout(() => fail({ status: 504, code: "upstream_timeout", message: `the upstream did not answer the upgrade within ${formatDuration(timeouts.responseHeaders)}` }), timeouts.responseHeaders);
     });
     socket.once("error", () => finish(499));
+    const outgoing = http.request({ method: "GET", path: target.path + target.search, headers, setHost: false, createConnection: () => upstream });
+    outgoing.on("error", (err: NodeJS.ErrnoException) => fail(upstreamFailure(err)));
+    outgoing.on("upgrade", (res: http.IncomingMessage, _up: Duplex, upstreamHead: Buffer) => {
+      clearTimeout(deadline);
+      upstream.on("error", () => finish(101));
+      if (!switchedToWebSocket(res, String(req.headers["sec-websocket-key"]))) {
+        return fail({ status: 502, code: "upstream_invalid_response", message: "the upstream answered 101 without a valid WebSocket handshake (Upgrade: websocket and the Sec-WebSocket-Accept for this key)" });
+      }
+      headSent = true;
+      socket.write(formatHead(101, { ...downstreamResponseHeaders(res.headers), Upgrade: "websocket", Connection: "Upgrade", ...ours }));
+      // Bytes the sandbox sent after its request go upstream only now that the protocol switched.
+      if (upstreamHead.length) socket.write(upstreamHead);
+      if (head.length) upstream.write(head);
+      bytesIn += upstreamHead.length;
+      bytesOut += head.length;
+      upstream.on("data", (c: Buffer) => (bytesIn += c.length));
+      socket.on("data", (c: Buffer) => (bytesOut += c.length));
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+      closeWhenIdle(socket, timeouts.tunnelIdle, (why) => finish(101, why));
+      upstream.once("close", () => finish(101));
+      socket.once("close", () => finish(101));
+    });
+    outgoing.on("response", (res: http.IncomingMessage) => {
+      // Not switched: an ordinary answer, relayed as one, and the connection ends with it, so
+      // nothing the sandbox sends next reaches this upstream without a decision of its own.
+      clearTimeout(deadline);
+      const status = res.statusCode ?? 502;
+      const reason = `the upstream answered ${status} instead of switching protocols; relayed as a response and the connection closed`;
+      headSent = true;
+      socket.write(formatHead(status, { ...downstreamResponseHeaders(res.headers), Connection: "close", ...ours }));
+      res.on("data", (c: Buffer) => (bytesIn += c.length));
+      res.pipe(socket);
+      upstream.setTimeout(timeouts.idle, () => fail({ status: 504, code: "upstream_timeout", message: `the upstream went quiet for ${formatDuration(timeouts.idle)} in the middle of its answer` }, status));
+      res.once("aborted", () => finish(status, "the upstream closed in the middle of its answer"));
+      socket.once("finish", () => finish(status, reason));
+      socket.once("close", () => finish(status, reason));
+    });
+    outgoing.end();
   }
 
   #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
@@ -430,13 +475,17 @@ export class EgressProxy {
       return;
     }
     const requestId = newRequestId();
-    if (code === "HPE_HEADER_OVERFLOW") return answerSocket(socket, { status: 431, code: "headers_too_large", message: `request headers exceed ${LIMITS.maxHeaderBytes} bytes`, outcome: "blocked", requestId });
-    if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    let refusal: ProxyAnswer;
+    if (code === "HPE_HEADER_OVERFLOW") refusal = { status: 431, code: "headers_too_large", message: `request headers exceed ${LIMITS.maxHeaderBytes} bytes`, outcome: "blocked", requestId };
+    else if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
       const t = this.#d.env.proxyTimeouts;
-      return answerSocket(socket, { status: 408, code: "request_timeout", message: `the request did not arrive in time (headers within ${t.requestHeaders / 1000} s, the whole request within ${t.request / 1000} s)`, outcome: "blocked", requestId });
+      refusal = { status: 408, code: "request_timeout", message: `the request did not arrive in time (headers within ${formatDuration(t.requestHeaders)}, the whole request within ${formatDuration(t.request)})`, outcome: "blocked", requestId };
     }
     // Smuggling shapes (Content-Length with Transfer-Encoding, bad chunking) land here.
-    answerSocket(socket, { status: 400, code: "bad_request", message: `malformed request (${code.replace(/^HPE_/, "").toLowerCase() || "parse error"})`, outcome: "blocked", requestId });
+    else refusal = { status: 400, code: "bad_request", message: `malformed request (${code.replace(/^HPE_/, "").toLowerCase() || "parse error"})`, outcome: "blocked", requestId };
+    // Inside a tunnel the session is known, though the request could not be read.
+    const tunnel = this.#tunnels.get(socket as net.Socket);
+    answerSocket(socket, tunnel ? this.#refuse(tunnel.session, { method: null, scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, refusal) : refusal);
   }
 
   // ── The pipeline ─────────────────────────────────────────────────────────────────────────
@@ -522,22 +571,22 @@ export class EgressProxy {
     }
     if (req.rawHeaders.length / 2 > LIMITS.maxHeaderCount) {
       req.resume();
-      return answer(res, { status: 431, code: "headers_too_large", message: `more than ${LIMITS.maxHeaderCount} request headers`, outcome: "blocked", requestId });
+      return answer(res, this.#refuse(check.session, refusedAt(req, target), { status: 431, code: "headers_too_large", message: `more than ${LIMITS.maxHeaderCount} request headers`, outcome: "blocked", requestId }));
     }
     if (countHeader(req.rawHeaders, "content-length") > 1) {
       req.resume();
-      return answer(res, { status: 400, code: "bad_request", message: "duplicate Content-Length", outcome: "blocked", requestId });
+      return answer(res, this.#refuse(check.session, refusedAt(req, target), { status: 400, code: "bad_request", message: "duplicate Content-Length", outcome: "blocked", requestId }));
     }
     if (x.entry !== "intercept" && !this.#track(check.session.id, req.socket)) {
       req.resume();
-      return answer(res, tooManyConnections(requestId));
+      return answer(res, this.#refuse(check.session, refusedAt(req, target), tooManyConnections(requestId)));
     }
     const a: Attempt = { requestId, started: this.#d.now(), session: check.session, token, method: (req.method ?? "GET").toUpperCase(), target, policyRevision: revisions.policy };
     const href = `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`;
     const leak = tokenInRequest(token, href, req.rawHeaders);
     if (leak) {
       req.resume();
-      return answer(res, { status: 403, code: "token_in_request", message: `the request carries the session token ${leak}; it would leak upstream`, outcome: "blocked", requestId });
+      return answer(res, this.#refuse(check.session, refusedAt(req, target), { status: 403, code: "token_in_request", message: `the request carries the session token ${leak}; it would leak upstream`, outcome: "blocked", requestId }));
     }
     const decision = this.#d.policy.current(revisions.policy).decide(check.session.workspace, check.session.channel, {
       method: a.method,
@@ -550,7 +599,7 @@ export class EgressProxy {
     if (decision.outcome === "blocked") {
       req.resume();
       this.#audit(a, decision, { status: 403 });
-      return answer(res, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId });
+      return answer(res, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId, host: target.host });
     }
     // A host checked moments ago is answered from the resolver's cache; otherwise this request
     // waits for DNS and goes out on its own.
@@ -566,7 +615,7 @@ export class EgressProxy {
       const status = resolved.code === "private_address" ? 403 : 502;
       const outcome = resolved.code === "private_address" ? "blocked" : decision.outcome;
       this.#audit(a, { ...decision, outcome, reason: resolved.message, rule: resolved.code === "private_address" ? "ssrf:private_address" : decision.rule }, { status });
-      return answer(res, { status, code: resolved.code, message: resolved.message, outcome, requestId: a.requestId });
+      return answer(res, { status, code: resolved.code, message: resolved.message, outcome, requestId: a.requestId, host: a.target.host });
     }
     const o = this.#prepare(req, res, a, decision);
     // Durable before the first byte goes upstream.
@@ -696,7 +745,7 @@ export class EgressProxy {
       ALPNProtocols: ["http/1.1"],
       SNICallback: (servername, cb) => {
         if (servername.toLowerCase().replace(/\.$/, "") === tunnel.host) return cb(null, secureContext);
-        this.#auditBlockedEarly(tunnel.session, requestId, "CONNECT", "https", tunnel.host, tunnel.port, null, "sni_mismatch", `TLS SNI ${servername} differs from the CONNECT target ${tunnel.host}`);
+        this.#refuse(tunnel.session, { method: "CONNECT", scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, { status: 403, code: "sni_mismatch", message: `TLS SNI ${servername} differs from the CONNECT target ${tunnel.host}`, outcome: "blocked", requestId });
         cb(new Error("SNI differs from the CONNECT target"));
       },
     });
@@ -707,6 +756,8 @@ export class EgressProxy {
     // after it) is closed. The TLS socket holds the handle: closing the outer one alone would not do.
     closeIfSilent(socket, this.#d.env.proxyTimeouts.requestHeaders, () => !tunnel.spoke, [tlsSocket, socket]);
     this.#inner.emit("connection", tlsSocket);
+    // The inner server never listens, so Node keeps none of its request deadlines for it.
+    tunnel.deadlines = new RequestDeadlines(tlsSocket, this.#d.env.proxyTimeouts, () => this.#onClientError(Object.assign(new Error("request timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" }), tlsSocket));
   }
 
   async #blindTunnel(socket: net.Socket, tunnel: Tunnel, decision: Decision, requestId: string): Promise<void> {
@@ -714,21 +765,42 @@ export class EgressProxy {
     const resolved = await this.#d.resolver.resolve(tunnel.host);
     if (!resolved.ok) {
       const status = resolved.code === "private_address" ? 403 : 502;
-      this.#audit(attempt, { ...decision, outcome: status === 403 ? "blocked" : decision.outcome, reason: resolved.message }, { status });
-      return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome: status === 403 ? "blocked" : decision.outcome, requestId });
+      const outcome = status === 403 ? "blocked" : decision.outcome;
+      this.#audit(attempt, { ...decision, outcome, reason: resolved.message, rule: status === 403 ? "ssrf:private_address" : decision.rule }, { status });
+      return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome, requestId, host: tunnel.host });
     }
+    // Dialled before the 200: a host that cannot be reached is answered (and recorded) as the
+    // failure it is, not as an open tunnel that closes at once. No byte goes up before the
+    // ClientHello is checked and the tunnel recorded.
+    const upstream = net.connect({ host: resolved.address.address, port: tunnel.port, timeout: this.#d.env.proxyTimeouts.connect });
+    this.#track(tunnel.session.id, upstream, "companion");
+    const dialFailure = await new Promise<{ status: number; code: ProxyErrorCode; message: string } | null>((resolve) => {
+      upstream.once("connect", () => resolve(null));
+      upstream.once("timeout", () => resolve({ status: 504, code: "upstream_timeout", message: `the upstream did not accept the connection within ${formatDuration(this.#d.env.proxyTimeouts.connect)}` }));
+      upstream.once("error", (err: NodeJS.ErrnoException) => resolve(upstreamFailure(err)));
+    });
+    upstream.on("error", () => upstream.destroy());
+    if (dialFailure) {
+      upstream.destroy();
+      this.#audit(attempt, { ...decision, reason: dialFailure.message }, { status: dialFailure.status });
+      return answerSocket(socket, { ...dialFailure, outcome: decision.outcome, requestId, host: tunnel.host });
+    }
+    upstream.setTimeout(0);
+    if (socket.destroyed) return void upstream.destroy();
     socket.write("HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " + requestId + "\r\n\r\n");
     // The ClientHello's SNI must name the CONNECT target before a byte goes upstream.
     const hello = await readClientHello(socket, this.#d.env.proxyTimeouts.clientHello);
     if ("error" in hello || (hello.sni !== null && hello.sni !== tunnel.host)) {
       const message = "error" in hello ? `not a TLS ClientHello (${hello.error})` : `TLS SNI ${hello.sni} differs from the CONNECT target ${tunnel.host}`;
       this.#audit(attempt, { ...decision, outcome: "blocked", rule: "tunnel:sni", reason: message }, { status: 403 });
+      upstream.destroy();
       return void socket.destroy();
     }
     // The 200 is already out; with no record, the tunnel just closes.
-    if (!this.#audit(attempt, decision, {})) return void socket.destroy();
-    const upstream = net.connect({ host: resolved.address.address, port: tunnel.port, timeout: this.#d.env.proxyTimeouts.connect });
-    this.#track(tunnel.session.id, upstream, "companion");
+    if (!this.#audit(attempt, decision, {})) {
+      upstream.destroy();
+      return void socket.destroy();
+    }
     let bytesIn = 0;
     let bytesOut = hello.bytes.length;
     let reason: string | undefined;
@@ -736,19 +808,15 @@ export class EgressProxy {
       socket.destroy();
       upstream.destroy();
     };
-    upstream.once("connect", () => {
-      upstream.setTimeout(0);
-      upstream.write(hello.bytes);
-      socket.on("data", (c: Buffer) => (bytesOut += c.length));
-      upstream.on("data", (c: Buffer) => (bytesIn += c.length));
-      socket.pipe(upstream);
-      upstream.pipe(socket);
-      closeWhenIdle(socket, this.#d.env.proxyTimeouts.tunnelIdle, (why) => {
-        reason = why;
-        done();
-      });
+    upstream.write(hello.bytes);
+    socket.on("data", (c: Buffer) => (bytesOut += c.length));
+    upstream.on("data", (c: Buffer) => (bytesIn += c.length));
+    socket.pipe(upstream);
+    upstream.pipe(socket);
+    closeWhenIdle(socket, this.#d.env.proxyTimeouts.tunnelIdle, (why) => {
+      reason = why;
+      done();
     });
-    upstream.once("timeout", () => upstream.destroy());
     upstream.on("error", done);
     socket.on("error", done);
     let completed = false;
@@ -781,13 +849,43 @@ export class EgressProxy {
     const counted = kind === "connection";
     if (counted && tracked.connections >= LIMITS.connectionsPerSession) return false;
     tracked.all.add(socket);
-    if (counted) tracked.connections++;
+    if (counted) {
+      tracked.connections++;
+      this.#releaseOnAuthentication.get(socket)?.();
+    }
     const session = tracked;
     socket.once("close", () => {
       session.all.delete(socket);
       if (counted) session.connections--;
       if (session.all.size === 0 && this.#socketsBySession.get(sessionId) === session) this.#socketsBySession.delete(sessionId);
     });
+    return true;
+  }
+
+  /**
+   * Until a connection presents a valid session it counts against its peer address: a peer that
+   * opens connections and never authenticates runs out of them, not the process of descriptors.
+   */
+  #admitConnection(socket: net.Socket): boolean {
+    const peer = socket.remoteAddress ?? "";
+    const open = this.#unauthenticated.get(peer) ?? 0;
+    const limit = this.#d.env.proxyLimits.unauthenticatedPerPeer;
+    if (open >= limit) {
+      socket.on("error", () => socket.destroy());
+      answerSocket(socket, { status: 429, code: "too_many_connections", message: `${limit} connections from this address are already open without a valid session token; authenticate or close some`, outcome: "blocked", requestId: newRequestId() });
+      return false;
+    }
+    this.#unauthenticated.set(peer, open + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (this.#unauthenticated.get(peer) ?? 1) - 1;
+      if (left > 0) this.#unauthenticated.set(peer, left);
+      else this.#unauthenticated.delete(peer);
+    };
+    this.#releaseOnAuthentication.set(socket, release);
+    socket.once("close", release);
     return true;
   }
 
@@ -834,28 +932,47 @@ export class EgressProxy {
     this.#d.audit.recordCompletion(a.journaled!, { ts: now, status: result.status, bytesIn: result.bytesIn, bytesOut: result.bytesOut, durationMs: now - a.started, reason: result.reason ?? decision.reason });
   }
 
-  /** Refusals found before a decision (bad target inside a tunnel, SNI or Host mismatch). */
-  #auditBlockedEarly(session: VerifiedSession, requestId: string, method: string, scheme: "http" | "https", host: string | null, port: number | null, path: string | null, code: string, message: string): void {
-    this.#d.audit.recordLater({
-      kind: "egress",
-      action: "egress.request",
-      requestId,
-      sessionId: session.id,
-      workspace: session.workspace,
-      channel: session.channel,
-      thread: session.thread,
-      member: session.memberId,
-      method,
-      scheme,
-      host,
-      port,
-      path,
-      outcome: "blocked",
-      rule: `transport:${code}`,
-      reason: message,
-      status: 403,
-    });
+  /**
+   * A refusal found before a decision, or instead of one (bad target, SNI or Host mismatch,
+   * smuggling shapes, limits): recorded whenever the session is known, so that every refusal of
+   * a known session is an event. Returns the answer, for the caller to send.
+   */
+  #refuse(session: VerifiedSession | null, about: Refused, a: ProxyAnswer): ProxyAnswer {
+    if (!session) return a;
+    try {
+      this.#d.audit.recordLater({
+        kind: "egress",
+        action: "egress.request",
+        requestId: a.requestId,
+        sessionId: session.id,
+        workspace: session.workspace,
+        channel: session.channel,
+        thread: session.thread,
+        member: session.memberId,
+        ...about,
+        outcome: "blocked",
+        rule: `transport:${a.code}`,
+        // What the sandbox sent can be quoted here: bounded.
+        reason: a.message.length > 500 ? `${a.message.slice(0, 500)}…` : a.message,
+        status: a.status,
+      });
+    } catch (err) {
+      journalFailed(err);
+    }
+    return a;
   }
+
+  /** The session behind a token, to record a refusal under; null when there is none. */
+  #knownSession(token: string | null): VerifiedSession | null {
+    if (!token) return null;
+    try {
+      const check = this.#d.sessions.verify(token, this.#d.now(), this.#revisions().sessions);
+      return check.ok ? check.session : null;
+    } catch {
+      return null;
+    }
+  }
+
 }
 
 /** The record of a request as decided; its completion adds status, bytes and duration. */
@@ -985,7 +1102,7 @@ async function readClientHello(socket: net.Socket, timeoutMs: number): Promise<{
       buf = Buffer.concat([buf, chunk]);
       const r = parseClientHello(buf);
       if ("incomplete" in r) {
-        if (buf.length > 32 * 1024) finish({ error: "ClientHello too large" });
+        if (buf.length > MAX_CLIENT_HELLO_BYTES) finish({ error: "ClientHello too large" });
         return;
       }
       finish("error" in r ? r : { sni: r.sni, bytes: buf });

@@ -51,7 +51,7 @@ export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
     now: ctx.now,
     resolver,
     policy: policyCache(ctx.db),
-    sessions: new SessionVerifier(ctx.db, (id, at) => journal.recordTouch({ touch: "session", key: id, at })),
+    sessions: new SessionVerifier(ctx.db, (id, at) => journal.recordTouch({ touch: "session", key: id, at }), ctx.env.sessionTouchInterval),
     audit: journal,
     issuer: await LeafIssuer.load(ctx.db, ctx.vault),
     upstreamCa: upstreamTrust(ctx.env.upstreamCaPath),

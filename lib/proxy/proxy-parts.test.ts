@@ -116,8 +116,8 @@ describe("parseClientHello", () => {
   }
 
   it("reads the SNI from a real ClientHello, and its absence", async () => {
-    expect(parseClientHello(await captureHello("api.github.com"))).toEqual({ sni: "api.github.com" });
-    expect(parseClientHello(await captureHello(""))).toEqual({ sni: null });
+    expect(parseClientHello(await captureHello("api.github.com"))).toMatchObject({ sni: "api.github.com" });
+    expect(parseClientHello(await captureHello(""))).toMatchObject({ sni: null });
   });
 
   it("asks for more bytes, and refuses what is not TLS", async () => {

@@ -30,12 +30,48 @@ export type ProxyErrorCode =
   | "policy_unavailable"
   | "internal_error";
 
-export type ProxyAnswer = { status: number; code: ProxyErrorCode; message: string; outcome: Outcome; requestId: string };
+export type ProxyAnswer = {
+  status: number;
+  code: ProxyErrorCode;
+  message: string;
+  outcome: Outcome;
+  requestId: string;
+  /** The host the refusal is about, named on the status line. */
+  host?: string;
+};
 
-const REASONS: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 407: "Proxy Authentication Required", 408: "Request Timeout", 429: "Too Many Requests", 431: "Request Header Fields Too Large", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout" };
+/** What the status line says about a refusal concerning a host, in a few words. */
+const ABOUT_HOST: Partial<Record<ProxyErrorCode, (host: string) => string>> = {
+  host_not_allowed: (h) => `${h} is not allowed (ask an Owner to add it to a bundle)`,
+  org_denied: (h) => `${h} is denied for the whole organisation`,
+  private_address: (h) => `${h} resolves to a private address`,
+  dns_failed: (h) => `${h} could not be resolved`,
+  upstream_unreachable: (h) => `${h} could not be reached`,
+  upstream_timeout: (h) => `${h} did not answer in time`,
+  upstream_tls_failed: (h) => `the TLS certificate of ${h} did not verify`,
+};
 
-function body(a: ProxyAnswer): string {
-  return JSON.stringify({ error: { code: a.code, message: a.message, requestId: a.requestId } });
+const MAX_PHRASE = 200;
+
+/**
+ * The reason phrase of the status line. It is what many tools print of a refusal, and all that
+ * some print of a refused CONNECT (Python's "Tunnel connection failed: 403 …", requests'
+ * "403 Client Error: …", npm's "403 … - GET …"), so it names the refusal and the host rather
+ * than saying "Forbidden". RFC 9112 §4: printable ASCII only.
+ */
+export function reasonPhrase(a: ProxyAnswer): string {
+  const who = a.status === 403 && a.outcome === "blocked" ? "Blocked by Gatehouse" : "Gatehouse";
+  const about = a.host ? ABOUT_HOST[a.code]?.(a.host) : undefined;
+  const text = `${who}: ${about ?? a.message}`.replace(/[^\x20-\x7e]+/g, " ").replace(/ {2,}/g, " ").trim();
+  return text.length > MAX_PHRASE ? `${text.slice(0, MAX_PHRASE - 3)}...` : text;
+}
+
+/**
+ * The contract's `{ error: { code, message, requestId } }`, and a top-level `message` that says
+ * it all in one string, for tools that print a string field of the body and nothing else.
+ */
+function body(a: ProxyAnswer, phrase: string): string {
+  return JSON.stringify({ error: { code: a.code, message: a.message, requestId: a.requestId }, message: `${phrase}. ${a.message} (${a.code}, request ${a.requestId})` });
 }
 
 function headers(a: ProxyAnswer, payload: string): Record<string, string | number> {
@@ -46,6 +82,9 @@ function headers(a: ProxyAnswer, payload: string): Record<string, string | numbe
     "X-Gatehouse-Request-Id": a.requestId,
     "Cache-Control": "no-store",
     ...(a.status === 407 ? { "Proxy-Authenticate": 'Basic realm="gatehouse"' } : {}),
+    // A connection that could not authenticate, or sent what could not be read, is not kept:
+    // nothing it sends next is worth the descriptor.
+    ...(a.status === 407 || a.status === 400 ? { Connection: "close" } : {}),
   };
 }
 
@@ -54,17 +93,19 @@ export function answer(res: ServerResponse, a: ProxyAnswer): void {
     res.destroy();
     return;
   }
-  const payload = body(a);
-  res.writeHead(a.status, headers(a, payload));
+  const phrase = reasonPhrase(a);
+  const payload = body(a, phrase);
+  res.writeHead(a.status, phrase, headers(a, payload));
   res.end(payload);
 }
 
 /** The same answer on a raw socket (CONNECT, upgrades), then the socket closes. */
 export function answerSocket(socket: Duplex, a: ProxyAnswer): void {
   if (socket.destroyed) return;
-  const payload = body(a);
-  const head = Object.entries({ ...headers(a, payload), Connection: "close" })
+  const phrase = reasonPhrase(a);
+  const payload = body(a, phrase);
+  const head = Object.entries({ ...headers(a, payload), Connection: "close" as const })
     .map(([k, v]) => `${k}: ${v}`)
     .join("\r\n");
-  socket.end(`HTTP/1.1 ${a.status} ${REASONS[a.status] ?? "Error"}\r\n${head}\r\n\r\n${payload}`);
+  socket.end(`HTTP/1.1 ${a.status} ${phrase}\r\n${head}\r\n\r\n${payload}`);
 }

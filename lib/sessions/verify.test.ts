@@ -5,7 +5,7 @@ import { revokeSession } from "../services/sessions/revoke-session";
 import { putPolicy } from "../services/policy/put-policy";
 import { updateSessionSettings } from "../services/settings/update-session-settings";
 import { auditor, orchestrator, owner, testContext } from "../services/test-context";
-import { SessionVerifier } from "./verify";
+import { DEFAULT_TOUCH_INTERVAL_MS, SessionVerifier } from "./verify";
 
 const request = { workspace: "T0ACME", channel: "C0ENG", thread: "1700000000.000100", kind: "channel", member: { id: "U0ALICE", orgMember: true, roles: ["engineering"] } };
 
@@ -87,5 +87,26 @@ describe("sessions against a real database", () => {
     expect(refuse({ ...request, member: { id: "" } })).toBe("invalid_field");
     const actions = (ctx.db.$client.prepare("SELECT action, rule FROM audit_events WHERE kind = 'access'").all() as { action: string; rule: string }[]).map((e) => `${e.action}:${e.rule ?? ""}`);
     expect(actions).toEqual(["session.refused:member_not_allowed", "session.refused:dms_disabled", "session.granted:", "session.refused:channel_not_enabled", "session.granted:"]);
+  });
+
+  it("writes traffic to last-seen at most once per touch interval, the default or an injected one", () => {
+    const ctx = testContext();
+    const s = createSession({ ctx, actor: orchestrator, input: request });
+    const round = (verifier: SessionVerifier, interval: number) => {
+      const touches: number[] = [];
+      touched = touches;
+      const start = ctx.clock.now;
+      for (const dt of [0, interval - 1, interval, interval + 1, 2 * interval]) expect(verifier.verify(s.token, start + dt).ok).toBe(true);
+      return { touches, start };
+    };
+    let touched: number[] = [];
+    const record = (_id: string, at: number) => void touched.push(at);
+    // Granted just now: the first touch is due one interval later.
+    const byDefault = round(new SessionVerifier(ctx.db, record), DEFAULT_TOUCH_INTERVAL_MS);
+    expect(byDefault.touches).toEqual([byDefault.start + DEFAULT_TOUCH_INTERVAL_MS, byDefault.start + 2 * DEFAULT_TOUCH_INTERVAL_MS]);
+    ctx.clock.now += 2 * DEFAULT_TOUCH_INTERVAL_MS;
+    // Injected: 200 ms. Its stored last-seen is the grant (these touches went nowhere), so it writes at once.
+    const injected = round(new SessionVerifier(ctx.db, record, 200), 200);
+    expect(injected.touches).toEqual([injected.start, injected.start + 200, injected.start + 400]);
   });
 });

@@ -18,7 +18,7 @@ export type VerifiedSession = {
 export type SessionCheck = { ok: true; session: VerifiedSession } | { ok: false; reason: "unknown" | Exclude<SessionState, "active"> };
 
 /** lastSeenAt is written at most this often: idle expiry is exact to within this. */
-const TOUCH_INTERVAL_MS = 5_000;
+export const DEFAULT_TOUCH_INTERVAL_MS = 5_000;
 const CACHE_LIMIT = 10_000;
 
 type Row = VerifiedSession & { createdAt: number; lastSeenAt: number; expiresAt: number; idleTimeoutSeconds: number; revokedAt: number | null };
@@ -29,14 +29,16 @@ export class SessionVerifier {
   readonly #cache = new Map<string, Cached>();
 
   readonly #touch: (id: string, at: number) => void;
+  readonly #touchInterval: number;
 
   /**
-   * `touch` records traffic on a session (every TOUCH_INTERVAL_MS at most); by default an UPDATE
+   * `touch` records traffic on a session (every `touchInterval` ms at most); by default an UPDATE
    * here, the proxy sends it through its journal so no request waits on the write lock.
    */
-  constructor(db: Db, touch?: (id: string, at: number) => void) {
+  constructor(db: Db, touch?: (id: string, at: number) => void, touchInterval: number = DEFAULT_TOUCH_INTERVAL_MS) {
     this.#q = prepareSessionLookups(db);
     this.#touch = touch ?? ((id, at) => touchSession(db, id, at));
+    this.#touchInterval = touchInterval;
   }
 
   /** Ids of sessions revoked at or after `since` (the proxy closes their sockets). */
@@ -73,7 +75,7 @@ export class SessionVerifier {
       return { ok: false, reason: state };
     }
     entry.row.lastSeenAt = Math.max(entry.row.lastSeenAt, now);
-    if (now - entry.written >= TOUCH_INTERVAL_MS) {
+    if (now - entry.written >= this.#touchInterval) {
       this.#touch(entry.row.id, now);
       entry.written = now;
     }

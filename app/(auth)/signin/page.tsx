@@ -1,5 +1,5 @@
 import { redirect } from "next/navigation";
-import { currentUser } from "@/lib/auth/dal";
+import { currentUser } from "@/app/_auth/dal";
 import { AuthShell } from "../auth-shell";
 import { SignInForm } from "./sign-in-form";
 

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { OutcomeBadge } from "@/components/outcome-badge";
 import { Alert, Badge, Button, Card, Empty, Field, formatTime, Input, PageHeader, Select, Table, Td, Th } from "@/components/ui";
-import { requireUser } from "@/lib/auth/dal";
+import { requireUser } from "@/app/_auth/dal";
 import { AppError } from "@/lib/errors";
 import { getAuditEvent, searchAudit, type AuditEvent } from "@/lib/services/audit/search-audit";
 import { verifyAudit } from "@/lib/services/audit/verify-audit";

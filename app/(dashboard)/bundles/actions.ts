@@ -4,7 +4,7 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { toActionResult, type ActionResult } from "@/app/action-result";
-import { currentUser } from "@/lib/auth/dal";
+import { currentUser } from "@/app/_auth/dal";
 import { serviceContext } from "@/lib/services/context";
 import { revokeCredential } from "@/lib/services/credentials/revoke-credential";
 import { setCredential } from "@/lib/services/credentials/set-credential";

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { toActionResult, type ActionResult } from "@/app/action-result";
-import { currentUser } from "@/lib/auth/dal";
+import { currentUser } from "@/app/_auth/dal";
 import { AppError } from "@/lib/errors";
 import { serviceContext } from "@/lib/services/context";
 import { listInput } from "@/lib/services/policy/edit";

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { Badge, Card, Empty, PageHeader, Table, Td, Th } from "@/components/ui";
-import { requireUser } from "@/lib/auth/dal";
+import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { serviceContext } from "@/lib/services/context";
 import { listChannels } from "@/lib/services/policy/list-channels";

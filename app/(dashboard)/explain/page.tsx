@@ -1,6 +1,6 @@
 import { OutcomeBadge } from "@/components/outcome-badge";
 import { Alert, Badge, Button, Card, Field, Input, PageHeader, Select, Table, Td, Th } from "@/components/ui";
-import { requireUser } from "@/lib/auth/dal";
+import { requireUser } from "@/app/_auth/dal";
 import { AppError } from "@/lib/errors";
 import { serviceContext } from "@/lib/services/context";
 import { explainRequest, type ExplainResult } from "@/lib/services/policy/explain-request";

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { toActionResult, type ActionResult } from "@/app/action-result";
-import { currentUser } from "@/lib/auth/dal";
+import { currentUser } from "@/app/_auth/dal";
 import { serviceContext } from "@/lib/services/context";
 import { updateMemberAccess } from "@/lib/services/settings/update-member-access";
 import { updateSessionSettings } from "@/lib/services/settings/update-session-settings";

@@ -1,5 +1,5 @@
 import { Card, PageHeader } from "@/components/ui";
-import { requireUser } from "@/lib/auth/dal";
+import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { getSessionSettings } from "@/lib/services/settings/get-session-settings";
 import { serviceContext } from "@/lib/services/context";

@@ -1,5 +1,5 @@
 import { Badge, Card, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
-import { requireUser } from "@/lib/auth/dal";
+import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { searchAudit } from "@/lib/services/audit/search-audit";
 import { serviceContext } from "@/lib/services/context";

@@ -2,11 +2,12 @@
 // Server actions of the Settings page. Each is a public POST endpoint: the service checks the role.
 import { revalidatePath } from "next/cache";
 import { toActionResult, type ActionResult } from "@/app/action-result";
-import { currentUser } from "@/lib/auth/dal";
+import { currentUser } from "@/app/_auth/dal";
 import { createApiKey } from "@/lib/services/api-keys/create-api-key";
 import { revokeApiKey } from "@/lib/services/api-keys/revoke-api-key";
 import { serviceContext } from "@/lib/services/context";
 import { addUser } from "@/lib/services/users/add-user";
+import { unlockUser } from "@/lib/services/users/unlock-user";
 
 // addUserAction — owner
 export async function addUserAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
@@ -33,6 +34,14 @@ export async function createApiKeyAction(_prev: ActionResult<{ key: string; name
 export async function revokeApiKeyAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const result = await toActionResult(() => revokeApiKey({ ctx: serviceContext(), actor, input: { id: String(form.get("id") ?? "") } }), "API key revoked.");
+  if (result?.ok) revalidatePath("/settings");
+  return result;
+}
+
+// unlockUserAction — owner; lifts a sign-in lock before its 15 minutes are up
+export async function unlockUserAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
+  const actor = await currentUser();
+  const result = await toActionResult(() => void unlockUser({ ctx: serviceContext(), actor, input: { email: form.get("email") } }), "User unlocked.");
   if (result?.ok) revalidatePath("/settings");
   return result;
 }

@@ -2,7 +2,7 @@
 import { ActionButton } from "@/components/action-button";
 import { ActionForm } from "@/components/action-form";
 import { Alert, Button, Field, Input, Select } from "@/components/ui";
-import { addUserAction, createApiKeyAction, revokeApiKeyAction } from "./actions";
+import { addUserAction, createApiKeyAction, revokeApiKeyAction, unlockUserAction } from "./actions";
 
 export function AddUserForm() {
   return (
@@ -75,6 +75,14 @@ export function RevokeApiKeyButton({ id, name }: { id: string; name: string }) {
   return (
     <ActionButton action={revokeApiKeyAction} label={`Revoke ${name}`} fields={{ id }} confirmText={`Revoke API key “${name}”? Callers using it fail at once.`}>
       Revoke
+    </ActionButton>
+  );
+}
+
+export function UnlockUserButton({ email }: { email: string }) {
+  return (
+    <ActionButton action={unlockUserAction} label={`Unlock ${email}`} fields={{ email }} variant="secondary">
+      Unlock
     </ActionButton>
   );
 }

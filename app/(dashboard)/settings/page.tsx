@@ -1,11 +1,11 @@
 import { Badge, Card, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
-import { requireUser } from "@/lib/auth/dal";
+import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { listApiKeys } from "@/lib/services/api-keys/list-api-keys";
 import { serviceContext } from "@/lib/services/context";
 import { getCaCertificate } from "@/lib/services/settings/get-ca-certificate";
 import { listUsers } from "@/lib/services/users/list-users";
-import { AddUserForm, CreateApiKeyForm, RevokeApiKeyButton } from "./forms";
+import { AddUserForm, CreateApiKeyForm, RevokeApiKeyButton, UnlockUserButton } from "./forms";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Settings" };
@@ -37,7 +37,16 @@ export default async function SettingsPage() {
                   <Td className="font-medium text-slate-900">{u.email}</Td>
                   <Td>{u.role === "owner" ? "Owner" : "Auditor"}</Td>
                   <Td>{formatTime(u.lastSignInAt)}</Td>
-                  <Td>{u.lockedUntil && u.lockedUntil > Date.now() ? <Badge tone="red">locked until {formatTime(u.lockedUntil)}</Badge> : <Badge tone="green">active</Badge>}</Td>
+                  <Td>
+                    {u.lockedUntil ? (
+                      <span className="inline-flex items-center gap-2">
+                        <Badge tone="red">locked until {formatTime(u.lockedUntil)}</Badge>
+                        {owner && <UnlockUserButton email={u.email} />}
+                      </span>
+                    ) : (
+                      <Badge tone="green">active</Badge>
+                    )}
+                  </Td>
                 </tr>
               ))}
             </tbody>

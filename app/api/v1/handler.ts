@@ -1,6 +1,6 @@
 // The shape every /api/v1 route shares: resolve the caller, run one verb, map errors to statuses.
 import "server-only";
-import { apiActor } from "@/lib/auth/dal";
+import { apiActor } from "@/app/_auth/dal";
 import type { Actor } from "@/lib/auth/permissions";
 import { AppError } from "@/lib/errors";
 import { serviceContext, type ServiceContext } from "@/lib/services/context";
@@ -29,13 +29,29 @@ export function apiRoute<P = Record<string, never>>(handler: Handler<P>) {
   };
 }
 
-/** Reads a bounded body as text: 413 past the limit. */
-export async function readBody(req: Request): Promise<string> {
+/**
+ * Reads a bounded body as text, counting bytes as they stream: 413 as soon as the count passes
+ * the limit, without reading the rest. (server.ts enforces the same limit before Next.)
+ */
+export async function readBody(req: Request, limit: number = MAX_BODY_BYTES): Promise<string> {
+  const tooLarge = () => new AppError("payload_too_large", `the body is larger than ${limit} bytes`);
   const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw new AppError("payload_too_large", `the body is larger than ${MAX_BODY_BYTES} bytes`);
-  const text = await req.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new AppError("payload_too_large", `the body is larger than ${MAX_BODY_BYTES} bytes`);
-  return text;
+  if (declared > limit) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let seen = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    seen += value.byteLength;
+    if (seen > limit) {
+      void reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 export async function readJson(req: Request): Promise<unknown> {

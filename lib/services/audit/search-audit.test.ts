@@ -98,11 +98,11 @@ describe("audit free-text search (trigram index)", () => {
   it("backfills events logged before the index existed, and leaves the chain and its triggers alone", () => {
     const ctx = testContext();
     seed(ctx, [base(1), base(2, { path: "/old/event" })]);
-    // Roll the database back to before migrations 0003-0004, then migrate again.
+    // Roll the database back to before migrations 0005-0006, then migrate again.
     const raw = ctx.db.$client;
     raw.exec("DROP TRIGGER audit_events_fts_insert; DROP TABLE audit_fts; DROP INDEX audit_channel_seq; DROP INDEX audit_channel_outcome_seq");
     const rows = raw.prepare("SELECT created_at FROM __drizzle_migrations ORDER BY created_at").pluck().all() as number[];
-    raw.prepare("DELETE FROM __drizzle_migrations WHERE created_at >= ?").run(rows[3]);
+    raw.prepare("DELETE FROM __drizzle_migrations WHERE created_at >= ?").run(rows[5]);
     migrateDatabase(ctx.db);
     expect(hosts(search(ctx, { q: "old/ev" }))).toEqual(["h2.example.com"]);
     seed(ctx, [base(3, { path: "/new/event" })]);

@@ -5,5 +5,5 @@ import type { ServiceContext } from "../context";
 
 export function listUsers({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }) {
   authorize(actor, "user.read");
-  return listUserRows(ctx.db);
+  return listUserRows(ctx.db, ctx.now());
 }

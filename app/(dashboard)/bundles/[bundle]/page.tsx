@@ -2,7 +2,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { scopeLabel } from "@/components/scope-label";
 import { Alert, Badge, Card, cx, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
-import { requireUser } from "@/lib/auth/dal";
+import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { serviceContext } from "@/lib/services/context";
 import { listCredentials } from "@/lib/services/credentials/list-credentials";

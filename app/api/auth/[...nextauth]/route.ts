@@ -1,6 +1,6 @@
 // GET|POST /api/auth/* — next-auth's sign-in endpoints; public
 import NextAuth from "next-auth";
-import { authOptions } from "@/lib/auth/next-auth";
+import { authOptions } from "@/app/_auth/next-auth";
 
 export const dynamic = "force-dynamic";
 const handler = NextAuth(authOptions);

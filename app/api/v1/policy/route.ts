@@ -1,7 +1,8 @@
 // GET /api/v1/policy — owner, auditor · PUT /api/v1/policy[?dryRun=1] — owner
 import YAML from "yaml";
-import { AppError } from "@/lib/errors";
+import { authorize } from "@/lib/services/authorize";
 import { getPolicy } from "@/lib/services/policy/get-policy";
+import { parsePolicyText } from "@/lib/services/policy/parse-policy-text";
 import { putPolicy } from "@/lib/services/policy/put-policy";
 import { apiRoute, readBody } from "../handler";
 
@@ -15,14 +16,9 @@ export const GET = apiRoute(({ req, actor, ctx }) => {
 });
 
 export const PUT = apiRoute(async ({ req, actor, ctx }) => {
-  const text = await readBody(req);
-  let document: unknown;
-  try {
-    // YAML is a superset of JSON: one parser reads both.
-    document = YAML.parse(text, { maxAliasCount: 100 });
-  } catch {
-    throw new AppError("bad_request", "the body is neither valid JSON nor YAML", { field: "(body)" });
-  }
+  // The role is checked before a byte of the body is read or parsed.
+  authorize(actor, "policy.write");
+  const document = parsePolicyText(await readBody(req), req.headers.get("content-type"));
   const dryRun = ["1", "true"].includes(new URL(req.url).searchParams.get("dryRun") ?? "");
   const result = putPolicy({ ctx, actor, input: document, dryRun });
   return Response.json({ dryRun: result.dryRun, applied: result.applied, diff: result.diff });

@@ -1,22 +1,25 @@
 // The data-access layer's view of who is calling, for pages, server actions and route handlers.
+// A Next.js adapter: it lives beside app/ and reads the session through next-auth.
 import "server-only";
 import { getServerSession } from "next-auth";
 import { redirect } from "next/navigation";
 import { headers } from "next/headers";
 import { cache } from "react";
-import { findUserById } from "../../db/queries/users";
-import { serviceContext } from "../services/context";
-import { authenticateApiKey } from "../services/api-keys/authenticate-api-key";
+import type { Actor } from "@/lib/auth/permissions";
+import { authenticateApiKey } from "@/lib/services/api-keys/authenticate-api-key";
+import { serviceContext } from "@/lib/services/context";
+import { resolveDashboardSession } from "@/lib/services/users/resolve-dashboard-session";
 import { authOptions } from "./next-auth";
-import type { Actor } from "./permissions";
 
-/** The signed-in person, re-read from the database so a removed user or a changed role applies at once. */
+/**
+ * The signed-in person, re-read from the database on every request: a removed user, a changed
+ * role, a password change, a lock or a sign-out elsewhere applies at once. (next-auth's jwt
+ * callback already refused a revoked session; this checks the same claims again.)
+ */
 export const currentUser = cache(async (): Promise<Extract<Actor, { type: "user" }> | null> => {
-  const session = (await getServerSession(authOptions)) as { userId?: string } | null;
-  if (!session?.userId) return null;
-  const user = findUserById(serviceContext().db, session.userId);
-  if (!user) return null;
-  return { type: "user", id: user.id, email: user.email, role: user.role };
+  const session = (await getServerSession(authOptions)) as { claims?: { sub?: unknown; sv?: unknown; authTime?: unknown } } | null;
+  if (!session?.claims) return null;
+  return resolveDashboardSession({ ctx: serviceContext(), claims: session.claims });
 });
 
 /** For pages: the user, or a redirect to sign-in. */
