@@ -17,6 +17,7 @@ import { importJournals } from "./lib/audit/journal";
 import { startAuditImporter } from "./lib/audit/importer";
 import { boundRequestBody } from "./lib/request-bounds";
 import { securityHeaders, API_SECURITY_HEADERS } from "./lib/security-headers";
+import { answerHealth, readiness } from "./lib/health";
 
 function fail(message: string): never {
   console.error(`gatehouse: ${message}`);
@@ -73,9 +74,14 @@ async function main(): Promise<void> {
   if (prepared.keyCreated) console.error(`gatehouse: generated a new master key in ${path.join(env.dataDir, "master.key")} (mode 0600); back it up`);
   const ctx: ServiceContext = { db: prepared.db, vault: prepared.vault, env, now: Date.now };
 
-  process.env.NEXTAUTH_SECRET = nextAuthSecret(env);
-  process.env.NEXTAUTH_URL = env.publicUrl;
-  await ensureFirstOwner(ctx);
+  // GATEHOUSE_SERVE: one process may serve both listeners (the default) or one of them.
+  const serveDashboard = env.serve !== "proxy";
+  const serveProxy = env.serve !== "dashboard";
+  if (serveDashboard) {
+    process.env.NEXTAUTH_SECRET = nextAuthSecret(env);
+    process.env.NEXTAUTH_URL = env.publicUrl;
+    await ensureFirstOwner(ctx);
+  }
 
   let proxy: ProxyHandle;
   try {
@@ -85,47 +91,59 @@ async function main(): Promise<void> {
     throw err;
   }
   // Records a crashed process left in its journal reach the chain before anything new happens.
+  // Every role imports every journal in the data directory: the offsets advance in the same
+  // transaction as the events, so importers that share a data directory never duplicate one.
   importJournals(ctx.db, env.dataDir);
   const importer = startAuditImporter(env.dataDir);
 
-  const app = next({ dev: false, dir: __dirname, hostname: env.hostname, port: env.port });
-  await app.prepare();
-  const handle = app.getRequestHandler();
-  const web = http.createServer((req, res) => {
-    if (req.url?.startsWith("/proxy/")) return proxy.handleEmbedded(req, res);
-    if (req.url === "/api/v1/ca.pem" && (req.method === "GET" || req.method === "HEAD")) {
-      securityHeaders(res, API_SECURITY_HEADERS);
-      return proxy.serveCaCertificate(req, res);
-    }
-    // The sign-in throttle's per-source key: the socket's address, never a header the client chose.
-    req.headers["x-gatehouse-client-address"] = req.socket.remoteAddress ?? "unknown";
-    if (!boundRequestBody(req, res)) return;
-    void handle(req, res);
-  });
-  // A balancer (or any pooling client) must be the side that drops an idle connection; headers
-  // get a little longer, so a request that arrives as the connection ages is not cut off.
-  web.keepAliveTimeout = env.dashboardKeepAlive;
-  web.headersTimeout = env.dashboardKeepAlive + 1_000;
-  await new Promise<void>((resolve, reject) => {
-    web.once("error", reject);
-    web.listen(env.port, env.hostname, () => resolve());
-  }).catch((err: NodeJS.ErrnoException) => fail(`dashboard port ${env.hostname}:${env.port}: ${err.code ?? err.message}`));
+  let web: http.Server | null = null;
+  if (serveDashboard) {
+    const app = next({ dev: false, dir: __dirname, hostname: env.hostname, port: env.port });
+    await app.prepare();
+    const handle = app.getRequestHandler();
+    const probe = () => readiness(ctx.db, env.dataDir);
+    const server = http.createServer((req, res) => {
+      if (answerHealth(req, res, probe)) return;
+      if (req.url?.startsWith("/proxy/")) return proxy.handleEmbedded(req, res);
+      if (req.url === "/api/v1/ca.pem" && (req.method === "GET" || req.method === "HEAD")) {
+        securityHeaders(res, API_SECURITY_HEADERS);
+        return proxy.serveCaCertificate(req, res);
+      }
+      // The sign-in throttle's per-source key: the socket's address, never a header the client chose.
+      req.headers["x-gatehouse-client-address"] = req.socket.remoteAddress ?? "unknown";
+      if (!boundRequestBody(req, res)) return;
+      void handle(req, res);
+    });
+    // A balancer (or any pooling client) must be the side that drops an idle connection; headers
+    // get a little longer, so a request that arrives as the connection ages is not cut off.
+    server.keepAliveTimeout = env.dashboardKeepAlive;
+    server.headersTimeout = env.dashboardKeepAlive + 1_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(env.port, env.hostname, () => resolve());
+    }).catch((err: NodeJS.ErrnoException) => fail(`dashboard port ${env.hostname}:${env.port}: ${err.code ?? err.message}`));
+    web = server;
+  }
   // The forward proxy runs in worker processes (env.proxyWorkers); this process serves the dashboard
   // and the embedded route.
-  const forward: ForwardProxies = await startForwardProxies(env.proxyWorkers).catch((err: Error) => fail(`proxy port ${env.proxyHost}:${env.proxyPort}: ${err.message}`));
+  let forward: ForwardProxies | null = null;
+  if (serveProxy) forward = await startForwardProxies(env.proxyWorkers).catch((err: Error) => fail(`proxy port ${env.proxyHost}:${env.proxyPort}: ${err.message}`));
 
-  const webAddr = web.address() as { port: number };
-  console.log(`gatehouse: dashboard on ${env.publicUrl.replace(/:\d+$/, `:${webAddr.port}`)}, proxy on ${env.proxyHost}:${forward.port}`);
+  const serving = [
+    web && `dashboard on ${env.publicUrl.replace(/:\d+$/, `:${(web.address() as { port: number }).port}`)}`,
+    forward && `proxy on ${env.proxyHost}:${forward.port}`,
+  ].filter(Boolean);
+  console.log(`gatehouse: ${serving.join(", ")}${env.serve === "all" ? "" : ` (GATEHOUSE_SERVE=${env.serve})`}`);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.error(`gatehouse: ${signal}, shutting down`);
-    web.closeIdleConnections();
+    web?.closeIdleConnections();
     const timer = setTimeout(() => process.exit(0), 5000);
     timer.unref();
-    Promise.all([new Promise((r) => web.close(() => r(null))), proxy.close(), forward.close()])
+    Promise.all([web && new Promise((r) => web.close(() => r(null))), proxy.close(), forward?.close()])
       .then(() => importer.stop())
       .then(() => {
         ctx.db.$client.close();

@@ -16,6 +16,14 @@ describe("readEnv", () => {
     expect(readEnv(env({ GATEHOUSE_PROXY_WORKERS: "3" })).proxyWorkers).toBe(3);
   });
 
+  it("GATEHOUSE_SERVE: all by default, dashboard or proxy, anything else refused by name", () => {
+    expect(readEnv(env({})).serve).toBe("all");
+    expect(readEnv(env({ GATEHOUSE_SERVE: "" })).serve).toBe("all");
+    expect(readEnv(env({ GATEHOUSE_SERVE: "dashboard" })).serve).toBe("dashboard");
+    expect(readEnv(env({ GATEHOUSE_SERVE: "proxy" })).serve).toBe("proxy");
+    for (const bad of ["both", "Proxy", " proxy", "api"]) expect(() => readEnv(env({ GATEHOUSE_SERVE: bad }))).toThrow("GATEHOUSE_SERVE: must be all, dashboard or proxy");
+  });
+
   it("names the variable that is wrong", () => {
     for (const bad of ["0", "65", "two", "1.5"]) expect(() => readEnv(env({ GATEHOUSE_PROXY_WORKERS: bad }))).toThrow(EnvError);
     expect(() => readEnv(env({ GATEHOUSE_PROXY_WORKERS: "0" }))).toThrow(/GATEHOUSE_PROXY_WORKERS/);

@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   GATEHOUSE_OIDC_OWNER_GROUPS: z.string().optional(),
   GATEHOUSE_OIDC_AUDITOR_GROUPS: z.string().optional(),
   GATEHOUSE_OIDC_SCOPES: z.string().optional(),
+  GATEHOUSE_SERVE: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["all", "dashboard", "proxy"], { error: "must be all, dashboard or proxy" }).default("all")),
 });
 
 /** How long the proxy waits, in milliseconds, before it gives up on a peer. */
@@ -108,6 +109,8 @@ export type Env = {
   nextAuthSecret: string | undefined;
   /** Dashboard sign-in through the company's IdP, when GATEHOUSE_OIDC_ISSUER is set (it then wins over Settings). */
   oidc: OidcEnv | undefined;
+  /** What this process serves: both listeners, or one of them (replicas on one database). */
+  serve: ServeRole;
 };
 
 export type OidcEnv = {
@@ -165,6 +168,9 @@ function parseOidc(e: z.infer<typeof EnvSchema>): OidcEnv | undefined {
     scopes: e.GATEHOUSE_OIDC_SCOPES?.trim() || OIDC_DEFAULT_SCOPES,
   };
 }
+
+
+export type ServeRole = "all" | "dashboard" | "proxy";
 
 export class EnvError extends Error {}
 
@@ -274,6 +280,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     sessionTouchInterval: parseTouchInterval(e.GATEHOUSE_SESSION_TOUCH_INTERVAL),
     nextAuthSecret: e.NEXTAUTH_SECRET || undefined,
     oidc: parseOidc(e),
+    serve: e.GATEHOUSE_SERVE,
   };
 }
 

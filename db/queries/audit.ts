@@ -55,7 +55,27 @@ export const AUDIT_SELECT = `SELECT seq, id, ts, kind, action, actor, request_id
   member, bundle, connection, service_account AS serviceAccount, method, scheme, host, port, path, outcome, rule, reason, status,
   bytes_in AS bytesIn, bytes_out AS bytesOut, duration_ms AS durationMs, detail, prev_hash AS prevHash, hash FROM audit_events`;
 
-export function whereClause(f: AuditFilter): { sql: string; params: unknown[] } {
+/** The columns `q=` searches; audit_fts (migration 0006) indexes the same ones. */
+export const FREE_TEXT_COLUMNS = ["host", "path", "reason", "action", "actor", "member", "rule", "connection", "request_id"] as const;
+
+/**
+ * `q` as an FTS5 phrase for the trigram tokenizer (every 3-character window, consecutive), or
+ * null when it has fewer than 3 characters and so no trigram to look up.
+ */
+export function ftsQuery(q: string): string | null {
+  if ([...q].length < 3) return null;
+  return `"${q.replaceAll('"', '""')}"`;
+}
+
+/**
+ * How `q` uses the trigram index: `filter` narrows by `seq IN (matches)` (the whole match set;
+ * right for an export, which reads everything), `none` leaves it to the LIKE (another indexed
+ * filter already leaves few rows), `drive` lets the caller read matches newest first and stop
+ * at the page size (see searchAuditEvents).
+ */
+export type FtsUse = "filter" | "none" | "drive";
+
+export function whereClause(f: AuditFilter, fts: FtsUse = "filter"): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
   const eq = (col: string, v: string | undefined) => {
@@ -86,16 +106,56 @@ export function whereClause(f: AuditFilter): { sql: string; params: unknown[] } 
     params.push(f.before);
   }
   if (f.q) {
+    // The trigram index narrows the rows; the LIKE below then decides, so the meaning stays
+    // exactly SQLite's case-insensitive (ASCII) substring match. Shorter queries have no
+    // trigram to look up and scan, as before.
+    const match = ftsQuery(f.q);
+    if (match !== null && fts === "filter") {
+      parts.push("seq IN (SELECT rowid FROM audit_fts WHERE audit_fts MATCH ?)");
+      params.push(match);
+    }
     const like = `%${f.q.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
-    parts.push(`(host LIKE ?1x OR path LIKE ?1x OR reason LIKE ?1x OR action LIKE ?1x OR actor LIKE ?1x OR member LIKE ?1x OR rule LIKE ?1x OR connection LIKE ?1x OR request_id LIKE ?1x)`.replaceAll("?1x", "? ESCAPE '\\'"));
-    for (let i = 0; i < 9; i++) params.push(like);
+    parts.push(`(${FREE_TEXT_COLUMNS.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(" OR ")})`);
+    for (let i = 0; i < FREE_TEXT_COLUMNS.length; i++) params.push(like);
   }
   return { sql: parts.length ? ` WHERE ${parts.join(" AND ")}` : "", params };
 }
 
+/** Below this many rows for an indexed filter (host, channel), checking each row beats the trigram index. */
+const FEW_ROWS = 5000;
+
+function fewRowsFor(db: Db, f: AuditFilter): boolean {
+  const indexed: [string, string | undefined][] = [["host", f.host?.toLowerCase()], ["channel", f.channel]];
+  for (const [col, value] of indexed) {
+    if (!value) continue;
+    const n = db.$client.prepare(`SELECT count(*) FROM (SELECT 1 FROM audit_events WHERE ${col} = ? LIMIT ${FEW_ROWS + 1})`).pluck().get(value) as number;
+    if (n <= FEW_ROWS) return true;
+  }
+  return false;
+}
+
+/**
+ * One page, newest first. A free-text search reads the trigram index's matches newest first
+ * and stops at the page size (a common word costs a page, not its whole match set), unless a
+ * host or channel filter already leaves few rows, which the LIKE then checks one by one.
+ */
 export function searchAuditEvents(db: Db, filter: AuditFilter, limit: number): AuditEventRow[] {
-  const w = whereClause(filter);
-  return db.$client.prepare(`${AUDIT_SELECT}${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.params, limit) as AuditEventRow[];
+  const match = filter.q ? ftsQuery(filter.q) : null;
+  if (match === null) {
+    const w = whereClause(filter);
+    return db.$client.prepare(`${AUDIT_SELECT}${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.params, limit) as AuditEventRow[];
+  }
+  if (fewRowsFor(db, filter)) {
+    const w = whereClause(filter, "none");
+    return db.$client.prepare(`${AUDIT_SELECT}${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.params, limit) as AuditEventRow[];
+  }
+  const w = whereClause(filter, "drive");
+  const before = filter.before !== undefined ? " AND rowid < ?" : "";
+  // The subquery exposes only the rowid, so the event's columns stay unambiguous.
+  const from = `FROM (SELECT rowid AS fts_seq FROM audit_fts WHERE audit_fts MATCH ?${before}) AS m CROSS JOIN audit_events ON audit_events.seq = m.fts_seq`;
+  const sql = `${AUDIT_SELECT.replace(/FROM audit_events$/, from)}${w.sql} ORDER BY m.fts_seq DESC LIMIT ?`;
+  const params = filter.before !== undefined ? [match, filter.before] : [match];
+  return db.$client.prepare(sql).all(...params, ...w.params, limit) as AuditEventRow[];
 }
 
 export function findAuditEvent(db: Db, id: string): AuditEventRow | undefined {

@@ -28,6 +28,7 @@ import { sessionToken, TokenBodyScan, tokenInRequest } from "./token";
 import { confineToSandbox } from "./embedded";
 import { RequestDeadlines } from "./request-deadlines";
 import { formatHead, isWebSocketKey, switchedToWebSocket } from "./upgrade";
+import { answerProxyHealth } from "./health";
 
 export const LIMITS = {
   maxHeaderBytes: 32 * 1024,
@@ -208,6 +209,7 @@ export class EgressProxy {
 
   /** Plain HTTP in absolute form. */
   #onForwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (answerProxyHealth(req, res, this.#d.db, this.#d.env.dataDir)) return;
     const requestId = newRequestId();
     const token = sessionToken(req.headers["proxy-authorization"]);
     const target = parseAbsoluteTarget(req.url ?? "");
