@@ -104,3 +104,16 @@ test("an upstream trickling its answer to an upgrade gets an absolute deadline (
   expect(waited).toBeGreaterThanOrEqual(2_500);
   expect(waited).toBeLessThan(10_000);
 });
+
+test("an upgrade whose URL carries the session token is refused with 403 token_in_request, audited, and never reaches the upstream", async () => {
+  const before = raw.requestLines.length;
+  const socket = await proxySocket();
+  socket.write(upgrade(`http://ws.gh.test:${raw.port}/ws/switch?t=${encodeURIComponent(s.token)}`, "ws.gh.test", `Proxy-Authorization: Bearer ${s.token}\r\n`));
+  const { text, closed } = await readUntilClose(socket, 8_000);
+  expect(closed).toBe(true);
+  expect(text).toMatch(/^HTTP\/1\.1 403 /);
+  expect(text).toContain("token_in_request");
+  expect(raw.requestLines.slice(before)).toEqual([]);
+  const requestId = requestIdOf(text.slice(0, text.indexOf("\r\n\r\n")))!;
+  await expect.poll(async () => (await recordedEvents(requestId)).at(-1)?.outcome, { timeout: 10_000 }).toBe("blocked");
+});

@@ -360,6 +360,9 @@ export class EgressProxy {
     const check = token ? this.#d.sessions.verify(token, this.#d.now(), revisions.sessions) : null;
     if (!token || !check || !check.ok) return answerSocket(socket, this.#authFailure(requestId, check && !check.ok ? check.reason : "missing"));
     if (req.rawHeaders.length / 2 > LIMITS.maxHeaderCount) return refuse({ status: 431, code: "headers_too_large", message: `more than ${LIMITS.maxHeaderCount} request headers`, outcome: "blocked", requestId });
+    // The same check as every other request: an upgrade's URL or headers must not carry the token out.
+    const leak = tokenInRequest(token, `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`, req.rawHeaders);
+    if (leak) return refuse({ status: 403, code: "token_in_request", message: `the request carries the session token ${leak}; it would leak upstream`, outcome: "blocked", requestId });
     if (!this.#track(check.session.id, socket)) return refuse(tooManyConnections(requestId));
     this.#relayUpgrade(req, socket, head, { requestId, started: this.#d.now(), session: check.session, token, method: "GET", target, policyRevision: revisions.policy }).catch((err) => dropped(socket, err));
   }
