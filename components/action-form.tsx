@@ -41,7 +41,11 @@ export function ActionForm<T = void>({
   useEffect(() => {
     if (state?.ok && resetOnSuccess) formRef.current?.reset();
   }, [state, resetOnSuccess]);
+  // Only a change empties the form: resetting on mount would drop prefilled values.
+  const lastResetKey = useRef(resetKey);
   useEffect(() => {
+    if (Object.is(lastResetKey.current, resetKey)) return;
+    lastResetKey.current = resetKey;
     formRef.current?.reset();
   }, [resetKey]);
   const stale = (field: string) => edited.for === state && edited.fields.has(field);

@@ -186,7 +186,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                     <Td>{e.status ?? ""}</Td>
                     <Td className="font-mono text-xs">{e.action}</Td>
                     <Td>{e.kind}</Td>
-                    <Td>{e.member ?? e.actor ?? "—"}</Td>
+                    <Td wrap>{e.member ?? e.actor ?? "—"}</Td>
                     <Td wrap className="max-w-md text-slate-600">{describe(e)}</Td>
                   </tr>
                 ))}

@@ -108,7 +108,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
                     <Td className="font-medium text-slate-900">{k.name}</Td>
                     <Td>{k.role}</Td>
                     <Td className="font-mono text-xs">{k.prefix}…</Td>
-                    <Td>
+                    <Td wrap>
                       {formatTime(k.createdAt)} <span className="text-slate-600">by {k.createdBy}</span>
                     </Td>
                     <Td>{formatTime(k.lastUsedAt)}</Td>
