@@ -2,8 +2,21 @@
 import { expect, test } from "@playwright/test";
 import { api, createApiKey, requestSession, SignInPage, state, unique, updatePolicy } from "./fixtures/app";
 
-test("a new API key can be copied with one click", async ({ browser }) => {
-  const context = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"] });
+test("a new API key can be copied with one click, with or without the Clipboard API", async ({ browser }) => {
+  // clipboard-read is disabled by our Permissions-Policy, so record what the page writes instead.
+  const context = await browser.newContext({ permissions: ["clipboard-write"] });
+  await context.addInitScript(() => {
+    const w = window as unknown as { __copied: string[] };
+    w.__copied = [];
+    const clipboard = navigator.clipboard;
+    if (clipboard) {
+      const original = clipboard.writeText.bind(clipboard);
+      clipboard.writeText = async (text: string) => {
+        w.__copied.push(text);
+        return original(text);
+      };
+    }
+  });
   const page = await context.newPage();
   await new SignInPage(page).signInOk(state.owner.email, state.owner.password);
   await page.goto(`${state.baseURL}/settings`);
@@ -15,7 +28,19 @@ test("a new API key can be copied with one click", async ({ browser }) => {
   expect(key.length).toBeGreaterThan(20);
   await page.getByRole("button", { name: `Copy the key for ${name}` }).click();
   await expect(form.getByText("Copied.")).toBeVisible();
-  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+  expect(await page.evaluate(() => (window as unknown as { __copied: string[] }).__copied)).toEqual([key]);
+
+  // Without the Clipboard API (plain-HTTP origins) the selection fallback copies the same text.
+  await page.evaluate(() => {
+    const w = window as unknown as { __selected: string[] };
+    w.__selected = [];
+    Object.defineProperty(navigator, "clipboard", { value: undefined, configurable: true });
+    document.addEventListener("copy", (e) => w.__selected.push((e.target as HTMLTextAreaElement).value));
+  });
+  await page.getByRole("button", { name: `Copy the key for ${name}` }).click();
+  await expect(form.getByText("Copied.")).toBeVisible();
+  await expect(form.getByText("Copy failed")).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { __selected: string[] }).__selected)).toEqual([key]);
   await context.close();
 });
 

@@ -6,7 +6,9 @@ import { createApiKey, readDb, SignInPage, state, unique, updatePolicy } from ".
 
 async function ownerOnBundle(page: Page, connections: unknown[] = []) {
   const bundle = unique("fb");
-  await updatePolicy(createApiKey("owner"), (d) => d.bundles.push({ name: bundle, scope: { type: "organization" }, domains: [], connections }));
+  // Its own workspace: connection names are unique per scope, so tests never collide.
+  const workspace = `T0FB${Date.now().toString(36).toUpperCase()}`;
+  await updatePolicy(createApiKey("owner"), (d) => d.bundles.push({ name: bundle, scope: { type: "workspace", workspace }, domains: [], connections }));
   await new SignInPage(page).signInOk(state.owner.email, state.owner.password);
   return bundle;
 }

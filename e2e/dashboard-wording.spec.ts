@@ -11,7 +11,7 @@ test("an empty bundle name says required; a long service account gets our own me
   const bundle = unique("words");
   await updatePolicy(createApiKey("owner"), (d) => d.bundles.push({ name: bundle, scope: { type: "organization" }, domains: [], connections: [] }));
   await page.goto(`${state.baseURL}/bundles/${bundle}/connections/new`);
-  await page.getByLabel("Service name").fill("svc");
+  await page.getByLabel("Service name").fill(unique("longsvc"));
   await page.getByLabel("Service account").fill(`${"a".repeat(300)}@acme.example`);
   await page.getByLabel(/Allowed websites/).fill("svc.example.com");
   await page.getByRole("button", { name: "Create connection" }).click();
@@ -23,13 +23,15 @@ test('"Only to host" accepts host:port as Allowed websites do', async ({ page })
   await new SignInPage(page).signInOk(state.owner.email, state.owner.password);
   const bundle = unique("hp");
   await updatePolicy(createApiKey("owner"), (d) => d.bundles.push({ name: bundle, scope: { type: "organization" }, domains: [], connections: [] }));
+  // Connection names are unique per scope: organization-wide here, so a fresh name.
+  const name = unique("hpsvc");
   await page.goto(`${state.baseURL}/bundles/${bundle}/connections/new`);
-  await page.getByLabel("Service name").fill("svc");
+  await page.getByLabel("Service name").fill(name);
   await page.getByLabel("Service account").fill("bot@acme.example");
   await page.getByLabel(/Allowed websites/).fill("svc.example.com:8443");
   await page.getByLabel("Only to host").fill("svc.example.com:8443");
   await page.getByRole("button", { name: "Create connection" }).click();
-  await expect(page.getByText("Connection svc saved.")).toBeVisible();
+  await expect(page.getByText(`Connection ${name} saved.`)).toBeVisible();
   const doc = (await api(createApiKey("owner")).get("/policy")).json;
   const conn = doc.bundles.find((b: { name: string }) => b.name === bundle).connections[0];
   expect(conn.narrow.host).toBe("svc.example.com");

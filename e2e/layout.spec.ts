@@ -136,7 +136,7 @@ test("below 768px the navigation sits behind a menu button", async ({ page }) =>
   await menu.click();
   await expect(page.getByRole("button", { name: "Close menu" })).toHaveAttribute("aria-expanded", "true");
   await nav.getByRole("link", { name: "Sessions" }).click();
-  await expect(page.getByRole("heading", { name: "Sessions" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Sessions", exact: true })).toBeVisible();
   await expect(nav).toBeHidden();
   // From 768 px up the sidebar is always there and the button is gone.
   await page.setViewportSize({ width: 1024, height: 800 });
