@@ -94,7 +94,7 @@ export default async function OverviewPage() {
             {o.topBlocked.length === 0 ? (
               <Empty>Nothing blocked.</Empty>
             ) : (
-              <Table label="Top blocked hosts">
+              <Table label="Blocked most often">
                 <thead>
                   <tr>
                     <Th>Host</Th>
