@@ -211,9 +211,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
       </div>
       {selected && (
         // The detail is a sheet over the table, so opening it never widens the page.
-        <div className="fixed inset-0 z-40 flex justify-end" role="dialog" aria-modal="true" aria-label="Audit event">
-          <Link href={query(base, { cursor: params.cursor })} className="absolute inset-0 bg-slate-900/30" aria-label="Close event detail" tabIndex={-1} />
-          <div className="relative h-full w-full max-w-md overflow-y-auto bg-white shadow-xl" data-testid="event-sheet">
+        // Non-modal and anchored low, so the filters, exports and rows stay usable while it is open.
+        <div className="fixed bottom-0 right-0 z-40 w-full max-w-md" role="dialog" aria-label="Audit event">
+          <div className="relative max-h-[70vh] overflow-y-auto rounded-tl-lg bg-white shadow-xl ring-1 ring-slate-200" data-testid="event-sheet">
           <Card title="Event" className="rounded-none ring-0" actions={<Link href={query(base, { cursor: params.cursor })} className="text-sm text-slate-700 underline">Close</Link>}>
             <div data-testid="event-detail" className="space-y-3 text-sm">
               <div className="flex flex-wrap items-center gap-2">
