@@ -4,7 +4,7 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import next from "next";
-import { countUsers } from "./db/queries/users";
+import { countUsers, findUserByEmail } from "./db/queries/users";
 import { prepareDataDir, StartupError } from "./lib/bootstrap";
 import { EnvError, readEnv, type Env } from "./lib/env";
 import { AppError } from "./lib/errors";
@@ -38,8 +38,14 @@ function nextAuthSecret(env: Env): string {
 }
 
 async function ensureFirstOwner(ctx: ServiceContext): Promise<void> {
-  if (countUsers(ctx.db) > 0) return;
   const { ownerEmail, ownerPassword } = ctx.env;
+  if (countUsers(ctx.db) > 0) {
+    // Only the first start creates an Owner from the environment; say so rather than ignore it.
+    if (ownerEmail && !findUserByEmail(ctx.db, ownerEmail.trim().toLowerCase())) {
+      console.error(`gatehouse: warning: GATEHOUSE_OWNER_EMAIL ${ownerEmail} was not added: Gatehouse already has users. An Owner can add it on Settings, or run \`gatehouse user add\`.`);
+    }
+    return;
+  }
   if (ownerEmail && ownerPassword) {
     try {
       await addUser({ ctx, actor: { type: "system", role: "owner" }, input: { email: ownerEmail, role: "owner", password: ownerPassword } });

@@ -9,7 +9,7 @@ export type { ScopeValue };
 export function ScopeFields({ initial, error, disabled }: { initial?: ScopeValue; error: (f: string) => string | undefined; disabled?: boolean }) {
   const [type, setType] = useState(initial?.type ?? "organization");
   return (
-    <div className="grid grid-cols-3 gap-3">
+    <div className="grid grid-cols-1 gap-3 sm:grid-cols-3">
       <Field label="Scope" htmlFor="scopeType" error={error("scope.type")}>
         <Select id="scopeType" name="scopeType" value={type} onChange={(e) => setType(e.target.value as ScopeValue["type"])} disabled={disabled}>
           <option value="organization">Organization (baseline)</option>

@@ -73,7 +73,9 @@ test("an Auditor signs in, sees no write actions and cannot post to one directly
   const replay = body.split(first).join(victim);
   const res = await page.request.post(state.baseURL + "/settings", { headers: actionHeaders, data: replay });
   expect(res.status()).toBeLessThan(500);
-  expect(await res.text()).toContain("may not do this");
+  const refusal = await res.text();
+  expect(refusal).toContain("Auditors have read-only access; ask an Owner.");
+  expect(refusal).not.toContain("(user.write)");
   expect(readDb((db) => db.prepare("SELECT count(*) AS n FROM users WHERE email = ?").get(victim) as { n: number }).n).toBe(0);
 
   // The same replay as the Owner works, so the refusal above is the role check.

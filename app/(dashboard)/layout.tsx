@@ -1,3 +1,4 @@
+import { AppShell } from "@/components/app-shell";
 import { Logo } from "@/components/logo";
 import { Nav, NAV_ITEMS } from "@/components/nav";
 import { SignOutButton } from "@/components/sign-out-button";
@@ -8,25 +9,36 @@ export const dynamic = "force-dynamic";
 
 export default async function DashboardLayout({ children }: { children: React.ReactNode }) {
   const user = await requireUser();
-  return (
-    <div className="flex min-h-screen">
-      <aside className="sticky top-0 flex h-screen w-52 shrink-0 flex-col border-r border-slate-200 bg-slate-50 px-3 py-4">
-        <div className="mb-5 flex items-center gap-2 px-2.5">
-          <Logo />
-          <span className="font-semibold">Gatehouse</span>
-        </div>
-        <Nav items={NAV_ITEMS} />
-        <div className="mt-auto border-t border-slate-200 px-2.5 pt-3" data-testid="current-user">
-          <div className="truncate text-xs font-medium text-slate-800" title={user.email}>
-            {user.email}
-          </div>
-          <div className="mt-1 flex items-center justify-between">
-            <Badge tone={user.role === "owner" ? "blue" : "slate"}>{user.role === "owner" ? "Owner" : "Auditor"}</Badge>
-            <SignOutButton />
-          </div>
-        </div>
-      </aside>
-      <main className="min-w-0 flex-1 px-8 py-6">{children}</main>
+  const brand = (
+    <div className="flex items-center gap-2">
+      <Logo />
+      <span className="font-semibold">Gatehouse</span>
     </div>
+  );
+  return (
+    <AppShell
+      brand={brand}
+      sidebar={
+        <>
+          <Nav items={NAV_ITEMS} />
+          <div className="mt-4 border-t border-slate-200 px-2.5 pt-3 md:mt-auto" data-testid="current-user">
+            <div className="truncate text-xs font-medium text-slate-800" title={user.email}>
+              {user.email}
+            </div>
+            <div className="mt-1 flex items-center justify-between">
+              <Badge tone={user.role === "owner" ? "blue" : "slate"}>{user.role === "owner" ? "Owner" : "Auditor"}</Badge>
+              <SignOutButton />
+            </div>
+          </div>
+        </>
+      }
+    >
+      {user.role !== "owner" && (
+        <div className="mb-4 rounded-md bg-sky-50 px-3 py-2 text-sm text-sky-900 ring-1 ring-inset ring-sky-200" role="status" data-testid="read-only-banner">
+          You are signed in as an Auditor: everything here is read-only. Changes are made by an Owner.
+        </div>
+      )}
+      {children}
+    </AppShell>
   );
 }

@@ -1,10 +1,14 @@
 import Link from "next/link";
 import { OutcomeChart } from "@/components/outcome-chart";
-import { Badge, Card, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
+import { Badge, Card, cx, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { getOverview } from "@/lib/services/audit/overview";
 import { serviceContext } from "@/lib/services/context";
+import { denyEntryCovering } from "@/lib/services/policy/deny-covers";
+import { getPolicy } from "@/lib/services/policy/get-policy";
+import { listApiKeys } from "@/lib/services/api-keys/list-api-keys";
+import { listSessions } from "@/lib/services/sessions/list-sessions";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Overview" };
@@ -13,29 +17,63 @@ const STALE_MS = 30 * 24 * 3600_000;
 
 export default async function OverviewPage() {
   const actor = await requireUser();
-  const o = getOverview({ ctx: serviceContext(), actor });
+  const ctx = serviceContext();
+  const o = getOverview({ ctx, actor });
+  const policy = getPolicy({ ctx, actor });
+  const orgDeny = policy.orgDeny;
+  // First-run steps, each done once the thing exists; the list goes away when all are.
+  const steps = [
+    { label: "Create a bundle", done: policy.bundles.length > 0, href: "/bundles" },
+    { label: "Add a connection", done: policy.bundles.some((b) => b.connections.length > 0), href: "/bundles" },
+    { label: "Create an orchestrator API key", done: listApiKeys({ ctx, actor }).some((k) => k.role === "orchestrator" && !k.revokedAt), href: "/settings" },
+    { label: "Start a session (the orchestrator asks for one)", done: listSessions({ ctx, actor, limit: 1 }).length > 0, href: "/sessions" },
+  ];
+  const blocked = o.hours.reduce((n, h) => n + h.blocked, 0);
   const owner = can(actor, "policy.write");
   const now = Date.now();
   return (
     <>
       <PageHeader title="Overview" description="Egress at a glance: what went out, what was stopped, which credentials are in use." />
-      <div className="mb-6 grid grid-cols-4 gap-4">
+      {steps.some((st) => !st.done) && (
+        <Card title="Get started" className="mb-6">
+          <ol className="space-y-2 text-sm" data-testid="first-run-checklist">
+            {steps.map((st, i) => (
+              <li key={st.label} className="flex items-center gap-2" data-done={st.done}>
+                <span aria-hidden="true" className={st.done ? "text-emerald-700" : "text-slate-600"}>
+                  {st.done ? "✓" : `${i + 1}.`}
+                </span>
+                {st.done ? (
+                  <span className="text-slate-600 line-through">
+                    {st.label}
+                    <span className="sr-only"> (done)</span>
+                  </span>
+                ) : (
+                  <Link href={st.href} className="font-medium text-slate-900 underline">
+                    {st.label}
+                  </Link>
+                )}
+              </li>
+            ))}
+          </ol>
+        </Card>
+      )}
+      <div className="mb-6 grid grid-cols-2 gap-4 xl:grid-cols-4">
         <Card>
-          <div className="text-xs uppercase tracking-wide text-slate-500">Requests, 24 h</div>
+          <div className="text-xs uppercase tracking-wide text-slate-600">Requests, 24 h</div>
           <div className="mt-1 text-2xl font-semibold">{o.hours.reduce((n, h) => n + h.credentialed + h.allowlisted + h.blocked, 0)}</div>
         </Card>
         <Card>
-          <div className="text-xs uppercase tracking-wide text-slate-500">Blocked, 24 h</div>
-          <div className="mt-1 text-2xl font-semibold text-red-700">{o.hours.reduce((n, h) => n + h.blocked, 0)}</div>
+          <div className="text-xs uppercase tracking-wide text-slate-600">Blocked, 24 h</div>
+          <div className={cx("mt-1 text-2xl font-semibold", blocked > 0 && "text-red-700")}>{blocked}</div>
         </Card>
         <Card>
-          <div className="text-xs uppercase tracking-wide text-slate-500">Active sessions</div>
+          <div className="text-xs uppercase tracking-wide text-slate-600">Active sessions</div>
           <div className="mt-1 text-2xl font-semibold" data-testid="active-sessions">
             <Link href="/sessions">{o.activeSessions}</Link>
           </div>
         </Card>
         <Card>
-          <div className="text-xs uppercase tracking-wide text-slate-500">Audit chain</div>
+          <div className="text-xs uppercase tracking-wide text-slate-600">Audit chain</div>
           <div className="mt-1" data-testid="overview-chain">
             {!o.chain.ok ? (
               <Badge tone="red">broken at #{o.chain.firstBad?.seq}</Badge>
@@ -56,25 +94,27 @@ export default async function OverviewPage() {
             {o.topBlocked.length === 0 ? (
               <Empty>Nothing blocked.</Empty>
             ) : (
-              <Table>
+              <Table label="Blocked most often">
                 <thead>
                   <tr>
                     <Th>Host</Th>
                     <Th>Blocked</Th>
-                    <Th />
+                    <Th srLabel="Actions" sticky />
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
                   {o.topBlocked.map((b) => (
                     <tr key={b.host} data-testid="top-blocked">
-                      <Td className="font-mono text-xs">
+                      <Td wrap className="font-mono text-xs">
                         <Link className="underline-offset-2 hover:underline" href={`/audit?host=${encodeURIComponent(b.host)}&outcome=blocked`}>
                           {b.host}
                         </Link>
                       </Td>
                       <Td>{b.count}</Td>
-                      <Td className="text-right">
-                        {owner && (
+                      <Td sticky className="text-right">
+                        {owner && denyEntryCovering(orgDeny, b.host) ? (
+                          <span className="text-xs text-slate-600">denied org-wide ({denyEntryCovering(orgDeny, b.host)})</span>
+                        ) : owner && (
                           <Link className="text-sm underline" href={`/bundles?allow=${encodeURIComponent(b.host)}`} aria-label={`Add ${b.host} to a Domains tab`}>
                             Add to Domains…
                           </Link>
@@ -90,7 +130,7 @@ export default async function OverviewPage() {
             {o.credentials.length === 0 ? (
               <Empty>No connections yet.</Empty>
             ) : (
-              <Table>
+              <Table label="Credentials by last use">
                 <thead>
                   <tr>
                     <Th>Connection</Th>

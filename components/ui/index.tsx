@@ -22,7 +22,9 @@ export function Button({ variant = "primary", className, ...props }: ButtonHTMLA
   );
 }
 
-const fieldClass = "block w-full rounded-md border-0 bg-white px-2.5 py-1.5 text-sm text-slate-900 ring-1 ring-inset ring-slate-300 placeholder:text-slate-400 focus:ring-2 focus:ring-inset focus:ring-slate-900 aria-[invalid=true]:ring-red-500";
+// Disabled fields look it: grey, no focus ring, not-allowed cursor.
+const fieldClass =
+  "block w-full rounded-md border-0 bg-white px-2.5 py-1.5 text-sm text-slate-900 ring-1 ring-inset ring-slate-300 placeholder:text-slate-500 focus:ring-2 focus:ring-inset focus:ring-slate-900 aria-[invalid=true]:ring-red-500 disabled:cursor-not-allowed disabled:bg-slate-100 disabled:text-slate-600 disabled:ring-slate-200";
 
 export function Input({ className, ...props }: InputHTMLAttributes<HTMLInputElement>) {
   return <input {...props} className={cx(fieldClass, className)} />;
@@ -44,11 +46,11 @@ export function Field({ label, htmlFor, error, hint, children }: { label: string
       </label>
       {children}
       {error ? (
-        <p className="text-xs text-red-700" id={`${htmlFor}-error`} data-field-error={htmlFor}>
-          {error}
+        <p className="text-xs text-red-700 wrap-anywhere" id={`${htmlFor}-error`} data-field-error={htmlFor}>
+          {shortenValues(error)}
         </p>
       ) : hint ? (
-        <p className="text-xs text-slate-500">{hint}</p>
+        <p className="text-xs text-slate-600">{hint}</p>
       ) : null}
     </div>
   );
@@ -56,9 +58,9 @@ export function Field({ label, htmlFor, error, hint, children }: { label: string
 
 export function Card({ title, actions, children, className }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
   return (
-    <section className={cx("rounded-lg bg-white ring-1 ring-slate-200", className)}>
+    <section className={cx("min-w-0 rounded-lg bg-white ring-1 ring-slate-200", className)}>
       {(title || actions) && (
-        <header className="flex items-center justify-between border-b border-slate-200 px-4 py-2.5">
+        <header className="flex flex-wrap items-center justify-between gap-2 border-b border-slate-200 px-4 py-2.5">
           <h2 className="text-sm font-semibold text-slate-900">{title}</h2>
           <div className="flex items-center gap-2">{actions}</div>
         </header>
@@ -83,39 +85,60 @@ export function Badge({ tone = "slate", children }: { tone?: Tone; children: Rea
 
 export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {
   return (
-    <div className="mb-5 flex items-end justify-between gap-4">
-      <div>
+    <div className="mb-5 flex flex-wrap items-end justify-between gap-4">
+      <div className="min-w-0">
         <h1 className="text-lg font-semibold text-slate-900">{title}</h1>
-        {description && <p className="mt-0.5 text-sm text-slate-500">{description}</p>}
+        {description && <p className="mt-0.5 text-sm text-slate-600">{description}</p>}
       </div>
-      {actions && <div className="flex items-center gap-2">{actions}</div>}
+      {actions && <div className="flex flex-wrap items-center gap-2">{actions}</div>}
     </div>
   );
 }
 
-export function Table({ children }: { children: ReactNode }) {
+/**
+ * A table that scrolls inside its card rather than widening the page. The scroll region is
+ * focusable and named so keyboard users can scroll it (axe: scrollable-region-focusable).
+ */
+export function Table({ children, label }: { children: ReactNode; label: string }) {
   return (
-    <div className="overflow-x-auto">
+    <div className="overflow-x-auto focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900" tabIndex={0} role="region" aria-label={label} data-table-scroll>
       <table className="min-w-full divide-y divide-slate-200 text-left text-sm">{children}</table>
     </div>
   );
 }
 
-export function Th({ children, className }: { children?: ReactNode; className?: string }) {
-  return <th className={cx("whitespace-nowrap px-3 py-2 text-xs font-medium uppercase tracking-wide text-slate-500", className)}>{children}</th>;
+/** Header cell; `srLabel` names an otherwise empty header (e.g. the actions column) for screen readers. */
+export function Th({ children, className, srLabel, sticky }: { children?: ReactNode; className?: string; srLabel?: string; sticky?: boolean }) {
+  return (
+    <th className={cx("whitespace-nowrap px-3 py-2 text-xs font-medium uppercase tracking-wide text-slate-600", sticky && STICKY, className)}>
+      {children ?? (srLabel ? <span className="sr-only">{srLabel}</span> : null)}
+    </th>
+  );
 }
 
-export function Td({ children, className }: { children?: ReactNode; className?: string }) {
-  return <td className={cx("whitespace-nowrap px-3 py-2 text-slate-700", className)}>{children}</td>;
+// Keeps the actions column in view while the rest of the row scrolls.
+const STICKY = "sticky right-0 bg-white shadow-[-8px_0_8px_-8px_rgba(15,23,42,0.15)]";
+
+/**
+ * Body cell. Cells don't wrap unless asked: `wrap` lets long text break anywhere (a class like
+ * `whitespace-normal` would lose to the default `whitespace-nowrap`, so it is a prop).
+ */
+export function Td({ children, className, wrap, sticky }: { children?: ReactNode; className?: string; wrap?: boolean; sticky?: boolean }) {
+  return <td className={cx(wrap ? "min-w-48 whitespace-normal wrap-anywhere" : "whitespace-nowrap", "px-3 py-2 text-slate-700", sticky && STICKY, className)}>{children}</td>;
 }
 
 export function Empty({ children }: { children: ReactNode }) {
-  return <p className="py-6 text-center text-sm text-slate-500">{children}</p>;
+  return <p className="py-6 text-center text-sm text-slate-600">{children}</p>;
 }
 
 export function Alert({ tone = "red", children }: { tone?: "red" | "green" | "amber"; children: ReactNode }) {
   const cls = tone === "red" ? "bg-red-50 text-red-800 ring-red-200" : tone === "green" ? "bg-emerald-50 text-emerald-800 ring-emerald-200" : "bg-amber-50 text-amber-900 ring-amber-200";
-  return <div className={cx("rounded-md px-3 py-2 text-sm ring-1 ring-inset", cls)} data-alert>{children}</div>;
+  return <div className={cx("rounded-md px-3 py-2 text-sm ring-1 ring-inset wrap-anywhere", cls)} data-alert>{children}</div>;
+}
+
+/** Messages may quote what was typed: a very long token is cut so it can't flood the page. */
+export function shortenValues(message: string, max = 64): string {
+  return message.replace(/\S{65,}/g, (token) => (token.length > max ? `${token.slice(0, max - 1)}…` : token));
 }
 
 export function formatTime(ms: number | null | undefined): string {

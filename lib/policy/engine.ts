@@ -195,7 +195,7 @@ export class CompiledPolicy {
           bundle: rule.bundle,
           scope: scopeLabel[rule.rank],
           applies: miss === null,
-          why: miss ?? `${target} is an Allowed website of ${rule.attached.identity} and fits its narrowing`,
+          why: miss ?? `${target} is an Allowed website of ${rule.attached.identity}${rule.connection.narrow ? " and fits its narrowing" : " (no narrowing)"}`,
         });
       }
       if (miss === null) {
@@ -209,7 +209,7 @@ export class CompiledPolicy {
       return {
         outcome: "credentialed",
         rule: credentialRuleName(best),
-        reason: `${host} is an Allowed website of ${best.attached.identity} (${scopeLabel[best.rank]} scope) and the request fits its narrowing; the ${best.attached.serviceAccount} credential is attached`,
+        reason: `${host} is an Allowed website of ${best.attached.identity} (${scopeLabel[best.rank]} scope)${best.connection.narrow ? " and the request fits its narrowing" : ""}; the ${best.attached.serviceAccount} credential is attached`,
         bundle: best.bundle,
         connection: best.attached,
         alsoRedact: connectionsOf(candidates),

@@ -120,6 +120,8 @@ const NOT_VERBS: Record<string, string> = {
   completeSetup: "public: guarded by the one-time setup token",
   createSetupLink: "composition root only, when no user exists",
   setupTokenValid: "public: checks a setup token",
+  setupDone: "public: whether any user exists, so the setup page can point to sign-in",
+  denyEntryCovering: "pure: which org-wide deny entry covers a host pattern",
   authenticateApiKey: "public: turns a bearer key into an actor",
   getCaCertificate: "public: the CA certificate is public (GET /api/v1/ca.pem)",
   checkSecret: "pure validation",

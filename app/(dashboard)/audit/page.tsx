@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { OutcomeBadge } from "@/components/outcome-badge";
-import { Alert, Badge, Button, Card, Empty, Field, formatTime, Input, PageHeader, Select, Table, Td, Th } from "@/components/ui";
+import { Alert, Badge, Button, Card, cx, Empty, Field, formatTime, Input, PageHeader, Select, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
 import { AppError } from "@/lib/errors";
 import { getAuditEvent, searchAudit, type AuditEvent } from "@/lib/services/audit/search-audit";
@@ -38,6 +38,9 @@ function toApiTime(v: string | undefined): string | undefined {
   if (!v) return undefined;
   return /Z|[+-]\d\d:\d\d$/.test(v) ? v : `${v}Z`;
 }
+
+/** Identifiers read best in monospace; prose (reasons) does not. */
+const MONO_FIELDS = new Set(["Request", "Session", "Thread", "Rule", "Request line", "Hash", "Previous"]);
 
 function describe(e: AuditEvent): string {
   if (e.kind === "egress") return `${e.method ?? ""} ${e.scheme ?? "https"}://${e.host ?? ""}${e.port && e.port !== 443 && e.port !== 80 ? `:${e.port}` : ""}${e.path ?? ""}`;
@@ -114,7 +117,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         </div>
       )}
       <Card>
-        <form method="GET" className="grid grid-cols-6 gap-3" aria-label="Audit filters">
+        <form method="GET" className="grid grid-cols-1 gap-3 sm:grid-cols-2 md:grid-cols-3 xl:grid-cols-6" aria-label="Audit filters">
           <Field label="Search" htmlFor="q">
             <Input id="q" name="q" defaultValue={params.q} placeholder="any text" />
           </Field>
@@ -141,7 +144,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           ))}
           <div className="flex items-end gap-2">
             <Button type="submit">Search</Button>
-            <Link href="/audit" className="px-2 py-1.5 text-sm text-slate-500 hover:text-slate-900">
+            <Link href="/audit" className="px-2 py-1.5 text-sm text-slate-600 hover:text-slate-900">
               Clear
             </Link>
           </div>
@@ -152,21 +155,21 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           <Alert>{error}</Alert>
         </div>
       )}
-      <div className={selected ? "mt-4 grid grid-cols-[1fr_26rem] gap-4" : "mt-4"}>
+      <div className="mt-4">
         <Card>
           {result.events.length === 0 ? (
             <Empty>No events match.</Empty>
           ) : (
-            <Table>
+            <Table label="Audit events">
               <thead>
                 <tr>
                   <Th>Time (UTC)</Th>
-                  <Th>Kind</Th>
-                  <Th>Action</Th>
-                  <Th>Who</Th>
                   <Th>Outcome</Th>
-                  <Th>What</Th>
                   <Th>Status</Th>
+                  <Th>Action</Th>
+                  <Th>Kind</Th>
+                  <Th>Who</Th>
+                  <Th>What</Th>
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
@@ -177,14 +180,14 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                         {formatTime(e.ts).replace(" UTC", "")}
                       </Link>
                     </Td>
-                    <Td>{e.kind}</Td>
-                    <Td className="font-mono text-xs">{e.action}</Td>
-                    <Td>{e.member ?? e.actor ?? "—"}</Td>
                     <Td>
                       <OutcomeBadge outcome={e.outcome} />
                     </Td>
-                    <Td className="max-w-md truncate text-slate-600" >{describe(e)}</Td>
                     <Td>{e.status ?? ""}</Td>
+                    <Td className="font-mono text-xs">{e.action}</Td>
+                    <Td>{e.kind}</Td>
+                    <Td wrap>{e.member ?? e.actor ?? "—"}</Td>
+                    <Td wrap className="max-w-md text-slate-600">{describe(e)}</Td>
                   </tr>
                 ))}
               </tbody>
@@ -205,15 +208,20 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
             )}
           </div>
         </Card>
-        {selected && (
-          <Card title="Event" actions={<Link href={query(base, { cursor: params.cursor })} className="text-sm text-slate-500">Close</Link>}>
+      </div>
+      {selected && (
+        // The detail is a sheet over the table, so opening it never widens the page.
+        // Non-modal and anchored low, so the filters, exports and rows stay usable while it is open.
+        <div className="fixed bottom-0 right-0 z-40 w-full max-w-md" role="dialog" aria-label="Audit event">
+          <div className="relative max-h-[70vh] overflow-y-auto rounded-tl-lg bg-white shadow-xl ring-1 ring-slate-200" data-testid="event-sheet">
+          <Card title="Event" className="rounded-none ring-0" actions={<Link href={query(base, { cursor: params.cursor })} className="text-sm text-slate-700 underline">Close</Link>}>
             <div data-testid="event-detail" className="space-y-3 text-sm">
-              <div className="flex items-center gap-2">
+              <div className="flex flex-wrap items-center gap-2">
                 <Badge>{selected.kind}</Badge>
                 <code className="font-mono text-xs">{selected.action}</code>
                 <OutcomeBadge outcome={selected.outcome} />
               </div>
-              <dl className="grid grid-cols-[7rem_1fr] gap-x-3 gap-y-1 text-xs">
+              <dl className="grid grid-cols-[7rem_minmax(0,1fr)] gap-x-3 gap-y-1 text-xs">
                 {(
                   [
                     ["Time", formatTime(selected.ts)],
@@ -240,12 +248,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                   .filter(([, v]) => v !== null && v !== undefined && v !== "")
                   .map(([k, v]) => (
                     <div key={k} className="contents">
-                      <dt className="text-slate-500">{k}</dt>
-                      <dd className="break-all font-mono">{String(v)}</dd>
+                      <dt className="text-slate-600">{k}</dt>
+                      <dd className={cx("min-w-0 wrap-anywhere", MONO_FIELDS.has(k) && "font-mono")}>{String(v)}</dd>
                     </div>
                   ))}
               </dl>
-              {selected.detail && <pre className="max-h-64 overflow-auto rounded bg-slate-50 p-2 text-xs">{JSON.stringify(selected.detail, null, 2)}</pre>}
+              {selected.detail && <pre className="max-h-64 overflow-auto whitespace-pre-wrap rounded bg-slate-50 p-2 text-xs wrap-anywhere" tabIndex={0} aria-label="Event detail JSON">{JSON.stringify(selected.detail, null, 2)}</pre>}
               {selected.kind === "egress" && selected.workspace && selected.channel && selected.host && (
                 <Link
                   className="inline-block text-sm underline"
@@ -256,8 +264,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
               )}
             </div>
           </Card>
-        )}
-      </div>
+          </div>
+        </div>
+      )}
     </>
   );
 }

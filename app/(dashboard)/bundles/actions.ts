@@ -26,6 +26,8 @@ function done(paths: string[]) {
 export async function createBundleAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const name = str(form, "name").trim();
+  // Say "required" for an empty name rather than the naming rule it trivially breaks.
+  if (!name) return { ok: false, error: "name: required", fields: { name: "required" } };
   const result = await toActionResult(() => {
     createBundle({ ctx: serviceContext(), actor, input: { name, scopeType: str(form, "scopeType"), workspace: str(form, "workspace"), channels: str(form, "channels") } });
   });

@@ -40,7 +40,7 @@ export function OrgDenyForm({ patterns, readOnly }: { patterns: string[]; readOn
     return patterns.length ? (
       <ul className="space-y-1 font-mono text-xs">{patterns.map((p) => <li key={p}>{p}</li>)}</ul>
     ) : (
-      <p className="text-sm text-slate-500">Nothing is denied organization-wide.</p>
+      <p className="text-sm text-slate-600">Nothing is denied organization-wide.</p>
     );
   }
   return (
@@ -92,11 +92,11 @@ export function DeleteBundleForm({ bundle }: { bundle: string }) {
 
 export function AddDomainForm({ bundle, prefill }: { bundle: string; prefill?: string }) {
   return (
-    <ActionForm action={addDomainAction} label="Add domain" className="flex items-start gap-2">
+    <ActionForm action={addDomainAction} label="Add domain" resetOnSuccess className="flex flex-wrap items-start gap-2">
       {({ error, pending }) => (
         <>
           <input type="hidden" name="bundle" value={bundle} />
-          <div className="w-80">
+          <div className="w-full sm:w-80">
             <HostPatternInput id="pattern" name="pattern" defaultValue={prefill} serverError={error("pattern")} placeholder="registry.npmjs.org or *.pypi.org" />
           </div>
           <Button type="submit" disabled={pending}>
@@ -110,20 +110,21 @@ export function AddDomainForm({ bundle, prefill }: { bundle: string; prefill?: s
 
 export function RemoveDomainButton({ bundle, pattern }: { bundle: string; pattern: string }) {
   return (
-    <ActionButton action={removeDomainAction} label={`Remove ${pattern}`} fields={{ bundle, pattern }} variant="ghost">
+    <ActionButton action={removeDomainAction} label={`Remove ${pattern}`} fields={{ bundle, pattern }} variant="ghost" confirmText={`Remove ${pattern} from this bundle's Domains tab? Sandboxes in its scope can no longer reach it without a credential.`}>
       Remove
     </ActionButton>
   );
 }
 
+/** After a revoke the connection has no credential, so "saved" from an earlier set is no longer shown. */
 export function ReplaceCredentialForm({ bundle, connection, hasCredential }: { bundle: string; connection: string; hasCredential: boolean }) {
   return (
-    <ActionForm action={replaceCredentialAction} label={`${hasCredential ? "Replace" : "Set"} credential of ${connection}`} className="flex items-start gap-2">
+    <ActionForm action={replaceCredentialAction} label={`${hasCredential ? "Replace" : "Set"} credential of ${connection}`} resetOnSuccess resetKey={hasCredential} hideSuccess={!hasCredential} className="flex flex-wrap items-start gap-2">
       {({ error, pending }) => (
         <>
           <input type="hidden" name="bundle" value={bundle} />
           <input type="hidden" name="connection" value={connection} />
-          <div className="w-72">
+          <div className="w-full sm:w-72">
             <Input name="secret" type="password" autoComplete="off" placeholder={hasCredential ? "New credential" : "Credential"} aria-label={`${hasCredential ? "New credential" : "Credential"} for ${connection}`} aria-invalid={!!error("secret")} />
             {error("secret") && <p className="mt-1 text-xs text-red-700">{error("secret")}</p>}
           </div>

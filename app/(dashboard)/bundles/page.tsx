@@ -1,10 +1,11 @@
 import Link from "next/link";
 import { scopeLabel } from "@/components/scope-label";
-import { Badge, Card, Empty, PageHeader, Table, Td, Th } from "@/components/ui";
+import { Alert, Badge, Card, Empty, PageHeader, shortenValues, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { serviceContext } from "@/lib/services/context";
 import { listCredentials } from "@/lib/services/credentials/list-credentials";
+import { denyEntryCovering } from "@/lib/services/policy/deny-covers";
 import { getPolicy } from "@/lib/services/policy/get-policy";
 import { CreateBundleForm, OrgDenyForm } from "./forms";
 
@@ -18,17 +19,25 @@ export default async function BundlesPage({ searchParams }: { searchParams: Prom
   const policy = getPolicy({ ctx, actor });
   const creds = listCredentials({ ctx, actor });
   const owner = can(actor, "policy.write");
+  const deniedBy = allow ? denyEntryCovering(policy.orgDeny, allow) : undefined;
   return (
     <>
       <PageHeader title="Access bundles" description="Each bundle grants its scope a set of connections (credentials the proxy attaches) and Domains (hosts reachable without one). Channels inherit the organization's bundles, then their workspace's, then their own." />
-      {allow && owner && (
+      {allow && owner && deniedBy && (
+        <div className="mb-6" data-testid="allow-host-denied">
+          <Alert tone="amber">
+            {shortenValues(allow)} is refused by the org-wide deny list entry {deniedBy}: allowing it on a Domains tab would change nothing. Edit the deny list first if it should be reachable.
+          </Alert>
+        </div>
+      )}
+      {allow && owner && !deniedBy && (
         <div className="mb-6" data-testid="allow-host">
-          <Card title={`Allow ${allow}: choose the bundle whose Domains tab it joins`}>
-            <p className="mb-3 text-sm text-slate-500">Nothing changes until you confirm on the Domains tab. Allow only what the channels of that bundle need.</p>
+          <Card title={<span className="break-all">{`Allow ${shortenValues(allow)}: choose the bundle whose Domains tab it joins`}</span>}>
+            <p className="mb-3 text-sm text-slate-600">Nothing changes until you confirm on the Domains tab. Allow only what the channels of that bundle need.</p>
             <div className="flex flex-wrap gap-2">
               {policy.bundles.map((b) => (
                 <Link key={b.name} href={`/bundles/${encodeURIComponent(b.name)}?tab=domains&add=${encodeURIComponent(allow)}`} className="rounded-md px-3 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50">
-                  {b.name} <span className="text-slate-500">({scopeLabel(b.scope)})</span>
+                  {b.name} <span className="text-slate-600">({scopeLabel(b.scope)})</span>
                 </Link>
               ))}
             </div>
@@ -41,7 +50,7 @@ export default async function BundlesPage({ searchParams }: { searchParams: Prom
             {policy.bundles.length === 0 ? (
               <Empty>No bundles yet: every request from every sandbox is blocked.</Empty>
             ) : (
-              <Table>
+              <Table label="Bundles">
                 <thead>
                   <tr>
                     <Th>Bundle</Th>

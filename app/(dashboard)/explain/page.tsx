@@ -31,7 +31,7 @@ export default async function ExplainPage({ searchParams }: { searchParams: Prom
     <>
       <PageHeader title="Explain" description="The outcome a request from a channel's sandbox would get right now, the rule that decides it, and every rule considered." />
       <Card>
-        <form method="GET" className="grid grid-cols-[14rem_8rem_1fr_auto] items-end gap-3" aria-label="Explain a request">
+        <form method="GET" className="grid grid-cols-1 items-end gap-3 sm:grid-cols-[14rem_8rem] lg:grid-cols-[14rem_8rem_1fr_auto]" aria-label="Explain a request">
           <Field label="Channel (WORKSPACE/CHANNEL)" htmlFor="channel">
             <Input id="channel" name="channel" list="known-channels" defaultValue={q.channel} placeholder="T0ACME/C0ENG" required />
             <datalist id="known-channels">
@@ -61,20 +61,20 @@ export default async function ExplainPage({ searchParams }: { searchParams: Prom
       {result && (
         <div className="mt-6 space-y-4" data-testid="explain-result">
           <Card title="Decision">
-            <div className="mb-2 flex items-center gap-3">
+            <div className="mb-2 flex flex-wrap items-center gap-3">
               <OutcomeBadge outcome={result.decision.outcome} />
-              <code className="font-mono text-xs">{result.decision.rule}</code>
+              <code className="break-all font-mono text-xs">{result.decision.rule}</code>
               {!result.channelEnabled && <Badge tone="red">channel not enabled: no session would be granted</Badge>}
             </div>
-            <p className="text-sm text-slate-700">{result.decision.reason}</p>
+            <p className="text-sm text-slate-700 wrap-anywhere">{result.decision.reason}</p>
             {result.decision.connection && (
-              <p className="mt-2 text-sm text-slate-500">
+              <p className="mt-2 text-sm text-slate-600">
                 Credential of {result.decision.connection.identity}, acting as {result.decision.connection.serviceAccount}.
               </p>
             )}
           </Card>
           <Card title="Every rule considered">
-            <Table>
+            <Table label="Every rule considered">
               <thead>
                 <tr>
                   <Th>Rule</Th>
@@ -86,10 +86,10 @@ export default async function ExplainPage({ searchParams }: { searchParams: Prom
               <tbody className="divide-y divide-slate-100">
                 {result.considered.map((c, i) => (
                   <tr key={`${c.rule}-${i}`} className={c.rule === result!.decision.rule ? "bg-sky-50" : undefined}>
-                    <Td className="font-mono text-xs">{c.rule}</Td>
+                    <Td wrap className="min-w-32 font-mono text-xs">{c.rule}</Td>
                     <Td>{c.bundle ? `${c.bundle} (${c.scope})` : "org-wide"}</Td>
                     <Td>{c.applies ? <Badge tone="green">yes</Badge> : <Badge>no</Badge>}</Td>
-                    <Td className="whitespace-normal text-slate-600">{c.why}</Td>
+                    <Td wrap className="text-slate-600">{c.why}</Td>
                   </tr>
                 ))}
               </tbody>

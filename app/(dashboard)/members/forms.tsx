@@ -23,7 +23,7 @@ export function MemberAccessForm({ mode, roles, directMessages, readOnly }: { mo
                 <input type="radio" name="mode" value={o.value} checked={current === o.value} onChange={() => setCurrent(o.value)} className="mt-0.5" />
                 <span>
                   <span className="font-medium">{o.label}</span>
-                  <span className="block text-xs text-slate-500">{o.hint}</span>
+                  <span className="block text-xs text-slate-600">{o.hint}</span>
                 </span>
               </label>
             ))}
@@ -53,7 +53,7 @@ export function SessionSettingsForm({ idleTimeoutMinutes, maxLifetimeHours, read
     <ActionForm action={updateSessionSettingsAction} label="Session limits" className="space-y-4">
       {({ error, pending }) => (
         <fieldset disabled={readOnly} className="space-y-4">
-          <div className="grid grid-cols-2 gap-4">
+          <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
             <Field label="Idle timeout (minutes)" htmlFor="idleTimeoutMinutes" error={error("idleTimeoutMinutes")} hint="A session with no traffic this long stops working.">
               <Input id="idleTimeoutMinutes" name="idleTimeoutMinutes" type="number" min={1} defaultValue={idleTimeoutMinutes} aria-invalid={!!error("idleTimeoutMinutes")} />
             </Field>

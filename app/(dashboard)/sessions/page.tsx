@@ -26,17 +26,17 @@ export default async function SessionsPage() {
           {sessions.length === 0 ? (
             <Empty>No sessions yet. The orchestrator asks for one with POST /api/v1/sessions when a member invokes the agent.</Empty>
           ) : (
-            <Table>
+            <Table label="Sessions">
               <thead>
                 <tr>
                   <Th>Session</Th>
-                  <Th>Workspace / channel</Th>
-                  <Th>Thread</Th>
-                  <Th>Member</Th>
-                  <Th>Started</Th>
-                  <Th>Last activity</Th>
                   <Th>State</Th>
-                  {owner && <Th />}
+                  <Th>Workspace / channel</Th>
+                  <Th>Member</Th>
+                  <Th>Last activity</Th>
+                  <Th>Started</Th>
+                  <Th>Thread</Th>
+                  {owner && <Th srLabel="Actions" sticky />}
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
@@ -44,17 +44,17 @@ export default async function SessionsPage() {
                   <tr key={s.id} data-testid={`session-${s.id}`}>
                     <Td className="font-mono text-xs">{s.id}</Td>
                     <Td>
+                      <Badge tone={STATE_TONE[s.state]}>{s.state}</Badge>
+                      {s.revokedBy && <span className="ml-1 text-xs text-slate-600">by {s.revokedBy}</span>}
+                    </Td>
+                    <Td>
                       {s.workspace} / {s.channel} {s.kind === "dm" && <Badge>DM</Badge>}
                     </Td>
-                    <Td className="font-mono text-xs">{s.thread}</Td>
                     <Td>{s.memberId}</Td>
-                    <Td>{formatTime(s.createdAt)}</Td>
                     <Td>{formatTime(s.lastSeenAt)}</Td>
-                    <Td>
-                      <Badge tone={STATE_TONE[s.state]}>{s.state}</Badge>
-                      {s.revokedBy && <span className="ml-1 text-xs text-slate-500">by {s.revokedBy}</span>}
-                    </Td>
-                    {owner && <Td>{s.state === "active" && <RevokeSessionButton id={s.id} label={s.id} />}</Td>}
+                    <Td>{formatTime(s.createdAt)}</Td>
+                    <Td className="font-mono text-xs">{s.thread}</Td>
+                    {owner && <Td sticky>{s.state === "active" && <RevokeSessionButton id={s.id} label={s.id} />}</Td>}
                   </tr>
                 ))}
               </tbody>
@@ -66,7 +66,7 @@ export default async function SessionsPage() {
             {refusals.length === 0 ? (
               <Empty>No session requests have been refused.</Empty>
             ) : (
-              <Table>
+              <Table label="Recent refusals">
                 <thead>
                   <tr>
                     <Th>Time</Th>
@@ -87,7 +87,7 @@ export default async function SessionsPage() {
                       <Td>
                         <Badge tone="red">{e.rule}</Badge>
                       </Td>
-                      <Td className="whitespace-normal text-slate-600">{e.reason}</Td>
+                      <Td wrap className="text-slate-600">{e.reason}</Td>
                     </tr>
                   ))}
                 </tbody>

@@ -1,4 +1,5 @@
-import { Badge, Card, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
+import Link from "next/link";
+import { Alert, Badge, Card, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { listApiKeys } from "@/lib/services/api-keys/list-api-keys";
@@ -6,35 +7,43 @@ import { serviceContext } from "@/lib/services/context";
 import { getCaCertificate } from "@/lib/services/settings/get-ca-certificate";
 import { listUsers } from "@/lib/services/users/list-users";
 import { SsoSettings } from "./sso-section";
-import { AddUserForm, CreateApiKeyForm, RevokeApiKeyButton, UnlockUserButton } from "./forms";
+import { AddUserForm, CreateApiKeyForm, ManageUserForms, RevokeApiKeyButton, UnlockUserButton } from "./forms";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Settings" };
 
-export default async function SettingsPage() {
+export default async function SettingsPage({ searchParams }: { searchParams: Promise<{ user?: string; removed?: string }> }) {
   const actor = await requireUser();
+  const { user: managed, removed } = await searchParams;
   const ctx = serviceContext();
   const users = listUsers({ ctx, actor });
   const keys = listApiKeys({ ctx, actor });
   const owner = can(actor, "user.write");
   const ca = getCaCertificate({ ctx });
+  const selected = owner ? users.find((u) => u.email === managed) : undefined;
   return (
     <>
       <PageHeader title="Settings" description="Dashboard users, API keys and the proxy's certificate authority." />
       <div className="space-y-6">
         <Card title="Users">
-          <Table>
+          {removed && !users.some((u) => u.email === removed) && (
+            <div className="mb-3">
+              <Alert tone="green">Removed {removed}.</Alert>
+            </div>
+          )}
+          <Table label="Users">
             <thead>
               <tr>
                 <Th>Email</Th>
                 <Th>Role</Th>
                 <Th>Last sign-in</Th>
                 <Th>State</Th>
+                {owner && <Th srLabel="Actions" sticky />}
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
               {users.map((u) => (
-                <tr key={u.id}>
+                <tr key={u.id} data-testid="user-row" className={selected?.id === u.id ? "bg-sky-50" : undefined}>
                   <Td className="font-medium text-slate-900">{u.email}</Td>
                   <Td>{u.role === "owner" ? "Owner" : "Auditor"}</Td>
                   <Td>{formatTime(u.lastSignInAt)}</Td>
@@ -48,10 +57,29 @@ export default async function SettingsPage() {
                       <Badge tone="green">active</Badge>
                     )}
                   </Td>
+                  {owner && (
+                    <Td sticky>
+                      <Link href={`/settings?user=${encodeURIComponent(u.email)}#manage-user`} className="text-sm text-slate-800 underline" aria-label={`Manage ${u.email}`}>
+                        Manage
+                      </Link>
+                    </Td>
+                  )}
                 </tr>
               ))}
             </tbody>
           </Table>
+          {selected && (
+            <div className="mt-4 rounded-md bg-slate-50 p-4 ring-1 ring-slate-200" id="manage-user" data-testid="manage-user">
+              <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
+                <h3 className="break-all text-sm font-semibold text-slate-900">Manage {selected.email}</h3>
+                <Link href="/settings" className="text-sm text-slate-700 underline">
+                  Done
+                </Link>
+              </div>
+              {/* Keyed by user so feedback about one user never shows beside another. */}
+              <ManageUserForms key={selected.id} email={selected.email} role={selected.role} />
+            </div>
+          )}
           {owner && (
             <div className="mt-4 border-t border-slate-100 pt-4">
               <AddUserForm />
@@ -63,7 +91,7 @@ export default async function SettingsPage() {
           {keys.length === 0 ? (
             <Empty>No API keys yet. The system that starts sandboxes needs one with the Orchestrator role.</Empty>
           ) : (
-            <Table>
+            <Table label="API keys">
               <thead>
                 <tr>
                   <Th>Name</Th>
@@ -72,7 +100,7 @@ export default async function SettingsPage() {
                   <Th>Created</Th>
                   <Th>Last used</Th>
                   <Th>State</Th>
-                  {owner && <Th />}
+                  {owner && <Th srLabel="Actions" sticky />}
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
@@ -81,12 +109,12 @@ export default async function SettingsPage() {
                     <Td className="font-medium text-slate-900">{k.name}</Td>
                     <Td>{k.role}</Td>
                     <Td className="font-mono text-xs">{k.prefix}…</Td>
-                    <Td>
-                      {formatTime(k.createdAt)} <span className="text-slate-400">by {k.createdBy}</span>
+                    <Td wrap>
+                      {formatTime(k.createdAt)} <span className="text-slate-600">by {k.createdBy}</span>
                     </Td>
                     <Td>{formatTime(k.lastUsedAt)}</Td>
                     <Td>{k.revokedAt ? <Badge tone="red">revoked</Badge> : <Badge tone="green">active</Badge>}</Td>
-                    {owner && <Td>{!k.revokedAt && <RevokeApiKeyButton id={k.id} name={k.name} />}</Td>}
+                    {owner && <Td sticky>{!k.revokedAt && <RevokeApiKeyButton id={k.id} name={k.name} />}</Td>}
                   </tr>
                 ))}
               </tbody>

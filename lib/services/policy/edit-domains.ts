@@ -4,6 +4,7 @@ import { parseHostPattern, PatternError } from "../../policy";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 import { applyPolicy } from "./apply-policy";
+import { denyEntryCovering } from "./deny-covers";
 import { clone, findBundle, validateDerived } from "./edit";
 
 function canonicalPattern(raw: unknown, field: string): string {
@@ -26,6 +27,9 @@ export function addDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: A
       const next = clone(current);
       const bundle = findBundle(next, input.bundle);
       if (bundle.domains.includes(pattern)) throw new AppError("conflict", `${pattern} is already on this bundle's Domains tab`, { field: "pattern" });
+      // Allowing what the org-wide deny list refuses would change nothing: say so instead.
+      const denied = denyEntryCovering(next.orgDeny ?? [], pattern);
+      if (denied) throw new AppError("conflict", `pattern: the org-wide deny list entry ${denied} blocks ${pattern}; remove it there first`, { field: "pattern" });
       bundle.domains.push(pattern);
       return validateDerived(next);
     },

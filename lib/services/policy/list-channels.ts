@@ -10,7 +10,7 @@ export type ChannelView = {
   channel: string;
   enabled: boolean;
   effective: EffectivePolicy;
-  connections: { name: string; bundle: string; scope: string; serviceAccount: string; allowedWebsites: string[]; overrides: { bundle: string; scope: string }[] }[];
+  connections: { name: string; bundle: string; scope: string; serviceAccount: string; allowedWebsites: string[]; narrow?: { host?: string; pathPrefix?: string; methods?: "read_only" }; overrides: { bundle: string; scope: string }[] }[];
 };
 
 /**
@@ -40,6 +40,7 @@ export function listChannels({ ctx, actor }: { ctx: ServiceContext; actor: Actor
           scope: scopeLabel[c.rank],
           serviceAccount: c.connection.serviceAccount,
           allowedWebsites: c.connection.allowedWebsites,
+          narrow: c.connection.narrow,
           overrides: c.overrides.map((o) => ({ bundle: o.bundle, scope: scopeLabel[o.rank] })),
         })),
       };

@@ -1,6 +1,6 @@
 import { writeTransaction } from "../../../db/tx";
 import type { Actor } from "../../auth/permissions";
-import { AppError } from "../../errors";
+import { AppError, invalid } from "../../errors";
 import type { ConnectionDoc } from "../../policy";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
@@ -24,13 +24,27 @@ export type ConnectionFormInput = {
   secret?: unknown;
 };
 
+/** Same bound as the policy schema, checked first so the form reads our words, not zod's. */
+const MAX_SERVICE_ACCOUNT = 256;
+
+/**
+ * "Only to host" takes a bare host; `host:port` (as Allowed websites are written) is accepted and
+ * the port dropped: which ports the credential may reach is already said by the Allowed websites.
+ */
+function narrowHostInput(raw: unknown): string | undefined {
+  const text = String(raw ?? "").trim();
+  if (!text) return undefined;
+  const withPort = /^([^:[\]]+|\[[^\]]+\]):(\d{1,5})$/.exec(text);
+  return withPort ? withPort[1]!.replace(/^\[(.*)\]$/, "$1") : text;
+}
+
 export function connectionFromInput(input: ConnectionFormInput): ConnectionDoc {
   const injectType = String(input.injectType ?? "bearer");
   const injectName = String(input.injectName ?? "").trim();
   const inject =
     injectType === "basic" ? { type: "basic" as const, username: injectName } : injectType === "header" ? { type: "header" as const, name: injectName } : { type: "bearer" as const };
   const narrow = {
-    host: String(input.narrowHost ?? "").trim() || undefined,
+    host: narrowHostInput(input.narrowHost),
     pathPrefix: String(input.narrowPathPrefix ?? "").trim() || undefined,
     methods: input.narrowReadOnly === true || input.narrowReadOnly === "on" || input.narrowReadOnly === "true" ? ("read_only" as const) : undefined,
   };
@@ -48,6 +62,7 @@ export function connectionFromInput(input: ConnectionFormInput): ConnectionDoc {
 export function saveConnection({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: ConnectionFormInput }): { name: string; created: boolean } {
   authorize(actor, "policy.write");
   const connection = connectionFromInput(input);
+  if (connection.serviceAccount.length > MAX_SERVICE_ACCOUNT) throw invalid("serviceAccount", `is too long: at most ${MAX_SERVICE_ACCOUNT} characters`);
   const creating = !input.existing;
   const secret = creating && input.secret !== undefined && input.secret !== "" ? checkSecret(input.secret) : undefined;
   if (!creating && input.secret) throw new AppError("bad_request", "use Replace credential to change a saved credential", { field: "secret" });

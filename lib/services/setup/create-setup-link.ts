@@ -28,3 +28,8 @@ export function setupTokenValid(ctx: ServiceContext, token: string): boolean {
   const row = ctx.db.select().from(setupTokens).where(eq(setupTokens.tokenHash, tokenHash(token))).get();
   return !!row && !row.usedAt && row.expiresAt > ctx.now() && countUsers(ctx.db) === 0;
 }
+
+/** Whether setup is over (someone can sign in): the setup page then points to sign-in, not a restart. */
+export function setupDone(ctx: ServiceContext): boolean {
+  return countUsers(ctx.db) > 0;
+}

@@ -53,7 +53,7 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
             href={`${base}?tab=${t.id}`}
             role="tab"
             aria-selected={tab === t.id}
-            className={cx("-mb-px border-b-2 px-3 py-2 text-sm", tab === t.id ? "border-slate-900 font-medium text-slate-900" : "border-transparent text-slate-500 hover:text-slate-800")}
+            className={cx("-mb-px border-b-2 px-3 py-2 text-sm", tab === t.id ? "border-slate-900 font-medium text-slate-900" : "border-transparent text-slate-600 hover:text-slate-800")}
           >
             {t.label}
           </Link>
@@ -71,7 +71,7 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
                 key={c.name}
                 title={
                   <span>
-                    {c.name} <span className="font-normal text-slate-500">as {c.serviceAccount}</span>
+                    {c.name} <span className="font-normal text-slate-600">as {c.serviceAccount}</span>
                   </span>
                 }
                 actions={
@@ -85,25 +85,25 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
                   )
                 }
               >
-                <dl className="grid grid-cols-[10rem_1fr] gap-x-4 gap-y-2 text-sm">
-                  <dt className="text-slate-500">Attached as</dt>
+                <dl className="grid grid-cols-1 gap-x-4 gap-y-1 text-sm sm:grid-cols-[10rem_minmax(0,1fr)] sm:gap-y-2">
+                  <dt className="text-slate-600">Attached as</dt>
                   <dd>{c.inject.type === "bearer" ? "Authorization: Bearer" : c.inject.type === "basic" ? `Basic auth, user ${c.inject.username}` : `Header ${c.inject.name}`}</dd>
-                  <dt className="text-slate-500">Allowed websites</dt>
-                  <dd className="font-mono text-xs">{c.allowedWebsites.join(", ")}</dd>
-                  <dt className="text-slate-500">Narrowing</dt>
+                  <dt className="text-slate-600">Allowed websites</dt>
+                  <dd className="font-mono text-xs wrap-anywhere">{c.allowedWebsites.join(", ")}</dd>
+                  <dt className="text-slate-600">Narrowing</dt>
                   <dd>
                     {c.narrow ? (
-                      <span className="space-x-2">
+                      <span className="flex flex-wrap gap-2">
                         {c.narrow.host && <Badge>host {c.narrow.host}</Badge>}
                         {c.narrow.pathPrefix && <Badge>path {c.narrow.pathPrefix}</Badge>}
                         {c.narrow.methods === "read_only" && <Badge>read-only</Badge>}
                       </span>
                     ) : (
-                      <span className="text-slate-500">none: the credential travels to every Allowed website</span>
+                      <span className="text-slate-600">none: the credential travels to every Allowed website</span>
                     )}
                   </dd>
-                  <dt className="text-slate-500">Credential</dt>
-                  <dd data-testid={`credential-${c.name}`}>
+                  <dt className="text-slate-600">Credential</dt>
+                  <dd className="wrap-anywhere" data-testid={`credential-${c.name}`}>
                     {cred ? (
                       <span>
                         <Badge tone="green">set</Badge> by {cred.setBy} on {formatTime(cred.setAt)} · fingerprint <code className="font-mono text-xs">{cred.fingerprint}</code> · last used {cred.lastUsedAt ? formatTime(cred.lastUsedAt) : <span className="text-amber-700">never</span>}
@@ -127,23 +127,23 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
 
       {tab === "domains" && (
         <Card title="Domains">
-          <p className="mb-3 text-sm text-slate-500">Hosts this bundle&apos;s scope may reach with no credential attached. They add up across scopes.</p>
+          <p className="mb-3 text-sm text-slate-600">Hosts this bundle&apos;s scope may reach with no credential attached. They add up across scopes.</p>
           {bundle.domains.length === 0 ? (
             <Empty>No domains.</Empty>
           ) : (
-            <Table>
+            <Table label="Domains">
               <thead>
                 <tr>
                   <Th>Host pattern</Th>
-                  {owner && <Th />}
+                  {owner && <Th srLabel="Actions" sticky />}
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
                 {bundle.domains.map((d) => (
                   <tr key={d}>
-                    <Td className="font-mono text-xs">{d}</Td>
+                    <Td wrap className="font-mono text-xs">{d}</Td>
                     {owner && (
-                      <Td className="text-right">
+                      <Td sticky className="text-right">
                         <RemoveDomainButton bundle={bundle.name} pattern={d} />
                       </Td>
                     )}
@@ -163,7 +163,7 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
 
       {tab === "scope" && (
         <Card title="Scope">
-          <p className="mb-3 text-sm text-slate-500">Organization bundles apply everywhere; workspace bundles in one workspace; channel bundles in the channels they name. A connection in a narrower scope replaces one of the same name from a wider scope.</p>
+          <p className="mb-3 text-sm text-slate-600">Organization bundles apply everywhere; workspace bundles in one workspace; channel bundles in the channels they name. A connection in a narrower scope replaces one of the same name from a wider scope.</p>
           {owner ? (
             <div className="space-y-6">
               <ScopeForm bundle={bundle.name} scope={bundle.scope} />

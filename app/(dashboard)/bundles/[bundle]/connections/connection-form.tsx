@@ -23,7 +23,7 @@ export function ConnectionForm({ bundle, initial }: { bundle: string; initial?: 
         <>
           <input type="hidden" name="bundle" value={bundle} />
           {editing && <input type="hidden" name="existing" value={initial.name} />}
-          <div className="grid grid-cols-2 gap-4">
+          <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
             <Field label="Service name" htmlFor="name" error={error("name")} hint={editing ? "The name binds the credential and cannot change." : "Same name as a wider-scope connection overrides it here."}>
               <Input id="name" name="name" defaultValue={initial?.name} disabled={editing} placeholder="github" aria-invalid={!!error("name")} />
             </Field>
@@ -31,7 +31,7 @@ export function ConnectionForm({ bundle, initial }: { bundle: string; initial?: 
               <Input id="serviceAccount" name="serviceAccount" defaultValue={initial?.serviceAccount} placeholder="claude-agent@acme.example" aria-invalid={!!error("serviceAccount")} />
             </Field>
           </div>
-          <div className="grid grid-cols-2 gap-4">
+          <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
             <Field label="How the credential is attached" htmlFor="injectType" error={error("inject.type")}>
               <Select id="injectType" name="injectType" value={injectType} onChange={(e) => setInjectType(e.target.value as typeof injectType)}>
                 <option value="bearer">Authorization: Bearer &lt;credential&gt;</option>
@@ -50,8 +50,8 @@ export function ConnectionForm({ bundle, initial }: { bundle: string; initial?: 
           </Field>
           <fieldset className="rounded-md border border-slate-200 p-4">
             <legend className="px-1 text-xs font-medium text-slate-700">Narrowing (optional): when the credential may travel</legend>
-            <div className="grid grid-cols-3 gap-4">
-              <Field label="Only to host" htmlFor="narrowHost" error={error("narrow.host")}>
+            <div className="grid grid-cols-1 gap-4 sm:grid-cols-3">
+              <Field label="Only to host" htmlFor="narrowHost" error={error("narrow.host")} hint="One of the Allowed websites; host:port is fine.">
                 <Input id="narrowHost" name="narrowHost" defaultValue={initial?.narrow?.host} placeholder="api.github.com" aria-invalid={!!error("narrow.host")} />
               </Field>
               <Field label="Only under path prefix" htmlFor="narrowPathPrefix" error={error("narrow.pathPrefix")}>
@@ -62,7 +62,7 @@ export function ConnectionForm({ bundle, initial }: { bundle: string; initial?: 
                 Read-only methods (GET, HEAD, OPTIONS)
               </label>
             </div>
-            <p className="mt-2 text-xs text-slate-500">A request outside the narrowing still reaches an Allowed website, without the credential.</p>
+            <p className="mt-2 text-xs text-slate-600">A request outside the narrowing still reaches an Allowed website, without the credential.</p>
           </fieldset>
           {!editing && (
             <Field label="Credential" htmlFor="secret" error={error("secret")} hint="Write-only: once saved it is never shown again, anywhere. You can replace or revoke it later.">

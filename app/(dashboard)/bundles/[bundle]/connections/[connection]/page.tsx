@@ -24,7 +24,7 @@ export default async function EditConnectionPage({ params }: { params: Promise<{
     <>
       <PageHeader title={`Edit ${connection.name}`} description={<Link href={`/bundles/${encodeURIComponent(bundleName)}`} className="underline">{bundleName}</Link>} />
       <Card>
-        <p className="mb-4 text-sm text-slate-500">The credential is not part of this form: use Replace or Revoke on the bundle page.</p>
+        <p className="mb-4 text-sm text-slate-600">The credential is not part of this form: use Replace or Revoke on the bundle page.</p>
         <ConnectionForm bundle={bundleName} initial={connection} />
       </Card>
     </>
