@@ -81,7 +81,7 @@ test("an Owner follows a top-blocked host to the prefilled Domains form, never a
   await expect(page.getByTestId("outcome-chart")).toBeVisible();
   const row = page.getByTestId("top-blocked").filter({ hasText: blockedHost });
   await expect(row).toContainText("3");
-  await row.getByRole("link", { name: `Add ${blockedHost} to a Domains tab` }).click();
+  await row.getByRole("link", { name: `Add to Domains… ${blockedHost}` }).click();
   await expect(page.getByTestId("allow-host")).toContainText(blockedHost);
   await page.getByTestId("allow-host").getByRole("link", { name: new RegExp(bundle) }).click();
   await expect(page.getByRole("tab", { name: "Domains", selected: true })).toBeVisible();
