@@ -40,7 +40,7 @@ test("without a configured Owner, npm start prints a one-time setup link; Ctrl-C
 
   // The link works once.
   await page.goto(link);
-  await expect(page.getByText(/invalid, already used or expired/)).toBeVisible();
+  await expect(page.getByText(/This setup link has been used: Gatehouse already has an Owner/)).toBeVisible();
 
   server.child.kill("SIGINT");
   expect(await server.exited).toBe(0);

@@ -1,4 +1,6 @@
 import { readOidcSettings } from "../../../db/queries/sso";
+import { followKeyRotation } from "../../bootstrap";
+import { AppError } from "../../errors";
 import { OIDC_DEFAULT_ROLE_CLAIM, OIDC_DEFAULT_SCOPES } from "../../env";
 import { Secret } from "../../vault";
 import type { ServiceContext } from "../context";
@@ -26,6 +28,7 @@ export function getOidcConfig(ctx: ServiceContext): OidcConfig | null {
   if (e) return { source: "env", name: e.name, issuer: e.issuer, clientId: e.clientId, clientSecret: new Secret(e.clientSecret), roleClaim: e.roleClaim, ownerGroups: e.ownerGroups, auditorGroups: e.auditorGroups, scopes: e.scopes };
   const s = readOidcSettings(ctx.db);
   if (!s?.issuer || !s.clientId || !s.clientSecretSealed) return null;
+  if (!followKeyRotation(ctx.db, ctx.vault, ctx.env)) throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
   return {
     source: "settings",
     name: s.name || "SSO",

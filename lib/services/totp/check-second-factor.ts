@@ -1,3 +1,5 @@
+import { followKeyRotation } from "../../bootstrap";
+import { AppError } from "../../errors";
 import { clearLimit, reserveAttempt } from "../../../db/queries/sign-in-limits";
 import { advanceTotpStep, readTotp, readTotpRequired, writeRecoveryHashes } from "../../../db/queries/totp";
 import { writeTransaction } from "../../../db/tx";
@@ -28,6 +30,7 @@ export async function checkSecondFactor({ ctx, input }: { ctx: ServiceContext; i
   const key = { scope: "account" as const, subject: `totp:${row.id}` };
   const n = writeTransaction(ctx.db, () => reserveAttempt(ctx.db, key, { max: TOTP_ATTEMPTS, windowMs: TOTP_WINDOW_MS, now: ctx.now() }));
   if (n === null) return "locked";
+  if (!followKeyRotation(ctx.db, ctx.vault, ctx.env)) throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
   const secret = ctx.vault.open(row.secretSealed, totpAad(row.id));
   const step = looksLikeRecoveryCode(code) ? null : await verifyTotp(secret.reveal(), code, ctx.now(), row.lastStep);
   return writeTransaction(ctx.db, (): SecondFactor => {

@@ -1,5 +1,6 @@
 import { generateSecret, generateURI } from "otplib";
 import QRCode from "qrcode";
+import { followKeyRotation } from "../../bootstrap";
 import { readTotp, writeTotpEnabled, writeTotpPending } from "../../../db/queries/totp";
 import { writeTransaction } from "../../../db/tx";
 import { appendAuditEvents } from "../../audit";
@@ -26,6 +27,8 @@ function ownLocalAccount(ctx: ServiceContext, actor: Actor | null) {
 export async function beginTotpEnrolment({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): Promise<{ secret: string; uri: string; qrDataUrl: string }> {
   const { row } = ownLocalAccount(ctx, actor);
   if (row.secretSealed) throw new AppError("conflict", "A second factor is already set up for this account.");
+  // Another process may have rotated the master key since this one loaded it.
+  if (!followKeyRotation(ctx.db, ctx.vault, ctx.env)) throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
   const secret = generateSecret();
   const uri = generateURI({ issuer: "Gatehouse", label: row.email, secret });
   const qrDataUrl = await QRCode.toDataURL(uri, { errorCorrectionLevel: "M", margin: 1, width: 200 });
@@ -39,6 +42,7 @@ export async function confirmTotpEnrolment({ ctx, actor, input }: { ctx: Service
   if (row.secretSealed) throw new AppError("conflict", "A second factor is already set up for this account.");
   if (!row.pendingSealed) throw new AppError("conflict", "Start the set-up again: no enrolment is pending.");
   const code = String(input.code ?? "").replace(/\s/g, "").slice(0, 16);
+  if (!followKeyRotation(ctx.db, ctx.vault, ctx.env)) throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
   const secret = ctx.vault.open(row.pendingSealed, totpAad(row.id));
   const step = await verifyTotp(secret.reveal(), code, ctx.now(), null);
   if (step === null) throw new AppError("invalid_field", "code: that code is not right; check the app's clock and try the next one", { field: "code" });

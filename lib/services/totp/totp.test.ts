@@ -1,4 +1,9 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { generate } from "otplib";
+import { Vault } from "../../vault";
+import { rotateMasterKey } from "../vault/rotate-master-key";
 import { describe, expect, it } from "vitest";
 import { owner, testContext } from "../test-context";
 import { addUser } from "../users/add-user";
@@ -54,5 +59,19 @@ describe("TOTP second factor", () => {
     expect(setTotpRequired({ ctx, actor: owner, input: { required: true } })).toEqual({ changed: true });
     ctx.db.$client.prepare("UPDATE users SET role = 'owner' WHERE id = ?").run(other.id);
     expect(await checkSecondFactor({ ctx, input: { userId: other.id } })).toBe("enrolment_required");
+  });
+
+  it("survives a master-key rotation, also when another process rotated it", async () => {
+    const { ctx, u, code } = await enrolled();
+    const newKey = crypto.randomBytes(32);
+    rotateMasterKey({ ctx, actor: owner, newKey });
+    // This process's vault still holds the old key, as a dashboard would after `vault rotate-key`.
+    fs.writeFileSync(path.join(ctx.env.dataDir, "master.key"), newKey.toString("base64") + "\n", { mode: 0o600 });
+    ctx.clock.now += 30_000;
+    expect(await checkSecondFactor({ ctx, input: { userId: u.id, code: await code(ctx.now()) } })).toBe("ok");
+    // And the stored secret opens under the new key alone.
+    const fresh = { ...ctx, vault: new Vault(newKey) };
+    ctx.clock.now += 30_000;
+    expect(await checkSecondFactor({ ctx: fresh, input: { userId: u.id, code: await code(ctx.now()) } })).toBe("ok");
   });
 });

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { bumpPolicyRevision } from "../../../db/queries/policy";
-import { credentials, orgSettings } from "../../../db/schema";
+import { credentials, orgSettings, users } from "../../../db/schema";
 import { writeTransaction } from "../../../db/tx";
 import { appendAuditEvents } from "../../audit";
 import { actorLabel, type Actor } from "../../auth/permissions";
@@ -9,9 +9,10 @@ import { CA_KEY_AAD, Vault } from "../../vault";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 import { OIDC_SECRET_AAD } from "../sso/oidc-config";
+import { totpAad } from "../totp/totp";
 
 /**
- * Re-seals every credential and the CA key under a new master key, all or nothing: one
+ * Re-seals every credential, the CA key, the IdP client secret and the TOTP secrets under a new master key, all or nothing: one
  * transaction, and the key check moves with it. Plaintext exists only for the re-seal.
  */
 export function rotateMasterKey({ ctx, actor, newKey }: { ctx: ServiceContext; actor: Actor | null; newKey: Buffer }): { credentials: number } {
@@ -38,6 +39,19 @@ export function rotateMasterKey({ ctx, actor, newKey }: { ctx: ServiceContext; a
       const plain = ctx.vault.openBytes(oidcClientSecretSealed, OIDC_SECRET_AAD);
       oidcClientSecretSealed = next.seal(plain, OIDC_SECRET_AAD);
       plain.fill(0);
+    }
+    const reseal = (sealed: string | null, aad: string) => {
+      if (!sealed) return sealed;
+      const plain = ctx.vault.openBytes(sealed, aad);
+      const out = next.seal(plain, aad);
+      plain.fill(0);
+      return out;
+    };
+    const totpRows = ctx.db.select({ id: users.id, secret: users.totpSecretSealed, pending: users.totpPendingSealed }).from(users).all();
+    for (const row of totpRows) {
+      if (!row.secret && !row.pending) continue;
+      const aad = totpAad(row.id);
+      ctx.db.update(users).set({ totpSecretSealed: reseal(row.secret, aad), totpPendingSealed: reseal(row.pending, aad) }).where(eq(users.id, row.id)).run();
     }
     ctx.db.update(orgSettings).set({ keyCheck: next.makeKeyCheck(), caKeySealed, oidcClientSecretSealed }).where(eq(orgSettings.id, 1)).run();
     appendAuditEvents(ctx.db, [{ kind: "admin", action: "vault.key_rotated", actor: actorLabel(actor), detail: { after: { credentialsResealed: rows.length, caKeyResealed: !!caKeySealed } } }], now);
