@@ -61,5 +61,23 @@ if (buildOk !== false) {
   }
 }
 
+// The same server-facing suites again on PostgreSQL, as replicas (one dashboard, two proxies,
+// separate processes, a throwaway cluster), plus the cross-replica specs. Skipped only with the
+// SQLite suite (`npm test e2e`); `npm test e2e-pg` runs it alone.
+const PG_SPECS = ["e2e/replicas.spec.ts", "e2e/sessions.spec.ts", "e2e/audit.spec.ts", "e2e/proxy-forward.spec.ts", "e2e/proxy-tunnels.spec.ts", "e2e/proxy-websocket.spec.ts", "e2e/proxy-tokens.spec.ts"];
+if (buildOk !== false) {
+  const pwJson = path.join(tmp, "playwright-pg.json");
+  fs.rmSync(pwJson, { force: true });
+  const ok = step("e2e-pg", bin("playwright"), ["test", ...PG_SPECS], { GATEHOUSE_E2E_DATABASE: "pg" });
+  if (ok !== null) {
+    if (fs.existsSync(pwJson)) {
+      const s = JSON.parse(fs.readFileSync(pwJson, "utf8")).stats;
+      passed += s.expected;
+      failed += s.unexpected + s.flaky;
+      if (!ok && s.unexpected === 0) failed++;
+    } else failed++;
+  }
+}
+
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
