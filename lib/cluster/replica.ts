@@ -6,11 +6,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ChangeFeed, type ChangeFeedOptions, type Revisions } from "./change-feed";
+import { PolicyStaleError } from "./stale";
 
-/** Thrown where the proxy reads its revisions: the proxy answers it with 503 policy_unavailable. */
-export class PolicyStaleError extends Error {
-  readonly code = "policy_stale";
-}
+export { PolicyStaleError };
 
 /** The proxy's per-request revisions read, answered from memory; throws while stale. */
 export function feedRevisions(feed: Pick<ChangeFeed, "refusal" | "revisions">): () => Revisions {

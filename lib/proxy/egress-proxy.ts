@@ -29,6 +29,7 @@ import { confineToSandbox } from "./embedded";
 import { RequestDeadlines } from "./request-deadlines";
 import { formatHead, isWebSocketKey, switchedToWebSocket } from "./upgrade";
 import { answerProxyHealth } from "./health";
+import { PolicyStaleError } from "../cluster/stale";
 
 export const LIMITS = {
   maxHeaderBytes: 32 * 1024,
@@ -62,6 +63,13 @@ export type ProxyDeps = {
   audit: EgressJournal;
   issuer: LeafIssuer;
   upstreamCa: string[];
+  /**
+   * Replicas on PostgreSQL (lib/cluster/replica.ts): the revisions from the change feed, in
+   * memory, throwing PolicyStaleError while this replica cannot confirm them; and the feed's
+   * changes, so a revocation committed anywhere closes this replica's sockets at once.
+   */
+  revisions?: () => Revisions;
+  changes?: { onChange(fn: (now: Revisions, before: Revisions | null, reset: boolean) => void): () => void };
 };
 
 type Entry = "forward" | "intercept" | "embedded";
@@ -133,6 +141,7 @@ export class EgressProxy {
   readonly #sealedCredential: ReturnType<typeof preparePolicyLookups>["sealedCredential"];
   #lastRevocationCheck: number;
   readonly #revisions: () => Revisions;
+  readonly #unsubscribe: (() => void) | undefined;
   readonly #credentialTouched = new Map<string, number>();
   #arrivals: Arrival[] = [];
   /** Connections per peer address that have not yet presented a valid session, and their releases. */
@@ -158,7 +167,10 @@ export class EgressProxy {
     this.#inner.on("clientError", (err, socket) => this.#onClientError(err, socket));
     this.#lastRevocationCheck = deps.now();
     this.#sealedCredential = preparePolicyLookups(deps.db).sealedCredential;
-    this.#revisions = prepareRevisionsRead(deps.db);
+    this.#revisions = deps.revisions ?? prepareRevisionsRead(deps.db);
+    this.#unsubscribe = deps.changes?.onChange((now, before, reset) => {
+      if (reset || !before || now.sessions !== before.sessions) this.#closeRevokedSessions();
+    });
   }
 
   /** Attaches the forward-proxy handlers to a server. */
@@ -180,6 +192,7 @@ export class EgressProxy {
 
   async close(): Promise<void> {
     if (this.#revocationTimer) clearInterval(this.#revocationTimer);
+    this.#unsubscribe?.();
     for (const { all } of this.#socketsBySession.values()) for (const s of all) s.destroy();
     this.#socketsBySession.clear();
     this.#inner.close();
@@ -1059,6 +1072,8 @@ let policyFailureLoggedAt = 0;
 
 /** The policy or sessions could not be read: the request does not go out, the process goes on. */
 function policyUnavailable(requestId: string, err: unknown): ProxyAnswer {
+  // A stale replica (lib/cluster/freshness.ts logs the change itself): say why, without database text.
+  if (err instanceof PolicyStaleError) return { status: 503, code: "policy_unavailable", message: `Gatehouse ${err.message}, so the request does not go out; try again shortly`, outcome: "blocked", requestId };
   // Once per 10 s: while the database is gone, every request would say the same.
   if (Date.now() - policyFailureLoggedAt > 10_000) {
     policyFailureLoggedAt = Date.now();
