@@ -6,6 +6,7 @@
 // Concurrency 1, 16, 64; requests/s and p50/p99; then the ratios the proxy issue sets as goals.
 //   BENCH_SECONDS=5 (per cell)   BENCH_ROUNDS=1 (interleaved; medians)   BENCH_ONLY=regex (targets)   BENCH_CONCURRENCY=1,16,64   --soak (5 minutes of credentialed traffic, memory sampled)
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,6 +14,7 @@ import { performance } from "node:perf_hooks";
 import { Pool, ProxyAgent, type Dispatcher } from "undici";
 import { createCertificateAuthority, issueLeafForNames } from "../lib/proxy/certificates";
 import { startGatehouse } from "../e2e/fixtures/gatehouse";
+import { startPgCluster } from "../scripts/pg-test-cluster.mjs";
 
 const root = path.join(__dirname, "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -142,21 +144,10 @@ function trySquid(hostsFile: string, httpPort: number, httpsPort: number): { por
   return { port, child };
 }
 
-async function main() {
-  console.error(`bench: ${SECONDS}s per cell after 1s warm-up; work in ${tmp}`);
-  const ca = await createCertificateAuthority("bench upstream CA");
-  const leaf = await issueLeafForNames({ names: ["bench.test", "cdn.bench.test", "api.bench.test"], caCertPem: ca.certPem, caKeyPem: ca.keyPem });
-  fs.writeFileSync(path.join(tmp, "up-ca.pem"), ca.certPem);
-  fs.writeFileSync(path.join(tmp, "leaf.pem"), leaf.certPem);
-  fs.writeFileSync(path.join(tmp, "leaf.key"), leaf.keyPem);
-  const hostsFile = path.join(tmp, "hosts");
-  fs.writeFileSync(hostsFile, "127.0.0.1 bench.test cdn.bench.test api.bench.test\n");
-
-  const upstream = startChild(process.execPath, [path.join(root, "bench", "upstream.mjs"), path.join(tmp, "leaf.pem"), path.join(tmp, "leaf.key")]);
-  const up = await firstJsonLine<{ http: number; https: number }>(upstream);
-
-  const dataDir = path.join(tmp, "data");
+/** A Gatehouse (on SQLite, or on PostgreSQL with `env`) with the bench policy, a credential and a session. */
+async function benchGatehouse(dataDir: string, up: { http: number; https: number }, env: Record<string, string>) {
   const nodeArgs = (process.env.BENCH_GATEHOUSE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const logFile = `${dataDir}.log`;
   // Built first if the sources changed (start.mjs --build-only), then server.ts under nodeArgs.
   const gatehouse = await startGatehouse(
     {
@@ -166,14 +157,15 @@ async function main() {
       GATEHOUSE_UPSTREAM_CA: path.join(tmp, "up-ca.pem"),
       GATEHOUSE_OWNER_EMAIL: "bench@gatehouse.test",
       GATEHOUSE_OWNER_PASSWORD: "bench-password-not-real",
+      ...env,
     },
-    { nodeArgs, logFile: path.join(tmp, "gatehouse.log") },
+    { nodeArgs, logFile },
   );
   children.push(gatehouse.child);
   const { port, proxyPort } = gatehouse;
-  if (process.env.BENCH_DEBUG) console.error(`bench: Gatehouse log in ${path.join(tmp, "gatehouse.log")}`);
-  const cli = (args: string[], input?: string) => spawnSync(process.execPath, [path.join(root, "bin", "gatehouse.js"), ...args], { cwd: root, env: { ...process.env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PROXY_PORT: String(proxyPort), PORT: String(port) }, input, encoding: "utf8" });
-  const policyFile = path.join(tmp, "policy.json");
+  if (process.env.BENCH_DEBUG) console.error(`bench: Gatehouse log in ${logFile}`);
+  const cli = (args: string[], input?: string) => spawnSync(process.execPath, [path.join(root, "bin", "gatehouse.js"), ...args], { cwd: root, env: { ...process.env, ...env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PROXY_PORT: String(proxyPort), PORT: String(port) }, input, encoding: "utf8" });
+  const policyFile = `${dataDir}-policy.json`;
   fs.writeFileSync(
     policyFile,
     JSON.stringify({
@@ -194,6 +186,28 @@ async function main() {
   const token = cli(["session", "create", "--workspace", "T0BENCH", "--channel", "C0BENCH", "--member", "U0BENCH"]).stdout.trim();
   const gatehouseCa = fs.readFileSync(path.join(dataDir, "ca.pem"), "utf8");
   const proxyAuth = `Basic ${Buffer.from(`session:${token}`).toString("base64")}`;
+  return { gatehouse, proxyPort, proxyAuth, gatehouseCa };
+}
+
+async function main() {
+  console.error(`bench: ${SECONDS}s per cell after 1s warm-up; work in ${tmp}`);
+  const ca = await createCertificateAuthority("bench upstream CA");
+  const leaf = await issueLeafForNames({ names: ["bench.test", "cdn.bench.test", "api.bench.test"], caCertPem: ca.certPem, caKeyPem: ca.keyPem });
+  fs.writeFileSync(path.join(tmp, "up-ca.pem"), ca.certPem);
+  fs.writeFileSync(path.join(tmp, "leaf.pem"), leaf.certPem);
+  fs.writeFileSync(path.join(tmp, "leaf.key"), leaf.keyPem);
+  const hostsFile = path.join(tmp, "hosts");
+  fs.writeFileSync(hostsFile, "127.0.0.1 bench.test cdn.bench.test api.bench.test\n");
+
+  const upstream = startChild(process.execPath, [path.join(root, "bench", "upstream.mjs"), path.join(tmp, "leaf.pem"), path.join(tmp, "leaf.key")]);
+  const up = await firstJsonLine<{ http: number; https: number }>(upstream);
+
+  const dataDir = path.join(tmp, "data");
+  const { gatehouse, proxyPort, proxyAuth, gatehouseCa } = await benchGatehouse(dataDir, up, {});
+  // The same Gatehouse, one replica on PostgreSQL (a throwaway cluster, fsync on), beside it.
+  const pgCluster = process.env.BENCH_PG === "0" ? null : await startPgCluster({ durable: true }).catch((err: Error) => (console.error(`bench: no PostgreSQL (${err.message}); SQLite only`), null));
+  const onPg = pgCluster ? await benchGatehouse(path.join(tmp, "data-pg"), up, { GATEHOUSE_DATABASE_URL: pgCluster.url, GATEHOUSE_MASTER_KEY: crypto.randomBytes(32).toString("base64") }) : null;
+  if (pgCluster) process.on("exit", () => spawnSync(path.join(pgCluster.bin, "pg_ctl"), ["-D", path.join(pgCluster.dir, "data"), "-m", "immediate", "stop"], { stdio: "ignore" }));
 
   const bare = startChild(process.execPath, [path.join(root, "bench", "bare-proxy.mjs")]);
   const barePort = (await firstJsonLine<{ port: number }>(bare)).port;
@@ -221,6 +235,7 @@ async function main() {
     { name: "gatehouse http allowlisted", ...viaPool(proxyPort, proxyAuth), pid: gatehouse.pid },
     { name: "gatehouse tunnel allowlisted", ...viaConnect(proxyPort, "cdn.bench.test", upCa, proxyAuth), pid: gatehouse.pid },
     { name: "gatehouse https credentialed", ...viaConnect(proxyPort, "api.bench.test", [gatehouseCa], proxyAuth), pid: gatehouse.pid },
+    ...(onPg ? [{ name: "gatehouse(pg) http allowlisted", ...viaPool(onPg.proxyPort, onPg.proxyAuth), pid: onPg.gatehouse.pid }] : []),
   ];
 
   const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
@@ -279,6 +294,7 @@ async function main() {
     console.log(`  c=${c}: gatehouse https credentialed / squid tunnel       ${ratio("gatehouse https credentialed", "squid tunnel", c)}   (goal ≥ 0.5×)`);
     console.log(`  c=${c}: gatehouse tunnel allowlisted / squid tunnel       ${ratio("gatehouse tunnel allowlisted", "squid tunnel", c)}`);
     console.log(`  c=${c}: CPU per request, gatehouse http / squid http      ${ratio("gatehouse http allowlisted", "squid http", c, "cpuUsPerReq")}   (steadier than requests/s on a shared machine)`);
+    if (onPg) console.log(`  c=${c}: gatehouse http on PostgreSQL / on SQLite         ${ratio("gatehouse(pg) http allowlisted", "gatehouse http allowlisted", c)}   (goal ≥ 0.9×; one replica)`);
   }
   const added = (name: string) => perRound(1, (r) => ((cellOf(name, 1, r)?.p50 ?? NaN) - (cellOf("direct http", 1, r)?.p50 ?? NaN)) * 1000, 0, " µs");
   console.log(`  c=1 p50 added over direct: gatehouse http ${added("gatehouse http allowlisted")}, squid http ${added("squid http")}, bare node ${added("bare node http")}, bare node+undici ${added("bare node+undici http")}`);
