@@ -29,15 +29,38 @@ export function feedOptionsFromEnv(source: NodeJS.ProcessEnv = process.env): Pic
 }
 
 const feeds = new Map<string, ChangeFeed>();
-/** One feed per database URL per process (each proxy worker process has its own connection). */
+/** One feed per database URL per process (each proxy worker process has its own connection); not started. */
 export function changeFeed(connectionString: string, opts: Omit<ChangeFeedOptions, "connectionString"> = {}): ChangeFeed {
   let feed = feeds.get(connectionString);
   if (!feed) {
     feed = new ChangeFeed({ connectionString, ...feedOptionsFromEnv(), ...opts });
     feeds.set(connectionString, feed);
-    void feed.start();
   }
   return feed;
+}
+
+/** What the proxy reloads when the feed says something changed (the caches it keeps in memory). */
+export type ReplicaCaches = { policy: { load(): Promise<unknown> }; sessions?: { reload?(): Promise<unknown> } };
+
+/**
+ * The proxy's deps on a replica: its caches reload on every change (and on every re-read after a
+ * reconnect) before the new revisions are handed out, so a request never sees a revision whose
+ * policy is not loaded. Waits up to `firstReadMs` for the first confirmed read; after that the
+ * replica starts anyway and refuses requests until the feed confirms.
+ */
+export async function replicaProxyDeps(connectionString: string, caches: ReplicaCaches, firstReadMs = 10_000) {
+  const feed = changeFeed(connectionString);
+  feed.onChange(async (now, before, reset) => {
+    const all = reset || !before;
+    await Promise.all([
+      all || now.policy !== before.policy ? caches.policy.load() : null,
+      all || now.sessions !== before.sessions ? caches.sessions?.reload?.() : null,
+    ]);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([feed.start(), new Promise((r) => (timer = setTimeout(r, firstReadMs)))]);
+  clearTimeout(timer);
+  return { revisions: feedRevisions(feed), changes: feed, feed };
 }
 
 /** For /readyz: null when current, else why not (no database error text). */
