@@ -20,7 +20,7 @@ export function feedRevisions(feed: Pick<ChangeFeed, "refusal" | "revisions">): 
 }
 
 /** GATEHOUSE_CHANGE_FEED_MAX_STALE_MS: how long a replica may go without confirming it is current. */
-export function feedOptionsFromEnv(source: NodeJS.ProcessEnv = process.env): Pick<ChangeFeedOptions, "maxStaleMs"> {
+export function feedOptionsFromEnv(source: Record<string, string | undefined> = process.env): Pick<ChangeFeedOptions, "maxStaleMs"> {
   const raw = source.GATEHOUSE_CHANGE_FEED_MAX_STALE_MS;
   if (raw === undefined || raw === "") return {};
   const ms = Number(raw);
