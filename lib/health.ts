@@ -7,9 +7,10 @@ import path from "node:path";
 import type { Db } from "../db/client";
 import { migrationsFolder } from "../db/migrate";
 import { journalDir } from "./audit/journal";
+import { freshnessProblem } from "./cluster/stale";
 import { policyCache } from "./policy-cache";
 
-export type CheckName = "database" | "schema" | "policy" | "audit_import";
+export type CheckName = "database" | "schema" | "policy" | "audit_import" | "change_feed";
 export type Failure = { check: CheckName; message: string };
 export type Readiness = { ready: boolean; failed: Failure[] };
 
@@ -92,6 +93,8 @@ export function readiness(db: Db, dataDir: string, opts: ReadinessOptions = {}):
   run("schema", () => schemaProblem(db), "the schema could not be read");
   run("policy", () => (policyCache(db).current(), null), "the policy does not load");
   run("audit_import", () => importProblem(db, dataDir, opts), "the egress journal could not be read");
+  // Replicas on PostgreSQL: not current means not ready (lib/cluster/freshness.ts).
+  run("change_feed", () => freshnessProblem(), "the change feed could not be checked");
   return { ready: failed.length === 0, failed };
 }
 

@@ -6,7 +6,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ChangeFeed, type ChangeFeedOptions, type Revisions } from "./change-feed";
-import { PolicyStaleError } from "./stale";
+import { PolicyStaleError, registerFreshness } from "./stale";
 
 export { PolicyStaleError };
 
@@ -60,6 +60,7 @@ export async function replicaProxyDeps(connectionString: string, caches: Replica
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([feed.start(), new Promise((r) => (timer = setTimeout(r, firstReadMs)))]);
   clearTimeout(timer);
+  registerFreshness(() => feed.refusal());
   return { revisions: feedRevisions(feed), changes: feed, feed };
 }
 
