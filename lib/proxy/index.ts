@@ -12,6 +12,7 @@ import { Resolver } from "./resolve";
 import type { Db } from "../../db/client";
 import type { Env } from "../env";
 import type { Vault } from "../vault";
+import { replicaProxyDeps, type ReplicaCaches } from "../cluster/replica";
 
 /** What the proxy is started from: the shape of the service context, without depending on lib/services. */
 export type ProxyContext = { db: Db; vault: Vault; env: Env; now: () => number };
@@ -39,6 +40,15 @@ function upstreamTrust(path: string | undefined): string[] {
   return [...roots, pem];
 }
 
+/** On PostgreSQL (GATEHOUSE_DATABASE_URL), the change feed's deps; on SQLite none. */
+async function replicaDeps(url: string | undefined, policy: object, sessions: object) {
+  if (!url) return {};
+  const caches = { policy: policy as ReplicaCaches["policy"], sessions: sessions as ReplicaCaches["sessions"] };
+  if (typeof caches.policy.load !== "function") throw new ProxyStartError("GATEHOUSE_DATABASE_URL: this build's proxy cannot load its policy from PostgreSQL");
+  const { revisions, changes } = await replicaProxyDeps(url, caches);
+  return { revisions, changes };
+}
+
 export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
   const { certPem } = await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
   leaveCheckpointsToImporter(ctx.db);
@@ -49,17 +59,21 @@ export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
     throw new ProxyStartError((err as Error).message);
   }
   const journal = new EgressJournal(ctx.env.dataDir);
+  const policy = policyCache(ctx.db);
+  const sessions = new SessionVerifier(ctx.db, (id, at) => journal.recordTouch({ touch: "session", key: id, at }), ctx.env.sessionTouchInterval);
   const core = new EgressProxy({
     db: ctx.db,
     vault: ctx.vault,
     env: ctx.env,
     now: ctx.now,
     resolver,
-    policy: policyCache(ctx.db),
-    sessions: new SessionVerifier(ctx.db, (id, at) => journal.recordTouch({ touch: "session", key: id, at }), ctx.env.sessionTouchInterval),
+    policy,
+    sessions,
     audit: journal,
     issuer: await LeafIssuer.load(ctx.db, ctx.vault),
     upstreamCa: upstreamTrust(ctx.env.upstreamCaPath),
+    // A replica on PostgreSQL: revisions from the change feed, fail closed while it is stale.
+    ...(await replicaDeps(ctx.env.databaseUrl, policy, sessions)),
   });
   const server = http.createServer(sandboxServerOptions(ctx.env.proxyTimeouts));
   core.attach(server);
