@@ -4,6 +4,7 @@
 // under load loses no event, and a database outage fails closed and recovers by itself.
 import { execFileSync } from "node:child_process";
 import net from "node:net";
+import tls from "node:tls";
 import { expect, test } from "@playwright/test";
 import { readState } from "./fixtures/state";
 import { countingUpstream, dashboardApi, startReplicaSet, viaProxy, type ReplicaSet } from "./fixtures/replicas";
@@ -16,6 +17,7 @@ let up: Awaited<ReturnType<typeof countingUpstream>>;
 let owner: ReturnType<typeof dashboardApi>;
 let orch: ReturnType<typeof dashboardApi>;
 let host: string;
+let upstreamCa: string;
 
 function apiKey(role: string): string {
   const r = set.cli(["apikey", "create", "--name", `replicas-${role}-${Date.now()}`, "--role", role]);
@@ -84,7 +86,8 @@ test.beforeAll(async () => {
   test.setTimeout(300_000);
   const state = readState();
   set = await startReplicaSet({ proxies: 2, upstreamCertDir: state.upstreamCertDir, owner: state.owner, env: { GATEHOUSE_CHANGE_FEED_MAX_STALE_MS: String(MAX_STALE_MS) } });
-  up = await countingUpstream();
+  up = await countingUpstream(state.upstreamCertDir);
+  upstreamCa = state.upstreamCaPem;
   host = `echo.gh.test:${up.port}`;
   owner = dashboardApi(set.dashboard.baseURL, apiKey("owner"));
   orch = dashboardApi(set.dashboard.baseURL, apiKey("orchestrator"));
@@ -119,18 +122,22 @@ test("a policy change through the dashboard replica applies on both proxy replic
 });
 
 test("revoking a session on the dashboard replica closes its tunnel held open on a proxy replica", async () => {
-  await setDomains("replica-tunnel", [host]);
+  const secureHost = `echo.gh.test:${up.httpsPort}`;
+  await setDomains("replica-tunnel", [secureHost]);
   const s = await newSession("C0REVOKE");
-  // A blind tunnel (Domains only, no credential) through proxy replica 1, kept open.
-  const socket = net.connect(set.proxies[1]!.proxyPort, "127.0.0.1");
-  await new Promise((r) => socket.once("connect", r));
-  socket.write(`CONNECT ${host} HTTP/1.1\r\nHost: ${host}\r\nProxy-Authorization: Bearer ${s.token}\r\n\r\n`);
-  const head = await new Promise<string>((r) => socket.once("data", (d: Buffer) => r(d.toString("latin1"))));
+  // A tunnel (Domains only, no credential) through proxy replica 1, kept open with TLS inside.
+  const raw = net.connect(set.proxies[1]!.proxyPort, "127.0.0.1");
+  await new Promise((r) => raw.once("connect", r));
+  raw.write(`CONNECT ${secureHost} HTTP/1.1\r\nHost: ${secureHost}\r\nProxy-Authorization: Bearer ${s.token}\r\n\r\n`);
+  const head = await new Promise<string>((r) => raw.once("data", (d: Buffer) => r(d.toString("latin1"))));
   expect(head).toMatch(/^HTTP\/1\.1 200/);
-  socket.write(`GET /tunnel/alive HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
-  await new Promise((r) => socket.once("data", r));
-  const closed = new Promise<number>((r) => socket.once("close", () => r(performance.now())));
+  const gatehouseCa = await (await fetch(`${set.dashboard.baseURL}/api/v1/ca.pem`)).text();
+  const socket = tls.connect({ socket: raw, servername: "echo.gh.test", ca: [upstreamCa, gatehouseCa] });
   socket.on("error", () => undefined);
+  await new Promise((r) => socket.once("secureConnect", r));
+  socket.write(`GET /tunnel/alive HTTP/1.1\r\nHost: ${secureHost}\r\n\r\n`);
+  expect(await new Promise<string>((r) => socket.once("data", (d: Buffer) => r(d.toString("latin1"))))).toMatch(/^HTTP\/1\.1 200/);
+  const closed = new Promise<number>((r) => raw.once("close", () => r(performance.now())));
   expect((await orch.delete(`/sessions/${s.id}`)).status).toBe(204);
   const revoked = performance.now();
   const at = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 5_000))]);
