@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   GATEHOUSE_OIDC_OWNER_GROUPS: z.string().optional(),
   GATEHOUSE_OIDC_AUDITOR_GROUPS: z.string().optional(),
   GATEHOUSE_OIDC_SCOPES: z.string().optional(),
+  GATEHOUSE_DATABASE_URL: z.preprocess((v) => (v === "" ? undefined : v), z.string().regex(/^postgres(ql)?:\/\//, { error: "must be a postgres:// URL" }).optional()),
   GATEHOUSE_SERVE: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["all", "dashboard", "proxy"], { error: "must be all, dashboard or proxy" }).default("all")),
 });
 
@@ -92,6 +93,8 @@ export type Env = {
   /** Forward-proxy processes sharing the proxy port; defaults to one per core but one. */
   proxyWorkers: number;
   dataDir: string;
+  /** PostgreSQL (postgres://…) shared by every replica; unset: the SQLite file in dataDir. */
+  databaseUrl: string | undefined;
   masterKey: string | undefined;
   ownerEmail: string | undefined;
   ownerPassword: string | undefined;
@@ -267,6 +270,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     // The main process (dashboard, audit importer, checkpoints) keeps a core of its own.
     proxyWorkers: e.GATEHOUSE_PROXY_WORKERS ?? Math.max(1, os.availableParallelism() - 1),
     dataDir: path.resolve(e.GATEHOUSE_DATA_DIR),
+    databaseUrl: e.GATEHOUSE_DATABASE_URL,
     masterKey: e.GATEHOUSE_MASTER_KEY || undefined,
     ownerEmail: e.GATEHOUSE_OWNER_EMAIL || undefined,
     ownerPassword: e.GATEHOUSE_OWNER_PASSWORD || undefined,

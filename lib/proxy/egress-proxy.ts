@@ -9,8 +9,8 @@ import tls from "node:tls";
 import { Agent, type Dispatcher } from "undici";
 import type { Db } from "../../db/client";
 import { preparePolicyLookups } from "../../db/queries/policy";
-import { prepareRevisionsRead, type Revisions } from "../../db/queries/settings";
-import { followKeyRotation } from "../bootstrap";
+import { prepareKeyCheckRead, prepareRevisionsRead, type Revisions } from "../../db/queries/settings";
+import { followKeyRotationTo } from "../bootstrap";
 import type { EgressJournal, JournalRequest } from "../audit/journal";
 import type { Env, ProxyTimeouts } from "../env";
 import { decidedPath, hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, parseConnectTarget, type Decision, type Target } from "../policy";
@@ -133,6 +133,7 @@ export class EgressProxy {
   readonly #sealedCredential: ReturnType<typeof preparePolicyLookups>["sealedCredential"];
   #lastRevocationCheck: number;
   readonly #revisions: () => Revisions;
+  readonly #keyCheck: () => string | null;
   readonly #credentialTouched = new Map<string, number>();
   #arrivals: Arrival[] = [];
   /** Connections per peer address that have not yet presented a valid session, and their releases. */
@@ -159,6 +160,7 @@ export class EgressProxy {
     this.#lastRevocationCheck = deps.now();
     this.#sealedCredential = preparePolicyLookups(deps.db).sealedCredential;
     this.#revisions = prepareRevisionsRead(deps.db);
+    this.#keyCheck = prepareKeyCheckRead(deps.db);
   }
 
   /** Attaches the forward-proxy handlers to a server. */
@@ -722,7 +724,7 @@ export class EgressProxy {
       return this.#d.vault.open(sealed, identity);
     } catch {
       // Another process may have rotated the master key.
-      if (!followKeyRotation(this.#d.db, this.#d.vault, this.#d.env)) return null;
+      if (!followKeyRotationTo(this.#keyCheck(), this.#d.vault, this.#d.env)) return null;
       try {
         return this.#d.vault.open(sealed, identity);
       } catch {
