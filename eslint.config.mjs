@@ -20,6 +20,16 @@ export default tseslint.config(
     },
   },
   {
+    // Issue 16: the data-access layer is asynchronous. A query or verb whose promise nobody
+    // awaits runs out of order, outside its transaction, or fails silently.
+    files: ["db/**/*.ts", "lib/**/*.ts", "app/**/*.{ts,tsx}", "server.ts", "bench/**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: false }],
+    },
+  },
+  {
     // Only the composition root and lib/env read the environment.
     files: ["app/**/*.{ts,tsx}", "components/**/*.{ts,tsx}", "lib/services/**/*.ts", "lib/proxy/**/*.ts", "lib/policy/**/*.ts"],
     rules: { "no-restricted-properties": ["error", { object: "process", property: "env", message: "read configuration through lib/env" }] },

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import next from "next";
+import { closeDatabase } from "./db/client";
 import { countUsers, findUserByEmail } from "./db/queries/users";
 import { prepareDataDir, StartupError } from "./lib/bootstrap";
 import { EnvError, readEnv, type Env } from "./lib/env";
@@ -39,9 +40,9 @@ function nextAuthSecret(env: Env): string {
 
 async function ensureFirstOwner(ctx: ServiceContext): Promise<void> {
   const { ownerEmail, ownerPassword } = ctx.env;
-  if (countUsers(ctx.db) > 0) {
+  if (await countUsers(ctx.db) > 0) {
     // Only the first start creates an Owner from the environment; say so rather than ignore it.
-    if (ownerEmail && !findUserByEmail(ctx.db, ownerEmail.trim().toLowerCase())) {
+    if (ownerEmail && !await findUserByEmail(ctx.db, ownerEmail.trim().toLowerCase())) {
       console.error(`gatehouse: warning: GATEHOUSE_OWNER_EMAIL ${ownerEmail} was not added: Gatehouse already has users. An Owner can add it on Settings, or run \`gatehouse user add\`.`);
     }
     return;
@@ -56,7 +57,7 @@ async function ensureFirstOwner(ctx: ServiceContext): Promise<void> {
     }
     return;
   }
-  const link = createSetupLink({ ctx });
+  const link = await createSetupLink({ ctx });
   if (link) {
     console.log(`\n  No Owner yet. Open this one-time link within an hour to create the first Owner:\n\n    ${link.url}\n`);
   }
@@ -70,9 +71,9 @@ async function main(): Promise<void> {
     if (err instanceof EnvError) fail(`configuration: ${err.message}`);
     throw err;
   }
-  let prepared: ReturnType<typeof prepareDataDir>;
+  let prepared: Awaited<ReturnType<typeof prepareDataDir>>;
   try {
-    prepared = prepareDataDir(env, { createKey: true });
+    prepared = await prepareDataDir(env, { createKey: true });
   } catch (err) {
     if (err instanceof StartupError) fail(err.message);
     throw err;
@@ -99,8 +100,8 @@ async function main(): Promise<void> {
   // Records a crashed process left in its journal reach the chain before anything new happens.
   // Every role imports every journal in the data directory: the offsets advance in the same
   // transaction as the events, so importers that share a data directory never duplicate one.
-  importJournals(ctx.db, env.dataDir);
-  const importer = startAuditImporter(env.dataDir);
+  await importJournals(ctx.db, env.dataDir);
+  const importer = startAuditImporter(env.dataDir, env.databaseUrl);
 
   let web: http.Server | null = null;
   if (serveDashboard) {
@@ -151,10 +152,8 @@ async function main(): Promise<void> {
     timer.unref();
     Promise.all([web && new Promise((r) => web.close(() => r(null))), proxy.close(), forward?.close()])
       .then(() => importer.stop())
-      .then(() => {
-        ctx.db.$client.close();
-        process.exit(0);
-      })
+      .then(() => closeDatabase(ctx.db))
+      .then(() => process.exit(0))
       .catch(() => process.exit(1));
   };
   process.on("SIGINT", () => stop("SIGINT"));

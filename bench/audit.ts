@@ -6,6 +6,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { sql } from "drizzle-orm";
+import { closeDatabase, sqliteWriterOf } from "../db/client";
+import { rawGet, rawRun } from "../db/raw";
 import { writeTransaction } from "../db/tx";
 import { prepareDataDir } from "../lib/bootstrap";
 import { readEnv } from "../lib/env";
@@ -18,8 +21,9 @@ const TOTAL = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 const keepDir = process.env.BENCH_AUDIT_DIR;
 const dataDir = keepDir ? path.resolve(keepDir) : fs.mkdtempSync(path.join(os.tmpdir(), "gh-bench-audit-"));
 fs.mkdirSync(dataDir, { recursive: true });
-const env = readEnv({ GATEHOUSE_DATA_DIR: dataDir } as unknown as NodeJS.ProcessEnv);
-const { db, vault } = prepareDataDir(env, { createKey: true });
+// GATEHOUSE_DATABASE_URL=postgres://… runs the same bench on PostgreSQL (an empty database, or one this bench filled).
+const env = readEnv({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_DATABASE_URL: process.env.GATEHOUSE_DATABASE_URL ?? "" } as unknown as NodeJS.ProcessEnv);
+const { db, vault } = await prepareDataDir(env, { createKey: true });
 const ctx = { db, vault, env, now: Date.now };
 const actor = { type: "system" as const, role: "owner" as const };
 
@@ -28,7 +32,7 @@ const span = 30 * 24 * 3600_000;
 const hosts = Array.from({ length: 5000 }, (_, i) => `h${i}.example${i % 7}.com`);
 const outcomes = ["allowlisted", "allowlisted", "credentialed", "credentialed", "blocked"];
 
-const existing = db.$client.prepare("SELECT count(*) FROM audit_events").pluck().get() as number;
+const existing = Number((await rawGet<{ n: number }>(db, sql`SELECT count(*) AS n FROM audit_events`))?.n ?? 0);
 const t0 = performance.now();
 if (existing > 0 && existing !== TOTAL) throw new Error(`${dataDir} holds ${existing} events, not ${TOTAL}`);
 if (existing === 0) console.error(`bench: generating ${TOTAL.toLocaleString()} events in ${dataDir}…`);
@@ -50,20 +54,22 @@ for (let done = existing; done < TOTAL; done += BATCH) {
       batch.push({ ts, kind: "admin", action: "domain.added", actor: "owner@acme.example", bundle: "baseline", detail: { after: { pattern: `d${n}.example.com` } } });
     }
   }
-  writeTransaction(db, () => appendAuditEvents(db, batch));
+  await writeTransaction(db, (tx) => appendAuditEvents(tx, batch));
 }
 if (existing === 0) {
-  db.$client.pragma("wal_checkpoint(TRUNCATE)");
-  db.$client.exec("ANALYZE");
+  if (db.gh.dialect === "sqlite") {
+    sqliteWriterOf(db).pragma("wal_checkpoint(TRUNCATE)");
+    sqliteWriterOf(db).exec("ANALYZE");
+  } else await rawRun(db, sql`ANALYZE audit_events`);
   console.error(`bench: generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-function timeIt(label: string, fn: () => unknown, runs = 20): number {
-  fn(); // warm: page cache, prepared statements
+async function timeIt(label: string, fn: () => Promise<unknown>, runs = 20): Promise<number> {
+  await fn(); // warm: page cache, prepared statements
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const s = performance.now();
-    fn();
+    await fn();
     samples.push(performance.now() - s);
   }
   samples.sort((a, b) => a - b);
@@ -76,33 +82,34 @@ function timeIt(label: string, fn: () => unknown, runs = 20): number {
 const sevenDaysAgo = new Date(now - 7 * 24 * 3600_000).toISOString();
 const busyHost = hosts[17]!;
 console.log(`\naudit log: ${TOTAL.toLocaleString()} events (goal: under 150 ms of server time)\n`);
-const first = timeIt("first page (newest 50, no filter)", () => searchAudit({ ctx, actor, input: { limit: "50" } }));
-const filtered = timeIt(`host + outcome=blocked + last 7 days (${busyHost})`, () => searchAudit({ ctx, actor, input: { host: busyHost, outcome: "blocked", from: sevenDaysAgo, limit: "50" } }));
-timeIt("second page of that search (cursor)", () => {
-  const p1 = searchAudit({ ctx, actor, input: { host: busyHost, outcome: "blocked", from: sevenDaysAgo, limit: "50" } });
-  if (p1.nextCursor) searchAudit({ ctx, actor, input: { host: busyHost, outcome: "blocked", from: sevenDaysAgo, limit: "50", cursor: p1.nextCursor } });
+const first = await timeIt("first page (newest 50, no filter)", () => searchAudit({ ctx, actor, input: { limit: "50" } }));
+const filtered = await timeIt(`host + outcome=blocked + last 7 days (${busyHost})`, () => searchAudit({ ctx, actor, input: { host: busyHost, outcome: "blocked", from: sevenDaysAgo, limit: "50" } }));
+await timeIt("second page of that search (cursor)", async () => {
+  const p1 = await searchAudit({ ctx, actor, input: { host: busyHost, outcome: "blocked", from: sevenDaysAgo, limit: "50" } });
+  if (p1.nextCursor) await searchAudit({ ctx, actor, input: { host: busyHost, outcome: "blocked", from: sevenDaysAgo, limit: "50", cursor: p1.nextCursor } });
 });
-timeIt("kind=admin, last 7 days", () => searchAudit({ ctx, actor, input: { kind: "admin", from: sevenDaysAgo, limit: "50" } }));
-const channel = timeIt("channel=C7 + outcome=blocked", () => searchAudit({ ctx, actor, input: { channel: "C7", outcome: "blocked", limit: "50" } }));
-const freeText = timeIt("free text 'h4242.' (trigram index, newest 50 matches)", () => searchAudit({ ctx, actor, input: { q: "h4242.", limit: "50" } }));
-timeIt("free text 'REPOS/acme/4' (common, mixed case)", () => searchAudit({ ctx, actor, input: { q: "REPOS/acme/4", limit: "50" } }));
-timeIt("free text 'q9' (2 characters: no trigram, scans; not a goal)", () => searchAudit({ ctx, actor, input: { q: "q9", limit: "50" } }), 3);
-timeIt("free text 'zz-not-there' (no match)", () => searchAudit({ ctx, actor, input: { q: "zz-not-there", limit: "50" } }));
-timeIt("free text + host + outcome", () => searchAudit({ ctx, actor, input: { q: "acme/1", host: busyHost, outcome: "blocked", limit: "50" } }));
+await timeIt("kind=admin, last 7 days", () => searchAudit({ ctx, actor, input: { kind: "admin", from: sevenDaysAgo, limit: "50" } }));
+const channel = await timeIt("channel=C7 + outcome=blocked", () => searchAudit({ ctx, actor, input: { channel: "C7", outcome: "blocked", limit: "50" } }));
+const freeText = await timeIt("free text 'h4242.' (trigram index, newest 50 matches)", () => searchAudit({ ctx, actor, input: { q: "h4242.", limit: "50" } }));
+await timeIt("free text 'REPOS/acme/4' (common, mixed case)", () => searchAudit({ ctx, actor, input: { q: "REPOS/acme/4", limit: "50" } }));
+await timeIt("free text 'q9' (2 characters: no trigram, scans; not a goal)", () => searchAudit({ ctx, actor, input: { q: "q9", limit: "50" } }), 3);
+await timeIt("free text 'zz-not-there' (no match)", () => searchAudit({ ctx, actor, input: { q: "zz-not-there", limit: "50" } }));
+await timeIt("free text + host + outcome", () => searchAudit({ ctx, actor, input: { q: "acme/1", host: busyHost, outcome: "blocked", limit: "50" } }));
 
 const rssBefore = process.memoryUsage().rss;
 const e0 = performance.now();
 let bytes = 0;
 let lines = 0;
 let peak = rssBefore;
-for (const line of exportAudit({ ctx, actor, input: { format: "csv", kind: "egress", from: sevenDaysAgo } }).lines) {
+for await (const line of (await exportAudit({ ctx, actor, input: { format: "csv", kind: "egress", from: sevenDaysAgo } })).lines) {
   bytes += line.length;
   if (++lines % 50_000 === 0) peak = Math.max(peak, process.memoryUsage().rss);
 }
 console.log(`\nexport (CSV, egress, last 7 days): ${lines.toLocaleString()} lines, ${(bytes / 1e6).toFixed(1)} MB in ${((performance.now() - e0) / 1000).toFixed(2)} s; RSS grew ${((peak - rssBefore) / 1e6).toFixed(1)} MB (streamed, not held)`);
 const v0 = performance.now();
-const chain = verifyAudit({ ctx, actor });
+const chain = await verifyAudit({ ctx, actor });
 console.log(`verify the whole chain: ${chain.ok ? "intact" : "BROKEN"}, ${chain.events.toLocaleString()} events in ${((performance.now() - v0) / 1000).toFixed(2)} s`);
 const goal = first < 150 && filtered < 150 && channel < 150 && freeText < 150;
 console.log(`\nfirst page ${first.toFixed(2)} ms, filtered search ${filtered.toFixed(2)} ms, channel ${channel.toFixed(2)} ms, free text ${freeText.toFixed(2)} ms (goal: each < 150 ms): ${goal ? "goal met" : "goal NOT met"}`);
 if (!keepDir) fs.rmSync(dataDir, { recursive: true, force: true });
+await closeDatabase(db);

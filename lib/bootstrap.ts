@@ -1,8 +1,11 @@
 // Preparing a data directory: shared by `npm start` and the CLI.
 import fs from "node:fs";
-import { database, type Db } from "../db/client";
+import { sql } from "drizzle-orm";
+import { database, describeDatabaseUrl, type Db } from "../db/client";
+import { rawGet } from "../db/raw";
 import { migrateDatabase } from "../db/migrate";
 import { readKeyCheck, writeKeyCheck } from "../db/queries/settings";
+import { writeTransaction } from "../db/tx";
 import type { Env } from "./env";
 import { loadMasterKey, MasterKeyError, Vault } from "./vault";
 
@@ -12,7 +15,7 @@ export class StartupError extends Error {}
  * Migrates the database and loads (or, on first start, creates) the master key, then proves
  * the key opens the existing data. Nothing that exists is overwritten.
  */
-export function prepareDataDir(env: Env, opts: { createKey: boolean }): { db: Db; vault: Vault; keyCreated: boolean } {
+export async function prepareDataDir(env: Env, opts: { createKey: boolean }): Promise<{ db: Db; vault: Vault; keyCreated: boolean }> {
   try {
     fs.mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
   } catch (err) {
@@ -27,25 +30,49 @@ export function prepareDataDir(env: Env, opts: { createKey: boolean }): { db: Db
     throw err;
   }
   const vault = new Vault(key);
-  const db = database(env.dataDir);
-  migrateDatabase(db);
-  const keyCheck = readKeyCheck(db);
+  const db = database(env.dataDir, env.databaseUrl);
+  if (env.databaseUrl) await reachPostgres(db, env.databaseUrl);
+  await migrateDatabase(db);
+  const keyCheck = await readKeyCheck(db);
+  const where = env.databaseUrl ? `the database at ${describeDatabaseUrl(env.databaseUrl)}` : env.dataDir;
   if (keyCheck) {
     if (!vault.verifyKeyCheck(keyCheck)) {
-      throw new StartupError("master key: this key cannot open the existing data in " + env.dataDir + " (wrong GATEHOUSE_MASTER_KEY or master.key)");
+      throw new StartupError(`master key: this key cannot open the existing data in ${where} (wrong GATEHOUSE_MASTER_KEY or master.key)`);
     }
   } else {
-    writeKeyCheck(db, vault.makeKeyCheck());
+    // Replicas starting together on an empty database: the first key check written wins, and
+    // a replica with another key then refuses to start.
+    await writeTransaction(db, async (tx) => {
+      if (!(await readKeyCheck(tx))) await writeKeyCheck(tx, vault.makeKeyCheck());
+    });
+    const stored = await readKeyCheck(db);
+    if (!stored || !vault.verifyKeyCheck(stored)) throw new StartupError(`master key: this key cannot open the existing data in ${where} (another replica's key was stored first)`);
   }
   return { db, vault, keyCreated };
+}
+
+/** One clear line when PostgreSQL cannot be reached: where (host:port, never the password) and why. */
+async function reachPostgres(db: Db, url: string): Promise<void> {
+  try {
+    await rawGet(db, sql`SELECT 1 AS one`);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { code?: string };
+    // pg's messages may quote the user or database name, never the password; the code alone is safest.
+    const why = e.code ?? (/timeout/i.test(e.message) ? "timed out" : "refused");
+    throw new StartupError(`database: cannot reach PostgreSQL at ${describeDatabaseUrl(url)} (${why})`);
+  }
 }
 
 /**
  * Another process may have rotated the master key: if ours no longer opens the key check, load
  * the key again from where it came from. Returns false when even that key does not fit.
  */
-export function followKeyRotation(db: Db, vault: Vault, env: Env): boolean {
-  const keyCheck = readKeyCheck(db);
+export async function followKeyRotation(db: Db, vault: Vault, env: Env): Promise<boolean> {
+  return followKeyRotationTo(await readKeyCheck(db), vault, env);
+}
+
+/** followKeyRotation with the key check already read (the proxy keeps it in memory). */
+export function followKeyRotationTo(keyCheck: string | null, vault: Vault, env: Env): boolean {
   if (!keyCheck || vault.verifyKeyCheck(keyCheck)) return true;
   try {
     const { key } = loadMasterKey(env.dataDir, env.masterKey, { create: false });

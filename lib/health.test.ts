@@ -1,3 +1,4 @@
+import { closeDatabase, sqliteWriterOf } from "../db/client";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -9,54 +10,54 @@ import { testContext } from "./services/test-context";
 const checks = (r: Readiness) => r.failed.map((f) => f.check);
 
 describe("readiness", () => {
-  it("is ready on a freshly migrated data directory", () => {
-    const ctx = testContext();
-    expect(readiness(ctx.db, ctx.env.dataDir)).toEqual({ ready: true, failed: [] });
+  it("is ready on a freshly migrated data directory", async () => {
+    const ctx = await testContext();
+    expect(await readiness(ctx.db, ctx.env.dataDir)).toEqual({ ready: true, failed: [] });
   });
 
-  it("fails the schema check when the database's migrations differ from this build's", () => {
-    const ctx = testContext();
-    const raw = ctx.db.$client;
+  it("fails the schema check when the database's migrations differ from this build's", async () => {
+    const ctx = await testContext();
+    const raw = sqliteWriterOf(ctx.db);
     raw.prepare("INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('x', 9999999999999)").run();
-    expect(readiness(ctx.db, ctx.env.dataDir)).toMatchObject({ ready: false, failed: [{ check: "schema", message: expect.stringContaining("newer Gatehouse") }] });
+    expect(await readiness(ctx.db, ctx.env.dataDir)).toMatchObject({ ready: false, failed: [{ check: "schema", message: expect.stringContaining("newer Gatehouse") }] });
     raw.prepare("DELETE FROM __drizzle_migrations WHERE created_at >= 9999999999999").run();
     raw.prepare("DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)").run();
-    expect(readiness(ctx.db, ctx.env.dataDir)).toMatchObject({ ready: false, failed: [{ check: "schema", message: "the database lacks 1 migration(s) of this version" }] });
+    expect(await readiness(ctx.db, ctx.env.dataDir)).toMatchObject({ ready: false, failed: [{ check: "schema", message: "the database lacks 1 migration(s) of this version" }] });
   });
 
-  it("fails the policy check when the policy cannot be read or compiled", () => {
-    const ctx = testContext();
-    ctx.db.$client.exec("DROP TABLE org_deny; UPDATE org_settings SET policy_revision = policy_revision + 1");
-    const r = readiness(ctx.db, ctx.env.dataDir);
+  it("fails the policy check when the policy cannot be read or compiled", async () => {
+    const ctx = await testContext();
+    sqliteWriterOf(ctx.db).exec("DROP TABLE org_deny; UPDATE org_settings SET policy_revision = policy_revision + 1");
+    const r = await readiness(ctx.db, ctx.env.dataDir);
     expect(checks(r)).toEqual(["policy"]);
     // What failed, not why: no SQL or file names leave the process.
     expect(JSON.stringify(r)).not.toMatch(/org_deny|sqlite|\/tmp/i);
   });
 
-  it("fails when the database is gone, and says the rest were not checked", () => {
-    const ctx = testContext();
-    ctx.db.$client.close();
-    expect(checks(readiness(ctx.db, ctx.env.dataDir))).toEqual(["database", "schema", "policy", "audit_import"]);
+  it("fails when the database is gone, and says the rest were not checked", async () => {
+    const ctx = await testContext();
+    await closeDatabase(ctx.db);
+    expect(checks(await readiness(ctx.db, ctx.env.dataDir))).toEqual(["database", "schema", "policy", "audit_import"]);
   });
 
-  it("fails the import check when journal records wait too long or pile up (injected thresholds)", () => {
-    const ctx = testContext();
+  it("fails the import check when journal records wait too long or pile up (injected thresholds)", async () => {
+    const ctx = await testContext();
     const dir = journalDir(ctx.env.dataDir);
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `egress-${process.pid}-abcd0123-0.jsonl`);
     fs.writeFileSync(file, '["t","session","s1",1]\n');
     const written = fs.statSync(file).mtimeMs;
-    expect(readiness(ctx.db, ctx.env.dataDir, { now: written + 1000, maxImportLagMs: 5000 }).ready).toBe(true);
-    expect(readiness(ctx.db, ctx.env.dataDir, { now: written + 6000, maxImportLagMs: 5000 })).toMatchObject({ ready: false, failed: [{ check: "audit_import", message: expect.stringContaining("not imported yet") }] });
-    expect(checks(readiness(ctx.db, ctx.env.dataDir, { now: written, maxBacklogBytes: 10 }))).toEqual(["audit_import"]);
+    expect((await readiness(ctx.db, ctx.env.dataDir, { now: written + 1000, maxImportLagMs: 5000 })).ready).toBe(true);
+    expect(await readiness(ctx.db, ctx.env.dataDir, { now: written + 6000, maxImportLagMs: 5000 })).toMatchObject({ ready: false, failed: [{ check: "audit_import", message: expect.stringContaining("not imported yet") }] });
+    expect(checks(await readiness(ctx.db, ctx.env.dataDir, { now: written, maxBacklogBytes: 10 }))).toEqual(["audit_import"]);
     // Imported up to its end: no backlog, however old the file.
-    ctx.db.$client.prepare("INSERT INTO audit_journal (file, offset) VALUES (?, ?)").run(path.basename(file), fs.statSync(file).size);
-    expect(readiness(ctx.db, ctx.env.dataDir, { now: written + 60_000, maxImportLagMs: 5000 }).ready).toBe(true);
+    sqliteWriterOf(ctx.db).prepare("INSERT INTO audit_journal (file, offset) VALUES (?, ?)").run(path.basename(file), fs.statSync(file).size);
+    expect((await readiness(ctx.db, ctx.env.dataDir, { now: written + 60_000, maxImportLagMs: 5000 })).ready).toBe(true);
   });
 });
 
 describe("answerHealth", () => {
-  async function get(probe: () => Readiness, method: string, url: string) {
+  async function get(probe: () => Promise<Readiness>, method: string, url: string) {
     const server = http.createServer((req, res) => {
       if (!answerHealth(req, res, probe)) res.writeHead(418).end("not health");
     });
@@ -68,8 +69,8 @@ describe("answerHealth", () => {
       server.close();
     }
   }
-  const ready = () => ({ ready: true, failed: [] });
-  const notReady = (): Readiness => ({ ready: false, failed: [{ check: "schema", message: "m" }] });
+  const ready = async (): Promise<Readiness> => ({ ready: true, failed: [] });
+  const notReady = async (): Promise<Readiness> => ({ ready: false, failed: [{ check: "schema", message: "m" }] });
 
   it("answers /healthz and /readyz, GET and HEAD, never cached; leaves everything else alone", async () => {
     expect(await get(notReady, "GET", "/healthz")).toEqual({ status: 200, cache: "no-store", body: '{"status":"ok"}' });

@@ -4,8 +4,11 @@
 import fs from "node:fs";
 import type http from "node:http";
 import path from "node:path";
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { migrationsFolder } from "../db/migrate";
+import { journalOffsets } from "../db/queries/audit";
+import { migrationsFolder, pgMigrationsFolder } from "../db/migrate";
+import { rawGet } from "../db/raw";
 import { journalDir } from "./audit/journal";
 import { freshnessProblem } from "./cluster/stale";
 import { policyCache } from "./policy-cache";
@@ -28,25 +31,29 @@ export const DEFAULT_MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
 const JOURNAL_FILE = /^egress-\d+-[0-9a-f]+-\d+\.jsonl$/;
 
 type Bundled = { count: number; last: number };
-let bundled: Bundled | undefined;
-/** The migrations this build ships (drizzle's journal): what the database must have applied. */
-function bundledMigrations(): Bundled {
-  if (!bundled) {
-    const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, "meta", "_journal.json"), "utf8")) as { entries: { when: number }[] };
-    bundled = { count: journal.entries.length, last: Math.max(...journal.entries.map((e) => e.when)) };
+const bundled = new Map<string, Bundled>();
+/** The migrations this build ships for the dialect (drizzle's journal): what the database must have applied. */
+function bundledMigrations(dialect: Db["gh"]["dialect"]): Bundled {
+  let b = bundled.get(dialect);
+  if (!b) {
+    const folder = dialect === "postgres" ? pgMigrationsFolder : migrationsFolder;
+    const journal = JSON.parse(fs.readFileSync(path.join(folder, "meta", "_journal.json"), "utf8")) as { entries: { when: number }[] };
+    b = { count: journal.entries.length, last: Math.max(...journal.entries.map((e) => e.when)) };
+    bundled.set(dialect, b);
   }
-  return bundled;
+  return b;
 }
 
-function schemaProblem(db: Db): string | null {
-  const want = bundledMigrations();
-  const row = db.$client.prepare("SELECT count(*) AS count, max(created_at) AS last FROM __drizzle_migrations").get() as { count: number; last: number | null };
+async function schemaProblem(db: Db): Promise<string | null> {
+  const want = bundledMigrations(db.gh.dialect);
+  const got = await rawGet<{ count: number; last: number | null }>(db, sql`SELECT count(*) AS count, max(created_at) AS last FROM __drizzle_migrations`);
+  const row = { count: Number(got?.count ?? 0), last: got?.last ?? null };
   if (row.count === want.count && Number(row.last) === want.last) return null;
   if (row.count < want.count) return `the database lacks ${want.count - row.count} migration(s) of this version`;
   return "the database has migrations this version does not know (a newer Gatehouse migrated it)";
 }
 
-function importProblem(db: Db, dataDir: string, opts: ReadinessOptions): string | null {
+async function importProblem(db: Db, dataDir: string, opts: ReadinessOptions): Promise<string | null> {
   const dir = journalDir(dataDir);
   let names: string[];
   try {
@@ -55,7 +62,7 @@ function importProblem(db: Db, dataDir: string, opts: ReadinessOptions): string 
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw err;
   }
-  const offsetOf = db.$client.prepare("SELECT offset FROM audit_journal WHERE file = ?").pluck();
+  const offsets = journalOffsets(db);
   const now = opts.now ?? Date.now();
   const maxLag = opts.maxImportLagMs ?? DEFAULT_MAX_IMPORT_LAG_MS;
   let backlog = 0;
@@ -67,7 +74,7 @@ function importProblem(db: Db, dataDir: string, opts: ReadinessOptions): string 
     } catch {
       continue; // imported and removed meanwhile
     }
-    const waiting = st.size - ((offsetOf.get(name) as number | undefined) ?? 0);
+    const waiting = st.size - await offsets.offset(name);
     if (waiting <= 0) continue;
     backlog += waiting;
     oldest = Math.min(oldest, st.mtimeMs);
@@ -78,23 +85,23 @@ function importProblem(db: Db, dataDir: string, opts: ReadinessOptions): string 
 }
 
 /** Each check is cheap: a few indexed reads, a directory listing, a cached policy compile. */
-export function readiness(db: Db, dataDir: string, opts: ReadinessOptions = {}): Readiness {
+export async function readiness(db: Db, dataDir: string, opts: ReadinessOptions = {}): Promise<Readiness> {
   const failed: Failure[] = [];
-  const run = (check: CheckName, fn: () => string | null, onThrow: string) => {
+  const run = async (check: CheckName, fn: () => Promise<string | null> | string | null, onThrow: string) => {
     try {
-      const problem = fn();
+      const problem = await fn();
       if (problem) failed.push({ check, message: problem });
     } catch {
       failed.push({ check, message: onThrow });
     }
   };
-  run("database", () => (db.$client.prepare("SELECT 1").pluck().get() === 1 ? null : "the database did not answer"), "the database did not answer");
+  await run("database", async () => (Number((await rawGet<{ one: number }>(db, sql`SELECT 1 AS one`))?.one) === 1 ? null : "the database did not answer"), "the database did not answer");
   if (failed.length) return { ready: false, failed: [...failed, ...(["schema", "policy", "audit_import"] as const).map((check) => ({ check, message: "not checked: no database" }))] };
-  run("schema", () => schemaProblem(db), "the schema could not be read");
-  run("policy", () => (policyCache(db).current(), null), "the policy does not load");
-  run("audit_import", () => importProblem(db, dataDir, opts), "the egress journal could not be read");
+  await run("schema", () => schemaProblem(db), "the schema could not be read");
+  await run("policy", async () => (await policyCache(db).load(), null), "the policy does not load");
+  await run("audit_import", () => importProblem(db, dataDir, opts), "the egress journal could not be read");
   // Replicas on PostgreSQL: not current means not ready (lib/cluster/freshness.ts).
-  run("change_feed", () => freshnessProblem(), "the change feed could not be checked");
+  await run("change_feed", () => freshnessProblem(), "the change feed could not be checked");
   return { ready: failed.length === 0, failed };
 }
 
@@ -104,18 +111,21 @@ const HEALTH_PATH = /^\/(healthz|readyz)(?:\?.*)?$/;
  * Answers GET or HEAD /healthz and /readyz; returns false (and leaves `res` alone) for
  * anything else.
  */
-export function answerHealth(req: http.IncomingMessage, res: http.ServerResponse, probe: () => Readiness): boolean {
+export function answerHealth(req: http.IncomingMessage, res: http.ServerResponse, probe: () => Promise<Readiness>): boolean {
   const m = HEALTH_PATH.exec(req.url ?? "");
   if (!m || (req.method !== "GET" && req.method !== "HEAD")) return false;
-  let status = 200;
-  let body: unknown = { status: "ok" };
-  if (m[1] === "readyz") {
-    const r = probe();
-    status = r.ready ? 200 : 503;
-    body = r.ready ? { status: "ready" } : { status: "not_ready", failed: r.failed };
+  const send = (status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
+    res.end(req.method === "HEAD" ? undefined : text);
+  };
+  if (m[1] !== "readyz") {
+    send(200, { status: "ok" });
+    return true;
   }
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
-  res.end(req.method === "HEAD" ? undefined : text);
+  probe().then(
+    (r) => send(r.ready ? 200 : 503, r.ready ? { status: "ready" } : { status: "not_ready", failed: r.failed }),
+    () => send(503, { status: "not_ready", failed: [{ check: "database", message: "the readiness check failed" }] }),
+  );
   return true;
 }

@@ -18,15 +18,15 @@ const STALE_MS = 30 * 24 * 3600_000;
 export default async function OverviewPage() {
   const actor = await requireUser();
   const ctx = serviceContext();
-  const o = getOverview({ ctx, actor });
-  const policy = getPolicy({ ctx, actor });
+  const o = await getOverview({ ctx, actor });
+  const policy = await getPolicy({ ctx, actor });
   const orgDeny = policy.orgDeny;
   // First-run steps, each done once the thing exists; the list goes away when all are.
   const steps = [
     { label: "Create a bundle", done: policy.bundles.length > 0, href: "/bundles" },
     { label: "Add a connection", done: policy.bundles.some((b) => b.connections.length > 0), href: "/bundles" },
-    { label: "Create an orchestrator API key", done: listApiKeys({ ctx, actor }).some((k) => k.role === "orchestrator" && !k.revokedAt), href: "/settings" },
-    { label: "Start a session (the orchestrator asks for one)", done: listSessions({ ctx, actor, limit: 1 }).length > 0, href: "/sessions" },
+    { label: "Create an orchestrator API key", done: (await listApiKeys({ ctx, actor })).some((k) => k.role === "orchestrator" && !k.revokedAt), href: "/settings" },
+    { label: "Start a session (the orchestrator asks for one)", done: (await listSessions({ ctx, actor, limit: 1 })).length > 0, href: "/sessions" },
   ];
   const blocked = o.hours.reduce((n, h) => n + h.blocked, 0);
   const owner = can(actor, "policy.write");

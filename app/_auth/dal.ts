@@ -19,7 +19,7 @@ import { authOptions } from "./next-auth";
 export const currentUser = cache(async (): Promise<Extract<Actor, { type: "user" }> | null> => {
   const session = (await getServerSession(authOptions)) as { claims?: { sub?: unknown; sv?: unknown; authTime?: unknown } } | null;
   if (!session?.claims) return null;
-  return resolveDashboardSession({ ctx: serviceContext(), claims: session.claims });
+  return await resolveDashboardSession({ ctx: serviceContext(), claims: session.claims });
 });
 
 /** For pages: the user, or a redirect to sign-in. */
@@ -36,6 +36,6 @@ export async function requireUser(): Promise<Extract<Actor, { type: "user" }>> {
 export async function apiActor(method: string): Promise<Actor | null> {
   const h = await headers();
   const auth = h.get("authorization");
-  if (auth) return authenticateApiKey({ ctx: serviceContext(), header: auth });
+  if (auth) return await authenticateApiKey({ ctx: serviceContext(), header: auth });
   return method === "GET" || method === "HEAD" ? currentUser() : null;
 }

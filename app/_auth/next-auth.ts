@@ -70,8 +70,8 @@ function oidcProvider(cfg: OidcConfig): Provider {
  * The options for one request to /api/auth/*: the IdP is read from the current config (env wins
  * over Settings), so a change in Settings applies to the next sign-in without a restart.
  */
-export function currentAuthOptions(): NextAuthOptions {
-  const oidc = getOidcConfig(serviceContext());
+export async function currentAuthOptions(): Promise<NextAuthOptions> {
+  const oidc = await getOidcConfig(serviceContext());
   return { ...authOptions, providers: oidc ? [...authOptions.providers, oidcProvider(oidc)] : authOptions.providers, callbacks: { ...authOptions.callbacks, signIn: oidcSignIn(oidc) } };
 }
 
@@ -88,7 +88,7 @@ function oidcSignIn(oidc: OidcConfig | null): NonNullable<NextAuthOptions["callb
     if (!oidc || !profile) return refused("not_configured");
     const claims = profile as unknown as Record<string, unknown>;
     if (claims.iss !== oidc.issuer) return refused("wrong_issuer");
-    const result = ssoSignIn({ ctx, input: { mapping: oidc, issuer: oidc.issuer, claims } });
+    const result = await ssoSignIn({ ctx, input: { mapping: oidc, issuer: oidc.issuer, claims } });
     if (!result.ok) return refused(result.reason);
     (user as Mapped).gatehouse = { id: result.user.id, sv: result.user.sessionVersion };
     return true;
@@ -103,7 +103,7 @@ export const authOptions: NextAuthOptions = {
       name: "Email and password",
       credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" }, code: { label: "Code", type: "text" } },
       async authorize(credentials, req) {
-        if (!getSignInOptions({ ctx: serviceContext() }).password) throw new Error(PASSWORD_OFF_MESSAGE);
+        if (!(await getSignInOptions({ ctx: serviceContext() })).password) throw new Error(PASSWORD_OFF_MESSAGE);
         const result = await signIn({
           ctx: serviceContext(),
           input: { email: credentials?.email ?? "", password: credentials?.password ?? "", source: header(req?.headers, CLIENT_ADDRESS_HEADER) },
@@ -128,7 +128,7 @@ export const authOptions: NextAuthOptions = {
         return { sub: mapped.id, sv: mapped.sv, authTime: Date.now() };
       }
       if (user) return { sub: user.id, sv: (user as { sv?: number }).sv, authTime: Date.now() };
-      if (!resolveDashboardSession({ ctx: serviceContext(), claims: token })) throw new Error("session ended");
+      if (!await resolveDashboardSession({ ctx: serviceContext(), claims: token })) throw new Error("session ended");
       return token;
     },
     // What getServerSession hands the DAL. GET /api/auth/session shows it to the browser too:
@@ -150,8 +150,8 @@ export const authOptions: NextAuthOptions = {
   },
   events: {
     async signOut({ token }) {
-      const actor = token ? resolveDashboardSession({ ctx: serviceContext(), claims: token }) : null;
-      if (actor) signOut({ ctx: serviceContext(), actor });
+      const actor = token ? await resolveDashboardSession({ ctx: serviceContext(), claims: token }) : null;
+      if (actor) await signOut({ ctx: serviceContext(), actor });
     },
   },
 };

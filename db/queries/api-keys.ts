@@ -1,31 +1,35 @@
 import { desc, eq } from "drizzle-orm";
 import type { Db } from "../client";
-import { apiKeys } from "../schema";
+import type { apiKeys } from "../schema";
 
-export function insertApiKey(db: Db, row: typeof apiKeys.$inferInsert) {
-  db.insert(apiKeys).values(row).run();
+export async function insertApiKey(db: Db, row: typeof apiKeys.$inferInsert): Promise<void> {
+  await db.insert(db.t.apiKeys).values(row);
 }
 
-export function findApiKeyByHash(db: Db, keyHash: string) {
-  return db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).get();
+export async function findApiKeyByHash(db: Db, keyHash: string) {
+  const { apiKeys } = db.t;
+  return (await db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).limit(1))[0];
 }
 
-export function findApiKey(db: Db, id: string) {
-  return db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+export async function findApiKey(db: Db, id: string) {
+  const { apiKeys } = db.t;
+  return (await db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1))[0];
 }
 
-export function listApiKeys(db: Db) {
+export async function listApiKeys(db: Db) {
+  const { apiKeys } = db.t;
   return db
     .select({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, prefix: apiKeys.prefix, createdBy: apiKeys.createdBy, createdAt: apiKeys.createdAt, lastUsedAt: apiKeys.lastUsedAt, revokedAt: apiKeys.revokedAt })
     .from(apiKeys)
-    .orderBy(desc(apiKeys.createdAt))
-    .all();
+    .orderBy(desc(apiKeys.createdAt));
 }
 
-export function markApiKeyRevoked(db: Db, id: string, at: number) {
-  db.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, id)).run();
+export async function markApiKeyRevoked(db: Db, id: string, at: number): Promise<void> {
+  const { apiKeys } = db.t;
+  await db.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, id));
 }
 
-export function touchApiKey(db: Db, id: string, at: number) {
-  db.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, id)).run();
+export async function touchApiKey(db: Db, id: string, at: number): Promise<void> {
+  const { apiKeys } = db.t;
+  await db.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, id));
 }

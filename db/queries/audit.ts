@@ -1,5 +1,7 @@
 // Audit search: filters become one parameterised WHERE over indexed columns; cursor = seq.
+import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../client";
+import { rawAll, rawGet, rawRun } from "../raw";
 
 export type AuditFilter = {
   q?: string;
@@ -51,12 +53,16 @@ export type AuditEventRow = {
   hash: string;
 };
 
-export const AUDIT_SELECT = `SELECT seq, id, ts, kind, action, actor, request_id AS requestId, session_id AS sessionId, workspace, channel, thread,
-  member, bundle, connection, service_account AS serviceAccount, method, scheme, host, port, path, outcome, rule, reason, status,
-  bytes_in AS bytesIn, bytes_out AS bytesOut, duration_ms AS durationMs, detail, prev_hash AS prevHash, hash FROM audit_events`;
+export const AUDIT_COLUMNS = sql.raw(`seq, id, ts, kind, action, actor, request_id AS "requestId", session_id AS "sessionId", workspace, channel, thread,
+  member, bundle, connection, service_account AS "serviceAccount", method, scheme, host, port, path, outcome, rule, reason, status,
+  bytes_in AS "bytesIn", bytes_out AS "bytesOut", duration_ms AS "durationMs", detail, prev_hash AS "prevHash", hash`);
+export const AUDIT_SELECT = sql`SELECT ${AUDIT_COLUMNS} FROM audit_events`;
 
-/** The columns `q=` searches; audit_fts (migration 0006) indexes the same ones. */
+/** The columns `q=` searches; audit_fts (SQLite migration 0006) and audit_search_trgm (PostgreSQL) index the same ones. */
 export const FREE_TEXT_COLUMNS = ["host", "path", "reason", "action", "actor", "member", "rule", "connection", "request_id"] as const;
+
+/** The expression PostgreSQL's trigram index covers (migrations-pg 0001): the columns, chr(1) apart. */
+const PG_SEARCH_TEXT = sql.raw(FREE_TEXT_COLUMNS.map((c) => `coalesce(${c}, '')`).join(" || chr(1) || "));
 
 /**
  * `q` as an FTS5 phrase for the trigram tokenizer (every 3-character window, consecutive), or
@@ -75,14 +81,10 @@ export function ftsQuery(q: string): string | null {
  */
 export type FtsUse = "filter" | "none" | "drive";
 
-export function whereClause(f: AuditFilter, fts: FtsUse = "filter"): { sql: string; params: unknown[] } {
-  const parts: string[] = [];
-  const params: unknown[] = [];
+export function whereClause(f: AuditFilter, fts: FtsUse = "filter", dialect: Db["gh"]["dialect"] = "sqlite"): SQL {
+  const parts: SQL[] = [];
   const eq = (col: string, v: string | undefined) => {
-    if (v !== undefined && v !== "") {
-      parts.push(`${col} = ?`);
-      params.push(v);
-    }
+    if (v !== undefined && v !== "") parts.push(sql`${sql.raw(col)} = ${v}`);
   };
   eq("kind", f.kind);
   eq("outcome", f.outcome);
@@ -93,107 +95,96 @@ export function whereClause(f: AuditFilter, fts: FtsUse = "filter"): { sql: stri
   eq("actor", f.actor);
   eq("connection", f.connection);
   eq("action", f.action);
-  if (f.from !== undefined) {
-    parts.push("ts >= ?");
-    params.push(f.from);
-  }
-  if (f.to !== undefined) {
-    parts.push("ts <= ?");
-    params.push(f.to);
-  }
-  if (f.before !== undefined) {
-    parts.push("seq < ?");
-    params.push(f.before);
-  }
+  if (f.from !== undefined) parts.push(sql`ts >= ${f.from}`);
+  if (f.to !== undefined) parts.push(sql`ts <= ${f.to}`);
+  if (f.before !== undefined) parts.push(sql`seq < ${f.before}`);
   if (f.q) {
     // The trigram index narrows the rows; the LIKE below then decides, so the meaning stays
-    // exactly SQLite's case-insensitive (ASCII) substring match. Shorter queries have no
+    // exactly a case-insensitive substring match of one column. Shorter queries have no
     // trigram to look up and scan, as before.
-    const match = ftsQuery(f.q);
-    if (match !== null && fts === "filter") {
-      parts.push("seq IN (SELECT rowid FROM audit_fts WHERE audit_fts MATCH ?)");
-      params.push(match);
-    }
     const like = `%${f.q.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
-    parts.push(`(${FREE_TEXT_COLUMNS.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(" OR ")})`);
-    for (let i = 0; i < FREE_TEXT_COLUMNS.length; i++) params.push(like);
+    const op = sql.raw(dialect === "postgres" ? "ILIKE" : "LIKE");
+    const match = ftsQuery(f.q);
+    if (match !== null && fts !== "none") {
+      if (dialect === "postgres") parts.push(sql`(${PG_SEARCH_TEXT}) ILIKE ${like} ESCAPE '\\'`);
+      else if (fts === "filter") parts.push(sql`seq IN (SELECT rowid FROM audit_fts WHERE audit_fts MATCH ${match})`);
+    }
+    parts.push(sql`(${sql.join(FREE_TEXT_COLUMNS.map((c) => sql`${sql.raw(c)} ${op} ${like} ESCAPE '\\'`), sql` OR `)})`);
   }
-  return { sql: parts.length ? ` WHERE ${parts.join(" AND ")}` : "", params };
+  return parts.length ? sql` WHERE ${sql.join(parts, sql` AND `)}` : sql``;
 }
 
 /** Below this many rows for an indexed filter (host, channel), checking each row beats the trigram index. */
 const FEW_ROWS = 5000;
 
-function fewRowsFor(db: Db, f: AuditFilter): boolean {
+async function fewRowsFor(db: Db, f: AuditFilter): Promise<boolean> {
   const indexed: [string, string | undefined][] = [["host", f.host?.toLowerCase()], ["channel", f.channel]];
   for (const [col, value] of indexed) {
     if (!value) continue;
-    const n = db.$client.prepare(`SELECT count(*) FROM (SELECT 1 FROM audit_events WHERE ${col} = ? LIMIT ${FEW_ROWS + 1})`).pluck().get(value) as number;
-    if (n <= FEW_ROWS) return true;
+    const row = await rawGet<{ n: number }>(db, sql`SELECT count(*) AS n FROM (SELECT 1 FROM audit_events WHERE ${sql.raw(col)} = ${value} LIMIT ${FEW_ROWS + 1}) AS few`);
+    if (Number(row?.n ?? 0) <= FEW_ROWS) return true;
   }
   return false;
 }
 
 /**
- * One page, newest first. A free-text search reads the trigram index's matches newest first
- * and stops at the page size (a common word costs a page, not its whole match set), unless a
- * host or channel filter already leaves few rows, which the LIKE then checks one by one.
+ * One page, newest first. On SQLite a free-text search reads the trigram index's matches newest
+ * first and stops at the page size (a common word costs a page, not its whole match set),
+ * unless a host or channel filter already leaves few rows, which the LIKE then checks one by
+ * one. On PostgreSQL the planner chooses between the trigram index and the primary key.
  */
-export function searchAuditEvents(db: Db, filter: AuditFilter, limit: number): AuditEventRow[] {
+export async function searchAuditEvents(db: Db, filter: AuditFilter, limit: number): Promise<AuditEventRow[]> {
+  const dialect = db.gh.dialect;
   const match = filter.q ? ftsQuery(filter.q) : null;
-  if (match === null) {
-    const w = whereClause(filter);
-    return db.$client.prepare(`${AUDIT_SELECT}${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.params, limit) as AuditEventRow[];
+  if (match === null || dialect === "postgres") {
+    return rawAll<AuditEventRow>(db, sql`${AUDIT_SELECT}${whereClause(filter, "filter", dialect)} ORDER BY seq DESC LIMIT ${limit}`);
   }
-  if (fewRowsFor(db, filter)) {
-    const w = whereClause(filter, "none");
-    return db.$client.prepare(`${AUDIT_SELECT}${w.sql} ORDER BY seq DESC LIMIT ?`).all(...w.params, limit) as AuditEventRow[];
+  if (await fewRowsFor(db, filter)) {
+    return rawAll<AuditEventRow>(db, sql`${AUDIT_SELECT}${whereClause(filter, "none")} ORDER BY seq DESC LIMIT ${limit}`);
   }
   const w = whereClause(filter, "drive");
-  const before = filter.before !== undefined ? " AND rowid < ?" : "";
+  const before = filter.before !== undefined ? sql` AND rowid < ${filter.before}` : sql``;
   // The subquery exposes only the rowid, so the event's columns stay unambiguous.
-  const from = `FROM (SELECT rowid AS fts_seq FROM audit_fts WHERE audit_fts MATCH ?${before}) AS m CROSS JOIN audit_events ON audit_events.seq = m.fts_seq`;
-  const sql = `${AUDIT_SELECT.replace(/FROM audit_events$/, from)}${w.sql} ORDER BY m.fts_seq DESC LIMIT ?`;
-  const params = filter.before !== undefined ? [match, filter.before] : [match];
-  return db.$client.prepare(sql).all(...params, ...w.params, limit) as AuditEventRow[];
+  return rawAll<AuditEventRow>(
+    db,
+    sql`SELECT ${AUDIT_COLUMNS} FROM (SELECT rowid AS fts_seq FROM audit_fts WHERE audit_fts MATCH ${match}${before}) AS m CROSS JOIN audit_events ON audit_events.seq = m.fts_seq${w} ORDER BY m.fts_seq DESC LIMIT ${limit}`,
+  );
 }
 
-export function findAuditEvent(db: Db, id: string): AuditEventRow | undefined {
-  return db.$client.prepare(`${AUDIT_SELECT} WHERE id = ?`).get(id) as AuditEventRow | undefined;
+export async function findAuditEvent(db: Db, id: string): Promise<AuditEventRow | undefined> {
+  return rawGet<AuditEventRow>(db, sql`${AUDIT_SELECT} WHERE id = ${id}`);
 }
 
 /** Egress requests per hour bucket and outcome since `from`. */
-export function hourlyOutcomes(db: Db, from: number, hourMs: number): { bucket: number; outcome: string; n: number }[] {
-  return db.$client
-    .prepare(
-      `SELECT (ts / ${hourMs}) * ${hourMs} AS bucket, outcome, count(*) AS n FROM audit_events
-        WHERE ts >= ? AND kind = 'egress' AND action = 'egress.request' GROUP BY bucket, outcome`,
-    )
-    .all(from) as { bucket: number; outcome: string; n: number }[];
+export async function hourlyOutcomes(db: Db, from: number, hourMs: number): Promise<{ bucket: number; outcome: string; n: number }[]> {
+  const rows = await rawAll<{ bucket: number; outcome: string; n: number }>(
+    db,
+    sql`SELECT (ts / ${sql.raw(String(hourMs))}) * ${sql.raw(String(hourMs))} AS bucket, outcome, count(*) AS n FROM audit_events
+        WHERE ts >= ${from} AND kind = 'egress' AND action = 'egress.request' GROUP BY bucket, outcome`,
+  );
+  return rows.map((r) => ({ bucket: Number(r.bucket), outcome: r.outcome, n: Number(r.n) }));
 }
 
-export function topBlockedHosts(db: Db, from: number, limit: number): { host: string; count: number; channel: string | null }[] {
-  return db.$client
-    .prepare(
-      `SELECT host, count(*) AS count, max(channel) AS channel FROM audit_events
-        WHERE ts >= ? AND kind = 'egress' AND action = 'egress.request' AND outcome = 'blocked' AND host IS NOT NULL
-        GROUP BY host ORDER BY count DESC LIMIT ?`,
-    )
-    .all(from, limit) as { host: string; count: number; channel: string | null }[];
+export async function topBlockedHosts(db: Db, from: number, limit: number): Promise<{ host: string; count: number; channel: string | null }[]> {
+  const rows = await rawAll<{ host: string; count: number; channel: string | null }>(
+    db,
+    sql`SELECT host, count(*) AS count, max(channel) AS channel FROM audit_events
+        WHERE ts >= ${from} AND kind = 'egress' AND action = 'egress.request' AND outcome = 'blocked' AND host IS NOT NULL
+        GROUP BY host ORDER BY count DESC LIMIT ${limit}`,
+  );
+  return rows.map((r) => ({ ...r, count: Number(r.count) }));
 }
 
-export function latestAuditSeq(db: Db): number {
-  return (db.$client.prepare("SELECT max(seq) FROM audit_events").pluck().get() as number | null) ?? 0;
+export async function latestAuditSeq(db: Db): Promise<number> {
+  return Number((await rawGet<{ seq: number | null }>(db, sql`SELECT max(seq) AS seq FROM audit_events`))?.seq ?? 0);
 }
 
 /** The egress journal's import offsets (lib/audit/journal.ts), one row per journal file. */
-export function prepareJournalOffsets(db: Db) {
-  const read = db.$client.prepare("SELECT offset FROM audit_journal WHERE file = ?").pluck();
-  const write = db.$client.prepare("INSERT INTO audit_journal (file, offset) VALUES (?, ?) ON CONFLICT (file) DO UPDATE SET offset = excluded.offset");
-  const remove = db.$client.prepare("DELETE FROM audit_journal WHERE file = ?");
+export function journalOffsets(db: Db) {
   return {
-    offset: (file: string): number => (read.get(file) as number | undefined) ?? 0,
-    advance: (file: string, offset: number): void => void write.run(file, offset),
-    forget: (file: string): void => void remove.run(file),
+    offset: async (file: string): Promise<number> => Number((await rawGet<{ offset: number }>(db, sql`SELECT "offset" FROM audit_journal WHERE file = ${file}`))?.offset ?? 0),
+    advance: async (file: string, offset: number): Promise<void> =>
+      void (await rawRun(db, sql`INSERT INTO audit_journal (file, "offset") VALUES (${file}, ${offset}) ON CONFLICT (file) DO UPDATE SET "offset" = excluded."offset"`)),
+    forget: async (file: string): Promise<void> => void (await rawRun(db, sql`DELETE FROM audit_journal WHERE file = ${file}`)),
   };
 }

@@ -1,26 +1,82 @@
 // The policy document ↔ its tables. The document is the unit of reading and of replacing.
 import { asc, eq, sql } from "drizzle-orm";
-import type { Db } from "../client";
-import { bundleChannels, bundleDomains, bundles, channels, connections, connectionWebsites, credentials, orgDeny, orgSettings } from "../schema";
+import { sqliteOf, type Db } from "../client";
+import { changes } from "../raw";
+import type { bundleChannels, bundleDomains, bundles, connections, connectionWebsites, orgDeny, orgSettings } from "../schema";
 import type { BundleDoc, ConnectionDoc, PolicyDocument } from "../../lib/policy/document";
 
-export function readPolicyRevision(db: Db): number {
-  return db.select({ r: orgSettings.policyRevision }).from(orgSettings).where(eq(orgSettings.id, 1)).get()?.r ?? 0;
+export async function readPolicyRevision(db: Db): Promise<number> {
+  const { orgSettings } = db.t;
+  return (await db.select({ r: orgSettings.policyRevision }).from(orgSettings).where(eq(orgSettings.id, 1)))[0]?.r ?? 0;
 }
 
 /** Bumped in the same transaction as every write that can change a decision. */
-export function bumpPolicyRevision(db: Db): void {
-  db.update(orgSettings).set({ policyRevision: sql`${orgSettings.policyRevision} + 1` }).where(eq(orgSettings.id, 1)).run();
+export async function bumpPolicyRevision(db: Db): Promise<void> {
+  const { orgSettings } = db.t;
+  await db.update(orgSettings).set({ policyRevision: sql`${orgSettings.policyRevision} + 1` }).where(eq(orgSettings.id, 1));
 }
 
-export function readPolicyDocument(db: Db): PolicyDocument {
-  const settings = db.select().from(orgSettings).where(eq(orgSettings.id, 1)).get();
-  const bundleRows = db.select().from(bundles).orderBy(asc(bundles.position), asc(bundles.id)).all();
-  const channelRows = db.select().from(bundleChannels).all();
-  const domainRows = db.select().from(bundleDomains).orderBy(asc(bundleDomains.position)).all();
-  const connectionRows = db.select().from(connections).orderBy(asc(connections.position), asc(connections.id)).all();
-  const websiteRows = db.select().from(connectionWebsites).orderBy(asc(connectionWebsites.position)).all();
-  const denyRows = db.select().from(orgDeny).orderBy(asc(orgDeny.position)).all();
+/** Every row the policy document is made of. */
+export type PolicyRows = {
+  settings: typeof orgSettings.$inferSelect | undefined;
+  bundleRows: (typeof bundles.$inferSelect)[];
+  channelRows: (typeof bundleChannels.$inferSelect)[];
+  domainRows: (typeof bundleDomains.$inferSelect)[];
+  connectionRows: (typeof connections.$inferSelect)[];
+  websiteRows: (typeof connectionWebsites.$inferSelect)[];
+  denyRows: (typeof orgDeny.$inferSelect)[];
+  allowedChannels: { workspace: string; channel: string }[];
+};
+
+function policyQueries(db: Db) {
+  const { orgSettings, bundles, bundleChannels, bundleDomains, connections, connectionWebsites, orgDeny, channels } = db.t;
+  return {
+    settings: db.select().from(orgSettings).where(eq(orgSettings.id, 1)),
+    bundleRows: db.select().from(bundles).orderBy(asc(bundles.position), asc(bundles.id)),
+    channelRows: db.select().from(bundleChannels),
+    domainRows: db.select().from(bundleDomains).orderBy(asc(bundleDomains.position)),
+    connectionRows: db.select().from(connections).orderBy(asc(connections.position), asc(connections.id)),
+    websiteRows: db.select().from(connectionWebsites).orderBy(asc(connectionWebsites.position)),
+    denyRows: db.select().from(orgDeny).orderBy(asc(orgDeny.position)),
+    allowedChannels: db.select({ workspace: channels.workspace, channel: channels.channel }).from(channels).orderBy(asc(channels.workspace), asc(channels.channel)),
+  };
+}
+
+export async function readPolicyDocument(db: Db): Promise<PolicyDocument> {
+  const q = policyQueries(db);
+  return assemblePolicyDocument({
+    settings: (await q.settings)[0],
+    bundleRows: await q.bundleRows,
+    channelRows: await q.channelRows,
+    domainRows: await q.domainRows,
+    connectionRows: await q.connectionRows,
+    websiteRows: await q.websiteRows,
+    denyRows: await q.denyRows,
+    allowedChannels: await q.allowedChannels,
+  });
+}
+
+/**
+ * The same read, synchronous, for the proxy on SQLite (its per-request path never awaits):
+ * better-sqlite3 answers at once. Call inside a read transaction for one snapshot.
+ */
+export function readPolicyDocumentSync(db: Db): PolicyDocument {
+  sqliteOf(db);
+  const q = policyQueries(db) as unknown as { [K in keyof PolicyRows]: { all(): unknown[] } };
+  return assemblePolicyDocument({
+    settings: q.settings.all()[0],
+    bundleRows: q.bundleRows.all(),
+    channelRows: q.channelRows.all(),
+    domainRows: q.domainRows.all(),
+    connectionRows: q.connectionRows.all(),
+    websiteRows: q.websiteRows.all(),
+    denyRows: q.denyRows.all(),
+    allowedChannels: q.allowedChannels.all(),
+  } as PolicyRows);
+}
+
+export function assemblePolicyDocument(rows: PolicyRows): PolicyDocument {
+  const { settings, bundleRows, channelRows, domainRows, connectionRows, websiteRows, denyRows } = rows;
 
   const docBundles: BundleDoc[] = bundleRows.map((b) => {
     const scope: BundleDoc["scope"] =
@@ -59,7 +115,7 @@ export function readPolicyDocument(db: Db): PolicyDocument {
     bundles: docBundles,
   };
   if (settings?.channelsRestricted) {
-    doc.channels = db.select({ workspace: channels.workspace, channel: channels.channel }).from(channels).orderBy(asc(channels.workspace), asc(channels.channel)).all();
+    doc.channels = rows.allowedChannels;
   }
   return doc;
 }
@@ -69,87 +125,109 @@ function stripUndefined<T extends object>(o: T): T {
 }
 
 /** Replaces every policy table with the document's content. Call inside a write transaction. */
-export function writePolicyDocument(db: Db, doc: PolicyDocument): void {
-  db.delete(bundles).run(); // cascades to channels, domains, connections, websites
-  db.delete(orgDeny).run();
-  db.delete(channels).run();
-  doc.orgDeny.forEach((pattern, position) => db.insert(orgDeny).values({ pattern, position }).run());
-  doc.bundles.forEach((b, position) => {
-    const inserted = db
-      .insert(bundles)
-      .values({ name: b.name, position, scopeType: b.scope.type, scopeWorkspace: b.scope.type === "organization" ? null : b.scope.workspace })
-      .returning({ id: bundles.id })
-      .get();
-    if (b.scope.type === "channels") for (const channel of new Set(b.scope.channels)) db.insert(bundleChannels).values({ bundleId: inserted.id, channel }).run();
-    b.domains.forEach((pattern, i) => db.insert(bundleDomains).values({ bundleId: inserted.id, pattern, position: i }).run());
-    b.connections.forEach((c, i) => {
-      const conn = db
-        .insert(connections)
-        .values({
-          bundleId: inserted.id,
-          name: c.name,
-          position: i,
-          serviceAccount: c.serviceAccount,
-          injectType: c.inject.type,
-          injectName: c.inject.type === "basic" ? c.inject.username : c.inject.type === "header" ? c.inject.name : null,
-          narrowHost: c.narrow?.host ?? null,
-          narrowPathPrefix: c.narrow?.pathPrefix ?? null,
-          narrowMethods: c.narrow?.methods ?? null,
-        })
-        .returning({ id: connections.id })
-        .get();
-      c.allowedWebsites.forEach((pattern, j) => db.insert(connectionWebsites).values({ connectionId: conn.id, pattern, position: j }).run());
-    });
-  });
-  db.update(orgSettings)
+export async function writePolicyDocument(db: Db, doc: PolicyDocument): Promise<void> {
+  const { bundles, orgDeny, channels, bundleChannels, bundleDomains, connections, connectionWebsites, orgSettings } = db.t;
+  await db.delete(bundles); // cascades to channels, domains, connections, websites
+  await db.delete(orgDeny);
+  await db.delete(channels);
+  if (doc.orgDeny.length) await db.insert(orgDeny).values(doc.orgDeny.map((pattern, position) => ({ pattern, position })));
+  for (const [position, b] of doc.bundles.entries()) {
+    const inserted = (
+      await db
+        .insert(bundles)
+        .values({ name: b.name, position, scopeType: b.scope.type, scopeWorkspace: b.scope.type === "organization" ? null : b.scope.workspace })
+        .returning({ id: bundles.id })
+    )[0]!;
+    if (b.scope.type === "channels" && b.scope.channels.length) await db.insert(bundleChannels).values([...new Set(b.scope.channels)].map((channel) => ({ bundleId: inserted.id, channel })));
+    if (b.domains.length) await db.insert(bundleDomains).values(b.domains.map((pattern, i) => ({ bundleId: inserted.id, pattern, position: i })));
+    for (const [i, c] of b.connections.entries()) {
+      const conn = (
+        await db
+          .insert(connections)
+          .values({
+            bundleId: inserted.id,
+            name: c.name,
+            position: i,
+            serviceAccount: c.serviceAccount,
+            injectType: c.inject.type,
+            injectName: c.inject.type === "basic" ? c.inject.username : c.inject.type === "header" ? c.inject.name : null,
+            narrowHost: c.narrow?.host ?? null,
+            narrowPathPrefix: c.narrow?.pathPrefix ?? null,
+            narrowMethods: c.narrow?.methods ?? null,
+          })
+          .returning({ id: connections.id })
+      )[0]!;
+      if (c.allowedWebsites.length) await db.insert(connectionWebsites).values(c.allowedWebsites.map((pattern, j) => ({ connectionId: conn.id, pattern, position: j })));
+    }
+  }
+  await db
+    .update(orgSettings)
     .set({
       memberAccessMode: doc.memberAccess.mode,
       memberRoles: doc.memberAccess.roles,
       directMessages: doc.memberAccess.directMessages,
       channelsRestricted: doc.channels !== undefined,
     })
-    .where(eq(orgSettings.id, 1))
-    .run();
-  for (const c of doc.channels ?? []) db.insert(channels).values(c).onConflictDoNothing().run();
+    .where(eq(orgSettings.id, 1));
+  if (doc.channels?.length) await db.insert(channels).values(doc.channels).onConflictDoNothing();
 }
 
 export type CredentialMeta = { identity: string; fingerprint: string; setBy: string; setAt: number; lastUsedAt: number | null };
 
 /** Never the sealed value: what an Owner may see about a credential. */
-export function listCredentialMeta(db: Db): CredentialMeta[] {
+export async function listCredentialMeta(db: Db): Promise<CredentialMeta[]> {
+  const { credentials } = db.t;
   return db
     .select({ identity: credentials.identity, fingerprint: credentials.fingerprint, setBy: credentials.setBy, setAt: credentials.setAt, lastUsedAt: credentials.lastUsedAt })
-    .from(credentials)
-    .all();
+    .from(credentials);
 }
 
-export function credentialIdentities(db: Db): Set<string> {
-  return new Set(db.select({ identity: credentials.identity }).from(credentials).all().map((r) => r.identity));
+export async function credentialIdentities(db: Db): Promise<Set<string>> {
+  const { credentials } = db.t;
+  return new Set((await db.select({ identity: credentials.identity }).from(credentials)).map((r) => r.identity));
 }
 
-export function findSealedCredential(db: Db, identity: string): string | undefined {
-  return db.select({ sealed: credentials.sealed }).from(credentials).where(eq(credentials.identity, identity)).get()?.sealed;
+/** Synchronous twin of credentialIdentities, for the proxy on SQLite (see readPolicyDocumentSync). */
+export function credentialIdentitiesSync(db: Db): Set<string> {
+  const { credentials } = db.t;
+  const q = db.select({ identity: credentials.identity }).from(credentials) as unknown as { all(): { identity: string }[] };
+  return new Set(q.all().map((r) => r.identity));
 }
 
-export function upsertCredential(db: Db, row: { identity: string; sealed: string; fingerprint: string; setBy: string; setAt: number }): void {
-  db.insert(credentials)
+/** Every sealed credential by identity (the proxy on PostgreSQL keeps them in memory). */
+export async function sealedCredentials(db: Db): Promise<Map<string, string>> {
+  const { credentials } = db.t;
+  return new Map((await db.select({ identity: credentials.identity, sealed: credentials.sealed }).from(credentials)).map((r) => [r.identity, r.sealed]));
+}
+
+export async function findSealedCredential(db: Db, identity: string): Promise<string | undefined> {
+  const { credentials } = db.t;
+  return (await db.select({ sealed: credentials.sealed }).from(credentials).where(eq(credentials.identity, identity)))[0]?.sealed;
+}
+
+export async function upsertCredential(db: Db, row: { identity: string; sealed: string; fingerprint: string; setBy: string; setAt: number }): Promise<void> {
+  const { credentials } = db.t;
+  await db
+    .insert(credentials)
     .values(row)
-    .onConflictDoUpdate({ target: credentials.identity, set: { sealed: row.sealed, fingerprint: row.fingerprint, setBy: row.setBy, setAt: row.setAt, lastUsedAt: null } })
-    .run();
+    .onConflictDoUpdate({ target: credentials.identity, set: { sealed: row.sealed, fingerprint: row.fingerprint, setBy: row.setBy, setAt: row.setAt, lastUsedAt: null } });
 }
 
-export function deleteCredential(db: Db, identity: string): boolean {
-  return db.delete(credentials).where(eq(credentials.identity, identity)).run().changes > 0;
+export async function deleteCredential(db: Db, identity: string): Promise<boolean> {
+  const { credentials } = db.t;
+  return changes(await db.delete(credentials).where(eq(credentials.identity, identity))) > 0;
 }
 
-export function touchCredential(db: Db, identity: string, at: number): void {
-  db.update(credentials).set({ lastUsedAt: at }).where(eq(credentials.identity, identity)).run();
+export async function touchCredential(db: Db, identity: string, at: number): Promise<void> {
+  const { credentials } = db.t;
+  await db.update(credentials).set({ lastUsedAt: at }).where(eq(credentials.identity, identity));
 }
 
-/** The proxy's per-request policy and credential statements, prepared once. */
+/** The proxy's per-request policy and credential statements on SQLite, prepared once (synchronous). */
 export function preparePolicyLookups(db: Db) {
+  const c = sqliteOf(db);
   return {
-    revision: db.$client.prepare("SELECT policy_revision FROM org_settings WHERE id = 1").pluck(),
-    sealedCredential: db.$client.prepare("SELECT sealed FROM credentials WHERE identity = ?").pluck(),
+    revision: c.prepare("SELECT policy_revision FROM org_settings WHERE id = 1").pluck(),
+    sealedCredential: c.prepare("SELECT sealed FROM credentials WHERE identity = ?").pluck(),
   };
 }

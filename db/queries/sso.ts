@@ -1,6 +1,5 @@
 import { and, eq, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { orgSettings, users } from "../schema";
 
 export type StoredOidcSettings = {
   name: string | null;
@@ -12,24 +11,28 @@ export type StoredOidcSettings = {
   auditorGroups: string[] | null;
 };
 
-export function readOidcSettings(db: Db): StoredOidcSettings | undefined {
-  return db
-    .select({
-      name: orgSettings.oidcName,
-      issuer: orgSettings.oidcIssuer,
-      clientId: orgSettings.oidcClientId,
-      clientSecretSealed: orgSettings.oidcClientSecretSealed,
-      roleClaim: orgSettings.oidcRoleClaim,
-      ownerGroups: orgSettings.oidcOwnerGroups,
-      auditorGroups: orgSettings.oidcAuditorGroups,
-    })
-    .from(orgSettings)
-    .where(eq(orgSettings.id, 1))
-    .get();
+export async function readOidcSettings(db: Db): Promise<StoredOidcSettings | undefined> {
+  const { orgSettings } = db.t;
+  return (
+    await db
+      .select({
+        name: orgSettings.oidcName,
+        issuer: orgSettings.oidcIssuer,
+        clientId: orgSettings.oidcClientId,
+        clientSecretSealed: orgSettings.oidcClientSecretSealed,
+        roleClaim: orgSettings.oidcRoleClaim,
+        ownerGroups: orgSettings.oidcOwnerGroups,
+        auditorGroups: orgSettings.oidcAuditorGroups,
+      })
+      .from(orgSettings)
+      .where(eq(orgSettings.id, 1))
+  )[0];
 }
 
-export function writeOidcSettings(db: Db, s: StoredOidcSettings): void {
-  db.update(orgSettings)
+export async function writeOidcSettings(db: Db, s: StoredOidcSettings): Promise<void> {
+  const { orgSettings } = db.t;
+  await db
+    .update(orgSettings)
     .set({
       oidcName: s.name,
       oidcIssuer: s.issuer,
@@ -39,27 +42,30 @@ export function writeOidcSettings(db: Db, s: StoredOidcSettings): void {
       oidcOwnerGroups: s.ownerGroups,
       oidcAuditorGroups: s.auditorGroups,
     })
-    .where(eq(orgSettings.id, 1))
-    .run();
+    .where(eq(orgSettings.id, 1));
 }
 
-export function readPasswordSignIn(db: Db): boolean {
-  return db.select({ on: orgSettings.passwordSignIn }).from(orgSettings).where(eq(orgSettings.id, 1)).get()?.on ?? true;
+export async function readPasswordSignIn(db: Db): Promise<boolean> {
+  const { orgSettings } = db.t;
+  return (await db.select({ on: orgSettings.passwordSignIn }).from(orgSettings).where(eq(orgSettings.id, 1)))[0]?.on ?? true;
 }
 
-export function writePasswordSignIn(db: Db, on: boolean): void {
-  db.update(orgSettings).set({ passwordSignIn: on }).where(eq(orgSettings.id, 1)).run();
+export async function writePasswordSignIn(db: Db, on: boolean): Promise<void> {
+  const { orgSettings } = db.t;
+  await db.update(orgSettings).set({ passwordSignIn: on }).where(eq(orgSettings.id, 1));
 }
 
-export function findUserByOidcIdentity(db: Db, issuer: string, subject: string) {
-  return db.select().from(users).where(and(eq(users.oidcIssuer, issuer), eq(users.oidcSubject, subject))).get();
+export async function findUserByOidcIdentity(db: Db, issuer: string, subject: string) {
+  const { users } = db.t;
+  return (await db.select().from(users).where(and(eq(users.oidcIssuer, issuer), eq(users.oidcSubject, subject))).limit(1))[0];
 }
 
-export function insertOidcUser(db: Db, row: { id: string; email: string; role: "owner" | "auditor"; issuer: string; subject: string; createdAt: number }): void {
+export async function insertOidcUser(db: Db, row: { id: string; email: string; role: "owner" | "auditor"; issuer: string; subject: string; createdAt: number }): Promise<void> {
   // "!" is not an argon2 hash: no password ever verifies against it.
-  db.insert(users).values({ id: row.id, email: row.email, role: row.role, passwordHash: "!", oidcIssuer: row.issuer, oidcSubject: row.subject, createdAt: row.createdAt }).run();
+  await db.insert(db.t.users).values({ id: row.id, email: row.email, role: row.role, passwordHash: "!", oidcIssuer: row.issuer, oidcSubject: row.subject, createdAt: row.createdAt });
 }
 
-export function countOidcOwners(db: Db): number {
-  return db.select({ n: sql<number>`count(*)` }).from(users).where(and(eq(users.role, "owner"), isNotNull(users.oidcSubject))).get()?.n ?? 0;
+export async function countOidcOwners(db: Db): Promise<number> {
+  const { users } = db.t;
+  return Number((await db.select({ n: sql<number>`count(*)` }).from(users).where(and(eq(users.role, "owner"), isNotNull(users.oidcSubject))))[0]?.n ?? 0);
 }

@@ -1,23 +1,27 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { users } from "../schema";
+import type { users } from "../schema";
 
 export type UserRow = typeof users.$inferSelect;
 
-export function findUserByEmail(db: Db, email: string): UserRow | undefined {
-  return db.select().from(users).where(eq(users.email, email)).get();
+export async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+  const { users } = db.t;
+  return (await db.select().from(users).where(eq(users.email, email)).limit(1))[0];
 }
 
-export function findUserById(db: Db, id: string): UserRow | undefined {
-  return db.select().from(users).where(eq(users.id, id)).get();
+export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
+  const { users } = db.t;
+  return (await db.select().from(users).where(eq(users.id, id)).limit(1))[0];
 }
 
-export function countUsers(db: Db): number {
-  return db.select({ n: sql<number>`count(*)` }).from(users).get()?.n ?? 0;
+export async function countUsers(db: Db): Promise<number> {
+  const { users } = db.t;
+  return Number((await db.select({ n: sql<number>`count(*)` }).from(users))[0]?.n ?? 0);
 }
 
-export function listUsers(db: Db, now: number) {
-  return db
+export async function listUsers(db: Db, now: number) {
+  const { users } = db.t;
+  const rows = await db
     .select({
       id: users.id,
       email: users.email,
@@ -27,35 +31,41 @@ export function listUsers(db: Db, now: number) {
       lockedUntil: sql<number | null>`(SELECT reset_at FROM sign_in_limits l WHERE l.scope = 'account' AND l.subject = ${users.email} AND l.locked_at IS NOT NULL AND l.reset_at > ${now})`,
     })
     .from(users)
-    .orderBy(users.email)
-    .all();
+    .orderBy(users.email);
+  return rows.map((r) => ({ ...r, lockedUntil: r.lockedUntil == null ? null : Number(r.lockedUntil) }));
 }
 
-export function insertUser(db: Db, row: { id: string; email: string; role: "owner" | "auditor"; passwordHash: string; createdAt: number }) {
-  db.insert(users).values(row).run();
+export async function insertUser(db: Db, row: { id: string; email: string; role: "owner" | "auditor"; passwordHash: string; createdAt: number }): Promise<void> {
+  await db.insert(db.t.users).values(row);
 }
 
-export function recordSignInSuccess(db: Db, id: string, at: number) {
-  db.update(users).set({ lastSignInAt: at }).where(eq(users.id, id)).run();
+export async function recordSignInSuccess(db: Db, id: string, at: number): Promise<void> {
+  const { users } = db.t;
+  await db.update(users).set({ lastSignInAt: at }).where(eq(users.id, id));
 }
 
 /** Ends every dashboard session of the user with this email (a no-op for an unknown one). */
-export function bumpSessionVersionByEmail(db: Db, email: string): void {
-  db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.email, email)).run();
+export async function bumpSessionVersionByEmail(db: Db, email: string): Promise<void> {
+  const { users } = db.t;
+  await db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.email, email));
 }
 
-export function bumpSessionVersion(db: Db, id: string): void {
-  db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id)).run();
+export async function bumpSessionVersion(db: Db, id: string): Promise<void> {
+  const { users } = db.t;
+  await db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id));
 }
 
-export function updateUser(db: Db, id: string, change: { role?: "owner" | "auditor"; passwordHash?: string }): void {
-  db.update(users).set({ ...change, sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id)).run();
+export async function updateUser(db: Db, id: string, change: { role?: "owner" | "auditor"; passwordHash?: string }): Promise<void> {
+  const { users } = db.t;
+  await db.update(users).set({ ...change, sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id));
 }
 
-export function deleteUser(db: Db, id: string): void {
-  db.delete(users).where(eq(users.id, id)).run();
+export async function deleteUser(db: Db, id: string): Promise<void> {
+  const { users } = db.t;
+  await db.delete(users).where(eq(users.id, id));
 }
 
-export function countOwners(db: Db): number {
-  return db.select({ n: sql<number>`count(*)` }).from(users).where(eq(users.role, "owner")).get()?.n ?? 0;
+export async function countOwners(db: Db): Promise<number> {
+  const { users } = db.t;
+  return Number((await db.select({ n: sql<number>`count(*)` }).from(users).where(eq(users.role, "owner")))[0]?.n ?? 0);
 }

@@ -1,5 +1,7 @@
 import crypto from "node:crypto";
-import type { Db } from "../../db/client";
+import { sql } from "drizzle-orm";
+import { sqliteOf, type Db } from "../../db/client";
+import { rawGet } from "../../db/raw";
 import { capDetail, capText } from "./caps";
 import { GENESIS_HASH, eventHash, type AuditEventInput, type HashedEvent } from "./events";
 
@@ -9,19 +11,31 @@ const COLUMNS = [
   "outcome", "rule", "reason", "status", "bytes_in", "bytes_out", "duration_ms", "detail", "prev_hash", "hash",
 ];
 
-const statements = new WeakMap<Db, { last: import("better-sqlite3").Statement; insert: import("better-sqlite3").Statement }>();
+type Statements = { last: import("better-sqlite3").Statement; insert: import("better-sqlite3").Statement };
+const statements = new WeakMap<object, Statements>();
 
-function prepared(db: Db) {
-  let s = statements.get(db);
+/** SQLite: the writer connection's statements, prepared once (the importer appends thousands a second). */
+function prepared(db: Db): Statements {
+  const c = sqliteOf(db);
+  let s = statements.get(c);
   if (!s) {
     s = {
-      last: db.$client.prepare("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1").pluck(),
-      insert: db.$client.prepare(`INSERT INTO audit_events (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`),
+      last: c.prepare("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1").pluck(),
+      insert: c.prepare(`INSERT INTO audit_events (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`),
     };
-    statements.set(db, s);
+    statements.set(c, s);
   }
   return s;
 }
+
+/**
+ * Any number, the same in every process: on PostgreSQL the transaction that appends holds this
+ * lock until it commits, so the last hash it read is still the last, and seq order is commit order.
+ */
+export const AUDIT_CHAIN_LOCK = 0x6175_6474; // "audt"
+
+/** PostgreSQL: rows per INSERT (29 parameters each, well under the 65535 limit). */
+const PG_INSERT_ROWS = 500;
 
 // Time-ordered ids (like ULID: 48-bit milliseconds, then randomness) keep the id index's inserts
 // at its right edge: one hot page per commit instead of a random page per event.
@@ -45,11 +59,14 @@ function text(v: string | null | undefined): string | null {
  * writeTransaction) so the change and its audit record commit or roll back together, and so
  * the last hash read here is still the last when the row lands.
  */
-export function appendAuditEvents(db: Db, events: (AuditEventInput & { id?: string; ts?: number })[], now: number = Date.now()): string[] {
-  if (!db.$client.inTransaction) throw new Error("appendAuditEvents must run inside a write transaction");
-  const s = prepared(db);
-  let prevHash = (s.last.get() as string | undefined) ?? GENESIS_HASH;
+export async function appendAuditEvents(db: Db, events: (AuditEventInput & { id?: string; ts?: number })[], now: number = Date.now()): Promise<string[]> {
+  if (!db.gh.inTransaction) throw new Error("appendAuditEvents must run inside a write transaction");
+  const pg = db.gh.dialect === "postgres";
+  const s = pg ? null : prepared(db);
+  if (pg) await rawGet(db, sql`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) IS NULL AS locked`);
+  let prevHash = (s ? (s.last.get() as string | undefined) : (await rawGet<{ hash: string }>(db, sql`SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1`))?.hash) ?? GENESIS_HASH;
   const ids: string[] = [];
+  const rows: (HashedEvent & { hash: string })[] = [];
   for (const e of events) {
     const row: HashedEvent = {
       id: e.id ?? newEventId(),
@@ -82,13 +99,19 @@ export function appendAuditEvents(db: Db, events: (AuditEventInput & { id?: stri
       prevHash,
     };
     const hash = eventHash(row);
-    s.insert.run(
-      row.id, row.ts, row.kind, row.action, row.actor, row.requestId, row.sessionId, row.workspace, row.channel, row.thread,
-      row.member, row.bundle, row.connection, row.serviceAccount, row.method, row.scheme, row.host, row.port, row.path,
-      row.outcome, row.rule, row.reason, row.status, row.bytesIn, row.bytesOut, row.durationMs, row.detail, prevHash, hash,
-    );
+    if (s) {
+      s.insert.run(
+        row.id, row.ts, row.kind, row.action, row.actor, row.requestId, row.sessionId, row.workspace, row.channel, row.thread,
+        row.member, row.bundle, row.connection, row.serviceAccount, row.method, row.scheme, row.host, row.port, row.path,
+        row.outcome, row.rule, row.reason, row.status, row.bytesIn, row.bytesOut, row.durationMs, row.detail, prevHash, hash,
+      );
+    } else rows.push({ ...row, hash });
     prevHash = hash;
     ids.push(row.id as string);
+  }
+  for (let i = 0; i < rows.length; i += PG_INSERT_ROWS) {
+    // Values exactly as hashed: the builder maps nothing (no JSON or boolean columns here).
+    await db.insert(db.t.auditEvents).values(rows.slice(i, i + PG_INSERT_ROWS) as (typeof db.t.auditEvents.$inferInsert)[]);
   }
   return ids;
 }

@@ -1,6 +1,6 @@
 // Entry of the audit importer thread (see importer.ts).
 import { parentPort, workerData } from "node:worker_threads";
-import { checkpointWal, leaveCheckpointsToImporter, openDatabase } from "../../db/client";
+import { checkpointWal, closeDatabase, leaveCheckpointsToImporter, openDatabase, openPostgres } from "../../db/client";
 import { importJournals } from "./journal";
 
 // Each pass takes lines older than HOLD_MS: a request shorter than the pass interval usually has
@@ -9,37 +9,48 @@ const IMPORT_EVERY_MS = 50;
 const HOLD_MS = 50;
 const CHECKPOINT_EVERY_MS = 1000;
 
-const { dataDir } = workerData as { dataDir: string };
-const db = openDatabase(dataDir);
+const { dataDir, databaseUrl } = workerData as { dataDir: string; databaseUrl?: string };
+const db = databaseUrl ? openPostgres(databaseUrl, { max: 2 }) : openDatabase(dataDir);
 // This thread checkpoints on its own schedule; a commit here must not start one too.
 leaveCheckpointsToImporter(db);
 
 let failing = false;
-function importNow(holdMs = HOLD_MS): void {
+async function importNow(holdMs = HOLD_MS): Promise<void> {
   try {
-    importJournals(db, dataDir, { holdMs });
+    await importJournals(db, dataDir, { holdMs });
     failing = false;
   } catch (err) {
-    // Busy or a disk problem: the lines stay in the journal and the next tick tries again.
+    // Busy, the database away or a disk problem: the lines stay in the journal and the next pass tries again.
     if (!failing) console.error(`gatehouse: importing the egress journal failed (${(err as Error).message}); retrying`);
     failing = true;
   }
 }
 
-const importTimer = setInterval(() => importNow(), IMPORT_EVERY_MS);
+// One pass at a time: the next starts IMPORT_EVERY_MS after the last one ended.
+let stopping = false;
+let importTimer: NodeJS.Timeout | undefined;
+let running: Promise<void> = Promise.resolve();
+function schedule(): void {
+  importTimer = setTimeout(() => {
+    running = importNow().finally(() => {
+      if (!stopping) schedule();
+    });
+  }, IMPORT_EVERY_MS);
+}
+schedule();
 const checkpointTimer = setInterval(() => {
-  try {
-    checkpointWal(db);
-  } catch {
+  checkpointWal(db).catch(() => {
     // busy: the next tick tries again
-  }
+  });
 }, CHECKPOINT_EVERY_MS);
 
 parentPort!.on("message", (m) => {
   if (m !== "stop") return;
-  clearInterval(importTimer);
+  stopping = true;
+  clearTimeout(importTimer);
   clearInterval(checkpointTimer);
-  importNow(0);
-  db.$client.close();
-  process.exit(0);
+  void running
+    .then(() => importNow(0))
+    .then(() => closeDatabase(db))
+    .finally(() => process.exit(0));
 });

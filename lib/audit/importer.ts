@@ -6,10 +6,10 @@ import { Worker } from "node:worker_threads";
 
 export type AuditImporter = { stop(): Promise<void> };
 
-export function startAuditImporter(dataDir: string): AuditImporter {
+export function startAuditImporter(dataDir: string, databaseUrl?: string): AuditImporter {
   // Workers do not inherit tsx's loader: register it, then load the TypeScript entry.
   const bootstrap = `require("tsx/cjs/api").register(); require(${JSON.stringify(path.join(__dirname, "importer-thread.ts"))});`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: { dataDir } });
+  const worker = new Worker(bootstrap, { eval: true, workerData: { dataDir, databaseUrl } });
   let exited = false;
   worker.on("error", (err) => console.error(`gatehouse: the audit importer stopped: ${err.message}; readers still import before they read`));
   worker.once("exit", () => (exited = true));

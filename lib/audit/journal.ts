@@ -15,7 +15,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Db } from "../../db/client";
-import { prepareJournalOffsets } from "../../db/queries/audit";
+import { journalOffsets } from "../../db/queries/audit";
 import { touchCredential } from "../../db/queries/policy";
 import { touchSession } from "../../db/queries/sessions";
 import { writeTransaction } from "../../db/tx";
@@ -175,18 +175,18 @@ export type ImportOptions = {
   now?: number;
 };
 
-type Offsets = ReturnType<typeof prepareJournalOffsets>;
-/** Per database connection: the offset statements, and the offsets last seen (to skip idle files). */
-const importState = new WeakMap<Db, { offsets: Offsets; known: Map<string, number> }>();
+type Offsets = ReturnType<typeof journalOffsets>;
+/** Per database: the offsets last seen (to skip idle files). */
+const importState = new WeakMap<Db, { known: Map<string, number> }>();
 
 function stateFor(db: Db) {
   let st = importState.get(db);
-  if (!st) importState.set(db, (st = { offsets: prepareJournalOffsets(db), known: new Map() }));
+  if (!st) importState.set(db, (st = { known: new Map() }));
   return st;
 }
 
 /** Moves journal lines into the chain; returns how many events it appended. */
-export function importJournals(db: Db, dataDir: string, opts: ImportOptions = {}): number {
+export async function importJournals(db: Db, dataDir: string, opts: ImportOptions = {}): Promise<number> {
   const dir = journalDir(dataDir);
   let names: string[];
   try {
@@ -197,11 +197,11 @@ export function importJournals(db: Db, dataDir: string, opts: ImportOptions = {}
   }
   const st = stateFor(db);
   let imported = 0;
-  for (const name of names.sort()) imported += importFile(db, st, dir, name, names, opts);
+  for (const name of names.sort()) imported += await importFile(db, st, dir, name, names, opts);
   return imported;
 }
 
-function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, name: string, allNames: string[], opts: ImportOptions): number {
+async function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, name: string, allNames: string[], opts: ImportOptions): Promise<number> {
   const file = path.join(dir, name);
   let size: number;
   try {
@@ -216,7 +216,7 @@ function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, name: 
   let imported = 0;
   let offset = st.known.get(name) ?? -1;
   while (size > offset) {
-    const step = writeTransaction(db, () => importChunk(db, st.offsets, file, name, cutoff));
+    const step = await writeTransaction(db, (tx) => importChunk(tx, journalOffsets(tx), file, name, cutoff));
     if (!step) return imported; // gone meanwhile
     imported += step.events;
     offset = step.offset;
@@ -228,23 +228,24 @@ function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, name: 
     if (offset < size) {
       // Its writer died while writing a record. A request whose record was cut short never went
       // out (the record comes first), but the gap is still written down.
-      writeTransaction(db, () => {
-        const current = st.offsets.offset(name);
+      await writeTransaction(db, async (tx) => {
+        const offsets = journalOffsets(tx);
+        const current = await offsets.offset(name);
         if (current >= size || !fs.existsSync(file)) return; // another importer got here first
-        appendAuditEvents(db, [{ kind: "admin", action: "journal.unreadable", actor: "system", reason: `the egress journal ${name} ends with an incomplete record (${size - current} bytes)` }]);
-        st.offsets.advance(name, size);
+        await appendAuditEvents(tx, [{ kind: "admin", action: "journal.unreadable", actor: "system", reason: `the egress journal ${name} ends with an incomplete record (${size - current} bytes)` }]);
+        await offsets.advance(name, size);
       });
     }
     // Unlink first: an importer that still finds the offset row then finds no file.
     fs.rmSync(file, { force: true });
-    st.offsets.forget(name);
+    await writeTransaction(db, (tx) => journalOffsets(tx).forget(name));
     st.known.delete(name);
   }
   return imported;
 }
 
-function importChunk(db: Db, offsets: Offsets, file: string, name: string, cutoff: number): { events: number; consumed: number; offset: number; size: number } | null {
-  const offset = offsets.offset(name);
+async function importChunk(db: Db, offsets: Offsets, file: string, name: string, cutoff: number): Promise<{ events: number; consumed: number; offset: number; size: number } | null> {
+  const offset = await offsets.offset(name);
   let fd: number;
   try {
     fd = fs.openSync(file, "r");
@@ -291,16 +292,16 @@ function importChunk(db: Db, offsets: Offsets, file: string, name: string, cutof
     if (consumed === 0) {
       if (taken.length === 0 && read === IMPORT_CHUNK_BYTES && buf.indexOf(0x0a) < 0) {
         // No line is this long; step over the damage rather than stall on it.
-        appendAuditEvents(db, [{ kind: "admin", action: "journal.unreadable", actor: "system", reason: `the egress journal ${name} holds ${read} bytes without a line break at byte ${offset}` }]);
-        offsets.advance(name, offset + read);
+        await appendAuditEvents(db, [{ kind: "admin", action: "journal.unreadable", actor: "system", reason: `the egress journal ${name} holds ${read} bytes without a line break at byte ${offset}` }]);
+        await offsets.advance(name, offset + read);
         return { events: 1, consumed: read, offset: offset + read, size };
       }
       return { events: 0, consumed: 0, offset, size };
     }
-    for (const t of touches) (t.touch === "session" ? touchSession : touchCredential)(db, t.key, t.at);
+    for (const t of touches) await (t.touch === "session" ? touchSession : touchCredential)(db, t.key, t.at);
     const events = mergeCompletions(lines);
-    appendAuditEvents(db, events);
-    offsets.advance(name, offset + consumed);
+    await appendAuditEvents(db, events);
+    await offsets.advance(name, offset + consumed);
     return { events: events.length, consumed, offset: offset + consumed, size };
   } finally {
     fs.closeSync(fd);

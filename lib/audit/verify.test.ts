@@ -1,3 +1,4 @@
+import { sqliteWriterOf } from "../../db/client";
 import { describe, expect, it } from "vitest";
 import { writeTransaction } from "../../db/tx";
 import { testContext } from "../services/test-context";
@@ -48,23 +49,23 @@ describe("the hash chain", () => {
 });
 
 describe("the audit table", () => {
-  it("refuses UPDATE and DELETE, and verifies incrementally", () => {
-    const ctx = testContext();
-    writeTransaction(ctx.db, () => appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.added", actor: "a" }, { kind: "access", action: "signin.failed", actor: "b" }]));
-    expect(() => ctx.db.$client.prepare("UPDATE audit_events SET actor = 'x'").run()).toThrow(/append-only/);
-    expect(() => ctx.db.$client.prepare("DELETE FROM audit_events").run()).toThrow(/append-only/);
-    const all = verifyAuditLog(ctx.db);
+  it("refuses UPDATE and DELETE, and verifies incrementally", async () => {
+    const ctx = await testContext();
+    await writeTransaction(ctx.db, async () => await appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.added", actor: "a" }, { kind: "access", action: "signin.failed", actor: "b" }]));
+    expect(() => sqliteWriterOf(ctx.db).prepare("UPDATE audit_events SET actor = 'x'").run()).toThrow(/append-only/);
+    expect(() => sqliteWriterOf(ctx.db).prepare("DELETE FROM audit_events").run()).toThrow(/append-only/);
+    const all = await verifyAuditLog(ctx.db);
     expect(all).toMatchObject({ ok: true, events: 2, lastSeq: 2 });
-    writeTransaction(ctx.db, () => appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.added", actor: "c" }]));
+    await writeTransaction(ctx.db, async () => await appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.added", actor: "c" }]));
     if (!all.ok) throw new Error("unreachable");
-    expect(verifyAuditLog(ctx.db, { seq: all.lastSeq, hash: all.lastHash })).toMatchObject({ ok: true, events: 1, lastSeq: 3 });
+    expect(await verifyAuditLog(ctx.db, { seq: all.lastSeq, hash: all.lastHash })).toMatchObject({ ok: true, events: 1, lastSeq: 3 });
     // Someone with file access drops the trigger and edits a row: verify names it.
-    ctx.db.$client.exec("DROP TRIGGER audit_events_no_update");
-    ctx.db.$client.prepare("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2").run();
-    expect(verifyAuditLog(ctx.db)).toMatchObject({ ok: false, firstBad: { seq: 2 } });
+    sqliteWriterOf(ctx.db).exec("DROP TRIGGER audit_events_no_update");
+    sqliteWriterOf(ctx.db).prepare("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2").run();
+    expect(await verifyAuditLog(ctx.db)).toMatchObject({ ok: false, firstBad: { seq: 2 } });
   });
-  it("refuses an append outside a transaction", () => {
-    const ctx = testContext();
-    expect(() => appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.added" }])).toThrow(/inside a write transaction/);
+  it("refuses an append outside a transaction", async () => {
+    const ctx = await testContext();
+    await expect(appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.added" }])).rejects.toThrow(/inside a write transaction/);
   });
 });

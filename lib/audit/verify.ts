@@ -1,4 +1,7 @@
+import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { AUDIT_COLUMNS } from "../../db/queries/audit";
+import { rawAll } from "../../db/raw";
 import { GENESIS_HASH, eventHash, type HashedEvent } from "./events";
 
 export type ChainState =
@@ -26,24 +29,45 @@ export function verifyChain(rows: Iterable<Row>, from: { hash: string } = { hash
 
 export type VerifiedPoint = { seq: number; hash: string };
 
+/** Rows read per query while walking the chain: memory stays flat at any log size. */
+const PAGE_ROWS = 2000;
+
+/** The chain's rows in seq order, after `after`, at most `limit` (-1: all), read page by page. */
+export async function* chainRows(db: Db, after = 0, limit = -1): AsyncGenerator<Row> {
+  let last = after;
+  let left = limit < 0 ? Infinity : limit;
+  while (left > 0) {
+    const page = await rawAll<Row>(db, sql`SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE seq > ${last} ORDER BY seq LIMIT ${Math.min(PAGE_ROWS, left)}`);
+    for (const r of page) yield r;
+    if (page.length < Math.min(PAGE_ROWS, left)) return;
+    left -= page.length;
+    last = page[page.length - 1]!.seq;
+  }
+}
+
 /** The whole chain, or only the events after a point verified before (cheap, for dashboards). */
-export function verifyAuditLog(db: Db, after?: VerifiedPoint, limit = -1): ChainState & { lastSeq: number } {
-  const rows = db.$client
-    .prepare(
-      `SELECT seq, id, ts, kind, action, actor, request_id AS requestId, session_id AS sessionId, workspace, channel, thread,
-              member, bundle, connection, service_account AS serviceAccount, method, scheme, host, port, path, outcome, rule,
-              reason, status, bytes_in AS bytesIn, bytes_out AS bytesOut, duration_ms AS durationMs, detail,
-              prev_hash AS prevHash, hash
-         FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`,
-    )
-    .iterate(after?.seq ?? 0, limit) as Iterable<Row>;
+export async function verifyAuditLog(db: Db, after?: VerifiedPoint, limit = -1): Promise<ChainState & { lastSeq: number }> {
+  let prev = after?.hash ?? GENESIS_HASH;
   let lastSeq = after?.seq ?? 0;
-  const tracked = (function* () {
-    for (const r of rows) {
-      lastSeq = r.seq;
-      yield r;
+  let count = 0;
+  for await (const page of pages(chainRows(db, after?.seq ?? 0, limit))) {
+    const state = verifyChain(page, { hash: prev });
+    if (!state.ok) return { ok: false, events: count + state.events, firstBad: state.firstBad, lastSeq: state.firstBad.seq };
+    count += state.events;
+    prev = state.lastHash;
+    lastSeq = page[page.length - 1]!.seq;
+  }
+  return { ok: true, events: count, lastHash: prev, lastSeq };
+}
+
+async function* pages<T>(rows: AsyncIterable<T>, size = PAGE_ROWS): AsyncGenerator<T[]> {
+  let page: T[] = [];
+  for await (const r of rows) {
+    page.push(r);
+    if (page.length >= size) {
+      yield page;
+      page = [];
     }
-  })();
-  const state = verifyChain(tracked, after ? { hash: after.hash } : undefined);
-  return { ...state, lastSeq };
+  }
+  if (page.length) yield page;
 }

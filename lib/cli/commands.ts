@@ -57,7 +57,7 @@ export const COMMANDS: Record<string, Command> = {
     },
     run: async (a, { ctx, io, actor }) => {
       const enabled = a.booleans.has("enable");
-      const { changed } = setPasswordSignIn({ ctx, actor, input: { enabled } });
+      const { changed } = await setPasswordSignIn({ ctx, actor, input: { enabled } });
       io.err(`password sign-in ${changed ? "turned" : "was already"} ${enabled ? "on" : "off"}\n`);
       return 0;
     },
@@ -71,7 +71,7 @@ export const COMMANDS: Record<string, Command> = {
     },
     run: async (a, { ctx, io, actor }) => {
       const required = a.booleans.has("required");
-      const { changed } = setTotpRequired({ ctx, actor, input: { required } });
+      const { changed } = await setTotpRequired({ ctx, actor, input: { required } });
       io.err(`a second factor for Owners ${changed ? "is now" : "was already"} ${required ? "required" : "not required"}\n`);
       return 0;
     },
@@ -100,7 +100,7 @@ export const COMMANDS: Record<string, Command> = {
       one(a, "email", true);
     },
     run: async (a, { ctx, io, actor }) => {
-      const r = unlockUser({ ctx, actor, input: { email: one(a, "email") } });
+      const r = await unlockUser({ ctx, actor, input: { email: one(a, "email") } });
       io.err(r.wasLocked ? `unlocked ${one(a, "email")}\n` : `${one(a, "email")} was not locked\n`);
       return 0;
     },
@@ -113,7 +113,7 @@ export const COMMANDS: Record<string, Command> = {
       one(a, "email", true);
     },
     run: async (a, { ctx, io, actor }) => {
-      removeUser({ ctx, actor, input: { email: one(a, "email") } });
+      await removeUser({ ctx, actor, input: { email: one(a, "email") } });
       io.err(`removed ${one(a, "email")}; their dashboard sessions have ended\n`);
       return 0;
     },
@@ -127,7 +127,7 @@ export const COMMANDS: Record<string, Command> = {
       oneOf(one(a, "role", true), ["owner", "auditor"], "role");
     },
     run: async (a, { ctx, io, actor }) => {
-      setUserRole({ ctx, actor, input: { email: one(a, "email"), role: one(a, "role") } });
+      await setUserRole({ ctx, actor, input: { email: one(a, "email"), role: one(a, "role") } });
       io.err(`${one(a, "email")} is now ${one(a, "role")}; their dashboard sessions have ended\n`);
       return 0;
     },
@@ -156,7 +156,7 @@ export const COMMANDS: Record<string, Command> = {
       oneOf(one(a, "role", true), ["owner", "auditor", "orchestrator"], "role");
     },
     run: async (a, { ctx, io, actor }) => {
-      const key = createApiKey({ ctx, actor, input: { name: one(a, "name"), role: one(a, "role") } });
+      const key = await createApiKey({ ctx, actor, input: { name: one(a, "name"), role: one(a, "role") } });
       io.out(key.key + "\n");
       io.err(`created ${key.role} API key "${key.name}" (${key.prefix}…); it is shown only this once\n`);
       return 0;
@@ -179,7 +179,7 @@ COMMANDS["policy export"] = {
   run: async (a, { ctx, io, actor }) => {
     const out = one(a, "out");
     const format = one(a, "format") ?? (out && /\.ya?ml$/i.test(out) ? "yaml" : "json");
-    const doc = getPolicy({ ctx, actor });
+    const doc = await getPolicy({ ctx, actor });
     const text = format === "yaml" ? YAML.stringify(doc) : JSON.stringify(doc, null, 2) + "\n";
     if (out) {
       fs.writeFileSync(out, text);
@@ -211,7 +211,7 @@ COMMANDS["policy import"] = {
       io.err(`gatehouse policy import: ${file}: ${err instanceof Error ? err.message : "neither valid JSON nor YAML"}\n`);
       return 2;
     }
-    const result = putPolicy({ ctx, actor, input: doc, dryRun: a.booleans.has("dry-run") });
+    const result = await putPolicy({ ctx, actor, input: doc, dryRun: a.booleans.has("dry-run") });
     io.out(formatDiff(result.diff));
     io.err(result.dryRun ? "dry run: nothing was changed\n" : result.applied ? "policy imported\n" : "policy unchanged\n");
     return 0;
@@ -227,7 +227,7 @@ COMMANDS["credential set"] = {
   run: async (a, { ctx, io, actor }) => {
     const [bundle, connection] = a.positionals[0]!.split("/") as [string, string];
     const secret = await readSecretFromStdin(io, "secret");
-    const r = setCredential({ ctx, actor, input: { bundle, connection, secret } });
+    const r = await setCredential({ ctx, actor, input: { bundle, connection, secret } });
     io.err(`${r.replaced ? "replaced" : "set"} the credential of ${bundle}/${connection} (fingerprint ${r.fingerprint})\n`);
     return 0;
   },
@@ -241,7 +241,7 @@ COMMANDS["vault rotate-key"] = {
     const newKey = crypto.randomBytes(32);
     if (ctx.env.masterKey) {
       // The key lives in the environment: re-seal, then hand the operator the new key to set.
-      const r = rotateMasterKey({ ctx, actor, newKey });
+      const r = await rotateMasterKey({ ctx, actor, newKey });
       io.out(newKey.toString("base64") + "\n");
       io.err(`re-sealed ${r.credentials} credential(s); set GATEHOUSE_MASTER_KEY to the key above everywhere Gatehouse runs, then restart\n`);
       return 0;
@@ -252,7 +252,7 @@ COMMANDS["vault rotate-key"] = {
     const nextFile = file + ".next";
     fs.writeFileSync(nextFile, newKey.toString("base64") + "\n", { mode: 0o600, flag: "wx" });
     try {
-      const r = rotateMasterKey({ ctx, actor, newKey });
+      const r = await rotateMasterKey({ ctx, actor, newKey });
       fs.renameSync(nextFile, file);
       io.err(`re-sealed ${r.credentials} credential(s) under a new master key in ${file}; running processes follow it on their next use\n`);
       return 0;
@@ -273,7 +273,7 @@ COMMANDS["session create"] = {
     one(a, "member", true);
   },
   run: async (a, { ctx, io, actor }) => {
-    const session = createSession({
+    const session = await createSession({
       ctx,
       actor,
       input: {
@@ -297,7 +297,7 @@ COMMANDS["audit verify"] = {
   spec: { values: [], booleans: [] },
   validate: noPositionals,
   run: async (_a, { ctx, io, actor }) => {
-    const state = verifyAudit({ ctx, actor });
+    const state = await verifyAudit({ ctx, actor });
     if (state.ok) {
       io.err(`audit chain ok: ${state.events} event(s), last hash ${state.lastHash}\n`);
       return 0;
@@ -319,8 +319,8 @@ COMMANDS["audit export"] = {
   },
   run: async (a, { ctx, io, actor }) => {
     const input = Object.fromEntries(["format", ...AUDIT_FILTERS].map((f) => [f, one(a, f)]));
-    const out = exportAudit({ ctx, actor, input });
-    for (const chunk of chunked(out.lines)) io.out(chunk);
+    const out = await exportAudit({ ctx, actor, input });
+    for await (const chunk of chunked(out.lines)) io.out(chunk);
     return 0;
   },
 };

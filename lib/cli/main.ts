@@ -36,7 +36,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   let ctx: ServiceContext;
   try {
     const env = readEnv(io.env);
-    const { db, vault } = prepareDataDir(env, { createKey: true });
+    const { db, vault } = await prepareDataDir(env, { createKey: true });
     ctx = { db, vault, env, now: Date.now };
   } catch (err) {
     if (err instanceof EnvError || err instanceof StartupError) {

@@ -17,7 +17,7 @@ import { SessionVerifier } from "../sessions/verify";
 import type { ChangeListener, Revisions } from "./change-feed";
 import { feedRevisions } from "./replica";
 
-const ctx = testContext();
+let ctx: Awaited<ReturnType<typeof testContext>>;
 let upstreamHits = 0;
 const upstream = http.createServer((_req, res) => {
   upstreamHits++;
@@ -70,8 +70,8 @@ async function replicaCore(feed: FakeFeed, sessions = new SessionVerifier(ctx.db
   return { core, server, port, close: async () => (await core.close(), server.close()) };
 }
 
-function newToken(): { id: string; token: string } {
-  const s = createSession({ ctx, actor: orchestrator, input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } } });
+async function newToken(): Promise<{ id: string; token: string }> {
+  const s = await createSession({ ctx, actor: orchestrator, input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } } });
   return { id: s.id, token: s.token };
 }
 
@@ -88,8 +88,9 @@ function get(port: number, token: string): Promise<{ status: number; phrase: str
 }
 
 beforeAll(async () => {
+  ctx = await testContext();
   upPort = await listening(upstream);
-  putPolicy({ ctx, actor: owner, dryRun: false, input: { version: 1, memberAccess: { mode: "anyone" }, bundles: [{ name: "b", scope: { type: "organization" }, domains: [`allowed.example.test:${upPort}`] }] } });
+  await putPolicy({ ctx, actor: owner, dryRun: false, input: { version: 1, memberAccess: { mode: "anyone" }, bundles: [{ name: "b", scope: { type: "organization" }, domains: [`allowed.example.test:${upPort}`] }] } });
   await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
 });
 
@@ -101,7 +102,7 @@ describe("a replica whose change feed cannot confirm it is current", () => {
   it("answers new requests and CONNECTs 503 policy_unavailable with the reason, then admits again by itself", async () => {
     const feed = new FakeFeed();
     const r = await replicaCore(feed);
-    const { token } = newToken();
+    const { token } = await newToken();
     try {
       expect((await get(r.port, token)).status).toBe(200);
       feed.refusing = "cannot confirm the policy is current (the change feed connection was lost; last confirmed 3.1 s ago, limit 3.0 s)";
@@ -139,7 +140,7 @@ describe("a revocation announced by the change feed", () => {
     const revokedSince = sessions.revokedSince.bind(sessions);
     sessions.revokedSince = (since: number) => (revocationReads++, revokedSince(since));
     const r = await replicaCore(feed, sessions);
-    const s = newToken();
+    const s = await newToken();
     try {
       const socket = net.connect(r.port, "127.0.0.1");
       await new Promise((ok) => socket.once("connect", ok));
@@ -147,7 +148,7 @@ describe("a revocation announced by the change feed", () => {
       socket.write(`CONNECT allowed.example.test:${upPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${s.token}\r\n\r\n`);
       expect(await new Promise<string>((ok) => socket.once("data", (d: Buffer) => ok(d.toString())))).toMatch(/^HTTP\/1\.1 200/);
       const closed = new Promise<void>((ok) => socket.once("close", () => ok()));
-      revokeSession({ ctx, actor: orchestrator, input: { id: s.id } });
+      await revokeSession({ ctx, actor: orchestrator, input: { id: s.id } });
       const reads = revocationReads;
       // Another replica's revocation arrives through the feed: the sockets close in this turn.
       feed.announce({ policy: feed.current.policy, sessions: feed.current.sessions + 1 });

@@ -37,15 +37,15 @@ describe("readiness on a replica", () => {
     const { readiness } = await import("../health");
     const { registerFreshness } = await import("./stale");
     const { testContext } = await import("../services/test-context");
-    const ctx = testContext();
+    const ctx = await testContext();
     let refusal: string | null = "cannot confirm the policy is current (the change feed connection was lost; never confirmed, limit 3.0 s)";
     registerFreshness(() => refusal);
     try {
-      const stale = readiness(ctx.db, ctx.env.dataDir);
+      const stale = await readiness(ctx.db, ctx.env.dataDir);
       expect(stale.ready).toBe(false);
       expect(stale.failed).toEqual([{ check: "change_feed", message: refusal }]);
       refusal = null;
-      expect(readiness(ctx.db, ctx.env.dataDir)).toEqual({ ready: true, failed: [] });
+      expect(await readiness(ctx.db, ctx.env.dataDir)).toEqual({ ready: true, failed: [] });
     } finally {
       registerFreshness(() => null);
     }

@@ -5,6 +5,7 @@ import path from "node:path";
 import tls from "node:tls";
 import type { Db } from "../../db/client";
 import { readCa, storeCaIfAbsent } from "../../db/queries/settings";
+import { writeTransaction } from "../../db/tx";
 import { CA_KEY_AAD, type Vault } from "../vault";
 import { createCertificateAuthority, generateKeyPair, importPrivateKeyPem, issueLeaf, privateKeyPem, type KeyPair } from "./certificates";
 
@@ -12,12 +13,13 @@ const LEAF_CACHE_SIZE = 2000;
 
 /** Creates the CA if there is none; writes the public certificate to <data>/ca.pem. */
 export async function ensureCertificateAuthority(db: Db, vault: Vault, dataDir: string): Promise<{ certPem: string; created: boolean }> {
-  let { certPem } = readCa(db);
+  let { certPem } = await readCa(db);
   let created = false;
-  if (!certPem || !readCa(db).keySealed) {
+  if (!certPem || !(await readCa(db)).keySealed) {
     const ca = await createCertificateAuthority("Gatehouse egress CA");
-    created = storeCaIfAbsent(db, ca.certPem, vault.seal(ca.keyPem, CA_KEY_AAD));
-    certPem = readCa(db).certPem!;
+    const keySealed = vault.seal(ca.keyPem, CA_KEY_AAD);
+    created = await writeTransaction(db, (tx) => storeCaIfAbsent(tx, ca.certPem, keySealed));
+    certPem = (await readCa(db)).certPem!;
   }
   fs.writeFileSync(path.join(dataDir, "ca.pem"), certPem);
   return { certPem, created };
@@ -38,7 +40,7 @@ export class LeafIssuer {
   }
 
   static async load(db: Db, vault: Vault): Promise<LeafIssuer> {
-    const row = readCa(db);
+    const row = await readCa(db);
     if (!row.certPem || !row.keySealed) throw new Error("the Gatehouse CA has not been created");
     const caKey = await importPrivateKeyPem(vault.openBytes(row.keySealed, CA_KEY_AAD).toString("utf8"));
     // One key pair for every leaf: issuance is then a signature, not a key generation.

@@ -4,7 +4,7 @@
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Db } from "../../db/client";
+import { sqliteOf, sqliteWriterOf, openDatabase, type Db } from "../../db/client";
 import type { EgressJournal } from "../audit/journal";
 import { policyCache } from "../policy-cache";
 import { createSession } from "../services/sessions/create-session";
@@ -15,7 +15,7 @@ import { ensureCertificateAuthority, LeafIssuer } from "./ca";
 import { EgressProxy } from "./egress-proxy";
 import { Resolver } from "./resolve";
 
-const ctx = testContext();
+const ctx = await testContext();
 let upstreamHits = 0;
 const upstream = http.createServer((_req, res) => {
   upstreamHits++;
@@ -76,8 +76,8 @@ async function proxyCore(deps: { db: Db; audit: EgressJournal }): Promise<Egress
 
 beforeAll(async () => {
   const up = await listening(upstream);
-  putPolicy({ ctx, actor: owner, dryRun: false, input: { version: 1, memberAccess: { mode: "anyone" }, bundles: [{ name: "b", scope: { type: "organization" }, domains: [`allowed.example.test:${up}`], connections: [{ name: "api", serviceAccount: "bot@example.test", inject: { type: "bearer" }, allowedWebsites: ["secure.example.test"] }] }] } });
-  token = createSession({ ctx, actor: orchestrator, input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } } }).token;
+  await putPolicy({ ctx, actor: owner, dryRun: false, input: { version: 1, memberAccess: { mode: "anyone" }, bundles: [{ name: "b", scope: { type: "organization" }, domains: [`allowed.example.test:${up}`], connections: [{ name: "api", serviceAccount: "bot@example.test", inject: { type: "bearer" }, allowedWebsites: ["secure.example.test"] }] }] } });
+  token = (await createSession({ ctx, actor: orchestrator, input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } } })).token;
   await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
   const full = () => {
     throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
@@ -118,7 +118,7 @@ describe("the proxy core when its policy cannot be read", () => {
     // Its own connection to the same database, closed under it: every read of it now throws.
     const lost = openDatabase(ctx.env.dataDir);
     const blind = await proxyCore({ db: lost, audit: acceptingJournal });
-    lost.$client.close();
+    sqliteOf(lost).close(); // the reader, where the proxy reads
     const server = http.createServer();
     blind.attach(server);
     await listening(server);

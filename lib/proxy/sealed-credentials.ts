@@ -2,7 +2,8 @@
 // the plaintext is opened for one request at a time and never kept.
 import type { Db } from "../../db/client";
 import { preparePolicyLookups } from "../../db/queries/policy";
-import { followKeyRotation } from "../bootstrap";
+import { prepareKeyCheckRead } from "../../db/queries/settings";
+import { followKeyRotationTo } from "../bootstrap";
 import type { Env } from "../env";
 import type { EgressJournal } from "../audit/journal";
 import type { Secret, Vault } from "../vault";
@@ -14,10 +15,12 @@ export class SealedCredentials {
   readonly #sealed = new Map<string, string | null>();
   #sealedRevision: number | undefined;
   readonly #credentialTouched = new Map<string, number>();
+  readonly #keyCheck: () => string | null;
 
   constructor(d: { db: Db; vault: Vault; env: Env; now: () => number; audit: EgressJournal }) {
     this.#d = d;
     this.#sealedCredential = preparePolicyLookups(d.db).sealedCredential;
+    this.#keyCheck = prepareKeyCheckRead(d.db);
   }
 
   /**
@@ -36,7 +39,7 @@ export class SealedCredentials {
       return this.#d.vault.open(sealed, identity);
     } catch {
       // Another process may have rotated the master key.
-      if (!followKeyRotation(this.#d.db, this.#d.vault, this.#d.env)) return null;
+      if (!followKeyRotationTo(this.#keyCheck(), this.#d.vault, this.#d.env)) return null;
       try {
         return this.#d.vault.open(sealed, identity);
       } catch {

@@ -184,7 +184,7 @@ describe("authorization table", () => {
 
   for (const [verb, [allowed, call]] of Object.entries(VERBS)) {
     it(`${verb}: ${allowed.join(", ")} only`, async () => {
-      const ctx = testContext();
+      const ctx = await testContext();
       await addUser({ ctx, actor: { type: "system", role: "owner" }, input: { email: "victim@example.com", role: "auditor", password: "victim-password-fake-1" } });
       // Refusals first, so an allowed call cannot change what the refused ones see.
       const kinds = (Object.keys(ACTORS) as Kind[]).sort((a, b) => Number(allowed.includes(a)) - Number(allowed.includes(b)));

@@ -9,10 +9,10 @@ import type { ServiceContext } from "./context";
 
 export type TestContext = ServiceContext & { clock: { now: number } };
 
-export function testContext(start = 1_700_000_000_000): TestContext {
+export async function testContext(start = 1_700_000_000_000): Promise<TestContext> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-svc-"));
   const env = readEnv({ GATEHOUSE_DATA_DIR: dataDir } as unknown as NodeJS.ProcessEnv);
-  const { db, vault } = prepareDataDir(env, { createKey: true });
+  const { db, vault } = await prepareDataDir(env, { createKey: true });
   const clock = { now: start };
   return { db, vault, env, now: () => clock.now, clock };
 }

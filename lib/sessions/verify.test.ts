@@ -1,3 +1,4 @@
+import { sqliteWriterOf } from "../../db/client";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../errors";
 import { createSession } from "../services/sessions/create-session";
@@ -10,9 +11,9 @@ import { DEFAULT_TOUCH_INTERVAL_MS, SessionVerifier } from "./verify";
 const request = { workspace: "T0ACME", channel: "C0ENG", thread: "1700000000.000100", kind: "channel", member: { id: "U0ALICE", orgMember: true, roles: ["engineering"] } };
 
 describe("sessions against a real database", () => {
-  it("grants, verifies, idles out by the injected clock, and stores only the token's hash", () => {
-    const ctx = testContext();
-    const s = createSession({ ctx, actor: orchestrator, input: request });
+  it("grants, verifies, idles out by the injected clock, and stores only the token's hash", async () => {
+    const ctx = await testContext();
+    const s = await createSession({ ctx, actor: orchestrator, input: request });
     expect(s.token).toMatch(/^gs_/);
     expect(s.env.HTTP_PROXY).toBe(`http://session:${s.token}@127.0.0.1:3128`);
     const verifier = new SessionVerifier(ctx.db);
@@ -26,72 +27,74 @@ describe("sessions against a real database", () => {
     expect(verifier.verify(s.token, ctx.clock.now)).toEqual({ ok: false, reason: "idle" });
     expect(verifier.verify("gs_not_a_token", ctx.clock.now)).toEqual({ ok: false, reason: "unknown" });
     // Two proxy processes: traffic through one keeps the session alive for the other too.
-    const other = createSession({ ctx, actor: orchestrator, input: request });
+    const other = await createSession({ ctx, actor: orchestrator, input: request });
     const processA = new SessionVerifier(ctx.db);
     const processB = new SessionVerifier(ctx.db);
     expect(processB.verify(other.token, ctx.clock.now).ok).toBe(true);
     for (let i = 0; i < 4; i++) {
       ctx.clock.now += 20 * 60_000;
       expect(processA.verify(other.token, ctx.clock.now).ok).toBe(true);
+      // The default touch is written asynchronously (a write transaction of its own).
+      await new Promise((r) => setImmediate(r));
     }
     expect(processB.verify(other.token, ctx.clock.now).ok).toBe(true);
-    const dump = JSON.stringify(ctx.db.$client.prepare("SELECT * FROM sessions").all()) + JSON.stringify(ctx.db.$client.prepare("SELECT * FROM audit_events").all());
+    const dump = JSON.stringify(sqliteWriterOf(ctx.db).prepare("SELECT * FROM sessions").all()) + JSON.stringify(sqliteWriterOf(ctx.db).prepare("SELECT * FROM audit_events").all());
     expect(dump).not.toContain(s.token);
     expect(dump).not.toContain(s.token.slice(3));
   });
 
-  it("a revoked session fails on its very next use", () => {
-    const ctx = testContext();
+  it("a revoked session fails on its very next use", async () => {
+    const ctx = await testContext();
     const verifier = new SessionVerifier(ctx.db);
-    const s = createSession({ ctx, actor: orchestrator, input: request });
+    const s = await createSession({ ctx, actor: orchestrator, input: request });
     expect(verifier.verify(s.token, ctx.clock.now).ok).toBe(true);
-    revokeSession({ ctx, actor: orchestrator, input: { id: s.id } });
+    await revokeSession({ ctx, actor: orchestrator, input: { id: s.id } });
     expect(verifier.verify(s.token, ctx.clock.now)).toEqual({ ok: false, reason: "revoked" });
   });
 
-  it("the idle timeout is configurable and the maximum lifetime holds", () => {
-    const ctx = testContext();
-    updateSessionSettings({ ctx, actor: owner, input: { idleTimeoutMinutes: 5, maxLifetimeHours: 1 } });
+  it("the idle timeout is configurable and the maximum lifetime holds", async () => {
+    const ctx = await testContext();
+    await updateSessionSettings({ ctx, actor: owner, input: { idleTimeoutMinutes: 5, maxLifetimeHours: 1 } });
     const verifier = new SessionVerifier(ctx.db);
-    const s = createSession({ ctx, actor: orchestrator, input: request });
+    const s = await createSession({ ctx, actor: orchestrator, input: request });
     ctx.clock.now += 5 * 60_000;
     expect(verifier.verify(s.token, ctx.clock.now)).toEqual({ ok: false, reason: "idle" });
-    const busy = createSession({ ctx, actor: orchestrator, input: request });
+    const busy = await createSession({ ctx, actor: orchestrator, input: request });
     for (let minute = 4; minute <= 60; minute += 4) {
       ctx.clock.now += 4 * 60_000;
       const r = verifier.verify(busy.token, ctx.clock.now);
       if (minute < 60) expect(r.ok, `minute ${minute}`).toBe(true);
       else expect(r).toEqual({ ok: false, reason: "expired" });
     }
-    expect(() => updateSessionSettings({ ctx, actor: owner, input: { idleTimeoutMinutes: 0, maxLifetimeHours: 1 } })).toThrow(AppError);
+    await expect(updateSessionSettings({ ctx, actor: owner, input: { idleTimeoutMinutes: 0, maxLifetimeHours: 1 } })).rejects.toThrow(AppError);
   });
 
-  it("refuses with a code, records why, and an auditor key cannot mint", () => {
-    const ctx = testContext();
-    putPolicy({ ctx, actor: owner, input: { version: 1, memberAccess: { mode: "roles", roles: ["sre"], directMessages: "disabled" } }, dryRun: false });
-    const refuse = (input: unknown) => {
+  it("refuses with a code, records why, and an auditor key cannot mint", async () => {
+    const ctx = await testContext();
+    await putPolicy({ ctx, actor: owner, input: { version: 1, memberAccess: { mode: "roles", roles: ["sre"], directMessages: "disabled" } }, dryRun: false });
+    const refuse = async (input: unknown) => {
       try {
-        createSession({ ctx, actor: orchestrator, input });
+        await createSession({ ctx, actor: orchestrator, input });
       } catch (err) {
         return (err as AppError).code;
       }
       return "granted";
     };
-    expect(refuse(request)).toBe("member_not_allowed");
-    expect(refuse({ ...request, kind: "dm" })).toBe("dms_disabled");
-    expect(refuse({ ...request, member: { ...request.member, roles: ["sre"] } })).toBe("granted");
-    putPolicy({ ctx, actor: owner, input: { version: 1, memberAccess: { mode: "anyone" }, channels: [{ workspace: "T0ACME", channel: "C0OPS" }] }, dryRun: false });
-    expect(refuse(request)).toBe("channel_not_enabled");
-    expect(refuse({ ...request, channel: "C0OPS" })).toBe("granted");
-    expect(() => createSession({ ctx, actor: auditor, input: request })).toThrow(/may not/);
-    expect(refuse({ ...request, member: { id: "" } })).toBe("invalid_field");
-    const actions = (ctx.db.$client.prepare("SELECT action, rule FROM audit_events WHERE kind = 'access'").all() as { action: string; rule: string }[]).map((e) => `${e.action}:${e.rule ?? ""}`);
+    expect(await refuse(request)).toBe("member_not_allowed");
+    expect(await refuse({ ...request, kind: "dm" })).toBe("dms_disabled");
+    expect(await refuse({ ...request, member: { ...request.member, roles: ["sre"] } })).toBe("granted");
+    await putPolicy({ ctx, actor: owner, input: { version: 1, memberAccess: { mode: "anyone" }, channels: [{ workspace: "T0ACME", channel: "C0OPS" }] }, dryRun: false });
+    expect(await refuse(request)).toBe("channel_not_enabled");
+    expect(await refuse({ ...request, channel: "C0OPS" })).toBe("granted");
+    await expect(createSession({ ctx, actor: auditor, input: request })).rejects.toThrow(/may not/);
+    expect(await refuse({ ...request, member: { id: "" } })).toBe("invalid_field");
+    const actions = (sqliteWriterOf(ctx.db).prepare("SELECT action, rule FROM audit_events WHERE kind = 'access'").all() as { action: string; rule: string }[]).map((e) => `${e.action}:${e.rule ?? ""}`);
     expect(actions).toEqual(["session.refused:member_not_allowed", "session.refused:dms_disabled", "session.granted:", "session.refused:channel_not_enabled", "session.granted:"]);
   });
 
-  it("writes traffic to last-seen at most once per touch interval, the default or an injected one", () => {
-    const ctx = testContext();
-    const s = createSession({ ctx, actor: orchestrator, input: request });
+  it("writes traffic to last-seen at most once per touch interval, the default or an injected one", async () => {
+    const ctx = await testContext();
+    const s = await createSession({ ctx, actor: orchestrator, input: request });
     const round = (verifier: SessionVerifier, interval: number) => {
       const touches: number[] = [];
       touched = touches;

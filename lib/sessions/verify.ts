@@ -3,6 +3,7 @@
 // transaction) is unchanged, so the check per request is one tiny indexed read.
 import type { Db } from "../../db/client";
 import { prepareSessionLookups, touchSession } from "../../db/queries/sessions";
+import { writeTransaction } from "../../db/tx";
 import { tokenHash } from "../auth/tokens";
 import { sessionState, type SessionState } from "./state";
 
@@ -37,7 +38,8 @@ export class SessionVerifier {
    */
   constructor(db: Db, touch?: (id: string, at: number) => void, touchInterval: number = DEFAULT_TOUCH_INTERVAL_MS) {
     this.#q = prepareSessionLookups(db);
-    this.#touch = touch ?? ((id, at) => touchSession(db, id, at));
+    // Fire and forget: a lost touch only makes idle expiry a little early.
+    this.#touch = touch ?? ((id, at) => void writeTransaction(db, () => touchSession(db, id, at)).catch(() => {}));
     this.#touchInterval = touchInterval;
   }
 

@@ -11,6 +11,6 @@ export async function completeSetupAction(_prev: ActionResult, form: FormData): 
     await completeSetup({ ctx: serviceContext(), input: { token: form.get("token"), email: form.get("email"), password: form.get("password") } });
   });
   // Someone finished setup first: the setup page then links to sign-in instead of a restart.
-  if (!result?.ok) return setupDone(serviceContext()) ? redirect("/setup") : result;
+  if (!result?.ok) return await setupDone(serviceContext()) ? redirect("/setup") : result;
   redirect("/signin?setup=done");
 }

@@ -11,8 +11,8 @@ export const metadata = { title: "Set up" };
 export default async function SetupPage({ searchParams }: { searchParams: Promise<{ token?: string }> }) {
   const { token } = await searchParams;
   const ctx = serviceContext();
-  const valid = !!token && setupTokenValid(ctx, token);
-  const done = setupDone(ctx);
+  const valid = !!token && await setupTokenValid(ctx, token);
+  const done = await setupDone(ctx);
   return (
     <AuthShell title="Create the first Owner">
       {valid ? (

@@ -16,7 +16,7 @@ const SSO_FAILED = "Sign-in through your identity provider did not complete (the
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ setup?: string; error?: string }> }) {
   if (await currentUser()) redirect("/");
   const { setup, error } = await searchParams;
-  const options = getSignInOptions({ ctx: serviceContext() });
+  const options = await getSignInOptions({ ctx: serviceContext() });
   return (
     <AuthShell title="Sign in to Gatehouse">
       <div className="space-y-4">

@@ -12,9 +12,9 @@ export function SsoButton({ name, primary }: { name: string; primary: boolean })
       variant={primary ? "primary" : "secondary"}
       className="w-full"
       disabled={pending}
-      onClick={() => {
+      onClick={async () => {
         setPending(true);
-        void signIn("oidc", { callbackUrl: "/" });
+        void await signIn("oidc", { callbackUrl: "/" });
       }}
     >
       {pending ? "Redirecting…" : `Sign in with ${name}`}

@@ -10,7 +10,7 @@ export const metadata = { title: "Two-factor authentication" };
 
 export default async function TwoFactorPage() {
   const actor = await requireUser();
-  const status = getTotpStatus({ ctx: serviceContext(), actor });
+  const status = await getTotpStatus({ ctx: serviceContext(), actor });
   return (
     <AuthShell title="Two-factor authentication">
       <div className="space-y-4 text-sm">

@@ -64,10 +64,10 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const ctx = serviceContext();
   const params = await searchParams;
   const filters = Object.fromEntries(FILTERS.map((f) => [f, f === "from" || f === "to" ? toApiTime(params[f]) : params[f]]));
-  let result: ReturnType<typeof searchAudit> = { events: [], nextCursor: null };
+  let result: Awaited<ReturnType<typeof searchAudit>> = { events: [], nextCursor: null };
   let error: string | null = null;
   try {
-    result = searchAudit({ ctx, actor, input: { ...filters, cursor: params.cursor, limit: "50" } });
+    result = await searchAudit({ ctx, actor, input: { ...filters, cursor: params.cursor, limit: "50" } });
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     error = err.message;
@@ -75,12 +75,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   let selected: AuditEvent | null = null;
   if (params.event) {
     try {
-      selected = getAuditEvent({ ctx, actor, id: params.event });
+      selected = await getAuditEvent({ ctx, actor, id: params.event });
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
     }
   }
-  const chain = params.verify ? verifyAudit({ ctx, actor }) : null;
+  const chain = params.verify ? await verifyAudit({ ctx, actor }) : null;
   const exportQs = new URLSearchParams(Object.entries(filters).filter((e): e is [string, string] => !!e[1]));
   const base: Params = Object.fromEntries(FILTERS.map((f) => [f, params[f]]));
 

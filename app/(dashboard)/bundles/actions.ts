@@ -28,8 +28,8 @@ export async function createBundleAction(_prev: ActionResult, form: FormData): P
   const name = str(form, "name").trim();
   // Say "required" for an empty name rather than the naming rule it trivially breaks.
   if (!name) return { ok: false, error: "name: required", fields: { name: "required" } };
-  const result = await toActionResult(() => {
-    createBundle({ ctx: serviceContext(), actor, input: { name, scopeType: str(form, "scopeType"), workspace: str(form, "workspace"), channels: str(form, "channels") } });
+  const result = await toActionResult(async () => {
+    await createBundle({ ctx: serviceContext(), actor, input: { name, scopeType: str(form, "scopeType"), workspace: str(form, "workspace"), channels: str(form, "channels") } });
   });
   if (!result?.ok) return result;
   done(["/bundles", "/channels"]);
@@ -59,8 +59,8 @@ export async function saveConnectionAction(_prev: ActionResult, form: FormData):
   const actor = await currentUser();
   const bundle = str(form, "bundle");
   const existing = str(form, "existing") || undefined;
-  const result = await toActionResult(() =>
-    saveConnection({
+  const result = await toActionResult(async () =>
+    await saveConnection({
       ctx: serviceContext(),
       actor,
       input: {
@@ -96,8 +96,8 @@ export async function deleteConnectionAction(_prev: ActionResult, form: FormData
 export async function replaceCredentialAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const bundle = str(form, "bundle");
-  const result = await toActionResult(() => {
-    const r = setCredential({ ctx: serviceContext(), actor, input: { bundle, connection: str(form, "connection"), secret: str(form, "secret") } });
+  const result = await toActionResult(async () => {
+    const r = await setCredential({ ctx: serviceContext(), actor, input: { bundle, connection: str(form, "connection"), secret: str(form, "secret") } });
     return void r;
   }, "Credential saved.");
   if (result?.ok) done([`/bundles/${encodeURIComponent(bundle)}`]);
@@ -117,7 +117,7 @@ export async function revokeCredentialAction(_prev: ActionResult, form: FormData
 export async function addDomainAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const bundle = str(form, "bundle");
-  const result = await toActionResult(() => void addDomain({ ctx: serviceContext(), actor, input: { bundle, pattern: str(form, "pattern") } }), "Domain added.");
+  const result = await toActionResult(async () => void (await addDomain({ ctx: serviceContext(), actor, input: { bundle, pattern: str(form, "pattern") } })), "Domain added.");
   if (result?.ok) done([`/bundles/${encodeURIComponent(bundle)}`, "/channels"]);
   return result;
 }

@@ -16,8 +16,8 @@ export default async function BundlesPage({ searchParams }: { searchParams: Prom
   const actor = await requireUser();
   const { allow } = await searchParams;
   const ctx = serviceContext();
-  const policy = getPolicy({ ctx, actor });
-  const creds = listCredentials({ ctx, actor });
+  const policy = await getPolicy({ ctx, actor });
+  const creds = await listCredentials({ ctx, actor });
   const owner = can(actor, "policy.write");
   const deniedBy = allow ? denyEntryCovering(policy.orgDeny, allow) : undefined;
   return (

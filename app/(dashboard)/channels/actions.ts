@@ -10,7 +10,7 @@ import { setChannels } from "@/lib/services/policy/edit-domains";
 // setChannelsAction — owner: which channels the agent may work in
 export async function setChannelsAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
-  const result = await toActionResult(() => {
+  const result = await toActionResult(async () => {
     const restrict = form.get("restrict") === "on";
     const channels = restrict
       ? listInput(String(form.get("channels") ?? "")).map((entry) => {
@@ -19,7 +19,7 @@ export async function setChannelsAction(_prev: ActionResult, form: FormData): Pr
           return { workspace, channel };
         })
       : null;
-    setChannels({ ctx: serviceContext(), actor, input: { channels } });
+    await setChannels({ ctx: serviceContext(), actor, input: { channels } });
   }, "Channels saved.");
   if (result?.ok) revalidatePath("/channels");
   return result;

@@ -14,10 +14,10 @@ export const metadata = { title: "Channels" };
 export default async function ChannelsPage() {
   const actor = await requireUser();
   const ctx = serviceContext();
-  const { restricted, channels } = listChannels({ ctx, actor });
-  const orgDeny = getPolicy({ ctx, actor }).orgDeny;
+  const { restricted, channels } = await listChannels({ ctx, actor });
+  const orgDeny = (await getPolicy({ ctx, actor })).orgDeny;
   // Whether each connection has a credential; never the secret (the service has none to give).
-  const credentialSet = listCredentials({ ctx, actor });
+  const credentialSet = await listCredentials({ ctx, actor });
   return (
     <>
       <PageHeader title="Channels" description="Where the agent works, and the effective policy of each channel: organization bundles, then the workspace's, then the channel's own." />

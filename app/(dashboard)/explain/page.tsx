@@ -16,12 +16,12 @@ export default async function ExplainPage({ searchParams }: { searchParams: Prom
   const actor = await requireUser();
   const ctx = serviceContext();
   const q = await searchParams;
-  const known = listChannels({ ctx, actor }).channels.map((c) => `${c.workspace}/${c.channel}`);
+  const known = (await listChannels({ ctx, actor })).channels.map((c) => `${c.workspace}/${c.channel}`);
   let result: ExplainResult | null = null;
   let error: string | null = null;
   if (q.channel && q.url) {
     try {
-      result = explainRequest({ ctx, actor, input: { channel: q.channel, method: q.method ?? "GET", url: q.url } });
+      result = await explainRequest({ ctx, actor, input: { channel: q.channel, method: q.method ?? "GET", url: q.url } });
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       error = err.message;

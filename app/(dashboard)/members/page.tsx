@@ -12,8 +12,8 @@ export const metadata = { title: "Members" };
 export default async function MembersPage() {
   const actor = await requireUser();
   const ctx = serviceContext();
-  const { memberAccess } = getPolicy({ ctx, actor });
-  const limits = getSessionSettings({ ctx, actor });
+  const { memberAccess } = await getPolicy({ ctx, actor });
+  const limits = await getSessionSettings({ ctx, actor });
   const owner = can(actor, "policy.write");
   return (
     <>

@@ -14,8 +14,8 @@ const STATE_TONE = { active: "green", idle: "slate", expired: "slate", revoked: 
 export default async function SessionsPage() {
   const actor = await requireUser();
   const ctx = serviceContext();
-  const sessions = listSessions({ ctx, actor });
-  const refusals = can(actor, "audit.read") ? searchAudit({ ctx, actor, input: { action: "session.refused", limit: "20" } }).events : [];
+  const sessions = await listSessions({ ctx, actor });
+  const refusals = can(actor, "audit.read") ? (await searchAudit({ ctx, actor, input: { action: "session.refused", limit: "20" } })).events : [];
   const owner = can(actor, "session.revoke");
   const active = sessions.filter((s) => s.state === "active");
   return (

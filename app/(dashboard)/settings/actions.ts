@@ -26,8 +26,8 @@ export async function addUserAction(_prev: ActionResult, form: FormData): Promis
 // createApiKeyAction — owner; the key is returned once, to this response only
 export async function createApiKeyAction(_prev: ActionResult<{ key: string; name: string }>, form: FormData): Promise<ActionResult<{ key: string; name: string }>> {
   const actor = await currentUser();
-  const result = await toActionResult(() => {
-    const created = createApiKey({ ctx: serviceContext(), actor, input: { name: form.get("name"), role: form.get("role") } });
+  const result = await toActionResult(async () => {
+    const created = await createApiKey({ ctx: serviceContext(), actor, input: { name: form.get("name"), role: form.get("role") } });
     return { key: created.key, name: created.name };
   });
   if (result?.ok) revalidatePath("/settings");
@@ -45,7 +45,7 @@ export async function revokeApiKeyAction(_prev: ActionResult, form: FormData): P
 // unlockUserAction — owner; lifts a sign-in lock before its 15 minutes are up
 export async function unlockUserAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
-  const result = await toActionResult(() => void unlockUser({ ctx: serviceContext(), actor, input: { email: form.get("email") } }), "User unlocked.");
+  const result = await toActionResult(async () => void (await unlockUser({ ctx: serviceContext(), actor, input: { email: form.get("email") } })), "User unlocked.");
   if (result?.ok) revalidatePath("/settings");
   return result;
 }

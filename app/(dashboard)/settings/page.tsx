@@ -16,10 +16,10 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
   const actor = await requireUser();
   const { user: managed, removed } = await searchParams;
   const ctx = serviceContext();
-  const users = listUsers({ ctx, actor });
-  const keys = listApiKeys({ ctx, actor });
+  const users = await listUsers({ ctx, actor });
+  const keys = await listApiKeys({ ctx, actor });
   const owner = can(actor, "user.write");
-  const ca = getCaCertificate({ ctx });
+  const ca = await getCaCertificate({ ctx });
   const selected = owner ? users.find((u) => u.email === managed) : undefined;
   return (
     <>

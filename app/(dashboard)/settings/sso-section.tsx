@@ -7,10 +7,10 @@ import { getTotpRequired } from "@/lib/services/totp/get-totp-required";
 import { OidcSettingsForm, PasswordSignInForm, TotpRequiredForm } from "./sso-form";
 
 /** Settings' "Sign-in" card (Owners): the company's IdP and the break-glass password switch. */
-export function SsoSettings({ actor }: { actor: Actor }) {
+export async function SsoSettings({ actor }: { actor: Actor }) {
   const ctx = serviceContext();
-  const view = describeOidcSettings({ ctx, actor });
-  const options = getSignInOptions({ ctx });
+  const view = await describeOidcSettings({ ctx, actor });
+  const options = await getSignInOptions({ ctx });
   return (
     <Card title="Sign-in">
       <div className="space-y-4">
@@ -21,7 +21,7 @@ export function SsoSettings({ actor }: { actor: Actor }) {
         </p>
         <OidcSettingsForm view={view} />
         <div className="space-y-2 border-t border-slate-100 pt-4">
-          <TotpRequiredForm required={getTotpRequired({ ctx })} />
+          <TotpRequiredForm required={await getTotpRequired({ ctx })} />
           <a href="/two-factor" className="text-sm text-slate-900 underline">
             Set up two-factor authentication for your account
           </a>

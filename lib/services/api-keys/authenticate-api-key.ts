@@ -4,13 +4,13 @@ import { tokenHash } from "../../auth/tokens";
 import type { ServiceContext } from "../context";
 
 /** `Authorization: Bearer <key>` → the key's actor, or null. Revoked keys fail at once. */
-export function authenticateApiKey({ ctx, header }: { ctx: ServiceContext; header: string | null }): Actor | null {
+export async function authenticateApiKey({ ctx, header }: { ctx: ServiceContext; header: string | null }): Promise<Actor | null> {
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? "");
   if (!m) return null;
-  const row = findApiKeyByHash(ctx.db, tokenHash(m[1]!));
+  const row = await findApiKeyByHash(ctx.db, tokenHash(m[1]!));
   if (!row || row.revokedAt) return null;
   const now = ctx.now();
   // last_used to the minute: no write per request.
-  if (!row.lastUsedAt || now - row.lastUsedAt > 60_000) touchApiKey(ctx.db, row.id, now);
+  if (!row.lastUsedAt || now - row.lastUsedAt > 60_000) await touchApiKey(ctx.db, row.id, now);
   return { type: "apikey", id: row.id, name: row.name, role: row.role };
 }

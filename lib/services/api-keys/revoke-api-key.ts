@@ -6,16 +6,16 @@ import { AppError } from "../../errors";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 
-export function revokeApiKey({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { id: string } }): void {
+export async function revokeApiKey({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { id: string } }): Promise<void> {
   authorize(actor, "apikey.write");
   const id = String(input.id ?? "");
   if (!id) throw new AppError("not_found", "no such API key");
   const now = ctx.now();
-  writeTransaction(ctx.db, () => {
-    const key = findApiKey(ctx.db, id);
+  await writeTransaction(ctx.db, async () => {
+    const key = await findApiKey(ctx.db, id);
     if (!key) throw new AppError("not_found", "no such API key");
     if (key.revokedAt) return;
-    markApiKeyRevoked(ctx.db, id, now);
-    appendAuditEvents(ctx.db, [{ kind: "admin", action: "apikey.revoked", actor: actorLabel(actor), detail: { before: { id, name: key.name, role: key.role } } }], now);
+    await markApiKeyRevoked(ctx.db, id, now);
+    await appendAuditEvents(ctx.db, [{ kind: "admin", action: "apikey.revoked", actor: actorLabel(actor), detail: { before: { id, name: key.name, role: key.role } } }], now);
   });
 }

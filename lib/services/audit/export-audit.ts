@@ -1,11 +1,11 @@
-import Database from "better-sqlite3";
-import { databasePath } from "../../../db/client";
-import { AUDIT_SELECT, type AuditEventRow } from "../../../db/queries/audit";
+import { sql } from "drizzle-orm";
+import { AUDIT_SELECT, whereClause, type AuditEventRow } from "../../../db/queries/audit";
+import { rawAll } from "../../../db/raw";
 import type { Actor } from "../../auth/permissions";
 import { AppError } from "../../errors";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
-import { auditWhere, parseAuditQuery, toFilter } from "./search-audit";
+import { parseAuditQuery, toFilter } from "./search-audit";
 import { importJournals } from "../../audit/journal";
 
 export const CSV_COLUMNS = [
@@ -29,31 +29,36 @@ function jsonLine(row: AuditEventRow): string {
   return JSON.stringify({ ...row, ts: new Date(row.ts).toISOString(), detail: row.detail ? JSON.parse(row.detail) : null }) + "\n";
 }
 
-export type AuditExport = { contentType: string; filename: string; lines: Generator<string, void, undefined> };
+export type AuditExport = { contentType: string; filename: string; lines: AsyncGenerator<string, void, undefined> };
+
+/** Rows per query while exporting: memory stays flat whatever the log's size. */
+const EXPORT_PAGE_ROWS = 1000;
 
 /**
- * The audit events matching the filters, newest first, as a generator of lines. A dedicated
- * read-only connection holds the cursor, so rows stream without sitting in memory and the
- * shared connection stays free.
+ * The audit events matching the filters, newest first, as a generator of lines. Rows are read
+ * a page at a time below the last one sent (keyset on seq), so they stream without sitting in
+ * memory and no connection is held between pages.
  */
-export function exportAudit({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: Record<string, string | undefined> }): AuditExport {
+export async function exportAudit({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: Record<string, string | undefined> }): Promise<AuditExport> {
   authorize(actor, "audit.read");
   const format = input.format ?? "jsonl";
   if (format !== "jsonl" && format !== "csv") throw new AppError("invalid_field", "format: must be jsonl or csv", { field: "format" });
   const { limit: _limit, ...rest } = input;
   void _limit;
   const query = parseAuditQuery(rest);
-  importJournals(ctx.db, ctx.env.dataDir);
-  const where = auditWhere(toFilter(query));
+  await importJournals(ctx.db, ctx.env.dataDir);
+  const filter = toFilter(query);
   const stamp = new Date(ctx.now()).toISOString().replace(/[:.]/g, "-");
-  function* lines(): Generator<string, void, undefined> {
-    const db = new Database(databasePath(ctx.env.dataDir), { readonly: true, fileMustExist: true });
-    try {
-      if (format === "csv") yield CSV_COLUMNS.join(",") + "\r\n";
-      const rows = db.prepare(`${AUDIT_SELECT}${where.sql} ORDER BY seq DESC`).iterate(...where.params) as IterableIterator<AuditEventRow>;
+  const db = ctx.db;
+  async function* lines(): AsyncGenerator<string, void, undefined> {
+    if (format === "csv") yield CSV_COLUMNS.join(",") + "\r\n";
+    let before = filter.before;
+    for (;;) {
+      const where = whereClause({ ...filter, before }, "filter", db.gh.dialect);
+      const rows = await rawAll<AuditEventRow>(db, sql`${AUDIT_SELECT}${where} ORDER BY seq DESC LIMIT ${EXPORT_PAGE_ROWS}`);
       for (const row of rows) yield format === "csv" ? csvLine(row) : jsonLine(row);
-    } finally {
-      db.close();
+      if (rows.length < EXPORT_PAGE_ROWS) return;
+      before = rows[rows.length - 1]!.seq;
     }
   }
   return {
@@ -64,9 +69,9 @@ export function exportAudit({ ctx, actor, input }: { ctx: ServiceContext; actor:
 }
 
 /** Groups lines into chunks of about `size` bytes: fewer, larger writes. */
-export function* chunked(lines: Iterable<string>, size = 64 * 1024): Generator<string> {
+export async function* chunked(lines: AsyncIterable<string>, size = 64 * 1024): AsyncGenerator<string> {
   let buf = "";
-  for (const line of lines) {
+  for await (const line of lines) {
     buf += line;
     if (buf.length >= size) {
       yield buf;

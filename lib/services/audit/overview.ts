@@ -21,21 +21,21 @@ let verified: VerifiedPoint | null = null;
 let verifiedCount = 0;
 
 /** Activity at a glance: the last 24 hours by outcome, top blocked hosts, credential use, sessions, the chain. */
-export function getOverview({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): Overview {
+export async function getOverview({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): Promise<Overview> {
   authorize(actor, "audit.read");
-  importJournals(ctx.db, ctx.env.dataDir);
+  await importJournals(ctx.db, ctx.env.dataDir);
   const now = ctx.now();
   const hour = 3_600_000;
   const start = Math.floor(now / hour) * hour - 23 * hour;
-  const rows = hourlyOutcomes(ctx.db, start, hour);
+  const rows = await hourlyOutcomes(ctx.db, start, hour);
   const hours = Array.from({ length: 24 }, (_, i) => ({ start: start + i * hour, credentialed: 0, allowlisted: 0, blocked: 0 }));
   for (const r of rows) {
     const h = hours.find((x) => x.start === r.bucket);
     if (h && (r.outcome === "credentialed" || r.outcome === "allowlisted" || r.outcome === "blocked")) h[r.outcome] += r.n;
   }
-  const topBlocked = topBlockedHosts(ctx.db, now - 7 * 24 * hour, 10);
-  const meta = new Map(listCredentialMeta(ctx.db).map((m) => [m.identity, m]));
-  const credentials = readPolicyDocument(ctx.db)
+  const topBlocked = await topBlockedHosts(ctx.db, now - 7 * 24 * hour, 10);
+  const meta = new Map((await listCredentialMeta(ctx.db)).map((m) => [m.identity, m]));
+  const credentials = (await readPolicyDocument(ctx.db))
     .bundles.flatMap((b) => b.connections.map((c) => ({ b, c })))
     .map(({ b, c }) => {
       const identity = credentialIdentity(b.name, c.name);
@@ -47,8 +47,8 @@ export function getOverview({ ctx, actor }: { ctx: ServiceContext; actor: Actor 
 
   // At most this many events per page load: a large log is verified over a few visits, and the
   // page says how far it got. The Audit page's Verify walks everything.
-  const state = verifyAuditLog(ctx.db, verified ?? undefined, 200_000);
-  const latest = latestAuditSeq(ctx.db);
+  const state = await verifyAuditLog(ctx.db, verified ?? undefined, 200_000);
+  const latest = await latestAuditSeq(ctx.db);
   let chain: Overview["chain"];
   if (state.ok) {
     verifiedCount += state.events;
@@ -57,5 +57,5 @@ export function getOverview({ ctx, actor }: { ctx: ServiceContext; actor: Actor 
   } else {
     chain = { ok: false, events: verifiedCount + state.events, verifiedThrough: verified?.seq ?? 0, latest, firstBad: state.firstBad };
   }
-  return { hours, topBlocked, credentials, activeSessions: countActiveSessions(ctx.db, now), chain };
+  return { hours, topBlocked, credentials, activeSessions: await countActiveSessions(ctx.db, now), chain };
 }

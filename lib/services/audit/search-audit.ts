@@ -73,19 +73,19 @@ export function toFilter(q: AuditQuery): AuditFilter {
 }
 
 /** Newest first; `nextCursor` continues where this page ended. */
-export function searchAudit({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: Record<string, string | undefined> }): { events: AuditEvent[]; nextCursor: string | null } {
+export async function searchAudit({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: Record<string, string | undefined> }): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
   authorize(actor, "audit.read");
   const q = parseAuditQuery(input);
-  importJournals(ctx.db, ctx.env.dataDir);
-  const rows = searchAuditEvents(ctx.db, toFilter(q), q.limit + 1);
+  await importJournals(ctx.db, ctx.env.dataDir);
+  const rows = await searchAuditEvents(ctx.db, toFilter(q), q.limit + 1);
   const page = rows.slice(0, q.limit);
   return { events: page.map(toAuditEvent), nextCursor: rows.length > q.limit ? String(page[page.length - 1]!.seq) : null };
 }
 
-export function getAuditEvent({ ctx, actor, id }: { ctx: ServiceContext; actor: Actor | null; id: string }): AuditEvent {
+export async function getAuditEvent({ ctx, actor, id }: { ctx: ServiceContext; actor: Actor | null; id: string }): Promise<AuditEvent> {
   authorize(actor, "audit.read");
-  importJournals(ctx.db, ctx.env.dataDir);
-  const row = findAuditEvent(ctx.db, id);
+  await importJournals(ctx.db, ctx.env.dataDir);
+  const row = await findAuditEvent(ctx.db, id);
   if (!row) throw new AppError("not_found", `no audit event ${id}`);
   return toAuditEvent(row);
 }

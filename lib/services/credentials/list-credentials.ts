@@ -4,7 +4,7 @@ import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 
 /** "Set by X on DATE", the fingerprint and last use: never the value. */
-export function listCredentials({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): Map<string, CredentialMeta> {
+export async function listCredentials({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): Promise<Map<string, CredentialMeta>> {
   authorize(actor, "policy.read");
-  return new Map(listCredentialMeta(ctx.db).map((c) => [c.identity, c]));
+  return new Map((await listCredentialMeta(ctx.db)).map((c) => [c.identity, c]));
 }

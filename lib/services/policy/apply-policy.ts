@@ -28,24 +28,24 @@ function identities(doc: PolicyDocument): Set<string> {
  * Applies `next` (already validated) in place of the current policy. `mutate` may instead derive
  * it from the current document inside the transaction, so concurrent edits never lose one another.
  */
-export function applyPolicy({ ctx, actor, change, derive }: { ctx: ServiceContext; actor: Actor; change: PolicyChange; derive: (current: PolicyDocument) => PolicyDocument }): { before: PolicyDocument; after: PolicyDocument; diff: Change[] } {
+export async function applyPolicy({ ctx, actor, change, derive }: { ctx: ServiceContext; actor: Actor; change: PolicyChange; derive: (current: PolicyDocument) => PolicyDocument }): Promise<{ before: PolicyDocument; after: PolicyDocument; diff: Change[] }> {
   const now = ctx.now();
-  return writeTransaction(ctx.db, () => {
-    const before = readPolicyDocument(ctx.db);
+  return await writeTransaction(ctx.db, async () => {
+    const before = await readPolicyDocument(ctx.db);
     const after = derive(before);
     const diff = diffPolicy(before, after);
     if (diff.length === 0) return { before, after, diff };
-    writePolicyDocument(ctx.db, after);
+    await writePolicyDocument(ctx.db, after);
     const keep = identities(after);
     const events: AuditEventInput[] = [{ kind: "admin", action: change.action, actor: actorLabel(actor), bundle: change.bundle ?? null, connection: change.connection ?? null, detail: { ...change.detail, changes: diff } }];
-    for (const cred of listCredentialMeta(ctx.db)) {
+    for (const cred of await listCredentialMeta(ctx.db)) {
       if (keep.has(cred.identity)) continue;
-      deleteCredential(ctx.db, cred.identity);
+      await deleteCredential(ctx.db, cred.identity);
       const [bundle, connection] = cred.identity.split("/");
       events.push({ kind: "admin", action: "credential.revoked", actor: actorLabel(actor), bundle, connection, reason: "its connection was removed", detail: { before: { fingerprint: cred.fingerprint, secret: "[write-only]" } } });
     }
-    appendAuditEvents(ctx.db, events, now);
-    bumpPolicyRevision(ctx.db);
+    await appendAuditEvents(ctx.db, events, now);
+    await bumpPolicyRevision(ctx.db);
     return { before, after, diff };
   });
 }

@@ -16,11 +16,11 @@ export function scopeFromInput(input: BundleScopeInput): ScopeDoc {
   throw new AppError("invalid_field", "scope.type: must be organization, workspace or channels", { field: "scope.type" });
 }
 
-export function createBundle({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { name?: unknown } & BundleScopeInput }): { name: string } {
+export async function createBundle({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { name?: unknown } & BundleScopeInput }): Promise<{ name: string }> {
   authorize(actor, "policy.write");
   const name = String(input.name ?? "").trim();
   const scope = scopeFromInput(input);
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: { action: "bundle.created", bundle: name, detail: { after: { name, scope } } },

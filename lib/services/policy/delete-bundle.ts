@@ -5,9 +5,9 @@ import { applyPolicy } from "./apply-policy";
 import { clone, findBundle, validateDerived } from "./edit";
 
 /** Removes a bundle; credentials of its connections are revoked in the same transaction. */
-export function deleteBundle({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string } }): void {
+export async function deleteBundle({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string } }): Promise<void> {
   authorize(actor, "policy.write");
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: { action: "bundle.deleted", bundle: input.bundle },

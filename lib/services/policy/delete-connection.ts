@@ -5,9 +5,9 @@ import type { ServiceContext } from "../context";
 import { applyPolicy } from "./apply-policy";
 import { clone, findBundle, validateDerived } from "./edit";
 
-export function deleteConnection({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; connection: string } }): void {
+export async function deleteConnection({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; connection: string } }): Promise<void> {
   authorize(actor, "policy.write");
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: { action: "connection.deleted", bundle: input.bundle, connection: input.connection },

@@ -16,10 +16,10 @@ function canonicalPattern(raw: unknown, field: string): string {
 }
 
 /** Adds a host pattern to a bundle's Domains tab (allowlist only: no credential travels there). */
-export function addDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; pattern: unknown } }): { pattern: string } {
+export async function addDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; pattern: unknown } }): Promise<{ pattern: string }> {
   authorize(actor, "policy.write");
   const pattern = canonicalPattern(input.pattern, "pattern");
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: { action: "domain.added", bundle: input.bundle, detail: { after: { pattern } } },
@@ -37,9 +37,9 @@ export function addDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: A
   return { pattern };
 }
 
-export function removeDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; pattern: string } }): void {
+export async function removeDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; pattern: string } }): Promise<void> {
   authorize(actor, "policy.write");
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: { action: "domain.removed", bundle: input.bundle, detail: { before: { pattern: input.pattern } } },
@@ -54,10 +54,10 @@ export function removeDomain({ ctx, actor, input }: { ctx: ServiceContext; actor
 }
 
 /** Replaces the org-wide deny list. */
-export function setOrgDeny({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { patterns: string[] } }): void {
+export async function setOrgDeny({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { patterns: string[] } }): Promise<void> {
   authorize(actor, "policy.write");
   const patterns = input.patterns.map((p, i) => canonicalPattern(p, `orgDeny[${i}]`));
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: { action: "org_deny.changed", detail: { after: { orgDeny: patterns } } },
@@ -66,9 +66,9 @@ export function setOrgDeny({ ctx, actor, input }: { ctx: ServiceContext; actor: 
 }
 
 /** Which channels the agent may work in: null = every channel. */
-export function setChannels({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { channels: { workspace: string; channel: string }[] | null } }): void {
+export async function setChannels({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { channels: { workspace: string; channel: string }[] | null } }): Promise<void> {
   authorize(actor, "policy.write");
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: { action: "channels.changed", detail: { after: { channels: input.channels } } },

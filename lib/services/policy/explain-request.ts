@@ -23,7 +23,7 @@ export type ExplainResult = Explanation & {
 };
 
 /** The outcome a request would get now, the rule that decided it and every rule considered. */
-export function explainRequest({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: unknown }): ExplainResult {
+export async function explainRequest({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: unknown }): Promise<ExplainResult> {
   authorize(actor, "policy.read");
   const parsed = Input.safeParse(input);
   if (!parsed.success) throw firstIssue(parsed.error);
@@ -31,7 +31,7 @@ export function explainRequest({ ctx, actor, input }: { ctx: ServiceContext; act
   let workspace: string;
   let channel: string;
   if (session) {
-    const row = findSession(ctx.db, session);
+    const row = await findSession(ctx.db, session);
     if (!row) throw new AppError("not_found", `no session ${session}`, { field: "session" });
     ({ workspace, channel } = row);
   } else if (typeof parsed.data.channel === "object") {

@@ -5,7 +5,7 @@ import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 
 /** The whole policy document. It holds no secrets by construction: credentials live elsewhere. */
-export function getPolicy({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): PolicyDocument {
+export async function getPolicy({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): Promise<PolicyDocument> {
   authorize(actor, "policy.read");
-  return readPolicyDocument(ctx.db);
+  return await readPolicyDocument(ctx.db);
 }

@@ -17,14 +17,14 @@ export type ChannelView = {
  * Every channel Gatehouse knows of (listed as enabled, named by a bundle, or seen in a session)
  * with its effective policy: each rule labelled with its bundle and whether it overrides a wider one.
  */
-export function listChannels({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): { restricted: boolean; channels: ChannelView[] } {
+export async function listChannels({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): Promise<{ restricted: boolean; channels: ChannelView[] }> {
   authorize(actor, "policy.read");
-  const doc = readPolicyDocument(ctx.db);
+  const doc = await readPolicyDocument(ctx.db);
   const keys = new Map<string, { workspace: string; channel: string }>();
   const add = (workspace: string, channel: string) => keys.set(`${workspace}/${channel}`, { workspace, channel });
   for (const c of doc.channels ?? []) add(c.workspace, c.channel);
   for (const b of doc.bundles) if (b.scope.type === "channels") for (const ch of b.scope.channels) add(b.scope.workspace, ch);
-  for (const s of listSessionChannels(ctx.db)) add(s.workspace, s.channel);
+  for (const s of await listSessionChannels(ctx.db)) add(s.workspace, s.channel);
   const channels = [...keys.values()]
     .sort((a, b) => `${a.workspace}/${a.channel}`.localeCompare(`${b.workspace}/${b.channel}`))
     .map(({ workspace, channel }) => {

@@ -8,13 +8,13 @@ import { applyPolicy, validateOrThrow } from "./apply-policy";
 export type PutPolicyResult = { dryRun: boolean; applied: boolean; diff: Change[]; policy: PolicyDocument };
 
 /** Replaces the whole policy with a document; all or nothing. With dryRun, only the diff. */
-export function putPolicy({ ctx, actor, input, dryRun }: { ctx: ServiceContext; actor: Actor | null; input: unknown; dryRun: boolean }): PutPolicyResult {
+export async function putPolicy({ ctx, actor, input, dryRun }: { ctx: ServiceContext; actor: Actor | null; input: unknown; dryRun: boolean }): Promise<PutPolicyResult> {
   authorize(actor, "policy.write");
   const next = validateOrThrow(input);
   if (dryRun) {
-    const current = readPolicyDocument(ctx.db);
+    const current = await readPolicyDocument(ctx.db);
     return { dryRun: true, applied: false, diff: diffPolicy(current, next), policy: next };
   }
-  const { diff } = applyPolicy({ ctx, actor, change: { action: "policy.imported" }, derive: () => next });
+  const { diff } = await applyPolicy({ ctx, actor, change: { action: "policy.imported" }, derive: () => next });
   return { dryRun: false, applied: diff.length > 0, diff, policy: next };
 }

@@ -59,15 +59,15 @@ export function connectionFromInput(input: ConnectionFormInput): ConnectionDoc {
 }
 
 /** Creates or updates a connection; on create an optional credential is stored atomically with it. */
-export function saveConnection({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: ConnectionFormInput }): { name: string; created: boolean } {
+export async function saveConnection({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: ConnectionFormInput }): Promise<{ name: string; created: boolean }> {
   authorize(actor, "policy.write");
   const connection = connectionFromInput(input);
   if (connection.serviceAccount.length > MAX_SERVICE_ACCOUNT) throw invalid("serviceAccount", `is too long: at most ${MAX_SERVICE_ACCOUNT} characters`);
   const creating = !input.existing;
   const secret = creating && input.secret !== undefined && input.secret !== "" ? checkSecret(input.secret) : undefined;
   if (!creating && input.secret) throw new AppError("bad_request", "use Replace credential to change a saved credential", { field: "secret" });
-  writeTransaction(ctx.db, () => {
-    applyPolicy({
+  await writeTransaction(ctx.db, async () => {
+    await applyPolicy({
       ctx,
       actor,
       change: { action: creating ? "connection.created" : "connection.updated", bundle: input.bundle, connection: connection.name, detail: { after: connection } },
@@ -82,7 +82,7 @@ export function saveConnection({ ctx, actor, input }: { ctx: ServiceContext; act
         return validateDerived(next);
       },
     });
-    if (secret) storeCredential(ctx, actor, input.bundle, connection.name, secret);
+    if (secret) await storeCredential(ctx, actor, input.bundle, connection.name, secret);
   });
   return { name: connection.name, created: creating };
 }

@@ -5,10 +5,10 @@ import { applyPolicy } from "./apply-policy";
 import { scopeFromInput, type BundleScopeInput } from "./create-bundle";
 import { clone, findBundle, validateDerived } from "./edit";
 
-export function updateBundleScope({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string } & BundleScopeInput }): void {
+export async function updateBundleScope({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string } & BundleScopeInput }): Promise<void> {
   authorize(actor, "policy.write");
   const scope = scopeFromInput(input);
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: { action: "bundle.updated", bundle: input.bundle, detail: { after: { scope } } },

@@ -64,7 +64,7 @@ function proxyHostForClients(host: string): string {
  * Grants a session when the member may invoke the agent here. The token (256 random bits) is in
  * this response only; the database keeps its SHA-256. Grants and refusals are audit events.
  */
-export function createSession({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: unknown }): CreatedSession {
+export async function createSession({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: unknown }): Promise<CreatedSession> {
   authorize(actor, "session.create");
   const parsed = CreateSessionInput.safeParse(input);
   if (!parsed.success) throw firstIssue(parsed.error);
@@ -74,16 +74,16 @@ export function createSession({ ctx, actor, input }: { ctx: ServiceContext; acto
   const sessionId = `ses_${crypto.randomBytes(12).toString("base64url")}`;
   const base = { kind: "access" as const, actor: actorLabel(actor), workspace: req.workspace, channel: req.channel, thread: req.thread, member: req.member.id };
 
-  const outcome = writeTransaction(ctx.db, () => {
-    const doc = readPolicyDocument(ctx.db);
+  const outcome = await writeTransaction(ctx.db, async () => {
+    const doc = await readPolicyDocument(ctx.db);
     const refusal = accessRefusal(doc.memberAccess, channelEnabled(doc, req.workspace, req.channel), req);
     if (refusal) {
-      appendAuditEvents(ctx.db, [{ ...base, action: "session.refused", outcome: "refused", rule: refusal.code, reason: refusal.message, detail: { kind: req.kind, orgMember: req.member.orgMember, roles: req.member.roles } }], now);
+      await appendAuditEvents(ctx.db, [{ ...base, action: "session.refused", outcome: "refused", rule: refusal.code, reason: refusal.message, detail: { kind: req.kind, orgMember: req.member.orgMember, roles: req.member.roles } }], now);
       return { refusal };
     }
-    const settings = readSessionSettings(ctx.db);
+    const settings = await readSessionSettings(ctx.db);
     const expiresAt = now + settings.maxLifetimeSeconds * 1000;
-    insertSession(ctx.db, {
+    await insertSession(ctx.db, {
       id: sessionId,
       tokenHash: tokenHash(token),
       workspace: req.workspace,
@@ -99,8 +99,8 @@ export function createSession({ ctx, actor, input }: { ctx: ServiceContext; acto
       expiresAt,
       idleTimeoutSeconds: settings.idleTimeoutSeconds,
     });
-    appendAuditEvents(ctx.db, [{ ...base, action: "session.granted", outcome: "granted", sessionId, detail: { kind: req.kind, orgMember: req.member.orgMember, roles: req.member.roles, idleTimeoutSeconds: settings.idleTimeoutSeconds, expiresAt } }], now);
-    return { expiresAt, caCertPem: readCa(ctx.db).certPem ?? undefined };
+    await appendAuditEvents(ctx.db, [{ ...base, action: "session.granted", outcome: "granted", sessionId, detail: { kind: req.kind, orgMember: req.member.orgMember, roles: req.member.roles, idleTimeoutSeconds: settings.idleTimeoutSeconds, expiresAt } }], now);
+    return { expiresAt, caCertPem: (await readCa(ctx.db)).certPem ?? undefined };
   });
   if ("refusal" in outcome && outcome.refusal) throw new AppError(outcome.refusal.code, outcome.refusal.message);
   const { expiresAt, caCertPem } = outcome as { expiresAt: number; caCertPem?: string };

@@ -3,7 +3,7 @@ import type { Actor } from "../../auth/permissions";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 
-export function getSessionSettings({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }) {
+export async function getSessionSettings({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }) {
   authorize(actor, "policy.read");
-  return readSessionSettings(ctx.db);
+  return await readSessionSettings(ctx.db);
 }

@@ -6,10 +6,10 @@ import { applyPolicy, validateOrThrow } from "../policy/apply-policy";
 import { listInput } from "../policy/edit";
 
 /** Who may invoke the agent and whether DMs are allowed: part of the policy document. */
-export function updateMemberAccess({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { mode: unknown; roles: unknown; directMessages: unknown } }): void {
+export async function updateMemberAccess({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { mode: unknown; roles: unknown; directMessages: unknown } }): Promise<void> {
   authorize(actor, "policy.write");
   const memberAccess = { mode: String(input.mode ?? ""), roles: listInput(input.roles), directMessages: String(input.directMessages ?? "") };
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: { action: "member_access.changed", detail: { after: memberAccess } },

@@ -14,15 +14,15 @@ const Input = z.object({
 });
 
 /** Applies to sessions granted from now on; live sessions keep the timeout they were granted with. */
-export function updateSessionSettings({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: unknown }): void {
+export async function updateSessionSettings({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: unknown }): Promise<void> {
   authorize(actor, "settings.write");
   const parsed = Input.safeParse(input);
   if (!parsed.success) throw firstIssue(parsed.error);
   const next = { idleTimeoutSeconds: parsed.data.idleTimeoutMinutes * 60, maxLifetimeSeconds: parsed.data.maxLifetimeHours * 3600 };
   if (next.idleTimeoutSeconds > next.maxLifetimeSeconds) throw new AppError("invalid_field", "idleTimeoutMinutes: cannot exceed the maximum lifetime", { field: "idleTimeoutMinutes" });
-  writeTransaction(ctx.db, () => {
-    const before = readSessionSettings(ctx.db);
-    writeSessionSettings(ctx.db, next);
-    appendAuditEvents(ctx.db, [{ kind: "admin", action: "session_settings.changed", actor: actorLabel(actor), detail: { before, after: next } }], ctx.now());
+  await writeTransaction(ctx.db, async () => {
+    const before = await readSessionSettings(ctx.db);
+    await writeSessionSettings(ctx.db, next);
+    await appendAuditEvents(ctx.db, [{ kind: "admin", action: "session_settings.changed", actor: actorLabel(actor), detail: { before, after: next } }], ctx.now());
   });
 }

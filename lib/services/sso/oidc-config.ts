@@ -23,12 +23,12 @@ export type OidcConfig = RoleMapping & {
  * The IdP the dashboard signs in with, read afresh on each call so a change in Settings applies
  * to the next sign-in. Env wins over Settings; null when neither configures one.
  */
-export function getOidcConfig(ctx: ServiceContext): OidcConfig | null {
+export async function getOidcConfig(ctx: ServiceContext): Promise<OidcConfig | null> {
   const e = ctx.env.oidc;
   if (e) return { source: "env", name: e.name, issuer: e.issuer, clientId: e.clientId, clientSecret: new Secret(e.clientSecret), roleClaim: e.roleClaim, ownerGroups: e.ownerGroups, auditorGroups: e.auditorGroups, scopes: e.scopes };
-  const s = readOidcSettings(ctx.db);
+  const s = await readOidcSettings(ctx.db);
   if (!s?.issuer || !s.clientId || !s.clientSecretSealed) return null;
-  if (!followKeyRotation(ctx.db, ctx.vault, ctx.env)) throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
+  if (!await followKeyRotation(ctx.db, ctx.vault, ctx.env)) throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
   return {
     source: "settings",
     name: s.name || "SSO",

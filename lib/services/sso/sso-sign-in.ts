@@ -29,14 +29,14 @@ const MAX_EMAIL = 254;
  * someone the mapping no longer covers is refused and their row removed, which ends their
  * sessions at once. Each outcome is one `access` event naming the issuer and subject.
  */
-export function ssoSignIn({ ctx, input }: { ctx: ServiceContext; input: { mapping: RoleMapping; issuer: string; claims: Record<string, unknown> } }): SsoSignInResult {
+export async function ssoSignIn({ ctx, input }: { ctx: ServiceContext; input: { mapping: RoleMapping; issuer: string; claims: Record<string, unknown> } }): Promise<SsoSignInResult> {
   const { issuer, claims, mapping } = input;
   const subject = typeof claims.sub === "string" && claims.sub.length > 0 && claims.sub.length <= MAX_SUBJECT ? claims.sub : null;
   const rawEmail = typeof claims.email === "string" ? claims.email.trim().toLowerCase() : "";
   const now = ctx.now();
   const detail = { method: "oidc", issuer: capText(issuer, 200), subject: subject ? capText(subject, 200) : null };
   if (!subject) {
-    writeTransaction(ctx.db, () => appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: null, outcome: "refused", reason: "the IdP's ID token has no usable subject", detail }], now));
+    await writeTransaction(ctx.db, async () => await appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: null, outcome: "refused", reason: "the IdP's ID token has no usable subject", detail }], now));
     return { ok: false, reason: "no_subject" };
   }
   const host = (() => {
@@ -50,35 +50,35 @@ export function ssoSignIn({ ctx, input }: { ctx: ServiceContext; input: { mappin
   const email = rawEmail && rawEmail.length <= MAX_EMAIL && rawEmail.includes("@") ? rawEmail : capText(`${subject}@${host}`, MAX_EMAIL);
   const role = mapRole(claims, mapping);
 
-  return writeTransaction(ctx.db, (): SsoSignInResult => {
-    const existing = findUserByOidcIdentity(ctx.db, issuer, subject);
+  return await writeTransaction(ctx.db, async (): Promise<SsoSignInResult> => {
+    const existing = await findUserByOidcIdentity(ctx.db, issuer, subject);
     if (!role) {
       const events: AuditEventInput[] = [{ kind: "access", action: "signin.failed", actor: existing?.email ?? email, outcome: "refused", reason: `no group in claim "${capText(mapping.roleClaim, 64)}" maps to a role`, detail }];
       if (existing) {
-        deleteUser(ctx.db, existing.id);
+        await deleteUser(ctx.db, existing.id);
         events.push({ kind: "access", action: "sso.user_removed", actor: existing.email, outcome: "refused", reason: `removed: was ${existing.role}, now in no mapped group`, detail });
       }
-      appendAuditEvents(ctx.db, events, now);
+      await appendAuditEvents(ctx.db, events, now);
       return { ok: false, reason: "no_role" };
     }
     let user = existing;
     if (!user) {
-      const other = findUserByEmail(ctx.db, email);
+      const other = await findUserByEmail(ctx.db, email);
       if (other) {
-        appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: email, outcome: "refused", reason: "the email belongs to another Gatehouse account", detail }], now);
+        await appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: email, outcome: "refused", reason: "the email belongs to another Gatehouse account", detail }], now);
         return { ok: false, reason: "email_taken" };
       }
       const id = crypto.randomUUID();
-      insertOidcUser(ctx.db, { id, email, role, issuer, subject, createdAt: now });
-      appendAuditEvents(ctx.db, [{ kind: "access", action: "sso.user_created", actor: email, outcome: "granted", reason: `first sign-in as ${role}`, detail: { ...detail, role } }], now);
-      user = findUserByOidcIdentity(ctx.db, issuer, subject)!;
+      await insertOidcUser(ctx.db, { id, email, role, issuer, subject, createdAt: now });
+      await appendAuditEvents(ctx.db, [{ kind: "access", action: "sso.user_created", actor: email, outcome: "granted", reason: `first sign-in as ${role}`, detail: { ...detail, role } }], now);
+      user = (await findUserByOidcIdentity(ctx.db, issuer, subject))!;
     } else if (user.role !== role) {
-      updateUser(ctx.db, user.id, { role });
-      appendAuditEvents(ctx.db, [{ kind: "access", action: "sso.role_changed", actor: user.email, outcome: "granted", reason: `${user.role} → ${role} from the IdP's groups`, detail: { ...detail, before: { role: user.role }, after: { role } } }], now);
-      user = findUserByOidcIdentity(ctx.db, issuer, subject)!;
+      await updateUser(ctx.db, user.id, { role });
+      await appendAuditEvents(ctx.db, [{ kind: "access", action: "sso.role_changed", actor: user.email, outcome: "granted", reason: `${user.role} → ${role} from the IdP's groups`, detail: { ...detail, before: { role: user.role }, after: { role } } }], now);
+      user = (await findUserByOidcIdentity(ctx.db, issuer, subject))!;
     }
-    recordSignInSuccess(ctx.db, user.id, now);
-    appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.succeeded", actor: user.email, outcome: "granted", reason: `signed in through the IdP as ${role}`, detail }], now);
+    await recordSignInSuccess(ctx.db, user.id, now);
+    await appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.succeeded", actor: user.email, outcome: "granted", reason: `signed in through the IdP as ${role}`, detail }], now);
     return { ok: true, user: { id: user.id, email: user.email, role, sessionVersion: user.sessionVersion } };
   });
 }

@@ -1,3 +1,4 @@
+import { sqliteWriterOf } from "../../../db/client";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -12,7 +13,7 @@ import { beginTotpEnrolment, confirmTotpEnrolment } from "./enrol-totp";
 import { setTotpRequired } from "./set-totp-required";
 
 async function enrolled() {
-  const ctx = testContext();
+  const ctx = await testContext();
   const u = await addUser({ ctx, actor: owner, input: { email: "o@example.com", role: "owner", password: "owner-password-fake-1" } });
   const actor = { type: "user" as const, id: u.id, email: u.email, role: "owner" as const };
   const { secret, qrDataUrl, uri } = await beginTotpEnrolment({ ctx, actor });
@@ -27,7 +28,7 @@ describe("TOTP second factor", () => {
   it("stores the secret sealed and the recovery codes hashed", async () => {
     const { ctx, secret, recoveryCodes } = await enrolled();
     expect(recoveryCodes).toHaveLength(10);
-    const dump = JSON.stringify(ctx.db.$client.prepare("SELECT * FROM users").all()) + JSON.stringify(ctx.db.$client.prepare("SELECT * FROM audit_events").all());
+    const dump = JSON.stringify(sqliteWriterOf(ctx.db).prepare("SELECT * FROM users").all()) + JSON.stringify(sqliteWriterOf(ctx.db).prepare("SELECT * FROM audit_events").all());
     expect(dump).not.toContain(secret);
     for (const c of recoveryCodes) expect(dump).not.toContain(c);
   });
@@ -54,17 +55,17 @@ describe("TOTP second factor", () => {
     const { ctx } = await enrolled();
     const other = await addUser({ ctx, actor: owner, input: { email: "p@example.com", role: "owner", password: "owner-password-fake-2" } });
     expect(await checkSecondFactor({ ctx, input: { userId: other.id } })).toBe("ok");
-    expect(() => setTotpRequired({ ctx, actor: owner, input: { required: true } })).toThrow(/p@example.com/);
-    ctx.db.$client.prepare("UPDATE users SET role = 'auditor' WHERE id = ?").run(other.id);
-    expect(setTotpRequired({ ctx, actor: owner, input: { required: true } })).toEqual({ changed: true });
-    ctx.db.$client.prepare("UPDATE users SET role = 'owner' WHERE id = ?").run(other.id);
+    await expect(setTotpRequired({ ctx, actor: owner, input: { required: true } })).rejects.toThrow(/p@example.com/);
+    sqliteWriterOf(ctx.db).prepare("UPDATE users SET role = 'auditor' WHERE id = ?").run(other.id);
+    expect(await setTotpRequired({ ctx, actor: owner, input: { required: true } })).toEqual({ changed: true });
+    sqliteWriterOf(ctx.db).prepare("UPDATE users SET role = 'owner' WHERE id = ?").run(other.id);
     expect(await checkSecondFactor({ ctx, input: { userId: other.id } })).toBe("enrolment_required");
   });
 
   it("survives a master-key rotation, also when another process rotated it", async () => {
     const { ctx, u, code } = await enrolled();
     const newKey = crypto.randomBytes(32);
-    rotateMasterKey({ ctx, actor: owner, newKey });
+    await rotateMasterKey({ ctx, actor: owner, newKey });
     // This process's vault still holds the old key, as a dashboard would after `vault rotate-key`.
     fs.writeFileSync(path.join(ctx.env.dataDir, "master.key"), newKey.toString("base64") + "\n", { mode: 0o600 });
     ctx.clock.now += 30_000;

@@ -20,12 +20,12 @@ export async function setUserPassword({ ctx, actor, input }: { ctx: ServiceConte
   const { email, password } = parsed.data;
   const problem = passwordProblem(password);
   if (problem) throw invalid("password", problem);
-  userByEmail(ctx.db, email);
+  await userByEmail(ctx.db, email);
   const passwordHash = await hashPassword(password);
   const now = ctx.now();
-  writeTransaction(ctx.db, () => {
-    const user = userByEmail(ctx.db, email);
-    updateUser(ctx.db, user.id, { passwordHash });
-    appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.password_changed", actor: actorLabel(actor), detail: { after: { email, password: "[write-only]" } } }], now);
+  await writeTransaction(ctx.db, async () => {
+    const user = await userByEmail(ctx.db, email);
+    await updateUser(ctx.db, user.id, { passwordHash });
+    await appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.password_changed", actor: actorLabel(actor), detail: { after: { email, password: "[write-only]" } } }], now);
   });
 }

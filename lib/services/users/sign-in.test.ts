@@ -1,3 +1,4 @@
+import { sqliteWriterOf } from "../../../db/client";
 import { describe, expect, it } from "vitest";
 import { findUserByEmail } from "../../../db/queries/users";
 import { owner, testContext } from "../test-context";
@@ -10,13 +11,13 @@ const noDelay = async () => undefined;
 const PASSWORD = "right-password-fake-1";
 
 async function setup() {
-  const ctx = testContext();
+  const ctx = await testContext();
   await addUser({ ctx, actor: owner, input: { email: "owner@example.com", role: "owner", password: PASSWORD } });
   return ctx;
 }
 
-function checked(ctx: ReturnType<typeof testContext>, email: string): number {
-  return ctx.db.$client.prepare("SELECT count(*) FROM audit_events WHERE actor = ? AND (action = 'signin.succeeded' OR reason LIKE '%guess%')").pluck().get(email) as number;
+function checked(ctx: Awaited<ReturnType<typeof testContext>>, email: string): number {
+  return sqliteWriterOf(ctx.db).prepare("SELECT count(*) FROM audit_events WHERE actor = ? AND (action = 'signin.succeeded' OR reason LIKE '%guess%')").pluck().get(email) as number;
 }
 
 describe("signIn", () => {
@@ -59,7 +60,7 @@ describe("signIn", () => {
   it("records only so many refusals per source, however many arrive", async () => {
     const ctx = await setup();
     const limits: SignInLimits = { perAccount: 5, lockMs: 60_000, perSource: 50, sourceWindowMs: 60_000, refusalsRecorded: 3 };
-    const events = () => ctx.db.$client.prepare("SELECT count(*) FROM audit_events WHERE action = 'signin.failed'").pluck().get() as number;
+    const events = () => sqliteWriterOf(ctx.db).prepare("SELECT count(*) FROM audit_events WHERE action = 'signin.failed'").pluck().get() as number;
     for (let i = 0; i < 5; i++) await signIn({ ctx, input: { email: "owner@example.com", password: "nope", source: "203.0.113.7" }, delay: noDelay, limits });
     const afterLock = events();
     for (let i = 0; i < 30; i++) expect(await signIn({ ctx, input: { email: "owner@example.com", password: "nope", source: "203.0.113.7" }, delay: noDelay, limits })).toEqual({ ok: false, reason: "locked" });
@@ -73,18 +74,18 @@ describe("signIn", () => {
     const ctx = await setup();
     const huge = "a".repeat(10_000_000) + "@example.com";
     expect(await signIn({ ctx, input: { email: huge, password: "x" }, delay: noDelay })).toEqual({ ok: false, reason: "email_too_long" });
-    const longest = ctx.db.$client.prepare("SELECT max(length(actor)) FROM audit_events").pluck().get() as number;
+    const longest = sqliteWriterOf(ctx.db).prepare("SELECT max(length(actor)) FROM audit_events").pluck().get() as number;
     expect(longest).toBeLessThanOrEqual(254);
   });
 
   it("an Owner's lock ends with an unlock; the lock ended the Owner's sessions", async () => {
     const ctx = await setup();
-    const user = findUserByEmail(ctx.db, "owner@example.com")!;
+    const user = (await findUserByEmail(ctx.db, "owner@example.com"))!;
     const claims = { sub: user.id, sv: user.sessionVersion, authTime: ctx.now() };
-    expect(resolveDashboardSession({ ctx, claims })).not.toBeNull();
+    expect(await resolveDashboardSession({ ctx, claims })).not.toBeNull();
     for (let i = 0; i < 5; i++) await signIn({ ctx, input: { email: "owner@example.com", password: "nope" }, delay: noDelay });
-    expect(resolveDashboardSession({ ctx, claims })).toBeNull();
-    expect(unlockUser({ ctx, actor: owner, input: { email: "owner@example.com" } })).toEqual({ wasLocked: true });
+    expect(await resolveDashboardSession({ ctx, claims })).toBeNull();
+    expect(await unlockUser({ ctx, actor: owner, input: { email: "owner@example.com" } })).toEqual({ wasLocked: true });
     expect((await signIn({ ctx, input: { email: "owner@example.com", password: PASSWORD }, delay: noDelay })).ok).toBe(true);
   });
 });
@@ -92,12 +93,12 @@ describe("signIn", () => {
 describe("resolveDashboardSession", () => {
   it("holds the absolute lifetime from sign-in, however the cookie was renewed", async () => {
     const ctx = await setup();
-    const user = findUserByEmail(ctx.db, "owner@example.com")!;
+    const user = (await findUserByEmail(ctx.db, "owner@example.com"))!;
     const claims = { sub: user.id, sv: user.sessionVersion, authTime: ctx.now() };
     ctx.clock.now += DASHBOARD_SESSION_MAX_MS - 1;
-    expect(resolveDashboardSession({ ctx, claims })?.email).toBe("owner@example.com");
+    expect((await resolveDashboardSession({ ctx, claims }))?.email).toBe("owner@example.com");
     ctx.clock.now += 1;
-    expect(resolveDashboardSession({ ctx, claims })).toBeNull();
-    expect(resolveDashboardSession({ ctx, claims: { sub: user.id, sv: user.sessionVersion } })).toBeNull();
+    expect(await resolveDashboardSession({ ctx, claims })).toBeNull();
+    expect(await resolveDashboardSession({ ctx, claims: { sub: user.id, sv: user.sessionVersion } })).toBeNull();
   });
 });

@@ -63,9 +63,9 @@ export async function signIn({
 
   if (email.length > MAX_EMAIL_LENGTH) {
     // Counted against the source like any failure, and recorded only in part.
-    const counted = writeTransaction(ctx.db, () => {
-      const n = reserveAttempt(ctx.db, sourceKey, { max: limits.perSource, windowMs: limits.sourceWindowMs, now });
-      if (n !== null) appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: capText(email, 80), outcome: "refused", reason: `email longer than ${MAX_EMAIL_LENGTH} characters` }], now);
+    const counted = await writeTransaction(ctx.db, async () => {
+      const n = await reserveAttempt(ctx.db, sourceKey, { max: limits.perSource, windowMs: limits.sourceWindowMs, now });
+      if (n !== null) await appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: capText(email, 80), outcome: "refused", reason: `email longer than ${MAX_EMAIL_LENGTH} characters` }], now);
       return n;
     });
     return { ok: false, reason: counted === null ? "throttled" : "email_too_long" };
@@ -73,10 +73,10 @@ export async function signIn({
 
   let attempt: number;
   try {
-    attempt = writeTransaction(ctx.db, () => {
-      pruneLimits(ctx.db, now);
-      if (reserveAttempt(ctx.db, sourceKey, { max: limits.perSource, windowMs: limits.sourceWindowMs, now }) === null) throw new Refused("throttled");
-      const n = reserveAttempt(ctx.db, accountKey, { max: limits.perAccount, windowMs: limits.lockMs, now });
+    attempt = await writeTransaction(ctx.db, async () => {
+      await pruneLimits(ctx.db, now);
+      if (await reserveAttempt(ctx.db, sourceKey, { max: limits.perSource, windowMs: limits.sourceWindowMs, now }) === null) throw new Refused("throttled");
+      const n = await reserveAttempt(ctx.db, accountKey, { max: limits.perAccount, windowMs: limits.lockMs, now });
       // Throwing rolls back the source's reservation: nothing was checked.
       if (n === null) throw new Refused("locked");
       return n;
@@ -85,33 +85,33 @@ export async function signIn({
     if (!(err instanceof Refused)) throw err;
     // Refusals check nothing, so they are not counted as guesses; but each would be a row in the
     // append-only log, so one address gets only so many recorded per window.
-    writeTransaction(ctx.db, () => {
-      if (reserveAttempt(ctx.db, { scope: "refusals", subject: sourceKey.subject }, { max: limits.refusalsRecorded, windowMs: limits.sourceWindowMs, now }) === null) return;
-      appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: email || null, outcome: "refused", reason: err.reason === "locked" ? "account locked" : `too many failed sign-ins from ${sourceKey.subject}` }], now);
+    await writeTransaction(ctx.db, async () => {
+      if (await reserveAttempt(ctx.db, { scope: "refusals", subject: sourceKey.subject }, { max: limits.refusalsRecorded, windowMs: limits.sourceWindowMs, now }) === null) return;
+      await appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: email || null, outcome: "refused", reason: err.reason === "locked" ? "account locked" : `too many failed sign-ins from ${sourceKey.subject}` }], now);
     });
     await delay(failureDelayMs(limits.perAccount));
     return { ok: false, reason: err.reason };
   }
 
-  const user = email ? findUserByEmail(ctx.db, email) : undefined;
+  const user = email ? await findUserByEmail(ctx.db, email) : undefined;
   // Same work either way: a real verify, or a dummy one of the same cost.
   const good = user && password.length <= MAX_PASSWORD_LENGTH ? await verifyPassword(user.passwordHash, password) : (await dummyVerify(password), false);
   const done = ctx.now();
   if (good && user) {
-    writeTransaction(ctx.db, () => {
-      clearLimit(ctx.db, accountKey);
-      releaseAttempt(ctx.db, sourceKey);
-      recordSignInSuccess(ctx.db, user.id, done);
-      appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.succeeded", actor: email, outcome: "granted" }], done);
+    await writeTransaction(ctx.db, async () => {
+      await clearLimit(ctx.db, accountKey);
+      await releaseAttempt(ctx.db, sourceKey);
+      await recordSignInSuccess(ctx.db, user.id, done);
+      await appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.succeeded", actor: email, outcome: "granted" }], done);
     });
     return { ok: true, user: { id: user.id, email: user.email, role: user.role, sessionVersion: user.sessionVersion } };
   }
   const lockNow = attempt >= limits.perAccount;
-  writeTransaction(ctx.db, () => {
-    const locked = lockNow && lockSubject(ctx.db, accountKey, done, done + limits.lockMs);
+  await writeTransaction(ctx.db, async () => {
+    const locked = lockNow && await lockSubject(ctx.db, accountKey, done, done + limits.lockMs);
     // A lock also ends the account's dashboard sessions (a no-op for an unknown email).
-    if (locked) bumpSessionVersionByEmail(ctx.db, email);
-    appendAuditEvents(
+    if (locked) await bumpSessionVersionByEmail(ctx.db, email);
+    await appendAuditEvents(
       ctx.db,
       [
         { kind: "access", action: "signin.failed", actor: email || null, outcome: "refused", reason: `${user ? "wrong password" : "unknown email"} (guess ${attempt} of ${limits.perAccount})` },

@@ -8,16 +8,16 @@ import { firstIssue } from "../validation";
 import { UserEmail, userByEmail } from "./find-user";
 
 /** Lifts a sign-in lock at once (the lock also ends by itself after its 15 minutes). */
-export function unlockUser({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { email: unknown } }): { wasLocked: boolean } {
+export async function unlockUser({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { email: unknown } }): Promise<{ wasLocked: boolean }> {
   authorize(actor, "user.write");
   const parsed = UserEmail.safeParse(input.email);
   if (!parsed.success) throw firstIssue(parsed.error);
   const email = parsed.data;
   const now = ctx.now();
-  return writeTransaction(ctx.db, () => {
-    userByEmail(ctx.db, email);
-    const wasLocked = clearLimit(ctx.db, { scope: "account", subject: email });
-    appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.unlocked", actor: actorLabel(actor), detail: { after: { email } } }], now);
+  return await writeTransaction(ctx.db, async () => {
+    await userByEmail(ctx.db, email);
+    const wasLocked = await clearLimit(ctx.db, { scope: "account", subject: email });
+    await appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.unlocked", actor: actorLabel(actor), detail: { after: { email } } }], now);
     return { wasLocked };
   });
 }

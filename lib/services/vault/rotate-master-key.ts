@@ -15,11 +15,11 @@ import { totpAad } from "../totp/totp";
  * Re-seals every credential, the CA key, the IdP client secret and the TOTP secrets under a new master key, all or nothing: one
  * transaction, and the key check moves with it. Plaintext exists only for the re-seal.
  */
-export function rotateMasterKey({ ctx, actor, newKey }: { ctx: ServiceContext; actor: Actor | null; newKey: Buffer }): { credentials: number } {
+export async function rotateMasterKey({ ctx, actor, newKey }: { ctx: ServiceContext; actor: Actor | null; newKey: Buffer }): Promise<{ credentials: number }> {
   authorize(actor, "settings.write");
   const next = new Vault(newKey);
   const now = ctx.now();
-  return writeTransaction(ctx.db, () => {
+  return await writeTransaction(ctx.db, async () => {
     const settings = ctx.db.select().from(orgSettings).where(eq(orgSettings.id, 1)).get();
     if (!settings?.keyCheck || !ctx.vault.verifyKeyCheck(settings.keyCheck)) throw new AppError("conflict", "the current master key does not open the data; nothing was changed");
     const rows = ctx.db.select({ identity: credentials.identity, sealed: credentials.sealed }).from(credentials).all();
@@ -54,8 +54,8 @@ export function rotateMasterKey({ ctx, actor, newKey }: { ctx: ServiceContext; a
       ctx.db.update(users).set({ totpSecretSealed: reseal(row.secret, aad), totpPendingSealed: reseal(row.pending, aad) }).where(eq(users.id, row.id)).run();
     }
     ctx.db.update(orgSettings).set({ keyCheck: next.makeKeyCheck(), caKeySealed, oidcClientSecretSealed }).where(eq(orgSettings.id, 1)).run();
-    appendAuditEvents(ctx.db, [{ kind: "admin", action: "vault.key_rotated", actor: actorLabel(actor), detail: { after: { credentialsResealed: rows.length, caKeyResealed: !!caKeySealed } } }], now);
-    bumpPolicyRevision(ctx.db);
+    await appendAuditEvents(ctx.db, [{ kind: "admin", action: "vault.key_rotated", actor: actorLabel(actor), detail: { after: { credentialsResealed: rows.length, caKeyResealed: !!caKeySealed } } }], now);
+    await bumpPolicyRevision(ctx.db);
     return { credentials: rows.length };
   });
 }

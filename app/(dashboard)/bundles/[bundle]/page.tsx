@@ -27,9 +27,9 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
   const { tab: rawTab, add, saved } = await searchParams;
   const tab = TABS.some((t) => t.id === rawTab) ? rawTab! : add ? "domains" : "connections";
   const ctx = serviceContext();
-  const bundle = getPolicy({ ctx, actor }).bundles.find((b) => b.name === name);
+  const bundle = (await getPolicy({ ctx, actor })).bundles.find((b) => b.name === name);
   if (!bundle) notFound();
-  const creds = listCredentials({ ctx, actor });
+  const creds = await listCredentials({ ctx, actor });
   const owner = can(actor, "policy.write");
   const base = `/bundles/${encodeURIComponent(name)}`;
 

@@ -5,7 +5,7 @@ import { apiRoute, readJson } from "../handler";
 export const dynamic = "force-dynamic";
 
 export const POST = apiRoute(async ({ req, actor, ctx }) => {
-  const result = explainRequest({ ctx, actor, input: await readJson(req) });
+  const result = await explainRequest({ ctx, actor, input: await readJson(req) });
   return Response.json({
     outcome: result.decision.outcome,
     rule: result.decision.rule,

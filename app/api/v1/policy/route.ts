@@ -8,8 +8,8 @@ import { apiRoute, readBody } from "../handler";
 
 export const dynamic = "force-dynamic";
 
-export const GET = apiRoute(({ req, actor, ctx }) => {
-  const policy = getPolicy({ ctx, actor });
+export const GET = apiRoute(async ({ req, actor, ctx }) => {
+  const policy = await getPolicy({ ctx, actor });
   const wantsYaml = /yaml/.test(req.headers.get("accept") ?? "") || new URL(req.url).searchParams.get("format") === "yaml";
   if (wantsYaml) return new Response(YAML.stringify(policy), { headers: { "Content-Type": "application/yaml; charset=utf-8" } });
   return Response.json(policy);
@@ -20,6 +20,6 @@ export const PUT = apiRoute(async ({ req, actor, ctx }) => {
   authorize(actor, "policy.write");
   const document = parsePolicyText(await readBody(req), req.headers.get("content-type"));
   const dryRun = ["1", "true"].includes(new URL(req.url).searchParams.get("dryRun") ?? "");
-  const result = putPolicy({ ctx, actor, input: document, dryRun });
+  const result = await putPolicy({ ctx, actor, input: document, dryRun });
   return Response.json({ dryRun: result.dryRun, applied: result.applied, diff: result.diff });
 });

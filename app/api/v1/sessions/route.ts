@@ -5,6 +5,6 @@ import { apiRoute, readJson } from "../handler";
 export const dynamic = "force-dynamic";
 
 export const POST = apiRoute(async ({ req, actor, ctx }) => {
-  const session = createSession({ ctx, actor, input: await readJson(req) });
+  const session = await createSession({ ctx, actor, input: await readJson(req) });
   return Response.json(session, { status: 201, headers: { "Cache-Control": "no-store" } });
 });

@@ -4,7 +4,7 @@ import { apiRoute } from "../../handler";
 
 export const dynamic = "force-dynamic";
 
-export const DELETE = apiRoute<{ id: string }>(({ actor, ctx, params }) => {
-  revokeSession({ ctx, actor, input: { id: params.id } });
+export const DELETE = apiRoute<{ id: string }>(async ({ actor, ctx, params }) => {
+  await revokeSession({ ctx, actor, input: { id: params.id } });
   return new Response(null, { status: 204 });
 });

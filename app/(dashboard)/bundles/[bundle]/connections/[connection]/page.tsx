@@ -16,7 +16,7 @@ export default async function EditConnectionPage({ params }: { params: Promise<{
   const bundleName = decodeURIComponent(p.bundle);
   const connectionName = decodeURIComponent(p.connection);
   if (!can(actor, "policy.write")) notFound();
-  const connection = getPolicy({ ctx: serviceContext(), actor })
+  const connection = (await getPolicy({ ctx: serviceContext(), actor }))
     .bundles.find((b) => b.name === bundleName)
     ?.connections.find((c) => c.name === connectionName);
   if (!connection) notFound();

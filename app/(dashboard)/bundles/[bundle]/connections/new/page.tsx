@@ -14,7 +14,7 @@ export default async function NewConnectionPage({ params }: { params: Promise<{ 
   const actor = await requireUser();
   const name = decodeURIComponent((await params).bundle);
   if (!can(actor, "policy.write")) notFound();
-  const bundle = getPolicy({ ctx: serviceContext(), actor }).bundles.find((b) => b.name === name);
+  const bundle = (await getPolicy({ ctx: serviceContext(), actor })).bundles.find((b) => b.name === name);
   if (!bundle) notFound();
   return (
     <>

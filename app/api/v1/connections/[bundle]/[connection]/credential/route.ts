@@ -11,11 +11,11 @@ type Params = { bundle: string; connection: string };
 export const PUT = apiRoute<Params>(async ({ req, actor, ctx, params }) => {
   const body = await readJson(req);
   if (typeof body !== "object" || body === null || !("secret" in body)) throw new AppError("invalid_field", "secret: is required", { field: "secret" });
-  setCredential({ ctx, actor, input: { bundle: params.bundle, connection: params.connection, secret: (body as { secret: unknown }).secret } });
+  await setCredential({ ctx, actor, input: { bundle: params.bundle, connection: params.connection, secret: (body as { secret: unknown }).secret } });
   return new Response(null, { status: 204 });
 });
 
-export const DELETE = apiRoute<Params>(({ actor, ctx, params }) => {
-  revokeCredential({ ctx, actor, input: { bundle: params.bundle, connection: params.connection } });
+export const DELETE = apiRoute<Params>(async ({ actor, ctx, params }) => {
+  await revokeCredential({ ctx, actor, input: { bundle: params.bundle, connection: params.connection } });
   return new Response(null, { status: 204 });
 });
