@@ -65,7 +65,10 @@ if (buildOk !== false) {
 // separate processes, a throwaway cluster), plus the cross-replica specs. Skipped only with the
 // SQLite suite (`npm test e2e`); `npm test e2e-pg` runs it alone.
 const PG_SPECS = ["e2e/replicas.spec.ts", "e2e/sessions.spec.ts", "e2e/audit.spec.ts", "e2e/proxy-forward.spec.ts", "e2e/proxy-tunnels.spec.ts", "e2e/proxy-websocket.spec.ts", "e2e/proxy-tokens.spec.ts"];
-if (buildOk !== false) {
+// Until the PostgreSQL backend (branch b16) is merged this pass is opt-in: GATEHOUSE_TEST_PG=1 or
+// `npm test e2e-pg`. Drop the gate with that merge.
+const pgPass = process.env.GATEHOUSE_TEST_PG === "1" || only.includes("e2e-pg");
+if (buildOk !== false && pgPass) {
   const pwJson = path.join(tmp, "playwright-pg.json");
   fs.rmSync(pwJson, { force: true });
   const ok = step("e2e-pg", bin("playwright"), ["test", ...PG_SPECS], { GATEHOUSE_E2E_DATABASE: "pg" });
