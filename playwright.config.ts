@@ -14,13 +14,24 @@ export default defineConfig({
   retries: 0,
   timeout: 60_000,
   expect: { timeout: 10_000 },
-  reporter: [["list"], ["json", { outputFile: process.env.GATEHOUSE_E2E_DATABASE === "pg" ? ".tmp/playwright-pg.json" : ".tmp/playwright.json" }]],
+  reporter: [
+    ["list"],
+    ["json", { outputFile: process.env.GATEHOUSE_E2E_DATABASE === "pg" ? ".tmp/playwright-pg.json" : ".tmp/playwright.json" }],
+  ],
   use: {
     browserName: "chromium",
     headless: true,
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
     },
     trace: "off",
     screenshot: "only-on-failure",

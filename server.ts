@@ -40,16 +40,22 @@ function nextAuthSecret(env: Env): string {
 
 async function ensureFirstOwner(ctx: ServiceContext): Promise<void> {
   const { ownerEmail, ownerPassword } = ctx.env;
-  if (await countUsers(ctx.db) > 0) {
+  if ((await countUsers(ctx.db)) > 0) {
     // Only the first start creates an Owner from the environment; say so rather than ignore it.
-    if (ownerEmail && !await findUserByEmail(ctx.db, ownerEmail.trim().toLowerCase())) {
-      console.error(`gatehouse: warning: GATEHOUSE_OWNER_EMAIL ${ownerEmail} was not added: Gatehouse already has users. An Owner can add it on Settings, or run \`gatehouse user add\`.`);
+    if (ownerEmail && !(await findUserByEmail(ctx.db, ownerEmail.trim().toLowerCase()))) {
+      console.error(
+        `gatehouse: warning: GATEHOUSE_OWNER_EMAIL ${ownerEmail} was not added: Gatehouse already has users. An Owner can add it on Settings, or run \`gatehouse user add\`.`,
+      );
     }
     return;
   }
   if (ownerEmail && ownerPassword) {
     try {
-      await addUser({ ctx, actor: { type: "system", role: "owner" }, input: { email: ownerEmail, role: "owner", password: ownerPassword } });
+      await addUser({
+        ctx,
+        actor: { type: "system", role: "owner" },
+        input: { email: ownerEmail, role: "owner", password: ownerPassword },
+      });
       console.error(`gatehouse: created the first Owner ${ownerEmail}`);
     } catch (err) {
       if (err instanceof AppError) fail(`first Owner from GATEHOUSE_OWNER_EMAIL/GATEHOUSE_OWNER_PASSWORD: ${err.message}`);
@@ -78,7 +84,8 @@ async function main(): Promise<void> {
     if (err instanceof StartupError) fail(err.message);
     throw err;
   }
-  if (prepared.keyCreated) console.error(`gatehouse: generated a new master key in ${path.join(env.dataDir, "master.key")} (mode 0600); back it up`);
+  if (prepared.keyCreated)
+    console.error(`gatehouse: generated a new master key in ${path.join(env.dataDir, "master.key")} (mode 0600); back it up`);
   const ctx: ServiceContext = { db: prepared.db, vault: prepared.vault, env, now: Date.now };
 
   // GATEHOUSE_SERVE: one process may serve both listeners (the default) or one of them.
@@ -134,7 +141,10 @@ async function main(): Promise<void> {
   // The forward proxy runs in worker processes (env.proxyWorkers); this process serves the dashboard
   // and the embedded route.
   let forward: ForwardProxies | null = null;
-  if (serveProxy) forward = await startForwardProxies(env.proxyWorkers).catch((err: Error) => fail(`proxy port ${env.proxyHost}:${env.proxyPort}: ${err.message}`));
+  if (serveProxy)
+    forward = await startForwardProxies(env.proxyWorkers).catch((err: Error) =>
+      fail(`proxy port ${env.proxyHost}:${env.proxyPort}: ${err.message}`),
+    );
 
   const serving = [
     web && `dashboard on ${env.publicUrl.replace(/:\d+$/, `:${(web.address() as { port: number }).port}`)}`,

@@ -1,16 +1,34 @@
 // npm run bench:policy — decision time at 10, 1,000 and 100,000 rules, side by side with a
 // linear scan, and the ratios. Goal: under 2 µs per decision at 100,000 rules.
-import { compilePolicy, credentialIdentity, parseHostPattern, patternMatches, validatePolicyDocument, type EgressRequest, type PolicyDocument } from "../lib/policy";
+import {
+  compilePolicy,
+  credentialIdentity,
+  parseHostPattern,
+  patternMatches,
+  validatePolicyDocument,
+  type EgressRequest,
+  type PolicyDocument,
+} from "../lib/policy";
 
 function buildPolicy(rules: number): PolicyDocument {
   const connections = [];
   const domains: string[] = [];
   // Half credential rules (exact + wildcard websites), half Domains entries.
   for (let i = 0; connections.length * 2 < rules / 2; i++) {
-    connections.push({ name: `svc${i}`, serviceAccount: "bot@acme.example", inject: { type: "bearer" as const }, allowedWebsites: [`api${i}.svc.example`, `*.cdn${i}.example`], narrow: { pathPrefix: `/org${i}`, methods: "read_only" as const } });
+    connections.push({
+      name: `svc${i}`,
+      serviceAccount: "bot@acme.example",
+      inject: { type: "bearer" as const },
+      allowedWebsites: [`api${i}.svc.example`, `*.cdn${i}.example`],
+      narrow: { pathPrefix: `/org${i}`, methods: "read_only" as const },
+    });
   }
   for (let i = 0; domains.length < rules - connections.length * 2; i++) domains.push(i % 2 ? `*.d${i}.example` : `d${i}.example`);
-  const doc = validatePolicyDocument({ version: 1, orgDeny: ["*.pastebin.com"], bundles: [{ name: "org", scope: { type: "organization" }, domains, connections }] });
+  const doc = validatePolicyDocument({
+    version: 1,
+    orgDeny: ["*.pastebin.com"],
+    bundles: [{ name: "org", scope: { type: "organization" }, domains, connections }],
+  });
   if (!doc.ok) throw new Error(JSON.stringify(doc.errors[0]));
   return doc.document;
 }
@@ -21,7 +39,16 @@ function requests(rules: number): EgressRequest[] {
   for (let i = 0; i < 1000; i++) {
     const k = (i * 7919) % n;
     const pick = i % 5;
-    const host = pick === 0 ? `api${k}.svc.example` : pick === 1 ? `a.b.cdn${k}.example` : pick === 2 ? `d${2 * k}.example` : pick === 3 ? `x.d${2 * k + 1}.example` : `unknown${i}.nowhere.test`;
+    const host =
+      pick === 0
+        ? `api${k}.svc.example`
+        : pick === 1
+          ? `a.b.cdn${k}.example`
+          : pick === 2
+            ? `d${2 * k}.example`
+            : pick === 3
+              ? `x.d${2 * k + 1}.example`
+              : `unknown${i}.nowhere.test`;
     out.push({ method: "GET", scheme: "https", host, port: 443, path: `/org${k}/repo/file`, methodOverride: false });
   }
   return out;
@@ -29,7 +56,8 @@ function requests(rules: number): EgressRequest[] {
 
 function linearScan(doc: PolicyDocument, req: EgressRequest): string {
   const b = doc.bundles[0]!;
-  for (const c of b.connections) for (const w of c.allowedWebsites) if (patternMatches(parseHostPattern(w), req.host, req.port, req.scheme)) return "hit";
+  for (const c of b.connections)
+    for (const w of c.allowedWebsites) if (patternMatches(parseHostPattern(w), req.host, req.port, req.scheme)) return "hit";
   for (const d of b.domains) if (patternMatches(parseHostPattern(d), req.host, req.port, req.scheme)) return "hit";
   return "blocked";
 }
@@ -62,9 +90,10 @@ for (const rules of [10, 1_000, 100_000]) {
   time(batch, 500); // warm up: let the JIT settle before measuring
   const perBatch = time(batch, 1500);
   const linearReqs = reqs.slice(0, rules >= 100_000 ? 20 : 1000);
-  const linearNs = time(() => {
-    for (const r of linearReqs) sink += linearScan(doc, r).length;
-  }, 200) / linearReqs.length;
+  const linearNs =
+    time(() => {
+      for (const r of linearReqs) sink += linearScan(doc, r).length;
+    }, 200) / linearReqs.length;
   if (sink < 0) console.log(sink);
   rows.push({ rules, compileMs, decideNs: perBatch / reqs.length, linearNs });
 }

@@ -92,7 +92,9 @@ export function openDatabase(dataDir: string): Db {
     closeWriter: () => w.close(),
   };
   const writer = withMeta(drizzleSqlite(w, { schema: sqliteSchema }), { dialect: "sqlite", backend, inTransaction: true }, sqliteSchema);
-  return followingTransactions(withMeta(drizzleSqlite(reader, { schema: sqliteSchema }), { dialect: "sqlite", backend, inTransaction: false }, sqliteSchema));
+  return followingTransactions(
+    withMeta(drizzleSqlite(reader, { schema: sqliteSchema }), { dialect: "sqlite", backend, inTransaction: false }, sqliteSchema),
+  );
 }
 
 // PostgreSQL answers bigint (count(*), times, seq) as text by default; every such value here

@@ -9,33 +9,37 @@ const now = sql`((extract(epoch from clock_timestamp()) * 1000)::bigint)`;
 const ms = (name: string) => bigint(name, { mode: "number" });
 
 /** Dashboard people. Roles: owner (everything), auditor (reads only). */
-export const users = pgTable("users", {
-  id: text("id").primaryKey(),
-  email: text("email").notNull().unique(),
-  role: text("role", { enum: ["owner", "auditor"] }).notNull(),
-  passwordHash: text("password_hash").notNull(),
-  /**
-   * Bumped by sign-out, a password or role change and a lock: a dashboard session cookie carries
-   * the version it was issued under and is refused once they differ.
-   */
-  sessionVersion: integer("session_version").notNull().default(0),
-  lastSignInAt: ms("last_sign_in_at"),
-  createdAt: ms("created_at").notNull().default(now),
-  /**
-   * Set for a person who signs in through the company's IdP: one row per (issuer, subject). Such
-   * a row's password hash is unusable, and its role is re-mapped from the IdP's groups at each sign-in.
-   */
-  oidcIssuer: text("oidc_issuer"),
-  oidcSubject: text("oidc_subject"),
-  /** TOTP (RFC 6238) for local accounts: the secret sealed with AAD `users.totp:<id>`; set once a code confirmed it. */
-  totpSecretSealed: text("totp_secret_sealed"),
-  /** An enrolment not yet confirmed with a code. */
-  totpPendingSealed: text("totp_pending_sealed"),
-  /** The last time step accepted: a code is good once. */
-  totpLastStep: ms("totp_last_step"),
-  /** SHA-256 of the unused recovery codes (each 80 random bits, shown once). */
-  totpRecoveryHashes: jsonb("totp_recovery_hashes").$type<string[]>(),
-}, (t) => [uniqueIndex("users_oidc_identity").on(t.oidcIssuer, t.oidcSubject)]);
+export const users = pgTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    email: text("email").notNull().unique(),
+    role: text("role", { enum: ["owner", "auditor"] }).notNull(),
+    passwordHash: text("password_hash").notNull(),
+    /**
+     * Bumped by sign-out, a password or role change and a lock: a dashboard session cookie carries
+     * the version it was issued under and is refused once they differ.
+     */
+    sessionVersion: integer("session_version").notNull().default(0),
+    lastSignInAt: ms("last_sign_in_at"),
+    createdAt: ms("created_at").notNull().default(now),
+    /**
+     * Set for a person who signs in through the company's IdP: one row per (issuer, subject). Such
+     * a row's password hash is unusable, and its role is re-mapped from the IdP's groups at each sign-in.
+     */
+    oidcIssuer: text("oidc_issuer"),
+    oidcSubject: text("oidc_subject"),
+    /** TOTP (RFC 6238) for local accounts: the secret sealed with AAD `users.totp:<id>`; set once a code confirmed it. */
+    totpSecretSealed: text("totp_secret_sealed"),
+    /** An enrolment not yet confirmed with a code. */
+    totpPendingSealed: text("totp_pending_sealed"),
+    /** The last time step accepted: a code is good once. */
+    totpLastStep: ms("totp_last_step"),
+    /** SHA-256 of the unused recovery codes (each 80 random bits, shown once). */
+    totpRecoveryHashes: jsonb("totp_recovery_hashes").$type<string[]>(),
+  },
+  (t) => [uniqueIndex("users_oidc_identity").on(t.oidcIssuer, t.oidcSubject)],
+);
 
 /**
  * Sign-in guesses, counted per account (`account`, the email as typed, known or not, so unknown
@@ -86,8 +90,13 @@ export const orgSettings = pgTable("org_settings", {
   memberAccessMode: text("member_access_mode", { enum: ["anyone", "org_members", "roles"] })
     .notNull()
     .default("org_members"),
-  memberRoles: jsonb("member_roles").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
-  directMessages: text("direct_messages", { enum: ["enabled", "disabled"] }).notNull().default("enabled"),
+  memberRoles: jsonb("member_roles")
+    .$type<string[]>()
+    .notNull()
+    .default(sql`'[]'::jsonb`),
+  directMessages: text("direct_messages", { enum: ["enabled", "disabled"] })
+    .notNull()
+    .default("enabled"),
   /** null: every channel may use the agent; otherwise only rows of `channels`. */
   channelsRestricted: boolean("channels_restricted").notNull().default(false),
   idleTimeoutSeconds: integer("idle_timeout_seconds").notNull().default(1800),

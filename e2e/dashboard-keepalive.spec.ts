@@ -7,10 +7,12 @@ import { startGatehouse } from "./fixtures/gatehouse";
 
 function keepAliveHeader(baseURL: string): Promise<string> {
   return new Promise<string>((resolve, reject) => {
-    http.get(`${baseURL}/api/v1/ca.pem`, { agent: new http.Agent({ keepAlive: true }) }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(String(res.headers["keep-alive"])));
-    }).on("error", reject);
+    http
+      .get(`${baseURL}/api/v1/ca.pem`, { agent: new http.Agent({ keepAlive: true }) }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(String(res.headers["keep-alive"])));
+      })
+      .on("error", reject);
   });
 }
 
@@ -21,7 +23,13 @@ test("the dashboard advertises a keep-alive above a load balancer's 60 s idle ti
 test("GATEHOUSE_DASHBOARD_KEEPALIVE sets it, for a balancer that keeps connections longer; a bad value stops start-up", async () => {
   const bad = await startGatehouse({ GATEHOUSE_DASHBOARD_KEEPALIVE: "90" }, { waitReady: false, build: false });
   expect(await bad.exited).not.toBe(0);
-  expect(bad.stderr().trim().split("\n").filter((l) => l.startsWith("gatehouse:"))).toEqual(["gatehouse: configuration: GATEHOUSE_DASHBOARD_KEEPALIVE: a duration between 1s and 4m (e.g. 65s)"]);
+  expect(
+    bad
+      .stderr()
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("gatehouse:")),
+  ).toEqual(["gatehouse: configuration: GATEHOUSE_DASHBOARD_KEEPALIVE: a duration between 1s and 4m (e.g. 65s)"]);
   const g = await startGatehouse({ GATEHOUSE_DASHBOARD_KEEPALIVE: "125s", GATEHOUSE_PROXY_WORKERS: "1" }, { build: false });
   try {
     expect(await keepAliveHeader(g.baseURL)).toBe("timeout=125");

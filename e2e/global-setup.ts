@@ -24,7 +24,16 @@ export default async function globalSetup(): Promise<void | (() => Promise<void>
   if (process.env.GATEHOUSE_E2E_DATABASE === "pg") return replicasOnPostgres(tmp, dataDir, certDir, owner, ca.certPem);
   const logFile = path.join(tmp, "server.log");
   const g = await startGatehouse({ GATEHOUSE_DATA_DIR: dataDir, ...e2eGatehouseEnv(certDir, owner, TEST_HOSTS) }, { logFile });
-  const state: E2eState = { baseURL: g.baseURL, proxyPort: g.proxyPort, dataDir, logFile, pid: g.pid, owner, upstreamCaPem: ca.certPem, upstreamCertDir: certDir };
+  const state: E2eState = {
+    baseURL: g.baseURL,
+    proxyPort: g.proxyPort,
+    dataDir,
+    logFile,
+    pid: g.pid,
+    owner,
+    upstreamCaPem: ca.certPem,
+    upstreamCertDir: certDir,
+  };
   fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
   fs.writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
 }
@@ -35,11 +44,26 @@ export default async function globalSetup(): Promise<void | (() => Promise<void>
  * is the first's). The CLI the specs run reaches the same database through the env set here,
  * which Playwright's workers inherit. Returns the teardown.
  */
-async function replicasOnPostgres(tmp: string, dataDir: string, certDir: string, owner: { email: string; password: string }, upstreamCaPem: string): Promise<() => Promise<void>> {
+async function replicasOnPostgres(
+  tmp: string,
+  dataDir: string,
+  certDir: string,
+  owner: { email: string; password: string },
+  upstreamCaPem: string,
+): Promise<() => Promise<void>> {
   const set = await startReplicaSet({ proxies: 2, upstreamCertDir: certDir, owner, logDir: tmp });
   for (const k of ["GATEHOUSE_DATABASE_URL", "GATEHOUSE_MASTER_KEY", "NEXTAUTH_SECRET"] as const) process.env[k] = set.sharedEnv[k];
   const d = set.dashboard;
-  const state: E2eState = { baseURL: d.baseURL, proxyPort: set.proxies[0]!.proxyPort, dataDir: d.dataDir, logFile: path.join(tmp, "dashboard-0.log"), pid: d.pid, owner, upstreamCaPem, upstreamCertDir: certDir };
+  const state: E2eState = {
+    baseURL: d.baseURL,
+    proxyPort: set.proxies[0]!.proxyPort,
+    dataDir: d.dataDir,
+    logFile: path.join(tmp, "dashboard-0.log"),
+    pid: d.pid,
+    owner,
+    upstreamCaPem,
+    upstreamCertDir: certDir,
+  };
   void dataDir;
   fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
   fs.writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));

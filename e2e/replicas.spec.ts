@@ -34,7 +34,13 @@ async function setDomains(bundle: string, domains: string[]): Promise<void> {
 }
 
 async function newSession(channel: string): Promise<{ id: string; token: string }> {
-  const r = await orch.post("/sessions", { workspace: "T0REPL", channel, thread: `${Date.now()}.000100`, kind: "channel", member: { id: "U0ALICE", orgMember: true, roles: [] } });
+  const r = await orch.post("/sessions", {
+    workspace: "T0REPL",
+    channel,
+    thread: `${Date.now()}.000100`,
+    kind: "channel",
+    member: { id: "U0ALICE", orgMember: true, roles: [] },
+  });
   expect(r.status, r.text).toBe(201);
   return { id: r.json.id, token: r.json.token };
 }
@@ -43,7 +49,10 @@ async function newSession(channel: string): Promise<{ id: string; token: string 
 function processTree(pid: number): number[] {
   let kids: number[] = [];
   try {
-    kids = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).split("\n").map(Number).filter((n) => n > 0);
+    kids = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+      .split("\n")
+      .map(Number)
+      .filter((n) => n > 0);
   } catch {
     // no children
   }
@@ -51,8 +60,18 @@ function processTree(pid: number): number[] {
 }
 
 function egressCounts(pathPrefix: string): Map<string, number> {
-  const out = set.pg.psql(`SELECT path, count(*) FROM audit_events WHERE action = 'egress.request' AND path LIKE '${pathPrefix}%' GROUP BY path`);
-  return new Map(out.split("\n").filter(Boolean).map((l) => { const [p, c] = l.split("|"); return [p!, Number(c)]; }));
+  const out = set.pg.psql(
+    `SELECT path, count(*) FROM audit_events WHERE action = 'egress.request' AND path LIKE '${pathPrefix}%' GROUP BY path`,
+  );
+  return new Map(
+    out
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => {
+        const [p, c] = l.split("|");
+        return [p!, Number(c)];
+      }),
+  );
 }
 
 /** Requests through a replica, a few at a time, until stopped; counts statuses. */
@@ -85,7 +104,12 @@ function load(proxyPort: () => number, token: string, prefix: string, concurrenc
 test.beforeAll(async () => {
   test.setTimeout(300_000);
   const state = readState();
-  set = await startReplicaSet({ proxies: 2, upstreamCertDir: state.upstreamCertDir, owner: state.owner, env: { GATEHOUSE_CHANGE_FEED_MAX_STALE_MS: String(MAX_STALE_MS) } });
+  set = await startReplicaSet({
+    proxies: 2,
+    upstreamCertDir: state.upstreamCertDir,
+    owner: state.owner,
+    env: { GATEHOUSE_CHANGE_FEED_MAX_STALE_MS: String(MAX_STALE_MS) },
+  });
   up = await countingUpstream(state.upstreamCertDir);
   upstreamCa = state.upstreamCaPem;
   host = `echo.gh.test:${up.port}`;
@@ -102,7 +126,10 @@ test("a policy change through the dashboard replica applies on both proxy replic
   const s = await newSession("C0LAG");
   const clients = set.proxies.map((p) => viaProxy(p.proxyPort, s.token));
   const lags: string[] = [];
-  for (const [change, domains, want] of [["allow", [host], 200], ["remove", [], 403]] as const) {
+  for (const [change, domains, want] of [
+    ["allow", [host], 200],
+    ["remove", [], 403],
+  ] as const) {
     await setDomains("replica-lag", [...domains]);
     const committed = performance.now();
     const seen = await Promise.all(
@@ -174,7 +201,9 @@ test("a proxy replica killed (SIGKILL) under load and started again loses no eve
   expect([...counts.values()].filter((c) => c > 1)).toEqual([]);
   // Events beyond those are requests recorded before the kill that never went out (at most the in-flight ones).
   const extra = [...counts.keys()].filter((p) => !reached.includes(p));
-  console.log(`SIGKILL under load: ${reached.length} requests reached the upstream, ${counts.size} egress events (${extra.length} recorded but cut off before sending); statuses ${JSON.stringify([...traffic.statuses])}`);
+  console.log(
+    `SIGKILL under load: ${reached.length} requests reached the upstream, ${counts.size} egress events (${extra.length} recorded but cut off before sending); statuses ${JSON.stringify([...traffic.statuses])}`,
+  );
   expect(extra.length).toBeLessThanOrEqual(8);
   const verify = set.cli(["audit", "verify"]);
   expect(verify.code, verify.stderr + verify.stdout).toBe(0);
@@ -202,7 +231,9 @@ test("with the database stopped under load, replicas answer 503 policy_unavailab
   const reached = up.paths.filter((p) => p.startsWith("/outage/"));
   await expect.poll(() => reached.filter((p) => !egressCounts("/outage/").has(p)).length, { timeout: 20_000 }).toBe(0);
   expect([...egressCounts("/outage/").values()].filter((c) => c > 1)).toEqual([]);
-  console.log(`database outage under load: statuses ${JSON.stringify([...traffic.statuses])}; ${reached.length} requests reached the upstream, each recorded once`);
+  console.log(
+    `database outage under load: statuses ${JSON.stringify([...traffic.statuses])}; ${reached.length} requests reached the upstream, each recorded once`,
+  );
   const verify = set.cli(["audit", "verify"]);
   expect(verify.code, verify.stderr + verify.stdout).toBe(0);
 });

@@ -46,7 +46,8 @@ export async function prepareDataDir(env: Env, opts: { createKey: boolean }): Pr
       if (!(await readKeyCheck(tx))) await writeKeyCheck(tx, vault.makeKeyCheck());
     });
     const stored = await readKeyCheck(db);
-    if (!stored || !vault.verifyKeyCheck(stored)) throw new StartupError(`master key: this key cannot open the existing data in ${where} (another replica's key was stored first)`);
+    if (!stored || !vault.verifyKeyCheck(stored))
+      throw new StartupError(`master key: this key cannot open the existing data in ${where} (another replica's key was stored first)`);
   }
   return { db, vault, keyCreated };
 }

@@ -46,7 +46,10 @@ function bundledMigrations(dialect: Db["gh"]["dialect"]): Bundled {
 
 async function schemaProblem(db: Db): Promise<string | null> {
   const want = bundledMigrations(db.gh.dialect);
-  const got = await rawGet<{ count: number; last: number | null }>(db, sql`SELECT count(*) AS count, max(created_at) AS last FROM __drizzle_migrations`);
+  const got = await rawGet<{ count: number; last: number | null }>(
+    db,
+    sql`SELECT count(*) AS count, max(created_at) AS last FROM __drizzle_migrations`,
+  );
   const row = { count: Number(got?.count ?? 0), last: got?.last ?? null };
   if (row.count === want.count && Number(row.last) === want.last) return null;
   if (row.count < want.count) return `the database lacks ${want.count - row.count} migration(s) of this version`;
@@ -74,13 +77,14 @@ async function importProblem(db: Db, dataDir: string, opts: ReadinessOptions): P
     } catch {
       continue; // imported and removed meanwhile
     }
-    const waiting = st.size - await offsets.offset(name);
+    const waiting = st.size - (await offsets.offset(name));
     if (waiting <= 0) continue;
     backlog += waiting;
     oldest = Math.min(oldest, st.mtimeMs);
   }
   if (backlog > (opts.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES)) return `${backlog} bytes of egress journal wait to be imported`;
-  if (backlog > 0 && now - oldest > maxLag) return `egress journal records written ${Math.round((now - oldest) / 1000)} s ago are not imported yet`;
+  if (backlog > 0 && now - oldest > maxLag)
+    return `egress journal records written ${Math.round((now - oldest) / 1000)} s ago are not imported yet`;
   return null;
 }
 
@@ -95,8 +99,19 @@ export async function readiness(db: Db, dataDir: string, opts: ReadinessOptions 
       failed.push({ check, message: onThrow });
     }
   };
-  await run("database", async () => (Number((await rawGet<{ one: number }>(db, sql`SELECT 1 AS one`))?.one) === 1 ? null : "the database did not answer"), "the database did not answer");
-  if (failed.length) return { ready: false, failed: [...failed, ...(["schema", "policy", "audit_import"] as const).map((check) => ({ check, message: "not checked: no database" }))] };
+  await run(
+    "database",
+    async () => (Number((await rawGet<{ one: number }>(db, sql`SELECT 1 AS one`))?.one) === 1 ? null : "the database did not answer"),
+    "the database did not answer",
+  );
+  if (failed.length)
+    return {
+      ready: false,
+      failed: [
+        ...failed,
+        ...(["schema", "policy", "audit_import"] as const).map((check) => ({ check, message: "not checked: no database" })),
+      ],
+    };
   await run("schema", () => schemaProblem(db), "the schema could not be read");
   await run("policy", async () => (await policyCache(db).load(), null), "the policy does not load");
   await run("audit_import", () => importProblem(db, dataDir, opts), "the egress journal could not be read");
@@ -116,7 +131,11 @@ export function answerHealth(req: http.IncomingMessage, res: http.ServerResponse
   if (!m || (req.method !== "GET" && req.method !== "HEAD")) return false;
   const send = (status: number, body: unknown) => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
+    res.writeHead(status, {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      "content-length": Buffer.byteLength(text),
+    });
     res.end(req.method === "HEAD" ? undefined : text);
   };
   if (m[1] !== "readyz") {

@@ -2,7 +2,14 @@
 // The dashboard, the API, the CLI and the proxy are separate module instances (or processes):
 // the database is how a change reaches each of them.
 import { sqliteOf, type Db } from "../db/client";
-import { credentialIdentities, credentialIdentitiesSync, preparePolicyLookups, readPolicyDocument, readPolicyDocumentSync, readPolicyRevision } from "../db/queries/policy";
+import {
+  credentialIdentities,
+  credentialIdentitiesSync,
+  preparePolicyLookups,
+  readPolicyDocument,
+  readPolicyDocumentSync,
+  readPolicyRevision,
+} from "../db/queries/policy";
 import { readSnapshot } from "../db/tx";
 import { compilePolicy, type CompiledPolicy } from "./policy";
 
@@ -56,7 +63,7 @@ export class PolicyCache {
       throw new PolicyNotLoaded(revision ?? -1);
     }
     this.#revisionStmt ??= preparePolicyLookups(this.#db).revision;
-    const want = revision ?? ((this.#revisionStmt.get() as number | undefined) ?? 0);
+    const want = revision ?? (this.#revisionStmt.get() as number | undefined) ?? 0;
     if (want !== this.#revision || !this.#compiled) {
       // Read document, credential set and revision in one snapshot. The reader connection never
       // holds an open transaction across an await (db/tx.ts), so a synchronous one is safe here.

@@ -16,4 +16,9 @@ export interface PgTestCluster {
   stop(): Promise<void>;
 }
 export function findPgBin(): string;
-export function startPgCluster(opts?: { database?: string; user?: string; durable?: boolean; settings?: Record<string, string> }): Promise<PgTestCluster>;
+export function startPgCluster(opts?: {
+  database?: string;
+  user?: string;
+  durable?: boolean;
+  settings?: Record<string, string>;
+}): Promise<PgTestCluster>;

@@ -99,7 +99,11 @@ export async function startPgCluster({ database = "gatehouse", user = "gatehouse
     };
     fs.appendFileSync(
       path.join(dataDir, "postgresql.conf"),
-      "\n# gatehouse test cluster\n" + Object.entries(conf).map(([k, v]) => `${k} = ${v}`).join("\n") + "\n",
+      "\n# gatehouse test cluster\n" +
+        Object.entries(conf)
+          .map(([k, v]) => `${k} = ${v}`)
+          .join("\n") +
+        "\n",
     );
     const pgCtl = path.join(bin, "pg_ctl");
     const startServer = async () => {
@@ -133,7 +137,22 @@ export async function startPgCluster({ database = "gatehouse", user = "gatehouse
       bin,
       env: { GATEHOUSE_DATABASE_URL: url, PGHOST: "127.0.0.1", PGPORT: String(port), PGUSER: user, PGDATABASE: database },
       /** psql against the cluster; returns stdout (unaligned, tuples only). */
-      psql: (sql) => runAsPg(path.join(bin, "psql"), ["-h", socketDir, "-p", String(port), "-U", user, "-d", database, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql]),
+      psql: (sql) =>
+        runAsPg(path.join(bin, "psql"), [
+          "-h",
+          socketDir,
+          "-p",
+          String(port),
+          "-U",
+          user,
+          "-d",
+          database,
+          "-XAtq",
+          "-v",
+          "ON_ERROR_STOP=1",
+          "-c",
+          sql,
+        ]),
       startServer,
       stopServer,
       stop,

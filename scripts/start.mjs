@@ -30,7 +30,11 @@ function buildIfStale() {
   const why = staleBuild(root, hash);
   if (why) {
     console.error(`gatehouse: ${why}, running \`next build\`…`);
-    const build = spawnSync(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], { cwd: root, env, stdio: "inherit" });
+    const build = spawnSync(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], {
+      cwd: root,
+      env,
+      stdio: "inherit",
+    });
     if (build.status !== 0) {
       console.error("gatehouse: build failed");
       process.exit(build.status ?? 1);

@@ -44,7 +44,9 @@ if (unitOk !== null) {
   } else failed++;
 }
 
-const buildOk = step("build", process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], { NODE_ENV: "production" });
+const buildOk = step("build", process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], {
+  NODE_ENV: "production",
+});
 countCheck(buildOk);
 
 if (buildOk !== false) {
@@ -64,7 +66,15 @@ if (buildOk !== false) {
 // The same server-facing suites again on PostgreSQL, as replicas (one dashboard, two proxies,
 // separate processes, a throwaway cluster), plus the cross-replica specs. Skipped only with the
 // SQLite suite (`npm test e2e`); `npm test e2e-pg` runs it alone.
-const PG_SPECS = ["e2e/replicas.spec.ts", "e2e/sessions.spec.ts", "e2e/audit.spec.ts", "e2e/proxy-forward.spec.ts", "e2e/proxy-tunnels.spec.ts", "e2e/proxy-websocket.spec.ts", "e2e/proxy-tokens.spec.ts"];
+const PG_SPECS = [
+  "e2e/replicas.spec.ts",
+  "e2e/sessions.spec.ts",
+  "e2e/audit.spec.ts",
+  "e2e/proxy-forward.spec.ts",
+  "e2e/proxy-tunnels.spec.ts",
+  "e2e/proxy-websocket.spec.ts",
+  "e2e/proxy-tokens.spec.ts",
+];
 // Until the PostgreSQL backend (branch b16) is merged this pass is opt-in: GATEHOUSE_TEST_PG=1 or
 // `npm test e2e-pg`. Drop the gate with that merge.
 const pgPass = process.env.GATEHOUSE_TEST_PG === "1" || only.includes("e2e-pg");

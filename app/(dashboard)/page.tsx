@@ -25,8 +25,16 @@ export default async function OverviewPage() {
   const steps = [
     { label: "Create a bundle", done: policy.bundles.length > 0, href: "/bundles" },
     { label: "Add a connection", done: policy.bundles.some((b) => b.connections.length > 0), href: "/bundles" },
-    { label: "Create an orchestrator API key", done: (await listApiKeys({ ctx, actor })).some((k) => k.role === "orchestrator" && !k.revokedAt), href: "/settings" },
-    { label: "Start a session (the orchestrator asks for one)", done: (await listSessions({ ctx, actor, limit: 1 })).length > 0, href: "/sessions" },
+    {
+      label: "Create an orchestrator API key",
+      done: (await listApiKeys({ ctx, actor })).some((k) => k.role === "orchestrator" && !k.revokedAt),
+      href: "/settings",
+    },
+    {
+      label: "Start a session (the orchestrator asks for one)",
+      done: (await listSessions({ ctx, actor, limit: 1 })).length > 0,
+      href: "/sessions",
+    },
   ];
   const blocked = o.hours.reduce((n, h) => n + h.blocked, 0);
   const owner = can(actor, "policy.write");
@@ -78,7 +86,9 @@ export default async function OverviewPage() {
             {!o.chain.ok ? (
               <Badge tone="red">broken at #{o.chain.firstBad?.seq}</Badge>
             ) : o.chain.verifiedThrough < o.chain.latest ? (
-              <Badge tone="amber">intact so far · verified through #{o.chain.verifiedThrough} of {o.chain.latest}</Badge>
+              <Badge tone="amber">
+                intact so far · verified through #{o.chain.verifiedThrough} of {o.chain.latest}
+              </Badge>
             ) : (
               <Badge tone="green">intact · {o.chain.events} events</Badge>
             )}
@@ -106,7 +116,10 @@ export default async function OverviewPage() {
                   {o.topBlocked.map((b) => (
                     <tr key={b.host} data-testid="top-blocked">
                       <Td wrap className="font-mono text-xs">
-                        <Link className="underline-offset-2 hover:underline" href={`/audit?host=${encodeURIComponent(b.host)}&outcome=blocked`}>
+                        <Link
+                          className="underline-offset-2 hover:underline"
+                          href={`/audit?host=${encodeURIComponent(b.host)}&outcome=blocked`}
+                        >
                           {b.host}
                         </Link>
                       </Td>
@@ -114,11 +127,13 @@ export default async function OverviewPage() {
                       <Td sticky className="text-right">
                         {owner && denyEntryCovering(orgDeny, b.host) ? (
                           <span className="text-xs text-slate-600">denied org-wide ({denyEntryCovering(orgDeny, b.host)})</span>
-                        ) : owner && (
-                          <Link className="text-sm underline" href={`/bundles?allow=${encodeURIComponent(b.host)}`}>
-                            {/* The visible words start the accessible name (WCAG 2.5.3); the host tells rows apart. */}
-                            Add to Domains…<span className="sr-only"> {b.host}</span>
-                          </Link>
+                        ) : (
+                          owner && (
+                            <Link className="text-sm underline" href={`/bundles?allow=${encodeURIComponent(b.host)}`}>
+                              {/* The visible words start the accessible name (WCAG 2.5.3); the host tells rows apart. */}
+                              Add to Domains…<span className="sr-only"> {b.host}</span>
+                            </Link>
+                          )
                         )}
                       </Td>
                     </tr>

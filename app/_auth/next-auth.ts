@@ -72,7 +72,11 @@ function oidcProvider(cfg: OidcConfig): Provider {
  */
 export async function currentAuthOptions(): Promise<NextAuthOptions> {
   const oidc = await getOidcConfig(serviceContext());
-  return { ...authOptions, providers: oidc ? [...authOptions.providers, oidcProvider(oidc)] : authOptions.providers, callbacks: { ...authOptions.callbacks, signIn: oidcSignIn(oidc) } };
+  return {
+    ...authOptions,
+    providers: oidc ? [...authOptions.providers, oidcProvider(oidc)] : authOptions.providers,
+    callbacks: { ...authOptions.callbacks, signIn: oidcSignIn(oidc) },
+  };
 }
 
 /**
@@ -101,12 +105,20 @@ export const authOptions: NextAuthOptions = {
   providers: [
     CredentialsProvider({
       name: "Email and password",
-      credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" }, code: { label: "Code", type: "text" } },
+      credentials: {
+        email: { label: "Email", type: "email" },
+        password: { label: "Password", type: "password" },
+        code: { label: "Code", type: "text" },
+      },
       async authorize(credentials, req) {
         if (!(await getSignInOptions({ ctx: serviceContext() })).password) throw new Error(PASSWORD_OFF_MESSAGE);
         const result = await signIn({
           ctx: serviceContext(),
-          input: { email: credentials?.email ?? "", password: credentials?.password ?? "", source: header(req?.headers, CLIENT_ADDRESS_HEADER) },
+          input: {
+            email: credentials?.email ?? "",
+            password: credentials?.password ?? "",
+            source: header(req?.headers, CLIENT_ADDRESS_HEADER),
+          },
         });
         if (!result.ok) throw new Error(MESSAGES[result.reason]);
         // Only after the password: whether an account has a second factor is not given away.
@@ -128,7 +140,7 @@ export const authOptions: NextAuthOptions = {
         return { sub: mapped.id, sv: mapped.sv, authTime: Date.now() };
       }
       if (user) return { sub: user.id, sv: (user as { sv?: number }).sv, authTime: Date.now() };
-      if (!await resolveDashboardSession({ ctx: serviceContext(), claims: token })) throw new Error("session ended");
+      if (!(await resolveDashboardSession({ ctx: serviceContext(), claims: token }))) throw new Error("session ended");
       return token;
     },
     // What getServerSession hands the DAL. GET /api/auth/session shows it to the browser too:

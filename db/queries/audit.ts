@@ -53,7 +53,8 @@ export type AuditEventRow = {
   hash: string;
 };
 
-export const AUDIT_COLUMNS = sql.raw(`seq, id, ts, kind, action, actor, request_id AS "requestId", session_id AS "sessionId", workspace, channel, thread,
+export const AUDIT_COLUMNS =
+  sql.raw(`seq, id, ts, kind, action, actor, request_id AS "requestId", session_id AS "sessionId", workspace, channel, thread,
   member, bundle, connection, service_account AS "serviceAccount", method, scheme, host, port, path, outcome, rule, reason, status,
   bytes_in AS "bytesIn", bytes_out AS "bytesOut", duration_ms AS "durationMs", detail, prev_hash AS "prevHash", hash`);
 export const AUDIT_SELECT = sql`SELECT ${AUDIT_COLUMNS} FROM audit_events`;
@@ -109,7 +110,12 @@ export function whereClause(f: AuditFilter, fts: FtsUse = "filter", dialect: Db[
       if (dialect === "postgres") parts.push(sql`(${PG_SEARCH_TEXT}) ILIKE ${like} ESCAPE '\\'`);
       else if (fts === "filter") parts.push(sql`seq IN (SELECT rowid FROM audit_fts WHERE audit_fts MATCH ${match})`);
     }
-    parts.push(sql`(${sql.join(FREE_TEXT_COLUMNS.map((c) => sql`${sql.raw(c)} ${op} ${like} ESCAPE '\\'`), sql` OR `)})`);
+    parts.push(
+      sql`(${sql.join(
+        FREE_TEXT_COLUMNS.map((c) => sql`${sql.raw(c)} ${op} ${like} ESCAPE '\\'`),
+        sql` OR `,
+      )})`,
+    );
   }
   return parts.length ? sql` WHERE ${sql.join(parts, sql` AND `)}` : sql``;
 }
@@ -118,10 +124,16 @@ export function whereClause(f: AuditFilter, fts: FtsUse = "filter", dialect: Db[
 const FEW_ROWS = 5000;
 
 async function fewRowsFor(db: Db, f: AuditFilter): Promise<boolean> {
-  const indexed: [string, string | undefined][] = [["host", f.host?.toLowerCase()], ["channel", f.channel]];
+  const indexed: [string, string | undefined][] = [
+    ["host", f.host?.toLowerCase()],
+    ["channel", f.channel],
+  ];
   for (const [col, value] of indexed) {
     if (!value) continue;
-    const row = await rawGet<{ n: number }>(db, sql`SELECT count(*) AS n FROM (SELECT 1 FROM audit_events WHERE ${sql.raw(col)} = ${value} LIMIT ${FEW_ROWS + 1}) AS few`);
+    const row = await rawGet<{ n: number }>(
+      db,
+      sql`SELECT count(*) AS n FROM (SELECT 1 FROM audit_events WHERE ${sql.raw(col)} = ${value} LIMIT ${FEW_ROWS + 1}) AS few`,
+    );
     if (Number(row?.n ?? 0) <= FEW_ROWS) return true;
   }
   return false;
@@ -165,7 +177,11 @@ export async function hourlyOutcomes(db: Db, from: number, hourMs: number): Prom
   return rows.map((r) => ({ bucket: Number(r.bucket), outcome: r.outcome, n: Number(r.n) }));
 }
 
-export async function topBlockedHosts(db: Db, from: number, limit: number): Promise<{ host: string; count: number; channel: string | null }[]> {
+export async function topBlockedHosts(
+  db: Db,
+  from: number,
+  limit: number,
+): Promise<{ host: string; count: number; channel: string | null }[]> {
   const rows = await rawAll<{ host: string; count: number; channel: string | null }>(
     db,
     sql`SELECT host, count(*) AS count, max(channel) AS channel FROM audit_events
@@ -182,9 +198,13 @@ export async function latestAuditSeq(db: Db): Promise<number> {
 /** The egress journal's import offsets (lib/audit/journal.ts), one row per journal file. */
 export function journalOffsets(db: Db) {
   return {
-    offset: async (file: string): Promise<number> => Number((await rawGet<{ offset: number }>(db, sql`SELECT "offset" FROM audit_journal WHERE file = ${file}`))?.offset ?? 0),
+    offset: async (file: string): Promise<number> =>
+      Number((await rawGet<{ offset: number }>(db, sql`SELECT "offset" FROM audit_journal WHERE file = ${file}`))?.offset ?? 0),
     advance: async (file: string, offset: number): Promise<void> =>
-      void (await rawRun(db, sql`INSERT INTO audit_journal (file, "offset") VALUES (${file}, ${offset}) ON CONFLICT (file) DO UPDATE SET "offset" = excluded."offset"`)),
+      void (await rawRun(
+        db,
+        sql`INSERT INTO audit_journal (file, "offset") VALUES (${file}, ${offset}) ON CONFLICT (file) DO UPDATE SET "offset" = excluded."offset"`,
+      )),
     forget: async (file: string): Promise<void> => void (await rawRun(db, sql`DELETE FROM audit_journal WHERE file = ${file}`)),
   };
 }

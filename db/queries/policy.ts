@@ -13,7 +13,10 @@ export async function readPolicyRevision(db: Db): Promise<number> {
 /** Bumped in the same transaction as every write that can change a decision. */
 export async function bumpPolicyRevision(db: Db): Promise<void> {
   const { orgSettings } = db.t;
-  await db.update(orgSettings).set({ policyRevision: sql`${orgSettings.policyRevision} + 1` }).where(eq(orgSettings.id, 1));
+  await db
+    .update(orgSettings)
+    .set({ policyRevision: sql`${orgSettings.policyRevision} + 1` })
+    .where(eq(orgSettings.id, 1));
 }
 
 /** Every row the policy document is made of. */
@@ -38,7 +41,10 @@ function policyQueries(db: Db) {
     connectionRows: db.select().from(connections).orderBy(asc(connections.position), asc(connections.id)),
     websiteRows: db.select().from(connectionWebsites).orderBy(asc(connectionWebsites.position)),
     denyRows: db.select().from(orgDeny).orderBy(asc(orgDeny.position)),
-    allowedChannels: db.select({ workspace: channels.workspace, channel: channels.channel }).from(channels).orderBy(asc(channels.workspace), asc(channels.channel)),
+    allowedChannels: db
+      .select({ workspace: channels.workspace, channel: channels.channel })
+      .from(channels)
+      .orderBy(asc(channels.workspace), asc(channels.channel)),
   };
 }
 
@@ -84,15 +90,27 @@ export function assemblePolicyDocument(rows: PolicyRows): PolicyDocument {
         ? { type: "organization" }
         : b.scopeType === "workspace"
           ? { type: "workspace", workspace: b.scopeWorkspace ?? "" }
-          : { type: "channels", workspace: b.scopeWorkspace ?? "", channels: channelRows.filter((c) => c.bundleId === b.id).map((c) => c.channel).sort() };
+          : {
+              type: "channels",
+              workspace: b.scopeWorkspace ?? "",
+              channels: channelRows
+                .filter((c) => c.bundleId === b.id)
+                .map((c) => c.channel)
+                .sort(),
+            };
     const conns: ConnectionDoc[] = connectionRows
       .filter((c) => c.bundleId === b.id)
       .map((c) => {
         const inject: ConnectionDoc["inject"] =
-          c.injectType === "basic" ? { type: "basic", username: c.injectName ?? "" } : c.injectType === "header" ? { type: "header", name: c.injectName ?? "" } : { type: "bearer" };
-        const narrow = c.narrowHost || c.narrowPathPrefix || c.narrowMethods
-          ? { host: c.narrowHost ?? undefined, pathPrefix: c.narrowPathPrefix ?? undefined, methods: c.narrowMethods ?? undefined }
-          : undefined;
+          c.injectType === "basic"
+            ? { type: "basic", username: c.injectName ?? "" }
+            : c.injectType === "header"
+              ? { type: "header", name: c.injectName ?? "" }
+              : { type: "bearer" };
+        const narrow =
+          c.narrowHost || c.narrowPathPrefix || c.narrowMethods
+            ? { host: c.narrowHost ?? undefined, pathPrefix: c.narrowPathPrefix ?? undefined, methods: c.narrowMethods ?? undefined }
+            : undefined;
         return {
           name: c.name,
           serviceAccount: c.serviceAccount,
@@ -135,11 +153,18 @@ export async function writePolicyDocument(db: Db, doc: PolicyDocument): Promise<
     const inserted = (
       await db
         .insert(bundles)
-        .values({ name: b.name, position, scopeType: b.scope.type, scopeWorkspace: b.scope.type === "organization" ? null : b.scope.workspace })
+        .values({
+          name: b.name,
+          position,
+          scopeType: b.scope.type,
+          scopeWorkspace: b.scope.type === "organization" ? null : b.scope.workspace,
+        })
         .returning({ id: bundles.id })
     )[0]!;
-    if (b.scope.type === "channels" && b.scope.channels.length) await db.insert(bundleChannels).values([...new Set(b.scope.channels)].map((channel) => ({ bundleId: inserted.id, channel })));
-    if (b.domains.length) await db.insert(bundleDomains).values(b.domains.map((pattern, i) => ({ bundleId: inserted.id, pattern, position: i })));
+    if (b.scope.type === "channels" && b.scope.channels.length)
+      await db.insert(bundleChannels).values([...new Set(b.scope.channels)].map((channel) => ({ bundleId: inserted.id, channel })));
+    if (b.domains.length)
+      await db.insert(bundleDomains).values(b.domains.map((pattern, i) => ({ bundleId: inserted.id, pattern, position: i })));
     for (const [i, c] of b.connections.entries()) {
       const conn = (
         await db
@@ -157,7 +182,10 @@ export async function writePolicyDocument(db: Db, doc: PolicyDocument): Promise<
           })
           .returning({ id: connections.id })
       )[0]!;
-      if (c.allowedWebsites.length) await db.insert(connectionWebsites).values(c.allowedWebsites.map((pattern, j) => ({ connectionId: conn.id, pattern, position: j })));
+      if (c.allowedWebsites.length)
+        await db
+          .insert(connectionWebsites)
+          .values(c.allowedWebsites.map((pattern, j) => ({ connectionId: conn.id, pattern, position: j })));
     }
   }
   await db
@@ -178,7 +206,13 @@ export type CredentialMeta = { identity: string; fingerprint: string; setBy: str
 export async function listCredentialMeta(db: Db): Promise<CredentialMeta[]> {
   const { credentials } = db.t;
   return db
-    .select({ identity: credentials.identity, fingerprint: credentials.fingerprint, setBy: credentials.setBy, setAt: credentials.setAt, lastUsedAt: credentials.lastUsedAt })
+    .select({
+      identity: credentials.identity,
+      fingerprint: credentials.fingerprint,
+      setBy: credentials.setBy,
+      setAt: credentials.setAt,
+      lastUsedAt: credentials.lastUsedAt,
+    })
     .from(credentials);
 }
 
@@ -197,7 +231,9 @@ export function credentialIdentitiesSync(db: Db): Set<string> {
 /** Every sealed credential by identity (the proxy on PostgreSQL keeps them in memory). */
 export async function sealedCredentials(db: Db): Promise<Map<string, string>> {
   const { credentials } = db.t;
-  return new Map((await db.select({ identity: credentials.identity, sealed: credentials.sealed }).from(credentials)).map((r) => [r.identity, r.sealed]));
+  return new Map(
+    (await db.select({ identity: credentials.identity, sealed: credentials.sealed }).from(credentials)).map((r) => [r.identity, r.sealed]),
+  );
 }
 
 export async function findSealedCredential(db: Db, identity: string): Promise<string | undefined> {
@@ -205,12 +241,18 @@ export async function findSealedCredential(db: Db, identity: string): Promise<st
   return (await db.select({ sealed: credentials.sealed }).from(credentials).where(eq(credentials.identity, identity)))[0]?.sealed;
 }
 
-export async function upsertCredential(db: Db, row: { identity: string; sealed: string; fingerprint: string; setBy: string; setAt: number }): Promise<void> {
+export async function upsertCredential(
+  db: Db,
+  row: { identity: string; sealed: string; fingerprint: string; setBy: string; setAt: number },
+): Promise<void> {
   const { credentials } = db.t;
   await db
     .insert(credentials)
     .values(row)
-    .onConflictDoUpdate({ target: credentials.identity, set: { sealed: row.sealed, fingerprint: row.fingerprint, setBy: row.setBy, setAt: row.setAt, lastUsedAt: null } });
+    .onConflictDoUpdate({
+      target: credentials.identity,
+      set: { sealed: row.sealed, fingerprint: row.fingerprint, setBy: row.setBy, setAt: row.setAt, lastUsedAt: null },
+    });
 }
 
 export async function deleteCredential(db: Db, identity: string): Promise<boolean> {

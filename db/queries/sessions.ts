@@ -17,8 +17,18 @@ export async function findSession(db: Db, id: string): Promise<SessionRow | unde
 /** Revokes and bumps the sessions revision in one statement pair; call inside a transaction. */
 export async function markSessionRevoked(db: Db, id: string, at: number, by: string): Promise<boolean> {
   const { sessions, orgSettings } = db.t;
-  const changed = changes(await db.update(sessions).set({ revokedAt: at, revokedBy: by }).where(and(eq(sessions.id, id), isNull(sessions.revokedAt)))) > 0;
-  if (changed) await db.update(orgSettings).set({ sessionsRevision: sql`${orgSettings.sessionsRevision} + 1` }).where(eq(orgSettings.id, 1));
+  const changed =
+    changes(
+      await db
+        .update(sessions)
+        .set({ revokedAt: at, revokedBy: by })
+        .where(and(eq(sessions.id, id), isNull(sessions.revokedAt))),
+    ) > 0;
+  if (changed)
+    await db
+      .update(orgSettings)
+      .set({ sessionsRevision: sql`${orgSettings.sessionsRevision} + 1` })
+      .where(eq(orgSettings.id, 1));
   return changed;
 }
 
@@ -53,14 +63,25 @@ export async function countActiveSessions(db: Db, now: number): Promise<number> 
       await db
         .select({ n: sql<number>`count(*)` })
         .from(sessions)
-        .where(and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now), sql`${sessions.lastSeenAt} + ${sessions.idleTimeoutSeconds} * 1000 > ${now}`))
+        .where(
+          and(
+            isNull(sessions.revokedAt),
+            gt(sessions.expiresAt, now),
+            sql`${sessions.lastSeenAt} + ${sessions.idleTimeoutSeconds} * 1000 > ${now}`,
+          ),
+        )
     )[0]?.n ?? 0,
   );
 }
 
 export async function readSessionSettings(db: Db): Promise<{ idleTimeoutSeconds: number; maxLifetimeSeconds: number }> {
   const { orgSettings } = db.t;
-  const row = (await db.select({ idleTimeoutSeconds: orgSettings.idleTimeoutSeconds, maxLifetimeSeconds: orgSettings.maxLifetimeSeconds }).from(orgSettings).where(eq(orgSettings.id, 1)))[0];
+  const row = (
+    await db
+      .select({ idleTimeoutSeconds: orgSettings.idleTimeoutSeconds, maxLifetimeSeconds: orgSettings.maxLifetimeSeconds })
+      .from(orgSettings)
+      .where(eq(orgSettings.id, 1))
+  )[0];
   return row ?? { idleTimeoutSeconds: 1800, maxLifetimeSeconds: 86400 };
 }
 
@@ -89,8 +110,17 @@ export async function findSessionByTokenHash(db: Db, hash: string): Promise<Sess
   return (
     await db
       .select({
-        id: sessions.id, workspace: sessions.workspace, channel: sessions.channel, thread: sessions.thread, kind: sessions.kind, memberId: sessions.memberId,
-        createdAt: sessions.createdAt, lastSeenAt: sessions.lastSeenAt, expiresAt: sessions.expiresAt, idleTimeoutSeconds: sessions.idleTimeoutSeconds, revokedAt: sessions.revokedAt,
+        id: sessions.id,
+        workspace: sessions.workspace,
+        channel: sessions.channel,
+        thread: sessions.thread,
+        kind: sessions.kind,
+        memberId: sessions.memberId,
+        createdAt: sessions.createdAt,
+        lastSeenAt: sessions.lastSeenAt,
+        expiresAt: sessions.expiresAt,
+        idleTimeoutSeconds: sessions.idleTimeoutSeconds,
+        revokedAt: sessions.revokedAt,
       })
       .from(sessions)
       .where(eq(sessions.tokenHash, hash))
@@ -126,5 +156,8 @@ export async function listSessionChannels(db: Db): Promise<{ workspace: string; 
 /** Records traffic on a session; never moves last_seen_at backwards. */
 export async function touchSession(db: Db, id: string, at: number): Promise<void> {
   const { sessions } = db.t;
-  await db.update(sessions).set({ lastSeenAt: at }).where(and(eq(sessions.id, id), lt(sessions.lastSeenAt, at)));
+  await db
+    .update(sessions)
+    .set({ lastSeenAt: at })
+    .where(and(eq(sessions.id, id), lt(sessions.lastSeenAt, at)));
 }

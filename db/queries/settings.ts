@@ -4,14 +4,23 @@ import { changes } from "../raw";
 
 export async function readCa(db: Db): Promise<{ certPem: string | null; keySealed: string | null }> {
   const { orgSettings } = db.t;
-  const row = (await db.select({ certPem: orgSettings.caCertPem, keySealed: orgSettings.caKeySealed }).from(orgSettings).where(eq(orgSettings.id, 1)))[0];
+  const row = (
+    await db.select({ certPem: orgSettings.caCertPem, keySealed: orgSettings.caKeySealed }).from(orgSettings).where(eq(orgSettings.id, 1))
+  )[0];
   return { certPem: row?.certPem ?? null, keySealed: row?.keySealed ?? null };
 }
 
 /** Stores a new CA only if there is none yet (another process may have just created one). */
 export async function storeCaIfAbsent(db: Db, certPem: string, keySealed: string): Promise<boolean> {
   const { orgSettings } = db.t;
-  return changes(await db.update(orgSettings).set({ caCertPem: certPem, caKeySealed: keySealed }).where(and(eq(orgSettings.id, 1), isNull(orgSettings.caCertPem)))) > 0;
+  return (
+    changes(
+      await db
+        .update(orgSettings)
+        .set({ caCertPem: certPem, caKeySealed: keySealed })
+        .where(and(eq(orgSettings.id, 1), isNull(orgSettings.caCertPem))),
+    ) > 0
+  );
 }
 
 /** The sealed known value that proves which master key sealed this data. */
@@ -29,7 +38,12 @@ export type Revisions = { policy: number; sessions: number };
 
 export async function readRevisions(db: Db): Promise<Revisions> {
   const { orgSettings } = db.t;
-  const row = (await db.select({ policy: orgSettings.policyRevision, sessions: orgSettings.sessionsRevision }).from(orgSettings).where(eq(orgSettings.id, 1)))[0];
+  const row = (
+    await db
+      .select({ policy: orgSettings.policyRevision, sessions: orgSettings.sessionsRevision })
+      .from(orgSettings)
+      .where(eq(orgSettings.id, 1))
+  )[0];
   return row ?? { policy: 0, sessions: 0 };
 }
 

@@ -27,12 +27,20 @@ export async function reserveAttempt(db: Db, key: Key, opts: { max: number; wind
 
 /** Locks the subject until `until`; true only for the call that locked it. */
 export async function lockSubject(db: Db, key: Key, now: number, until: number): Promise<boolean> {
-  return (await rawRun(db, sql`UPDATE sign_in_limits SET locked_at = ${now}, reset_at = ${until} WHERE scope = ${key.scope} AND subject = ${key.subject} AND locked_at IS NULL`)) > 0;
+  return (
+    (await rawRun(
+      db,
+      sql`UPDATE sign_in_limits SET locked_at = ${now}, reset_at = ${until} WHERE scope = ${key.scope} AND subject = ${key.subject} AND locked_at IS NULL`,
+    )) > 0
+  );
 }
 
 /** Gives back one reserved guess (a success from that source). */
 export async function releaseAttempt(db: Db, key: Key): Promise<void> {
-  await rawRun(db, sql`UPDATE sign_in_limits SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE scope = ${key.scope} AND subject = ${key.subject}`);
+  await rawRun(
+    db,
+    sql`UPDATE sign_in_limits SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE scope = ${key.scope} AND subject = ${key.subject}`,
+  );
 }
 
 /** Forgets the subject's count and lock (a success, or an Owner's unlock); true when there was one. */
@@ -41,7 +49,10 @@ export async function clearLimit(db: Db, key: Key): Promise<boolean> {
 }
 
 export async function lockedUntil(db: Db, key: Key, now: number): Promise<number | null> {
-  const row = await rawGet<{ resetAt: number }>(db, sql`SELECT reset_at AS "resetAt" FROM sign_in_limits WHERE scope = ${key.scope} AND subject = ${key.subject} AND locked_at IS NOT NULL AND reset_at > ${now}`);
+  const row = await rawGet<{ resetAt: number }>(
+    db,
+    sql`SELECT reset_at AS "resetAt" FROM sign_in_limits WHERE scope = ${key.scope} AND subject = ${key.subject} AND locked_at IS NOT NULL AND reset_at > ${now}`,
+  );
   return row ? Number(row.resetAt) : null;
 }
 

@@ -57,15 +57,41 @@ export async function writePasswordSignIn(db: Db, on: boolean): Promise<void> {
 
 export async function findUserByOidcIdentity(db: Db, issuer: string, subject: string) {
   const { users } = db.t;
-  return (await db.select().from(users).where(and(eq(users.oidcIssuer, issuer), eq(users.oidcSubject, subject))).limit(1))[0];
+  return (
+    await db
+      .select()
+      .from(users)
+      .where(and(eq(users.oidcIssuer, issuer), eq(users.oidcSubject, subject)))
+      .limit(1)
+  )[0];
 }
 
-export async function insertOidcUser(db: Db, row: { id: string; email: string; role: "owner" | "auditor"; issuer: string; subject: string; createdAt: number }): Promise<void> {
+export async function insertOidcUser(
+  db: Db,
+  row: { id: string; email: string; role: "owner" | "auditor"; issuer: string; subject: string; createdAt: number },
+): Promise<void> {
   // "!" is not an argon2 hash: no password ever verifies against it.
-  await db.insert(db.t.users).values({ id: row.id, email: row.email, role: row.role, passwordHash: "!", oidcIssuer: row.issuer, oidcSubject: row.subject, createdAt: row.createdAt });
+  await db
+    .insert(db.t.users)
+    .values({
+      id: row.id,
+      email: row.email,
+      role: row.role,
+      passwordHash: "!",
+      oidcIssuer: row.issuer,
+      oidcSubject: row.subject,
+      createdAt: row.createdAt,
+    });
 }
 
 export async function countOidcOwners(db: Db): Promise<number> {
   const { users } = db.t;
-  return Number((await db.select({ n: sql<number>`count(*)` }).from(users).where(and(eq(users.role, "owner"), isNotNull(users.oidcSubject))))[0]?.n ?? 0);
+  return Number(
+    (
+      await db
+        .select({ n: sql<number>`count(*)` })
+        .from(users)
+        .where(and(eq(users.role, "owner"), isNotNull(users.oidcSubject)))
+    )[0]?.n ?? 0,
+  );
 }

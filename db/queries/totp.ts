@@ -6,7 +6,16 @@ export async function readTotp(db: Db, userId: string) {
   const { users } = db.t;
   return (
     await db
-      .select({ id: users.id, email: users.email, role: users.role, oidcSubject: users.oidcSubject, secretSealed: users.totpSecretSealed, pendingSealed: users.totpPendingSealed, lastStep: users.totpLastStep, recoveryHashes: users.totpRecoveryHashes })
+      .select({
+        id: users.id,
+        email: users.email,
+        role: users.role,
+        oidcSubject: users.oidcSubject,
+        secretSealed: users.totpSecretSealed,
+        pendingSealed: users.totpPendingSealed,
+        lastStep: users.totpLastStep,
+        recoveryHashes: users.totpRecoveryHashes,
+      })
       .from(users)
       .where(eq(users.id, userId))
       .limit(1)
@@ -18,20 +27,38 @@ export async function writeTotpPending(db: Db, userId: string, sealed: string | 
   await db.update(users).set({ totpPendingSealed: sealed }).where(eq(users.id, userId));
 }
 
-export async function writeTotpEnabled(db: Db, userId: string, row: { secretSealed: string; lastStep: number; recoveryHashes: string[] }): Promise<void> {
+export async function writeTotpEnabled(
+  db: Db,
+  userId: string,
+  row: { secretSealed: string; lastStep: number; recoveryHashes: string[] },
+): Promise<void> {
   const { users } = db.t;
-  await db.update(users).set({ totpSecretSealed: row.secretSealed, totpPendingSealed: null, totpLastStep: row.lastStep, totpRecoveryHashes: row.recoveryHashes }).where(eq(users.id, userId));
+  await db
+    .update(users)
+    .set({
+      totpSecretSealed: row.secretSealed,
+      totpPendingSealed: null,
+      totpLastStep: row.lastStep,
+      totpRecoveryHashes: row.recoveryHashes,
+    })
+    .where(eq(users.id, userId));
 }
 
 export async function clearTotp(db: Db, userId: string): Promise<void> {
   const { users } = db.t;
-  await db.update(users).set({ totpSecretSealed: null, totpPendingSealed: null, totpLastStep: null, totpRecoveryHashes: null }).where(eq(users.id, userId));
+  await db
+    .update(users)
+    .set({ totpSecretSealed: null, totpPendingSealed: null, totpLastStep: null, totpRecoveryHashes: null })
+    .where(eq(users.id, userId));
 }
 
 /** Moves the last accepted step forward; false when another sign-in already used this step or a later one. */
 export async function advanceTotpStep(db: Db, userId: string, step: number): Promise<boolean> {
   const { users } = db.t;
-  const r = await db.update(users).set({ totpLastStep: step }).where(and(eq(users.id, userId), sql`coalesce(${users.totpLastStep}, -1) < ${step}`));
+  const r = await db
+    .update(users)
+    .set({ totpLastStep: step })
+    .where(and(eq(users.id, userId), sql`coalesce(${users.totpLastStep}, -1) < ${step}`));
   return changes(r) === 1;
 }
 
@@ -53,5 +80,10 @@ export async function writeTotpRequired(db: Db, on: boolean): Promise<void> {
 /** Local-password Owners without a confirmed second factor. */
 export async function ownersWithoutTotp(db: Db): Promise<string[]> {
   const { users } = db.t;
-  return (await db.select({ email: users.email }).from(users).where(and(eq(users.role, "owner"), isNull(users.oidcSubject), isNull(users.totpSecretSealed)))).map((r) => r.email);
+  return (
+    await db
+      .select({ email: users.email })
+      .from(users)
+      .where(and(eq(users.role, "owner"), isNull(users.oidcSubject), isNull(users.totpSecretSealed)))
+  ).map((r) => r.email);
 }

@@ -28,14 +28,19 @@ export async function listUsers(db: Db, now: number) {
       role: users.role,
       createdAt: users.createdAt,
       lastSignInAt: users.lastSignInAt,
-      lockedUntil: sql<number | null>`(SELECT reset_at FROM sign_in_limits l WHERE l.scope = 'account' AND l.subject = ${users.email} AND l.locked_at IS NOT NULL AND l.reset_at > ${now})`,
+      lockedUntil: sql<
+        number | null
+      >`(SELECT reset_at FROM sign_in_limits l WHERE l.scope = 'account' AND l.subject = ${users.email} AND l.locked_at IS NOT NULL AND l.reset_at > ${now})`,
     })
     .from(users)
     .orderBy(users.email);
   return rows.map((r) => ({ ...r, lockedUntil: r.lockedUntil == null ? null : Number(r.lockedUntil) }));
 }
 
-export async function insertUser(db: Db, row: { id: string; email: string; role: "owner" | "auditor"; passwordHash: string; createdAt: number }): Promise<void> {
+export async function insertUser(
+  db: Db,
+  row: { id: string; email: string; role: "owner" | "auditor"; passwordHash: string; createdAt: number },
+): Promise<void> {
   await db.insert(db.t.users).values(row);
 }
 
@@ -47,17 +52,26 @@ export async function recordSignInSuccess(db: Db, id: string, at: number): Promi
 /** Ends every dashboard session of the user with this email (a no-op for an unknown one). */
 export async function bumpSessionVersionByEmail(db: Db, email: string): Promise<void> {
   const { users } = db.t;
-  await db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.email, email));
+  await db
+    .update(users)
+    .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
+    .where(eq(users.email, email));
 }
 
 export async function bumpSessionVersion(db: Db, id: string): Promise<void> {
   const { users } = db.t;
-  await db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id));
+  await db
+    .update(users)
+    .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
+    .where(eq(users.id, id));
 }
 
 export async function updateUser(db: Db, id: string, change: { role?: "owner" | "auditor"; passwordHash?: string }): Promise<void> {
   const { users } = db.t;
-  await db.update(users).set({ ...change, sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id));
+  await db
+    .update(users)
+    .set({ ...change, sessionVersion: sql`${users.sessionVersion} + 1` })
+    .where(eq(users.id, id));
 }
 
 export async function deleteUser(db: Db, id: string): Promise<void> {
@@ -67,5 +81,12 @@ export async function deleteUser(db: Db, id: string): Promise<void> {
 
 export async function countOwners(db: Db): Promise<number> {
   const { users } = db.t;
-  return Number((await db.select({ n: sql<number>`count(*)` }).from(users).where(eq(users.role, "owner")))[0]?.n ?? 0);
+  return Number(
+    (
+      await db
+        .select({ n: sql<number>`count(*)` })
+        .from(users)
+        .where(eq(users.role, "owner"))
+    )[0]?.n ?? 0,
+  );
 }

@@ -6,9 +6,35 @@ import { capDetail, capText } from "./caps";
 import { GENESIS_HASH, eventHash, type AuditEventInput, type HashedEvent } from "./events";
 
 const COLUMNS = [
-  "id", "ts", "kind", "action", "actor", "request_id", "session_id", "workspace", "channel", "thread",
-  "member", "bundle", "connection", "service_account", "method", "scheme", "host", "port", "path",
-  "outcome", "rule", "reason", "status", "bytes_in", "bytes_out", "duration_ms", "detail", "prev_hash", "hash",
+  "id",
+  "ts",
+  "kind",
+  "action",
+  "actor",
+  "request_id",
+  "session_id",
+  "workspace",
+  "channel",
+  "thread",
+  "member",
+  "bundle",
+  "connection",
+  "service_account",
+  "method",
+  "scheme",
+  "host",
+  "port",
+  "path",
+  "outcome",
+  "rule",
+  "reason",
+  "status",
+  "bytes_in",
+  "bytes_out",
+  "duration_ms",
+  "detail",
+  "prev_hash",
+  "hash",
 ];
 
 type Statements = { last: import("better-sqlite3").Statement; insert: import("better-sqlite3").Statement };
@@ -59,12 +85,19 @@ function text(v: string | null | undefined): string | null {
  * writeTransaction) so the change and its audit record commit or roll back together, and so
  * the last hash read here is still the last when the row lands.
  */
-export async function appendAuditEvents(db: Db, events: (AuditEventInput & { id?: string; ts?: number })[], now: number = Date.now()): Promise<string[]> {
+export async function appendAuditEvents(
+  db: Db,
+  events: (AuditEventInput & { id?: string; ts?: number })[],
+  now: number = Date.now(),
+): Promise<string[]> {
   if (!db.gh.inTransaction) throw new Error("appendAuditEvents must run inside a write transaction");
   const pg = db.gh.dialect === "postgres";
   const s = pg ? null : prepared(db);
   if (pg) await rawGet(db, sql`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) IS NULL AS locked`);
-  let prevHash = (s ? (s.last.get() as string | undefined) : (await rawGet<{ hash: string }>(db, sql`SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1`))?.hash) ?? GENESIS_HASH;
+  let prevHash =
+    (s
+      ? (s.last.get() as string | undefined)
+      : (await rawGet<{ hash: string }>(db, sql`SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1`))?.hash) ?? GENESIS_HASH;
   const ids: string[] = [];
   const rows: (HashedEvent & { hash: string })[] = [];
   for (const e of events) {
@@ -101,9 +134,35 @@ export async function appendAuditEvents(db: Db, events: (AuditEventInput & { id?
     const hash = eventHash(row);
     if (s) {
       s.insert.run(
-        row.id, row.ts, row.kind, row.action, row.actor, row.requestId, row.sessionId, row.workspace, row.channel, row.thread,
-        row.member, row.bundle, row.connection, row.serviceAccount, row.method, row.scheme, row.host, row.port, row.path,
-        row.outcome, row.rule, row.reason, row.status, row.bytesIn, row.bytesOut, row.durationMs, row.detail, prevHash, hash,
+        row.id,
+        row.ts,
+        row.kind,
+        row.action,
+        row.actor,
+        row.requestId,
+        row.sessionId,
+        row.workspace,
+        row.channel,
+        row.thread,
+        row.member,
+        row.bundle,
+        row.connection,
+        row.serviceAccount,
+        row.method,
+        row.scheme,
+        row.host,
+        row.port,
+        row.path,
+        row.outcome,
+        row.rule,
+        row.reason,
+        row.status,
+        row.bytesIn,
+        row.bytesOut,
+        row.durationMs,
+        row.detail,
+        prevHash,
+        hash,
       );
     } else rows.push({ ...row, hash });
     prevHash = hash;

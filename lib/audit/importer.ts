@@ -11,7 +11,9 @@ export function startAuditImporter(dataDir: string, databaseUrl?: string): Audit
   const bootstrap = `require("tsx/cjs/api").register(); require(${JSON.stringify(path.join(__dirname, "importer-thread.ts"))});`;
   const worker = new Worker(bootstrap, { eval: true, workerData: { dataDir, databaseUrl } });
   let exited = false;
-  worker.on("error", (err) => console.error(`gatehouse: the audit importer stopped: ${err.message}; readers still import before they read`));
+  worker.on("error", (err) =>
+    console.error(`gatehouse: the audit importer stopped: ${err.message}; readers still import before they read`),
+  );
   worker.once("exit", () => (exited = true));
   return {
     stop: () =>

@@ -12,7 +12,36 @@ function chain(n: number): Row[] {
   const rows: Row[] = [];
   let prev = GENESIS_HASH;
   for (let i = 0; i < n; i++) {
-    const e = { id: `e${i}`, ts: 1000 + i, kind: "egress", action: "egress.request", actor: null, requestId: `r${i}`, sessionId: null, workspace: "T", channel: "C", thread: null, member: "U", bundle: null, connection: null, serviceAccount: null, method: "GET", scheme: "https", host: `h${i}.example`, port: 443, path: "/", outcome: "allowlisted", rule: "domain:b:x", reason: "ok", status: null, bytesIn: null, bytesOut: null, durationMs: null, detail: null, prevHash: prev } as HashedEvent;
+    const e = {
+      id: `e${i}`,
+      ts: 1000 + i,
+      kind: "egress",
+      action: "egress.request",
+      actor: null,
+      requestId: `r${i}`,
+      sessionId: null,
+      workspace: "T",
+      channel: "C",
+      thread: null,
+      member: "U",
+      bundle: null,
+      connection: null,
+      serviceAccount: null,
+      method: "GET",
+      scheme: "https",
+      host: `h${i}.example`,
+      port: 443,
+      path: "/",
+      outcome: "allowlisted",
+      rule: "domain:b:x",
+      reason: "ok",
+      status: null,
+      bytesIn: null,
+      bytesOut: null,
+      durationMs: null,
+      detail: null,
+      prevHash: prev,
+    } as HashedEvent;
     const hash = eventHash(e);
     rows.push({ ...e, seq: i + 1, hash });
     prev = hash;
@@ -51,7 +80,14 @@ describe("the hash chain", () => {
 describe("the audit table", () => {
   it("refuses UPDATE and DELETE, and verifies incrementally", async () => {
     const ctx = await testContext();
-    await writeTransaction(ctx.db, async () => await appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.added", actor: "a" }, { kind: "access", action: "signin.failed", actor: "b" }]));
+    await writeTransaction(
+      ctx.db,
+      async () =>
+        await appendAuditEvents(ctx.db, [
+          { kind: "admin", action: "user.added", actor: "a" },
+          { kind: "access", action: "signin.failed", actor: "b" },
+        ]),
+    );
     expect(() => sqliteWriterOf(ctx.db).prepare("UPDATE audit_events SET actor = 'x'").run()).toThrow(/append-only/);
     expect(() => sqliteWriterOf(ctx.db).prepare("DELETE FROM audit_events").run()).toThrow(/append-only/);
     const all = await verifyAuditLog(ctx.db);

@@ -5,8 +5,7 @@ import { rawAll } from "../../db/raw";
 import { GENESIS_HASH, eventHash, type HashedEvent } from "./events";
 
 export type ChainState =
-  | { ok: true; events: number; lastHash: string }
-  | { ok: false; events: number; firstBad: { seq: number; id: string; problem: string } };
+  { ok: true; events: number; lastHash: string } | { ok: false; events: number; firstBad: { seq: number; id: string; problem: string } };
 
 type Row = HashedEvent & { seq: number; hash: string };
 
@@ -17,10 +16,22 @@ export function verifyChain(rows: Iterable<Row>, from: { hash: string } = { hash
   for (const row of rows) {
     count++;
     if (row.prevHash !== prev) {
-      return { ok: false, events: count, firstBad: { seq: row.seq, id: String(row.id), problem: "does not link to the event before it (an event was removed, inserted or reordered)" } };
+      return {
+        ok: false,
+        events: count,
+        firstBad: {
+          seq: row.seq,
+          id: String(row.id),
+          problem: "does not link to the event before it (an event was removed, inserted or reordered)",
+        },
+      };
     }
     if (eventHash(row) !== row.hash) {
-      return { ok: false, events: count, firstBad: { seq: row.seq, id: String(row.id), problem: "its contents do not match its hash (the event was changed)" } };
+      return {
+        ok: false,
+        events: count,
+        firstBad: { seq: row.seq, id: String(row.id), problem: "its contents do not match its hash (the event was changed)" },
+      };
     }
     prev = row.hash;
   }
@@ -37,7 +48,10 @@ export async function* chainRows(db: Db, after = 0, limit = -1): AsyncGenerator<
   let last = after;
   let left = limit < 0 ? Infinity : limit;
   while (left > 0) {
-    const page = await rawAll<Row>(db, sql`SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE seq > ${last} ORDER BY seq LIMIT ${Math.min(PAGE_ROWS, left)}`);
+    const page = await rawAll<Row>(
+      db,
+      sql`SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE seq > ${last} ORDER BY seq LIMIT ${Math.min(PAGE_ROWS, left)}`,
+    );
     for (const r of page) yield r;
     if (page.length < Math.min(PAGE_ROWS, left)) return;
     left -= page.length;

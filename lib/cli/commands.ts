@@ -67,7 +67,8 @@ export const COMMANDS: Record<string, Command> = {
     spec: { values: [], booleans: ["required", "not-required"] },
     validate: (a) => {
       noPositionals(a);
-      if (a.booleans.has("required") === a.booleans.has("not-required")) throw new UsageError("give exactly one of --required or --not-required");
+      if (a.booleans.has("required") === a.booleans.has("not-required"))
+        throw new UsageError("give exactly one of --required or --not-required");
     },
     run: async (a, { ctx, io, actor }) => {
       const required = a.booleans.has("required");
@@ -166,7 +167,14 @@ export const COMMANDS: Record<string, Command> = {
 
 function formatDiff(diff: Change[]): string {
   if (diff.length === 0) return "no changes\n";
-  return diff.map((c) => `${c.op === "added" ? "+" : c.op === "removed" ? "-" : "~"} ${c.path || "(document)"}${c.op === "changed" ? `: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}` : ` ${JSON.stringify(c.op === "added" ? c.after : c.before)}`}`).join("\n") + "\n";
+  return (
+    diff
+      .map(
+        (c) =>
+          `${c.op === "added" ? "+" : c.op === "removed" ? "-" : "~"} ${c.path || "(document)"}${c.op === "changed" ? `: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}` : ` ${JSON.stringify(c.op === "added" ? c.after : c.before)}`}`,
+      )
+      .join("\n") + "\n"
+  );
 }
 
 COMMANDS["policy export"] = {
@@ -222,7 +230,8 @@ COMMANDS["credential set"] = {
   usage: "gatehouse credential set BUNDLE/CONNECTION   (the secret on stdin, never as an argument)",
   spec: { values: [], booleans: [] },
   validate: (a) => {
-    if (a.positionals.length !== 1 || !/^[^/]+\/[^/]+$/.test(a.positionals[0]!)) throw new UsageError("give BUNDLE/CONNECTION; the secret is read from stdin");
+    if (a.positionals.length !== 1 || !/^[^/]+\/[^/]+$/.test(a.positionals[0]!))
+      throw new UsageError("give BUNDLE/CONNECTION; the secret is read from stdin");
   },
   run: async (a, { ctx, io, actor }) => {
     const [bundle, connection] = a.positionals[0]!.split("/") as [string, string];
@@ -243,7 +252,9 @@ COMMANDS["vault rotate-key"] = {
       // The key lives in the environment: re-seal, then hand the operator the new key to set.
       const r = await rotateMasterKey({ ctx, actor, newKey });
       io.out(newKey.toString("base64") + "\n");
-      io.err(`re-sealed ${r.credentials} credential(s); set GATEHOUSE_MASTER_KEY to the key above everywhere Gatehouse runs, then restart\n`);
+      io.err(
+        `re-sealed ${r.credentials} credential(s); set GATEHOUSE_MASTER_KEY to the key above everywhere Gatehouse runs, then restart\n`,
+      );
       return 0;
     }
     // The key lives in <data>/master.key: write the next key beside it first, re-seal in one

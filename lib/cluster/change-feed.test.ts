@@ -35,7 +35,14 @@ async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Pro
 function feedWithLog(opts: Partial<ConstructorParameters<typeof ChangeFeed>[0]> = {}) {
   const lines: string[] = [];
   const seen: { now: Revisions; reset: boolean }[] = [];
-  const feed = new ChangeFeed({ connectionString: cluster.url, maxStaleMs: 1500, backoffMinMs: 20, backoffMaxMs: 200, log: (l) => lines.push(l), ...opts });
+  const feed = new ChangeFeed({
+    connectionString: cluster.url,
+    maxStaleMs: 1500,
+    backoffMinMs: 20,
+    backoffMaxMs: 200,
+    log: (l) => lines.push(l),
+    ...opts,
+  });
   feed.onChange((now, _before, reset) => void seen.push({ now, reset }));
   return { feed, lines, seen };
 }
@@ -63,7 +70,9 @@ describe("change feed (LISTEN/NOTIFY hint, revision row truth, fail closed)", ()
     const { feed } = feedWithLog({ heartbeatMs: 50 });
     await feed.start();
     const before = feed.revisions().sessions;
-    await writer.query("BEGIN; ALTER TABLE org_settings DISABLE TRIGGER org_settings_change_notify; UPDATE org_settings SET sessions_revision = sessions_revision + 1 WHERE id = 1; ALTER TABLE org_settings ENABLE TRIGGER org_settings_change_notify; COMMIT");
+    await writer.query(
+      "BEGIN; ALTER TABLE org_settings DISABLE TRIGGER org_settings_change_notify; UPDATE org_settings SET sessions_revision = sessions_revision + 1 WHERE id = 1; ALTER TABLE org_settings ENABLE TRIGGER org_settings_change_notify; COMMIT",
+    );
     await until("the heartbeat to find it", () => feed.revisions().sessions === before + 1);
     await feed.stop();
   });

@@ -242,7 +242,8 @@ function parsePayload(payload: string | undefined): Revisions | null {
   if (!payload || payload.length > MAX_PAYLOAD) return null;
   try {
     const v = JSON.parse(payload) as { policy?: unknown; sessions?: unknown };
-    if (Number.isSafeInteger(v.policy) && Number.isSafeInteger(v.sessions)) return { policy: v.policy as number, sessions: v.sessions as number };
+    if (Number.isSafeInteger(v.policy) && Number.isSafeInteger(v.sessions))
+      return { policy: v.policy as number, sessions: v.sessions as number };
   } catch {
     // not ours: the read that follows decides
   }

@@ -59,22 +59,26 @@ describe("Freshness (fail closed on a stale change feed)", () => {
 
   it("is fresh exactly when the last confirmation is within the bound (any sequence)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5000 }), fc.array(fc.tuple(fc.constantFrom("advance", "confirm", "lost"), fc.integer({ min: 0, max: 3000 })), { maxLength: 40 }), (bound, steps) => {
-        const { f, clock, lines } = setup(bound);
-        let last: number | null = null;
-        for (const [op, n] of steps) {
-          if (op === "advance") clock.t += n;
-          else if (op === "confirm") {
-            const at = clock.t - Math.min(n, 100);
-            last = last === null ? at : Math.max(last, at);
-            f.confirm(at);
-          } else f.lost("lost");
-          const fresh = last !== null && clock.t - last <= bound;
-          expect(f.refusal() === null).toBe(fresh);
-        }
-        // Transition lines alternate: refuse, admit, refuse, … (none before the first confirmation)
-        lines.forEach((l, i) => expect(l).toMatch(i % 2 === 0 ? /not admitting/ : /current again; admitting requests$/));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.array(fc.tuple(fc.constantFrom("advance", "confirm", "lost"), fc.integer({ min: 0, max: 3000 })), { maxLength: 40 }),
+        (bound, steps) => {
+          const { f, clock, lines } = setup(bound);
+          let last: number | null = null;
+          for (const [op, n] of steps) {
+            if (op === "advance") clock.t += n;
+            else if (op === "confirm") {
+              const at = clock.t - Math.min(n, 100);
+              last = last === null ? at : Math.max(last, at);
+              f.confirm(at);
+            } else f.lost("lost");
+            const fresh = last !== null && clock.t - last <= bound;
+            expect(f.refusal() === null).toBe(fresh);
+          }
+          // Transition lines alternate: refuse, admit, refuse, … (none before the first confirmation)
+          lines.forEach((l, i) => expect(l).toMatch(i % 2 === 0 ? /not admitting/ : /current again; admitting requests$/));
+        },
+      ),
     );
   });
 });

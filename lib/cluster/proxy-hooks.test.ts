@@ -23,7 +23,14 @@ const upstream = http.createServer((_req, res) => {
   upstreamHits++;
   res.end("upstream body");
 });
-const acceptingJournal = { record: () => ({ shared: "" }), recordAll: (e: unknown[]) => e.map(() => ({ shared: "" })), recordLater: () => {}, recordCompletion: () => {}, recordTouch: () => {}, close: () => {} } as unknown as EgressJournal;
+const acceptingJournal = {
+  record: () => ({ shared: "" }),
+  recordAll: (e: unknown[]) => e.map(() => ({ shared: "" })),
+  recordLater: () => {},
+  recordCompletion: () => {},
+  recordTouch: () => {},
+  close: () => {},
+} as unknown as EgressJournal;
 
 /** Stands in for ChangeFeed: the test sets the refusal and announces changes. */
 class FakeFeed {
@@ -71,18 +78,25 @@ async function replicaCore(feed: FakeFeed, sessions = new SessionVerifier(ctx.db
 }
 
 async function newToken(): Promise<{ id: string; token: string }> {
-  const s = await createSession({ ctx, actor: orchestrator, input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } } });
+  const s = await createSession({
+    ctx,
+    actor: orchestrator,
+    input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } },
+  });
   return { id: s.id, token: s.token };
 }
 
 function get(port: number, token: string): Promise<{ status: number; phrase: string; body: string }> {
   return new Promise((resolve, reject) => {
     http
-      .get({ port, path: `http://allowed.example.test:${upPort}/x`, headers: { "proxy-authorization": `Bearer ${token}` }, agent: false }, (res) => {
-        let body = "";
-        res.on("data", (c: Buffer) => (body += c.toString()));
-        res.on("end", () => resolve({ status: res.statusCode!, phrase: res.statusMessage ?? "", body }));
-      })
+      .get(
+        { port, path: `http://allowed.example.test:${upPort}/x`, headers: { "proxy-authorization": `Bearer ${token}` }, agent: false },
+        (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c.toString()));
+          res.on("end", () => resolve({ status: res.statusCode!, phrase: res.statusMessage ?? "", body }));
+        },
+      )
       .on("error", reject);
   });
 }
@@ -90,7 +104,16 @@ function get(port: number, token: string): Promise<{ status: number; phrase: str
 beforeAll(async () => {
   ctx = await testContext();
   upPort = await listening(upstream);
-  await putPolicy({ ctx, actor: owner, dryRun: false, input: { version: 1, memberAccess: { mode: "anyone" }, bundles: [{ name: "b", scope: { type: "organization" }, domains: [`allowed.example.test:${upPort}`] }] } });
+  await putPolicy({
+    ctx,
+    actor: owner,
+    dryRun: false,
+    input: {
+      version: 1,
+      memberAccess: { mode: "anyone" },
+      bundles: [{ name: "b", scope: { type: "organization" }, domains: [`allowed.example.test:${upPort}`] }],
+    },
+  });
   await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
 });
 
@@ -115,7 +138,9 @@ describe("a replica whose change feed cannot confirm it is current", () => {
       expect(body.error.requestId).toBeTruthy();
       expect(refused.phrase).not.toBe("Service Unavailable");
       const connect = await new Promise<string>((resolve, reject) => {
-        const s = net.connect(r.port, "127.0.0.1", () => s.write(`CONNECT allowed.example.test:${upPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`));
+        const s = net.connect(r.port, "127.0.0.1", () =>
+          s.write(`CONNECT allowed.example.test:${upPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`),
+        );
         let text = "";
         s.on("data", (d: Buffer) => (text += d.toString()));
         s.on("close", () => resolve(text));

@@ -19,7 +19,8 @@ describe("replica helpers", () => {
   it("GATEHOUSE_CHANGE_FEED_MAX_STALE_MS is whole milliseconds within bounds", () => {
     expect(feedOptionsFromEnv({})).toEqual({});
     expect(feedOptionsFromEnv({ GATEHOUSE_CHANGE_FEED_MAX_STALE_MS: "1500" })).toEqual({ maxStaleMs: 1500 });
-    for (const bad of ["0", "99", "1.5", "abc", "600001"]) expect(() => feedOptionsFromEnv({ GATEHOUSE_CHANGE_FEED_MAX_STALE_MS: bad })).toThrow(/between 100 and 600000/);
+    for (const bad of ["0", "99", "1.5", "abc", "600001"])
+      expect(() => feedOptionsFromEnv({ GATEHOUSE_CHANGE_FEED_MAX_STALE_MS: bad })).toThrow(/between 100 and 600000/);
   });
 
   it("the proxy's revisions read throws PolicyStaleError with the reason while the feed refuses", () => {

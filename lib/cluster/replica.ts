@@ -24,7 +24,8 @@ export function feedOptionsFromEnv(source: Record<string, string | undefined> = 
   const raw = source.GATEHOUSE_CHANGE_FEED_MAX_STALE_MS;
   if (raw === undefined || raw === "") return {};
   const ms = Number(raw);
-  if (!Number.isSafeInteger(ms) || ms < 100 || ms > 600_000) throw new Error("GATEHOUSE_CHANGE_FEED_MAX_STALE_MS must be whole milliseconds between 100 and 600000");
+  if (!Number.isSafeInteger(ms) || ms < 100 || ms > 600_000)
+    throw new Error("GATEHOUSE_CHANGE_FEED_MAX_STALE_MS must be whole milliseconds between 100 and 600000");
   return { maxStaleMs: ms };
 }
 

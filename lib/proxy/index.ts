@@ -44,7 +44,8 @@ function upstreamTrust(path: string | undefined): string[] {
 async function replicaDeps(url: string | undefined, policy: object, sessions: object) {
   if (!url) return {};
   const caches = { policy: policy as ReplicaCaches["policy"], sessions: sessions as ReplicaCaches["sessions"] };
-  if (typeof caches.policy.load !== "function") throw new ProxyStartError("GATEHOUSE_DATABASE_URL: this build's proxy cannot load its policy from PostgreSQL");
+  if (typeof caches.policy.load !== "function")
+    throw new ProxyStartError("GATEHOUSE_DATABASE_URL: this build's proxy cannot load its policy from PostgreSQL");
   const { revisions, changes } = await replicaProxyDeps(url, caches);
   return { revisions, changes };
 }
@@ -60,7 +61,11 @@ export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
   }
   const journal = new EgressJournal(ctx.env.dataDir);
   const policy = policyCache(ctx.db);
-  const sessions = new SessionVerifier(ctx.db, (id, at) => journal.recordTouch({ touch: "session", key: id, at }), ctx.env.sessionTouchInterval);
+  const sessions = new SessionVerifier(
+    ctx.db,
+    (id, at) => journal.recordTouch({ touch: "session", key: id, at }),
+    ctx.env.sessionTouchInterval,
+  );
   const core = new EgressProxy({
     db: ctx.db,
     vault: ctx.vault,
@@ -86,7 +91,11 @@ export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
     port: () => (server.address() as { port: number }).port,
     handleEmbedded: (req, res) => core.handleEmbedded(req, res),
     serveCaCertificate: (req, res) => {
-      res.writeHead(200, { "Content-Type": "application/x-pem-file", "Content-Disposition": 'attachment; filename="gatehouse-ca.pem"', "Cache-Control": "no-cache" });
+      res.writeHead(200, {
+        "Content-Type": "application/x-pem-file",
+        "Content-Disposition": 'attachment; filename="gatehouse-ca.pem"',
+        "Cache-Control": "no-cache",
+      });
       res.end(req.method === "HEAD" ? undefined : certPem);
     },
     close: async () => {

@@ -8,7 +8,13 @@ import { updateSessionSettings } from "../services/settings/update-session-setti
 import { auditor, orchestrator, owner, testContext } from "../services/test-context";
 import { DEFAULT_TOUCH_INTERVAL_MS, SessionVerifier } from "./verify";
 
-const request = { workspace: "T0ACME", channel: "C0ENG", thread: "1700000000.000100", kind: "channel", member: { id: "U0ALICE", orgMember: true, roles: ["engineering"] } };
+const request = {
+  workspace: "T0ACME",
+  channel: "C0ENG",
+  thread: "1700000000.000100",
+  kind: "channel",
+  member: { id: "U0ALICE", orgMember: true, roles: ["engineering"] },
+};
 
 describe("sessions against a real database", () => {
   it("grants, verifies, idles out by the injected clock, and stores only the token's hash", async () => {
@@ -17,7 +23,10 @@ describe("sessions against a real database", () => {
     expect(s.token).toMatch(/^gs_/);
     expect(s.env.HTTP_PROXY).toBe(`http://session:${s.token}@127.0.0.1:3128`);
     const verifier = new SessionVerifier(ctx.db);
-    expect(verifier.verify(s.token, ctx.clock.now)).toMatchObject({ ok: true, session: { id: s.id, channel: "C0ENG", memberId: "U0ALICE" } });
+    expect(verifier.verify(s.token, ctx.clock.now)).toMatchObject({
+      ok: true,
+      session: { id: s.id, channel: "C0ENG", memberId: "U0ALICE" },
+    });
     // Traffic keeps it alive; silence for the idle timeout ends it.
     ctx.clock.now += 29 * 60_000;
     expect(verifier.verify(s.token, ctx.clock.now).ok).toBe(true);
@@ -38,7 +47,9 @@ describe("sessions against a real database", () => {
       await new Promise((r) => setImmediate(r));
     }
     expect(processB.verify(other.token, ctx.clock.now).ok).toBe(true);
-    const dump = JSON.stringify(sqliteWriterOf(ctx.db).prepare("SELECT * FROM sessions").all()) + JSON.stringify(sqliteWriterOf(ctx.db).prepare("SELECT * FROM audit_events").all());
+    const dump =
+      JSON.stringify(sqliteWriterOf(ctx.db).prepare("SELECT * FROM sessions").all()) +
+      JSON.stringify(sqliteWriterOf(ctx.db).prepare("SELECT * FROM audit_events").all());
     expect(dump).not.toContain(s.token);
     expect(dump).not.toContain(s.token.slice(3));
   });
@@ -66,12 +77,19 @@ describe("sessions against a real database", () => {
       if (minute < 60) expect(r.ok, `minute ${minute}`).toBe(true);
       else expect(r).toEqual({ ok: false, reason: "expired" });
     }
-    await expect(updateSessionSettings({ ctx, actor: owner, input: { idleTimeoutMinutes: 0, maxLifetimeHours: 1 } })).rejects.toThrow(AppError);
+    await expect(updateSessionSettings({ ctx, actor: owner, input: { idleTimeoutMinutes: 0, maxLifetimeHours: 1 } })).rejects.toThrow(
+      AppError,
+    );
   });
 
   it("refuses with a code, records why, and an auditor key cannot mint", async () => {
     const ctx = await testContext();
-    await putPolicy({ ctx, actor: owner, input: { version: 1, memberAccess: { mode: "roles", roles: ["sre"], directMessages: "disabled" } }, dryRun: false });
+    await putPolicy({
+      ctx,
+      actor: owner,
+      input: { version: 1, memberAccess: { mode: "roles", roles: ["sre"], directMessages: "disabled" } },
+      dryRun: false,
+    });
     const refuse = async (input: unknown) => {
       try {
         await createSession({ ctx, actor: orchestrator, input });
@@ -83,13 +101,29 @@ describe("sessions against a real database", () => {
     expect(await refuse(request)).toBe("member_not_allowed");
     expect(await refuse({ ...request, kind: "dm" })).toBe("dms_disabled");
     expect(await refuse({ ...request, member: { ...request.member, roles: ["sre"] } })).toBe("granted");
-    await putPolicy({ ctx, actor: owner, input: { version: 1, memberAccess: { mode: "anyone" }, channels: [{ workspace: "T0ACME", channel: "C0OPS" }] }, dryRun: false });
+    await putPolicy({
+      ctx,
+      actor: owner,
+      input: { version: 1, memberAccess: { mode: "anyone" }, channels: [{ workspace: "T0ACME", channel: "C0OPS" }] },
+      dryRun: false,
+    });
     expect(await refuse(request)).toBe("channel_not_enabled");
     expect(await refuse({ ...request, channel: "C0OPS" })).toBe("granted");
     await expect(createSession({ ctx, actor: auditor, input: request })).rejects.toThrow(/may not/);
     expect(await refuse({ ...request, member: { id: "" } })).toBe("invalid_field");
-    const actions = (sqliteWriterOf(ctx.db).prepare("SELECT action, rule FROM audit_events WHERE kind = 'access'").all() as { action: string; rule: string }[]).map((e) => `${e.action}:${e.rule ?? ""}`);
-    expect(actions).toEqual(["session.refused:member_not_allowed", "session.refused:dms_disabled", "session.granted:", "session.refused:channel_not_enabled", "session.granted:"]);
+    const actions = (
+      sqliteWriterOf(ctx.db).prepare("SELECT action, rule FROM audit_events WHERE kind = 'access'").all() as {
+        action: string;
+        rule: string;
+      }[]
+    ).map((e) => `${e.action}:${e.rule ?? ""}`);
+    expect(actions).toEqual([
+      "session.refused:member_not_allowed",
+      "session.refused:dms_disabled",
+      "session.granted:",
+      "session.refused:channel_not_enabled",
+      "session.granted:",
+    ]);
   });
 
   it("writes traffic to last-seen at most once per touch interval, the default or an injected one", async () => {

@@ -11,7 +11,7 @@ export const metadata = { title: "Set up" };
 export default async function SetupPage({ searchParams }: { searchParams: Promise<{ token?: string }> }) {
   const { token } = await searchParams;
   const ctx = serviceContext();
-  const valid = !!token && await setupTokenValid(ctx, token);
+  const valid = !!token && (await setupTokenValid(ctx, token));
   const done = await setupDone(ctx);
   return (
     <AuthShell title="Create the first Owner">

@@ -14,7 +14,7 @@ export function SsoButton({ name, primary }: { name: string; primary: boolean })
       disabled={pending}
       onClick={async () => {
         setPending(true);
-        void await signIn("oidc", { callbackUrl: "/" });
+        void (await signIn("oidc", { callbackUrl: "/" }));
       }}
     >
       {pending ? "Redirecting…" : `Sign in with ${name}`}

@@ -38,7 +38,11 @@ export function CreateBundleForm() {
 export function OrgDenyForm({ patterns, readOnly }: { patterns: string[]; readOnly: boolean }) {
   if (readOnly) {
     return patterns.length ? (
-      <ul className="space-y-1 font-mono text-xs">{patterns.map((p) => <li key={p}>{p}</li>)}</ul>
+      <ul className="space-y-1 font-mono text-xs">
+        {patterns.map((p) => (
+          <li key={p}>{p}</li>
+        ))}
+      </ul>
     ) : (
       <p className="text-sm text-slate-600">Nothing is denied organization-wide.</p>
     );
@@ -48,7 +52,13 @@ export function OrgDenyForm({ patterns, readOnly }: { patterns: string[]; readOn
       {({ error, pending }) => (
         <>
           <Field label="Denied host patterns (one per line)" htmlFor="orgDeny" hint="No bundle can allow these, in any scope.">
-            <HostPatternList id="orgDeny" name="orgDeny" defaultValue={patterns} serverError={error("orgDeny")} placeholder="*.pastebin.com" />
+            <HostPatternList
+              id="orgDeny"
+              name="orgDeny"
+              defaultValue={patterns}
+              serverError={error("orgDeny")}
+              placeholder="*.pastebin.com"
+            />
           </Field>
           <Button type="submit" disabled={pending}>
             Save deny list
@@ -77,7 +87,11 @@ export function ScopeForm({ bundle, scope }: { bundle: string; scope: ScopeValue
 
 export function DeleteBundleForm({ bundle }: { bundle: string }) {
   return (
-    <ActionForm action={deleteBundleAction} label="Delete bundle" confirmText={`Delete bundle ${bundle}? Its connections and their credentials are removed at once.`}>
+    <ActionForm
+      action={deleteBundleAction}
+      label="Delete bundle"
+      confirmText={`Delete bundle ${bundle}? Its connections and their credentials are removed at once.`}
+    >
       {({ pending }) => (
         <>
           <input type="hidden" name="bundle" value={bundle} />
@@ -97,7 +111,13 @@ export function AddDomainForm({ bundle, prefill }: { bundle: string; prefill?: s
         <>
           <input type="hidden" name="bundle" value={bundle} />
           <div className="w-full sm:w-80">
-            <HostPatternInput id="pattern" name="pattern" defaultValue={prefill} serverError={error("pattern")} placeholder="registry.npmjs.org or *.pypi.org" />
+            <HostPatternInput
+              id="pattern"
+              name="pattern"
+              defaultValue={prefill}
+              serverError={error("pattern")}
+              placeholder="registry.npmjs.org or *.pypi.org"
+            />
           </div>
           <Button type="submit" disabled={pending}>
             Add domain
@@ -110,22 +130,50 @@ export function AddDomainForm({ bundle, prefill }: { bundle: string; prefill?: s
 
 export function RemoveDomainButton({ bundle, pattern }: { bundle: string; pattern: string }) {
   return (
-    <ActionButton action={removeDomainAction} label={`Remove ${pattern}`} fields={{ bundle, pattern }} variant="ghost" confirmText={`Remove ${pattern} from this bundle's Domains tab? Sandboxes in its scope can no longer reach it without a credential.`}>
+    <ActionButton
+      action={removeDomainAction}
+      label={`Remove ${pattern}`}
+      fields={{ bundle, pattern }}
+      variant="ghost"
+      confirmText={`Remove ${pattern} from this bundle's Domains tab? Sandboxes in its scope can no longer reach it without a credential.`}
+    >
       Remove
     </ActionButton>
   );
 }
 
 /** After a revoke the connection has no credential, so "saved" from an earlier set is no longer shown. */
-export function ReplaceCredentialForm({ bundle, connection, hasCredential }: { bundle: string; connection: string; hasCredential: boolean }) {
+export function ReplaceCredentialForm({
+  bundle,
+  connection,
+  hasCredential,
+}: {
+  bundle: string;
+  connection: string;
+  hasCredential: boolean;
+}) {
   return (
-    <ActionForm action={replaceCredentialAction} label={`${hasCredential ? "Replace" : "Set"} credential of ${connection}`} resetOnSuccess resetKey={hasCredential} hideSuccess={!hasCredential} className="flex flex-wrap items-start gap-2">
+    <ActionForm
+      action={replaceCredentialAction}
+      label={`${hasCredential ? "Replace" : "Set"} credential of ${connection}`}
+      resetOnSuccess
+      resetKey={hasCredential}
+      hideSuccess={!hasCredential}
+      className="flex flex-wrap items-start gap-2"
+    >
       {({ error, pending }) => (
         <>
           <input type="hidden" name="bundle" value={bundle} />
           <input type="hidden" name="connection" value={connection} />
           <div className="w-full sm:w-72">
-            <Input name="secret" type="password" autoComplete="off" placeholder={hasCredential ? "New credential" : "Credential"} aria-label={`${hasCredential ? "New credential" : "Credential"} for ${connection}`} aria-invalid={!!error("secret")} />
+            <Input
+              name="secret"
+              type="password"
+              autoComplete="off"
+              placeholder={hasCredential ? "New credential" : "Credential"}
+              aria-label={`${hasCredential ? "New credential" : "Credential"} for ${connection}`}
+              aria-invalid={!!error("secret")}
+            />
             {error("secret") && <p className="mt-1 text-xs text-red-700">{error("secret")}</p>}
           </div>
           <Button variant="secondary" type="submit" disabled={pending}>
@@ -139,7 +187,12 @@ export function ReplaceCredentialForm({ bundle, connection, hasCredential }: { b
 
 export function RevokeCredentialButton({ bundle, connection }: { bundle: string; connection: string }) {
   return (
-    <ActionButton action={revokeCredentialAction} label={`Revoke credential of ${connection}`} fields={{ bundle, connection }} confirmText={`Revoke the credential of ${connection}? The proxy stops attaching it on the next request.`}>
+    <ActionButton
+      action={revokeCredentialAction}
+      label={`Revoke credential of ${connection}`}
+      fields={{ bundle, connection }}
+      confirmText={`Revoke the credential of ${connection}? The proxy stops attaching it on the next request.`}
+    >
       Revoke credential
     </ActionButton>
   );
@@ -147,7 +200,13 @@ export function RevokeCredentialButton({ bundle, connection }: { bundle: string;
 
 export function DeleteConnectionButton({ bundle, connection }: { bundle: string; connection: string }) {
   return (
-    <ActionButton action={deleteConnectionAction} label={`Delete connection ${connection}`} fields={{ bundle, connection }} confirmText={`Delete connection ${connection} and its credential?`} variant="ghost">
+    <ActionButton
+      action={deleteConnectionAction}
+      label={`Delete connection ${connection}`}
+      fields={{ bundle, connection }}
+      confirmText={`Delete connection ${connection} and its credential?`}
+      variant="ghost"
+    >
       Delete
     </ActionButton>
   );

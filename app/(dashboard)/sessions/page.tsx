@@ -15,7 +15,9 @@ export default async function SessionsPage() {
   const actor = await requireUser();
   const ctx = serviceContext();
   const sessions = await listSessions({ ctx, actor });
-  const refusals = can(actor, "audit.read") ? (await searchAudit({ ctx, actor, input: { action: "session.refused", limit: "20" } })).events : [];
+  const refusals = can(actor, "audit.read")
+    ? (await searchAudit({ ctx, actor, input: { action: "session.refused", limit: "20" } })).events
+    : [];
   const owner = can(actor, "session.revoke");
   const active = sessions.filter((s) => s.state === "active");
   return (
@@ -87,7 +89,9 @@ export default async function SessionsPage() {
                       <Td>
                         <Badge tone="red">{e.rule}</Badge>
                       </Td>
-                      <Td wrap className="text-slate-600">{e.reason}</Td>
+                      <Td wrap className="text-slate-600">
+                        {e.reason}
+                      </Td>
                     </tr>
                   ))}
                 </tbody>

@@ -17,7 +17,15 @@ export const CreateApiKeyInput = z.object({
 export type CreatedApiKey = { id: string; name: string; role: "owner" | "auditor" | "orchestrator"; prefix: string; key: string };
 
 /** Returns the key once; only its SHA-256 is stored. */
-export async function createApiKey({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: unknown }): Promise<CreatedApiKey> {
+export async function createApiKey({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: unknown;
+}): Promise<CreatedApiKey> {
   authorize(actor, "apikey.write");
   const parsed = CreateApiKeyInput.safeParse(input);
   if (!parsed.success) throw firstIssue(parsed.error);
@@ -28,7 +36,11 @@ export async function createApiKey({ ctx, actor, input }: { ctx: ServiceContext;
   const now = ctx.now();
   await writeTransaction(ctx.db, async () => {
     await insertApiKey(ctx.db, { id, name, role, keyHash: tokenHash(key), prefix, createdBy: actorLabel(actor), createdAt: now });
-    await appendAuditEvents(ctx.db, [{ kind: "admin", action: "apikey.created", actor: actorLabel(actor), detail: { after: { id, name, role, prefix } } }], now);
+    await appendAuditEvents(
+      ctx.db,
+      [{ kind: "admin", action: "apikey.created", actor: actorLabel(actor), detail: { after: { id, name, role, prefix } } }],
+      now,
+    );
   });
   return { id, name, role, prefix, key };
 }

@@ -6,7 +6,15 @@ import { AppError } from "../../errors";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 
-export async function revokeApiKey({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { id: string } }): Promise<void> {
+export async function revokeApiKey({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { id: string };
+}): Promise<void> {
   authorize(actor, "apikey.write");
   const id = String(input.id ?? "");
   if (!id) throw new AppError("not_found", "no such API key");
@@ -16,6 +24,10 @@ export async function revokeApiKey({ ctx, actor, input }: { ctx: ServiceContext;
     if (!key) throw new AppError("not_found", "no such API key");
     if (key.revokedAt) return;
     await markApiKeyRevoked(ctx.db, id, now);
-    await appendAuditEvents(ctx.db, [{ kind: "admin", action: "apikey.revoked", actor: actorLabel(actor), detail: { before: { id, name: key.name, role: key.role } } }], now);
+    await appendAuditEvents(
+      ctx.db,
+      [{ kind: "admin", action: "apikey.revoked", actor: actorLabel(actor), detail: { before: { id, name: key.name, role: key.role } } }],
+      now,
+    );
   });
 }

@@ -9,8 +9,36 @@ import { parseAuditQuery, toFilter } from "./search-audit";
 import { importJournals } from "../../audit/journal";
 
 export const CSV_COLUMNS = [
-  "seq", "id", "ts", "kind", "action", "actor", "requestId", "sessionId", "workspace", "channel", "thread", "member", "bundle", "connection",
-  "serviceAccount", "method", "scheme", "host", "port", "path", "outcome", "rule", "reason", "status", "bytesIn", "bytesOut", "durationMs", "detail", "prevHash", "hash",
+  "seq",
+  "id",
+  "ts",
+  "kind",
+  "action",
+  "actor",
+  "requestId",
+  "sessionId",
+  "workspace",
+  "channel",
+  "thread",
+  "member",
+  "bundle",
+  "connection",
+  "serviceAccount",
+  "method",
+  "scheme",
+  "host",
+  "port",
+  "path",
+  "outcome",
+  "rule",
+  "reason",
+  "status",
+  "bytesIn",
+  "bytesOut",
+  "durationMs",
+  "detail",
+  "prevHash",
+  "hash",
 ] as const;
 
 /** RFC 4180 quoting, and a leading quote on cells a spreadsheet would run as a formula. */
@@ -39,7 +67,15 @@ const EXPORT_PAGE_ROWS = 1000;
  * a page at a time below the last one sent (keyset on seq), so they stream without sitting in
  * memory and no connection is held between pages.
  */
-export async function exportAudit({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: Record<string, string | undefined> }): Promise<AuditExport> {
+export async function exportAudit({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: Record<string, string | undefined>;
+}): Promise<AuditExport> {
   authorize(actor, "audit.read");
   const format = input.format ?? "jsonl";
   if (format !== "jsonl" && format !== "csv") throw new AppError("invalid_field", "format: must be jsonl or csv", { field: "format" });

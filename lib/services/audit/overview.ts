@@ -11,7 +11,16 @@ import { importJournals } from "../../audit/journal";
 export type Overview = {
   hours: { start: number; credentialed: number; allowlisted: number; blocked: number }[];
   topBlocked: { host: string; count: number; channel: string | null }[];
-  credentials: { identity: string; bundle: string; connection: string; serviceAccount: string; set: boolean; fingerprint: string | null; setAt: number | null; lastUsedAt: number | null }[];
+  credentials: {
+    identity: string;
+    bundle: string;
+    connection: string;
+    serviceAccount: string;
+    set: boolean;
+    fingerprint: string | null;
+    setAt: number | null;
+    lastUsedAt: number | null;
+  }[];
   activeSessions: number;
   chain: { ok: boolean; events: number; verifiedThrough: number; latest: number; firstBad?: { seq: number; id: string; problem: string } };
 };
@@ -35,12 +44,21 @@ export async function getOverview({ ctx, actor }: { ctx: ServiceContext; actor: 
   }
   const topBlocked = await topBlockedHosts(ctx.db, now - 7 * 24 * hour, 10);
   const meta = new Map((await listCredentialMeta(ctx.db)).map((m) => [m.identity, m]));
-  const credentials = (await readPolicyDocument(ctx.db))
-    .bundles.flatMap((b) => b.connections.map((c) => ({ b, c })))
+  const credentials = (await readPolicyDocument(ctx.db)).bundles
+    .flatMap((b) => b.connections.map((c) => ({ b, c })))
     .map(({ b, c }) => {
       const identity = credentialIdentity(b.name, c.name);
       const m = meta.get(identity);
-      return { identity, bundle: b.name, connection: c.name, serviceAccount: c.serviceAccount, set: !!m, fingerprint: m?.fingerprint ?? null, setAt: m?.setAt ?? null, lastUsedAt: m?.lastUsedAt ?? null };
+      return {
+        identity,
+        bundle: b.name,
+        connection: c.name,
+        serviceAccount: c.serviceAccount,
+        set: !!m,
+        fingerprint: m?.fingerprint ?? null,
+        setAt: m?.setAt ?? null,
+        lastUsedAt: m?.lastUsedAt ?? null,
+      };
     })
     // Never used first, then the longest unused.
     .sort((x, y) => (x.lastUsedAt ?? 0) - (y.lastUsedAt ?? 0));

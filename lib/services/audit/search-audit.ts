@@ -26,7 +26,10 @@ const text = z.string().max(256).optional();
 
 export const AuditQuery = z.object({
   q: text,
-  kind: z.enum(["egress", "admin", "access"]).optional().or(z.literal("").transform(() => undefined)),
+  kind: z
+    .enum(["egress", "admin", "access"])
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
   outcome: text,
   host: text,
   workspace: text,
@@ -69,11 +72,33 @@ export function parseAuditQuery(params: Record<string, string | undefined>): Aud
 }
 
 export function toFilter(q: AuditQuery): AuditFilter {
-  return { q: q.q, kind: q.kind, outcome: q.outcome, host: q.host, workspace: q.workspace, channel: q.channel, member: q.member, actor: q.actor, connection: q.connection, action: q.action, from: q.from, to: q.to, before: q.cursor };
+  return {
+    q: q.q,
+    kind: q.kind,
+    outcome: q.outcome,
+    host: q.host,
+    workspace: q.workspace,
+    channel: q.channel,
+    member: q.member,
+    actor: q.actor,
+    connection: q.connection,
+    action: q.action,
+    from: q.from,
+    to: q.to,
+    before: q.cursor,
+  };
 }
 
 /** Newest first; `nextCursor` continues where this page ended. */
-export async function searchAudit({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: Record<string, string | undefined> }): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
+export async function searchAudit({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: Record<string, string | undefined>;
+}): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
   authorize(actor, "audit.read");
   const q = parseAuditQuery(input);
   await importJournals(ctx.db, ctx.env.dataDir);

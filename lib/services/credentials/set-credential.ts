@@ -7,7 +7,15 @@ import type { ServiceContext } from "../context";
 import { checkSecret, storeCredential } from "./store-credential";
 
 /** Sets or replaces a connection's credential. There is no verb that reads one back. */
-export async function setCredential({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; connection: string; secret: unknown } }): Promise<{ fingerprint: string; replaced: boolean }> {
+export async function setCredential({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { bundle: string; connection: string; secret: unknown };
+}): Promise<{ fingerprint: string; replaced: boolean }> {
   authorize(actor, "credential.write");
   const secret = checkSecret(input.secret);
   return await writeTransaction(ctx.db, async () => {

@@ -21,16 +21,32 @@ export function checkSecret(secret: unknown): string {
  * revision bump. Runs inside the caller's write transaction. The event carries the fingerprint,
  * never the value.
  */
-export async function storeCredential(ctx: ServiceContext, actor: Actor, bundle: string, connection: string, secret: string): Promise<{ fingerprint: string; replaced: boolean }> {
-  if (!await followKeyRotation(ctx.db, ctx.vault, ctx.env)) throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
+export async function storeCredential(
+  ctx: ServiceContext,
+  actor: Actor,
+  bundle: string,
+  connection: string,
+  secret: string,
+): Promise<{ fingerprint: string; replaced: boolean }> {
+  if (!(await followKeyRotation(ctx.db, ctx.vault, ctx.env)))
+    throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
   const identity = `${bundle}/${connection}`;
-  const replaced = await findSealedCredential(ctx.db, identity) !== undefined;
+  const replaced = (await findSealedCredential(ctx.db, identity)) !== undefined;
   const fingerprint = ctx.vault.fingerprint(secret);
   const now = ctx.now();
   await upsertCredential(ctx.db, { identity, sealed: ctx.vault.seal(secret, identity), fingerprint, setBy: actorLabel(actor), setAt: now });
   await appendAuditEvents(
     ctx.db,
-    [{ kind: "admin", action: replaced ? "credential.replaced" : "credential.set", actor: actorLabel(actor), bundle, connection, detail: { after: { secret: "[write-only]", fingerprint } } }],
+    [
+      {
+        kind: "admin",
+        action: replaced ? "credential.replaced" : "credential.set",
+        actor: actorLabel(actor),
+        bundle,
+        connection,
+        detail: { after: { secret: "[write-only]", fingerprint } },
+      },
+    ],
     now,
   );
   await bumpPolicyRevision(ctx.db);

@@ -1,7 +1,13 @@
 // The one write path for policy: validate the whole resulting document, then replace the tables,
 // drop credentials of removed connections, append the audit event and bump the revision, all in
 // one transaction.
-import { deleteCredential, listCredentialMeta, readPolicyDocument, writePolicyDocument, bumpPolicyRevision } from "../../../db/queries/policy";
+import {
+  deleteCredential,
+  listCredentialMeta,
+  readPolicyDocument,
+  writePolicyDocument,
+  bumpPolicyRevision,
+} from "../../../db/queries/policy";
 import { writeTransaction } from "../../../db/tx";
 import { appendAuditEvents, type AuditAction, type AuditEventInput } from "../../audit";
 import { actorLabel, type Actor } from "../../auth/permissions";
@@ -28,7 +34,17 @@ function identities(doc: PolicyDocument): Set<string> {
  * Applies `next` (already validated) in place of the current policy. `mutate` may instead derive
  * it from the current document inside the transaction, so concurrent edits never lose one another.
  */
-export async function applyPolicy({ ctx, actor, change, derive }: { ctx: ServiceContext; actor: Actor; change: PolicyChange; derive: (current: PolicyDocument) => PolicyDocument }): Promise<{ before: PolicyDocument; after: PolicyDocument; diff: Change[] }> {
+export async function applyPolicy({
+  ctx,
+  actor,
+  change,
+  derive,
+}: {
+  ctx: ServiceContext;
+  actor: Actor;
+  change: PolicyChange;
+  derive: (current: PolicyDocument) => PolicyDocument;
+}): Promise<{ before: PolicyDocument; after: PolicyDocument; diff: Change[] }> {
   const now = ctx.now();
   return await writeTransaction(ctx.db, async () => {
     const before = await readPolicyDocument(ctx.db);
@@ -37,12 +53,29 @@ export async function applyPolicy({ ctx, actor, change, derive }: { ctx: Service
     if (diff.length === 0) return { before, after, diff };
     await writePolicyDocument(ctx.db, after);
     const keep = identities(after);
-    const events: AuditEventInput[] = [{ kind: "admin", action: change.action, actor: actorLabel(actor), bundle: change.bundle ?? null, connection: change.connection ?? null, detail: { ...change.detail, changes: diff } }];
+    const events: AuditEventInput[] = [
+      {
+        kind: "admin",
+        action: change.action,
+        actor: actorLabel(actor),
+        bundle: change.bundle ?? null,
+        connection: change.connection ?? null,
+        detail: { ...change.detail, changes: diff },
+      },
+    ];
     for (const cred of await listCredentialMeta(ctx.db)) {
       if (keep.has(cred.identity)) continue;
       await deleteCredential(ctx.db, cred.identity);
       const [bundle, connection] = cred.identity.split("/");
-      events.push({ kind: "admin", action: "credential.revoked", actor: actorLabel(actor), bundle, connection, reason: "its connection was removed", detail: { before: { fingerprint: cred.fingerprint, secret: "[write-only]" } } });
+      events.push({
+        kind: "admin",
+        action: "credential.revoked",
+        actor: actorLabel(actor),
+        bundle,
+        connection,
+        reason: "its connection was removed",
+        detail: { before: { fingerprint: cred.fingerprint, secret: "[write-only]" } },
+      });
     }
     await appendAuditEvents(ctx.db, events, now);
     await bumpPolicyRevision(ctx.db);

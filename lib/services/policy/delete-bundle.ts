@@ -5,7 +5,15 @@ import { applyPolicy } from "./apply-policy";
 import { clone, findBundle, validateDerived } from "./edit";
 
 /** Removes a bundle; credentials of its connections are revoked in the same transaction. */
-export async function deleteBundle({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string } }): Promise<void> {
+export async function deleteBundle({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { bundle: string };
+}): Promise<void> {
   authorize(actor, "policy.write");
   await applyPolicy({
     ctx,

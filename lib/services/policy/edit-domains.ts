@@ -16,7 +16,15 @@ function canonicalPattern(raw: unknown, field: string): string {
 }
 
 /** Adds a host pattern to a bundle's Domains tab (allowlist only: no credential travels there). */
-export async function addDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; pattern: unknown } }): Promise<{ pattern: string }> {
+export async function addDomain({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { bundle: string; pattern: unknown };
+}): Promise<{ pattern: string }> {
   authorize(actor, "policy.write");
   const pattern = canonicalPattern(input.pattern, "pattern");
   await applyPolicy({
@@ -26,10 +34,14 @@ export async function addDomain({ ctx, actor, input }: { ctx: ServiceContext; ac
     derive: (current) => {
       const next = clone(current);
       const bundle = findBundle(next, input.bundle);
-      if (bundle.domains.includes(pattern)) throw new AppError("conflict", `${pattern} is already on this bundle's Domains tab`, { field: "pattern" });
+      if (bundle.domains.includes(pattern))
+        throw new AppError("conflict", `${pattern} is already on this bundle's Domains tab`, { field: "pattern" });
       // Allowing what the org-wide deny list refuses would change nothing: say so instead.
       const denied = denyEntryCovering(next.orgDeny ?? [], pattern);
-      if (denied) throw new AppError("conflict", `pattern: the org-wide deny list entry ${denied} blocks ${pattern}; remove it there first`, { field: "pattern" });
+      if (denied)
+        throw new AppError("conflict", `pattern: the org-wide deny list entry ${denied} blocks ${pattern}; remove it there first`, {
+          field: "pattern",
+        });
       bundle.domains.push(pattern);
       return validateDerived(next);
     },
@@ -37,7 +49,15 @@ export async function addDomain({ ctx, actor, input }: { ctx: ServiceContext; ac
   return { pattern };
 }
 
-export async function removeDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; pattern: string } }): Promise<void> {
+export async function removeDomain({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { bundle: string; pattern: string };
+}): Promise<void> {
   authorize(actor, "policy.write");
   await applyPolicy({
     ctx,
@@ -54,7 +74,15 @@ export async function removeDomain({ ctx, actor, input }: { ctx: ServiceContext;
 }
 
 /** Replaces the org-wide deny list. */
-export async function setOrgDeny({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { patterns: string[] } }): Promise<void> {
+export async function setOrgDeny({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { patterns: string[] };
+}): Promise<void> {
   authorize(actor, "policy.write");
   const patterns = input.patterns.map((p, i) => canonicalPattern(p, `orgDeny[${i}]`));
   await applyPolicy({
@@ -66,7 +94,15 @@ export async function setOrgDeny({ ctx, actor, input }: { ctx: ServiceContext; a
 }
 
 /** Which channels the agent may work in: null = every channel. */
-export async function setChannels({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { channels: { workspace: string; channel: string }[] | null } }): Promise<void> {
+export async function setChannels({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { channels: { workspace: string; channel: string }[] | null };
+}): Promise<void> {
   authorize(actor, "policy.write");
   await applyPolicy({
     ctx,

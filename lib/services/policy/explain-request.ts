@@ -12,7 +12,11 @@ const Input = z.object({
   channel: z.union([z.string(), z.object({ workspace: z.string().min(1), channel: z.string().min(1) })]).optional(),
   workspace: z.string().optional(),
   session: z.string().optional(),
-  method: z.string().trim().regex(/^[A-Za-z]{1,16}$/, "is not an HTTP method").default("GET"),
+  method: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]{1,16}$/, "is not an HTTP method")
+    .default("GET"),
   url: z.string().min(1, "is required"),
   headers: z.record(z.string(), z.string()).optional(),
 });
@@ -23,7 +27,15 @@ export type ExplainResult = Explanation & {
 };
 
 /** The outcome a request would get now, the rule that decided it and every rule considered. */
-export async function explainRequest({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: unknown }): Promise<ExplainResult> {
+export async function explainRequest({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: unknown;
+}): Promise<ExplainResult> {
   authorize(actor, "policy.read");
   const parsed = Input.safeParse(input);
   if (!parsed.success) throw firstIssue(parsed.error);
@@ -47,8 +59,19 @@ export async function explainRequest({ ctx, actor, input }: { ctx: ServiceContex
   const target = parseAbsoluteTarget(url);
   if (isTargetError(target)) throw invalid("url", target.message);
   const lower = Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  const request = { method: method.toUpperCase(), scheme: target.scheme, host: target.host, port: target.port, path: target.path, methodOverride: METHOD_OVERRIDE_HEADERS.some((h) => h in lower) };
+  const request = {
+    method: method.toUpperCase(),
+    scheme: target.scheme,
+    host: target.host,
+    port: target.port,
+    path: target.path,
+    methodOverride: METHOD_OVERRIDE_HEADERS.some((h) => h in lower),
+  };
   const compiled = policyCache(ctx.db).current();
   const explanation = compiled.explain(workspace, channel, request);
-  return { ...explanation, request: { ...request, workspace, channel }, channelEnabled: channelEnabled(compiled.document, workspace, channel) };
+  return {
+    ...explanation,
+    request: { ...request, workspace, channel },
+    channelEnabled: channelEnabled(compiled.document, workspace, channel),
+  };
 }

@@ -10,14 +10,28 @@ export type ChannelView = {
   channel: string;
   enabled: boolean;
   effective: EffectivePolicy;
-  connections: { name: string; bundle: string; scope: string; serviceAccount: string; allowedWebsites: string[]; narrow?: { host?: string; pathPrefix?: string; methods?: "read_only" }; overrides: { bundle: string; scope: string }[] }[];
+  connections: {
+    name: string;
+    bundle: string;
+    scope: string;
+    serviceAccount: string;
+    allowedWebsites: string[];
+    narrow?: { host?: string; pathPrefix?: string; methods?: "read_only" };
+    overrides: { bundle: string; scope: string }[];
+  }[];
 };
 
 /**
  * Every channel Gatehouse knows of (listed as enabled, named by a bundle, or seen in a session)
  * with its effective policy: each rule labelled with its bundle and whether it overrides a wider one.
  */
-export async function listChannels({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): Promise<{ restricted: boolean; channels: ChannelView[] }> {
+export async function listChannels({
+  ctx,
+  actor,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+}): Promise<{ restricted: boolean; channels: ChannelView[] }> {
   authorize(actor, "policy.read");
   const doc = await readPolicyDocument(ctx.db);
   const keys = new Map<string, { workspace: string; channel: string }>();

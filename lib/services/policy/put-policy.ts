@@ -8,7 +8,17 @@ import { applyPolicy, validateOrThrow } from "./apply-policy";
 export type PutPolicyResult = { dryRun: boolean; applied: boolean; diff: Change[]; policy: PolicyDocument };
 
 /** Replaces the whole policy with a document; all or nothing. With dryRun, only the diff. */
-export async function putPolicy({ ctx, actor, input, dryRun }: { ctx: ServiceContext; actor: Actor | null; input: unknown; dryRun: boolean }): Promise<PutPolicyResult> {
+export async function putPolicy({
+  ctx,
+  actor,
+  input,
+  dryRun,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: unknown;
+  dryRun: boolean;
+}): Promise<PutPolicyResult> {
   authorize(actor, "policy.write");
   const next = validateOrThrow(input);
   if (dryRun) {

@@ -6,7 +6,15 @@ import type { ServiceContext } from "../context";
 
 export type SessionSummary = Awaited<ReturnType<typeof rows>>[number] & { state: SessionState };
 
-export async function listSessions({ ctx, actor, limit = 200 }: { ctx: ServiceContext; actor: Actor | null; limit?: number }): Promise<SessionSummary[]> {
+export async function listSessions({
+  ctx,
+  actor,
+  limit = 200,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  limit?: number;
+}): Promise<SessionSummary[]> {
   authorize(actor, "session.read");
   const now = ctx.now();
   return (await rows(ctx.db, limit)).map((s) => ({ ...s, state: sessionState(s, now) }));

@@ -7,16 +7,36 @@ import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 
 /** Revokes a session: its token fails on its next use, and the proxy closes its open connections. */
-export async function revokeSession({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { id: string } }): Promise<void> {
+export async function revokeSession({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { id: string };
+}): Promise<void> {
   authorize(actor, "session.revoke");
   const now = ctx.now();
   await writeTransaction(ctx.db, async () => {
     const session = await findSession(ctx.db, input.id);
     if (!session) throw new AppError("not_found", `no session ${input.id}`);
-    if (!await markSessionRevoked(ctx.db, session.id, now, actorLabel(actor))) return;
+    if (!(await markSessionRevoked(ctx.db, session.id, now, actorLabel(actor)))) return;
     await appendAuditEvents(
       ctx.db,
-      [{ kind: "access", action: "session.revoked", actor: actorLabel(actor), sessionId: session.id, workspace: session.workspace, channel: session.channel, thread: session.thread, member: session.memberId, outcome: "revoked" }],
+      [
+        {
+          kind: "access",
+          action: "session.revoked",
+          actor: actorLabel(actor),
+          sessionId: session.id,
+          workspace: session.workspace,
+          channel: session.channel,
+          thread: session.thread,
+          member: session.memberId,
+          outcome: "revoked",
+        },
+      ],
       now,
     );
   });

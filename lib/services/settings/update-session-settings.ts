@@ -9,20 +9,41 @@ import type { ServiceContext } from "../context";
 import { firstIssue } from "../validation";
 
 const Input = z.object({
-  idleTimeoutMinutes: z.coerce.number("must be a number").int("must be whole minutes").min(1, "must be at least 1 minute").max(24 * 60, "must be at most 24 hours"),
-  maxLifetimeHours: z.coerce.number("must be a number").int("must be whole hours").min(1, "must be at least 1 hour").max(24 * 30, "must be at most 30 days"),
+  idleTimeoutMinutes: z.coerce
+    .number("must be a number")
+    .int("must be whole minutes")
+    .min(1, "must be at least 1 minute")
+    .max(24 * 60, "must be at most 24 hours"),
+  maxLifetimeHours: z.coerce
+    .number("must be a number")
+    .int("must be whole hours")
+    .min(1, "must be at least 1 hour")
+    .max(24 * 30, "must be at most 30 days"),
 });
 
 /** Applies to sessions granted from now on; live sessions keep the timeout they were granted with. */
-export async function updateSessionSettings({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: unknown }): Promise<void> {
+export async function updateSessionSettings({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: unknown;
+}): Promise<void> {
   authorize(actor, "settings.write");
   const parsed = Input.safeParse(input);
   if (!parsed.success) throw firstIssue(parsed.error);
   const next = { idleTimeoutSeconds: parsed.data.idleTimeoutMinutes * 60, maxLifetimeSeconds: parsed.data.maxLifetimeHours * 3600 };
-  if (next.idleTimeoutSeconds > next.maxLifetimeSeconds) throw new AppError("invalid_field", "idleTimeoutMinutes: cannot exceed the maximum lifetime", { field: "idleTimeoutMinutes" });
+  if (next.idleTimeoutSeconds > next.maxLifetimeSeconds)
+    throw new AppError("invalid_field", "idleTimeoutMinutes: cannot exceed the maximum lifetime", { field: "idleTimeoutMinutes" });
   await writeTransaction(ctx.db, async () => {
     const before = await readSessionSettings(ctx.db);
     await writeSessionSettings(ctx.db, next);
-    await appendAuditEvents(ctx.db, [{ kind: "admin", action: "session_settings.changed", actor: actorLabel(actor), detail: { before, after: next } }], ctx.now());
+    await appendAuditEvents(
+      ctx.db,
+      [{ kind: "admin", action: "session_settings.changed", actor: actorLabel(actor), detail: { before, after: next } }],
+      ctx.now(),
+    );
   });
 }

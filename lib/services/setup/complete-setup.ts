@@ -27,13 +27,21 @@ export async function completeSetup({ ctx, input }: { ctx: ServiceContext; input
   const passwordHash = await hashPassword(password);
   const now = ctx.now();
   await writeTransaction(ctx.db, async () => {
-    const row = ctx.db.select().from(setupTokens).where(eq(setupTokens.tokenHash, tokenHash(token))).get();
-    if (!row || row.usedAt || row.expiresAt <= now || await countUsers(ctx.db) > 0) {
+    const row = ctx.db
+      .select()
+      .from(setupTokens)
+      .where(eq(setupTokens.tokenHash, tokenHash(token)))
+      .get();
+    if (!row || row.usedAt || row.expiresAt <= now || (await countUsers(ctx.db)) > 0) {
       throw new AppError("forbidden", "this setup link is invalid, used or expired; restart Gatehouse for a new one", { field: "token" });
     }
     ctx.db.update(setupTokens).set({ usedAt: now }).where(eq(setupTokens.tokenHash, row.tokenHash)).run();
     await insertUser(ctx.db, { id: crypto.randomUUID(), email, role: "owner", passwordHash, createdAt: now });
-    await appendAuditEvents(ctx.db, [{ kind: "admin", action: "owner.setup", actor: email, detail: { after: { email, role: "owner" } } }], now);
+    await appendAuditEvents(
+      ctx.db,
+      [{ kind: "admin", action: "owner.setup", actor: email, detail: { after: { email, role: "owner" } } }],
+      now,
+    );
   });
   return { email };
 }

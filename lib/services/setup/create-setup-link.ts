@@ -15,9 +15,12 @@ export async function createSetupLink({ ctx }: { ctx: ServiceContext }): Promise
   const now = ctx.now();
   const token = newSecretToken("gsetup");
   const created = await writeTransaction(ctx.db, async () => {
-    if (await countUsers(ctx.db) > 0) return false;
+    if ((await countUsers(ctx.db)) > 0) return false;
     ctx.db.update(setupTokens).set({ usedAt: now }).where(isNull(setupTokens.usedAt)).run();
-    ctx.db.insert(setupTokens).values({ tokenHash: tokenHash(token), expiresAt: now + SETUP_LINK_TTL_MS, createdAt: now }).run();
+    ctx.db
+      .insert(setupTokens)
+      .values({ tokenHash: tokenHash(token), expiresAt: now + SETUP_LINK_TTL_MS, createdAt: now })
+      .run();
     return true;
   });
   if (!created) return null;
@@ -25,11 +28,15 @@ export async function createSetupLink({ ctx }: { ctx: ServiceContext }): Promise
 }
 
 export async function setupTokenValid(ctx: ServiceContext, token: string): Promise<boolean> {
-  const row = ctx.db.select().from(setupTokens).where(eq(setupTokens.tokenHash, tokenHash(token))).get();
-  return !!row && !row.usedAt && row.expiresAt > ctx.now() && await countUsers(ctx.db) === 0;
+  const row = ctx.db
+    .select()
+    .from(setupTokens)
+    .where(eq(setupTokens.tokenHash, tokenHash(token)))
+    .get();
+  return !!row && !row.usedAt && row.expiresAt > ctx.now() && (await countUsers(ctx.db)) === 0;
 }
 
 /** Whether setup is over (someone can sign in): the setup page then points to sign-in, not a restart. */
 export async function setupDone(ctx: ServiceContext): Promise<boolean> {
-  return await countUsers(ctx.db) > 0;
+  return (await countUsers(ctx.db)) > 0;
 }

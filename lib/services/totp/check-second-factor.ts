@@ -15,12 +15,34 @@ export type SecondFactor = "ok" | "required" | "invalid" | "locked" | "enrolment
  * so a known password does not buy unlimited code guesses. An Owner without a second factor is
  * refused while Owners are required to have one.
  */
-export async function checkSecondFactor({ ctx, input }: { ctx: ServiceContext; input: { userId: string; code?: unknown } }): Promise<SecondFactor> {
+export async function checkSecondFactor({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { userId: string; code?: unknown };
+}): Promise<SecondFactor> {
   const row = await readTotp(ctx.db, input.userId);
   if (!row) return "invalid";
   if (!row.secretSealed) {
-    if (row.role === "owner" && await readTotpRequired(ctx.db)) {
-      await writeTransaction(ctx.db, async () => await appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: row.email, outcome: "refused", reason: "Owners must have a second factor; this account has none" }], ctx.now()));
+    if (row.role === "owner" && (await readTotpRequired(ctx.db))) {
+      await writeTransaction(
+        ctx.db,
+        async () =>
+          await appendAuditEvents(
+            ctx.db,
+            [
+              {
+                kind: "access",
+                action: "signin.failed",
+                actor: row.email,
+                outcome: "refused",
+                reason: "Owners must have a second factor; this account has none",
+              },
+            ],
+            ctx.now(),
+          ),
+      );
       return "enrolment_required";
     }
     return "ok";
@@ -28,14 +50,18 @@ export async function checkSecondFactor({ ctx, input }: { ctx: ServiceContext; i
   const code = typeof input.code === "string" ? input.code.replace(/\s/g, "").slice(0, 32) : "";
   if (!code) return "required";
   const key = { scope: "account" as const, subject: `totp:${row.id}` };
-  const n = await writeTransaction(ctx.db, async () => await reserveAttempt(ctx.db, key, { max: TOTP_ATTEMPTS, windowMs: TOTP_WINDOW_MS, now: ctx.now() }));
+  const n = await writeTransaction(
+    ctx.db,
+    async () => await reserveAttempt(ctx.db, key, { max: TOTP_ATTEMPTS, windowMs: TOTP_WINDOW_MS, now: ctx.now() }),
+  );
   if (n === null) return "locked";
-  if (!await followKeyRotation(ctx.db, ctx.vault, ctx.env)) throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
+  if (!(await followKeyRotation(ctx.db, ctx.vault, ctx.env)))
+    throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
   const secret = ctx.vault.open(row.secretSealed, totpAad(row.id));
   const step = looksLikeRecoveryCode(code) ? null : await verifyTotp(secret.reveal(), code, ctx.now(), row.lastStep);
   return await writeTransaction(ctx.db, async (): Promise<SecondFactor> => {
     const now = ctx.now();
-    if (step !== null && await advanceTotpStep(ctx.db, row.id, step)) {
+    if (step !== null && (await advanceTotpStep(ctx.db, row.id, step))) {
       await clearLimit(ctx.db, key);
       return "ok";
     }
@@ -43,13 +69,41 @@ export async function checkSecondFactor({ ctx, input }: { ctx: ServiceContext; i
       const hashes = (await readTotp(ctx.db, row.id))?.recoveryHashes ?? [];
       const h = hashRecoveryCode(code);
       if (hashes.includes(h)) {
-        await writeRecoveryHashes(ctx.db, row.id, hashes.filter((x) => x !== h));
+        await writeRecoveryHashes(
+          ctx.db,
+          row.id,
+          hashes.filter((x) => x !== h),
+        );
         await clearLimit(ctx.db, key);
-        await appendAuditEvents(ctx.db, [{ kind: "access", action: "totp.recovery_used", actor: row.email, outcome: "granted", reason: `${hashes.length - 1} recovery codes left` }], now);
+        await appendAuditEvents(
+          ctx.db,
+          [
+            {
+              kind: "access",
+              action: "totp.recovery_used",
+              actor: row.email,
+              outcome: "granted",
+              reason: `${hashes.length - 1} recovery codes left`,
+            },
+          ],
+          now,
+        );
         return "ok";
       }
     }
-    await appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: row.email, outcome: "refused", reason: `wrong second-factor code (${n} of ${TOTP_ATTEMPTS})` }], now);
+    await appendAuditEvents(
+      ctx.db,
+      [
+        {
+          kind: "access",
+          action: "signin.failed",
+          actor: row.email,
+          outcome: "refused",
+          reason: `wrong second-factor code (${n} of ${TOTP_ATTEMPTS})`,
+        },
+      ],
+      now,
+    );
     return "invalid";
   });
 }

@@ -30,9 +30,14 @@ export async function addUser({ ctx, actor, input }: { ctx: ServiceContext; acto
   const id = crypto.randomUUID();
   const now = ctx.now();
   await writeTransaction(ctx.db, async () => {
-    if (await findUserByEmail(ctx.db, email)) throw new AppError("conflict", `a user with email ${email} already exists`, { field: "email" });
+    if (await findUserByEmail(ctx.db, email))
+      throw new AppError("conflict", `a user with email ${email} already exists`, { field: "email" });
     await insertUser(ctx.db, { id, email, role, passwordHash, createdAt: now });
-    await appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.added", actor: actorLabel(actor), detail: { after: { email, role } } }], now);
+    await appendAuditEvents(
+      ctx.db,
+      [{ kind: "admin", action: "user.added", actor: actorLabel(actor), detail: { after: { email, role } } }],
+      now,
+    );
   });
   return { id, email, role };
 }

@@ -26,6 +26,17 @@ export async function setUserPassword({ ctx, actor, input }: { ctx: ServiceConte
   await writeTransaction(ctx.db, async () => {
     const user = await userByEmail(ctx.db, email);
     await updateUser(ctx.db, user.id, { passwordHash });
-    await appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.password_changed", actor: actorLabel(actor), detail: { after: { email, password: "[write-only]" } } }], now);
+    await appendAuditEvents(
+      ctx.db,
+      [
+        {
+          kind: "admin",
+          action: "user.password_changed",
+          actor: actorLabel(actor),
+          detail: { after: { email, password: "[write-only]" } },
+        },
+      ],
+      now,
+    );
   });
 }

@@ -21,8 +21,20 @@ export async function setUserRole({ ctx, actor, input }: { ctx: ServiceContext; 
   await writeTransaction(ctx.db, async () => {
     const user = await userByEmail(ctx.db, email);
     if (user.role === role) return;
-    if (user.role === "owner" && await countOwners(ctx.db) <= 1) throw new AppError("conflict", "the last Owner cannot be demoted", { field: "role" });
+    if (user.role === "owner" && (await countOwners(ctx.db)) <= 1)
+      throw new AppError("conflict", "the last Owner cannot be demoted", { field: "role" });
     await updateUser(ctx.db, user.id, { role });
-    await appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.role_changed", actor: actorLabel(actor), detail: { before: { email, role: user.role }, after: { email, role } } }], now);
+    await appendAuditEvents(
+      ctx.db,
+      [
+        {
+          kind: "admin",
+          action: "user.role_changed",
+          actor: actorLabel(actor),
+          detail: { before: { email, role: user.role }, after: { email, role } },
+        },
+      ],
+      now,
+    );
   });
 }

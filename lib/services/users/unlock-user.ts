@@ -8,7 +8,15 @@ import { firstIssue } from "../validation";
 import { UserEmail, userByEmail } from "./find-user";
 
 /** Lifts a sign-in lock at once (the lock also ends by itself after its 15 minutes). */
-export async function unlockUser({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { email: unknown } }): Promise<{ wasLocked: boolean }> {
+export async function unlockUser({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { email: unknown };
+}): Promise<{ wasLocked: boolean }> {
   authorize(actor, "user.write");
   const parsed = UserEmail.safeParse(input.email);
   if (!parsed.success) throw firstIssue(parsed.error);
@@ -17,7 +25,11 @@ export async function unlockUser({ ctx, actor, input }: { ctx: ServiceContext; a
   return await writeTransaction(ctx.db, async () => {
     await userByEmail(ctx.db, email);
     const wasLocked = await clearLimit(ctx.db, { scope: "account", subject: email });
-    await appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.unlocked", actor: actorLabel(actor), detail: { after: { email } } }], now);
+    await appendAuditEvents(
+      ctx.db,
+      [{ kind: "admin", action: "user.unlocked", actor: actorLabel(actor), detail: { after: { email } } }],
+      now,
+    );
     return { wasLocked };
   });
 }

@@ -16,13 +16,20 @@ export default async function EditConnectionPage({ params }: { params: Promise<{
   const bundleName = decodeURIComponent(p.bundle);
   const connectionName = decodeURIComponent(p.connection);
   if (!can(actor, "policy.write")) notFound();
-  const connection = (await getPolicy({ ctx: serviceContext(), actor }))
-    .bundles.find((b) => b.name === bundleName)
+  const connection = (await getPolicy({ ctx: serviceContext(), actor })).bundles
+    .find((b) => b.name === bundleName)
     ?.connections.find((c) => c.name === connectionName);
   if (!connection) notFound();
   return (
     <>
-      <PageHeader title={`Edit ${connection.name}`} description={<Link href={`/bundles/${encodeURIComponent(bundleName)}`} className="underline">{bundleName}</Link>} />
+      <PageHeader
+        title={`Edit ${connection.name}`}
+        description={
+          <Link href={`/bundles/${encodeURIComponent(bundleName)}`} className="underline">
+            {bundleName}
+          </Link>
+        }
+      />
       <Card>
         <p className="mb-4 text-sm text-slate-600">The credential is not part of this form: use Replace or Revoke on the bundle page.</p>
         <ConnectionForm bundle={bundleName} initial={connection} />
