@@ -71,17 +71,15 @@ export async function insertOidcUser(
   row: { id: string; email: string; role: "owner" | "auditor"; issuer: string; subject: string; createdAt: number },
 ): Promise<void> {
   // "!" is not an argon2 hash: no password ever verifies against it.
-  await db
-    .insert(db.t.users)
-    .values({
-      id: row.id,
-      email: row.email,
-      role: row.role,
-      passwordHash: "!",
-      oidcIssuer: row.issuer,
-      oidcSubject: row.subject,
-      createdAt: row.createdAt,
-    });
+  await db.insert(db.t.users).values({
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    passwordHash: "!",
+    oidcIssuer: row.issuer,
+    oidcSubject: row.subject,
+    createdAt: row.createdAt,
+  });
 }
 
 export async function countOidcOwners(db: Db): Promise<number> {

@@ -133,16 +133,14 @@ export class WebSocketRelay {
   async #relayUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, a: Attempt): Promise<void> {
     const { d, audit } = this.#c;
     const { target, session } = a;
-    const decision = d.policy
-      .current(a.policyRevision)
-      .decide(session.workspace, session.channel, {
-        method: "GET",
-        scheme: target.scheme,
-        host: target.host,
-        port: target.port,
-        path: target.path,
-        methodOverride: hasMethodOverride(req.headers),
-      });
+    const decision = d.policy.current(a.policyRevision).decide(session.workspace, session.channel, {
+      method: "GET",
+      scheme: target.scheme,
+      host: target.host,
+      port: target.port,
+      path: target.path,
+      methodOverride: hasMethodOverride(req.headers),
+    });
     if (decision.outcome === "blocked") {
       audit.record(a, decision, { status: 403 });
       return answerSocket(socket, {
