@@ -152,6 +152,8 @@ export const bundleDomains = sqliteTable(
       .references(() => bundles.id, { onDelete: "cascade" }),
     pattern: text("pattern").notNull(),
     position: integer("position").notNull().default(0),
+    /** A time-bound grant's end (RFC 3339, UTC); null for a lasting entry. */
+    expiresAt: text("expires_at"),
   },
   (t) => [primaryKey({ columns: [t.bundleId, t.pattern] })],
 );
@@ -172,8 +174,24 @@ export const connections = sqliteTable(
     narrowHost: text("narrow_host"),
     narrowPathPrefix: text("narrow_path_prefix"),
     narrowMethods: text("narrow_methods", { enum: ["read_only"] }),
+    /** A time-bound grant's end (RFC 3339, UTC); null for a lasting connection. */
+    expiresAt: text("expires_at"),
   },
   (t) => [uniqueIndex("connections_bundle_name").on(t.bundleId, t.name)],
+);
+
+/**
+ * Report-only windows (policy document `reportOnly`): a workspace (channel '') or one channel
+ * whose would-be-blocked requests go out uncredentialed and logged, until `until` (RFC 3339).
+ */
+export const reportOnly = sqliteTable(
+  "report_only",
+  {
+    workspace: text("workspace").notNull(),
+    channel: text("channel").notNull().default(""),
+    until: text("until").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspace, t.channel] })],
 );
 
 /** Allowed websites: where a connection's credential may travel. */

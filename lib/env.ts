@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   GATEHOUSE_OIDC_OWNER_GROUPS: z.string().optional(),
   GATEHOUSE_OIDC_AUDITOR_GROUPS: z.string().optional(),
   GATEHOUSE_OIDC_SCOPES: z.string().optional(),
+  GATEHOUSE_TEST_POLICY_CLOCK: z.string().optional(),
   GATEHOUSE_SERVE: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["all", "dashboard", "proxy"], { error: "must be all, dashboard or proxy" }).default("all")),
 });
 
@@ -111,6 +112,8 @@ export type Env = {
   oidc: OidcEnv | undefined;
   /** What this process serves: both listeners, or one of them (replicas on one database). */
   serve: ServeRole;
+  /** Tests only: a file holding an offset (ms) added to the clock grants expire by (lib/clock.ts). */
+  testPolicyClock?: string;
 };
 
 export type OidcEnv = {
@@ -281,6 +284,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     nextAuthSecret: e.NEXTAUTH_SECRET || undefined,
     oidc: parseOidc(e),
     serve: e.GATEHOUSE_SERVE,
+    ...(e.GATEHOUSE_TEST_POLICY_CLOCK ? { testPolicyClock: e.GATEHOUSE_TEST_POLICY_CLOCK } : {}),
   };
 }
 

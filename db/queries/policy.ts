@@ -1,7 +1,7 @@
 // The policy document ↔ its tables. The document is the unit of reading and of replacing.
 import { asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { bundleChannels, bundleDomains, bundles, channels, connections, connectionWebsites, credentials, orgDeny, orgSettings } from "../schema";
+import { bundleChannels, bundleDomains, bundles, channels, connections, connectionWebsites, credentials, orgDeny, orgSettings, reportOnly } from "../schema";
 import type { BundleDoc, ConnectionDoc, PolicyDocument } from "../../lib/policy/document";
 
 export function readPolicyRevision(db: Db): number {
@@ -43,9 +43,10 @@ export function readPolicyDocument(db: Db): PolicyDocument {
           inject,
           allowedWebsites: websiteRows.filter((w) => w.connectionId === c.id).map((w) => w.pattern),
           ...(narrow ? { narrow: stripUndefined(narrow) } : {}),
+          ...(c.expiresAt ? { expiresAt: c.expiresAt } : {}),
         };
       });
-    return { name: b.name, scope, domains: domainRows.filter((d) => d.bundleId === b.id).map((d) => d.pattern), connections: conns };
+    return { name: b.name, scope, domains: domainRows.filter((d) => d.bundleId === b.id).map((d) => (d.expiresAt ? { pattern: d.pattern, expiresAt: d.expiresAt } : d.pattern)), connections: conns };
   });
 
   const doc: PolicyDocument = {
@@ -58,6 +59,8 @@ export function readPolicyDocument(db: Db): PolicyDocument {
     orgDeny: denyRows.map((d) => d.pattern),
     bundles: docBundles,
   };
+  const reportOnlyRows = db.select().from(reportOnly).orderBy(asc(reportOnly.workspace), asc(reportOnly.channel)).all();
+  if (reportOnlyRows.length > 0) doc.reportOnly = reportOnlyRows.map((r) => ({ workspace: r.workspace, ...(r.channel ? { channel: r.channel } : {}), until: r.until }));
   if (settings?.channelsRestricted) {
     doc.channels = db.select({ workspace: channels.workspace, channel: channels.channel }).from(channels).orderBy(asc(channels.workspace), asc(channels.channel)).all();
   }
@@ -73,6 +76,8 @@ export function writePolicyDocument(db: Db, doc: PolicyDocument): void {
   db.delete(bundles).run(); // cascades to channels, domains, connections, websites
   db.delete(orgDeny).run();
   db.delete(channels).run();
+  db.delete(reportOnly).run();
+  for (const r of doc.reportOnly ?? []) db.insert(reportOnly).values({ workspace: r.workspace, channel: r.channel ?? "", until: r.until }).run();
   doc.orgDeny.forEach((pattern, position) => db.insert(orgDeny).values({ pattern, position }).run());
   doc.bundles.forEach((b, position) => {
     const inserted = db
@@ -81,7 +86,9 @@ export function writePolicyDocument(db: Db, doc: PolicyDocument): void {
       .returning({ id: bundles.id })
       .get();
     if (b.scope.type === "channels") for (const channel of new Set(b.scope.channels)) db.insert(bundleChannels).values({ bundleId: inserted.id, channel }).run();
-    b.domains.forEach((pattern, i) => db.insert(bundleDomains).values({ bundleId: inserted.id, pattern, position: i }).run());
+    b.domains.forEach((entry, i) =>
+      db.insert(bundleDomains).values({ bundleId: inserted.id, pattern: typeof entry === "string" ? entry : entry.pattern, expiresAt: typeof entry === "string" ? null : entry.expiresAt, position: i }).run(),
+    );
     b.connections.forEach((c, i) => {
       const conn = db
         .insert(connections)
@@ -95,6 +102,7 @@ export function writePolicyDocument(db: Db, doc: PolicyDocument): void {
           narrowHost: c.narrow?.host ?? null,
           narrowPathPrefix: c.narrow?.pathPrefix ?? null,
           narrowMethods: c.narrow?.methods ?? null,
+          expiresAt: c.expiresAt ?? null,
         })
         .returning({ id: connections.id })
         .get();

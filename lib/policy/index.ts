@@ -5,3 +5,4 @@ export * from "./normalize";
 export * from "./pattern";
 export * from "./target";
 export * from "./diff";
+export * from "./time-bound";

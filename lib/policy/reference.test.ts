@@ -97,7 +97,7 @@ describe("decide agrees with the reference matcher", () => {
         const v = validatePolicyDocument(raw);
         if (!v.ok) return; // e.g. two same-scope bundles defining one connection name
         const creds = new Set(v.document.bundles.flatMap((b) => b.connections.filter((c) => credentials.includes(c.name)).map((c) => credentialIdentity(b.name, c.name))));
-        const compiled = compilePolicy(v.document, { credentialsSet: creds });
+        const compiled = compilePolicy(v.document, { credentialsSet: creds, now: 0 });
         for (const req of requests) {
           const got = compiled.decide(ws!, ch!, req);
           const want = reference(v.document, creds, ws!, ch!, req);
