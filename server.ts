@@ -15,6 +15,8 @@ import { ProxyStartError, startProxy, type ProxyHandle } from "./lib/proxy";
 import { startForwardProxies, type ForwardProxies } from "./lib/proxy/forward-cluster";
 import { importJournals } from "./lib/audit/journal";
 import { startAuditImporter } from "./lib/audit/importer";
+import { policyClock } from "./lib/clock";
+import { startExpirySweeper } from "./lib/services/grants/expiry-sweeper";
 import { boundRequestBody } from "./lib/request-bounds";
 import { securityHeaders, API_SECURITY_HEADERS } from "./lib/security-headers";
 import { answerHealth, readiness } from "./lib/health";
@@ -101,6 +103,8 @@ async function main(): Promise<void> {
   // transaction as the events, so importers that share a data directory never duplicate one.
   importJournals(ctx.db, env.dataDir);
   const importer = startAuditImporter(env.dataDir);
+  // Time-bound grants and report-only windows: their expiry is recorded (once) by a sweep.
+  const sweeper = startExpirySweeper(ctx, policyClock(env.testPolicyClock));
 
   let web: http.Server | null = null;
   if (serveDashboard) {
@@ -145,6 +149,7 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    sweeper.stop();
     console.error(`gatehouse: ${signal}, shutting down`);
     web?.closeIdleConnections();
     const timer = setTimeout(() => process.exit(0), 5000);

@@ -1,6 +1,6 @@
 import type { Actor } from "../../auth/permissions";
 import { AppError } from "../../errors";
-import { parseHostPattern, PatternError } from "../../policy";
+import { domainPattern, parseHostPattern, PatternError } from "../../policy";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 import { applyPolicy } from "./apply-policy";
@@ -26,7 +26,7 @@ export function addDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: A
     derive: (current) => {
       const next = clone(current);
       const bundle = findBundle(next, input.bundle);
-      if (bundle.domains.includes(pattern)) throw new AppError("conflict", `${pattern} is already on this bundle's Domains tab`, { field: "pattern" });
+      if (bundle.domains.some((d) => domainPattern(d) === pattern)) throw new AppError("conflict", `${pattern} is already on this bundle's Domains tab`, { field: "pattern" });
       // Allowing what the org-wide deny list refuses would change nothing: say so instead.
       const denied = denyEntryCovering(next.orgDeny ?? [], pattern);
       if (denied) throw new AppError("conflict", `pattern: the org-wide deny list entry ${denied} blocks ${pattern}; remove it there first`, { field: "pattern" });
@@ -46,8 +46,8 @@ export function removeDomain({ ctx, actor, input }: { ctx: ServiceContext; actor
     derive: (current) => {
       const next = clone(current);
       const bundle = findBundle(next, input.bundle);
-      if (!bundle.domains.includes(input.pattern)) throw new AppError("not_found", `${input.pattern} is not on this bundle's Domains tab`);
-      bundle.domains = bundle.domains.filter((d) => d !== input.pattern);
+      if (!bundle.domains.some((d) => domainPattern(d) === input.pattern)) throw new AppError("not_found", `${input.pattern} is not on this bundle's Domains tab`);
+      bundle.domains = bundle.domains.filter((d) => domainPattern(d) !== input.pattern);
       return validateDerived(next);
     },
   });

@@ -6,6 +6,7 @@ import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 import { checkSecret, storeCredential } from "../credentials/store-credential";
 import { applyPolicy } from "./apply-policy";
+import { grantEnd } from "../grants/grant-time";
 import { clone, findBundle, listInput, validateDerived } from "./edit";
 
 export type ConnectionFormInput = {
@@ -22,6 +23,9 @@ export type ConnectionFormInput = {
   narrowReadOnly?: unknown;
   /** Optional on create: the credential, sealed in the same transaction. */
   secret?: unknown;
+  /** A time-bound connection: "1h", "1d", "7d" or "custom" (with grantUntil); empty = lasting. */
+  grantDuration?: unknown;
+  grantUntil?: unknown;
 };
 
 /** Same bound as the policy schema, checked first so the form reads our words, not zod's. */
@@ -66,6 +70,7 @@ export function saveConnection({ ctx, actor, input }: { ctx: ServiceContext; act
   const creating = !input.existing;
   const secret = creating && input.secret !== undefined && input.secret !== "" ? checkSecret(input.secret) : undefined;
   if (!creating && input.secret) throw new AppError("bad_request", "use Replace credential to change a saved credential", { field: "secret" });
+  if (creating && input.grantDuration) connection.expiresAt = new Date(grantEnd({ duration: input.grantDuration, until: input.grantUntil }, ctx.now(), { field: "grantDuration" })).toISOString();
   writeTransaction(ctx.db, () => {
     applyPolicy({
       ctx,
@@ -78,7 +83,8 @@ export function saveConnection({ ctx, actor, input }: { ctx: ServiceContext; act
         if (creating && index >= 0) throw new AppError("conflict", `bundle ${input.bundle} already has a connection named "${connection.name}"`, { field: "name" });
         if (!creating && index < 0) throw new AppError("not_found", `no connection ${input.bundle}/${connection.name}`);
         if (creating) bundle.connections.push(connection);
-        else bundle.connections[index] = connection;
+        // An edit keeps a time-bound connection's end: extending is its own step.
+        else bundle.connections[index] = { ...connection, ...(bundle.connections[index]!.expiresAt ? { expiresAt: bundle.connections[index]!.expiresAt } : {}) };
         return validateDerived(next);
       },
     });
