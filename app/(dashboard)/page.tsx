@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { OutcomeChart } from "@/components/outcome-chart";
+import { TimeLeft } from "@/components/time-left";
 import { Badge, Card, cx, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
@@ -14,6 +15,14 @@ export const dynamic = "force-dynamic";
 export const metadata = { title: "Overview" };
 
 const STALE_MS = 30 * 24 * 3600_000;
+
+/** The grant form, prefilled with the host and the channel it was last blocked in. */
+function grantHref(b: { host: string; workspace: string | null; channel: string | null }): string {
+  const qs = new URLSearchParams({ host: b.host });
+  if (b.workspace) qs.set("workspace", b.workspace);
+  if (b.channel) qs.set("channel", b.channel);
+  return `/grants?${qs}`;
+}
 
 export default async function OverviewPage() {
   const actor = await requireUser();
@@ -55,6 +64,24 @@ export default async function OverviewPage() {
               </li>
             ))}
           </ol>
+        </Card>
+      )}
+      {(policy.reportOnly ?? []).length > 0 && (
+        <Card title="Report-only rollout" className="mb-6">
+          <ul className="space-y-1 text-sm" data-testid="overview-report-only">
+            {policy.reportOnly!.map((r) => (
+              <li key={`${r.workspace}/${r.channel ?? ""}`} className="flex flex-wrap items-center gap-2">
+                <Badge tone="red">report-only</Badge>
+                {r.channel ? `channel ${r.channel} in ${r.workspace}` : `workspace ${r.workspace}`}
+                <TimeLeft until={r.until} now={now} prefix="ends in" />
+              </li>
+            ))}
+          </ul>
+          <p className="mt-2 text-sm">
+            <Link className="underline" href="/audit?wouldBlock=1">
+              What would have been blocked
+            </Link>
+          </p>
         </Card>
       )}
       <div className="mb-6 grid grid-cols-2 gap-4 xl:grid-cols-4">
@@ -115,10 +142,15 @@ export default async function OverviewPage() {
                         {owner && denyEntryCovering(orgDeny, b.host) ? (
                           <span className="text-xs text-slate-600">denied org-wide ({denyEntryCovering(orgDeny, b.host)})</span>
                         ) : owner && (
-                          <Link className="text-sm underline" href={`/bundles?allow=${encodeURIComponent(b.host)}`}>
-                            {/* The visible words start the accessible name (WCAG 2.5.3); the host tells rows apart. */}
-                            Add to Domains…<span className="sr-only"> {b.host}</span>
-                          </Link>
+                          <span className="inline-flex gap-3">
+                            <Link className="text-sm underline" href={`/bundles?allow=${encodeURIComponent(b.host)}`}>
+                              {/* The visible words start the accessible name (WCAG 2.5.3); the host tells rows apart. */}
+                              Add to Domains…<span className="sr-only"> {b.host}</span>
+                            </Link>
+                            <Link className="text-sm underline" href={grantHref(b)}>
+                              Grant for a time…<span className="sr-only"> {b.host}</span>
+                            </Link>
+                          </span>
                         )}
                       </Td>
                     </tr>

@@ -16,6 +16,8 @@ export type AuditFilter = {
   to?: number;
   /** Return events with seq below this. */
   before?: number;
+  /** Only requests report-only mode let out that would have been blocked. */
+  wouldBlock?: boolean;
 };
 
 export type AuditEventRow = {
@@ -93,6 +95,8 @@ export function whereClause(f: AuditFilter, fts: FtsUse = "filter"): { sql: stri
   eq("actor", f.actor);
   eq("connection", f.connection);
   eq("action", f.action);
+  // Report-only decisions are ruled "reportOnly:<the rule that would have blocked>" (lib/policy).
+  if (f.wouldBlock) parts.push("rule LIKE 'reportOnly:%'");
   if (f.from !== undefined) {
     parts.push("ts >= ?");
     params.push(f.from);
@@ -172,14 +176,14 @@ export function hourlyOutcomes(db: Db, from: number, hourMs: number): { bucket: 
     .all(from) as { bucket: number; outcome: string; n: number }[];
 }
 
-export function topBlockedHosts(db: Db, from: number, limit: number): { host: string; count: number; channel: string | null }[] {
+export function topBlockedHosts(db: Db, from: number, limit: number): { host: string; count: number; channel: string | null; workspace: string | null }[] {
   return db.$client
     .prepare(
-      `SELECT host, count(*) AS count, max(channel) AS channel FROM audit_events
+      `SELECT host, count(*) AS count, max(channel) AS channel, max(workspace) AS workspace FROM audit_events
         WHERE ts >= ? AND kind = 'egress' AND action = 'egress.request' AND outcome = 'blocked' AND host IS NOT NULL
         GROUP BY host ORDER BY count DESC LIMIT ?`,
     )
-    .all(from, limit) as { host: string; count: number; channel: string | null }[];
+    .all(from, limit) as { host: string; count: number; channel: string | null; workspace: string | null }[];
 }
 
 export function latestAuditSeq(db: Db): number {

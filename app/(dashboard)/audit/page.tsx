@@ -2,6 +2,7 @@ import Link from "next/link";
 import { OutcomeBadge } from "@/components/outcome-badge";
 import { Alert, Badge, Button, Card, cx, Empty, Field, formatTime, Input, PageHeader, Select, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
+import { GrantLinks, WouldBlockFilter } from "./grant-links";
 import { AppError } from "@/lib/errors";
 import { getAuditEvent, searchAudit, type AuditEvent } from "@/lib/services/audit/search-audit";
 import { verifyAudit } from "@/lib/services/audit/verify-audit";
@@ -10,7 +11,7 @@ import { serviceContext } from "@/lib/services/context";
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Audit" };
 
-const FILTERS = ["q", "kind", "outcome", "host", "workspace", "channel", "member", "actor", "connection", "from", "to"] as const;
+const FILTERS = ["q", "kind", "outcome", "host", "workspace", "channel", "member", "actor", "connection", "from", "to", "wouldBlock"] as const;
 type Params = Partial<Record<(typeof FILTERS)[number] | "cursor" | "event" | "verify", string>>;
 
 /** The plain inputs of the filter form: name, label, input type, placeholder. */
@@ -137,6 +138,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
               ))}
             </Select>
           </Field>
+          <WouldBlockFilter checked={params.wouldBlock === "1"} />
           {TEXT_FILTERS.map(([name, label, type, placeholder]) => (
             <Field key={name} label={label} htmlFor={name}>
               <Input id={name} name={name} type={type} defaultValue={params[name]} placeholder={placeholder} />
@@ -187,7 +189,10 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                     <Td className="font-mono text-xs">{e.action}</Td>
                     <Td>{e.kind}</Td>
                     <Td wrap>{e.member ?? e.actor ?? "—"}</Td>
-                    <Td wrap className="max-w-md text-slate-600">{describe(e)}</Td>
+                    <Td wrap className="max-w-md text-slate-600">
+                      {describe(e)}
+                      <GrantLinks event={e} compact />
+                    </Td>
                   </tr>
                 ))}
               </tbody>
@@ -262,6 +267,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                   Explain this request today →
                 </Link>
               )}
+              <GrantLinks event={selected} />
             </div>
           </Card>
           </div>

@@ -75,6 +75,8 @@ export async function saveConnectionAction(_prev: ActionResult, form: FormData):
         narrowPathPrefix: str(form, "narrowPathPrefix"),
         narrowReadOnly: form.get("narrowReadOnly") === "on",
         secret: existing ? undefined : str(form, "secret"),
+        grantDuration: existing ? undefined : str(form, "duration"),
+        grantUntil: str(form, "until"),
       },
     }),
   );

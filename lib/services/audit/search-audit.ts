@@ -35,6 +35,8 @@ export const AuditQuery = z.object({
   actor: text,
   connection: text,
   action: text,
+  /** `1` or `true`: only requests report-only mode let out that would have been blocked. */
+  wouldBlock: z.enum(["1", "true", "0", "false"]).optional().transform((v) => v === "1" || v === "true" || undefined),
   from: time,
   to: time,
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -69,7 +71,7 @@ export function parseAuditQuery(params: Record<string, string | undefined>): Aud
 }
 
 export function toFilter(q: AuditQuery): AuditFilter {
-  return { q: q.q, kind: q.kind, outcome: q.outcome, host: q.host, workspace: q.workspace, channel: q.channel, member: q.member, actor: q.actor, connection: q.connection, action: q.action, from: q.from, to: q.to, before: q.cursor };
+  return { q: q.q, kind: q.kind, outcome: q.outcome, host: q.host, workspace: q.workspace, channel: q.channel, member: q.member, actor: q.actor, connection: q.connection, action: q.action, wouldBlock: q.wouldBlock, from: q.from, to: q.to, before: q.cursor };
 }
 
 /** Newest first; `nextCursor` continues where this page ended. */

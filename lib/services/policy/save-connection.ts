@@ -70,7 +70,7 @@ export function saveConnection({ ctx, actor, input }: { ctx: ServiceContext; act
   const creating = !input.existing;
   const secret = creating && input.secret !== undefined && input.secret !== "" ? checkSecret(input.secret) : undefined;
   if (!creating && input.secret) throw new AppError("bad_request", "use Replace credential to change a saved credential", { field: "secret" });
-  if (creating && input.grantDuration) connection.expiresAt = new Date(grantEnd({ duration: input.grantDuration, until: input.grantUntil }, ctx.now(), { field: "grantDuration" })).toISOString();
+  if (creating && input.grantDuration) connection.expiresAt = new Date(grantEnd({ duration: input.grantDuration, until: input.grantUntil }, ctx.now(), { field: "duration" })).toISOString();
   writeTransaction(ctx.db, () => {
     applyPolicy({
       ctx,

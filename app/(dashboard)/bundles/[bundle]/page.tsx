@@ -7,6 +7,9 @@ import { can } from "@/lib/auth/permissions";
 import { serviceContext } from "@/lib/services/context";
 import { listCredentials } from "@/lib/services/credentials/list-credentials";
 import { getPolicy } from "@/lib/services/policy/get-policy";
+import { domainExpiresAt, domainPattern } from "@/lib/policy/document";
+import { TimeLeft } from "@/components/time-left";
+import { GrantControls, GrantHostForm } from "../../grants/grant-forms";
 import { AddDomainForm, DeleteBundleForm, DeleteConnectionButton, RemoveDomainButton, ReplaceCredentialForm, RevokeCredentialButton, ScopeForm } from "../forms";
 
 export const dynamic = "force-dynamic";
@@ -32,6 +35,7 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
   const creds = listCredentials({ ctx, actor });
   const owner = can(actor, "policy.write");
   const base = `/bundles/${encodeURIComponent(name)}`;
+  const now = Date.now();
 
   return (
     <>
@@ -71,7 +75,7 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
                 key={c.name}
                 title={
                   <span>
-                    {c.name} <span className="font-normal text-slate-600">as {c.serviceAccount}</span>
+                    {c.name} <span className="font-normal text-slate-600">as {c.serviceAccount}</span> {c.expiresAt && <TimeLeft until={c.expiresAt} now={now} />}
                   </span>
                 }
                 actions={
@@ -119,6 +123,11 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
                     {cred && <RevokeCredentialButton bundle={bundle.name} connection={c.name} />}
                   </div>
                 )}
+                {owner && c.expiresAt && (
+                  <div className="mt-3 border-t border-slate-100 pt-3" data-testid={`grant-${c.name}`}>
+                    <GrantControls bundle={bundle.name} kind="connection" name={c.name} />
+                  </div>
+                )}
               </Card>
             );
           })}
@@ -139,16 +148,22 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
-                {bundle.domains.map((d) => (
-                  <tr key={d}>
-                    <Td wrap className="font-mono text-xs">{d}</Td>
-                    {owner && (
-                      <Td sticky className="text-right">
-                        <RemoveDomainButton bundle={bundle.name} pattern={d} />
+                {bundle.domains.map((entry) => {
+                  const d = domainPattern(entry);
+                  const until = domainExpiresAt(entry);
+                  return (
+                    <tr key={d} data-testid="domain-row">
+                      <Td wrap className="font-mono text-xs">
+                        {d} {until && <TimeLeft until={until} now={now} />}
                       </Td>
-                    )}
-                  </tr>
-                ))}
+                      {owner && (
+                        <Td sticky className="text-right">
+                          {until ? <GrantControls bundle={bundle.name} kind="domain" name={d} /> : <RemoveDomainButton bundle={bundle.name} pattern={d} />}
+                        </Td>
+                      )}
+                    </tr>
+                  );
+                })}
               </tbody>
             </Table>
           )}
@@ -156,6 +171,12 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
             <div className="mt-4 border-t border-slate-100 pt-4">
               {add && <p className="mb-2 text-sm text-amber-800">Prefilled from a blocked request: check the host before you allow it.</p>}
               <AddDomainForm bundle={bundle.name} prefill={add} />
+            </div>
+          )}
+          {owner && (
+            <div className="mt-4 border-t border-slate-100 pt-4" data-testid="grant-domain">
+              <h3 className="mb-2 text-sm font-medium">Or grant a host for a time</h3>
+              <GrantHostForm bundle={bundle.name} host={add} />
             </div>
           )}
         </Card>

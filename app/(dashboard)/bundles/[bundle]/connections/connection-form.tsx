@@ -3,6 +3,7 @@ import { useState } from "react";
 import { ActionForm } from "@/components/action-form";
 import { HostPatternList } from "@/components/host-pattern-input";
 import { Button, Field, Input, Select } from "@/components/ui";
+import { GrantDurationFields } from "@/components/grant-duration-fields";
 import { saveConnectionAction } from "../../actions";
 
 export type ConnectionFormValue = {
@@ -68,6 +69,11 @@ export function ConnectionForm({ bundle, initial }: { bundle: string; initial?: 
             <Field label="Credential" htmlFor="secret" error={error("secret")} hint="Write-only: once saved it is never shown again, anywhere. You can replace or revoke it later.">
               <Input id="secret" name="secret" type="password" autoComplete="off" aria-invalid={!!error("secret")} />
             </Field>
+          )}
+          {!editing && (
+            <div className="flex flex-wrap gap-3">
+              <GrantDurationFields id="connection-grant" label="Granted for" error={error} lasting defaultValue="" />
+            </div>
           )}
           <div className="flex gap-2">
             <Button type="submit" disabled={pending}>
