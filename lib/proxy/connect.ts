@@ -14,6 +14,7 @@ import { RequestDeadlines } from "./request-deadlines";
 import { answerSocket, type ProxyErrorCode } from "./respond";
 import { closeIfSilent, closeWhenIdle, formatDuration } from "./socket-timers";
 import { sessionToken } from "./token";
+import { refusalExtras, reportOnlyHeader } from "./time-bound";
 
 export class ConnectHandler {
   readonly #c: ProxyCore;
@@ -56,7 +57,7 @@ export class ConnectHandler {
     const decision = compiled.decide(session.workspace, session.channel, { method: "CONNECT", scheme: "https", host, port, path: "/", methodOverride: false });
     if (decision.outcome === "blocked") {
       audit.record({ requestId, started: d.now(), session, token, method: "CONNECT", target: { scheme: "https", host, port, path: "", search: "" } }, decision, { status: 403 });
-      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId, host });
+      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId, host, ...refusalExtras(decision, { scheme: "https", host, port }) });
     }
     if (head.length) socket.unshift(head);
     if (compiled.credentialMayApply(session.workspace, session.channel, host)) {
@@ -125,7 +126,10 @@ export class ConnectHandler {
     }
     upstream.setTimeout(0);
     if (socket.destroyed) return void upstream.destroy();
-    socket.write("HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " + requestId + "\r\n\r\n");
+    const reportOnly = reportOnlyHeader(decision);
+    socket.write("HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " + requestId + (reportOnly ? `\r\nX-Gatehouse-Report-Only: ${reportOnly}` : "") + "\r\n\r\n");
+    // A tunnel that rests on a time-bound grant (or report-only) closes when it ends.
+    this.#c.expiring.track([socket, upstream], decision);
     // The ClientHello's SNI must name the CONNECT target before a byte goes upstream.
     const hello = await readClientHello(socket, d.env.proxyTimeouts.clientHello);
     if ("error" in hello || (hello.sni !== null && hello.sni !== tunnel.host)) {

@@ -19,6 +19,7 @@ import type { RequestDeadlines } from "./request-deadlines";
 import type { Resolver } from "./resolve";
 import type { SealedCredentials } from "./sealed-credentials";
 import type { SessionSockets } from "./session-sockets";
+import type { ExpiringSockets } from "./time-bound";
 
 export const LIMITS = {
   maxHeaderBytes: 32 * 1024,
@@ -68,6 +69,8 @@ export type ProxyCore = {
   sockets: SessionSockets;
   audit: EgressAudit;
   credentials: SealedCredentials;
+  /** Open connections resting on a time-bound grant or report-only window (time-bound.ts). */
+  expiring: ExpiringSockets;
 };
 
 export type Entry = "forward" | "intercept" | "embedded";

@@ -6,6 +6,7 @@ import type { VerifiedSession } from "../sessions/verify";
 import { journalFailed } from "./answers";
 import type { Attempt, ProxyDeps, Refused } from "./core";
 import type { ProxyAnswer } from "./respond";
+import { wouldBlockDetail } from "./time-bound";
 
 export class EgressAudit {
   readonly #d: ProxyDeps;
@@ -104,6 +105,6 @@ export function egressEvent(a: Attempt, decision: Decision, opts: { status: numb
     rule: decision.rule,
     reason: decision.reason,
     status: opts.status,
-    detail: conn && !decision.connection ? { nearMiss: conn.identity } : null,
+    detail: conn && !decision.connection ? { nearMiss: conn.identity, ...wouldBlockDetail(decision) } : wouldBlockDetail(decision),
   };
 }

@@ -21,6 +21,7 @@ import { Pipeline } from "./pipeline";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { SealedCredentials } from "./sealed-credentials";
 import { SessionSockets } from "./session-sockets";
+import { ExpiringSockets } from "./time-bound";
 import { closeIfSilent, formatDuration } from "./socket-timers";
 import { sessionToken } from "./token";
 import { WebSocketRelay } from "./websocket";
@@ -55,6 +56,7 @@ export class EgressProxy {
       sockets: new SessionSockets(deps),
       audit: new EgressAudit(deps, revisions),
       credentials: new SealedCredentials(deps),
+      expiring: new ExpiringSockets(),
     };
     this.#inner = http.createServer(sandboxServerOptions(timeouts), this.#interceptedEntry);
     this.#inner.on("clientError", (err, socket) => this.#onClientError(err, socket));
@@ -77,9 +79,14 @@ export class EgressProxy {
     });
     this.#inner.on("upgrade", (req, socket: net.Socket, head: Buffer) => this.#websocket.onUpgrade(req, socket, head, this.#c.tunnels.get(socket) ?? null));
     this.#c.sockets.watchRevocations();
+    // At each grant's end (by the policy clock), what rested on it closes.
+    this.#stopExpiry = this.#c.d.policy.onExpiry((now) => this.#c.expiring.closeExpired(now));
   }
 
+  #stopExpiry: (() => void) | null = null;
+
   async close(): Promise<void> {
+    this.#stopExpiry?.();
     this.#c.sockets.closeAll();
     this.#inner.close();
     await this.#c.agent.close();

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import http from "node:http";
 import tls from "node:tls";
 import { leaveCheckpointsToImporter } from "../../db/client";
+import { policyClock } from "../clock";
 import { policyCache } from "../policy-cache";
 import { SessionVerifier } from "../sessions/verify";
 import { EgressJournal } from "../audit/journal";
@@ -55,7 +56,7 @@ export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
     env: ctx.env,
     now: ctx.now,
     resolver,
-    policy: policyCache(ctx.db),
+    policy: policyCache(ctx.db, policyClock(ctx.env.testPolicyClock)),
     sessions: new SessionVerifier(ctx.db, (id, at) => journal.recordTouch({ touch: "session", key: id, at }), ctx.env.sessionTouchInterval),
     audit: journal,
     issuer: await LeafIssuer.load(ctx.db, ctx.vault),

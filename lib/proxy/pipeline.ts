@@ -3,6 +3,7 @@
 //   admission (session, limits, token in the URL) → decide → resolve (SSRF) → journal →
 //   credential attached → relayed (relay.ts) → completion in the journal.
 import type http from "node:http";
+import type net from "node:net";
 import { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Revisions } from "../../db/queries/settings";
@@ -15,6 +16,7 @@ import { hasMethodOverride, upstreamRequestHeaders } from "./headers";
 import { applyCredential, redactionNeedles } from "./inject";
 import { Relay } from "./relay";
 import { answer } from "./respond";
+import { refusalExtras, reportOnlyHeader } from "./time-bound";
 import { TokenBodyScan, tokenInRequest } from "./token";
 import type { Secret } from "../vault";
 
@@ -148,8 +150,10 @@ export class Pipeline {
     if (decision.outcome === "blocked") {
       req.resume();
       audit.record(a, decision, { status: 403 });
-      return answer(res, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId, host: target.host });
+      return answer(res, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId, host: target.host, ...refusalExtras(decision, target) });
     }
+    // A kept-alive connection must not outlive the grant its last request rested on.
+    this.#c.expiring.track([req.socket, x.entry === "intercept" ? this.#c.tunnels.get(req.socket as net.Socket)?.clientSocket : null], decision);
     // A host checked moments ago is answered from the resolver's cache; otherwise this request
     // waits for DNS and goes out on its own.
     const resolved = d.resolver.resolveCached(target.host);
@@ -164,7 +168,7 @@ export class Pipeline {
       const status = resolved.code === "private_address" ? 403 : 502;
       const outcome = resolved.code === "private_address" ? "blocked" : decision.outcome;
       this.#c.audit.record(a, { ...decision, outcome, reason: resolved.message, rule: resolved.code === "private_address" ? "ssrf:private_address" : decision.rule }, { status });
-      return answer(res, { status, code: resolved.code, message: resolved.message, outcome, requestId: a.requestId, host: a.target.host });
+      return answer(res, { status, code: resolved.code, message: resolved.message, outcome, requestId: a.requestId, host: a.target.host, ...refusalExtras({ ...decision, code: undefined }, a.target) });
     }
     const o = this.#prepare(req, res, a, decision);
     // Durable before the first byte goes upstream.
@@ -216,7 +220,7 @@ export class Pipeline {
     const { req, attempt: a } = o;
     const { target } = a;
     const context: RelayContext = { attempt: a, decision: o.decision, credential: o.credential, again: null };
-    const relay = new Relay<RelayContext>(o.res, { requestId: a.requestId, outcome: o.decision.outcome, needles: o.needles, context, onSettled: this.#relaySettled, onStaleConnection: this.#sendAgain });
+    const relay = new Relay<RelayContext>(o.res, { requestId: a.requestId, outcome: o.decision.outcome, reportOnly: reportOnlyHeader(o.decision), needles: o.needles, context, onSettled: this.#relaySettled, onStaleConnection: this.#sendAgain });
     const request: Dispatcher.DispatchOptions = {
       origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
       path: o.path,

@@ -42,6 +42,8 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   /** Unpacks a compressed body that must be scanned (the upstream ignored our `identity`). */
   #decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null = null;
   #decoderFed = false;
+  /** `X-Gatehouse-Report-Only` for a channel in report-only mode. */
+  readonly #reportOnly: string | undefined;
 
   /**
    * `needles` are the spellings of the secret that was attached (none: nothing to redact).
@@ -49,10 +51,11 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
    * `onStaleConnection` may send the request again when the upstream closed the connection before
    * answering (true: it did, and this relay serves the new attempt).
    */
-  constructor(res: http.ServerResponse, opts: { requestId: string; outcome: Outcome; needles: string[]; context: Context; onSettled: (relay: Relay<Context>) => void; onStaleConnection?: (relay: Relay<Context>) => boolean }) {
+  constructor(res: http.ServerResponse, opts: { requestId: string; outcome: Outcome; reportOnly?: string; needles: string[]; context: Context; onSettled: (relay: Relay<Context>) => void; onStaleConnection?: (relay: Relay<Context>) => boolean }) {
     this.#res = res;
     this.#requestId = opts.requestId;
     this.#outcome = opts.outcome;
+    this.#reportOnly = opts.reportOnly;
     this.#needles = opts.needles;
     this.context = opts.context;
     this.#onSettled = opts.onSettled;
@@ -100,6 +103,7 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     }
     out["x-gatehouse-outcome"] = this.#outcome;
     out["x-gatehouse-request-id"] = this.#requestId;
+    if (this.#reportOnly) out["x-gatehouse-report-only"] = this.#reportOnly;
     this.#head = out;
     // An event stream may stay quiet for a while after its head: the sandbox gets the head now.
     if (String(out["content-type"] ?? "").startsWith("text/event-stream")) {

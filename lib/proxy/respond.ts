@@ -38,6 +38,10 @@ export type ProxyAnswer = {
   requestId: string;
   /** The host the refusal is about, named on the status line. */
   host?: string;
+  /** For a host on no list: the host (and port) to ask an Owner to grant, as `error.host`. */
+  ask?: string;
+  /** `X-Gatehouse-Report-Only`, when the channel is in report-only mode (time-bound.ts). */
+  reportOnly?: string;
 };
 
 /** What the status line says about a refusal concerning a host, in a few words. */
@@ -71,7 +75,7 @@ export function reasonPhrase(a: ProxyAnswer): string {
  * it all in one string, for tools that print a string field of the body and nothing else.
  */
 function body(a: ProxyAnswer, phrase: string): string {
-  return JSON.stringify({ error: { code: a.code, message: a.message, requestId: a.requestId }, message: `${phrase}. ${a.message} (${a.code}, request ${a.requestId})` });
+  return JSON.stringify({ error: { code: a.code, message: a.message, requestId: a.requestId, ...(a.ask ? { host: a.ask } : {}) }, message: `${phrase}. ${a.message} (${a.code}, request ${a.requestId})` });
 }
 
 function headers(a: ProxyAnswer, payload: string): Record<string, string | number> {
@@ -81,6 +85,7 @@ function headers(a: ProxyAnswer, payload: string): Record<string, string | numbe
     "X-Gatehouse-Outcome": a.outcome,
     "X-Gatehouse-Request-Id": a.requestId,
     "Cache-Control": "no-store",
+    ...(a.reportOnly ? { "X-Gatehouse-Report-Only": a.reportOnly } : {}),
     ...(a.status === 407 ? { "Proxy-Authenticate": 'Basic realm="gatehouse"' } : {}),
     // A connection that could not authenticate, or sent what could not be read, is not kept:
     // nothing it sends next is worth the descriptor.

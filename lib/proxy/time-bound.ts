@@ -2,6 +2,7 @@
 // (closed when it expires), the X-Gatehouse-Report-Only header, and what the audit records.
 import type { Duplex } from "node:stream";
 import type { Decision } from "../policy";
+import type { ProxyAnswer } from "./respond";
 
 /**
  * Open connections whose last decision rests on something that expires: a blind tunnel, a
@@ -43,6 +44,12 @@ export class ExpiringSockets {
   get size(): number {
     return this.#until.size;
   }
+}
+
+/** What a refusal of a decided request adds: the host to ask for, the report-only header. */
+export function refusalExtras(decision: Decision, target: { scheme: "http" | "https"; host: string; port: number }): Pick<ProxyAnswer, "ask" | "reportOnly"> {
+  const reportOnly = reportOnlyHeader(decision);
+  return { ...(decision.code === "host_not_allowed" ? { ask: hostToAskFor(target) } : {}), ...(reportOnly ? { reportOnly } : {}) };
 }
 
 /** `X-Gatehouse-Report-Only` on every answer to a channel in report-only mode. */

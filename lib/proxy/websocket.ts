@@ -15,6 +15,7 @@ import { answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { closeWhenIdle, formatDuration } from "./socket-timers";
 import { sessionToken, tokenInRequest } from "./token";
 import { formatHead, isWebSocketKey, switchedToWebSocket } from "./upgrade";
+import { refusalExtras, reportOnlyHeader } from "./time-bound";
 
 export class WebSocketRelay {
   readonly #c: ProxyCore;
@@ -79,7 +80,7 @@ export class WebSocketRelay {
     const decision = d.policy.current(a.policyRevision).decide(session.workspace, session.channel, { method: "GET", scheme: target.scheme, host: target.host, port: target.port, path: target.path, methodOverride: hasMethodOverride(req.headers) });
     if (decision.outcome === "blocked") {
       audit.record(a, decision, { status: 403 });
-      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId: a.requestId, host: target.host });
+      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId: a.requestId, host: target.host, ...refusalExtras(decision, target) });
     }
     const resolved = await d.resolver.resolve(target.host);
     if (!resolved.ok) {
@@ -101,7 +102,10 @@ export class WebSocketRelay {
     const upstream: net.Socket =
       target.scheme === "https" ? tls.connect({ ...connectOpts, servername: target.host, secureContext: this.#c.upstreamTls, rejectUnauthorized: true }) : net.connect(connectOpts);
     this.#c.sockets.track(session.id, upstream, "companion");
-    const ours = { "X-Gatehouse-Outcome": effective.outcome, "X-Gatehouse-Request-Id": a.requestId };
+    const reportOnly = reportOnlyHeader(decision);
+    const ours = { "X-Gatehouse-Outcome": effective.outcome, "X-Gatehouse-Request-Id": a.requestId, ...(reportOnly ? { "X-Gatehouse-Report-Only": reportOnly } : {}) };
+    // A WebSocket that rests on a time-bound grant (or report-only) closes when it ends.
+    this.#c.expiring.track([socket, upstream], decision);
     let bytesIn = 0;
     let bytesOut = 0;
     let headSent = false;
