@@ -15,6 +15,10 @@ import { verifyAudit } from "./audit/verify-audit";
 import { listCredentials } from "./credentials/list-credentials";
 import { revokeCredential } from "./credentials/revoke-credential";
 import { setCredential } from "./credentials/set-credential";
+import { extendGrant } from "./grants/extend-grant";
+import { grantHost } from "./grants/grant-host";
+import { endReportOnly, setReportOnly } from "./grants/report-only";
+import { revokeGrant } from "./grants/revoke-grant";
 import { createBundle } from "./policy/create-bundle";
 import { deleteBundle } from "./policy/delete-bundle";
 import { deleteConnection } from "./policy/delete-connection";
@@ -106,6 +110,11 @@ const VERBS: Record<string, [Kind[], Call]> = {
   setTotpRequired: [OWNER, (ctx, actor) => setTotpRequired({ ctx, actor, input: { required: false } })],
   beginTotpEnrolment: [PEOPLE, (ctx, actor) => beginTotpEnrolment({ ctx, actor })],
   confirmTotpEnrolment: [PEOPLE, (ctx, actor) => confirmTotpEnrolment({ ctx, actor, input: { code: "000000" } })],
+  grantHost: [OWNER, (ctx, actor) => grantHost({ ctx, actor, input: { target: { workspace: "T0", channel: "C0" }, pattern: "a.example", duration: "1h" } })],
+  extendGrant: [OWNER, (ctx, actor) => extendGrant({ ctx, actor, input: { bundle: "nope", kind: "domain", name: "a.example", duration: "1d" } })],
+  revokeGrant: [OWNER, (ctx, actor) => revokeGrant({ ctx, actor, input: { bundle: "nope", kind: "domain", name: "a.example" } })],
+  setReportOnly: [OWNER, (ctx, actor) => setReportOnly({ ctx, actor, input: { workspace: "T0", duration: "1d" } })],
+  endReportOnly: [OWNER, (ctx, actor) => endReportOnly({ ctx, actor, input: { workspace: "T0" } })],
 };
 
 /** Exports of lib/services that are not actor-checked verbs, and why. */
@@ -157,6 +166,11 @@ const NOT_VERBS: Record<string, string> = {
   newRecoveryCodes: "pure",
   hashRecoveryCode: "pure",
   looksLikeRecoveryCode: "pure",
+  expireGrants: "system work: the expiry sweep records what expired, by the policy clock",
+  startExpirySweeper: "composition root only: schedules the expiry sweep",
+  grantsBundleName: "pure",
+  grantEnd: "pure",
+  checkReportOnlyBounds: "pure validation, inside putPolicy's check",
 };
 
 function outcome(err: unknown): "denied-unauthenticated" | "denied-forbidden" | "passed" {
