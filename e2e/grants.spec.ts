@@ -163,7 +163,7 @@ test("report-only mode: banner everywhere, Overview marker, the would-have-block
     await expect(row).toHaveCount(1);
     await expect(row).toContainText("would have been blocked");
     await row.getByRole("link", { name: `Add to Domains… ${host}` }).click();
-    await page.getByRole("link", { name: new RegExp(`^${bundle}`) }).click();
+    await page.getByTestId("allow-host").getByRole("link", { name: new RegExp(`^${bundle}`) }).click();
     await expect(page.getByRole("form", { name: "Add domain" }).getByRole("textbox")).toHaveValue(host);
   } finally {
     await page.goto(`${state.baseURL}/grants`);
