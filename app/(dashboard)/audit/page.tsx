@@ -50,12 +50,13 @@ function describe(e: AuditEvent): string {
     const target = [e.bundle, e.connection].filter(Boolean).join("/");
     const summary = snapshot
       ? Object.entries(snapshot)
-          .filter(([k]) => ["email", "name", "role", "pattern", "prefix", "fingerprint", "mode"].includes(k))
+          .filter(([k]) => ["email", "name", "role", "pattern", "prefix", "fingerprint", "mode", "expiresAt", "until"].includes(k))
           .map(([k, v]) => `${k} ${String(v)}`)
           .join(", ")
       : "";
     const changes = Array.isArray(e.detail?.changes) ? `${(e.detail.changes as unknown[]).length} change(s)` : "";
-    return [target, summary, changes].filter(Boolean).join(" · ");
+    const grant = typeof e.detail?.pattern === "string" ? `host ${e.detail.pattern}` : "";
+    return [target, grant, summary, changes].filter(Boolean).join(" · ");
   }
   return e.reason ?? "";
 }
