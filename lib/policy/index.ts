@@ -5,3 +5,5 @@ export * from "./normalize";
 export * from "./pattern";
 export * from "./target";
 export * from "./diff";
+export * from "./replay";
+export * from "./deny-cover";
