@@ -22,6 +22,7 @@ const current = doc({
   ],
 });
 const creds = new Set(["baseline/github"]);
+type Narrow = PolicyDocument["bundles"][number]["connections"][number]["narrow"];
 
 let seq = 0;
 function r(url: string, extra: Partial<ReplayRequest> = {}): ReplayRequest {
@@ -79,9 +80,9 @@ describe("replayRequests", () => {
 
   it("a narrowing tightened: credentialed → allowlisted", () => {
     const draft = structuredClone(current);
-    draft.bundles[0]!.connections[0]!.narrow = { pathPrefix: "/repos/acme", methods: "read_only" };
+    draft.bundles[0]!.connections[0]!.narrow = { pathPrefix: "/repos/acme", methods: "read_only" } as Narrow;
     expect(replay(draft).transitions).toEqual([]);
-    draft.bundles[0]!.connections[0]!.narrow = { pathPrefix: "/repos/other" };
+    draft.bundles[0]!.connections[0]!.narrow = { pathPrefix: "/repos/other" } as Narrow;
     expect(replay(draft).transitions.map((t) => [t.from, t.to, t.events])).toEqual([["credentialed", "allowlisted", 10]]);
   });
 

@@ -22,6 +22,7 @@ import { addDomain, removeDomain, setChannels, setOrgDeny } from "./policy/edit-
 import { explainRequest } from "./policy/explain-request";
 import { getPolicy } from "./policy/get-policy";
 import { listChannels } from "./policy/list-channels";
+import { previewPolicyImpact } from "./policy/preview-impact";
 import { putPolicy } from "./policy/put-policy";
 import { saveConnection } from "./policy/save-connection";
 import { updateBundleScope } from "./policy/update-bundle-scope";
@@ -83,6 +84,7 @@ const VERBS: Record<string, [Kind[], Call]> = {
   explainRequest: [READERS, (ctx, actor) => explainRequest({ ctx, actor, input: { channel: { workspace: "T0", channel: "C0" }, method: "GET", url: "https://a.example/" } })],
   getPolicy: [READERS, (ctx, actor) => getPolicy({ ctx, actor })],
   listChannels: [READERS, (ctx, actor) => listChannels({ ctx, actor })],
+  previewPolicyImpact: [OWNER, (ctx, actor) => previewPolicyImpact({ ctx, actor, draft: { version: 1, orgDeny: [], bundles: [], memberAccess: { mode: "anyone", roles: [], directMessages: "enabled" } } })],
   putPolicy: [OWNER, (ctx, actor) => putPolicy({ ctx, actor, input: { version: 1 }, dryRun: true })],
   saveConnection: [OWNER, (ctx, actor) => saveConnection({ ctx, actor, input: { bundle: "nope" } as never })],
   updateBundleScope: [OWNER, (ctx, actor) => updateBundleScope({ ctx, actor, input: { bundle: "nope", ...bundleScope } })],
@@ -122,6 +124,9 @@ const NOT_VERBS: Record<string, string> = {
   setupTokenValid: "public: checks a setup token",
   setupDone: "public: whether any user exists, so the setup page can point to sign-in",
   denyEntryCovering: "pure: which org-wide deny entry covers a host pattern",
+  draftOf: "runs an authorised verb in draft mode; the verb checks the actor",
+  windowDaysInput: "pure",
+  refuseDeniedEntries: "pure",
   authenticateApiKey: "public: turns a bearer key into an actor",
   getCaCertificate: "public: the CA certificate is public (GET /api/v1/ca.pem)",
   checkSecret: "pure validation",

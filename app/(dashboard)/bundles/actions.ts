@@ -75,6 +75,7 @@ export async function saveConnectionAction(_prev: ActionResult, form: FormData):
         narrowPathPrefix: str(form, "narrowPathPrefix"),
         narrowReadOnly: form.get("narrowReadOnly") === "on",
         secret: existing ? undefined : str(form, "secret"),
+        acceptDenied: form.get("acceptDenied") === "on",
       },
     }),
   );
@@ -117,7 +118,7 @@ export async function revokeCredentialAction(_prev: ActionResult, form: FormData
 export async function addDomainAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const bundle = str(form, "bundle");
-  const result = await toActionResult(() => void addDomain({ ctx: serviceContext(), actor, input: { bundle, pattern: str(form, "pattern") } }), "Domain added.");
+  const result = await toActionResult(() => void addDomain({ ctx: serviceContext(), actor, input: { bundle, pattern: str(form, "pattern"), acceptDenied: form.get("acceptDenied") === "on" } }), "Domain added.");
   if (result?.ok) done([`/bundles/${encodeURIComponent(bundle)}`, "/channels"]);
   return result;
 }

@@ -6,6 +6,7 @@ import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 import { checkSecret, storeCredential } from "../credentials/store-credential";
 import { applyPolicy } from "./apply-policy";
+import { refuseDeniedEntries } from "./refuse-denied";
 import { clone, findBundle, listInput, validateDerived } from "./edit";
 
 export type ConnectionFormInput = {
@@ -22,6 +23,8 @@ export type ConnectionFormInput = {
   narrowReadOnly?: unknown;
   /** Optional on create: the credential, sealed in the same transaction. */
   secret?: unknown;
+  /** The Owner confirmed Allowed websites that the org-wide deny list overrides. */
+  acceptDenied?: boolean;
 };
 
 /** Same bound as the policy schema, checked first so the form reads our words, not zod's. */
@@ -79,7 +82,9 @@ export function saveConnection({ ctx, actor, input }: { ctx: ServiceContext; act
         if (!creating && index < 0) throw new AppError("not_found", `no connection ${input.bundle}/${connection.name}`);
         if (creating) bundle.connections.push(connection);
         else bundle.connections[index] = connection;
-        return validateDerived(next);
+        const valid = validateDerived(next);
+        if (!input.acceptDenied && !ctx.draftOnly) refuseDeniedEntries(current, valid, "allowedWebsites");
+        return valid;
       },
     });
     if (secret) storeCredential(ctx, actor, input.bundle, connection.name, secret);

@@ -2,8 +2,10 @@
 import { useState } from "react";
 import { ActionForm } from "@/components/action-form";
 import { HostPatternList } from "@/components/host-pattern-input";
+import { LiveImpactPreview } from "@/components/impact-preview";
 import { Button, Field, Input, Select } from "@/components/ui";
 import { saveConnectionAction } from "../../actions";
+import { previewSaveConnection } from "../../preview-actions";
 
 export type ConnectionFormValue = {
   name: string;
@@ -69,6 +71,7 @@ export function ConnectionForm({ bundle, initial }: { bundle: string; initial?: 
               <Input id="secret" name="secret" type="password" autoComplete="off" aria-invalid={!!error("secret")} />
             </Field>
           )}
+          <LiveImpactPreview preview={previewSaveConnection} ready={(d) => String(d.get("allowedWebsites") ?? "").trim() !== ""} denyConfirm="Save it anyway: those websites have no effect while the deny entry stays" />
           <div className="flex gap-2">
             <Button type="submit" disabled={pending}>
               {editing ? "Save connection" : "Create connection"}

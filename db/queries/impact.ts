@@ -1,0 +1,32 @@
+// The impact preview's reads: distinct logged requests in a window, and the ids of a few events.
+import type { Db } from "../client";
+import type { ReplayRequest } from "../../lib/policy/replay";
+
+/**
+ * The distinct egress requests logged in [from, to], each with its number of events and newest
+ * event. One pass over the time index; the grouping happens in SQL, so 1,000,000 events cross
+ * into JavaScript as their distinct requests only. At most `limit` rows: `truncated` says more exist.
+ */
+export async function distinctEgressRequests(db: Db, { from, to, limit }: { from: number; to: number; limit: number }): Promise<{ rows: ReplayRequest[]; truncated: boolean }> {
+  const rows = db.$client
+    .prepare(
+      `SELECT workspace, channel, method, scheme, host, port, coalesce(path, '') AS path, count(*) AS count, max(seq) AS lastSeq, max(ts) AS lastTs
+         FROM audit_events
+        WHERE ts >= ? AND ts <= ? AND kind = 'egress' AND action = 'egress.request'
+          AND host IS NOT NULL AND port IS NOT NULL AND method IS NOT NULL AND workspace IS NOT NULL AND channel IS NOT NULL
+          AND scheme IN ('http', 'https')
+        GROUP BY workspace, channel, method, scheme, host, port, path
+        LIMIT ?`,
+    )
+    .all(from, to, limit + 1) as ReplayRequest[];
+  const truncated = rows.length > limit;
+  if (truncated) rows.pop();
+  return { rows, truncated };
+}
+
+/** Event ids by seq, for links to the Audit page. */
+export async function auditEventIds(db: Db, seqs: number[]): Promise<Map<number, string>> {
+  if (seqs.length === 0) return new Map();
+  const rows = db.$client.prepare(`SELECT seq, id FROM audit_events WHERE seq IN (${seqs.map(() => "?").join(", ")})`).all(...seqs) as { seq: number; id: string }[];
+  return new Map(rows.map((r) => [r.seq, r.id]));
+}
