@@ -12,6 +12,7 @@ import { exportAudit } from "./audit/export-audit";
 import { getOverview } from "./audit/overview";
 import { getAuditEvent, searchAudit } from "./audit/search-audit";
 import { verifyAudit } from "./audit/verify-audit";
+import { listConnectionHealth } from "./credentials/credential-health";
 import { listCredentials } from "./credentials/list-credentials";
 import { revokeCredential } from "./credentials/revoke-credential";
 import { setCredential } from "./credentials/set-credential";
@@ -71,6 +72,7 @@ const VERBS: Record<string, [Kind[], Call]> = {
   searchAudit: [READERS, (ctx, actor) => searchAudit({ ctx, actor, input: {} })],
   getAuditEvent: [READERS, (ctx, actor) => getAuditEvent({ ctx, actor, id: "nope" })],
   verifyAudit: [READERS, (ctx, actor) => verifyAudit({ ctx, actor })],
+  listConnectionHealth: [READERS, (ctx, actor) => listConnectionHealth({ ctx, actor })],
   listCredentials: [READERS, (ctx, actor) => listCredentials({ ctx, actor })],
   setCredential: [OWNER, (ctx, actor) => setCredential({ ctx, actor, input: { bundle: "b", connection: "c", secret: "fake-secret-value" } })],
   revokeCredential: [OWNER, (ctx, actor) => revokeCredential({ ctx, actor, input: { bundle: "b", connection: "c" } })],
