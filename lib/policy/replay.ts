@@ -85,11 +85,23 @@ export function replayRequests(before: CompiledPolicy, after: CompiledPolicy, re
   let events = 0;
   let changedRequests = 0;
   let changedEvents = 0;
+  // Where no credential rule names the host in either policy, the path and method cannot change
+  // the decision (only credential narrowings read them): decide once per host and channel.
+  const byHost = new Map<string, [Decision, Decision]>();
   for (const r of requests) {
     total++;
     events += r.count;
-    const a = decideLogged(before, r);
-    const b = decideLogged(after, r);
+    let a: Decision;
+    let b: Decision;
+    if (before.credentialMayApply(r.workspace, r.channel, r.host) || after.credentialMayApply(r.workspace, r.channel, r.host)) {
+      a = decideLogged(before, r);
+      b = decideLogged(after, r);
+    } else {
+      const key = `${r.workspace}\u0000${r.channel}\u0000${r.scheme}\u0000${r.host}\u0000${r.port}`;
+      let pair = byHost.get(key);
+      if (!pair) byHost.set(key, (pair = [decideLogged(before, r), decideLogged(after, r)]));
+      [a, b] = pair;
+    }
     if (!changed(a, b)) continue;
     changedRequests++;
     changedEvents += r.count;
