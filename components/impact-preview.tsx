@@ -97,11 +97,18 @@ export function LiveImpactPreview({ preview, ready, denyConfirm, prefilled = fal
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const headingId = useId();
 
+  // The latest props, read when a replay starts: the effect below subscribes once per form.
+  const props = useRef({ preview, ready });
+  useEffect(() => {
+    props.current = { preview, ready };
+  });
+
   const run = useCallback(async () => {
     const form = anchor.current?.closest("form");
     if (!form) return;
     const data = previewData(form);
-    if (ready && !ready(data)) {
+    const { preview: replay, ready: isReady } = props.current;
+    if (isReady && !isReady(data)) {
       generation.current++;
       setState(null);
       setBusy(false);
@@ -110,14 +117,14 @@ export function LiveImpactPreview({ preview, ready, denyConfirm, prefilled = fal
     const mine = ++generation.current;
     setBusy(true);
     try {
-      const result = await preview(data);
+      const result = await replay(data);
       if (mine === generation.current) setState(result);
     } catch {
       if (mine === generation.current) setState({ ok: false, error: "The impact preview failed; nothing was changed." });
     } finally {
       if (mine === generation.current) setBusy(false);
     }
-  }, [preview, ready]);
+  }, []);
 
   useEffect(() => {
     const form = anchor.current?.closest("form");

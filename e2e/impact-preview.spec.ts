@@ -31,7 +31,8 @@ const SECRET = "fake-impact-secret-0123456789";
 
 /**
  * A workspace of its own (so only its traffic changes) with one Domains entry and one
- * connection, and requests through the real proxy: allowlisted, credentialed and blocked.
+ * connection, and requests through the real proxy: allowlisted (a blind tunnel: logged as its
+ * CONNECT), credentialed (intercepted: logged per request) and blocked (at the CONNECT).
  */
 async function withTraffic(): Promise<Sandbox & { registry: string; apiHost: string; other: string }> {
   const registry = `registry.gh.test:${port}`;
@@ -67,8 +68,8 @@ test("PUT /policy?dryRun=1 returns the replayed impact and changes nothing", asy
   const t = (from: string, to: string) => r.json.impact.transitions.find((x: { from: string; to: string }) => x.from === from && x.to === to);
   const toBlocked = t("allowlisted", "blocked");
   expect(toBlocked.events).toBeGreaterThanOrEqual(2);
-  const example = toBlocked.examples.find((e: { url: string }) => e.url === `https://${sb.registry}/pkg/left-pad`);
-  expect(example).toMatchObject({ method: "GET", count: 2, before: { outcome: "allowlisted" }, after: { outcome: "blocked", rule: "default:block" } });
+  const example = toBlocked.examples.find((e: { url: string }) => e.url === sb.registry);
+  expect(example).toMatchObject({ method: "CONNECT", count: 2, before: { outcome: "allowlisted" }, after: { outcome: "blocked", rule: "default:block" } });
   expect(example.auditUrl).toContain(`host=registry.gh.test`);
   const credExample = t("credentialed", "blocked").examples.find((e: { url: string }) => e.url === `https://${sb.apiHost}/repos/acme`);
   expect(credExample.before.connection).toBe(`${sb.bundle}/svc`);
@@ -89,7 +90,7 @@ test("policy import --dry-run prints the transitions with examples and Audit lin
   const text = cli(["policy", "import", file, "--dry-run"]);
   expect(text.code, text.stderr).toBe(0);
   expect(text.stdout).toContain("blocked → allowlisted");
-  expect(text.stdout).toContain(`GET https://${sb.other}/blocked-path`);
+  expect(text.stdout).toContain(`CONNECT ${sb.other}`);
   expect(text.stdout).toMatch(/audit: \/audit\?kind=egress&host=other\.gh\.test/);
   expect(text.stderr).toContain("dry run: nothing was changed");
   const json = cli(["policy", "import", file, "--dry-run", "--json", "--window-days", "1"]);
@@ -109,17 +110,17 @@ test("Domains: Remove previews allowlisted → blocked with an Audit link; Cance
   const confirm = page.getByRole("group", { name: new RegExp(`Remove ${sb.registry.replace(/\./g, "\\.")}`) });
   const transition = confirm.getByTestId("impact-allowlisted-blocked");
   await expect(transition).toContainText("2 events");
-  await expect(transition).toContainText(`GET https://${sb.registry}/pkg/left-pad`);
+  await expect(transition).toContainText(`CONNECT ${sb.registry}`);
   const revision = policyRevision();
   // Keyboard: Escape closes the confirm step and nothing changed.
   await confirm.press("Escape");
   await expect(page.getByRole("button", { name: `Remove ${sb.registry}` })).toBeFocused();
   expect(policyRevision()).toBe(revision);
   await page.getByRole("button", { name: `Remove ${sb.registry}` }).click();
-  const link = page.getByTestId("impact-allowlisted-blocked").getByRole("link", { name: new RegExp(`Audit events of GET https://${sb.registry.replace(/\./g, "\\.")}/pkg/left-pad`) });
+  const link = page.getByTestId("impact-allowlisted-blocked").getByRole("link", { name: `Audit events of CONNECT ${sb.registry} in C0SANDBOX` });
   await link.click();
   await expect(page).toHaveURL(/\/audit\?.*host=registry\.gh\.test/);
-  await expect(page.locator("main")).toContainText("/pkg/left-pad");
+  await expect(page.locator("main")).toContainText(`CONNECT https://${sb.registry}`);
 });
 
 test("Domains: adding a host previews blocked → allowlisted; a deny-overridden host needs an explicit confirm", async ({ page }) => {
@@ -130,7 +131,7 @@ test("Domains: adding a host previews blocked → allowlisted; a deny-overridden
   await page.goto(`${state.baseURL}/bundles/${sb.bundle}?tab=domains`);
   const form = page.getByRole("form", { name: "Add domain" });
   await form.locator("input[name=pattern]").fill(sb.other);
-  await expect(form.getByTestId("impact-blocked-allowlisted")).toContainText(`GET https://${sb.other}/blocked-path`);
+  await expect(form.getByTestId("impact-blocked-allowlisted")).toContainText(`CONNECT ${sb.other}`);
   await form.getByRole("button", { name: "Add domain" }).click();
   await expect(form.getByText("Domain added.")).toBeVisible();
   await expect(page.getByRole("region", { name: "Domains" })).toContainText(sb.other);
@@ -183,7 +184,7 @@ test("Scope, create bundle, delete bundle and the deny list each preview before 
   const deny = page.getByRole("form", { name: "Org-wide deny list" });
   const box = deny.locator("textarea[name=orgDeny]");
   await box.fill(`${await box.inputValue()}\n${sb.registry}`.trim());
-  await expect(deny.getByTestId("impact-allowlisted-blocked")).toContainText(`https://${sb.registry}/pkg/left-pad`);
+  await expect(deny.getByTestId("impact-allowlisted-blocked")).toContainText(`CONNECT ${sb.registry}`);
 
   // Create bundle: a new workspace bundle allowing nothing yet changes nothing.
   const create = page.getByRole("form", { name: "Create bundle" });

@@ -74,6 +74,22 @@ describe("previewPolicyImpact with a form's draft", () => {
     expect(without.transitions.map((t) => [t.from, t.to])).toEqual([["blocked", "allowlisted"]]);
   });
 
+  it("keeps the fields of each distinct request apart, whatever its path holds", async () => {
+    const ctx = setup();
+    const odd = "/a\u001fb\u001fc";
+    egress(ctx, ctx.clock.now - 5, "pkg.example.com", { path: odd, method: "POST", port: 8443 });
+    egress(ctx, ctx.clock.now - 6, "pkg.example.com", { method: "CONNECT", path: "" });
+    const { draft } = await draftOf(ctx, (c) => removeDomain({ ctx: c, actor: owner, input: { bundle: "b", pattern: "pkg.example.com" } }));
+    const impact = await previewPolicyImpact({ ctx, actor: owner, draft });
+    // Port 8443 was never allowed (the pattern means 443): only the default-port ones change.
+    const urls = impact.transitions.flatMap((t) => t.examples.map((e) => `${e.method} ${e.url}`));
+    expect(urls).toEqual(expect.arrayContaining(["GET https://pkg.example.com/x", "GET https://pkg.example.com/y", "CONNECT pkg.example.com:443"]));
+    expect(urls).not.toContain(`POST https://pkg.example.com:8443${odd}`);
+    const wide = await previewPolicyImpact({ ctx, actor: owner, draft: { ...draft, bundles: [{ ...draft.bundles[0]!, domains: ["pkg.example.com:8443"] }] } });
+    const added = wide.transitions.find((t) => t.from === "blocked")!;
+    expect(added.examples.map((e) => [e.method, e.url, e.count])).toEqual([["POST", `https://pkg.example.com:8443${odd}`, 1]]);
+  });
+
   it("is for Owners", async () => {
     const ctx = setup();
     await expect(previewPolicyImpact({ ctx, actor: auditor, draft: { version: 1, orgDeny: [], bundles: [], memberAccess: { mode: "anyone", roles: [], directMessages: "enabled" } } })).rejects.toMatchObject({ code: "forbidden" });
