@@ -300,6 +300,9 @@ export const auditEvents = sqliteTable(
     // there) would still walk all of the channel's events (~90 ms) without the second.
     index("audit_channel_seq").on(t.channel, t.seq),
     index("audit_channel_outcome_seq").on(t.channel, t.outcome, t.seq),
+    // Credential health (a connection's upstream answers): partial, so only credentialed
+    // requests with an upstream status pay for it; covering, so a check reads no table rows.
+    index("audit_credential_status").on(t.bundle, t.connection, t.ts, t.status).where(sql`outcome = 'credentialed' AND status IS NOT NULL`),
   ],
 );
 

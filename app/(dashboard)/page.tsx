@@ -1,10 +1,12 @@
 import Link from "next/link";
+import { CredentialHealthBadge } from "@/components/credential-health";
 import { OutcomeChart } from "@/components/outcome-chart";
 import { TimeLeft } from "@/components/time-left";
-import { Badge, Card, cx, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
+import { Alert, Badge, Card, cx, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { getOverview } from "@/lib/services/audit/overview";
+import { listConnectionHealth } from "@/lib/services/credentials/credential-health";
 import { serviceContext } from "@/lib/services/context";
 import { denyEntryCovering } from "@/lib/services/policy/deny-covers";
 import { getPolicy } from "@/lib/services/policy/get-policy";
@@ -28,6 +30,7 @@ export default async function OverviewPage() {
   const actor = await requireUser();
   const ctx = serviceContext();
   const o = getOverview({ ctx, actor });
+  const health = new Map((await listConnectionHealth({ ctx, actor })).map((c) => [`${c.bundle}/${c.connection}`, c.health]));
   const policy = getPolicy({ ctx, actor });
   const orgDeny = policy.orgDeny;
   // First-run steps, each done once the thing exists; the list goes away when all are.
@@ -43,6 +46,13 @@ export default async function OverviewPage() {
   return (
     <>
       <PageHeader title="Overview" description="Egress at a glance: what went out, what was stopped, which credentials are in use." />
+      {[...health].some(([, h]) => h?.state === "failing") && (
+        <div className="mb-6" data-testid="failing-credentials">
+          <Alert tone="red">
+            The upstream refuses {[...health].filter(([, h]) => h?.state === "failing").map(([id]) => id).join(", ")}: the credential may have been rotated or revoked there. Replace it on its bundle page.
+          </Alert>
+        </div>
+      )}
       {steps.some((st) => !st.done) && (
         <Card title="Get started" className="mb-6">
           <ol className="space-y-2 text-sm" data-testid="first-run-checklist">
@@ -169,6 +179,7 @@ export default async function OverviewPage() {
                     <Th>Connection</Th>
                     <Th>Acts as</Th>
                     <Th>Last used</Th>
+                    <Th>Health</Th>
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
@@ -190,6 +201,9 @@ export default async function OverviewPage() {
                         ) : (
                           formatTime(c.lastUsedAt)
                         )}
+                      </Td>
+                      <Td>
+                        <CredentialHealthBadge health={health.get(c.identity)} testId={`overview-health-${c.identity}`} />
                       </Td>
                     </tr>
                   ))}

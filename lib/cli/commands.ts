@@ -19,7 +19,9 @@ import YAML from "yaml";
 import { setCredential } from "../services/credentials/set-credential";
 import { getPolicy } from "../services/policy/get-policy";
 import { parsePolicyText } from "../services/policy/parse-policy-text";
+import { previewPolicyImpact, windowDaysInput } from "../services/policy/preview-impact";
 import { putPolicy } from "../services/policy/put-policy";
+import { formatImpact } from "./impact";
 import type { Change } from "../policy";
 import { one, UsageError, type ParsedArgs } from "./args";
 import type { CliIo } from "./io";
@@ -190,10 +192,13 @@ COMMANDS["policy export"] = {
 };
 
 COMMANDS["policy import"] = {
-  usage: "gatehouse policy import FILE [--dry-run]",
-  spec: { values: [], booleans: ["dry-run"] },
+  usage: "gatehouse policy import FILE [--dry-run [--window-days N] [--json]]",
+  spec: { values: ["window-days"], booleans: ["dry-run", "json"] },
   validate: (a) => {
     if (a.positionals.length !== 1) throw new UsageError("give exactly one policy file (JSON or YAML)");
+    if ((one(a, "window-days") !== undefined || a.booleans.has("json")) && !a.booleans.has("dry-run")) throw new UsageError("--window-days and --json go with --dry-run");
+    const days = one(a, "window-days");
+    if (days !== undefined && !/^\d{1,2}$/.test(days)) throw new UsageError("--window-days takes a number of days (1-90)");
   },
   run: async (a, { ctx, io, actor }) => {
     const file = a.positionals[0]!;
@@ -212,6 +217,14 @@ COMMANDS["policy import"] = {
       return 2;
     }
     const result = putPolicy({ ctx, actor, input: doc, dryRun: a.booleans.has("dry-run") });
+    if (result.dryRun) {
+      // The dry run replays the logged requests of the window against the file: what would change.
+      const impact = await previewPolicyImpact({ ctx, actor, draft: result.policy, windowDays: windowDaysInput(one(a, "window-days")) });
+      if (a.booleans.has("json")) io.out(JSON.stringify({ dryRun: true, applied: false, diff: result.diff, impact }, null, 2) + "\n");
+      else io.out(formatDiff(result.diff) + formatImpact(impact));
+      io.err("dry run: nothing was changed\n");
+      return 0;
+    }
     io.out(formatDiff(result.diff));
     io.err(result.dryRun ? "dry run: nothing was changed\n" : result.applied ? "policy imported\n" : "policy unchanged\n");
     return 0;
@@ -334,7 +347,7 @@ export const USAGE = `usage: gatehouse <command>
   user remove --email E                         the last Owner stays
   apikey create --name N --role owner|auditor|orchestrator
   policy export [--out F] [--format json|yaml]
-  policy import F [--dry-run]
+  policy import F [--dry-run [--window-days N] [--json]]
   credential set BUNDLE/CONNECTION              secret from stdin
   vault rotate-key                              re-seal everything under a new master key
   session create --workspace W --channel C --member M [--org-member] [--role R]… [--thread T] [--dm]

@@ -6,3 +6,5 @@ export * from "./pattern";
 export * from "./target";
 export * from "./diff";
 export * from "./time-bound";
+export * from "./replay";
+export * from "./deny-cover";

@@ -12,6 +12,7 @@ import { exportAudit } from "./audit/export-audit";
 import { getOverview } from "./audit/overview";
 import { getAuditEvent, searchAudit } from "./audit/search-audit";
 import { verifyAudit } from "./audit/verify-audit";
+import { listConnectionHealth } from "./credentials/credential-health";
 import { listCredentials } from "./credentials/list-credentials";
 import { revokeCredential } from "./credentials/revoke-credential";
 import { setCredential } from "./credentials/set-credential";
@@ -26,6 +27,7 @@ import { addDomain, removeDomain, setChannels, setOrgDeny } from "./policy/edit-
 import { explainRequest } from "./policy/explain-request";
 import { getPolicy } from "./policy/get-policy";
 import { listChannels } from "./policy/list-channels";
+import { previewPolicyImpact } from "./policy/preview-impact";
 import { putPolicy } from "./policy/put-policy";
 import { saveConnection } from "./policy/save-connection";
 import { updateBundleScope } from "./policy/update-bundle-scope";
@@ -74,6 +76,7 @@ const VERBS: Record<string, [Kind[], Call]> = {
   searchAudit: [READERS, (ctx, actor) => searchAudit({ ctx, actor, input: {} })],
   getAuditEvent: [READERS, (ctx, actor) => getAuditEvent({ ctx, actor, id: "nope" })],
   verifyAudit: [READERS, (ctx, actor) => verifyAudit({ ctx, actor })],
+  listConnectionHealth: [READERS, (ctx, actor) => listConnectionHealth({ ctx, actor })],
   listCredentials: [READERS, (ctx, actor) => listCredentials({ ctx, actor })],
   setCredential: [OWNER, (ctx, actor) => setCredential({ ctx, actor, input: { bundle: "b", connection: "c", secret: "fake-secret-value" } })],
   revokeCredential: [OWNER, (ctx, actor) => revokeCredential({ ctx, actor, input: { bundle: "b", connection: "c" } })],
@@ -87,6 +90,7 @@ const VERBS: Record<string, [Kind[], Call]> = {
   explainRequest: [READERS, (ctx, actor) => explainRequest({ ctx, actor, input: { channel: { workspace: "T0", channel: "C0" }, method: "GET", url: "https://a.example/" } })],
   getPolicy: [READERS, (ctx, actor) => getPolicy({ ctx, actor })],
   listChannels: [READERS, (ctx, actor) => listChannels({ ctx, actor })],
+  previewPolicyImpact: [OWNER, (ctx, actor) => previewPolicyImpact({ ctx, actor, draft: { version: 1, orgDeny: [], bundles: [], memberAccess: { mode: "anyone", roles: [], directMessages: "enabled" } } })],
   putPolicy: [OWNER, (ctx, actor) => putPolicy({ ctx, actor, input: { version: 1 }, dryRun: true })],
   saveConnection: [OWNER, (ctx, actor) => saveConnection({ ctx, actor, input: { bundle: "nope" } as never })],
   updateBundleScope: [OWNER, (ctx, actor) => updateBundleScope({ ctx, actor, input: { bundle: "nope", ...bundleScope } })],
@@ -131,6 +135,9 @@ const NOT_VERBS: Record<string, string> = {
   setupTokenValid: "public: checks a setup token",
   setupDone: "public: whether any user exists, so the setup page can point to sign-in",
   denyEntryCovering: "pure: which org-wide deny entry covers a host pattern",
+  draftOf: "runs an authorised verb in draft mode; the verb checks the actor",
+  windowDaysInput: "pure",
+  refuseDeniedEntries: "pure",
   authenticateApiKey: "public: turns a bearer key into an actor",
   getCaCertificate: "public: the CA certificate is public (GET /api/v1/ca.pem)",
   checkSecret: "pure validation",

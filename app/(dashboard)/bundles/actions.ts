@@ -77,6 +77,7 @@ export async function saveConnectionAction(_prev: ActionResult, form: FormData):
         secret: existing ? undefined : str(form, "secret"),
         grantDuration: existing ? undefined : str(form, "duration"),
         grantUntil: str(form, "until"),
+        acceptDenied: form.get("acceptDenied") === "on",
       },
     }),
   );
@@ -119,7 +120,7 @@ export async function revokeCredentialAction(_prev: ActionResult, form: FormData
 export async function addDomainAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const bundle = str(form, "bundle");
-  const result = await toActionResult(() => void addDomain({ ctx: serviceContext(), actor, input: { bundle, pattern: str(form, "pattern") } }), "Domain added.");
+  const result = await toActionResult(() => void addDomain({ ctx: serviceContext(), actor, input: { bundle, pattern: str(form, "pattern"), acceptDenied: form.get("acceptDenied") === "on" } }), "Domain added.");
   if (result?.ok) done([`/bundles/${encodeURIComponent(bundle)}`, "/channels"]);
   return result;
 }

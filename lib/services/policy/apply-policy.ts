@@ -8,6 +8,7 @@ import { actorLabel, type Actor } from "../../auth/permissions";
 import { AppError } from "../../errors";
 import { credentialIdentity, diffPolicy, validatePolicyDocument, type Change, type PolicyDocument } from "../../policy";
 import type { ServiceContext } from "../context";
+import { PolicyDraft } from "./policy-draft";
 
 export type PolicyChange = { action: AuditAction; bundle?: string; connection?: string; detail?: Record<string, unknown> };
 
@@ -29,6 +30,10 @@ function identities(doc: PolicyDocument): Set<string> {
  * it from the current document inside the transaction, so concurrent edits never lose one another.
  */
 export function applyPolicy({ ctx, actor, change, derive }: { ctx: ServiceContext; actor: Actor; change: PolicyChange; derive: (current: PolicyDocument) => PolicyDocument }): { before: PolicyDocument; after: PolicyDocument; diff: Change[] } {
+  if (ctx.draftOnly) {
+    const current = readPolicyDocument(ctx.db);
+    throw new PolicyDraft(current, derive(current));
+  }
   const now = ctx.now();
   return writeTransaction(ctx.db, () => {
     const before = readPolicyDocument(ctx.db);

@@ -16,7 +16,7 @@ function canonicalPattern(raw: unknown, field: string): string {
 }
 
 /** Adds a host pattern to a bundle's Domains tab (allowlist only: no credential travels there). */
-export function addDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; pattern: unknown } }): { pattern: string } {
+export function addDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; pattern: unknown; acceptDenied?: boolean } }): { pattern: string } {
   authorize(actor, "policy.write");
   const pattern = canonicalPattern(input.pattern, "pattern");
   applyPolicy({
@@ -27,9 +27,10 @@ export function addDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: A
       const next = clone(current);
       const bundle = findBundle(next, input.bundle);
       if (bundle.domains.some((d) => domainPattern(d) === pattern)) throw new AppError("conflict", `${pattern} is already on this bundle's Domains tab`, { field: "pattern" });
-      // Allowing what the org-wide deny list refuses would change nothing: say so instead.
+      // Allowing what the org-wide deny list refuses would change nothing: say so, and add it
+      // only when the Owner confirms (the impact preview shows the same warning).
       const denied = denyEntryCovering(next.orgDeny ?? [], pattern);
-      if (denied) throw new AppError("conflict", `pattern: the org-wide deny list entry ${denied} blocks ${pattern}; remove it there first`, { field: "pattern" });
+      if (denied && !input.acceptDenied && !ctx.draftOnly) throw new AppError("conflict", `pattern: the org-wide deny list entry ${denied} blocks ${pattern}, so adding it changes nothing; remove it there first, or confirm to add it anyway`, { field: "pattern" });
       bundle.domains.push(pattern);
       return validateDerived(next);
     },

@@ -7,6 +7,7 @@ import type { ServiceContext } from "../context";
 import { checkSecret, storeCredential } from "../credentials/store-credential";
 import { applyPolicy } from "./apply-policy";
 import { grantEnd } from "../grants/grant-time";
+import { refuseDeniedEntries } from "./refuse-denied";
 import { clone, findBundle, listInput, validateDerived } from "./edit";
 
 export type ConnectionFormInput = {
@@ -26,6 +27,8 @@ export type ConnectionFormInput = {
   /** A time-bound connection: "1h", "1d", "7d" or "custom" (with grantUntil); empty = lasting. */
   grantDuration?: unknown;
   grantUntil?: unknown;
+  /** The Owner confirmed Allowed websites that the org-wide deny list overrides. */
+  acceptDenied?: boolean;
 };
 
 /** Same bound as the policy schema, checked first so the form reads our words, not zod's. */
@@ -85,7 +88,9 @@ export function saveConnection({ ctx, actor, input }: { ctx: ServiceContext; act
         if (creating) bundle.connections.push(connection);
         // An edit keeps a time-bound connection's end: extending is its own step.
         else bundle.connections[index] = { ...connection, ...(bundle.connections[index]!.expiresAt ? { expiresAt: bundle.connections[index]!.expiresAt } : {}) };
-        return validateDerived(next);
+        const valid = validateDerived(next);
+        if (!input.acceptDenied && !ctx.draftOnly) refuseDeniedEntries(current, valid, "allowedWebsites");
+        return valid;
       },
     });
     if (secret) storeCredential(ctx, actor, input.bundle, connection.name, secret);

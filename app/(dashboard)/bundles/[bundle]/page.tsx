@@ -1,10 +1,12 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { CredentialHealthDetail } from "@/components/credential-health";
 import { scopeLabel } from "@/components/scope-label";
 import { Alert, Badge, Card, cx, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { serviceContext } from "@/lib/services/context";
+import { listConnectionHealth } from "@/lib/services/credentials/credential-health";
 import { listCredentials } from "@/lib/services/credentials/list-credentials";
 import { getPolicy } from "@/lib/services/policy/get-policy";
 import { domainExpiresAt, domainPattern } from "@/lib/policy/document";
@@ -33,6 +35,7 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
   const bundle = getPolicy({ ctx, actor }).bundles.find((b) => b.name === name);
   if (!bundle) notFound();
   const creds = listCredentials({ ctx, actor });
+  const health = new Map((await listConnectionHealth({ ctx, actor })).filter((c) => c.bundle === name).map((c) => [c.connection, c.health]));
   const owner = can(actor, "policy.write");
   const base = `/bundles/${encodeURIComponent(name)}`;
   const now = Date.now();
@@ -106,6 +109,14 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
                       <span className="text-slate-600">none: the credential travels to every Allowed website</span>
                     )}
                   </dd>
+                  {health.get(c.name) && (
+                    <>
+                      <dt className="text-slate-600">Health</dt>
+                      <dd>
+                        <CredentialHealthDetail health={health.get(c.name)} testId={`health-${c.name}`} />
+                      </dd>
+                    </>
+                  )}
                   <dt className="text-slate-600">Credential</dt>
                   <dd className="wrap-anywhere" data-testid={`credential-${c.name}`}>
                     {cred ? (
