@@ -18,9 +18,14 @@ import { startAuditImporter } from "./lib/audit/importer";
 import { boundRequestBody } from "./lib/request-bounds";
 import { securityHeaders, API_SECURITY_HEADERS } from "./lib/security-headers";
 import { answerHealth, readiness } from "./lib/health";
+import { logger, routeProcessOutput } from "./lib/log";
+
+const log = logger("server");
+// Next.js's messages, Node's warnings and any uncaught error become log lines too.
+routeProcessOutput("next");
 
 function fail(message: string): never {
-  console.error(`gatehouse: ${message}`);
+  log.fatal(message);
   process.exit(1);
 }
 
@@ -42,14 +47,14 @@ async function ensureFirstOwner(ctx: ServiceContext): Promise<void> {
   if (countUsers(ctx.db) > 0) {
     // Only the first start creates an Owner from the environment; say so rather than ignore it.
     if (ownerEmail && !findUserByEmail(ctx.db, ownerEmail.trim().toLowerCase())) {
-      console.error(`gatehouse: warning: GATEHOUSE_OWNER_EMAIL ${ownerEmail} was not added: Gatehouse already has users. An Owner can add it on Settings, or run \`gatehouse user add\`.`);
+      log.warn(`GATEHOUSE_OWNER_EMAIL ${ownerEmail} was not added: Gatehouse already has users. An Owner can add it on Settings, or run \`gatehouse user add\`.`);
     }
     return;
   }
   if (ownerEmail && ownerPassword) {
     try {
       await addUser({ ctx, actor: { type: "system", role: "owner" }, input: { email: ownerEmail, role: "owner", password: ownerPassword } });
-      console.error(`gatehouse: created the first Owner ${ownerEmail}`);
+      log.info(`created the first Owner ${ownerEmail}`);
     } catch (err) {
       if (err instanceof AppError) fail(`first Owner from GATEHOUSE_OWNER_EMAIL/GATEHOUSE_OWNER_PASSWORD: ${err.message}`);
       throw err;
@@ -58,7 +63,8 @@ async function ensureFirstOwner(ctx: ServiceContext): Promise<void> {
   }
   const link = createSetupLink({ ctx });
   if (link) {
-    console.log(`\n  No Owner yet. Open this one-time link within an hour to create the first Owner:\n\n    ${link.url}\n`);
+    // The one line that carries a secret on purpose: the operator needs the link, and it works once, within an hour.
+    log.warn({ setupUrl: link.url }, "No Owner yet. Open the one-time link in setupUrl within an hour to create the first Owner");
   }
 }
 
@@ -77,7 +83,7 @@ async function main(): Promise<void> {
     if (err instanceof StartupError) fail(err.message);
     throw err;
   }
-  if (prepared.keyCreated) console.error(`gatehouse: generated a new master key in ${path.join(env.dataDir, "master.key")} (mode 0600); back it up`);
+  if (prepared.keyCreated) log.warn(`generated a new master key in ${path.join(env.dataDir, "master.key")} (mode 0600); back it up`);
   const ctx: ServiceContext = { db: prepared.db, vault: prepared.vault, env, now: Date.now };
 
   // GATEHOUSE_SERVE: one process may serve both listeners (the default) or one of them.
@@ -139,13 +145,13 @@ async function main(): Promise<void> {
     web && `dashboard on ${env.publicUrl.replace(/:\d+$/, `:${(web.address() as { port: number }).port}`)}`,
     forward && `proxy on ${env.proxyHost}:${forward.port}`,
   ].filter(Boolean);
-  console.log(`gatehouse: ${serving.join(", ")}${env.serve === "all" ? "" : ` (GATEHOUSE_SERVE=${env.serve})`}`);
+  log.info(`${serving.join(", ")}${env.serve === "all" ? "" : ` (GATEHOUSE_SERVE=${env.serve})`}`);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.error(`gatehouse: ${signal}, shutting down`);
+    log.info(`${signal}, shutting down`);
     web?.closeIdleConnections();
     const timer = setTimeout(() => process.exit(0), 5000);
     timer.unref();

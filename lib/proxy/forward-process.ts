@@ -4,6 +4,7 @@
 import { database } from "../../db/client";
 import { readEnv } from "../env";
 import { loadMasterKey, Vault } from "../vault";
+import { routeProcessOutput } from "../log";
 import { startProxy } from "./index";
 
 type FromPrimary = { type: "close" };
@@ -12,6 +13,7 @@ export type FromWorker = { type: "listening"; port: number } | { type: "closed" 
 const send = (m: FromWorker) => process.send?.(m);
 
 async function main(): Promise<void> {
+  routeProcessOutput("proxy");
   // Ctrl-C reaches the whole process group; the primary decides when and how this one stops.
   process.on("SIGINT", () => {});
   process.on("SIGTERM", () => {});
