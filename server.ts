@@ -19,6 +19,10 @@ import { boundRequestBody } from "./lib/request-bounds";
 import { securityHeaders, API_SECURITY_HEADERS } from "./lib/security-headers";
 import { answerHealth, readiness } from "./lib/health";
 import { logger, routeProcessOutput } from "./lib/log";
+import { enableMetrics } from "./lib/metrics";
+import { clusterMetricsText, listenToWorkers } from "./lib/metrics/cluster";
+import { answerMetrics } from "./lib/metrics/endpoint";
+import { registerPrimaryMetrics } from "./lib/metrics/primary";
 
 const log = logger("server");
 // Next.js's messages, Node's warnings and any uncaught error become log lines too.
@@ -85,6 +89,12 @@ async function main(): Promise<void> {
   }
   if (prepared.keyCreated) log.warn(`generated a new master key in ${path.join(env.dataDir, "master.key")} (mode 0600); back it up`);
   const ctx: ServiceContext = { db: prepared.db, vault: prepared.vault, env, now: Date.now };
+  if (env.metricsToken) {
+    // This process's figures, the database's, and every proxy worker's, merged per scrape.
+    enableMetrics();
+    registerPrimaryMetrics(ctx.db, env.dataDir);
+    listenToWorkers();
+  }
 
   // GATEHOUSE_SERVE: one process may serve both listeners (the default) or one of them.
   const serveDashboard = env.serve !== "proxy";
@@ -116,6 +126,7 @@ async function main(): Promise<void> {
     const probe = () => readiness(ctx.db, env.dataDir);
     const server = http.createServer((req, res) => {
       if (answerHealth(req, res, probe)) return;
+      if (answerMetrics(req, res, env.metricsToken, clusterMetricsText)) return;
       if (req.url?.startsWith("/proxy/")) return proxy.handleEmbedded(req, res);
       if (req.url === "/api/v1/ca.pem" && (req.method === "GET" || req.method === "HEAD")) {
         securityHeaders(res, API_SECURITY_HEADERS);

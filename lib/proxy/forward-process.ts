@@ -5,6 +5,8 @@ import { database } from "../../db/client";
 import { readEnv } from "../env";
 import { loadMasterKey, Vault } from "../vault";
 import { routeProcessOutput } from "../log";
+import { enableMetrics } from "../metrics";
+import { answerPrimary } from "../metrics/cluster";
 import { startProxy } from "./index";
 
 type FromPrimary = { type: "close" };
@@ -20,6 +22,10 @@ async function main(): Promise<void> {
   process.on("disconnect", () => process.exit(0));
 
   const env = readEnv();
+  if (env.metricsToken) {
+    enableMetrics();
+    answerPrimary();
+  }
   const { key } = loadMasterKey(env.dataDir, env.masterKey, { create: false });
   const proxy = await startProxy({ db: database(env.dataDir), vault: new Vault(key), env, now: Date.now });
   await proxy.listen();
