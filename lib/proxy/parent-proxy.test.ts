@@ -33,19 +33,19 @@ async function fakeParent(status: number | null): Promise<{ port: number; heads:
 }
 
 function parentAt(port: number, extra: Record<string, string> = {}) {
-  const env = readEnv({ GATEHOUSE_UPSTREAM_PROXY: `http://gate%40user:p%3Ass-not-real@127.0.0.1:${port}`, ...extra } as NodeJS.ProcessEnv);
+  const env = readEnv({ GATEHOUSE_UPSTREAM_PROXY: `http://gate%40user:p%3Ass-not-real@127.0.0.1:${port}`, ...extra } as unknown as NodeJS.ProcessEnv);
   return new ParentProxy({ config: env.upstreamProxy!, overrides: { "pinned.example": "203.0.113.9", "inside.example": "10.0.0.5" }, permitted: (a) => !/^(10\.|127\.|169\.254\.)/.test(a) });
 }
 
 describe("GATEHOUSE_UPSTREAM_PROXY", () => {
   it("is parsed without ever echoing its password", () => {
-    expect(() => readEnv({ GATEHOUSE_UPSTREAM_PROXY: "http://u:secret-pass@proxy.example" } as NodeJS.ProcessEnv)).toThrow(/port/);
+    expect(() => readEnv({ GATEHOUSE_UPSTREAM_PROXY: "http://u:secret-pass@proxy.example" } as unknown as NodeJS.ProcessEnv)).toThrow(/port/);
     try {
-      readEnv({ GATEHOUSE_UPSTREAM_PROXY: "ftp://u:secret-pass@proxy.example:21" } as NodeJS.ProcessEnv);
+      readEnv({ GATEHOUSE_UPSTREAM_PROXY: "ftp://u:secret-pass@proxy.example:21" } as unknown as NodeJS.ProcessEnv);
     } catch (err) {
       expect((err as Error).message).not.toContain("secret-pass");
     }
-    const env = readEnv({ GATEHOUSE_UPSTREAM_PROXY: "http://u:secret-pass@proxy.example:3128", GATEHOUSE_UPSTREAM_NO_PROXY: "Internal.Example., .corp.example" } as NodeJS.ProcessEnv);
+    const env = readEnv({ GATEHOUSE_UPSTREAM_PROXY: "http://u:secret-pass@proxy.example:3128", GATEHOUSE_UPSTREAM_NO_PROXY: "Internal.Example., .corp.example" } as unknown as NodeJS.ProcessEnv);
     expect(JSON.stringify(env)).not.toContain("secret-pass");
     expect(env.upstreamProxy).toMatchObject({ display: "proxy.example:3128", host: "proxy.example", port: 3128, noProxy: ["internal.example", ".corp.example"] });
   });
@@ -154,7 +154,7 @@ describe("undici through the parent", () => {
     });
     await new Promise<void>((r) => parent.listen(0, "127.0.0.1", r));
     const parentPort = (parent.address() as net.AddressInfo).port;
-    const env = readEnv({ GATEHOUSE_UPSTREAM_PROXY: `http://127.0.0.1:${parentPort}`, GATEHOUSE_UPSTREAM_NO_PROXY: "direct.example" } as NodeJS.ProcessEnv);
+    const env = readEnv({ GATEHOUSE_UPSTREAM_PROXY: `http://127.0.0.1:${parentPort}`, GATEHOUSE_UPSTREAM_NO_PROXY: "direct.example" } as unknown as NodeJS.ProcessEnv);
     const pp = new ParentProxy({ config: env.upstreamProxy!, overrides: {}, permitted: () => true });
     const secureContext = tls.createSecureContext({ ca: [ca.certPem] });
     const direct = buildConnector({ secureContext, rejectUnauthorized: true });
