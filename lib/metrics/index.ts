@@ -102,15 +102,18 @@ export function countEgress(outcome: EgressOutcome, bundle: string | undefined, 
   child(egressChildren, `${outcome}\0${b}\0${c}`, () => egressRequests.labels(outcome, b, c), () => egressRequests.labels(outcome, OTHER, OTHER)).inc();
 }
 
-/** `since` is a metricsClock() reading taken when the request arrived. */
-export function observeOverhead(since: number): void {
-  if (!enabled) return;
-  overhead.observe((performance.now() - since) / 1000);
+const arrivals = new WeakMap<object, number>();
+
+/** When a request arrived (monotonic), for observeOverhead. */
+export function markArrival(req: object): void {
+  if (enabled) arrivals.set(req, performance.now());
 }
 
-/** A monotonic millisecond clock for observeOverhead (0 when metrics are off: no clock read). */
-export function metricsClock(): number {
-  return enabled ? performance.now() : 0;
+/** The request is leaving for its upstream: the time since markArrival is what Gatehouse added. */
+export function observeOverhead(req: object): void {
+  if (!enabled) return;
+  const since = arrivals.get(req);
+  if (since !== undefined) overhead.observe((performance.now() - since) / 1000);
 }
 
 export function countUpstreamFailure(code: string): void {

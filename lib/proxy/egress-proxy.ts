@@ -6,7 +6,7 @@ import http from "node:http";
 import net from "node:net";
 import { Readable, type Duplex } from "node:stream";
 import tls from "node:tls";
-import { Agent, type Dispatcher } from "undici";
+import { Agent, buildConnector, type Dispatcher } from "undici";
 import type { Db } from "../../db/client";
 import { preparePolicyLookups } from "../../db/queries/policy";
 import { prepareRevisionsRead, type Revisions } from "../../db/queries/settings";
@@ -29,6 +29,13 @@ import { confineToSandbox } from "./embedded";
 import { RequestDeadlines } from "./request-deadlines";
 import { formatHead, isWebSocketKey, switchedToWebSocket } from "./upgrade";
 import { answerProxyHealth } from "./health";
+import { logger } from "../log";
+import { countCredentialDenial, countEgress, markArrival, observeOverhead, tunnelClosed, tunnelOpened, webSocketClosed, webSocketOpened } from "../metrics";
+import { scrapeThroughPrimary } from "../metrics/cluster";
+import { answerMetrics } from "../metrics/endpoint";
+import type { ParentProxy } from "./parent-proxy";
+
+const log = logger("proxy");
 
 export const LIMITS = {
   maxHeaderBytes: 32 * 1024,
@@ -62,6 +69,8 @@ export type ProxyDeps = {
   audit: EgressJournal;
   issuer: LeafIssuer;
   upstreamCa: string[];
+  /** GATEHOUSE_UPSTREAM_PROXY: upstreams the resolver marks `viaParent` are dialled through it. */
+  parent?: ParentProxy;
 };
 
 type Entry = "forward" | "intercept" | "embedded";
@@ -148,7 +157,7 @@ export class EgressProxy {
     this.#upstreamTls = tls.createSecureContext({ ca: deps.upstreamCa });
     this.#agent = new Agent({
       // One parsed trust store for every upstream connection, not one per connection.
-      connect: { secureContext: this.#upstreamTls, rejectUnauthorized: true, lookup: deps.resolver.lookupForDial, timeout: timeouts.connect },
+      connect: ((direct) => (deps.parent ? deps.parent.connector(buildConnector(direct), this.#upstreamTls, timeouts.connect) : direct))({ secureContext: this.#upstreamTls, rejectUnauthorized: true, lookup: deps.resolver.lookupForDial, timeout: timeouts.connect }),
       keepAliveTimeout: 10_000,
       connections: 256,
       headersTimeout: timeouts.responseHeaders,
@@ -210,6 +219,7 @@ export class EgressProxy {
   /** Plain HTTP in absolute form. */
   #onForwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (answerProxyHealth(req, res, this.#d.db, this.#d.env.dataDir)) return;
+    if (req.url?.charCodeAt(0) === 0x2f && answerMetrics(req, res, this.#d.env.metricsToken, scrapeThroughPrimary)) return;
     const requestId = newRequestId();
     const token = sessionToken(req.headers["proxy-authorization"]);
     const target = parseAbsoluteTarget(req.url ?? "");
@@ -391,8 +401,16 @@ export class EgressProxy {
     if (!this.#audit(a, effective, {})) return answerSocket(socket, auditUnavailable(a.requestId));
     const timeouts = this.#d.env.proxyTimeouts;
     const connectOpts = { host: resolved.address.address, port: target.port, timeout: timeouts.connect };
+    // Through the parent: the tunnel first, then TLS inside it as on a direct connection.
+    const viaParent = resolved.address.viaParent ? await this.#d.parent!.tunnel(target.host, target.port, timeouts.connect).catch((err: NodeJS.ErrnoException) => err) : null;
+    if (viaParent instanceof Error) {
+      this.#complete(a, effective, { status: upstreamFailure(viaParent).status, bytesIn: 0, bytesOut: 0, reason: viaParent.message });
+      return answerSocket(socket, { ...upstreamFailure(viaParent), outcome: effective.outcome, requestId: a.requestId, host: target.host });
+    }
     const upstream: net.Socket =
-      target.scheme === "https" ? tls.connect({ ...connectOpts, servername: target.host, secureContext: this.#upstreamTls, rejectUnauthorized: true }) : net.connect(connectOpts);
+      target.scheme === "https"
+        ? tls.connect({ ...connectOpts, ...(viaParent ? { socket: viaParent } : {}), servername: target.host, secureContext: this.#upstreamTls, rejectUnauthorized: true })
+        : (viaParent?.resume() ?? net.connect(connectOpts));
     this.#track(session.id, upstream, "companion");
     const ours = { "X-Gatehouse-Outcome": effective.outcome, "X-Gatehouse-Request-Id": a.requestId };
     let bytesIn = 0;
@@ -416,13 +434,16 @@ export class EgressProxy {
     };
     const connectTimedOut = () => fail({ status: 504, code: "upstream_timeout", message: "the upstream did not accept the connection in time" });
     upstream.once("timeout", connectTimedOut);
-    upstream.once(target.scheme === "https" ? "secureConnect" : "connect", () => {
+    const connected = () => {
       upstream.setTimeout(0);
       upstream.off("timeout", connectTimedOut);
       // Absolute, from the request: an upstream that trickles its answer byte by byte does not
       // hold the sandbox for longer than this (a socket timeout would restart on every byte).
       deadline = setTimeout(() => fail({ status: 504, code: "upstream_timeout", message: `the upstream did not answer the upgrade within ${formatDuration(timeouts.responseHeaders)}` }), timeouts.responseHeaders);
-    });
+    };
+    // A plain tunnel through the parent is connected already.
+    if (viaParent && target.scheme !== "https") connected();
+    else upstream.once(target.scheme === "https" ? "secureConnect" : "connect", connected);
     socket.once("error", () => finish(499));
     const outgoing = http.request({ method: "GET", path: target.path + target.search, headers, setHost: false, createConnection: () => upstream });
     outgoing.on("error", (err: NodeJS.ErrnoException) => fail(upstreamFailure(err)));
@@ -443,6 +464,8 @@ export class EgressProxy {
       socket.on("data", (c: Buffer) => (bytesOut += c.length));
       upstream.pipe(socket);
       socket.pipe(upstream);
+      webSocketOpened();
+      socket.once("close", webSocketClosed);
       closeWhenIdle(socket, timeouts.tunnelIdle, (why) => finish(101, why));
       upstream.once("close", () => finish(101));
       socket.once("close", () => finish(101));
@@ -507,6 +530,7 @@ export class EgressProxy {
 
   /** Queues a request to be admitted at the end of this turn of the event loop (#admitArrivals). */
   #arrive(req: http.IncomingMessage, res: http.ServerResponse, entry: Entry, target: Target, requestId: string, token: string | null): void {
+    markArrival(req);
     this.#arrivals.push({ req, res, entry, target, requestId, token });
     if (this.#arrivals.length === 1) setImmediate(this.#admitArrivals);
   }
@@ -679,6 +703,7 @@ export class EgressProxy {
     };
     // Safe to send twice: no body, and a method that changes nothing.
     if (!o.hasBody && SAFE_METHODS.has(a.method)) context.again = request;
+    observeOverhead(req);
     this.#agent.dispatch(request, relay);
   }
 
@@ -695,6 +720,7 @@ export class EgressProxy {
   readonly #relaySettled = (relay: Relay<RelayContext>): void => {
     const { attempt, decision, credential } = relay.context;
     if (credential && relay.responded) this.#touchCredential(credential);
+    if (credential && decision.connection) countCredentialDenial(decision.bundle ?? "", decision.connection.name, relay.status);
     this.#complete(attempt, decision, { status: relay.status, bytesIn: relay.bytesIn, bytesOut: relay.bytesOut, reason: relay.failure });
   };
 
@@ -738,7 +764,7 @@ export class EgressProxy {
     try {
       secureContext = await this.#d.issuer.contextFor(tunnel.host);
     } catch (err) {
-      console.error(`gatehouse proxy: issuing a certificate for ${tunnel.host} failed: ${(err as Error).message}`);
+      log.error({ requestId }, `issuing a certificate for ${tunnel.host} failed: ${(err as Error).message}`);
       return answerSocket(socket, { status: 502, code: "upstream_unreachable", message: "could not issue a certificate for this host", outcome: "blocked", requestId });
     }
     socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
@@ -753,6 +779,8 @@ export class EgressProxy {
       },
     });
     tlsSocket.on("error", () => tlsSocket.destroy());
+    tunnelOpened("intercepted");
+    socket.once("close", () => tunnelClosed("intercepted"));
     this.#tunnels.set(tlsSocket, tunnel);
     this.#track(tunnel.session.id, tlsSocket, "companion");
     // As on the forward listener: a tunnel with no request in time (no handshake, or nothing
@@ -775,9 +803,13 @@ export class EgressProxy {
     // Dialled before the 200: a host that cannot be reached is answered (and recorded) as the
     // failure it is, not as an open tunnel that closes at once. No byte goes up before the
     // ClientHello is checked and the tunnel recorded.
-    const upstream = net.connect({ host: resolved.address.address, port: tunnel.port, timeout: this.#d.env.proxyTimeouts.connect });
+    const viaParent = resolved.address.viaParent ? await this.#d.parent!.tunnel(tunnel.host, tunnel.port, this.#d.env.proxyTimeouts.connect).catch((err: NodeJS.ErrnoException) => err) : null;
+    const upstream = viaParent instanceof net.Socket ? viaParent : net.connect({ host: resolved.address.address, port: tunnel.port, timeout: this.#d.env.proxyTimeouts.connect });
+    if (viaParent instanceof Error) upstream.destroy(viaParent);
     this.#track(tunnel.session.id, upstream, "companion");
     const dialFailure = await new Promise<{ status: number; code: ProxyErrorCode; message: string } | null>((resolve) => {
+      if (viaParent instanceof net.Socket) resolve(null);
+      if (viaParent instanceof Error) resolve(upstreamFailure(viaParent));
       upstream.once("connect", () => resolve(null));
       upstream.once("timeout", () => resolve({ status: 504, code: "upstream_timeout", message: `the upstream did not accept the connection within ${formatDuration(this.#d.env.proxyTimeouts.connect)}` }));
       upstream.once("error", (err: NodeJS.ErrnoException) => resolve(upstreamFailure(err)));
@@ -812,6 +844,8 @@ export class EgressProxy {
       upstream.destroy();
     };
     upstream.write(hello.bytes);
+    tunnelOpened("blind");
+    socket.once("close", () => tunnelClosed("blind"));
     socket.on("data", (c: Buffer) => (bytesOut += c.length));
     upstream.on("data", (c: Buffer) => (bytesIn += c.length));
     socket.pipe(upstream);
@@ -922,6 +956,7 @@ export class EgressProxy {
   #audit(a: Attempt, decision: Decision, result: { status?: number }): boolean {
     try {
       a.journaled = this.#d.audit.record(egressEvent(a, decision, { status: result.status ?? null, now: this.#d.now() }));
+      countEgress(decision.outcome, decision.bundle, decision.connection?.name);
       return true;
     } catch (err) {
       journalFailed(err);
@@ -959,6 +994,7 @@ export class EgressProxy {
         reason: a.message.length > 500 ? `${a.message.slice(0, 500)}…` : a.message,
         status: a.status,
       });
+      countEgress("blocked", undefined, undefined);
     } catch (err) {
       journalFailed(err);
     }
@@ -1028,8 +1064,9 @@ async function* countedBody(req: http.IncomingMessage, relay: Relay<RelayContext
 }
 
 function internalError(res: http.ServerResponse, err: unknown): void {
-  console.error(`gatehouse proxy: a request failed inside Gatehouse (${errorCode(err)})`);
-  answer(res, { status: 500, code: "internal_error", message: "Gatehouse failed to handle this request; nothing went upstream", outcome: "blocked", requestId: newRequestId() });
+  const requestId = newRequestId();
+  log.error({ requestId }, `a request failed inside Gatehouse (${errorCode(err)})`);
+  answer(res, { status: 500, code: "internal_error", message: "Gatehouse failed to handle this request; nothing went upstream", outcome: "blocked", requestId });
 }
 
 /** After `ms`, closes `sockets` if `silent()` still holds; nothing is kept once `socket` closes. */
@@ -1062,19 +1099,19 @@ function policyUnavailable(requestId: string, err: unknown): ProxyAnswer {
   // Once per 10 s: while the database is gone, every request would say the same.
   if (Date.now() - policyFailureLoggedAt > 10_000) {
     policyFailureLoggedAt = Date.now();
-    console.error(`gatehouse proxy: the policy could not be read (${errorCode(err)}); refusing requests until it can`);
+    log.error({ requestId }, `the policy could not be read (${errorCode(err)}); refusing requests until it can`);
   }
   return { status: 503, code: "policy_unavailable", message: "Gatehouse cannot read its policy right now, so the request does not go out; try again shortly", outcome: "blocked", requestId };
 }
 
 /** A tunnel or upgrade that failed inside Gatehouse after it was accepted. */
 function dropped(socket: Duplex, err: unknown): void {
-  console.error(`gatehouse proxy: a tunnel failed (${errorCode(err)})`);
+  log.error(`a tunnel failed (${errorCode(err)})`);
   socket.destroy();
 }
 
 function journalFailed(err: unknown): void {
-  console.error(`gatehouse proxy: the egress journal could not be written (${errorCode(err)}); refusing requests until it can`);
+  log.error(`the egress journal could not be written (${errorCode(err)}); refusing requests until it can`);
 }
 
 /** A request that failed inside Gatehouse rather than upstream. */

@@ -14,6 +14,7 @@ import net from "node:net";
 import tls from "node:tls";
 import type { buildConnector } from "undici";
 import type { UpstreamProxy } from "../env";
+import { Resolver, type ResolvedAddress, type ResolveResult } from "./resolve";
 
 /** A parent's answer to CONNECT larger than this is refused (a proxy's head is a few hundred bytes). */
 const MAX_CONNECT_HEAD = 16 * 1024;
@@ -204,5 +205,37 @@ export class ParentProxy {
         (err: Error) => callback(err, null),
       );
     };
+  }
+}
+
+/**
+ * The resolver with a parent proxy: a host the parent applies to is not resolved here (the
+ * parent resolves it); it passes the checks privateDestination can make without DNS and comes
+ * back marked `viaParent`, so that every dialler goes through the parent. Other hosts
+ * (GATEHOUSE_UPSTREAM_NO_PROXY) are resolved and checked as always.
+ */
+export class ParentAwareResolver extends Resolver {
+  readonly parent: ParentProxy;
+
+  constructor(opts: ConstructorParameters<typeof Resolver>[0], parent: Omit<ParentDeps, "permitted" | "overrides">) {
+    super(opts);
+    this.parent = new ParentProxy({ ...parent, overrides: opts.overrides, permitted: (a) => this.permitted(a) });
+  }
+
+  #viaParent(host: string): ResolvedAddress {
+    const address = this.parent.connectHost(host);
+    return { address, family: net.isIP(address) === 6 ? 6 : 4, viaParent: true };
+  }
+
+  override resolveCached(host: string): ResolvedAddress | null {
+    if (!this.parent.applies(host)) return super.resolveCached(host);
+    return this.parent.privateDestination(host) ? null : this.#viaParent(host);
+  }
+
+  override async resolve(host: string): Promise<ResolveResult> {
+    if (!this.parent.applies(host)) return super.resolve(host);
+    const refused = this.parent.privateDestination(host);
+    if (refused) return { ok: false, code: "private_address", message: refused };
+    return { ok: true, address: this.#viaParent(host) };
   }
 }
