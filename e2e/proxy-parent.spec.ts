@@ -51,8 +51,10 @@ test("plain HTTP, intercepted HTTPS with a credential and a blind tunnel all go 
   const blind = await curl([httpsUrl("registry.gh.test", "/blind-via-parent")]);
   expect(blind.status).toBe(200);
 
-  const [event] = await auditEventsFor(credentialed.headers["x-gatehouse-request-id"]!);
-  expect(event).toMatchObject({ outcome: "credentialed", host: "api.gh.test", path: "/repos/acme/via-parent", status: 200, bundle, connection: "github" });
+  // The completion (status) may reach the chain a moment after the request's record.
+  const requestId = credentialed.headers["x-gatehouse-request-id"]!;
+  await expect.poll(async () => (await auditEventsFor(requestId)).at(-1)?.status, { timeout: 15_000 }).toBe(200);
+  expect((await auditEventsFor(requestId))[0]).toMatchObject({ outcome: "credentialed", host: "api.gh.test", path: "/repos/acme/via-parent", bundle, connection: "github" });
 
   await squidSaw(`registry.gh.test:${up.httpPort}`);
   await squidSaw(`api.gh.test:${up.httpsPort}`);
