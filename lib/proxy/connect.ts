@@ -138,6 +138,8 @@ export class ConnectHandler {
     upstream.setTimeout(0);
     if (socket.destroyed) return void upstream.destroy();
     socket.write("HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " + requestId + "\r\n\r\n");
+    tunnelOpened("blind");
+    socket.once("close", () => tunnelClosed("blind"));
     // The ClientHello's SNI must name the CONNECT target before a byte goes upstream.
     const hello = await readClientHello(socket, d.env.proxyTimeouts.clientHello);
     if ("error" in hello || (hello.sni !== null && hello.sni !== tunnel.host)) {
@@ -159,8 +161,6 @@ export class ConnectHandler {
       upstream.destroy();
     };
     upstream.write(hello.bytes);
-    tunnelOpened("blind");
-    socket.once("close", () => tunnelClosed("blind"));
     socket.on("data", (c: Buffer) => (bytesOut += c.length));
     upstream.on("data", (c: Buffer) => (bytesIn += c.length));
     socket.pipe(upstream);
