@@ -33,7 +33,8 @@ function scratchTree(): string {
 test("npm start builds when there is no build or a source changed, and not otherwise", async () => {
   const dir = scratchTree();
   const start = (env: Record<string, string> = {}) => {
-    const r = spawnSync(process.execPath, ["scripts/start.mjs", "--build-only"], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
+    // The launcher's text lines (pretty): this spec is about when it builds, not how it logs.
+    const r = spawnSync(process.execPath, ["scripts/start.mjs", "--build-only"], { cwd: dir, encoding: "utf8", env: { ...process.env, GATEHOUSE_LOG_FORMAT: "pretty", ...env } });
     return { code: r.status, stderr: r.stderr };
   };
   const builds = () => fs.readFileSync(path.join(dir, "builds.log"), "utf8").split("\n").filter(Boolean).length;
@@ -88,7 +89,7 @@ test("npm start builds when there is no build or a source changed, and not other
     // --no-build serves what there is, stale or not, and refuses to start with nothing to serve.
     edit("lib/a.ts", "export const a = 4;\n");
     const noBuild = (env: Record<string, string> = {}) => {
-      const r = spawnSync(process.execPath, ["scripts/start.mjs", "--no-build", "--build-only"], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
+      const r = spawnSync(process.execPath, ["scripts/start.mjs", "--no-build", "--build-only"], { cwd: dir, encoding: "utf8", env: { ...process.env, GATEHOUSE_LOG_FORMAT: "pretty", ...env } });
       return { code: r.status, stderr: r.stderr };
     };
     expect(noBuild()).toEqual({ code: 0, stderr: "" });

@@ -2,6 +2,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { Secret } from "./vault/secret";
 
 const port = (fallback: number) =>
   z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -34,6 +35,11 @@ const EnvSchema = z.object({
   GATEHOUSE_OIDC_AUDITOR_GROUPS: z.string().optional(),
   GATEHOUSE_OIDC_SCOPES: z.string().optional(),
   GATEHOUSE_TEST_POLICY_CLOCK: z.string().optional(),
+  GATEHOUSE_LOG_FORMAT: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional()),
+  GATEHOUSE_METRICS_TOKEN: z.string().optional(),
+  GATEHOUSE_UPSTREAM_PROXY: z.string().optional(),
+  GATEHOUSE_UPSTREAM_PROXY_CA: z.string().optional(),
+  GATEHOUSE_UPSTREAM_NO_PROXY: z.string().optional(),
   GATEHOUSE_SERVE: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["all", "dashboard", "proxy"], { error: "must be all, dashboard or proxy" }).default("all")),
 });
 
@@ -114,6 +120,28 @@ export type Env = {
   serve: ServeRole;
   /** Tests only: a file holding an offset (ms) added to the clock grants expire by (lib/clock.ts). */
   testPolicyClock?: string;
+  /** Unset: pretty on a terminal, JSON lines otherwise. */
+  logFormat: LogFormat | undefined;
+  /** The bearer token that turns `GET /metrics` on; unset, it answers 404. */
+  metricsToken: Secret | undefined;
+  /** The company's proxy every upstream is reached through, when set. */
+  upstreamProxy: UpstreamProxy | undefined;
+};
+
+export type LogFormat = "json" | "pretty";
+
+export type UpstreamProxy = {
+  /** `host:port` of the parent proxy, for messages: never its credentials. */
+  display: string;
+  host: string;
+  port: number;
+  /** The `Proxy-Authorization` value (Basic), when the URL carried user:pass. */
+  authorization: Secret | undefined;
+  /** An extra CA bundle (PEM path) trusted for the parent's own TLS; only with https://. */
+  caPath: string | undefined;
+  tls: boolean;
+  /** Host patterns reached directly, never through the parent (`GATEHOUSE_UPSTREAM_NO_PROXY`). */
+  noProxy: string[];
 };
 
 export type OidcEnv = {
@@ -285,7 +313,64 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     oidc: parseOidc(e),
     serve: e.GATEHOUSE_SERVE,
     ...(e.GATEHOUSE_TEST_POLICY_CLOCK ? { testPolicyClock: e.GATEHOUSE_TEST_POLICY_CLOCK } : {}),
+    logFormat: e.GATEHOUSE_LOG_FORMAT,
+    metricsToken: parseMetricsToken(e.GATEHOUSE_METRICS_TOKEN),
+    upstreamProxy: parseUpstreamProxy(e.GATEHOUSE_UPSTREAM_PROXY, e.GATEHOUSE_UPSTREAM_PROXY_CA, e.GATEHOUSE_UPSTREAM_NO_PROXY),
   };
+}
+
+/** Short tokens can be guessed by whoever reaches the port; 16 characters is the floor. */
+export const MIN_METRICS_TOKEN_LENGTH = 16;
+
+function parseMetricsToken(spec: string | undefined): Secret | undefined {
+  if (!spec) return undefined;
+  if (spec.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(spec)) throw new EnvError(`GATEHOUSE_METRICS_TOKEN: at least ${MIN_METRICS_TOKEN_LENGTH} characters, no spaces (e.g. openssl rand -hex 24)`);
+  return new Secret(spec);
+}
+
+/** `http://[user:pass@]host:port`; the messages never repeat the URL, which may carry a password. */
+function parseUpstreamProxy(spec: string | undefined, caPath: string | undefined, noProxy: string | undefined): UpstreamProxy | undefined {
+  const where = "GATEHOUSE_UPSTREAM_PROXY";
+  if (!spec) {
+    if (caPath) throw new EnvError("GATEHOUSE_UPSTREAM_PROXY_CA is set without GATEHOUSE_UPSTREAM_PROXY");
+    return undefined;
+  }
+  let u: URL;
+  try {
+    u = new URL(spec);
+  } catch {
+    throw new EnvError(`${where}: not a URL (http://[user:pass@]host:port)`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new EnvError(`${where}: must be http:// or https://`);
+  if ((u.pathname !== "/" && u.pathname !== "") || u.search || u.hash) throw new EnvError(`${where}: must be only a scheme, host and port (no path or query)`);
+  if (!u.port) throw new EnvError(`${where}: must name the port (e.g. http://proxy.example:3128)`);
+  if (caPath && u.protocol !== "https:") throw new EnvError("GATEHOUSE_UPSTREAM_PROXY_CA: only for an https:// GATEHOUSE_UPSTREAM_PROXY");
+  const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
+  let user: string, pass: string;
+  try {
+    user = decodeURIComponent(u.username);
+    pass = decodeURIComponent(u.password);
+  } catch {
+    throw new EnvError(`${where}: the user name or password is not valid percent-encoding`);
+  }
+  return {
+    display: `${u.hostname}:${u.port}`,
+    host,
+    port: Number(u.port),
+    authorization: user || pass ? new Secret(`Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`) : undefined,
+    caPath: caPath || undefined,
+    tls: u.protocol === "https:",
+    noProxy: (noProxy ?? "").split(",").map((s) => s.trim().toLowerCase().replace(/\.$/, "")).filter(Boolean),
+  };
+}
+
+/**
+ * Just the log format, for the logger, which must work even when the rest of the environment is
+ * invalid (to say so). An invalid value reads as unset here; readEnv() then refuses it.
+ */
+export function logFormatSetting(source: NodeJS.ProcessEnv = process.env): LogFormat | undefined {
+  const v = source.GATEHOUSE_LOG_FORMAT;
+  return v === "json" || v === "pretty" ? v : undefined;
 }
 
 let cached: Env | undefined;

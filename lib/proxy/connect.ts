@@ -9,6 +9,8 @@ import { parseConnectTarget, type Decision } from "../policy";
 import { authFailure, dropped, policyUnavailable, tooManyConnections } from "./answers";
 import { newRequestId, type Attempt, type ProxyCore, type Tunnel } from "./core";
 import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from "./client-hello";
+import { logger } from "../log";
+import { tunnelClosed, tunnelOpened } from "../metrics";
 import { upstreamFailure } from "./relay";
 import { RequestDeadlines } from "./request-deadlines";
 import { answerSocket, type ProxyErrorCode } from "./respond";
@@ -73,7 +75,7 @@ export class ConnectHandler {
     try {
       secureContext = await d.issuer.contextFor(tunnel.host);
     } catch (err) {
-      console.error(`gatehouse proxy: issuing a certificate for ${tunnel.host} failed: ${(err as Error).message}`);
+      logger("proxy").error({ requestId }, `issuing a certificate for ${tunnel.host} failed: ${(err as Error).message}`);
       return answerSocket(socket, { status: 502, code: "upstream_unreachable", message: "could not issue a certificate for this host", outcome: "blocked", requestId });
     }
     socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
@@ -88,6 +90,8 @@ export class ConnectHandler {
       },
     });
     tlsSocket.on("error", () => tlsSocket.destroy());
+    tunnelOpened("intercepted");
+    socket.once("close", () => tunnelClosed("intercepted"));
     this.#c.tunnels.set(tlsSocket, tunnel);
     this.#c.sockets.track(tunnel.session.id, tlsSocket, "companion");
     // As on the forward listener: a tunnel with no request in time (no handshake, or nothing
@@ -111,9 +115,17 @@ export class ConnectHandler {
     // Dialled before the 200: a host that cannot be reached is answered (and recorded) as the
     // failure it is, not as an open tunnel that closes at once. No byte goes up before the
     // ClientHello is checked and the tunnel recorded.
-    const upstream = net.connect({ host: resolved.address.address, port: tunnel.port, timeout: d.env.proxyTimeouts.connect });
+    // Through the parent proxy the tunnel is open (or refused) before anything else happens.
+    const viaParent = resolved.address.viaParent ? await d.parent!.tunnel(tunnel.host, tunnel.port, d.env.proxyTimeouts.connect).catch((err: NodeJS.ErrnoException) => err) : null;
+    if (viaParent instanceof Error) {
+      const failure = upstreamFailure(viaParent);
+      audit.record(attempt, { ...decision, reason: failure.message }, { status: failure.status });
+      return answerSocket(socket, { ...failure, outcome: decision.outcome, requestId, host: tunnel.host });
+    }
+    const upstream = viaParent ?? net.connect({ host: resolved.address.address, port: tunnel.port, timeout: d.env.proxyTimeouts.connect });
     this.#c.sockets.track(tunnel.session.id, upstream, "companion");
     const dialFailure = await new Promise<{ status: number; code: ProxyErrorCode; message: string } | null>((resolve) => {
+      if (viaParent) resolve(null);
       upstream.once("connect", () => resolve(null));
       upstream.once("timeout", () => resolve({ status: 504, code: "upstream_timeout", message: `the upstream did not accept the connection within ${formatDuration(d.env.proxyTimeouts.connect)}` }));
       upstream.once("error", (err: NodeJS.ErrnoException) => resolve(upstreamFailure(err)));
@@ -130,6 +142,8 @@ export class ConnectHandler {
     socket.write("HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " + requestId + (reportOnly ? `\r\nX-Gatehouse-Report-Only: ${reportOnly}` : "") + "\r\n\r\n");
     // A tunnel that rests on a time-bound grant (or report-only) closes when it ends.
     this.#c.expiring.track([socket, upstream], decision);
+    tunnelOpened("blind");
+    socket.once("close", () => tunnelClosed("blind"));
     // The ClientHello's SNI must name the CONNECT target before a byte goes upstream.
     const hello = await readClientHello(socket, d.env.proxyTimeouts.clientHello);
     if ("error" in hello || (hello.sni !== null && hello.sni !== tunnel.host)) {

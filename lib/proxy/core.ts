@@ -16,6 +16,7 @@ import type { Vault } from "../vault";
 import type { LeafIssuer } from "./ca";
 import type { EgressAudit } from "./egress-audit";
 import type { RequestDeadlines } from "./request-deadlines";
+import type { ParentProxy } from "./parent-proxy";
 import type { Resolver } from "./resolve";
 import type { SealedCredentials } from "./sealed-credentials";
 import type { SessionSockets } from "./session-sockets";
@@ -53,6 +54,8 @@ export type ProxyDeps = {
   audit: EgressJournal;
   issuer: LeafIssuer;
   upstreamCa: string[];
+  /** GATEHOUSE_UPSTREAM_PROXY: upstreams the resolver marks `viaParent` are dialled through it. */
+  parent?: ParentProxy;
 };
 
 /** The parts every handler works with, built once by EgressProxy. */

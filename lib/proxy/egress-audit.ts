@@ -1,6 +1,7 @@
 // How the proxy's outcomes become audit records: the request as decided (durable before its
 // first upstream byte), its completion, and the refusals found before a decision.
 import type { Revisions } from "../../db/queries/settings";
+import { countEgress } from "../metrics";
 import type { Decision } from "../policy";
 import type { VerifiedSession } from "../sessions/verify";
 import { journalFailed } from "./answers";
@@ -25,6 +26,7 @@ export class EgressAudit {
   record(a: Attempt, decision: Decision, result: { status?: number }): boolean {
     try {
       a.journaled = this.#d.audit.record(egressEvent(a, decision, { status: result.status ?? null, now: this.#d.now() }));
+      countEgress(decision.outcome, decision.bundle, decision.connection?.name);
       return true;
     } catch (err) {
       journalFailed(err);
@@ -62,6 +64,7 @@ export class EgressAudit {
         reason: a.message.length > 500 ? `${a.message.slice(0, 500)}…` : a.message,
         status: a.status,
       });
+      countEgress("blocked", undefined, undefined);
     } catch (err) {
       journalFailed(err);
     }

@@ -8,7 +8,7 @@ import http from "node:http";
 import type net from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
-import { Agent } from "undici";
+import { Agent, buildConnector } from "undici";
 import { prepareRevisionsRead } from "../../db/queries/settings";
 import { hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority } from "../policy";
 import { internalError } from "./answers";
@@ -17,6 +17,8 @@ import { LIMITS, newRequestId, sandboxServerOptions, type ProxyCore, type ProxyD
 import { EgressAudit } from "./egress-audit";
 import { confineToSandbox } from "./embedded";
 import { answerProxyHealth } from "./health";
+import { scrapeThroughPrimary } from "../metrics/cluster";
+import { answerMetrics } from "../metrics/endpoint";
 import { Pipeline } from "./pipeline";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { SealedCredentials } from "./sealed-credentials";
@@ -45,7 +47,8 @@ export class EgressProxy {
       upstreamTls,
       agent: new Agent({
         // One parsed trust store for every upstream connection, not one per connection.
-        connect: { secureContext: upstreamTls, rejectUnauthorized: true, lookup: deps.resolver.lookupForDial, timeout: timeouts.connect },
+        // Through the parent proxy, when there is one, for every host it applies to.
+        connect: ((direct) => (deps.parent ? deps.parent.connector(buildConnector(direct), upstreamTls, timeouts.connect) : direct))({ secureContext: upstreamTls, rejectUnauthorized: true, lookup: deps.resolver.lookupForDial, timeout: timeouts.connect }),
         keepAliveTimeout: 10_000,
         connections: 256,
         headersTimeout: timeouts.responseHeaders,
@@ -115,6 +118,7 @@ export class EgressProxy {
   #onForwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const { d, audit } = this.#c;
     if (answerProxyHealth(req, res, d.db, d.env.dataDir)) return;
+    if (req.url?.charCodeAt(0) === 0x2f && answerMetrics(req, res, d.env.metricsToken, scrapeThroughPrimary)) return;
     const requestId = newRequestId();
     const token = sessionToken(req.headers["proxy-authorization"]);
     const target = parseAbsoluteTarget(req.url ?? "");

@@ -10,6 +10,7 @@ import { EgressJournal } from "../audit/journal";
 import { ensureCertificateAuthority, LeafIssuer } from "./ca";
 import { EgressProxy, sandboxServerOptions } from "./egress-proxy";
 import { Resolver } from "./resolve";
+import { ParentAwareResolver } from "./parent-proxy";
 import type { Db } from "../../db/client";
 import type { Env } from "../env";
 import type { Vault } from "../vault";
@@ -27,16 +28,16 @@ export type ProxyHandle = {
 
 export class ProxyStartError extends Error {}
 
-function upstreamTrust(path: string | undefined): string[] {
+function upstreamTrust(path: string | undefined, name = "GATEHOUSE_UPSTREAM_CA"): string[] {
   const roots = [...tls.rootCertificates];
   if (!path) return roots;
   let pem: string;
   try {
     pem = fs.readFileSync(path, "utf8");
   } catch (err) {
-    throw new ProxyStartError(`GATEHOUSE_UPSTREAM_CA: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`);
+    throw new ProxyStartError(`${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`);
   }
-  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ProxyStartError(`GATEHOUSE_UPSTREAM_CA: ${path} holds no PEM certificate`);
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ProxyStartError(`${name}: ${path} holds no PEM certificate`);
   return [...roots, pem];
 }
 
@@ -45,7 +46,9 @@ export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
   leaveCheckpointsToImporter(ctx.db);
   let resolver: Resolver;
   try {
-    resolver = new Resolver({ allowPrivate: ctx.env.allowPrivate, overrides: ctx.env.resolve, timeoutMs: ctx.env.proxyTimeouts.connect });
+    const opts = { allowPrivate: ctx.env.allowPrivate, overrides: ctx.env.resolve, timeoutMs: ctx.env.proxyTimeouts.connect };
+    const parent = ctx.env.upstreamProxy;
+    resolver = parent ? new ParentAwareResolver(opts, { config: parent, parentCa: parent.tls ? upstreamTrust(parent.caPath, "GATEHOUSE_UPSTREAM_PROXY_CA") : undefined }) : new Resolver(opts);
   } catch (err) {
     throw new ProxyStartError((err as Error).message);
   }
@@ -61,6 +64,7 @@ export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
     audit: journal,
     issuer: await LeafIssuer.load(ctx.db, ctx.vault),
     upstreamCa: upstreamTrust(ctx.env.upstreamCaPath),
+    parent: resolver instanceof ParentAwareResolver ? resolver.parent : undefined,
   });
   const server = http.createServer(sandboxServerOptions(ctx.env.proxyTimeouts));
   core.attach(server);

@@ -14,6 +14,7 @@ import { LIMITS, refusedAt, type Attempt, type Entry, type ProxyCore } from "./c
 import { egressEvent } from "./egress-audit";
 import { hasMethodOverride, upstreamRequestHeaders } from "./headers";
 import { applyCredential, redactionNeedles } from "./inject";
+import { countCredentialDenial, countEgress, markArrival, observeOverhead } from "../metrics";
 import { Relay } from "./relay";
 import { answer } from "./respond";
 import { refusalExtras, reportOnlyHeader } from "./time-bound";
@@ -54,6 +55,7 @@ export class Pipeline {
 
   /** Queues a request to be admitted at the end of this turn of the event loop (#admitArrivals). */
   arrive(req: http.IncomingMessage, res: http.ServerResponse, entry: Entry, target: Target, requestId: string, token: string | null): void {
+    markArrival(req);
     this.#arrivals.push({ req, res, entry, target, requestId, token });
     if (this.#arrivals.length === 1) setImmediate(this.#admitArrivals);
   }
@@ -103,6 +105,7 @@ export class Pipeline {
     for (let i = 0; i < ready.length; i++) {
       const o = ready[i]!;
       o.attempt.journaled = records[i];
+      countEgress(o.decision.outcome, o.decision.bundle, o.decision.connection?.name);
       try {
         this.#send(o);
       } catch {
@@ -230,6 +233,7 @@ export class Pipeline {
     };
     // Safe to send twice: no body, and a method that changes nothing.
     if (!o.hasBody && SAFE_METHODS.has(a.method)) context.again = request;
+    observeOverhead(req);
     this.#c.agent.dispatch(request, relay);
   }
 
@@ -246,6 +250,7 @@ export class Pipeline {
   readonly #relaySettled = (relay: Relay<RelayContext>): void => {
     const { attempt, decision, credential } = relay.context;
     if (credential && relay.responded) this.#c.credentials.touch(credential);
+    if (credential && decision.connection) countCredentialDenial(decision.bundle ?? "", decision.connection.name, relay.status);
     this.#c.audit.complete(attempt, decision, { status: relay.status, bytesIn: relay.bytesIn, bytesOut: relay.bytesOut, reason: relay.failure });
   };
 }

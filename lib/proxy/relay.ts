@@ -8,7 +8,8 @@ import type { Dispatcher } from "undici";
 import type { Outcome } from "../policy";
 import { downstreamResponseHeaders } from "./headers";
 import { BodyRedactor, redactHeaders } from "./redact";
-import { answer, type ProxyErrorCode } from "./respond";
+import { countUpstreamFailure } from "../metrics";
+import { UPSTREAM_FAILURES, answer, type ProxyErrorCode } from "./respond";
 
 export class Relay<Context> implements Dispatcher.DispatchHandler {
   /** The upstream's status, or Gatehouse's own when the upstream failed. */
@@ -176,7 +177,11 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     if (!this.#res.headersSent) {
       this.status = failure.status;
       answer(this.#res, { ...failure, outcome: this.#outcome, requestId: this.#requestId });
-    } else this.#res.destroy();
+    } else {
+      // answer() counts the failures it sends; one in the middle of a body is counted here.
+      if (UPSTREAM_FAILURES.has(failure.code)) countUpstreamFailure(failure.code);
+      this.#res.destroy();
+    }
     this.#settle(failure.message);
     // Last: undici reports the abort back through onResponseError, which finds this settled.
     abort?.abort(new Error(failure.message));

@@ -2,6 +2,7 @@
 // reason that tells the agent what to ask an Owner for.
 import type { ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { countUpstreamFailure } from "../metrics";
 import type { Outcome } from "../policy";
 
 export type ProxyErrorCode =
@@ -93,7 +94,11 @@ function headers(a: ProxyAnswer, payload: string): Record<string, string | numbe
   };
 }
 
+/** The answers that mean an upstream failed (gatehouse_upstream_failures_total), not a refusal. */
+export const UPSTREAM_FAILURES: ReadonlySet<ProxyErrorCode> = new Set(["dns_failed", "upstream_unreachable", "upstream_tls_failed", "upstream_timeout", "upstream_invalid_response"]);
+
 export function answer(res: ServerResponse, a: ProxyAnswer): void {
+  if (UPSTREAM_FAILURES.has(a.code)) countUpstreamFailure(a.code);
   if (res.headersSent) {
     res.destroy();
     return;
@@ -106,6 +111,7 @@ export function answer(res: ServerResponse, a: ProxyAnswer): void {
 
 /** The same answer on a raw socket (CONNECT, upgrades), then the socket closes. */
 export function answerSocket(socket: Duplex, a: ProxyAnswer): void {
+  if (UPSTREAM_FAILURES.has(a.code)) countUpstreamFailure(a.code);
   if (socket.destroyed) return;
   const phrase = reasonPhrase(a);
   const payload = body(a, phrase);

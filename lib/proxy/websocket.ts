@@ -10,6 +10,7 @@ import { hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, type De
 import { auditUnavailable, authFailure, dropped, policyUnavailable, tooManyConnections } from "./answers";
 import { LIMITS, newRequestId, type Attempt, type ProxyCore, type Refused, type Tunnel } from "./core";
 import { downstreamResponseHeaders, hasMethodOverride, upstreamRequestHeaders } from "./headers";
+import { webSocketClosed, webSocketOpened } from "../metrics";
 import { upstreamFailure } from "./relay";
 import { answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { closeWhenIdle, formatDuration } from "./socket-timers";
@@ -99,8 +100,17 @@ export class WebSocketRelay {
     if (!audit.record(a, effective, {})) return answerSocket(socket, auditUnavailable(a.requestId));
     const timeouts = d.env.proxyTimeouts;
     const connectOpts = { host: resolved.address.address, port: target.port, timeout: timeouts.connect };
+    // Through the parent: the tunnel first, then TLS inside it as on a direct connection.
+    const viaParent = resolved.address.viaParent ? await d.parent!.tunnel(target.host, target.port, timeouts.connect).catch((err: NodeJS.ErrnoException) => err) : null;
+    if (viaParent instanceof Error) {
+      const failure = upstreamFailure(viaParent);
+      audit.complete(a, effective, { status: failure.status, bytesIn: 0, bytesOut: 0, reason: failure.message });
+      return answerSocket(socket, { ...failure, outcome: effective.outcome, requestId: a.requestId, host: target.host });
+    }
     const upstream: net.Socket =
-      target.scheme === "https" ? tls.connect({ ...connectOpts, servername: target.host, secureContext: this.#c.upstreamTls, rejectUnauthorized: true }) : net.connect(connectOpts);
+      target.scheme === "https"
+        ? tls.connect({ ...connectOpts, ...(viaParent ? { socket: viaParent } : {}), servername: target.host, secureContext: this.#c.upstreamTls, rejectUnauthorized: true })
+        : (viaParent?.resume() ?? net.connect(connectOpts));
     this.#c.sockets.track(session.id, upstream, "companion");
     const reportOnly = reportOnlyHeader(decision);
     const ours = { "X-Gatehouse-Outcome": effective.outcome, "X-Gatehouse-Request-Id": a.requestId, ...(reportOnly ? { "X-Gatehouse-Report-Only": reportOnly } : {}) };
@@ -127,13 +137,16 @@ export class WebSocketRelay {
     };
     const connectTimedOut = () => fail({ status: 504, code: "upstream_timeout", message: "the upstream did not accept the connection in time" });
     upstream.once("timeout", connectTimedOut);
-    upstream.once(target.scheme === "https" ? "secureConnect" : "connect", () => {
+    const connected = () => {
       upstream.setTimeout(0);
       upstream.off("timeout", connectTimedOut);
       // Absolute, from the request: an upstream that trickles its answer byte by byte does not
       // hold the sandbox for longer than this (a socket timeout would restart on every byte).
       deadline = setTimeout(() => fail({ status: 504, code: "upstream_timeout", message: `the upstream did not answer the upgrade within ${formatDuration(timeouts.responseHeaders)}` }), timeouts.responseHeaders);
-    });
+    };
+    // A plain tunnel through the parent is connected already.
+    if (viaParent && target.scheme !== "https") connected();
+    else upstream.once(target.scheme === "https" ? "secureConnect" : "connect", connected);
     socket.once("error", () => finish(499));
     const outgoing = http.request({ method: "GET", path: target.path + target.search, headers, setHost: false, createConnection: () => upstream });
     outgoing.on("error", (err: NodeJS.ErrnoException) => fail(upstreamFailure(err)));
@@ -154,6 +167,8 @@ export class WebSocketRelay {
       socket.on("data", (c: Buffer) => (bytesOut += c.length));
       upstream.pipe(socket);
       socket.pipe(upstream);
+      webSocketOpened();
+      socket.once("close", webSocketClosed);
       closeWhenIdle(socket, timeouts.tunnelIdle, (why) => finish(101, why));
       upstream.once("close", () => finish(101));
       socket.once("close", () => finish(101));
