@@ -18,6 +18,7 @@ import { startAuditImporter } from "./lib/audit/importer";
 import { boundRequestBody } from "./lib/request-bounds";
 import { securityHeaders, API_SECURITY_HEADERS } from "./lib/security-headers";
 import { answerHealth, readiness } from "./lib/health";
+import { startAuditBackground } from "./lib/services/audit/start-background";
 
 function fail(message: string): never {
   console.error(`gatehouse: ${message}`);
@@ -101,6 +102,14 @@ async function main(): Promise<void> {
   // transaction as the events, so importers that share a data directory never duplicate one.
   importJournals(ctx.db, env.dataDir);
   const importer = startAuditImporter(env.dataDir);
+  // Audit streaming and retention run here, off the request path and never in a proxy worker.
+  let auditBackground: ReturnType<typeof startAuditBackground>;
+  try {
+    auditBackground = startAuditBackground(ctx);
+  } catch (err) {
+    if (err instanceof EnvError) fail(`configuration: ${err.message}`);
+    throw err;
+  }
 
   let web: http.Server | null = null;
   if (serveDashboard) {
@@ -150,6 +159,7 @@ async function main(): Promise<void> {
     const timer = setTimeout(() => process.exit(0), 5000);
     timer.unref();
     Promise.all([web && new Promise((r) => web.close(() => r(null))), proxy.close(), forward?.close()])
+      .then(() => auditBackground.stop())
       .then(() => importer.stop())
       .then(() => {
         ctx.db.$client.close();
