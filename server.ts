@@ -103,13 +103,7 @@ async function main(): Promise<void> {
   importJournals(ctx.db, env.dataDir);
   const importer = startAuditImporter(env.dataDir);
   // Audit streaming and retention run here, off the request path and never in a proxy worker.
-  let auditBackground: ReturnType<typeof startAuditBackground>;
-  try {
-    auditBackground = startAuditBackground(ctx);
-  } catch (err) {
-    if (err instanceof EnvError) fail(`configuration: ${err.message}`);
-    throw err;
-  }
+  const auditBackground = startAuditBackground(ctx);
 
   let web: http.Server | null = null;
   if (serveDashboard) {

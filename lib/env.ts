@@ -2,6 +2,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { parseArchiveEvery, parseStreamTiming, type StreamTiming } from "./audit/stream/config";
 
 const port = (fallback: number) =>
   z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -111,6 +112,12 @@ export type Env = {
   oidc: OidcEnv | undefined;
   /** What this process serves: both listeners, or one of them (replicas on one database). */
   serve: ServeRole;
+  /** Audit archive segments (retention): GATEHOUSE_AUDIT_ARCHIVE_DIR, else <data>/archive. */
+  auditArchiveDir: string;
+  /** How often the scheduled retention run happens (GATEHOUSE_AUDIT_ARCHIVE_EVERY, default 1h). */
+  auditArchiveEvery: number;
+  /** The audit stream sender's pacing (GATEHOUSE_AUDIT_STREAM). */
+  auditStream: StreamTiming;
 };
 
 export type OidcEnv = {
@@ -281,7 +288,20 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     nextAuthSecret: e.NEXTAUTH_SECRET || undefined,
     oidc: parseOidc(e),
     serve: e.GATEHOUSE_SERVE,
+    ...auditEnv(e.GATEHOUSE_DATA_DIR, source),
   };
+}
+
+function auditEnv(dataDir: string, source: NodeJS.ProcessEnv): Pick<Env, "auditArchiveDir" | "auditArchiveEvery" | "auditStream"> {
+  try {
+    return {
+      auditArchiveDir: path.resolve(source.GATEHOUSE_AUDIT_ARCHIVE_DIR || path.join(dataDir, "archive")),
+      auditArchiveEvery: parseArchiveEvery(source.GATEHOUSE_AUDIT_ARCHIVE_EVERY),
+      auditStream: parseStreamTiming(source.GATEHOUSE_AUDIT_STREAM),
+    };
+  } catch (err) {
+    throw new EnvError((err as Error).message);
+  }
 }
 
 let cached: Env | undefined;

@@ -7,7 +7,6 @@ import { archiveAudit, type ArchiveRun } from "../../audit/archive";
 import { verifyArchiveAndLog, type ArchiveVerdict } from "../../audit/archive-verify";
 import { importJournals } from "../../audit/journal";
 import { processHolder, releaseLease, tryLease } from "../../audit/lease";
-import { archiveDirFrom } from "../../audit/stream/config";
 import { actorLabel, type Actor } from "../../auth/permissions";
 import { AppError } from "../../errors";
 import { authorize } from "../authorize";
@@ -18,7 +17,7 @@ const DAY = 86_400_000;
 export const ARCHIVE_LEASE = "audit-archive";
 
 export function archiveDir(ctx: ServiceContext): string {
-  return archiveDirFrom(process.env, ctx.env.dataDir);
+  return ctx.env.auditArchiveDir;
 }
 
 export type RetentionView = { days: number | null; archiveDir: string; segments: number; archivedEvents: number; archivedThroughSeq: number; lastArchivedAt: number | null };
