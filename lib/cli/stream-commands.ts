@@ -142,7 +142,7 @@ export const STREAM_COMMANDS: Record<string, Command> = {
       }
       const state = verifyAudit({ ctx, actor });
       if (state.ok) {
-        io.err(`audit chain ok: ${state.events} live event(s)${state.archivedThrough ? ` continuing archive segment(s) through seq ${state.archivedThrough}` : ""}, last hash ${state.lastHash}\n`);
+        io.err(`audit chain ok: ${state.events} event(s)${state.archivedThrough ? ` (live, continuing the archive through seq ${state.archivedThrough})` : ""}, last hash ${state.lastHash}\n`);
         return 0;
       }
       io.out(`${JSON.stringify({ seq: state.firstBad.seq, id: state.firstBad.id, problem: state.firstBad.problem })}\n`);
