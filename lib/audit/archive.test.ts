@@ -63,7 +63,7 @@ describe("retention", () => {
     const m = readManifest(ctx.env.auditArchiveDir)!;
     const file = path.join(ctx.env.auditArchiveDir, m.segments[1]!.file);
     const bytes = fs.readFileSync(file);
-    bytes[bytes.length - 12] ^= 1;
+    bytes[bytes.length - 12]! ^= 1;
     fs.writeFileSync(file, bytes);
     expect(await verifyArchive({ ctx, actor: owner, dir: ctx.env.auditArchiveDir })).toMatchObject({ ok: false, segment: m.segments[1]!.file, problem: expect.stringContaining("changed") });
   });
