@@ -160,9 +160,7 @@ test("a wrong signing secret is refused by the receiver and shows as the sink's 
   const test1 = await cliAsync(["sink", "test", "wrong-key"]);
   expect(test1.code).toBe(1);
   expect(test1.stderr).toContain("HTTP 401");
-  const before = webhook.rejected;
   expect((await cliAsync(["sink", "test", "siem-webhook"])).code).toBe(0);
-  expect(webhook.rejected).toBe(before + 0);
   expect(gatehouseCli(g, ["sink", "remove", "wrong-key"]).code).toBe(0);
   const actions = gatehouseCli(g, ["audit", "export", "--format", "jsonl", "--action", "sink.removed"]).stdout;
   expect(actions).toContain('"name":"wrong-key"');
