@@ -43,7 +43,7 @@ test("old events move into verified archive segments; an edited or removed segme
     GATEHOUSE_PROXY_PORT: String(await freePort()),
     GATEHOUSE_PROXY_WORKERS: "1",
   } as Record<string, string>;
-  const cli = (args: string[]) => gatehouseCli({ env }, args);
+  const cli = (args: string[]) => gatehouseCli({ env: env as NodeJS.ProcessEnv }, args);
   // Creates the data directory and migrates it; writes no event.
   expect(cli(["audit", "verify"]).code).toBe(0);
   seed(env.GATEHOUSE_DATA_DIR!, 25, 100 * DAY);
