@@ -83,7 +83,8 @@ async function main(): Promise<void> {
   const dataDir = path.join(tmp, "data");
   const g = await startGatehouse(
     { GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_ALLOW_PRIVATE: "127.0.0.0/8", GATEHOUSE_RESOLVE: "bench.test=127.0.0.1", GATEHOUSE_OWNER_EMAIL: "bench@gatehouse.test", GATEHOUSE_OWNER_PASSWORD: "bench-password-not-real" },
-    { logFile: path.join(tmp, "gatehouse.log") },
+    // A build after a source change can take minutes on a busy machine.
+    { logFile: path.join(tmp, "gatehouse.log"), readyTimeoutMs: 900_000 },
   );
   children.push(g.child);
   const cli = (args: string[], input?: string) => spawnSync(process.execPath, [path.join(root, "bin", "gatehouse.js"), ...args], { cwd: root, env: g.env, input, encoding: "utf8" });
