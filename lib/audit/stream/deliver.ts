@@ -137,6 +137,7 @@ export async function deliver(target: SinkTarget, events: StreamEvent[], opts: D
   } catch (err) {
     if (err instanceof DeliveryError) throw err;
     const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+    if (e.name === "TimeoutError" || e.name === "AbortError" || e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT") throw new DeliveryError("the receiver did not answer in time");
     const code = e.cause?.code ?? e.code ?? e.name;
     throw new DeliveryError(`delivery failed (${code ?? "error"})`);
   }

@@ -4,6 +4,8 @@
 // for any of this: a slow or dead sink lags, and catches up when it is back.
 import { advanceSinkCursor, listSinks, readEventsAfter, recordSinkFailure, type SinkRow } from "../../../db/queries/sinks";
 import type { ServiceContext } from "../../services/context";
+import { followKeyRotation } from "../../bootstrap";
+import { VaultError } from "../../vault";
 import { processHolder, releaseLease, tryLease } from "../lease";
 import type { StreamTiming } from "./config";
 import { deliver, DeliveryError } from "./deliver";
@@ -18,8 +20,15 @@ export type AuditStreamer = { stop(): Promise<void>; /** For tests and shutdown:
 
 type PumpState = { busy: Promise<void> | null; failures: number; nextAttemptAt: number };
 
+/** The signing secret in plaintext, for one delivery; follows a `vault rotate-key` made by another process. */
 export function openSinkSecret(ctx: ServiceContext, sink: Pick<SinkRow, "id" | "secretSealed">): string | null {
-  return sink.secretSealed ? ctx.vault.open(sink.secretSealed, sinkSecretAad(sink.id)).reveal() : null;
+  if (!sink.secretSealed) return null;
+  try {
+    return ctx.vault.open(sink.secretSealed, sinkSecretAad(sink.id)).reveal();
+  } catch (err) {
+    if (!(err instanceof VaultError) || !followKeyRotation(ctx.db, ctx.vault, ctx.env)) throw err;
+    return ctx.vault.open(sink.secretSealed, sinkSecretAad(sink.id)).reveal();
+  }
 }
 
 /** Full jitter over the capped exponential: replicas and sinks do not retry in lockstep. */
@@ -42,6 +51,7 @@ export function startAuditStreamer(ctx: ServiceContext, timing: StreamTiming): A
       try {
         await deliver({ type: sink.type, format: sink.format, url: sink.url }, events, { secret: openSinkSecret(ctx, sink), timeoutMs: timing.timeoutMs, caPath: ctx.env.upstreamCaPath });
       } catch (err) {
+        if (err instanceof VaultError) console.error(`gatehouse: audit stream to sink "${sink.name}": its signing secret does not open under the current master key`);
         state.failures++;
         state.nextAttemptAt = ctx.now() + backoffDelay(state.failures, timing);
         await recordSinkFailure(ctx.db, sink.id, err instanceof DeliveryError ? err.message : "delivery failed", ctx.now());

@@ -1,4 +1,6 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
+import { loadMasterKey, masterKeyPath, Vault } from "../../vault";
 import { describe, expect, it } from "vitest";
 import { processHolder, tryLease } from "../../audit/lease";
 import { openSinkSecret } from "../../audit/stream/streamer";
@@ -67,6 +69,16 @@ describe("sinks", () => {
     rotateMasterKey({ ctx, actor: owner, newKey: next });
     ctx.vault.rekey(next);
     expect(openSinkSecret(ctx, (await rows(ctx.db))[0]!)).toBe(SECRET);
+  });
+
+  it("a sender whose key is stale follows a rotation made by another process", async () => {
+    const ctx = testContext();
+    await addSink({ ctx, actor: owner, input: { name: "siem", type: "webhook", url: "https://siem.example/ingest", secret: SECRET } });
+    const stale = { ...ctx, vault: new Vault(loadMasterKey(ctx.env.dataDir, undefined).key) };
+    const next = crypto.randomBytes(32);
+    rotateMasterKey({ ctx, actor: owner, newKey: next });
+    fs.writeFileSync(masterKeyPath(ctx.env.dataDir), next.toString("base64") + "\n", { mode: 0o600 });
+    expect(openSinkSecret(stale, (await rows(ctx.db))[0]!)).toBe(SECRET);
   });
 
   it("gives the stream lease to one holder until it expires", async () => {
