@@ -14,6 +14,7 @@ function adminEvents(action: string): { actor: string; detail: string }[] {
 }
 
 test("an Owner adds a webhook sink with field errors first, tests it, sees its lag, and removes it", async ({ page }) => {
+  test.setTimeout(120_000);
   const tlsOpts = { cert: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.pem"), "utf8"), key: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.key"), "utf8") };
   const receiver = webhookReceiver(tlsOpts, SECRET);
   await receiver.start();

@@ -21,6 +21,8 @@ let otlp: Receiver;
 let env: Record<string, string>;
 
 test.describe.configure({ mode: "serial" });
+// Each test runs several CLI processes (seconds apiece on a loaded 2-core machine).
+test.describe.configure({ timeout: 180_000 });
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
