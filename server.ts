@@ -29,6 +29,7 @@ import { registerPrimaryMetrics } from "./lib/metrics/primary";
 const log = logger("server");
 // Next.js's messages, Node's warnings and any uncaught error become log lines too.
 routeProcessOutput("next");
+import { startAuditBackground } from "./lib/services/audit/start-background";
 
 function fail(message: string): never {
   log.fatal(message);
@@ -121,6 +122,8 @@ async function main(): Promise<void> {
   const importer = startAuditImporter(env.dataDir);
   // Time-bound grants and report-only windows: their expiry is recorded (once) by a sweep.
   const sweeper = startExpirySweeper(ctx, policyClock(env.testPolicyClock), (message) => log.error(message));
+  // Audit streaming and retention run here, off the request path and never in a proxy worker.
+  const auditBackground = startAuditBackground(ctx);
 
   let web: http.Server | null = null;
   if (serveDashboard) {
@@ -172,6 +175,7 @@ async function main(): Promise<void> {
     const timer = setTimeout(() => process.exit(0), 5000);
     timer.unref();
     Promise.all([web && new Promise((r) => web.close(() => r(null))), proxy.close(), forward?.close()])
+      .then(() => auditBackground.stop())
       .then(() => importer.stop())
       .then(() => {
         ctx.db.$client.close();

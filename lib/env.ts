@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { Secret } from "./vault/secret";
+import { parseArchiveEvery, parseStreamTiming, type StreamTiming } from "./audit/stream/config";
 
 const port = (fallback: number) =>
   z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -126,6 +127,12 @@ export type Env = {
   metricsToken: Secret | undefined;
   /** The company's proxy every upstream is reached through, when set. */
   upstreamProxy: UpstreamProxy | undefined;
+  /** Audit archive segments (retention): GATEHOUSE_AUDIT_ARCHIVE_DIR, else <data>/archive. */
+  auditArchiveDir: string;
+  /** How often the scheduled retention run happens (GATEHOUSE_AUDIT_ARCHIVE_EVERY, default 1h). */
+  auditArchiveEvery: number;
+  /** The audit stream sender's pacing (GATEHOUSE_AUDIT_STREAM). */
+  auditStream: StreamTiming;
 };
 
 export type LogFormat = "json" | "pretty";
@@ -316,6 +323,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     logFormat: e.GATEHOUSE_LOG_FORMAT,
     metricsToken: parseMetricsToken(e.GATEHOUSE_METRICS_TOKEN),
     upstreamProxy: parseUpstreamProxy(e.GATEHOUSE_UPSTREAM_PROXY, e.GATEHOUSE_UPSTREAM_PROXY_CA, e.GATEHOUSE_UPSTREAM_NO_PROXY),
+    ...auditEnv(e.GATEHOUSE_DATA_DIR, source),
   };
 }
 
@@ -371,6 +379,18 @@ function parseUpstreamProxy(spec: string | undefined, caPath: string | undefined
 export function logFormatSetting(source: NodeJS.ProcessEnv = process.env): LogFormat | undefined {
   const v = source.GATEHOUSE_LOG_FORMAT;
   return v === "json" || v === "pretty" ? v : undefined;
+}
+
+function auditEnv(dataDir: string, source: NodeJS.ProcessEnv): Pick<Env, "auditArchiveDir" | "auditArchiveEvery" | "auditStream"> {
+  try {
+    return {
+      auditArchiveDir: path.resolve(source.GATEHOUSE_AUDIT_ARCHIVE_DIR || path.join(dataDir, "archive")),
+      auditArchiveEvery: parseArchiveEvery(source.GATEHOUSE_AUDIT_ARCHIVE_EVERY),
+      auditStream: parseStreamTiming(source.GATEHOUSE_AUDIT_STREAM),
+    };
+  } catch (err) {
+    throw new EnvError((err as Error).message);
+  }
 }
 
 let cached: Env | undefined;

@@ -7,6 +7,7 @@ import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { getOverview } from "@/lib/services/audit/overview";
 import { listConnectionHealth } from "@/lib/services/credentials/credential-health";
+import { sinkLagSummary } from "@/lib/services/sinks/list-sinks";
 import { serviceContext } from "@/lib/services/context";
 import { denyEntryCovering } from "@/lib/services/policy/deny-covers";
 import { getPolicy } from "@/lib/services/policy/get-policy";
@@ -31,6 +32,7 @@ export default async function OverviewPage() {
   const ctx = serviceContext();
   const o = getOverview({ ctx, actor });
   const health = new Map((await listConnectionHealth({ ctx, actor })).map((c) => [`${c.bundle}/${c.connection}`, c.health]));
+  const sinks = await sinkLagSummary({ ctx, actor });
   const policy = getPolicy({ ctx, actor });
   const orgDeny = policy.orgDeny;
   // First-run steps, each done once the thing exists; the list goes away when all are.
@@ -120,6 +122,15 @@ export default async function OverviewPage() {
               <Badge tone="green">intact · {o.chain.events} events</Badge>
             )}
           </div>
+          {sinks.length > 0 && (
+            <ul className="mt-2 space-y-1 text-xs text-slate-700" data-testid="overview-sinks" aria-label="Audit streaming">
+              {sinks.map((s) => (
+                <li key={s.name} className="break-all">
+                  Streaming to {s.name}: {s.events === 0 ? <span className="text-green-800">caught up</span> : <span className="font-medium text-amber-800">{s.events} event{s.events === 1 ? "" : "s"} behind{s.seconds ? `, ${s.seconds < 120 ? `${s.seconds} s` : `${Math.round(s.seconds / 60)} min`}` : ""}</span>}
+                </li>
+              ))}
+            </ul>
+          )}
         </Card>
       </div>
       <div className="space-y-6">

@@ -60,6 +60,10 @@ export const AUDIT_ACTIONS = [
   "password_signin.changed",
   "totp_required.changed",
   "journal.unreadable",
+  "sink.added",
+  "sink.removed",
+  "audit_retention.changed",
+  "audit.archived",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -26,8 +26,19 @@ export function verifyChain(rows: Iterable<Row>, from: { hash: string } = { hash
 
 export type VerifiedPoint = { seq: number; hash: string };
 
-/** The whole chain, or only the events after a point verified before (cheap, for dashboards). */
+/** The last event moved into an archive segment (see archive.ts): the live log continues its hash. */
+export function archivedPoint(db: Db): VerifiedPoint | null {
+  const row = db.$client.prepare("SELECT last_seq AS seq, last_hash AS hash FROM audit_archive_segments ORDER BY last_seq DESC LIMIT 1").get() as VerifiedPoint | undefined;
+  return row ?? null;
+}
+
+/**
+ * The whole live chain (from the last archived hash, if events were archived), or only the
+ * events after a point verified before (cheap, for dashboards).
+ */
 export function verifyAuditLog(db: Db, after?: VerifiedPoint, limit = -1): ChainState & { lastSeq: number } {
+  const archived = archivedPoint(db);
+  if (archived && (!after || after.seq < archived.seq)) after = archived;
   const rows = db.$client
     .prepare(
       `SELECT seq, id, ts, kind, action, actor, request_id AS requestId, session_id AS sessionId, workspace, channel, thread,

@@ -11,7 +11,6 @@ import { setTotpRequired } from "../services/totp/set-totp-required";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import { chunked, exportAudit } from "../services/audit/export-audit";
-import { verifyAudit } from "../services/audit/verify-audit";
 import { createSession } from "../services/sessions/create-session";
 import { rotateMasterKey } from "../services/vault/rotate-master-key";
 import { masterKeyPath } from "../vault";
@@ -25,6 +24,7 @@ import { formatImpact } from "./impact";
 import type { Change } from "../policy";
 import { one, UsageError, type ParsedArgs } from "./args";
 import type { CliIo } from "./io";
+import { STREAM_COMMANDS } from "./stream-commands";
 
 export type CommandEnv = { ctx: ServiceContext; io: CliIo; actor: Actor };
 
@@ -305,22 +305,6 @@ COMMANDS["session create"] = {
   },
 };
 
-COMMANDS["audit verify"] = {
-  usage: "gatehouse audit verify",
-  spec: { values: [], booleans: [] },
-  validate: noPositionals,
-  run: async (_a, { ctx, io, actor }) => {
-    const state = verifyAudit({ ctx, actor });
-    if (state.ok) {
-      io.err(`audit chain ok: ${state.events} event(s), last hash ${state.lastHash}\n`);
-      return 0;
-    }
-    io.out(`${JSON.stringify({ seq: state.firstBad.seq, id: state.firstBad.id, problem: state.firstBad.problem })}\n`);
-    io.err(`audit chain BROKEN at event ${state.firstBad.id} (seq ${state.firstBad.seq}): ${state.firstBad.problem}\n`);
-    return 1;
-  },
-};
-
 const AUDIT_FILTERS = ["q", "kind", "outcome", "host", "workspace", "channel", "member", "actor", "connection", "action", "from", "to"];
 
 COMMANDS["audit export"] = {
@@ -338,6 +322,8 @@ COMMANDS["audit export"] = {
   },
 };
 
+Object.assign(COMMANDS, STREAM_COMMANDS);
+
 export const USAGE = `usage: gatehouse <command>
 
   user add --email E --role owner|auditor       password from GATEHOUSE_PASSWORD or stdin
@@ -351,6 +337,10 @@ export const USAGE = `usage: gatehouse <command>
   credential set BUNDLE/CONNECTION              secret from stdin
   vault rotate-key                              re-seal everything under a new master key
   session create --workspace W --channel C --member M [--org-member] [--role R]… [--thread T] [--dm]
-  audit verify                                  exit 1 and the first bad event if the chain is broken
+  audit verify [--archive DIR]                  exit 1 and the first bad event (or archive segment) if the chain is broken
   audit export --format jsonl|csv [--host H] [--outcome O] [--from T] [--to T] …
+  audit retention [--days N | --keep-all]       how long events stay live before they are archived
+  audit archive [--older-than 90d]              archive old events now (default: the retention)
+  sink add --name N --type syslog|webhook|otlp --url U [--format json|ocsf]   webhook secret from stdin
+  sink list | sink remove NAME | sink test NAME
 `;

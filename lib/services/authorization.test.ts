@@ -13,6 +13,11 @@ import { getOverview } from "./audit/overview";
 import { getAuditEvent, searchAudit } from "./audit/search-audit";
 import { verifyAudit } from "./audit/verify-audit";
 import { listConnectionHealth } from "./credentials/credential-health";
+import { getRetention, runRetention, setRetention, verifyArchive } from "./audit/retention";
+import { addSink } from "./sinks/add-sink";
+import { listSinks, sinkLagSummary } from "./sinks/list-sinks";
+import { removeSink } from "./sinks/remove-sink";
+import { testSink } from "./sinks/test-sink";
 import { listCredentials } from "./credentials/list-credentials";
 import { revokeCredential } from "./credentials/revoke-credential";
 import { setCredential } from "./credentials/set-credential";
@@ -119,6 +124,15 @@ const VERBS: Record<string, [Kind[], Call]> = {
   revokeGrant: [OWNER, (ctx, actor) => revokeGrant({ ctx, actor, input: { bundle: "nope", kind: "domain", name: "a.example" } })],
   setReportOnly: [OWNER, (ctx, actor) => setReportOnly({ ctx, actor, input: { workspace: "T0", duration: "1d" } })],
   endReportOnly: [OWNER, (ctx, actor) => endReportOnly({ ctx, actor, input: { workspace: "T0" } })],
+  addSink: [OWNER, (ctx, actor) => addSink({ ctx, actor, input: { name: "siem", type: "otlp", url: "http://collector.example:4318" } })],
+  listSinks: [OWNER, (ctx, actor) => listSinks({ ctx, actor })],
+  removeSink: [OWNER, (ctx, actor) => removeSink({ ctx, actor, input: { sink: "nope" } })],
+  testSink: [OWNER, (ctx, actor) => testSink({ ctx, actor, input: { sink: "nope" } })],
+  sinkLagSummary: [READERS, (ctx, actor) => sinkLagSummary({ ctx, actor })],
+  getRetention: [READERS, (ctx, actor) => getRetention({ ctx, actor })],
+  setRetention: [OWNER, (ctx, actor) => setRetention({ ctx, actor, input: { days: 30 } })],
+  runRetention: [OWNER, (ctx, actor) => runRetention({ ctx, actor })],
+  verifyArchive: [READERS, (ctx, actor) => verifyArchive({ ctx, actor, dir: "/nonexistent-archive" })],
 };
 
 /** Exports of lib/services that are not actor-checked verbs, and why. */
@@ -178,6 +192,10 @@ const NOT_VERBS: Record<string, string> = {
   grantsBundleName: "pure",
   grantEnd: "pure",
   checkReportOnlyBounds: "pure validation, inside putPolicy's check",
+  sinkLag: "no actor: for the metrics endpoint (sink names and counts only); verbs above wrap it",
+  sinkSnapshot: "pure: a sink as its audit event shows it",
+  archiveDir: "pure: where the archive goes",
+  startAuditBackground: "composition root only: the stream sender and the scheduled retention run",
 };
 
 function outcome(err: unknown): "denied-unauthenticated" | "denied-forbidden" | "passed" {
