@@ -7,7 +7,8 @@ export function isWouldBlock(e: Pick<AuditEvent, "rule">): boolean {
   return !!e.rule?.startsWith("reportOnly:");
 }
 
-export function GrantLinks({ event: e, compact }: { event: AuditEvent; compact?: boolean }) {
+/** Owners get the links; everyone sees that report-only let the request out. */
+export function GrantLinks({ event: e, owner, compact }: { event: AuditEvent; owner: boolean; compact?: boolean }) {
   if (e.kind !== "egress" || e.action !== "egress.request" || !e.host) return null;
   const blocked = e.outcome === "blocked" && e.rule === "default:block";
   const wouldBlock = isWouldBlock(e);
@@ -19,12 +20,16 @@ export function GrantLinks({ event: e, compact }: { event: AuditEvent; compact?:
   return (
     <span className={compact ? "ml-2 inline-flex gap-2 text-xs" : "flex flex-wrap gap-3 text-sm"}>
       {wouldBlock && <span className="rounded bg-red-50 px-1 text-red-800 ring-1 ring-inset ring-red-200">would have been blocked</span>}
+      {owner && (
+        <>
       <Link className="underline" href={`/bundles?allow=${encodeURIComponent(host)}`}>
         Add to Domains…<span className="sr-only"> {host}</span>
       </Link>
       <Link className="underline" href={`/grants?${grant}`}>
         Grant for a time…<span className="sr-only"> {host}</span>
       </Link>
+        </>
+      )}
     </span>
   );
 }

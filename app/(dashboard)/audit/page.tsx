@@ -2,7 +2,8 @@ import Link from "next/link";
 import { OutcomeBadge } from "@/components/outcome-badge";
 import { Alert, Badge, Button, Card, cx, Empty, Field, formatTime, Input, PageHeader, Select, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
-import { GrantLinks, WouldBlockFilter } from "./grant-links";
+import { GrantLinks, isWouldBlock, WouldBlockFilter } from "./grant-links";
+import { can } from "@/lib/auth/permissions";
 import { AppError } from "@/lib/errors";
 import { getAuditEvent, searchAudit, type AuditEvent } from "@/lib/services/audit/search-audit";
 import { verifyAudit } from "@/lib/services/audit/verify-audit";
@@ -192,7 +193,8 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                     <Td wrap>{e.member ?? e.actor ?? "—"}</Td>
                     <Td wrap className="max-w-md text-slate-600">
                       {describe(e)}
-                      <GrantLinks event={e} compact />
+                      {/* In the list, only would-have-blocked requests: one step to the prefilled add form. */}
+                      {isWouldBlock(e) && <GrantLinks event={e} owner={can(actor, "policy.write")} compact />}
                     </Td>
                   </tr>
                 ))}
@@ -268,7 +270,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                   Explain this request today →
                 </Link>
               )}
-              <GrantLinks event={selected} />
+              <GrantLinks event={selected} owner={can(actor, "policy.write")} />
             </div>
           </Card>
           </div>
