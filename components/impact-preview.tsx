@@ -132,15 +132,19 @@ export function LiveImpactPreview({ preview, ready, denyConfirm, prefilled = fal
     const schedule = (e: Event) => {
       if ((e.target as HTMLInputElement | null)?.name === "acceptDenied") return;
       clearTimeout(timer.current);
-      timer.current = setTimeout(() => void run(), 500);
+      timer.current = setTimeout(() => void run(), 700);
     };
     const clear = () => {
       generation.current++;
       setState(null);
     };
+    // Server actions from one page run one after another: a replay still waiting to start
+    // must not hold up the save.
+    const submitting = () => clearTimeout(timer.current);
     form.addEventListener("input", schedule);
     form.addEventListener("change", schedule);
     form.addEventListener("reset", clear);
+    form.addEventListener("submit", submitting);
     // A form prefilled with a change (a host from a blocked request) is previewed at once; an
     // untouched edit form would replay for nothing.
     if (prefilled) void run();
@@ -149,6 +153,7 @@ export function LiveImpactPreview({ preview, ready, denyConfirm, prefilled = fal
       form.removeEventListener("input", schedule);
       form.removeEventListener("change", schedule);
       form.removeEventListener("reset", clear);
+      form.removeEventListener("submit", submitting);
     };
   }, [run, prefilled]);
 
