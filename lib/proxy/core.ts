@@ -23,7 +23,6 @@ import type { SessionSockets } from "./session-sockets";
 export const LIMITS = {
   maxHeaderBytes: 32 * 1024,
   maxHeaderCount: 100,
-  connectionsPerSession: 256,
 };
 
 /**
