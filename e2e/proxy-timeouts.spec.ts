@@ -150,7 +150,7 @@ test("a blind tunnel whose client never sends a ClientHello is closed after the 
   expect(waited).toBeGreaterThanOrEqual(CLIENT_HELLO_MS - 100); // 10 s by default; injected here
   expect(waited).toBeLessThan(CLIENT_HELLO_MS + 10_000);
   const [ev] = await auditEventsFor(requestId);
-  expect(ev).toMatchObject({ outcome: "blocked", rule: "tunnel:sni", reason: expect.stringContaining("timed out waiting for the ClientHello") });
+  expect(ev).toMatchObject({ outcome: "blocked", rule: "transport:request_timeout", status: 408, reason: expect.stringContaining("timed out waiting for the ClientHello") });
 });
 
 test("a blind tunnel and a WebSocket stay open while bytes move, and are closed after tunnel-idle of silence, recorded", async () => {

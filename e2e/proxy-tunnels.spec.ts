@@ -80,7 +80,7 @@ for (const [cut, sizes] of [["two records, cut where the extensions begin", (r: 
     expect(text).toBe(""); // not a byte of the upstream's ServerHello
     const requestId = requestIdOf(head)!;
     const [event] = await recordedEvents(requestId);
-    expect(event).toMatchObject({ outcome: "blocked", rule: "tunnel:sni", reason: `TLS SNI evil.gh.test differs from the CONNECT target registry.gh.test` });
+    expect(event).toMatchObject({ outcome: "blocked", rule: "transport:sni_mismatch", status: 403, reason: `TLS SNI evil.gh.test differs from the CONNECT target registry.gh.test` });
   });
 }
 

@@ -72,8 +72,9 @@ describe("readEnv", () => {
 
 describe("GATEHOUSE_PROXY_LIMITS", () => {
   it("replaces the named limit's default and refuses anything else", () => {
-    expect(readEnv(env({})).proxyLimits).toEqual({ unauthenticatedPerPeer: 64 });
-    expect(readEnv(env({ GATEHOUSE_PROXY_LIMITS: " unauthenticated-per-peer=8 " })).proxyLimits).toEqual({ unauthenticatedPerPeer: 8 });
+    expect(readEnv(env({})).proxyLimits).toEqual({ unauthenticatedPerPeer: 64, connectionsPerSession: 256 });
+    expect(readEnv(env({ GATEHOUSE_PROXY_LIMITS: " unauthenticated-per-peer=8 " })).proxyLimits).toEqual({ unauthenticatedPerPeer: 8, connectionsPerSession: 256 });
+    expect(readEnv(env({ GATEHOUSE_PROXY_LIMITS: "connections-per-session=4,unauthenticated-per-peer=8" })).proxyLimits).toEqual({ unauthenticatedPerPeer: 8, connectionsPerSession: 4 });
     for (const [spec, message] of [
       ["per-peer=8", /"per-peer" is not a limit/],
       ["unauthenticated-per-peer=0", /whole number from 1/],

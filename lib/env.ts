@@ -76,11 +76,16 @@ export const DEFAULT_PROXY_TIMEOUTS: ProxyTimeouts = {
 export type ProxyLimits = {
   /** Connections from one peer address that have not yet presented a valid session token. */
   unauthenticatedPerPeer: number;
+  /** Sandbox connections one session may hold open (tunnels, kept-alive connections, WebSockets). */
+  connectionsPerSession: number;
 };
 
-export const DEFAULT_PROXY_LIMITS: ProxyLimits = { unauthenticatedPerPeer: 64 };
+export const DEFAULT_PROXY_LIMITS: ProxyLimits = { unauthenticatedPerPeer: 64, connectionsPerSession: 256 };
 
-const LIMIT_NAMES = new Map<string, keyof ProxyLimits>([["unauthenticated-per-peer", "unauthenticatedPerPeer"]]);
+const LIMIT_NAMES = new Map<string, keyof ProxyLimits>([
+  ["unauthenticated-per-peer", "unauthenticatedPerPeer"],
+  ["connections-per-session", "connectionsPerSession"],
+]);
 
 const TIMEOUT_NAMES = new Map<string, keyof ProxyTimeouts>([
   ["connect", "connect"],
@@ -247,7 +252,7 @@ function parseProxyTimeouts(spec: string | undefined): ProxyTimeouts {
   return out;
 }
 
-/** `unauthenticated-per-peer=16`: each named limit replaces its default. */
+/** `unauthenticated-per-peer=16,connections-per-session=64`: each named limit replaces its default. */
 function parseProxyLimits(spec: string | undefined): ProxyLimits {
   const out = { ...DEFAULT_PROXY_LIMITS };
   const where = "GATEHOUSE_PROXY_LIMITS";

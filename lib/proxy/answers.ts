@@ -3,7 +3,7 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import { logger } from "../log";
-import { LIMITS, newRequestId } from "./core";
+import { newRequestId } from "./core";
 import { answer, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 
 const log = logger("proxy");
@@ -23,8 +23,8 @@ export function authFailure(requestId: string, reason: AuthFailureReason): Proxy
   return { status: 407, code, message: AUTH_MESSAGES[reason], outcome: "blocked", requestId };
 }
 
-export function tooManyConnections(requestId: string): ProxyAnswer {
-  return { status: 429, code: "too_many_connections", message: `this session already has ${LIMITS.connectionsPerSession} open connections`, outcome: "blocked", requestId };
+export function tooManyConnections(requestId: string, limit: number): ProxyAnswer {
+  return { status: 429, code: "too_many_connections", message: `this session already has ${limit} open connections`, outcome: "blocked", requestId };
 }
 
 export function auditUnavailable(requestId: string): ProxyAnswer {

@@ -25,7 +25,6 @@ import type { ExpiringSockets } from "./time-bound";
 export const LIMITS = {
   maxHeaderBytes: 32 * 1024,
   maxHeaderCount: 100,
-  connectionsPerSession: 256,
 };
 
 /**

@@ -1,8 +1,8 @@
-// The proxy core's entry points and wiring. Three ways in (absolute-form HTTP, CONNECT, the
-// embedded route) plus WebSocket upgrades feed one pipeline (pipeline.ts): canonical target →
-// session → decide → audit → dispatch. Transports differ; decisions do not.
-// Where the rest lives: connect.ts (CONNECT, blind and intercepted tunnels), websocket.ts
-// (upgrades), pipeline.ts (admission to completion), egress-audit.ts, session-sockets.ts,
+// The proxy core's entry points and wiring. Every way in (absolute-form HTTP, CONNECT, the
+// embedded route, WebSocket upgrades) is admitted by one step (admission.ts): canonical target →
+// session → decide → resolve → audit; then dispatched. Transports differ; decisions do not.
+// Where the rest lives: pipeline.ts (requests, admission to completion), connect.ts (CONNECT,
+// blind and intercepted tunnels), websocket.ts (upgrades), egress-audit.ts, session-sockets.ts,
 // sealed-credentials.ts, answers.ts (canned answers), core.ts (shared types and limits).
 import http from "node:http";
 import type net from "node:net";
@@ -10,7 +10,8 @@ import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import { Agent, buildConnector } from "undici";
 import { prepareRevisionsRead } from "../../db/queries/settings";
-import { hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority } from "../policy";
+import { hostHeader, isTargetError, parseAbsoluteTarget } from "../policy";
+import { tunnelHostMismatch } from "./admission";
 import { internalError } from "./answers";
 import { ConnectHandler } from "./connect";
 import { LIMITS, newRequestId, sandboxServerOptions, type ProxyCore, type ProxyDeps, type Refused } from "./core";
@@ -172,12 +173,8 @@ export class EgressProxy {
     if (!tunnel) return answer(res, { status: 400, code: "bad_request", message: "unknown tunnel", outcome: "blocked", requestId });
     tunnel.spoke = true;
     tunnel.deadlines?.requestStarted(req, res);
-    const hostHeaderValue = req.headers.host;
-    const inner = hostHeaderValue ? parseAuthority(hostHeaderValue, "https") : null;
-    if (!inner || "error" in inner || inner.host !== tunnel.host || inner.port !== tunnel.port) {
-      const message = `the request's Host (${hostHeaderValue ?? "none"}) differs from the CONNECT target ${tunnel.host}:${tunnel.port}`;
-      return answer(res, audit.refuse(tunnel.session, { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, { status: 403, code: "host_mismatch", message, outcome: "blocked", requestId }));
-    }
+    const mismatch = tunnelHostMismatch(this.#c, tunnel, req, requestId);
+    if (mismatch) return answer(res, mismatch);
     const url = req.url ?? "/";
     const target = parseAbsoluteTarget(url.startsWith("/") ? `https://${hostHeader(tunnel.host, tunnel.port, "https")}${url}` : url);
     if (isTargetError(target) || target.host !== tunnel.host || target.port !== tunnel.port || target.scheme !== "https") {
