@@ -24,6 +24,15 @@ test.describe.configure({ mode: "serial" });
 // Each test runs several CLI processes (seconds apiece on a loaded 2-core machine).
 test.describe.configure({ timeout: 180_000 });
 
+const METRICS_TOKEN = "metrics-token-not-real-stream-0123456789";
+
+/** A sink's delivery lag (events) as GET /metrics shows it. */
+async function scrapedLag(sink: string): Promise<number | undefined> {
+  const text = await (await fetch(`${g.baseURL}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const line = text.split("\n").find((l) => l.startsWith(`gatehouse_stream_delivery_lag_events{sink="${sink}"}`));
+  return line === undefined ? undefined : Number(line.split(" ").pop());
+}
+
 test.beforeAll(async () => {
   test.setTimeout(180_000);
   const state = readState();
@@ -37,6 +46,7 @@ test.beforeAll(async () => {
     GATEHOUSE_PROXY_WORKERS: "1",
     // Short back-off so a receiver that comes back is caught up in a second, not a minute.
     GATEHOUSE_AUDIT_STREAM: "poll=100ms,backoff=100ms,backoff-max=500ms,batch=20",
+    GATEHOUSE_METRICS_TOKEN: METRICS_TOKEN,
   };
   g = await startGatehouse(env, { build: false });
   const add = (args: string[], input = "") => {
@@ -143,6 +153,7 @@ test("a receiver that is down lags, shows its error, and catches up with nothing
     .toMatchObject({ lastError: expect.stringContaining("ECONNREFUSED"), lag: { events: expect.any(Number) } });
   const lagging = JSON.parse(gatehouseCli(g, ["sink", "list", "--json"]).stdout).find((s: { name: string }) => s.name === "siem-webhook");
   expect(lagging.lag.events).toBeGreaterThan(0);
+  expect(await scrapedLag("siem-webhook")).toBeGreaterThan(0);
   // The other sinks are not held up by the dead one.
   const want = exported();
   await allArrive(syslog, want);
@@ -154,6 +165,8 @@ test("a receiver that is down lags, shows its error, and catches up with nothing
   checkChain(webhook);
   expect(webhook.problems).toEqual([]);
   await expect.poll(() => JSON.parse(gatehouseCli(g, ["sink", "list", "--json"]).stdout).find((s: { name: string }) => s.name === "siem-webhook").lag.events).toBe(0);
+  expect(await scrapedLag("siem-webhook")).toBe(0);
+  expect(await scrapedLag("otel")).toBe(0);
 });
 
 test("a wrong signing secret is refused by the receiver and shows as the sink's error; test events and removal", async () => {

@@ -7,6 +7,7 @@ import { prepareJournalOffsets } from "../../db/queries/audit";
 import { countActiveSessions } from "../../db/queries/sessions";
 import { verifyAuditLog, type VerifiedPoint } from "../audit";
 import { journalDir } from "../audit/journal";
+import { sinkLag } from "../services/sinks/lag";
 import { registerGauge } from "./index";
 
 const JOURNAL_FILE = /^egress-\d+-[0-9a-f]+-\d+\.jsonl$/;
@@ -100,6 +101,21 @@ export function registerPrimaryMetrics(db: Db, dataDir: string, now: () => numbe
       const r = await watch.check();
       valid.set(r.ok ? 1 : 0);
       this.set(r.ageSeconds);
+    },
+  });
+  const sinkEvents = registerGauge({ name: "gatehouse_stream_delivery_lag_events", help: "Audit events not yet delivered to each stream sink", labelNames: ["sink"] as const });
+  registerGauge({
+    name: "gatehouse_stream_delivery_lag_seconds",
+    help: "Age of the oldest audit event not yet delivered to each stream sink (0 when it is caught up)",
+    labelNames: ["sink"] as const,
+    async collect() {
+      // Sinks come and go in Settings: a removed one's series goes with it.
+      this.reset();
+      sinkEvents.reset();
+      for (const s of await sinkLag(db, now())) {
+        this.set({ sink: s.name }, s.seconds);
+        sinkEvents.set({ sink: s.name }, s.events);
+      }
     },
   });
 }
