@@ -12,13 +12,23 @@ export default defineConfig({
   retries: 0,
   timeout: 60_000,
   expect: { timeout: 10_000 },
-  reporter: process.env.CI ? [["list"], ["json", { outputFile: ".tmp/playwright.json" }]] : [["list"], ["json", { outputFile: ".tmp/playwright.json" }]],
+  reporter: process.env.CI
+    ? [["list"], ["json", { outputFile: ".tmp/playwright.json" }]]
+    : [["list"], ["json", { outputFile: ".tmp/playwright.json" }]],
   use: {
     browserName: "chromium",
     headless: true,
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
     },
     trace: "off",
     screenshot: "only-on-failure",

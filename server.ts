@@ -54,13 +54,19 @@ async function ensureFirstOwner(ctx: ServiceContext): Promise<void> {
   if (countUsers(ctx.db) > 0) {
     // Only the first start creates an Owner from the environment; say so rather than ignore it.
     if (ownerEmail && !findUserByEmail(ctx.db, ownerEmail.trim().toLowerCase())) {
-      log.warn(`GATEHOUSE_OWNER_EMAIL ${ownerEmail} was not added: Gatehouse already has users. An Owner can add it on Settings, or run \`gatehouse user add\`.`);
+      log.warn(
+        `GATEHOUSE_OWNER_EMAIL ${ownerEmail} was not added: Gatehouse already has users. An Owner can add it on Settings, or run \`gatehouse user add\`.`,
+      );
     }
     return;
   }
   if (ownerEmail && ownerPassword) {
     try {
-      await addUser({ ctx, actor: { type: "system", role: "owner" }, input: { email: ownerEmail, role: "owner", password: ownerPassword } });
+      await addUser({
+        ctx,
+        actor: { type: "system", role: "owner" },
+        input: { email: ownerEmail, role: "owner", password: ownerPassword },
+      });
       log.info(`created the first Owner ${ownerEmail}`);
     } catch (err) {
       if (err instanceof AppError) fail(`first Owner from GATEHOUSE_OWNER_EMAIL/GATEHOUSE_OWNER_PASSWORD: ${err.message}`);
@@ -157,7 +163,10 @@ async function main(): Promise<void> {
   // The forward proxy runs in worker processes (env.proxyWorkers); this process serves the dashboard
   // and the embedded route.
   let forward: ForwardProxies | null = null;
-  if (serveProxy) forward = await startForwardProxies(env.proxyWorkers).catch((err: Error) => fail(`proxy port ${env.proxyHost}:${env.proxyPort}: ${err.message}`));
+  if (serveProxy)
+    forward = await startForwardProxies(env.proxyWorkers).catch((err: Error) =>
+      fail(`proxy port ${env.proxyHost}:${env.proxyPort}: ${err.message}`),
+    );
 
   const serving = [
     web && `dashboard on ${env.publicUrl.replace(/:\d+$/, `:${(web.address() as { port: number }).port}`)}`,

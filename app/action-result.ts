@@ -11,9 +11,15 @@ export async function toActionResult<T>(fn: () => Promise<T> | T, message?: stri
     return { ok: true, data, message };
   } catch (err) {
     // The API keeps the permission name; a person reading the dashboard gets a plain sentence.
-    if (err instanceof AppError && err.code === "forbidden") return { ok: false, error: "Auditors have read-only access; ask an Owner.", fields: {} };
+    if (err instanceof AppError && err.code === "forbidden")
+      return { ok: false, error: "Auditors have read-only access; ask an Owner.", fields: {} };
     if (err instanceof AppError) {
-      const fields = Object.fromEntries((err.fields ?? (err.field ? [{ field: err.field, message: err.message.replace(/^[^:]+: /, "") }] : [])).map((f) => [f.field, f.message]));
+      const fields = Object.fromEntries(
+        (err.fields ?? (err.field ? [{ field: err.field, message: err.message.replace(/^[^:]+: /, "") }] : [])).map((f) => [
+          f.field,
+          f.message,
+        ]),
+      );
       return { ok: false, error: err.message, fields };
     }
     logger("dashboard").error(`server action failed: ${err instanceof Error ? err.message : "unknown error"}`);

@@ -9,7 +9,11 @@ const inter = localFont({
   display: "swap",
 });
 
-export const metadata: Metadata = { title: { default: "Gatehouse", template: "%s · Gatehouse" }, description: "The egress boundary for AI agents", icons: { icon: "/favicon.svg" } };
+export const metadata: Metadata = {
+  title: { default: "Gatehouse", template: "%s · Gatehouse" },
+  description: "The egress boundary for AI agents",
+  icons: { icon: "/favicon.svg" },
+};
 
 export default async function RootLayout({ children }: { children: React.ReactNode }) {
   // Reading the request makes every page (the 404 too) render per request, so each gets the

@@ -34,7 +34,7 @@ if (existing > 0 && existing !== TOTAL) throw new Error(`${dataDir} holds ${exis
 if (existing === 0) console.error(`bench: generating ${TOTAL.toLocaleString()} events in ${dataDir}…`);
 const BATCH = 10_000;
 let rng = 42;
-const rand = () => ((rng = (rng * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+const rand = () => (rng = (rng * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 for (let done = existing; done < TOTAL; done += BATCH) {
   const batch: (AuditEventInput & { ts: number })[] = [];
   for (let i = 0; i < BATCH && done + i < TOTAL; i++) {
@@ -43,11 +43,46 @@ for (let done = existing; done < TOTAL; done += BATCH) {
     const r = rand();
     if (r < 0.85) {
       const host = hosts[Math.floor(rand() * hosts.length)]!;
-      batch.push({ ts, kind: "egress", action: n % 2 ? "egress.completed" : "egress.request", requestId: `req_${n}`, sessionId: `ses_${n % 997}`, workspace: "T0ACME", channel: `C${n % 40}`, thread: "1.1", member: `U${n % 300}`, method: "GET", scheme: "https", host, port: 443, path: `/repos/acme/${n % 100}`, outcome: outcomes[n % outcomes.length]!, rule: "domain:baseline:x", reason: "benchmark event", status: n % 2 ? 200 : null });
+      batch.push({
+        ts,
+        kind: "egress",
+        action: n % 2 ? "egress.completed" : "egress.request",
+        requestId: `req_${n}`,
+        sessionId: `ses_${n % 997}`,
+        workspace: "T0ACME",
+        channel: `C${n % 40}`,
+        thread: "1.1",
+        member: `U${n % 300}`,
+        method: "GET",
+        scheme: "https",
+        host,
+        port: 443,
+        path: `/repos/acme/${n % 100}`,
+        outcome: outcomes[n % outcomes.length]!,
+        rule: "domain:baseline:x",
+        reason: "benchmark event",
+        status: n % 2 ? 200 : null,
+      });
     } else if (r < 0.95) {
-      batch.push({ ts, kind: "access", action: "session.granted", actor: "apikey:orchestrator", workspace: "T0ACME", channel: `C${n % 40}`, member: `U${n % 300}`, outcome: "granted" });
+      batch.push({
+        ts,
+        kind: "access",
+        action: "session.granted",
+        actor: "apikey:orchestrator",
+        workspace: "T0ACME",
+        channel: `C${n % 40}`,
+        member: `U${n % 300}`,
+        outcome: "granted",
+      });
     } else {
-      batch.push({ ts, kind: "admin", action: "domain.added", actor: "owner@acme.example", bundle: "baseline", detail: { after: { pattern: `d${n}.example.com` } } });
+      batch.push({
+        ts,
+        kind: "admin",
+        action: "domain.added",
+        actor: "owner@acme.example",
+        bundle: "baseline",
+        detail: { after: { pattern: `d${n}.example.com` } },
+      });
     }
   }
   writeTransaction(db, () => appendAuditEvents(db, batch));
@@ -69,7 +104,9 @@ function timeIt(label: string, fn: () => unknown, runs = 20): number {
   samples.sort((a, b) => a - b);
   const p50 = samples[Math.floor(samples.length / 2)]!;
   const max = samples[samples.length - 1]!;
-  console.log(`${label.padEnd(58)} p50 ${p50.toFixed(2).padStart(8)} ms   max ${max.toFixed(2).padStart(8)} ms   ${p50 < 150 ? "ok" : "OVER 150 ms"}`);
+  console.log(
+    `${label.padEnd(58)} p50 ${p50.toFixed(2).padStart(8)} ms   max ${max.toFixed(2).padStart(8)} ms   ${p50 < 150 ? "ok" : "OVER 150 ms"}`,
+  );
   return p50;
 }
 
@@ -77,18 +114,31 @@ const sevenDaysAgo = new Date(now - 7 * 24 * 3600_000).toISOString();
 const busyHost = hosts[17]!;
 console.log(`\naudit log: ${TOTAL.toLocaleString()} events (goal: under 150 ms of server time)\n`);
 const first = timeIt("first page (newest 50, no filter)", () => searchAudit({ ctx, actor, input: { limit: "50" } }));
-const filtered = timeIt(`host + outcome=blocked + last 7 days (${busyHost})`, () => searchAudit({ ctx, actor, input: { host: busyHost, outcome: "blocked", from: sevenDaysAgo, limit: "50" } }));
+const filtered = timeIt(`host + outcome=blocked + last 7 days (${busyHost})`, () =>
+  searchAudit({ ctx, actor, input: { host: busyHost, outcome: "blocked", from: sevenDaysAgo, limit: "50" } }),
+);
 timeIt("second page of that search (cursor)", () => {
   const p1 = searchAudit({ ctx, actor, input: { host: busyHost, outcome: "blocked", from: sevenDaysAgo, limit: "50" } });
-  if (p1.nextCursor) searchAudit({ ctx, actor, input: { host: busyHost, outcome: "blocked", from: sevenDaysAgo, limit: "50", cursor: p1.nextCursor } });
+  if (p1.nextCursor)
+    searchAudit({ ctx, actor, input: { host: busyHost, outcome: "blocked", from: sevenDaysAgo, limit: "50", cursor: p1.nextCursor } });
 });
 timeIt("kind=admin, last 7 days", () => searchAudit({ ctx, actor, input: { kind: "admin", from: sevenDaysAgo, limit: "50" } }));
-const channel = timeIt("channel=C7 + outcome=blocked", () => searchAudit({ ctx, actor, input: { channel: "C7", outcome: "blocked", limit: "50" } }));
-const freeText = timeIt("free text 'h4242.' (trigram index, newest 50 matches)", () => searchAudit({ ctx, actor, input: { q: "h4242.", limit: "50" } }));
+const channel = timeIt("channel=C7 + outcome=blocked", () =>
+  searchAudit({ ctx, actor, input: { channel: "C7", outcome: "blocked", limit: "50" } }),
+);
+const freeText = timeIt("free text 'h4242.' (trigram index, newest 50 matches)", () =>
+  searchAudit({ ctx, actor, input: { q: "h4242.", limit: "50" } }),
+);
 timeIt("free text 'REPOS/acme/4' (common, mixed case)", () => searchAudit({ ctx, actor, input: { q: "REPOS/acme/4", limit: "50" } }));
-timeIt("free text 'q9' (2 characters: no trigram, scans; not a goal)", () => searchAudit({ ctx, actor, input: { q: "q9", limit: "50" } }), 3);
+timeIt(
+  "free text 'q9' (2 characters: no trigram, scans; not a goal)",
+  () => searchAudit({ ctx, actor, input: { q: "q9", limit: "50" } }),
+  3,
+);
 timeIt("free text 'zz-not-there' (no match)", () => searchAudit({ ctx, actor, input: { q: "zz-not-there", limit: "50" } }));
-timeIt("free text + host + outcome", () => searchAudit({ ctx, actor, input: { q: "acme/1", host: busyHost, outcome: "blocked", limit: "50" } }));
+timeIt("free text + host + outcome", () =>
+  searchAudit({ ctx, actor, input: { q: "acme/1", host: busyHost, outcome: "blocked", limit: "50" } }),
+);
 
 const rssBefore = process.memoryUsage().rss;
 const e0 = performance.now();
@@ -99,10 +149,16 @@ for (const line of exportAudit({ ctx, actor, input: { format: "csv", kind: "egre
   bytes += line.length;
   if (++lines % 50_000 === 0) peak = Math.max(peak, process.memoryUsage().rss);
 }
-console.log(`\nexport (CSV, egress, last 7 days): ${lines.toLocaleString()} lines, ${(bytes / 1e6).toFixed(1)} MB in ${((performance.now() - e0) / 1000).toFixed(2)} s; RSS grew ${((peak - rssBefore) / 1e6).toFixed(1)} MB (streamed, not held)`);
+console.log(
+  `\nexport (CSV, egress, last 7 days): ${lines.toLocaleString()} lines, ${(bytes / 1e6).toFixed(1)} MB in ${((performance.now() - e0) / 1000).toFixed(2)} s; RSS grew ${((peak - rssBefore) / 1e6).toFixed(1)} MB (streamed, not held)`,
+);
 const v0 = performance.now();
 const chain = verifyAudit({ ctx, actor });
-console.log(`verify the whole chain: ${chain.ok ? "intact" : "BROKEN"}, ${chain.events.toLocaleString()} events in ${((performance.now() - v0) / 1000).toFixed(2)} s`);
+console.log(
+  `verify the whole chain: ${chain.ok ? "intact" : "BROKEN"}, ${chain.events.toLocaleString()} events in ${((performance.now() - v0) / 1000).toFixed(2)} s`,
+);
 const goal = first < 150 && filtered < 150 && channel < 150 && freeText < 150;
-console.log(`\nfirst page ${first.toFixed(2)} ms, filtered search ${filtered.toFixed(2)} ms, channel ${channel.toFixed(2)} ms, free text ${freeText.toFixed(2)} ms (goal: each < 150 ms): ${goal ? "goal met" : "goal NOT met"}`);
+console.log(
+  `\nfirst page ${first.toFixed(2)} ms, filtered search ${filtered.toFixed(2)} ms, channel ${channel.toFixed(2)} ms, free text ${freeText.toFixed(2)} ms (goal: each < 150 ms): ${goal ? "goal met" : "goal NOT met"}`,
+);
 if (!keepDir) fs.rmSync(dataDir, { recursive: true, force: true });

@@ -5,10 +5,20 @@ import net from "node:net";
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const server = http.createServer((req, res) => {
   const url = new URL(req.url);
-  const up = http.request({ host: url.hostname === "bench.test" ? "127.0.0.1" : url.hostname, port: url.port, path: url.pathname + url.search, method: req.method, headers: { ...req.headers, host: url.host }, agent }, (r) => {
-    res.writeHead(r.statusCode, r.headers);
-    r.pipe(res);
-  });
+  const up = http.request(
+    {
+      host: url.hostname === "bench.test" ? "127.0.0.1" : url.hostname,
+      port: url.port,
+      path: url.pathname + url.search,
+      method: req.method,
+      headers: { ...req.headers, host: url.host },
+      agent,
+    },
+    (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    },
+  );
   up.on("error", () => res.destroy());
   req.pipe(up);
 });

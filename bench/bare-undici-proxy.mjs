@@ -11,21 +11,24 @@ const server = http.createServer((req, res) => {
   delete headers["proxy-authorization"];
   delete headers.connection;
   const origin = `http://${url.hostname === "bench.test" ? "127.0.0.1" : url.hostname}:${url.port || 80}`;
-  agent.dispatch({ origin, path: url.pathname + url.search, method: req.method, headers }, {
-    onRequestStart() {},
-    onResponseStart(_controller, status, upstreamHeaders) {
-      res.writeHead(status, upstreamHeaders);
+  agent.dispatch(
+    { origin, path: url.pathname + url.search, method: req.method, headers },
+    {
+      onRequestStart() {},
+      onResponseStart(_controller, status, upstreamHeaders) {
+        res.writeHead(status, upstreamHeaders);
+      },
+      onResponseData(_controller, chunk) {
+        res.write(chunk);
+      },
+      onResponseEnd() {
+        res.end();
+      },
+      onResponseError() {
+        res.destroy();
+      },
     },
-    onResponseData(_controller, chunk) {
-      res.write(chunk);
-    },
-    onResponseEnd() {
-      res.end();
-    },
-    onResponseError() {
-      res.destroy();
-    },
-  });
+  );
   req.resume();
 });
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: server.address().port })));

@@ -1,16 +1,35 @@
 // npm run bench:policy — decision time at 10, 1,000 and 100,000 rules, side by side with a
 // linear scan, and the ratios. Goal: under 2 µs per decision at 100,000 rules.
-import { compilePolicy, credentialIdentity, domainPattern, parseHostPattern, patternMatches, validatePolicyDocument, type EgressRequest, type PolicyDocument } from "../lib/policy";
+import {
+  compilePolicy,
+  credentialIdentity,
+  domainPattern,
+  parseHostPattern,
+  patternMatches,
+  validatePolicyDocument,
+  type EgressRequest,
+  type PolicyDocument,
+} from "../lib/policy";
 
 function buildPolicy(rules: number): PolicyDocument {
   const connections = [];
   const domains: string[] = [];
   // Half credential rules (exact + wildcard websites), half Domains entries.
   for (let i = 0; connections.length * 2 < rules / 2; i++) {
-    connections.push({ name: `svc${i}`, serviceAccount: "bot@acme.example", inject: { type: "bearer" as const }, allowedWebsites: [`api${i}.svc.example`, `*.cdn${i}.example`], narrow: { pathPrefix: `/org${i}`, methods: "read_only" as const } });
+    connections.push({
+      name: `svc${i}`,
+      serviceAccount: "bot@acme.example",
+      inject: { type: "bearer" as const },
+      allowedWebsites: [`api${i}.svc.example`, `*.cdn${i}.example`],
+      narrow: { pathPrefix: `/org${i}`, methods: "read_only" as const },
+    });
   }
   for (let i = 0; domains.length < rules - connections.length * 2; i++) domains.push(i % 2 ? `*.d${i}.example` : `d${i}.example`);
-  const doc = validatePolicyDocument({ version: 1, orgDeny: ["*.pastebin.com"], bundles: [{ name: "org", scope: { type: "organization" }, domains, connections }] });
+  const doc = validatePolicyDocument({
+    version: 1,
+    orgDeny: ["*.pastebin.com"],
+    bundles: [{ name: "org", scope: { type: "organization" }, domains, connections }],
+  });
   if (!doc.ok) throw new Error(JSON.stringify(doc.errors[0]));
   return doc.document;
 }
@@ -21,7 +40,16 @@ function requests(rules: number): EgressRequest[] {
   for (let i = 0; i < 1000; i++) {
     const k = (i * 7919) % n;
     const pick = i % 5;
-    const host = pick === 0 ? `api${k}.svc.example` : pick === 1 ? `a.b.cdn${k}.example` : pick === 2 ? `d${2 * k}.example` : pick === 3 ? `x.d${2 * k + 1}.example` : `unknown${i}.nowhere.test`;
+    const host =
+      pick === 0
+        ? `api${k}.svc.example`
+        : pick === 1
+          ? `a.b.cdn${k}.example`
+          : pick === 2
+            ? `d${2 * k}.example`
+            : pick === 3
+              ? `x.d${2 * k + 1}.example`
+              : `unknown${i}.nowhere.test`;
     out.push({ method: "GET", scheme: "https", host, port: 443, path: `/org${k}/repo/file`, methodOverride: false });
   }
   return out;
@@ -29,7 +57,8 @@ function requests(rules: number): EgressRequest[] {
 
 function linearScan(doc: PolicyDocument, req: EgressRequest): string {
   const b = doc.bundles[0]!;
-  for (const c of b.connections) for (const w of c.allowedWebsites) if (patternMatches(parseHostPattern(w), req.host, req.port, req.scheme)) return "hit";
+  for (const c of b.connections)
+    for (const w of c.allowedWebsites) if (patternMatches(parseHostPattern(w), req.host, req.port, req.scheme)) return "hit";
   for (const d of b.domains) if (patternMatches(parseHostPattern(domainPattern(d)), req.host, req.port, req.scheme)) return "hit";
   return "blocked";
 }
@@ -62,9 +91,10 @@ for (const rules of [10, 1_000, 100_000]) {
   time(batch, 500); // warm up: let the JIT settle before measuring
   const perBatch = time(batch, 1500);
   const linearReqs = reqs.slice(0, rules >= 100_000 ? 20 : 1000);
-  const linearNs = time(() => {
-    for (const r of linearReqs) sink += linearScan(doc, r).length;
-  }, 200) / linearReqs.length;
+  const linearNs =
+    time(() => {
+      for (const r of linearReqs) sink += linearScan(doc, r).length;
+    }, 200) / linearReqs.length;
   if (sink < 0) console.log(sink);
   rows.push({ rules, compileMs, decideNs: perBatch / reqs.length, linearNs });
 }
@@ -115,7 +145,7 @@ async function replayBench(): Promise<void> {
     const now = Date.now();
     const span = 7 * 24 * 3600_000 - 60_000;
     let rng = 7;
-    const rand = () => ((rng = (rng * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (rng = (rng * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const n = 250; // hosts per kind, as in requests(1000)
     const insert = db.$client.prepare(
       `INSERT INTO audit_events (id, ts, kind, action, request_id, session_id, workspace, channel, method, scheme, host, port, path, outcome, rule, reason, prev_hash, hash)
@@ -127,15 +157,35 @@ async function replayBench(): Promise<void> {
         // Skewed like real traffic: a few hosts and paths carry most requests.
         const k = Math.floor(n * rand() ** 3);
         const pick = i % 5;
-        const host = pick === 0 ? `api${k}.svc.example` : pick === 1 ? `a.b.cdn${k}.example` : pick === 2 ? `d${2 * k}.example` : pick === 3 ? `x.d${2 * k + 1}.example` : `unknown${Math.floor(rand() * 2000)}.nowhere.test`;
+        const host =
+          pick === 0
+            ? `api${k}.svc.example`
+            : pick === 1
+              ? `a.b.cdn${k}.example`
+              : pick === 2
+                ? `d${2 * k}.example`
+                : pick === 3
+                  ? `x.d${2 * k + 1}.example`
+                  : `unknown${Math.floor(rand() * 2000)}.nowhere.test`;
         const p = Math.floor(40 * rand() ** 2);
-        insert.run(`ev${i}`, now - span + Math.floor((i / TOTAL) * span), `req${i}`, `C${i % 20}`, i % 7 === 0 ? "POST" : "GET", host, `/org${k}/repo/${p}`);
+        insert.run(
+          `ev${i}`,
+          now - span + Math.floor((i / TOTAL) * span),
+          `req${i}`,
+          `C${i % 20}`,
+          i % 7 === 0 ? "POST" : "GET",
+          host,
+          `/org${k}/repo/${p}`,
+        );
       }
     })();
     db.$client.exec("ANALYZE");
     const buildS = (performance.now() - t0) / 1000;
 
-    const compiled = [compilePolicy(doc, { credentialsSet: creds, now: 0 }), compilePolicy(draft, { credentialsSet: creds, now: 0 })] as const;
+    const compiled = [
+      compilePolicy(doc, { credentialsSet: creds, now: 0 }),
+      compilePolicy(draft, { credentialsSet: creds, now: 0 }),
+    ] as const;
     const runs: { sqlMs: number; replayMs: number; cpuMs: number; distinct: number; changed: number }[] = [];
     for (let r = 0; r < 3; r++) {
       const cpu = process.cpuUsage();
@@ -143,22 +193,49 @@ async function replayBench(): Promise<void> {
       const { rows } = await distinctEgressRequests(db, { from: now - 7 * 24 * 3600_000, to: now, limit: 1_000_000 });
       const b = performance.now();
       // Compiled afresh each run, as a preview does.
-      const res = replayRequests(r === 0 ? compiled[0] : compilePolicy(doc, { credentialsSet: creds, now: 0 }), r === 0 ? compiled[1] : compilePolicy(draft, { credentialsSet: creds, now: 0 }), rows);
+      const res = replayRequests(
+        r === 0 ? compiled[0] : compilePolicy(doc, { credentialsSet: creds, now: 0 }),
+        r === 0 ? compiled[1] : compilePolicy(draft, { credentialsSet: creds, now: 0 }),
+        rows,
+      );
       const c = performance.now();
       if (res.events !== TOTAL) throw new Error(`replayed ${res.events} events, not ${TOTAL}`);
       const used = process.cpuUsage(cpu);
-      runs.push({ sqlMs: b - a, replayMs: c - b, cpuMs: (used.user + used.system) / 1000, distinct: res.requests, changed: res.changedEvents });
+      runs.push({
+        sqlMs: b - a,
+        replayMs: c - b,
+        cpuMs: (used.user + used.system) / 1000,
+        distinct: res.requests,
+        changed: res.changedEvents,
+      });
     }
     const best = runs.reduce((x, y) => (x.sqlMs + x.replayMs <= y.sqlMs + y.replayMs ? x : y));
     const total = best.sqlMs + best.replayMs;
-    console.log(`\nimpact preview replay (${TOTAL.toLocaleString("en-US")} logged events in 7 days, generated in ${buildS.toFixed(1)} s)\n`);
+    console.log(
+      `\nimpact preview replay (${TOTAL.toLocaleString("en-US")} logged events in 7 days, generated in ${buildS.toFixed(1)} s)\n`,
+    );
     console.log(`distinct requests (SQL GROUP BY)   ${best.distinct.toLocaleString("en-US")}   ${best.sqlMs.toFixed(0)} ms`);
-    console.log(`replay, current vs draft           ${best.replayMs.toFixed(0)} ms (${((best.replayMs * 1e6) / best.distinct / 2).toFixed(0)} ns per decision)`);
+    console.log(
+      `replay, current vs draft           ${best.replayMs.toFixed(0)} ms (${((best.replayMs * 1e6) / best.distinct / 2).toFixed(0)} ns per decision)`,
+    );
     console.log(`events decided differently         ${best.changed.toLocaleString("en-US")}`);
-    console.log(`goal < 2 s for 1,000,000 events: ${total < 2000 ? "met" : "NOT met"} (${(total / 1000).toFixed(2)} s wall, ${(best.cpuMs / 1000).toFixed(2)} s CPU; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`);
+    console.log(
+      `goal < 2 s for 1,000,000 events: ${total < 2000 ? "met" : "NOT met"} (${(total / 1000).toFixed(2)} s wall, ${(best.cpuMs / 1000).toFixed(2)} s CPU; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`,
+    );
 
     // Worst case for the replay itself: every event a distinct request (no help from GROUP BY).
-    const all = Array.from({ length: TOTAL }, (_, i) => ({ workspace: "T0", channel: `C${i % 20}`, method: "GET", scheme: "https" as const, host: `h${i % 5000}.d${i % 997}.example`, port: 443, path: `/p/${i}`, count: 1, lastSeq: i, lastTs: i }));
+    const all = Array.from({ length: TOTAL }, (_, i) => ({
+      workspace: "T0",
+      channel: `C${i % 20}`,
+      method: "GET",
+      scheme: "https" as const,
+      host: `h${i % 5000}.d${i % 997}.example`,
+      port: 443,
+      path: `/p/${i}`,
+      count: 1,
+      lastSeq: i,
+      lastTs: i,
+    }));
     const w0 = performance.now();
     replayRequests(compiled[0], compiled[1], all);
     console.log(`worst case, 1,000,000 distinct requests replayed in memory: ${((performance.now() - w0) / 1000).toFixed(2)} s`);

@@ -19,8 +19,28 @@ import { prepareRevisionsRead } from "../db/queries/settings";
 
 const N = Number(process.env.STAGES_N ?? 20_000);
 const ctx = testContext();
-putPolicy({ ctx, actor: owner, dryRun: false, input: { version: 1, memberAccess: { mode: "anyone" }, bundles: [{ name: "b", scope: { type: "organization" }, domains: ["bench.test:8080"], connections: [{ name: "api", serviceAccount: "bot@example.test", inject: { type: "bearer" }, allowedWebsites: ["api.bench.test"] }] }] } });
-const token = createSession({ ctx, actor: orchestrator, input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } } }).token;
+putPolicy({
+  ctx,
+  actor: owner,
+  dryRun: false,
+  input: {
+    version: 1,
+    memberAccess: { mode: "anyone" },
+    bundles: [
+      {
+        name: "b",
+        scope: { type: "organization" },
+        domains: ["bench.test:8080"],
+        connections: [{ name: "api", serviceAccount: "bot@example.test", inject: { type: "bearer" }, allowedWebsites: ["api.bench.test"] }],
+      },
+    ],
+  },
+});
+const token = createSession({
+  ctx,
+  actor: orchestrator,
+  input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } },
+}).token;
 const sessions = new SessionVerifier(ctx.db);
 const policy = policyCache(ctx.db);
 const revisions = prepareRevisionsRead(ctx.db);
@@ -46,21 +66,46 @@ const target = parseAbsoluteTarget(url);
 if (isTargetError(target)) throw new Error("bad target");
 const session = sessions.verify(token, ctx.now(), rev.sessions);
 if (!session.ok) throw new Error("no session");
-const decision = policy.current(rev.policy).decide("T1", "C1", { method: "GET", scheme: "http", host: "bench.test", port: 8080, path: "/", methodOverride: false });
+const decision = policy
+  .current(rev.policy)
+  .decide("T1", "C1", { method: "GET", scheme: "http", host: "bench.test", port: 8080, path: "/", methodOverride: false });
 const attempt = { requestId: "req_bench", started: ctx.now(), session: session.session, token, method: "GET", target };
 let total = 0;
-console.log(`proxy stages, CPU per request over ${N} iterations each (load: ${os.loadavg().map((x) => x.toFixed(1)).join(" ")})\n`);
+console.log(
+  `proxy stages, CPU per request over ${N} iterations each (load: ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")})\n`,
+);
 total += stage("revisions read (one per event-loop turn)", () => revisions());
 total += stage("session token from Proxy-Authorization", () => sessionToken(proxyAuth));
 total += stage("target parse", () => parseAbsoluteTarget(url));
 total += stage("session verify (cached)", () => sessions.verify(token, ctx.now(), rev.sessions));
-total += stage("token leak check (URL and headers)", () => tokenInRequest(token, `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`, rawHeaders));
-total += stage("decide()", () => policy.current(rev.policy).decide("T1", "C1", { method: "GET", scheme: "http", host: "bench.test", port: 8080, path: "/", methodOverride: hasMethodOverride(headers) }));
+total += stage("token leak check (URL and headers)", () =>
+  tokenInRequest(
+    token,
+    `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`,
+    rawHeaders,
+  ),
+);
+total += stage("decide()", () =>
+  policy.current(rev.policy).decide("T1", "C1", {
+    method: "GET",
+    scheme: "http",
+    host: "bench.test",
+    port: 8080,
+    path: "/",
+    methodOverride: hasMethodOverride(headers),
+  }),
+);
 total += stage("upstream header hygiene", () => upstreamRequestHeaders(headers, token));
 total += stage("journal record (16 per write, per request)", () => {
-  if (Math.random() < 1 / 16) journal.recordAll(Array.from({ length: 16 }, () => egressEvent(attempt, decision, { status: null, now: ctx.now() })));
+  if (Math.random() < 1 / 16)
+    journal.recordAll(Array.from({ length: 16 }, () => egressEvent(attempt, decision, { status: null, now: ctx.now() })));
 });
 const rec = journal.record(egressEvent(attempt, decision, { status: null, now: ctx.now() }));
-total += stage("journal completion", () => journal.recordCompletion(rec, { ts: ctx.now(), status: 200, bytesIn: 2, bytesOut: 0, durationMs: 1, reason: decision.reason }));
+total += stage("journal completion", () =>
+  journal.recordCompletion(rec, { ts: ctx.now(), status: 200, bytesIn: 2, bytesOut: 0, durationMs: 1, reason: decision.reason }),
+);
 console.log(`${"total Gatehouse steps".padEnd(44)} ${total.toFixed(2).padStart(8)} µs`);
 journal.close();

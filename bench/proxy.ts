@@ -51,7 +51,9 @@ type Cell = { name: string; c: number; rps: number; p50: number; p99: number; er
 
 /** A process and all its descendants (Gatehouse's proxy runs in child processes). */
 function processTree(pid: number): number[] {
-  const children = fs.readdirSync(`/proc/${pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").split(" ").filter(Boolean).map(Number));
+  const children = fs
+    .readdirSync(`/proc/${pid}/task`)
+    .flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").split(" ").filter(Boolean).map(Number));
   return [pid, ...children.flatMap(processTree)];
 }
 
@@ -68,7 +70,13 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
-async function load(name: string, c: number, makeDispatcher: () => Dispatcher, opts: Dispatcher.RequestOptions, seconds = SECONDS): Promise<Cell> {
+async function load(
+  name: string,
+  c: number,
+  makeDispatcher: () => Dispatcher,
+  opts: Dispatcher.RequestOptions,
+  seconds = SECONDS,
+): Promise<Cell> {
   const dispatcher = makeDispatcher();
   const latencies: number[] = [];
   let errors = 0;
@@ -107,7 +115,11 @@ function trySquid(hostsFile: string, httpPort: number, httpsPort: number): { por
   let squid = spawnSync("sh", ["-c", "command -v squid"], { encoding: "utf8" }).stdout.trim();
   if (!squid && process.getuid?.() === 0) {
     console.error("bench: installing squid with apt-get…");
-    spawnSync("sh", ["-c", "apt-get install -y -qq squid >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq squid >/dev/null 2>&1)"], { stdio: "inherit" });
+    spawnSync(
+      "sh",
+      ["-c", "apt-get install -y -qq squid >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq squid >/dev/null 2>&1)"],
+      { stdio: "inherit" },
+    );
     squid = spawnSync("sh", ["-c", "command -v squid"], { encoding: "utf8" }).stdout.trim();
     // The package starts a system instance on 3128; this benchmark runs its own.
     spawnSync("sh", ["-c", "service squid stop >/dev/null 2>&1 || true"]);
@@ -145,14 +157,22 @@ function trySquid(hostsFile: string, httpPort: number, httpsPort: number): { por
 async function main() {
   console.error(`bench: ${SECONDS}s per cell after 1s warm-up; work in ${tmp}`);
   const ca = await createCertificateAuthority("bench upstream CA");
-  const leaf = await issueLeafForNames({ names: ["bench.test", "cdn.bench.test", "api.bench.test"], caCertPem: ca.certPem, caKeyPem: ca.keyPem });
+  const leaf = await issueLeafForNames({
+    names: ["bench.test", "cdn.bench.test", "api.bench.test"],
+    caCertPem: ca.certPem,
+    caKeyPem: ca.keyPem,
+  });
   fs.writeFileSync(path.join(tmp, "up-ca.pem"), ca.certPem);
   fs.writeFileSync(path.join(tmp, "leaf.pem"), leaf.certPem);
   fs.writeFileSync(path.join(tmp, "leaf.key"), leaf.keyPem);
   const hostsFile = path.join(tmp, "hosts");
   fs.writeFileSync(hostsFile, "127.0.0.1 bench.test cdn.bench.test api.bench.test\n");
 
-  const upstream = startChild(process.execPath, [path.join(root, "bench", "upstream.mjs"), path.join(tmp, "leaf.pem"), path.join(tmp, "leaf.key")]);
+  const upstream = startChild(process.execPath, [
+    path.join(root, "bench", "upstream.mjs"),
+    path.join(tmp, "leaf.pem"),
+    path.join(tmp, "leaf.key"),
+  ]);
   const up = await firstJsonLine<{ http: number; https: number }>(upstream);
 
   const dataDir = path.join(tmp, "data");
@@ -170,7 +190,13 @@ async function main() {
   children.push(gatehouse.child);
   const { port, proxyPort } = gatehouse;
   if (process.env.BENCH_DEBUG) console.error(`bench: Gatehouse log in ${path.join(tmp, "gatehouse.log")}`);
-  const cli = (args: string[], input?: string) => spawnSync(process.execPath, [path.join(root, "bin", "gatehouse.js"), ...args], { cwd: root, env: { ...process.env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PROXY_PORT: String(proxyPort), PORT: String(port) }, input, encoding: "utf8" });
+  const cli = (args: string[], input?: string) =>
+    spawnSync(process.execPath, [path.join(root, "bin", "gatehouse.js"), ...args], {
+      cwd: root,
+      env: { ...process.env, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PROXY_PORT: String(proxyPort), PORT: String(port) },
+      input,
+      encoding: "utf8",
+    });
   const policyFile = path.join(tmp, "policy.json");
   fs.writeFileSync(
     policyFile,
@@ -182,7 +208,14 @@ async function main() {
           name: "bench",
           scope: { type: "organization" },
           domains: [`bench.test:${up.http}`, `cdn.bench.test:${up.https}`],
-          connections: [{ name: "api", serviceAccount: "bench@acme.example", inject: { type: "bearer" }, allowedWebsites: [`api.bench.test:${up.https}`] }],
+          connections: [
+            {
+              name: "api",
+              serviceAccount: "bench@acme.example",
+              inject: { type: "bearer" },
+              allowedWebsites: [`api.bench.test:${up.https}`],
+            },
+          ],
         },
       ],
     }),
@@ -195,7 +228,13 @@ async function main() {
 
   // The same Gatehouse with metrics on (GATEHOUSE_METRICS_TOKEN), a second server on the same
   // data directory, so that one run compares the two (BENCH_METRICS=0 leaves it out).
-  const metricsOn = process.env.BENCH_METRICS === "0" ? null : await startGatehouse({ ...gatehouseEnv, GATEHOUSE_METRICS_TOKEN: "bench-metrics-token-not-real-0000" }, { nodeArgs, logFile: path.join(tmp, "gatehouse-metrics.log"), build: false });
+  const metricsOn =
+    process.env.BENCH_METRICS === "0"
+      ? null
+      : await startGatehouse(
+          { ...gatehouseEnv, GATEHOUSE_METRICS_TOKEN: "bench-metrics-token-not-real-0000" },
+          { nodeArgs, logFile: path.join(tmp, "gatehouse-metrics.log"), build: false },
+        );
   if (metricsOn) children.push(metricsOn.child);
 
   const bare = startChild(process.execPath, [path.join(root, "bench", "bare-proxy.mjs")]);
@@ -208,7 +247,11 @@ async function main() {
   const upCa = [ca.certPem];
   const viaPool = (proxy: number, auth?: string) => ({
     make: () => new Pool(`http://127.0.0.1:${proxy}`, { connections: 64, pipelining: 1 }),
-    opts: { method: "GET" as const, path: `http://bench.test:${up.http}/`, headers: { host: `bench.test:${up.http}`, ...(auth ? { "proxy-authorization": auth } : {}) } },
+    opts: {
+      method: "GET" as const,
+      path: `http://bench.test:${up.http}/`,
+      headers: { host: `bench.test:${up.http}`, ...(auth ? { "proxy-authorization": auth } : {}) },
+    },
   });
   const viaConnect = (proxy: number, host: string, ca: string[], auth?: string) => ({
     make: () => new ProxyAgent({ uri: `http://127.0.0.1:${proxy}`, ...(auth ? { token: auth } : {}), requestTls: { ca }, connections: 64 }),
@@ -216,11 +259,20 @@ async function main() {
   });
   const targets: { name: string; make: () => Dispatcher; opts: Dispatcher.RequestOptions; pid?: number }[] = [
     { name: "direct http", make: () => new Pool(`http://127.0.0.1:${up.http}`, { connections: 64 }), opts: { method: "GET", path: "/" } },
-    { name: "direct https", make: () => new Pool(`https://127.0.0.1:${up.https}`, { connections: 64, connect: { ca: upCa, servername: "cdn.bench.test" } }), opts: { method: "GET", path: "/" } },
+    {
+      name: "direct https",
+      make: () => new Pool(`https://127.0.0.1:${up.https}`, { connections: 64, connect: { ca: upCa, servername: "cdn.bench.test" } }),
+      opts: { method: "GET", path: "/" },
+    },
     { name: "bare node http", ...viaPool(barePort), pid: bare.pid },
     { name: "bare node tunnel", ...viaConnect(barePort, "cdn.bench.test", upCa), pid: bare.pid },
     { name: "bare node+undici http", ...viaPool(bareUndiciPort), pid: bareUndici.pid },
-    ...(squid ? [{ name: "squid http", ...viaPool(squid.port), pid: squid.child.pid }, { name: "squid tunnel", ...viaConnect(squid.port, "cdn.bench.test", upCa), pid: squid.child.pid }] : []),
+    ...(squid
+      ? [
+          { name: "squid http", ...viaPool(squid.port), pid: squid.child.pid },
+          { name: "squid tunnel", ...viaConnect(squid.port, "cdn.bench.test", upCa), pid: squid.child.pid },
+        ]
+      : []),
     { name: "gatehouse http allowlisted", ...viaPool(proxyPort, proxyAuth), pid: gatehouse.pid },
     ...(metricsOn ? [{ name: "gatehouse http +metrics", ...viaPool(metricsOn.proxyPort, proxyAuth), pid: metricsOn.pid }] : []),
     { name: "gatehouse tunnel allowlisted", ...viaConnect(proxyPort, "cdn.bench.test", upCa, proxyAuth), pid: gatehouse.pid },
@@ -242,7 +294,9 @@ async function main() {
         cell.cpuUsPerReq = ((cpuMs(t.pid) - cpuBefore) * 1000) / (cell.rps * (SECONDS + 1));
         cell.round = round;
         cells.push(cell);
-        console.error(`  ${ROUNDS > 1 ? `round ${round + 1}  ` : ""}${t.name.padEnd(30)} c=${String(c).padEnd(3)} ${cell.rps.toFixed(0).padStart(7)} req/s  p50 ${cell.p50.toFixed(2)} ms  p99 ${cell.p99.toFixed(2)} ms${Number.isFinite(cell.cpuUsPerReq) ? `  proxy CPU ${cell.cpuUsPerReq!.toFixed(0)} µs/req` : ""}${cell.errors ? `  errors ${cell.errors}` : ""}`);
+        console.error(
+          `  ${ROUNDS > 1 ? `round ${round + 1}  ` : ""}${t.name.padEnd(30)} c=${String(c).padEnd(3)} ${cell.rps.toFixed(0).padStart(7)} req/s  p50 ${cell.p50.toFixed(2)} ms  p99 ${cell.p99.toFixed(2)} ms${Number.isFinite(cell.cpuUsPerReq) ? `  proxy CPU ${cell.cpuUsPerReq!.toFixed(0)} µs/req` : ""}${cell.errors ? `  errors ${cell.errors}` : ""}`,
+        );
       }
     }
   }
@@ -254,15 +308,26 @@ async function main() {
   };
   const runs = (name: string, c: number) => cells.filter((x) => x.name === name && x.c === c);
   const med = (name: string, c: number, key: "rps" | "p50" | "p99" | "cpuUsPerReq") => median(runs(name, c).map((x) => x[key] ?? NaN));
-  console.log(`\nproxy benchmark (loopback, ${os.cpus().length} cores, ${SECONDS}s per cell${ROUNDS > 1 ? `, medians of ${ROUNDS} interleaved rounds` : ""}; load generator, proxy and upstream share the machine)\n`);
-  console.log(`${"target".padEnd(30)} ${CONCURRENCY.filter((c, i, all) => all.indexOf(c) === i).map((c) => `c=${c}`.padStart(24)).join("")}   proxy CPU µs/req`);
+  console.log(
+    `\nproxy benchmark (loopback, ${os.cpus().length} cores, ${SECONDS}s per cell${ROUNDS > 1 ? `, medians of ${ROUNDS} interleaved rounds` : ""}; load generator, proxy and upstream share the machine)\n`,
+  );
+  console.log(
+    `${"target".padEnd(30)} ${CONCURRENCY.filter((c, i, all) => all.indexOf(c) === i)
+      .map((c) => `c=${c}`.padStart(24))
+      .join("")}   proxy CPU µs/req`,
+  );
   const levels = CONCURRENCY.filter((c, i, all) => all.indexOf(c) === i);
   for (const t of targets) {
     const row = levels.map((c) => {
       const errors = runs(t.name, c).some((x) => x.errors > 0);
-      return `${med(t.name, c, "rps").toFixed(0)}/s ${med(t.name, c, "p50").toFixed(2)}/${med(t.name, c, "p99").toFixed(2)}ms${errors ? "!" : ""}`.padStart(24);
+      return `${med(t.name, c, "rps").toFixed(0)}/s ${med(t.name, c, "p50").toFixed(2)}/${med(t.name, c, "p99").toFixed(2)}ms${errors ? "!" : ""}`.padStart(
+        24,
+      );
     });
-    const cpu = levels.map((c) => med(t.name, c, "cpuUsPerReq")).map((x) => (Number.isFinite(x) ? x.toFixed(0) : "-")).join(" / ");
+    const cpu = levels
+      .map((c) => med(t.name, c, "cpuUsPerReq"))
+      .map((x) => (Number.isFinite(x) ? x.toFixed(0) : "-"))
+      .join(" / ");
     console.log(`${t.name.padEnd(30)} ${row.join("")}   ${cpu}`);
   }
   /** Median over the rounds of a per-round figure, with the range when there are several rounds. */
@@ -277,35 +342,64 @@ async function main() {
     perRound(c, (r) => (cellOf(a, c, r)?.[key] ?? NaN) / (cellOf(b, c, r)?.[key] ?? NaN), 2, "×");
   console.log("\nratios (requests/s unless noted)");
   for (const c of [16, 64]) {
-    console.log(`  c=${c}: gatehouse http allowlisted / squid http           ${ratio("gatehouse http allowlisted", "squid http", c)}   (goal ≥ 1.0×)`);
-    console.log(`  c=${c}: gatehouse http allowlisted / bare node http       ${ratio("gatehouse http allowlisted", "bare node http", c)}   (goal ≥ 0.8×)`);
-    console.log(`  c=${c}: gatehouse http allowlisted / bare node+undici     ${ratio("gatehouse http allowlisted", "bare node+undici http", c)}   (the same relay: what Gatehouse's own work costs)`);
-    console.log(`  c=${c}: gatehouse https credentialed / squid tunnel       ${ratio("gatehouse https credentialed", "squid tunnel", c)}   (goal ≥ 0.5×)`);
-    if (metricsOn) console.log(`  c=${c}: gatehouse http +metrics / gatehouse http          ${ratio("gatehouse http +metrics", "gatehouse http allowlisted", c)}   (goal ≥ 0.95×)`);
+    console.log(
+      `  c=${c}: gatehouse http allowlisted / squid http           ${ratio("gatehouse http allowlisted", "squid http", c)}   (goal ≥ 1.0×)`,
+    );
+    console.log(
+      `  c=${c}: gatehouse http allowlisted / bare node http       ${ratio("gatehouse http allowlisted", "bare node http", c)}   (goal ≥ 0.8×)`,
+    );
+    console.log(
+      `  c=${c}: gatehouse http allowlisted / bare node+undici     ${ratio("gatehouse http allowlisted", "bare node+undici http", c)}   (the same relay: what Gatehouse's own work costs)`,
+    );
+    console.log(
+      `  c=${c}: gatehouse https credentialed / squid tunnel       ${ratio("gatehouse https credentialed", "squid tunnel", c)}   (goal ≥ 0.5×)`,
+    );
+    if (metricsOn)
+      console.log(
+        `  c=${c}: gatehouse http +metrics / gatehouse http          ${ratio("gatehouse http +metrics", "gatehouse http allowlisted", c)}   (goal ≥ 0.95×)`,
+      );
     console.log(`  c=${c}: gatehouse tunnel allowlisted / squid tunnel       ${ratio("gatehouse tunnel allowlisted", "squid tunnel", c)}`);
-    console.log(`  c=${c}: CPU per request, gatehouse http / squid http      ${ratio("gatehouse http allowlisted", "squid http", c, "cpuUsPerReq")}   (steadier than requests/s on a shared machine)`);
+    console.log(
+      `  c=${c}: CPU per request, gatehouse http / squid http      ${ratio("gatehouse http allowlisted", "squid http", c, "cpuUsPerReq")}   (steadier than requests/s on a shared machine)`,
+    );
   }
-  const added = (name: string) => perRound(1, (r) => ((cellOf(name, 1, r)?.p50 ?? NaN) - (cellOf("direct http", 1, r)?.p50 ?? NaN)) * 1000, 0, " µs");
-  console.log(`  c=1 p50 added over direct: gatehouse http ${added("gatehouse http allowlisted")}, squid http ${added("squid http")}, bare node ${added("bare node http")}, bare node+undici ${added("bare node+undici http")}`);
-  console.log(`  mitmproxy: ${spawnSync("sh", ["-c", "command -v mitmdump"], { encoding: "utf8" }).stdout.trim() ? "installed but not wired in" : "not installed (not in Debian's or npm's packages here)"}`);
+  const added = (name: string) =>
+    perRound(1, (r) => ((cellOf(name, 1, r)?.p50 ?? NaN) - (cellOf("direct http", 1, r)?.p50 ?? NaN)) * 1000, 0, " µs");
+  console.log(
+    `  c=1 p50 added over direct: gatehouse http ${added("gatehouse http allowlisted")}, squid http ${added("squid http")}, bare node ${added("bare node http")}, bare node+undici ${added("bare node+undici http")}`,
+  );
+  console.log(
+    `  mitmproxy: ${spawnSync("sh", ["-c", "command -v mitmdump"], { encoding: "utf8" }).stdout.trim() ? "installed but not wired in" : "not installed (not in Debian's or npm's packages here)"}`,
+  );
   if (!squid) console.log("  squid: not installed and not root, so not measured");
 
   if (soak) {
     console.log("\nsoak: credentialed HTTPS through interception, c=16, 5 minutes; Gatehouse's memory (all its processes) and disk:");
     const rss = (pid: number): number =>
-      processTree(pid).reduce((kib, p) => kib + Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0), 0) / 1024;
+      processTree(pid).reduce((kib, p) => kib + Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0), 0) /
+      1024;
     const dirMiB = (dir: string) => fs.readdirSync(dir).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0) / 2 ** 20;
-    const sample = () => ({ rss: rss(gatehouse.pid!), journal: dirMiB(path.join(dataDir, "journal")), wal: fs.statSync(path.join(dataDir, "gatehouse.db-wal")).size / 2 ** 20 });
+    const sample = () => ({
+      rss: rss(gatehouse.pid!),
+      journal: dirMiB(path.join(dataDir, "journal")),
+      wal: fs.statSync(path.join(dataDir, "gatehouse.db-wal")).size / 2 ** 20,
+    });
     const samples = [sample()];
     const t = targets.find((x) => x.name === "gatehouse https credentialed")!;
     const timer = setInterval(() => samples.push(sample()), 10_000);
     const cell = await load("soak", 16, t.make, t.opts, Number(process.env.BENCH_SOAK_SECONDS ?? 300));
     clearInterval(timer);
-    const series = (k: "rss" | "journal" | "wal") => `first ${samples[0]![k].toFixed(0)}, last ${samples[samples.length - 1]![k].toFixed(0)}, max ${Math.max(...samples.map((x) => x[k])).toFixed(0)}`;
+    const series = (k: "rss" | "journal" | "wal") =>
+      `first ${samples[0]![k].toFixed(0)}, last ${samples[samples.length - 1]![k].toFixed(0)}, max ${Math.max(...samples.map((x) => x[k])).toFixed(0)}`;
     console.log(`  ${cell.rps.toFixed(0)} req/s, ${cell.errors} errors, ${samples.length} samples`);
     console.log(`  RSS MiB ${series("rss")}; journal MiB ${series("journal")}; WAL MiB ${series("wal")}`);
     // The shape, not just the ends: warming caches level off, a leak keeps climbing.
-    console.log(`  RSS MiB each minute: ${samples.filter((_, i) => i % 6 === 0).map((x) => x.rss.toFixed(0)).join(", ")}`);
+    console.log(
+      `  RSS MiB each minute: ${samples
+        .filter((_, i) => i % 6 === 0)
+        .map((x) => x.rss.toFixed(0))
+        .join(", ")}`,
+    );
   }
   cleanup();
   process.exit(0);

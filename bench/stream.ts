@@ -23,7 +23,12 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gh-bench-stream-"));
 const children: ChildProcess[] = [];
 process.on("exit", () => children.forEach((c) => c.kill("SIGINT")));
 
-async function load(pool: () => Pool, path_: string, host: string, auth: string): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
+async function load(
+  pool: () => Pool,
+  path_: string,
+  host: string,
+  auth: string,
+): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
   const dispatcher = pool();
   const latencies: number[] = [];
   let errors = 0;
@@ -56,9 +61,15 @@ async function main(): Promise<void> {
   const leaf = await issueLeafForNames({ names: ["bench.test"], caCertPem: ca.certPem, caKeyPem: ca.keyPem });
   fs.writeFileSync(path.join(tmp, "leaf.pem"), leaf.certPem);
   fs.writeFileSync(path.join(tmp, "leaf.key"), leaf.keyPem);
-  const upstream = spawn(process.execPath, [path.join(root, "bench", "upstream.mjs"), path.join(tmp, "leaf.pem"), path.join(tmp, "leaf.key")], { stdio: ["ignore", "pipe", "inherit"] });
+  const upstream = spawn(
+    process.execPath,
+    [path.join(root, "bench", "upstream.mjs"), path.join(tmp, "leaf.pem"), path.join(tmp, "leaf.key")],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   children.push(upstream);
-  const up = await new Promise<{ http: number }>((resolve) => upstream.stdout!.once("data", (d: Buffer) => resolve(JSON.parse(d.toString()))));
+  const up = await new Promise<{ http: number }>((resolve) =>
+    upstream.stdout!.once("data", (d: Buffer) => resolve(JSON.parse(d.toString()))),
+  );
 
   // Sinks' far ends: a closed port, a black hole, a live OTLP receiver (counts records).
   const refused = await new Promise<number>((resolve) => {
@@ -70,26 +81,42 @@ async function main(): Promise<void> {
   const holes: net.Socket[] = [];
   const hole = net.createServer((s) => void holes.push(s.pause())).listen(0, "127.0.0.1");
   let received = 0;
-  const otlp = http.createServer((req, res) => {
-    let n = 0;
-    req.on("data", (d: Buffer) => (n += d.length));
-    req.on("end", () => {
-      received += n;
-      res.writeHead(200).end("{}");
-    });
-  }).listen(0, "127.0.0.1");
+  const otlp = http
+    .createServer((req, res) => {
+      let n = 0;
+      req.on("data", (d: Buffer) => (n += d.length));
+      req.on("end", () => {
+        received += n;
+        res.writeHead(200).end("{}");
+      });
+    })
+    .listen(0, "127.0.0.1");
   await new Promise((r) => setTimeout(r, 100));
 
   const dataDir = path.join(tmp, "data");
   const g = await startGatehouse(
-    { GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_ALLOW_PRIVATE: "127.0.0.0/8", GATEHOUSE_RESOLVE: "bench.test=127.0.0.1", GATEHOUSE_OWNER_EMAIL: "bench@gatehouse.test", GATEHOUSE_OWNER_PASSWORD: "bench-password-not-real" },
+    {
+      GATEHOUSE_DATA_DIR: dataDir,
+      GATEHOUSE_ALLOW_PRIVATE: "127.0.0.0/8",
+      GATEHOUSE_RESOLVE: "bench.test=127.0.0.1",
+      GATEHOUSE_OWNER_EMAIL: "bench@gatehouse.test",
+      GATEHOUSE_OWNER_PASSWORD: "bench-password-not-real",
+    },
     // A build after a source change can take minutes on a busy machine.
     { logFile: path.join(tmp, "gatehouse.log"), readyTimeoutMs: 900_000 },
   );
   children.push(g.child);
-  const cli = (args: string[], input?: string) => spawnSync(process.execPath, [path.join(root, "bin", "gatehouse.js"), ...args], { cwd: root, env: g.env, input, encoding: "utf8" });
+  const cli = (args: string[], input?: string) =>
+    spawnSync(process.execPath, [path.join(root, "bin", "gatehouse.js"), ...args], { cwd: root, env: g.env, input, encoding: "utf8" });
   const policy = path.join(tmp, "policy.json");
-  fs.writeFileSync(policy, JSON.stringify({ version: 1, memberAccess: { mode: "anyone" }, bundles: [{ name: "bench", scope: { type: "organization" }, domains: [`bench.test:${up.http}`], connections: [] }] }));
+  fs.writeFileSync(
+    policy,
+    JSON.stringify({
+      version: 1,
+      memberAccess: { mode: "anyone" },
+      bundles: [{ name: "bench", scope: { type: "organization" }, domains: [`bench.test:${up.http}`], connections: [] }],
+    }),
+  );
   if (cli(["policy", "import", policy]).status !== 0) throw new Error("policy import failed");
   const token = cli(["session", "create", "--workspace", "T0BENCH", "--channel", "C0BENCH", "--member", "U0BENCH"]).stdout.trim();
   const auth = `Basic ${Buffer.from(`session:${token}`).toString("base64")}`;
@@ -99,7 +126,19 @@ async function main(): Promise<void> {
     { name: "no sink" },
     { name: "dead sink (refused)", args: ["--type", "syslog", "--url", `tcp://127.0.0.1:${refused}`] },
     { name: "black-hole sink", args: ["--type", "syslog", "--url", `tcp://127.0.0.1:${(hole.address() as net.AddressInfo).port}`] },
-    { name: "live OTLP sink", args: ["--type", "otlp", "--url", `http://127.0.0.1:${(otlp.address() as net.AddressInfo).port}`, "--format", "ocsf", "--start-at", "now"] },
+    {
+      name: "live OTLP sink",
+      args: [
+        "--type",
+        "otlp",
+        "--url",
+        `http://127.0.0.1:${(otlp.address() as net.AddressInfo).port}`,
+        "--format",
+        "ocsf",
+        "--start-at",
+        "now",
+      ],
+    },
   ];
   const results = new Map<string, { rps: number; p50: number; p99: number; errors: number }[]>();
   for (let round = 0; round < ROUNDS; round++) {
@@ -111,18 +150,24 @@ async function main(): Promise<void> {
       const cell = await load(pool, `http://bench.test:${up.http}/`, `bench.test:${up.http}`, auth);
       if (m.args) {
         const lag = JSON.parse(cli(["sink", "list", "--json"]).stdout)[0];
-        console.error(`  round ${round + 1} ${m.name}: ${cell.rps.toFixed(0)} req/s, p99 ${cell.p99.toFixed(2)} ms; sink lag ${lag.lag.events} event(s), last error ${lag.lastError ?? "none"}`);
+        console.error(
+          `  round ${round + 1} ${m.name}: ${cell.rps.toFixed(0)} req/s, p99 ${cell.p99.toFixed(2)} ms; sink lag ${lag.lag.events} event(s), last error ${lag.lastError ?? "none"}`,
+        );
         cli(["sink", "remove", "bench"]);
       } else console.error(`  round ${round + 1} ${m.name}: ${cell.rps.toFixed(0)} req/s, p99 ${cell.p99.toFixed(2)} ms`);
       results.set(m.name, [...(results.get(m.name) ?? []), cell]);
     }
   }
   const base = median(results.get("no sink")!.map((c) => c.rps));
-  console.log(`\nallowlisted HTTP, concurrency ${C}, ${SECONDS} s cells, median of ${ROUNDS} interleaved round(s), ${os.availableParallelism()} cores`);
+  console.log(
+    `\nallowlisted HTTP, concurrency ${C}, ${SECONDS} s cells, median of ${ROUNDS} interleaved round(s), ${os.availableParallelism()} cores`,
+  );
   console.log("| target | req/s | p50 ms | p99 ms | errors | vs no sink |\n|---|---|---|---|---|---|");
   for (const [name, cells] of results) {
     const rps = median(cells.map((c) => c.rps));
-    console.log(`| ${name} | ${rps.toFixed(0)} | ${median(cells.map((c) => c.p50)).toFixed(2)} | ${median(cells.map((c) => c.p99)).toFixed(2)} | ${cells.reduce((n, c) => n + c.errors, 0)} | ${(rps / base).toFixed(3)}× |`);
+    console.log(
+      `| ${name} | ${rps.toFixed(0)} | ${median(cells.map((c) => c.p50)).toFixed(2)} | ${median(cells.map((c) => c.p99)).toFixed(2)} | ${cells.reduce((n, c) => n + c.errors, 0)} | ${(rps / base).toFixed(3)}× |`,
+    );
   }
   console.log(`live sink received ${(received / 1e6).toFixed(1)} MB of OTLP`);
   for (const s of holes) s.destroy();

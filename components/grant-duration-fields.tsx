@@ -3,7 +3,19 @@
 import { useState } from "react";
 import { Field, Input, Select } from "./ui";
 
-export function GrantDurationFields({ id, label = "For", error, lasting, defaultValue = "1h" }: { id: string; label?: string; error: (field: string) => string | undefined; lasting?: boolean; defaultValue?: string }) {
+export function GrantDurationFields({
+  id,
+  label = "For",
+  error,
+  lasting,
+  defaultValue = "1h",
+}: {
+  id: string;
+  label?: string;
+  error: (field: string) => string | undefined;
+  lasting?: boolean;
+  defaultValue?: string;
+}) {
   const [choice, setChoice] = useState(defaultValue);
   return (
     <>

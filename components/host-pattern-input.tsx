@@ -3,7 +3,8 @@ import { useEffect, useRef, useState } from "react";
 import { checkHostPattern } from "@/lib/policy/pattern";
 import { cx, shortenValues } from "./ui";
 
-const fieldClass = "block w-full rounded-md border-0 bg-white px-2.5 py-1.5 font-mono text-xs ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-slate-900";
+const fieldClass =
+  "block w-full rounded-md border-0 bg-white px-2.5 py-1.5 font-mono text-xs ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-slate-900";
 
 /** The first problem among the host patterns typed so far, checked by the proxy's own parser. */
 function firstProblem(text: string, split: boolean): string | undefined {
@@ -18,7 +19,15 @@ function firstProblem(text: string, split: boolean): string | undefined {
 type Props = { id: string; name: string; serverError?: string; placeholder?: string };
 
 /** One host pattern (`multiple`: one per line), validated as you type. */
-export function HostPatternField({ id, name, serverError, placeholder, defaultValue, multiple = false, rows = 3 }: Props & { defaultValue?: string; multiple?: boolean; rows?: number }) {
+export function HostPatternField({
+  id,
+  name,
+  serverError,
+  placeholder,
+  defaultValue,
+  multiple = false,
+  rows = 3,
+}: Props & { defaultValue?: string; multiple?: boolean; rows?: number }) {
   const [value, setValue] = useState(defaultValue ?? "");
   const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   // A controlled field ignores form.reset(); follow it so a form emptied after success is empty.
@@ -32,7 +41,11 @@ export function HostPatternField({ id, name, serverError, placeholder, defaultVa
   const common = { id, name, value, placeholder, ref, "aria-invalid": !!error, className: cx(fieldClass, error && "ring-red-500") };
   return (
     <div className="space-y-1">
-      {multiple ? <textarea {...common} rows={rows} onChange={(e) => setValue(e.target.value)} /> : <input {...common} onChange={(e) => setValue(e.target.value)} />}
+      {multiple ? (
+        <textarea {...common} rows={rows} onChange={(e) => setValue(e.target.value)} />
+      ) : (
+        <input {...common} onChange={(e) => setValue(e.target.value)} />
+      )}
       {error && (
         <p className="text-xs text-red-700 wrap-anywhere" data-field-error={id}>
           {shortenValues(error)}

@@ -34,20 +34,29 @@ export function ImpactPanel({ impact, testId = "impact-preview" }: { impact: Imp
   return (
     <div className="space-y-3 text-sm" data-testid={testId}>
       <p className="text-slate-700" data-testid="impact-summary">
-        {none ? "No request of the last " : `${plural(impact.changed.requests, "distinct request")} (${plural(impact.changed.events, "logged event")}) of the last `}
+        {none
+          ? "No request of the last "
+          : `${plural(impact.changed.requests, "distinct request")} (${plural(impact.changed.events, "logged event")}) of the last `}
         {plural(impact.window.days, "day")}
-        {none ? " would be decided differently" : " would be decided differently"} ({plural(impact.replayed.requests, "distinct request")} replayed
+        {none ? " would be decided differently" : " would be decided differently"} ({plural(impact.replayed.requests, "distinct request")}{" "}
+        replayed
         {impact.replayed.truncated ? ", partial: too many to replay all" : ""}).
       </p>
       {impact.deniedEntries.map((d) => (
         <div key={`${d.bundle}/${d.connection ?? ""}/${d.pattern}`} data-testid="impact-denied">
           <Alert tone="amber">
-            {d.pattern} has no effect: the org-wide deny list entry {d.deniedBy} blocks it{d.connection ? ` (Allowed website of ${d.connection})` : ""}. Remove that entry first if it should be reachable.
+            {d.pattern} has no effect: the org-wide deny list entry {d.deniedBy} blocks it
+            {d.connection ? ` (Allowed website of ${d.connection})` : ""}. Remove that entry first if it should be reachable.
           </Alert>
         </div>
       ))}
       {impact.transitions.map((t) => (
-        <section key={`${t.from}>${t.to}`} aria-label={`${t.from} to ${t.to}`} className="rounded-md ring-1 ring-slate-200" data-testid={`impact-${t.from}-${t.to}`}>
+        <section
+          key={`${t.from}>${t.to}`}
+          aria-label={`${t.from} to ${t.to}`}
+          className="rounded-md ring-1 ring-slate-200"
+          data-testid={`impact-${t.from}-${t.to}`}
+        >
           <h4 className="flex flex-wrap items-center gap-2 border-b border-slate-100 px-3 py-2 font-medium">
             <OutcomeBadge outcome={t.from} /> <span aria-hidden>→</span>
             <span className="sr-only">to</span> <OutcomeBadge outcome={t.to} />
@@ -57,14 +66,21 @@ export function ImpactPanel({ impact, testId = "impact-preview" }: { impact: Imp
           </h4>
           <ul className="divide-y divide-slate-100">
             {t.examples.map((e) => (
-              <li key={`${e.workspace}/${e.channel} ${e.method} ${e.url}`} className="flex flex-wrap items-baseline gap-x-3 gap-y-1 px-3 py-1.5">
+              <li
+                key={`${e.workspace}/${e.channel} ${e.method} ${e.url}`}
+                className="flex flex-wrap items-baseline gap-x-3 gap-y-1 px-3 py-1.5"
+              >
                 <span className="font-mono text-xs wrap-anywhere">
                   {e.method} {e.url}
                 </span>
                 <span className="text-xs text-slate-600">
                   {e.workspace}/{e.channel} · {plural(e.count, "time")} · now {e.after.rule}
                 </span>
-                <Link href={e.auditUrl} className="text-xs text-slate-700 underline underline-offset-2 hover:text-slate-900" aria-label={`Audit events of ${e.method} ${e.url} in ${e.channel}`}>
+                <Link
+                  href={e.auditUrl}
+                  className="text-xs text-slate-700 underline underline-offset-2 hover:text-slate-900"
+                  aria-label={`Audit events of ${e.method} ${e.url} in ${e.channel}`}
+                >
                   Audit events
                 </Link>
               </li>
@@ -89,7 +105,17 @@ function previewData(form: HTMLFormElement): FormData {
  * Placed inside a form: replays the draft as the form is filled in (after a short pause) and on
  * "Preview impact". `denyConfirm` shows the explicit confirm for entries the deny list overrides.
  */
-export function LiveImpactPreview({ preview, ready, denyConfirm, prefilled = false }: { preview: PreviewFn; ready?: (data: FormData) => boolean; denyConfirm?: string; prefilled?: boolean }) {
+export function LiveImpactPreview({
+  preview,
+  ready,
+  denyConfirm,
+  prefilled = false,
+}: {
+  preview: PreviewFn;
+  ready?: (data: FormData) => boolean;
+  denyConfirm?: string;
+  prefilled?: boolean;
+}) {
   const anchor = useRef<HTMLDivElement>(null);
   const [state, setState] = useState<PreviewState | null>(null);
   const [busy, setBusy] = useState(false);
@@ -169,8 +195,14 @@ export function LiveImpactPreview({ preview, ready, denyConfirm, prefilled = fal
             {busy ? "Replaying…" : "Preview impact"}
           </Button>
         </div>
-        {!state && !busy && <p className="text-sm text-slate-600">Fill in the form to see which requests of the last 7 days it would decide differently.</p>}
-        {state && !state.ok && <p className="text-sm text-slate-700" data-testid="impact-error">{state.error}</p>}
+        {!state && !busy && (
+          <p className="text-sm text-slate-600">Fill in the form to see which requests of the last 7 days it would decide differently.</p>
+        )}
+        {state && !state.ok && (
+          <p className="text-sm text-slate-700" data-testid="impact-error">
+            {state.error}
+          </p>
+        )}
         {state?.ok && <ImpactPanel impact={state.impact} />}
       </section>
       {denied && denyConfirm && (
@@ -254,7 +286,11 @@ export function PreviewedActionButton({
       </p>
       <div aria-live="polite" aria-busy={!state}>
         {!state && <p className="text-sm text-slate-600">Replaying the last 7 days of requests…</p>}
-        {state && !state.ok && <p className="text-sm text-slate-700" data-testid="impact-error">{state.error}</p>}
+        {state && !state.ok && (
+          <p className="text-sm text-slate-700" data-testid="impact-error">
+            {state.error}
+          </p>
+        )}
         {state?.ok && <ImpactPanel impact={state.impact} />}
       </div>
       <div className="flex flex-wrap gap-2">

@@ -26,7 +26,10 @@ export function Nav({ items }: { items: readonly { href: string; label: string }
             key={item.href}
             href={item.href}
             aria-current={active ? "page" : undefined}
-            className={cx("rounded-md px-2.5 py-1.5 text-sm", active ? "bg-slate-200/70 font-medium text-slate-900" : "text-slate-600 hover:bg-slate-100 hover:text-slate-900")}
+            className={cx(
+              "rounded-md px-2.5 py-1.5 text-sm",
+              active ? "bg-slate-200/70 font-medium text-slate-900" : "text-slate-600 hover:bg-slate-100 hover:text-slate-900",
+            )}
           >
             {item.label}
           </Link>

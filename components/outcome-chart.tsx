@@ -12,7 +12,13 @@ export function OutcomeChart({ hours }: { hours: Hour[] }) {
   const scale = (n: number) => (n / max) * (height - pad.bottom - pad.top);
   return (
     <figure>
-      <svg viewBox={`0 0 ${width} ${height}`} className="w-full" role="img" aria-label="Requests per hour by outcome, last 24 hours" data-testid="outcome-chart">
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        className="w-full"
+        role="img"
+        aria-label="Requests per hour by outcome, last 24 hours"
+        data-testid="outcome-chart"
+      >
         <line x1={pad.left} x2={width} y1={height - pad.bottom} y2={height - pad.bottom} stroke="#e2e8f0" />
         <text x={pad.left - 6} y={pad.top + 8} textAnchor="end" fontSize="10" fill="#64748b">
           {max}

@@ -6,33 +6,37 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 const now = sql`(unixepoch('subsec') * 1000)`;
 
 /** Dashboard people. Roles: owner (everything), auditor (reads only). */
-export const users = sqliteTable("users", {
-  id: text("id").primaryKey(),
-  email: text("email").notNull().unique(),
-  role: text("role", { enum: ["owner", "auditor"] }).notNull(),
-  passwordHash: text("password_hash").notNull(),
-  /**
-   * Bumped by sign-out, a password or role change and a lock: a dashboard session cookie carries
-   * the version it was issued under and is refused once they differ.
-   */
-  sessionVersion: integer("session_version").notNull().default(0),
-  lastSignInAt: integer("last_sign_in_at"),
-  createdAt: integer("created_at").notNull().default(now),
-  /**
-   * Set for a person who signs in through the company's IdP: one row per (issuer, subject). Such
-   * a row's password hash is unusable, and its role is re-mapped from the IdP's groups at each sign-in.
-   */
-  oidcIssuer: text("oidc_issuer"),
-  oidcSubject: text("oidc_subject"),
-  /** TOTP (RFC 6238) for local accounts: the secret sealed with AAD `users.totp:<id>`; set once a code confirmed it. */
-  totpSecretSealed: text("totp_secret_sealed"),
-  /** An enrolment not yet confirmed with a code. */
-  totpPendingSealed: text("totp_pending_sealed"),
-  /** The last time step accepted: a code is good once. */
-  totpLastStep: integer("totp_last_step"),
-  /** SHA-256 of the unused recovery codes (each 80 random bits, shown once). */
-  totpRecoveryHashes: text("totp_recovery_hashes", { mode: "json" }).$type<string[]>(),
-}, (t) => [uniqueIndex("users_oidc_identity").on(t.oidcIssuer, t.oidcSubject)]);
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    email: text("email").notNull().unique(),
+    role: text("role", { enum: ["owner", "auditor"] }).notNull(),
+    passwordHash: text("password_hash").notNull(),
+    /**
+     * Bumped by sign-out, a password or role change and a lock: a dashboard session cookie carries
+     * the version it was issued under and is refused once they differ.
+     */
+    sessionVersion: integer("session_version").notNull().default(0),
+    lastSignInAt: integer("last_sign_in_at"),
+    createdAt: integer("created_at").notNull().default(now),
+    /**
+     * Set for a person who signs in through the company's IdP: one row per (issuer, subject). Such
+     * a row's password hash is unusable, and its role is re-mapped from the IdP's groups at each sign-in.
+     */
+    oidcIssuer: text("oidc_issuer"),
+    oidcSubject: text("oidc_subject"),
+    /** TOTP (RFC 6238) for local accounts: the secret sealed with AAD `users.totp:<id>`; set once a code confirmed it. */
+    totpSecretSealed: text("totp_secret_sealed"),
+    /** An enrolment not yet confirmed with a code. */
+    totpPendingSealed: text("totp_pending_sealed"),
+    /** The last time step accepted: a code is good once. */
+    totpLastStep: integer("totp_last_step"),
+    /** SHA-256 of the unused recovery codes (each 80 random bits, shown once). */
+    totpRecoveryHashes: text("totp_recovery_hashes", { mode: "json" }).$type<string[]>(),
+  },
+  (t) => [uniqueIndex("users_oidc_identity").on(t.oidcIssuer, t.oidcSubject)],
+);
 
 /**
  * Sign-in guesses, counted per account (`account`, the email as typed, known or not, so unknown
@@ -83,8 +87,13 @@ export const orgSettings = sqliteTable("org_settings", {
   memberAccessMode: text("member_access_mode", { enum: ["anyone", "org_members", "roles"] })
     .notNull()
     .default("org_members"),
-  memberRoles: text("member_roles", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
-  directMessages: text("direct_messages", { enum: ["enabled", "disabled"] }).notNull().default("enabled"),
+  memberRoles: text("member_roles", { mode: "json" })
+    .$type<string[]>()
+    .notNull()
+    .default(sql`'[]'`),
+  directMessages: text("direct_messages", { enum: ["enabled", "disabled"] })
+    .notNull()
+    .default("enabled"),
   /** null: every channel may use the agent; otherwise only rows of `channels`. */
   channelsRestricted: integer("channels_restricted", { mode: "boolean" }).notNull().default(false),
   idleTimeoutSeconds: integer("idle_timeout_seconds").notNull().default(1800),
@@ -304,7 +313,9 @@ export const auditEvents = sqliteTable(
     index("audit_channel_outcome_seq").on(t.channel, t.outcome, t.seq),
     // Credential health (a connection's upstream answers): partial, so only credentialed
     // requests with an upstream status pay for it; covering, so a check reads no table rows.
-    index("audit_credential_status").on(t.bundle, t.connection, t.ts, t.status).where(sql`outcome = 'credentialed' AND status IS NOT NULL`),
+    index("audit_credential_status")
+      .on(t.bundle, t.connection, t.ts, t.status)
+      .where(sql`outcome = 'credentialed' AND status IS NOT NULL`),
   ],
 );
 

@@ -23,7 +23,19 @@ function seed(dataDir: string, n: number, ageMs: number): void {
   const sqlite = new Database(path.join(dataDir, "gatehouse.db"));
   try {
     const start = Date.now() - ageMs;
-    sqlite.transaction(() => appendAuditEvents({ $client: sqlite } as unknown as Db, Array.from({ length: n }, (_, i) => ({ kind: "egress" as const, action: "egress.request" as const, host: `old${i}.example`, outcome: "allowlisted", ts: start + i }))))
+    sqlite
+      .transaction(() =>
+        appendAuditEvents(
+          { $client: sqlite } as unknown as Db,
+          Array.from({ length: n }, (_, i) => ({
+            kind: "egress" as const,
+            action: "egress.request" as const,
+            host: `old${i}.example`,
+            outcome: "allowlisted",
+            ts: start + i,
+          })),
+        ),
+      )
       .immediate();
   } finally {
     sqlite.close();
@@ -54,7 +66,11 @@ test("old events move into verified archive segments; an edited or removed segme
   const run = cli(["audit", "archive", "--older-than", "60d", "--segment-events", "10"]);
   expect(run.code, run.stderr).toBe(0);
   expect(run.stderr).toContain("archived 25 event(s)");
-  expect(readManifest(archive)!.segments.map((s) => [s.firstSeq, s.lastSeq])).toEqual([[1, 10], [11, 20], [21, 25]]);
+  expect(readManifest(archive)!.segments.map((s) => [s.firstSeq, s.lastSeq])).toEqual([
+    [1, 10],
+    [11, 20],
+    [21, 25],
+  ]);
 
   // The server's scheduled run applies the 30-day retention by itself.
   g = await startGatehouse(env, { build: false });

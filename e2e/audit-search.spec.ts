@@ -7,10 +7,19 @@ import { api, createApiKey, requestSession, SignInPage, state, unique, updatePol
 function viaProxy(token: string, url: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = http.request({ host: "127.0.0.1", port: state.proxyPort, method: "GET", path: url, headers: { host: u.host, "proxy-authorization": `Bearer ${token}` } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port: state.proxyPort,
+        method: "GET",
+        path: url,
+        headers: { host: u.host, "proxy-authorization": `Bearer ${token}` },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on("error", reject);
     req.end();
   });
@@ -22,7 +31,11 @@ test("GET /api/v1/audit?q= and the Audit page find a path substring in any case;
     d.memberAccess = { mode: "anyone", roles: [], directMessages: "enabled" };
     delete d.channels;
   });
-  const s = await requestSession(createApiKey("orchestrator"), { workspace: "T0FTS", channel: "C0FTS", member: { id: "U0FTS", orgMember: true } });
+  const s = await requestSession(createApiKey("orchestrator"), {
+    workspace: "T0FTS",
+    channel: "C0FTS",
+    member: { id: "U0FTS", orgMember: true },
+  });
   expect(s.status).toBe(201);
   const marker = unique("Needle");
   const host = `${unique("fts")}.gh.test`;
@@ -42,7 +55,12 @@ test("GET /api/v1/audit?q= and the Audit page find a path substring in any case;
   expect((await auditor.get(`/audit?q=${q}&outcome=allowlisted`)).json.events).toHaveLength(0);
   expect((await auditor.get(`/audit?q=${encodeURIComponent(`${marker}-absent`)}`)).json.events).toHaveLength(0);
   const jsonl = await auditor.get(`/audit/export?format=jsonl&q=${q}`);
-  expect(jsonl.text.trim().split("\n").map((l) => JSON.parse(l).path)).toEqual(paths);
+  expect(
+    jsonl.text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).path),
+  ).toEqual(paths);
 
   await new SignInPage(page).signIn(state.owner.email, state.owner.password);
   await expect(page.getByTestId("current-user")).toBeVisible();

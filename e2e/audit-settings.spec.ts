@@ -10,12 +10,18 @@ import { readDb, SignInPage, state, unique } from "./fixtures/app";
 const SECRET = "whsec-dashboard-secret-not-real-1";
 
 function adminEvents(action: string): { actor: string; detail: string }[] {
-  return readDb((db) => db.prepare("SELECT actor, detail FROM audit_events WHERE action = ? ORDER BY seq").all(action) as { actor: string; detail: string }[]);
+  return readDb(
+    (db) =>
+      db.prepare("SELECT actor, detail FROM audit_events WHERE action = ? ORDER BY seq").all(action) as { actor: string; detail: string }[],
+  );
 }
 
 test("an Owner adds a webhook sink with field errors first, tests it, sees its lag, and removes it", async ({ page }) => {
   test.setTimeout(120_000);
-  const tlsOpts = { cert: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.pem"), "utf8"), key: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.key"), "utf8") };
+  const tlsOpts = {
+    cert: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.pem"), "utf8"),
+    key: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.key"), "utf8"),
+  };
   const receiver = webhookReceiver(tlsOpts, SECRET);
   await receiver.start();
   try {
@@ -45,7 +51,11 @@ test("an Owner adds a webhook sink with field errors first, tests it, sees its l
     await row.getByRole("button", { name: `Send a test event to ${name}` }).click();
     await expect(row.getByText("The test event was delivered.")).toBeVisible();
     // The sender catches up with the whole live log; Settings and the Overview say so.
-    await expect.poll(async () => (await page.reload(), await page.getByTestId("sink-row").filter({ hasText: name }).textContent()), { timeout: 30_000 }).toContain("caught up");
+    await expect
+      .poll(async () => (await page.reload(), await page.getByTestId("sink-row").filter({ hasText: name }).textContent()), {
+        timeout: 30_000,
+      })
+      .toContain("caught up");
     expect(receiver.problems).toEqual([]);
     expect(receiver.events.size).toBeGreaterThan(0);
     await page.goto(`${state.baseURL}/`);
@@ -53,7 +63,11 @@ test("an Owner adds a webhook sink with field errors first, tests it, sees its l
 
     await page.goto(`${state.baseURL}/settings`);
     page.once("dialog", (d) => void d.accept());
-    await page.getByTestId("sink-row").filter({ hasText: name }).getByRole("button", { name: `Remove ${name}` }).click();
+    await page
+      .getByTestId("sink-row")
+      .filter({ hasText: name })
+      .getByRole("button", { name: `Remove ${name}` })
+      .click();
     await expect(page.getByTestId("sink-row").filter({ hasText: name })).toHaveCount(0);
     const added = adminEvents("sink.added").find((e) => e.detail.includes(name))!;
     expect(added.actor).toBe(state.owner.email);
@@ -81,7 +95,9 @@ test("an Owner sets the audit retention (a field error first), and puts it back 
   await form.getByLabel("Keep events live for (days)").fill("");
   await form.getByRole("button", { name: "Save retention" }).click();
   await expect(page.getByText("Gatehouse keeps every audit event in its database.")).toBeVisible();
-  const changes = adminEvents("audit_retention.changed").slice(-2).map((e) => JSON.parse(e.detail));
+  const changes = adminEvents("audit_retention.changed")
+    .slice(-2)
+    .map((e) => JSON.parse(e.detail));
   expect(changes).toEqual([
     { before: { days: null }, after: { days: 3650 } },
     { before: { days: 3650 }, after: { days: null } },

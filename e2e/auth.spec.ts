@@ -13,12 +13,22 @@ test("the first Owner from the environment signs in and sees the dashboard", asy
 });
 
 test("a wrong password shows an error and leaves an access event", async ({ page }) => {
-  const before = readDb((db) => db.prepare("SELECT count(*) AS n FROM audit_events WHERE action = 'signin.failed' AND actor = ?").get(state.owner.email) as { n: number }).n;
+  const before = readDb(
+    (db) =>
+      db.prepare("SELECT count(*) AS n FROM audit_events WHERE action = 'signin.failed' AND actor = ?").get(state.owner.email) as {
+        n: number;
+      },
+  ).n;
   const signIn = new SignInPage(page);
   await signIn.signIn(state.owner.email, "not-the-password");
   await expect(signIn.error()).toContainText("Wrong email or password");
   await expect(page).toHaveURL(/\/signin/);
-  const after = readDb((db) => db.prepare("SELECT count(*) AS n FROM audit_events WHERE action = 'signin.failed' AND actor = ?").get(state.owner.email) as { n: number }).n;
+  const after = readDb(
+    (db) =>
+      db.prepare("SELECT count(*) AS n FROM audit_events WHERE action = 'signin.failed' AND actor = ?").get(state.owner.email) as {
+        n: number;
+      },
+  ).n;
   expect(after).toBe(before + 1);
   // The failure is visible in the dashboard's audit log too.
   await signIn.signInOk(state.owner.email, state.owner.password);
@@ -36,9 +46,16 @@ test("an account is locked after repeated failures and stays locked even with th
   await signIn.signIn(user.email, user.password);
   await expect(signIn.error()).toContainText("locked");
   await expect(page.getByTestId("current-user")).toHaveCount(0);
-  const locked = readDb((db) => db.prepare("SELECT reset_at FROM sign_in_limits WHERE scope = 'account' AND subject = ? AND locked_at IS NOT NULL").get(user.email) as { reset_at: number } | undefined);
+  const locked = readDb(
+    (db) =>
+      db
+        .prepare("SELECT reset_at FROM sign_in_limits WHERE scope = 'account' AND subject = ? AND locked_at IS NOT NULL")
+        .get(user.email) as { reset_at: number } | undefined,
+  );
   expect(locked?.reset_at).toBeGreaterThan(Date.now());
-  const events = readDb((db) => db.prepare("SELECT action FROM audit_events WHERE actor = ? ORDER BY seq").all(user.email) as { action: string }[]).map((e) => e.action);
+  const events = readDb(
+    (db) => db.prepare("SELECT action FROM audit_events WHERE actor = ? ORDER BY seq").all(user.email) as { action: string }[],
+  ).map((e) => e.action);
   expect(events).toContain("signin.locked");
 });
 

@@ -22,7 +22,9 @@ test("an Owner builds bundles in the browser; the secret appears nowhere afterwa
   const baseline = unique("baseline");
   const team = unique("team");
   const ws = "T0ACME";
-  const ch = unique("C0ENG").toUpperCase().replace(/[^A-Z0-9]/g, "");
+  const ch = unique("C0ENG")
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, "");
   const pages: string[] = [];
   page.on("response", async (res) => {
     if (res.url().startsWith(state.baseURL) && (res.headers()["content-type"] ?? "").match(/html|json|text|x-component/)) {
@@ -104,16 +106,28 @@ test("an Owner builds bundles in the browser; the secret appears nowhere afterwa
   await expect(card.getByText("registry.npmjs.org")).toBeVisible();
 
   // Explain shows which rule won and why.
-  await page.goto(`${state.baseURL}/explain?channel=${ws}/${ch}&method=POST&url=${encodeURIComponent("https://api.github.com/repos/acme/x")}`);
+  await page.goto(
+    `${state.baseURL}/explain?channel=${ws}/${ch}&method=POST&url=${encodeURIComponent("https://api.github.com/repos/acme/x")}`,
+  );
   const result = page.getByTestId("explain-result");
   await expect(result).toContainText("credentialed");
   await expect(result).toContainText(`credential:${team}/github:api.github.com`);
-  await page.goto(`${state.baseURL}/explain?channel=T0OTHER/C0X&method=POST&url=${encodeURIComponent("https://api.github.com/repos/acme/x")}`);
+  await page.goto(
+    `${state.baseURL}/explain?channel=T0OTHER/C0X&method=POST&url=${encodeURIComponent("https://api.github.com/repos/acme/x")}`,
+  );
   await expect(result).toContainText("allowlisted");
   await expect(result).toContainText("POST is not a read-only method");
 
   // Afterwards the secret is nowhere: pages, API, server log, data directory.
-  for (const url of ["/bundles", `/bundles/${baseline}`, `/bundles/${baseline}?tab=domains`, `/bundles/${baseline}/connections/github`, "/channels", "/", "/settings"]) {
+  for (const url of [
+    "/bundles",
+    `/bundles/${baseline}`,
+    `/bundles/${baseline}?tab=domains`,
+    `/bundles/${baseline}/connections/github`,
+    "/channels",
+    "/",
+    "/settings",
+  ]) {
     await page.goto(state.baseURL + url);
     const html = await page.content();
     expect(html).not.toContain(SECRET);
@@ -130,8 +144,12 @@ test("an Owner builds bundles in the browser; the secret appears nowhere afterwa
   checkLogClean(fs.readFileSync(state.logFile, "utf8"), ["ghp_FAKE", SECRET, REPLACED]);
   expect(grepTree(state.dataDir, SECRET)).toEqual([]);
   expect(grepTree(state.dataDir, REPLACED)).toEqual([]);
-  const audit = readDb((db) => db.prepare("SELECT action, detail FROM audit_events WHERE bundle = ?").all(baseline) as { action: string; detail: string }[]);
-  expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(["bundle.created", "connection.created", "credential.set", "credential.replaced", "domain.added"]));
+  const audit = readDb(
+    (db) => db.prepare("SELECT action, detail FROM audit_events WHERE bundle = ?").all(baseline) as { action: string; detail: string }[],
+  );
+  expect(audit.map((a) => a.action)).toEqual(
+    expect.arrayContaining(["bundle.created", "connection.created", "credential.set", "credential.replaced", "domain.added"]),
+  );
   expect(JSON.stringify(audit)).toContain("[write-only]");
   expect(JSON.stringify(audit)).not.toContain("ghp_FAKE");
 });
@@ -143,23 +161,39 @@ test("API: the policy document round-trips, bad documents get 400 naming the fie
   expect(before.status).toBe(200);
   expect(before.json.version).toBe(1);
 
-  const bad = await owner.put("/policy", { ...before.json, bundles: [...before.json.bundles, { name: "x", scope: { type: "organization" }, domains: ["http://nope/"] }] });
+  const bad = await owner.put("/policy", {
+    ...before.json,
+    bundles: [...before.json.bundles, { name: "x", scope: { type: "organization" }, domains: ["http://nope/"] }],
+  });
   expect(bad.status).toBe(400);
   expect(bad.json.error.code).toBe("invalid_field");
   expect(bad.json.error.field).toBe(`bundles[${before.json.bundles.length}].domains[0]`);
-  const notJson = await fetch(`${state.baseURL}/api/v1/policy`, { method: "PUT", headers: { Authorization: `Bearer ${ownerKey}` }, body: "{" });
+  const notJson = await fetch(`${state.baseURL}/api/v1/policy`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${ownerKey}` },
+    body: "{",
+  });
   expect(notJson.status).toBe(400);
-  const tooBig = await fetch(`${state.baseURL}/api/v1/policy`, { method: "PUT", headers: { Authorization: `Bearer ${ownerKey}` }, body: "x".repeat(1024 * 1024 + 1) });
+  const tooBig = await fetch(`${state.baseURL}/api/v1/policy`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${ownerKey}` },
+    body: "x".repeat(1024 * 1024 + 1),
+  });
   expect(tooBig.status).toBe(413);
   expect((await owner.get("/policy")).json).toEqual(before.json);
 
   // Dry run: the diff, nothing applied.
   const name = unique("api-bundle");
-  const next = { ...before.json, bundles: [...before.json.bundles, { name, scope: { type: "organization" }, domains: ["pypi.org"], connections: [] }] };
+  const next = {
+    ...before.json,
+    bundles: [...before.json.bundles, { name, scope: { type: "organization" }, domains: ["pypi.org"], connections: [] }],
+  };
   const dry = await owner.put("/policy?dryRun=1", next);
   expect(dry.status).toBe(200);
   expect(dry.json.dryRun).toBe(true);
-  expect(dry.json.diff).toEqual([{ path: `bundles[${name}]`, op: "added", after: { name, scope: { type: "organization" }, domains: ["pypi.org"], connections: [] } }]);
+  expect(dry.json.diff).toEqual([
+    { path: `bundles[${name}]`, op: "added", after: { name, scope: { type: "organization" }, domains: ["pypi.org"], connections: [] } },
+  ]);
   expect((await owner.get("/policy")).json).toEqual(before.json);
 
   const applied = await owner.put("/policy", next);
@@ -168,7 +202,9 @@ test("API: the policy document round-trips, bad documents get 400 naming the fie
   expect((await owner.get("/policy")).json.bundles.map((b: { name: string }) => b.name)).toContain(name);
 
   // YAML works too, and re-applying the same document is a no-op.
-  const yaml = await fetch(`${state.baseURL}/api/v1/policy?format=yaml`, { headers: { Authorization: `Bearer ${(await createApiKey("auditor"))}` } });
+  const yaml = await fetch(`${state.baseURL}/api/v1/policy?format=yaml`, {
+    headers: { Authorization: `Bearer ${await createApiKey("auditor")}` },
+  });
   expect(yaml.headers.get("content-type")).toContain("yaml");
   const again = await owner.put("/policy", next);
   expect(again.json.applied).toBe(false);
@@ -201,7 +237,18 @@ test("API: credentials are write-only and explain reports the winning rule", asy
   const owner = api(createApiKey("owner"));
   const bundle = unique("cred");
   const doc = (await owner.get("/policy")).json;
-  doc.bundles.push({ name: bundle, scope: { type: "workspace", workspace: "T0CRED" }, connections: [{ name: "svc", serviceAccount: "bot@acme.example", inject: { type: "header", name: "X-Api-Key" }, allowedWebsites: ["svc.example.com"] }] });
+  doc.bundles.push({
+    name: bundle,
+    scope: { type: "workspace", workspace: "T0CRED" },
+    connections: [
+      {
+        name: "svc",
+        serviceAccount: "bot@acme.example",
+        inject: { type: "header", name: "X-Api-Key" },
+        allowedWebsites: ["svc.example.com"],
+      },
+    ],
+  });
   expect((await owner.put("/policy", doc)).status).toBe(200);
 
   const url = "https://svc.example.com/v1/thing";

@@ -11,13 +11,16 @@ const LIMIT = 256;
 
 test("an intercepted tunnel counts once against its session's limit (256 fit, the next gets 429)", async () => {
   test.setTimeout(120_000);
-  const server = await startGatehouse({
-    GATEHOUSE_PROXY_WORKERS: "1",
-    // Tunnels that have not spoken yet are held this long: long enough to open them all.
-    GATEHOUSE_PROXY_TIMEOUTS: "request-headers=60s,request=60s",
-    GATEHOUSE_OWNER_EMAIL: "",
-    GATEHOUSE_OWNER_PASSWORD: "",
-  }, { build: false });
+  const server = await startGatehouse(
+    {
+      GATEHOUSE_PROXY_WORKERS: "1",
+      // Tunnels that have not spoken yet are held this long: long enough to open them all.
+      GATEHOUSE_PROXY_TIMEOUTS: "request-headers=60s,request=60s",
+      GATEHOUSE_OWNER_EMAIL: "",
+      GATEHOUSE_OWNER_PASSWORD: "",
+    },
+    { build: false },
+  );
   const { dataDir, proxyPort } = server;
   try {
     expect(server.output()).toContain("dashboard on");
@@ -32,17 +35,30 @@ test("an intercepted tunnel counts once against its session's limit (256 fit, th
       JSON.stringify({
         version: 1,
         memberAccess: { mode: "anyone" },
-        bundles: [{ name: "limit", scope: { type: "organization" }, domains: [], connections: [{ name: "api", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["api.limit.test"] }] }],
+        bundles: [
+          {
+            name: "limit",
+            scope: { type: "organization" },
+            domains: [],
+            connections: [
+              { name: "api", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["api.limit.test"] },
+            ],
+          },
+        ],
       }),
     );
     cli(["policy", "import", policy]);
     cli(["credential", "set", "limit/api"], "fake-limit-token");
-    const token = cli(["session", "create", "--workspace", "T0LIMIT", "--channel", "C0LIMIT", "--member", "U0LIMIT"]).trim().split("\n")[0]!;
+    const token = cli(["session", "create", "--workspace", "T0LIMIT", "--channel", "C0LIMIT", "--member", "U0LIMIT"])
+      .trim()
+      .split("\n")[0]!;
 
     // A CONNECT the proxy intercepts: it answers 200 and waits for the TLS handshake.
     const connect = () =>
       new Promise<{ socket: net.Socket; head: string }>((resolve) => {
-        const socket = net.connect(proxyPort, "127.0.0.1", () => socket.write(`CONNECT api.limit.test:443 HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`));
+        const socket = net.connect(proxyPort, "127.0.0.1", () =>
+          socket.write(`CONNECT api.limit.test:443 HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`),
+        );
         socket.once("data", (d: Buffer) => resolve({ socket, head: d.toString("latin1") }));
         socket.on("error", () => resolve({ socket, head: "" }));
       });
@@ -58,7 +74,9 @@ test("an intercepted tunnel counts once against its session's limit (256 fit, th
     refused.socket.destroy();
     // The slots come back when the tunnels close.
     for (const socket of open) socket.destroy();
-    await expect.poll(async () => (await connect().then((t) => (t.socket.destroy(), t.head.slice(0, 12)))), { timeout: 5_000 }).toBe("HTTP/1.1 200");
+    await expect
+      .poll(async () => await connect().then((t) => (t.socket.destroy(), t.head.slice(0, 12))), { timeout: 5_000 })
+      .toBe("HTTP/1.1 200");
   } finally {
     await server.stop();
   }

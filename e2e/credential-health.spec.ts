@@ -15,11 +15,17 @@ let port = 0;
 let refuse = false;
 
 test.beforeAll(async () => {
-  upstream = https.createServer({ cert: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.pem")), key: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.key")) }, (req, res) => {
-    const ok = !refuse && req.headers.authorization === `Bearer ${SECRET}`;
-    res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
-    res.end(ok ? '{"ok":true}' : '{"message":"Bad credentials"}');
-  });
+  upstream = https.createServer(
+    {
+      cert: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.pem")),
+      key: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.key")),
+    },
+    (req, res) => {
+      const ok = !refuse && req.headers.authorization === `Bearer ${SECRET}`;
+      res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
+      res.end(ok ? '{"ok":true}' : '{"message":"Bad credentials"}');
+    },
+  );
   await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
   port = (upstream.address() as net.AddressInfo).port;
 });
@@ -32,13 +38,24 @@ test.afterAll(async () => {
 test("a key the upstream starts refusing shows as failing in the API, on the bundle page and the Overview", async ({ page }) => {
   refuse = false;
   const host = `api.gh.test:${port}`;
-  const sb = await sandboxWith(() => ({ domains: [], connections: [{ name: "svc", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: [host] }] }), { svc: SECRET });
+  const sb = await sandboxWith(
+    () => ({
+      domains: [],
+      connections: [{ name: "svc", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: [host] }],
+    }),
+    { svc: SECRET },
+  );
   const owner = api(sb.ownerKey);
   const health = async () => (await owner.get(`/connections/${sb.bundle}/svc`)).json;
 
   // Set, never used.
   let h = await health();
-  expect(h).toMatchObject({ bundle: sb.bundle, connection: "svc", serviceAccount: "bot@acme.example", health: { state: "unused", neverUsedSinceSet: true, lastSuccessAt: null } });
+  expect(h).toMatchObject({
+    bundle: sb.bundle,
+    connection: "svc",
+    serviceAccount: "bot@acme.example",
+    health: { state: "unused", neverUsedSinceSet: true, lastSuccessAt: null },
+  });
   expect(h.credential.fingerprint).toMatch(/./);
 
   // Works: healthy, with its last success.

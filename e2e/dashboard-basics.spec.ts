@@ -48,7 +48,12 @@ test("the first-run checklist is gone once a bundle, connection, orchestrator ke
   const ownerKey = createApiKey("owner");
   const ws = `T0CHK${Date.now().toString(36).toUpperCase()}`;
   await updatePolicy(ownerKey, (d) => {
-    d.bundles.push({ name: unique("chk"), scope: { type: "workspace", workspace: ws }, domains: [], connections: [{ name: "svc", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["chk.example.com"] }] });
+    d.bundles.push({
+      name: unique("chk"),
+      scope: { type: "workspace", workspace: ws },
+      domains: [],
+      connections: [{ name: "svc", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["chk.example.com"] }],
+    });
   });
   expect((await requestSession(createApiKey("orchestrator"), { workspace: ws, channel: "C0CHK" })).status).toBe(201);
   await new SignInPage(page).signInOk(state.owner.email, state.owner.password);
@@ -68,7 +73,13 @@ test("Channels shows narrowings, whether a credential is set (never the secret),
       scope: { type: "channels", workspace: ws, channels: ["C0CHAN"] },
       domains: [],
       connections: [
-        { name: "narrowed", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["api.chan.example"], narrow: { pathPrefix: "/repos/acme", methods: "read_only" } },
+        {
+          name: "narrowed",
+          serviceAccount: "bot@acme.example",
+          inject: { type: "bearer" },
+          allowedWebsites: ["api.chan.example"],
+          narrow: { pathPrefix: "/repos/acme", methods: "read_only" },
+        },
         { name: "plain", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["plain.chan.example"] },
       ],
     });

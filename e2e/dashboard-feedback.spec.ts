@@ -8,13 +8,17 @@ async function ownerOnBundle(page: Page, connections: unknown[] = []) {
   const bundle = unique("fb");
   // Its own workspace: connection names are unique per scope, so tests never collide.
   const workspace = `T0FB${Date.now().toString(36).toUpperCase()}`;
-  await updatePolicy(createApiKey("owner"), (d) => d.bundles.push({ name: bundle, scope: { type: "workspace", workspace }, domains: [], connections }));
+  await updatePolicy(createApiKey("owner"), (d) =>
+    d.bundles.push({ name: bundle, scope: { type: "workspace", workspace }, domains: [], connections }),
+  );
   await new SignInPage(page).signInOk(state.owner.email, state.owner.password);
   return bundle;
 }
 
 test("after revoking a credential the page no longer says it was saved, and the secret box is empty", async ({ page }) => {
-  const bundle = await ownerOnBundle(page, [{ name: "svc", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["svc.example.com"] }]);
+  const bundle = await ownerOnBundle(page, [
+    { name: "svc", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["svc.example.com"] },
+  ]);
   await page.goto(`${state.baseURL}/bundles/${bundle}?tab=connections`);
   await page.getByLabel("Credential for svc").fill("fake-first-secret-1");
   await page.getByRole("button", { name: "Set credential" }).click();
@@ -60,7 +64,10 @@ test("the Domains box empties after an add; a server field error clears once the
   await confirm.getByRole("button", { name: "Cancel" }).click();
   await expect(page.getByRole("region", { name: "Domains" })).toContainText("registry.npmjs.org");
   await page.getByRole("button", { name: "Remove registry.npmjs.org" }).click();
-  await page.getByRole("group", { name: /Remove registry\.npmjs\.org from this bundle/ }).getByRole("button", { name: "Remove", exact: true }).click();
+  await page
+    .getByRole("group", { name: /Remove registry\.npmjs\.org from this bundle/ })
+    .getByRole("button", { name: "Remove", exact: true })
+    .click();
   await expect(page.getByText("No domains.")).toBeVisible();
 });
 
@@ -68,7 +75,10 @@ test("a host the org-wide deny list covers is not offered for Domains, and addin
   const zone = `${unique("deny")}.example`;
   const bundle = await ownerOnBundle(page);
   await updatePolicy(createApiKey("owner"), (d) => d.orgDeny.push(`*.${zone}`));
-  const before = readDb((db) => (db.prepare("SELECT count(*) AS n FROM audit_events WHERE action = 'domain.added' AND bundle = ?").get(bundle) as { n: number }).n);
+  const before = readDb(
+    (db) =>
+      (db.prepare("SELECT count(*) AS n FROM audit_events WHERE action = 'domain.added' AND bundle = ?").get(bundle) as { n: number }).n,
+  );
 
   await page.goto(`${state.baseURL}/bundles?allow=${encodeURIComponent(`api.${zone}`)}`);
   await expect(page.getByTestId("allow-host-denied")).toContainText(`*.${zone}`);
@@ -81,7 +91,10 @@ test("a host the org-wide deny list covers is not offered for Domains, and addin
   await expect(form.locator("[data-field-error=pattern]")).toContainText(`deny list entry *.${zone}`);
   await expect(form.getByText("Domain added.")).toHaveCount(0);
   await expect(page.getByText("No domains.")).toBeVisible();
-  const after = readDb((db) => (db.prepare("SELECT count(*) AS n FROM audit_events WHERE action = 'domain.added' AND bundle = ?").get(bundle) as { n: number }).n);
+  const after = readDb(
+    (db) =>
+      (db.prepare("SELECT count(*) AS n FROM audit_events WHERE action = 'domain.added' AND bundle = ?").get(bundle) as { n: number }).n,
+  );
   expect(after).toBe(before);
 });
 

@@ -8,10 +8,12 @@ import { fatalMessages } from "./fixtures/logs";
 
 function keepAliveHeader(baseURL: string): Promise<string> {
   return new Promise<string>((resolve, reject) => {
-    http.get(`${baseURL}/api/v1/ca.pem`, { agent: new http.Agent({ keepAlive: true }) }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(String(res.headers["keep-alive"])));
-    }).on("error", reject);
+    http
+      .get(`${baseURL}/api/v1/ca.pem`, { agent: new http.Agent({ keepAlive: true }) }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(String(res.headers["keep-alive"])));
+      })
+      .on("error", reject);
   });
 }
 

@@ -4,7 +4,14 @@ import { expect, test, type Page } from "@playwright/test";
 import { cli, createUser, readDb, SignInPage, state, unique } from "./fixtures/app";
 
 function adminEvents(email: string): { action: string; actor: string; detail: string }[] {
-  return readDb((db) => db.prepare("SELECT action, actor, detail FROM audit_events WHERE kind = 'admin' AND action LIKE 'user.%' AND detail LIKE ? ORDER BY seq").all(`%${email}%`) as { action: string; actor: string; detail: string }[]);
+  return readDb(
+    (db) =>
+      db
+        .prepare(
+          "SELECT action, actor, detail FROM audit_events WHERE kind = 'admin' AND action LIKE 'user.%' AND detail LIKE ? ORDER BY seq",
+        )
+        .all(`%${email}%`) as { action: string; actor: string; detail: string }[],
+  );
 }
 
 function roleOf(email: string): string | undefined {
@@ -133,7 +140,9 @@ test("removing a user asks first, then removes, audits and ends their access", a
 test("the last Owner can be neither demoted nor removed, with a clear error", async ({ page }) => {
   // Make one fresh Owner the only Owner for this test, and put everything back after.
   const last = createUser("owner", "last-owner-password-1");
-  const others = readDb((db) => db.prepare("SELECT email FROM users WHERE role = 'owner' AND email != ?").all(last.email) as { email: string }[]).map((r) => r.email);
+  const others = readDb(
+    (db) => db.prepare("SELECT email FROM users WHERE role = 'owner' AND email != ?").all(last.email) as { email: string }[],
+  ).map((r) => r.email);
   try {
     for (const email of others) expect(cli(["user", "set-role", "--email", email, "--role", "auditor"]).code).toBe(0);
     await new SignInPage(page).signInOk(last.email, last.password);
@@ -147,7 +156,11 @@ test("the last Owner can be neither demoted nor removed, with a clear error", as
     await expect(panel.locator("[data-field-error=remove-email]")).toContainText("the last Owner cannot be removed");
 
     expect(roleOf(last.email)).toBe("owner");
-    expect(adminEvents(last.email).map((e) => e.action).filter((a) => a === "user.role_changed" || a === "user.removed")).toEqual([]);
+    expect(
+      adminEvents(last.email)
+        .map((e) => e.action)
+        .filter((a) => a === "user.role_changed" || a === "user.removed"),
+    ).toEqual([]);
   } finally {
     for (const email of others) cli(["user", "set-role", "--email", email, "--role", "owner"]);
     cli(["user", "remove", "--email", last.email]);

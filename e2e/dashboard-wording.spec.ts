@@ -9,7 +9,9 @@ test("an empty bundle name says required; a long service account gets our own me
   await expect(page.locator("[data-field-error=bundle-name]")).toHaveText("required");
 
   const bundle = unique("words");
-  await updatePolicy(createApiKey("owner"), (d) => d.bundles.push({ name: bundle, scope: { type: "organization" }, domains: [], connections: [] }));
+  await updatePolicy(createApiKey("owner"), (d) =>
+    d.bundles.push({ name: bundle, scope: { type: "organization" }, domains: [], connections: [] }),
+  );
   await page.goto(`${state.baseURL}/bundles/${bundle}/connections/new`);
   await page.getByLabel("Service name").fill(unique("longsvc"));
   await page.getByLabel("Service account").fill(`${"a".repeat(300)}@acme.example`);
@@ -22,7 +24,9 @@ test("an empty bundle name says required; a long service account gets our own me
 test('"Only to host" accepts host:port as Allowed websites do', async ({ page }) => {
   await new SignInPage(page).signInOk(state.owner.email, state.owner.password);
   const bundle = unique("hp");
-  await updatePolicy(createApiKey("owner"), (d) => d.bundles.push({ name: bundle, scope: { type: "organization" }, domains: [], connections: [] }));
+  await updatePolicy(createApiKey("owner"), (d) =>
+    d.bundles.push({ name: bundle, scope: { type: "organization" }, domains: [], connections: [] }),
+  );
   // Connection names are unique per scope: organization-wide here, so a fresh name.
   const name = unique("hpsvc");
   await page.goto(`${state.baseURL}/bundles/${bundle}/connections/new`);
@@ -42,7 +46,14 @@ test("Explain does not claim a narrowing for a connection that has none", async 
   const bundle = unique("nonarrow");
   const ws = "T0NONARROW";
   await updatePolicy(ownerKey, (d) =>
-    d.bundles.push({ name: bundle, scope: { type: "workspace", workspace: ws }, domains: [], connections: [{ name: "svc", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["nonarrow.example.com"] }] }),
+    d.bundles.push({
+      name: bundle,
+      scope: { type: "workspace", workspace: ws },
+      domains: [],
+      connections: [
+        { name: "svc", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["nonarrow.example.com"] },
+      ],
+    }),
   );
   expect((await api(ownerKey).put(`/connections/${bundle}/svc/credential`, { secret: "fake-nonarrow-1" })).status).toBe(204);
   await new SignInPage(page).signInOk(state.owner.email, state.owner.password);

@@ -29,7 +29,11 @@ const expectConfined = (headers: Headers) => {
 
 test("the sandbox's Cookie and Authorization stay on the dashboard's side; the token never goes upstream", async () => {
   const res = await fetch(`${state.baseURL}/proxy/http/registry.gh.test:${up.httpPort}/embedded/echo`, {
-    headers: { "Proxy-Authorization": `Bearer ${s.token}`, Cookie: "next-auth.session-token=fake-dashboard-session", Authorization: "Basic ZmFrZTpub3QtcmVhbA==" },
+    headers: {
+      "Proxy-Authorization": `Bearer ${s.token}`,
+      Cookie: "next-auth.session-token=fake-dashboard-session",
+      Authorization: "Basic ZmFrZTpub3QtcmVhbA==",
+    },
   });
   expect(res.status).toBe(200);
   expectConfined(res.headers);
@@ -40,10 +44,14 @@ test("the sandbox's Cookie and Authorization stay on the dashboard's side; the t
 });
 
 test("an upstream's cookies and its own CSP do not reach the dashboard's origin; its page is sandboxed and unsniffed", async () => {
-  const cookieRes = await fetch(`${state.baseURL}/proxy/http/registry.gh.test:${up.httpPort}/login-cookie`, { headers: { "Proxy-Authorization": `Bearer ${s.token}` } });
+  const cookieRes = await fetch(`${state.baseURL}/proxy/http/registry.gh.test:${up.httpPort}/login-cookie`, {
+    headers: { "Proxy-Authorization": `Bearer ${s.token}` },
+  });
   expect(cookieRes.status).toBe(200);
   expectConfined(cookieRes.headers);
-  const page = await fetch(`${state.baseURL}/proxy/http/ws.gh.test:${raw.port}/page`, { headers: { "Proxy-Authorization": `Bearer ${s.token}` } });
+  const page = await fetch(`${state.baseURL}/proxy/http/ws.gh.test:${raw.port}/page`, {
+    headers: { "Proxy-Authorization": `Bearer ${s.token}` },
+  });
   expect(page.status).toBe(200);
   expect(page.headers.get("content-type")).toBe("text/html");
   expectConfined(page.headers);
@@ -52,7 +60,9 @@ test("an upstream's cookies and its own CSP do not reach the dashboard's origin;
 });
 
 test("Gatehouse's own refusals on the route are confined the same way", async () => {
-  const res = await fetch(`${state.baseURL}/proxy/http/evil.gh.test:${up.httpPort}/x`, { headers: { "Proxy-Authorization": `Bearer ${s.token}` } });
+  const res = await fetch(`${state.baseURL}/proxy/http/evil.gh.test:${up.httpPort}/x`, {
+    headers: { "Proxy-Authorization": `Bearer ${s.token}` },
+  });
   expect(res.status).toBe(403);
   expectConfined(res.headers);
 });

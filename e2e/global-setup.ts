@@ -22,7 +22,16 @@ export default async function globalSetup(): Promise<void> {
   const owner = { email: "owner@gatehouse.test", password: "owner-password-not-real-1" };
   const logFile = path.join(tmp, "server.log");
   const g = await startGatehouse({ GATEHOUSE_DATA_DIR: dataDir, ...e2eGatehouseEnv(certDir, owner, TEST_HOSTS) }, { logFile });
-  const state: E2eState = { baseURL: g.baseURL, proxyPort: g.proxyPort, dataDir, logFile, pid: g.pid, owner, upstreamCaPem: ca.certPem, upstreamCertDir: certDir };
+  const state: E2eState = {
+    baseURL: g.baseURL,
+    proxyPort: g.proxyPort,
+    dataDir,
+    logFile,
+    pid: g.pid,
+    owner,
+    upstreamCaPem: ca.certPem,
+    upstreamCertDir: certDir,
+  };
   fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
   fs.writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
 }

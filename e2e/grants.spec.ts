@@ -10,10 +10,25 @@ test.describe.configure({ mode: "serial" });
 function viaProxy(token: string, url: string): Promise<{ status: number; outcome: string | undefined; reportOnly: string | undefined }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = http.request({ host: "127.0.0.1", port: state.proxyPort, method: "GET", path: url, headers: { host: u.host, "proxy-authorization": `Bearer ${token}` } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, outcome: res.headers["x-gatehouse-outcome"] as string | undefined, reportOnly: res.headers["x-gatehouse-report-only"] as string | undefined }));
-    });
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port: state.proxyPort,
+        method: "GET",
+        path: url,
+        headers: { host: u.host, "proxy-authorization": `Bearer ${token}` },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            outcome: res.headers["x-gatehouse-outcome"] as string | undefined,
+            reportOnly: res.headers["x-gatehouse-report-only"] as string | undefined,
+          }),
+        );
+      },
+    );
     req.on("error", reject);
     req.end();
   });
@@ -34,7 +49,10 @@ async function policy() {
 
 async function adminActions(bundle: string): Promise<string[]> {
   const r = await api(ownerKey).get(`/audit?kind=admin&limit=200`);
-  return (r.json.events as { action: string; bundle: string | null }[]).filter((e) => e.bundle === bundle).map((e) => e.action).reverse();
+  return (r.json.events as { action: string; bundle: string | null }[])
+    .filter((e) => e.bundle === bundle)
+    .map((e) => e.action)
+    .reverse();
 }
 
 test.beforeAll(async () => {
@@ -49,7 +67,9 @@ test.beforeAll(async () => {
 
 test("a bundle page grants a host for a day, shows the time left, extends and revokes it", async ({ page }) => {
   const bundle = unique("grantb");
-  await updatePolicy(ownerKey, (d) => d.bundles.push({ name: bundle, scope: { type: "workspace", workspace: "T0GRANT" }, domains: ["lasting.example"] }));
+  await updatePolicy(ownerKey, (d) =>
+    d.bundles.push({ name: bundle, scope: { type: "workspace", workspace: "T0GRANT" }, domains: ["lasting.example"] }),
+  );
   await signIn(page);
   await page.goto(`${state.baseURL}/bundles/${bundle}?tab=domains`);
   const form = page.getByRole("form", { name: "Grant for a time" });
@@ -77,7 +97,9 @@ test("a bundle page grants a host for a day, shows the time left, extends and re
 });
 
 test("the Overview's top blocked hosts grant a host to the channel it was blocked in, for an hour", async ({ page }) => {
-  const ws = unique("T0OV").toUpperCase().replace(/[^A-Z0-9]/g, "");
+  const ws = unique("T0OV")
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, "");
   const host = `${unique("ovb")}.gh.test`;
   const s = await requestSession(orchKey, { workspace: ws, channel: "C0OVER" });
   expect(s.status).toBe(201);
@@ -101,7 +123,9 @@ test("the Overview's top blocked hosts grant a host to the channel it was blocke
   // The very next request is no longer blocked (nothing listens on port 80: a 502, not a 403).
   expect((await viaProxy(s.json.token, `http://${host}/x`)).outcome).toBe("allowlisted");
   // Explain and Channels show the time left too.
-  await page.goto(`${state.baseURL}/explain?channel=${encodeURIComponent(`${ws}/C0OVER`)}&method=GET&url=${encodeURIComponent(`http://${host}/x`)}`);
+  await page.goto(
+    `${state.baseURL}/explain?channel=${encodeURIComponent(`${ws}/C0OVER`)}&method=GET&url=${encodeURIComponent(`http://${host}/x`)}`,
+  );
   await expect(page.getByTestId("explain-expires")).toContainText(/expires in (59 min|1 h)/);
   await page.goto(`${state.baseURL}/channels`);
   await expect(page.getByTestId(`channel-${ws}/C0OVER`)).toBeVisible();
@@ -109,14 +133,19 @@ test("the Overview's top blocked hosts grant a host to the channel it was blocke
 });
 
 test("an Audit event of a blocked request grants its host until a chosen time", async ({ page }) => {
-  const ws = unique("T0AE").toUpperCase().replace(/[^A-Z0-9]/g, "");
+  const ws = unique("T0AE")
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, "");
   const host = `${unique("aeb")}.gh.test`;
   const s = await requestSession(orchKey, { workspace: ws, channel: "C0AUD" });
   expect((await viaProxy(s.json.token, `http://${host}/blocked`)).status).toBe(403);
   await signIn(page);
   await page.goto(`${state.baseURL}/audit?host=${host}&outcome=blocked`);
   await page.getByTestId("audit-row").first().getByRole("link").first().click();
-  await page.getByTestId("event-detail").getByRole("link", { name: `Grant for a time… ${host}` }).click();
+  await page
+    .getByTestId("event-detail")
+    .getByRole("link", { name: `Grant for a time… ${host}` })
+    .click();
   const form = page.getByRole("form", { name: "Grant for a time" });
   await expect(form.getByLabel("Host")).toHaveValue(host);
   await form.getByLabel("For").selectOption("custom");
@@ -129,7 +158,9 @@ test("an Audit event of a blocked request grants its host until a chosen time", 
 });
 
 test("report-only mode: banner everywhere, Overview marker, the would-have-blocked filter and its prefilled add form", async ({ page }) => {
-  const ws = unique("T0RO").toUpperCase().replace(/[^A-Z0-9]/g, "");
+  const ws = unique("T0RO")
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, "");
   const host = `${unique("rob")}.gh.test`;
   const bundle = unique("robundle");
   await updatePolicy(ownerKey, (d) => d.bundles.push({ name: bundle, scope: { type: "workspace", workspace: ws } }));
@@ -163,7 +194,10 @@ test("report-only mode: banner everywhere, Overview marker, the would-have-block
     await expect(row).toHaveCount(1);
     await expect(row).toContainText("would have been blocked");
     await row.getByRole("link", { name: `Add to Domains… ${host}` }).click();
-    await page.getByTestId("allow-host").getByRole("link", { name: new RegExp(`^${bundle}`) }).click();
+    await page
+      .getByTestId("allow-host")
+      .getByRole("link", { name: new RegExp(`^${bundle}`) })
+      .click();
     await expect(page.getByRole("form", { name: "Add domain" }).getByRole("textbox")).toHaveValue(host);
   } finally {
     await page.goto(`${state.baseURL}/grants`);

@@ -45,7 +45,18 @@ async function startGatehouse(env: Record<string, string>) {
   const proxyPort = await freePort();
   const child = spawn(process.execPath, [path.join(root, "scripts", "start.mjs")], {
     cwd: root,
-    env: { ...process.env, GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), HOSTNAME: "127.0.0.1", GATEHOUSE_PROXY_PORT: String(proxyPort), GATEHOUSE_PROXY_WORKERS: "1", GATEHOUSE_OWNER_EMAIL: "", GATEHOUSE_OWNER_PASSWORD: "", NEXT_TELEMETRY_DISABLED: "1", ...env },
+    env: {
+      ...process.env,
+      GATEHOUSE_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOSTNAME: "127.0.0.1",
+      GATEHOUSE_PROXY_PORT: String(proxyPort),
+      GATEHOUSE_PROXY_WORKERS: "1",
+      GATEHOUSE_OWNER_EMAIL: "",
+      GATEHOUSE_OWNER_PASSWORD: "",
+      NEXT_TELEMETRY_DISABLED: "1",
+      ...env,
+    },
   });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -70,8 +81,10 @@ function withDb<T>(dataDir: string, fn: (db: Database.Database) => T): T {
 
 /** A migration this build does not ship: /readyz must say the schema is not current. */
 const FUTURE_MIGRATION = 9_999_999_999_999;
-const addFutureMigration = (dataDir: string) => withDb(dataDir, (db) => db.prepare("INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('future', ?)").run(FUTURE_MIGRATION));
-const removeFutureMigration = (dataDir: string) => withDb(dataDir, (db) => db.prepare("DELETE FROM __drizzle_migrations WHERE created_at = ?").run(FUTURE_MIGRATION));
+const addFutureMigration = (dataDir: string) =>
+  withDb(dataDir, (db) => db.prepare("INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('future', ?)").run(FUTURE_MIGRATION));
+const removeFutureMigration = (dataDir: string) =>
+  withDb(dataDir, (db) => db.prepare("DELETE FROM __drizzle_migrations WHERE created_at = ?").run(FUTURE_MIGRATION));
 
 test("the dashboard port answers /healthz and /readyz before Next, unauthenticated and never cached", async () => {
   const port = Number(new URL(state.baseURL).port);
@@ -115,27 +128,60 @@ test("GATEHOUSE_SERVE=proxy: no dashboard port; the proxy, its health paths and 
     // It proxies: a session from the CLI, a request to a host no bundle allows, refused and
     // recorded; with no dashboard to read the log, this replica's importer moves the record
     // into the chain by itself.
-    const cli = spawnSync(process.execPath, [path.join(root, "bin", "gatehouse.js"), "session", "create", "--workspace", "T0HEALTH", "--channel", "C0HEALTH", "--member", "U0HEALTH", "--org-member"], { cwd: root, env: { ...process.env, GATEHOUSE_DATA_DIR: gh.dataDir }, encoding: "utf8" });
+    const cli = spawnSync(
+      process.execPath,
+      [
+        path.join(root, "bin", "gatehouse.js"),
+        "session",
+        "create",
+        "--workspace",
+        "T0HEALTH",
+        "--channel",
+        "C0HEALTH",
+        "--member",
+        "U0HEALTH",
+        "--org-member",
+      ],
+      { cwd: root, env: { ...process.env, GATEHOUSE_DATA_DIR: gh.dataDir }, encoding: "utf8" },
+    );
     expect(cli.status, cli.stderr).toBe(0);
     const token = cli.stdout.trim().split("\n")[0]!;
     const refused = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: "127.0.0.1", port: gh.proxyPort, path: "http://health-blocked.example/x", headers: { host: "health-blocked.example", "proxy-authorization": `Bearer ${token}` }, agent: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
+      const req = http.request(
+        {
+          host: "127.0.0.1",
+          port: gh.proxyPort,
+          path: "http://health-blocked.example/x",
+          headers: { host: "health-blocked.example", "proxy-authorization": `Bearer ${token}` },
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
       req.on("error", reject);
       req.end();
     });
     expect(refused).toBe(403);
     await expect
-      .poll(() => withDb(gh.dataDir, (db) => db.prepare("SELECT count(*) FROM audit_events WHERE host = 'health-blocked.example' AND outcome = 'blocked'").pluck().get()), { timeout: 15_000 })
+      .poll(
+        () =>
+          withDb(gh.dataDir, (db) =>
+            db.prepare("SELECT count(*) FROM audit_events WHERE host = 'health-blocked.example' AND outcome = 'blocked'").pluck().get(),
+          ),
+        { timeout: 15_000 },
+      )
       .toBe(1);
 
     // Not ready while the database carries a migration this build does not know; ready again after.
     addFutureMigration(gh.dataDir);
     const notReady = await originForm(gh.proxyPort, "/readyz");
     expect(notReady.status).toBe(503);
-    expect(JSON.parse(notReady.body)).toEqual({ status: "not_ready", failed: [{ check: "schema", message: expect.stringContaining("newer Gatehouse") }] });
+    expect(JSON.parse(notReady.body)).toEqual({
+      status: "not_ready",
+      failed: [{ check: "schema", message: expect.stringContaining("newer Gatehouse") }],
+    });
     expect((await originForm(gh.proxyPort, "/healthz")).status).toBe(200);
     removeFutureMigration(gh.dataDir);
     expect((await originForm(gh.proxyPort, "/readyz")).status).toBe(200);

@@ -14,10 +14,16 @@ let upstream: https.Server;
 let port = 0;
 
 test.beforeAll(async () => {
-  upstream = https.createServer({ cert: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.pem")), key: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.key")) }, (_req, res) => {
-    res.writeHead(200, { "content-type": "text/plain" });
-    res.end("ok");
-  });
+  upstream = https.createServer(
+    {
+      cert: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.pem")),
+      key: fs.readFileSync(path.join(state.upstreamCertDir, "leaf.key")),
+    },
+    (_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("ok");
+    },
+  );
   await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
   port = (upstream.address() as net.AddressInfo).port;
 });
@@ -38,7 +44,13 @@ async function withTraffic(): Promise<Sandbox & { registry: string; apiHost: str
   const registry = `registry.gh.test:${port}`;
   const apiHost = `api.gh.test:${port}`;
   const other = `other.gh.test:${port}`;
-  const sb = await sandboxWith(() => ({ domains: [registry], connections: [{ name: "svc", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: [apiHost] }] }), { svc: SECRET });
+  const sb = await sandboxWith(
+    () => ({
+      domains: [registry],
+      connections: [{ name: "svc", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: [apiHost] }],
+    }),
+    { svc: SECRET },
+  );
   expect((await sb.curl([`https://${registry}/pkg/left-pad`])).status).toBe(200);
   expect((await sb.curl([`https://${registry}/pkg/left-pad`])).status).toBe(200);
   const cred = await sb.curl([`https://${apiHost}/repos/acme`]);
@@ -67,11 +79,17 @@ test("PUT /policy?dryRun=1 returns the replayed impact and changes nothing", asy
   const r = await owner.put("/policy?dryRun=1&windowDays=2", draft);
   expect(r.status, r.text).toBe(200);
   expect(r.json).toMatchObject({ dryRun: true, applied: false, impact: { window: { days: 2 } } });
-  const t = (from: string, to: string) => r.json.impact.transitions.find((x: { from: string; to: string }) => x.from === from && x.to === to);
+  const t = (from: string, to: string) =>
+    r.json.impact.transitions.find((x: { from: string; to: string }) => x.from === from && x.to === to);
   const toBlocked = t("allowlisted", "blocked");
   expect(toBlocked.events).toBeGreaterThanOrEqual(2);
   const example = toBlocked.examples.find((e: { url: string }) => e.url === sb.registry);
-  expect(example).toMatchObject({ method: "CONNECT", count: 2, before: { outcome: "allowlisted" }, after: { outcome: "blocked", rule: "default:block" } });
+  expect(example).toMatchObject({
+    method: "CONNECT",
+    count: 2,
+    before: { outcome: "allowlisted" },
+    after: { outcome: "blocked", rule: "default:block" },
+  });
   expect(example.auditUrl).toContain(`host=registry.gh.test`);
   const credExample = t("credentialed", "blocked").examples.find((e: { url: string }) => e.url === `https://${sb.apiHost}/repos/acme`);
   expect(credExample.before.connection).toBe(`${sb.bundle}/svc`);
@@ -99,7 +117,11 @@ test("policy import --dry-run prints the transitions with examples and Audit lin
   expect(json.code, json.stderr).toBe(0);
   const parsed = JSON.parse(json.stdout);
   expect(parsed.impact.window.days).toBe(1);
-  expect(parsed.impact.transitions.find((x: { from: string }) => x.from === "blocked").examples.some((e: { url: string }) => e.url.includes(sb.other))).toBe(true);
+  expect(
+    parsed.impact.transitions
+      .find((x: { from: string }) => x.from === "blocked")
+      .examples.some((e: { url: string }) => e.url.includes(sb.other)),
+  ).toBe(true);
   expect(policyRevision()).toBe(revision);
   expect(cli(["policy", "import", file, "--window-days", "3"]).code).toBe(2);
 });
@@ -119,7 +141,9 @@ test("Domains: Remove previews allowlisted → blocked with an Audit link; Cance
   await expect(page.getByRole("button", { name: `Remove ${sb.registry}` })).toBeFocused();
   expect(policyRevision()).toBe(revision);
   await page.getByRole("button", { name: `Remove ${sb.registry}` }).click();
-  const link = page.getByTestId("impact-allowlisted-blocked").getByRole("link", { name: `Audit events of CONNECT ${sb.registry} in C0SANDBOX` });
+  const link = page
+    .getByTestId("impact-allowlisted-blocked")
+    .getByRole("link", { name: `Audit events of CONNECT ${sb.registry} in C0SANDBOX` });
   await link.click();
   await expect(page).toHaveURL(/\/audit\?.*host=registry\.gh\.test/);
   await expect(page.locator("main")).toContainText(`CONNECT https://${sb.registry}`);
@@ -148,7 +172,9 @@ test("Domains: adding a host previews blocked → allowlisted; a deny-overridden
   await expect(page.getByRole("region", { name: "Domains" })).toContainText(`api.${zone}`);
 });
 
-test("Connection: the edit form previews credentialed → allowlisted for a tighter narrowing; Delete previews credentialed → blocked", async ({ page }) => {
+test("Connection: the edit form previews credentialed → allowlisted for a tighter narrowing; Delete previews credentialed → blocked", async ({
+  page,
+}) => {
   const sb = await withTraffic();
   await signIn(page);
   await page.goto(`${state.baseURL}/bundles/${sb.bundle}/connections/svc`);

@@ -18,7 +18,9 @@ test.beforeAll(async () => {
   const ownerKey = createApiKey("owner");
   const owner = api(ownerKey);
   const bundle = unique("layout");
-  const ws = `T0${unique("L").replace(/[^A-Za-z0-9]/g, "").toUpperCase()}`.slice(0, 20);
+  const ws = `T0${unique("L")
+    .replace(/[^A-Za-z0-9]/g, "")
+    .toUpperCase()}`.slice(0, 20);
   const doc = (await owner.get("/policy")).json;
   doc.bundles.push({
     name: bundle,
@@ -53,7 +55,10 @@ function pages(role: "owner" | "auditor"): [string, string][] {
     ["bundle-domains", `${b}?tab=domains`],
     ["bundle-scope", `${b}?tab=scope`],
     ["channels", "/channels"],
-    ["explain", `/explain?channel=${encodeURIComponent(fixture.channel)}&method=GET&url=${encodeURIComponent("https://api.github.com/repos/acme/app")}`],
+    [
+      "explain",
+      `/explain?channel=${encodeURIComponent(fixture.channel)}&method=GET&url=${encodeURIComponent("https://api.github.com/repos/acme/app")}`,
+    ],
     ["members", "/members"],
     ["sessions", "/sessions"],
     ["audit", "/audit"],
@@ -77,13 +82,16 @@ async function layoutProblems(page: Page): Promise<string[]> {
       const box = region.getBoundingClientRect();
       if (box.width === 0) continue;
       const name = region.getAttribute("aria-label");
-      if (!within(box, 0, vw)) problems.push(`table "${name}" card is outside the viewport (${Math.round(box.left)}..${Math.round(box.right)})`);
+      if (!within(box, 0, vw))
+        problems.push(`table "${name}" card is outside the viewport (${Math.round(box.left)}..${Math.round(box.right)})`);
       const firstKey = region.querySelector("thead th");
-      if (firstKey && !within(firstKey.getBoundingClientRect(), Math.max(0, box.left), Math.min(vw, box.right))) problems.push(`table "${name}": first column is not visible`);
+      if (firstKey && !within(firstKey.getBoundingClientRect(), Math.max(0, box.left), Math.min(vw, box.right)))
+        problems.push(`table "${name}": first column is not visible`);
       // Action buttons (the sticky column) must be visible without scrolling the table.
       for (const action of Array.from(region.querySelectorAll("td.sticky button, td.sticky a")).slice(0, 10)) {
         const r = action.getBoundingClientRect();
-        if (!within(r, Math.max(0, box.left), Math.min(vw, box.right))) problems.push(`table "${name}": action "${describe(action)}" is out of view (${Math.round(r.left)}..${Math.round(r.right)})`);
+        if (!within(r, Math.max(0, box.left), Math.min(vw, box.right)))
+          problems.push(`table "${name}": action "${describe(action)}" is out of view (${Math.round(r.left)}..${Math.round(r.right)})`);
       }
     }
     const sheet = document.querySelector("[data-testid=event-sheet]");
@@ -96,7 +104,13 @@ async function seriousViolations(page: Page): Promise<string[]> {
   const result = await new AxeBuilder({ page }).analyze();
   return result.violations
     .filter((v) => v.impact === "critical" || v.impact === "serious")
-    .map((v) => `${v.impact} ${v.id} (${v.nodes.length}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`);
+    .map(
+      (v) =>
+        `${v.impact} ${v.id} (${v.nodes.length}): ${v.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(" "))
+          .join(" | ")}`,
+    );
 }
 
 for (const role of ["owner", "auditor"] as const) {

@@ -8,7 +8,20 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { state } from "./fixtures/app";
 import { checkLogClean } from "./fixtures/logs";
 import { freePort } from "./fixtures/ports";
-import { bundle, curl, expectNoSecretCrossed, gh, httpsUrl, httpUrl, ownerKey, proxySuite, proxyWorkers, token, up, updatePolicy } from "./fixtures/proxy-suite";
+import {
+  bundle,
+  curl,
+  expectNoSecretCrossed,
+  gh,
+  httpsUrl,
+  httpUrl,
+  ownerKey,
+  proxySuite,
+  proxyWorkers,
+  token,
+  up,
+  updatePolicy,
+} from "./fixtures/proxy-suite";
 
 const METRICS_TOKEN = "metrics-token-not-real-0123456789abcdef";
 
@@ -17,7 +30,10 @@ proxySuite({ env: { GATEHOUSE_METRICS_TOKEN: METRICS_TOKEN } });
 
 type Family = ReturnType<typeof parsePrometheusTextFormat>[number];
 
-async function scrape(where: "dashboard" | "proxy", auth: string | null = `Bearer ${METRICS_TOKEN}`): Promise<{ status: number; text: string; families: Family[] }> {
+async function scrape(
+  where: "dashboard" | "proxy",
+  auth: string | null = `Bearer ${METRICS_TOKEN}`,
+): Promise<{ status: number; text: string; families: Family[] }> {
   const base = where === "dashboard" ? gh.baseURL : `http://127.0.0.1:${gh.proxyPort}`;
   const res = await fetch(`${base}/metrics`, { headers: auth ? { authorization: auth } : {} });
   const text = await res.text();
@@ -40,7 +56,12 @@ test("off without GATEHOUSE_METRICS_TOKEN: /metrics is not there on either port"
 
 test("401 without the bearer token or with a wrong one, on both ports", async () => {
   for (const where of ["dashboard", "proxy"] as const) {
-    for (const auth of [null, "Bearer wrong-token-0123456789abcdef", `Basic ${Buffer.from(`x:${METRICS_TOKEN}`).toString("base64")}`, `Bearer ${METRICS_TOKEN}x`]) {
+    for (const auth of [
+      null,
+      "Bearer wrong-token-0123456789abcdef",
+      `Basic ${Buffer.from(`x:${METRICS_TOKEN}`).toString("base64")}`,
+      `Bearer ${METRICS_TOKEN}x`,
+    ]) {
       const r = await scrape(where, auth);
       expect(r.status, `${where} ${auth}`).toBe(401);
       expect(r.text).not.toContain("gatehouse_");
@@ -51,7 +72,9 @@ test("401 without the bearer token or with a wrong one, on both ports", async ()
 test("counters equal the traffic sent: allowlisted, credentialed, blocked, upstream failures and credential refusals", async () => {
   expect(proxyWorkers()).toHaveLength(2);
   const deadPort = await freePort();
-  await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).domains.push(`registry.gh.test:${deadPort}`));
+  await updatePolicy(ownerKey, (doc) =>
+    doc.bundles.find((b: { name: string }) => b.name === bundle).domains.push(`registry.gh.test:${deadPort}`),
+  );
   const before = (await scrape("dashboard")).families;
   const series = {
     allowlisted: { outcome: "allowlisted", bundle, connection: "" },

@@ -6,7 +6,19 @@ import net from "node:net";
 import tls from "node:tls";
 import { expect, test } from "@playwright/test";
 import { TEST_HOSTS } from "./fixtures/hosts";
-import { api, auditEventsFor, expectNoSecretCrossed, gh, orchKey, ownerKey, proxySuite, requestSession, sandboxSaw, up, updatePolicy } from "./fixtures/proxy-suite";
+import {
+  api,
+  auditEventsFor,
+  expectNoSecretCrossed,
+  gh,
+  orchKey,
+  ownerKey,
+  proxySuite,
+  requestSession,
+  sandboxSaw,
+  up,
+  updatePolicy,
+} from "./fixtures/proxy-suite";
 
 /** connections-per-session, injected so a cell reaches it with a handful of connections. */
 const CAP = 4;
@@ -33,8 +45,19 @@ test.beforeAll(async () => {
       name,
       scope: { type: "workspace", workspace: WORKSPACE },
       // paste.gh.test is listed, and denied org-wide (proxySuite): the deny wins.
-      domains: [`registry.gh.test:${up.httpPort}`, `registry.gh.test:${up.httpsPort}`, ...["meta", "nx", "paste"].flatMap((h) => [`${h}.gh.test:${up.httpPort}`, `${h}.gh.test:${up.httpsPort}`])],
-      connections: [{ name: "api", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: [`api.gh.test:${up.httpsPort}`, `inside.gh.test:${up.httpsPort}`, `nxi.gh.test:${up.httpsPort}`] }],
+      domains: [
+        `registry.gh.test:${up.httpPort}`,
+        `registry.gh.test:${up.httpsPort}`,
+        ...["meta", "nx", "paste"].flatMap((h) => [`${h}.gh.test:${up.httpPort}`, `${h}.gh.test:${up.httpsPort}`]),
+      ],
+      connections: [
+        {
+          name: "api",
+          serviceAccount: "bot@acme.example",
+          inject: { type: "bearer" },
+          allowedWebsites: [`api.gh.test:${up.httpsPort}`, `inside.gh.test:${up.httpsPort}`, `nxi.gh.test:${up.httpsPort}`],
+        },
+      ],
     });
   });
   expect((await api(ownerKey).put(`/connections/${name}/api/credential`, { secret: CREDENTIAL })).status).toBe(204);
@@ -95,7 +118,9 @@ function parse(text: string): Answer {
   try {
     const raw = text.slice(end + 4);
     // A chunked body: the JSON sits between the chunk size lines.
-    body = JSON.parse(/\r\ntransfer-encoding: *chunked/i.test(head) ? raw.slice(raw.indexOf("\r\n") + 2, raw.lastIndexOf("\r\n0\r\n")) : raw);
+    body = JSON.parse(
+      /\r\ntransfer-encoding: *chunked/i.test(head) ? raw.slice(raw.indexOf("\r\n") + 2, raw.lastIndexOf("\r\n0\r\n")) : raw,
+    );
   } catch {
     // no JSON body (a switch, an open tunnel)
   }
@@ -104,7 +129,8 @@ function parse(text: string): Answer {
 }
 
 const auth = (token: string | null) => (token === null ? "" : `Proxy-Authorization: Bearer ${token}\r\n`);
-const wsHeaders = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+const wsHeaders =
+  "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
 
 /** Writes `text` on `socket` and reads the answer. */
 async function exchange(socket: net.Socket | tls.TLSSocket, text: string): Promise<Answer> {
@@ -135,7 +161,11 @@ const dashboardPort = () => Number(new URL(gh.baseURL).port);
 type Ask = { token: string | null; host: string; session: Session };
 
 const SHAPES = {
-  "absolute-form HTTP": async (a: Ask) => exchange(await open(gh.proxyPort), `GET http://${a.host}:${up.httpPort}/admission HTTP/1.1\r\nHost: ${a.host}:${up.httpPort}\r\n${auth(a.token)}\r\n`),
+  "absolute-form HTTP": async (a: Ask) =>
+    exchange(
+      await open(gh.proxyPort),
+      `GET http://${a.host}:${up.httpPort}/admission HTTP/1.1\r\nHost: ${a.host}:${up.httpPort}\r\n${auth(a.token)}\r\n`,
+    ),
   "CONNECT, blind": async (a: Ask) => (await connect(a.token, `${a.host}:${up.httpsPort}`)).answer,
   "CONNECT, intercepted + inner request": async (a: Ask) => {
     const { socket, answer } = await connect(a.token, `${a.host}:${up.httpsPort}`);
@@ -144,9 +174,18 @@ const SHAPES = {
     await new Promise((r, j) => secure.once("secureConnect", r).once("error", j));
     return exchange(secure, `GET /admission HTTP/1.1\r\nHost: ${a.host}:${up.httpsPort}\r\n\r\n`);
   },
-  "WebSocket upgrade": async (a: Ask) => exchange(await open(gh.proxyPort), `GET ws://${a.host}:${up.httpPort}/ws HTTP/1.1\r\nHost: ${a.host}:${up.httpPort}\r\n${wsHeaders}${auth(a.token)}\r\n`),
-  "WebSocket upgrade inside a tunnel": async (a: Ask) => exchange(await intercepted(a.session, a.host), `GET /ws HTTP/1.1\r\nHost: ${a.host}:${up.httpsPort}\r\n${wsHeaders}\r\n`),
-  "embedded route": async (a: Ask) => exchange(await open(dashboardPort()), `GET /proxy/http/${a.host}:${up.httpPort}/admission HTTP/1.1\r\nHost: 127.0.0.1:${dashboardPort()}\r\n${auth(a.token)}\r\n`),
+  "WebSocket upgrade": async (a: Ask) =>
+    exchange(
+      await open(gh.proxyPort),
+      `GET ws://${a.host}:${up.httpPort}/ws HTTP/1.1\r\nHost: ${a.host}:${up.httpPort}\r\n${wsHeaders}${auth(a.token)}\r\n`,
+    ),
+  "WebSocket upgrade inside a tunnel": async (a: Ask) =>
+    exchange(await intercepted(a.session, a.host), `GET /ws HTTP/1.1\r\nHost: ${a.host}:${up.httpsPort}\r\n${wsHeaders}\r\n`),
+  "embedded route": async (a: Ask) =>
+    exchange(
+      await open(dashboardPort()),
+      `GET /proxy/http/${a.host}:${up.httpPort}/admission HTTP/1.1\r\nHost: 127.0.0.1:${dashboardPort()}\r\n${auth(a.token)}\r\n`,
+    ),
 } as const;
 type Shape = keyof typeof SHAPES;
 
@@ -172,22 +211,38 @@ const ONLY_ALLOWED_TUNNELS = "a tunnel opens only to an allowed host, and a requ
 const COUNTED_ONCE = "the tunnel counted once against the cap, at its CONNECT (the intercepted column)";
 
 const allowed = (s: Session, host = "registry.gh.test"): Ask => ({ token: s.token, host, session: s });
-const inTunnel = (host: string) => (s: Session): Ask => ({ token: s.token, host, session: s });
-const everyShape = <T,>(f: (shape: Shape) => T) => Object.fromEntries((Object.keys(SHAPES) as Shape[]).map((shape) => [shape, f(shape)])) as Record<Shape, T>;
+const inTunnel =
+  (host: string) =>
+  (s: Session): Ask => ({ token: s.token, host, session: s });
+const everyShape = <T>(f: (shape: Shape) => T) =>
+  Object.fromEntries((Object.keys(SHAPES) as Shape[]).map((shape) => [shape, f(shape)])) as Record<Shape, T>;
 
 /** A cell that sends `ask(session)` through `shape`. */
 function cell(shape: Shape, ask: (s: Session) => Ask | Promise<Ask>, expected: Omit<Cell, "run">): Cell {
   return { ...expected, run: async () => SHAPES[shape](await ask(await session())) };
 }
 
-const interceptHost = (shape: Shape) => (shape === "CONNECT, intercepted + inner request" || shape === "WebSocket upgrade inside a tunnel" ? "api.gh.test" : "registry.gh.test");
+const interceptHost = (shape: Shape) =>
+  shape === "CONNECT, intercepted + inner request" || shape === "WebSocket upgrade inside a tunnel" ? "api.gh.test" : "registry.gh.test";
 
 const TABLE: Record<string, Row> = {
   "no token": everyShape((shape) =>
-    shape === "WebSocket upgrade inside a tunnel" ? { na: TOKEN_IS_THE_TUNNELS } : cell(shape, (s) => ({ ...allowed(s, interceptHost(shape)), token: null }), { status: 407, code: "proxy_auth_required", event: null }),
+    shape === "WebSocket upgrade inside a tunnel"
+      ? { na: TOKEN_IS_THE_TUNNELS }
+      : cell(shape, (s) => ({ ...allowed(s, interceptHost(shape)), token: null }), {
+          status: 407,
+          code: "proxy_auth_required",
+          event: null,
+        }),
   ),
   "bad token": everyShape((shape) =>
-    shape === "WebSocket upgrade inside a tunnel" ? { na: TOKEN_IS_THE_TUNNELS } : cell(shape, (s) => ({ ...allowed(s, interceptHost(shape)), token: "gh_fake_not_a_session_token_0000000000" }), { status: 407, code: "proxy_auth_required", event: null }),
+    shape === "WebSocket upgrade inside a tunnel"
+      ? { na: TOKEN_IS_THE_TUNNELS }
+      : cell(shape, (s) => ({ ...allowed(s, interceptHost(shape)), token: "gh_fake_not_a_session_token_0000000000" }), {
+          status: 407,
+          code: "proxy_auth_required",
+          event: null,
+        }),
   ),
   "revoked session": everyShape((shape) =>
     shape === "WebSocket upgrade inside a tunnel"
@@ -202,26 +257,60 @@ const TABLE: Record<string, Row> = {
         ),
   ),
   "blocked host": everyShape((shape) =>
-    shape === "CONNECT, intercepted + inner request" ? { na: DECIDED_AT_CONNECT } : shape === "WebSocket upgrade inside a tunnel" ? { na: ONLY_ALLOWED_TUNNELS } : cell(shape, (s) => allowed(s, "evil.gh.test"), { status: 403, code: "host_not_allowed", event: { outcome: "blocked", rule: "default:block", status: 403 } }),
+    shape === "CONNECT, intercepted + inner request"
+      ? { na: DECIDED_AT_CONNECT }
+      : shape === "WebSocket upgrade inside a tunnel"
+        ? { na: ONLY_ALLOWED_TUNNELS }
+        : cell(shape, (s) => allowed(s, "evil.gh.test"), {
+            status: 403,
+            code: "host_not_allowed",
+            event: { outcome: "blocked", rule: "default:block", status: 403 },
+          }),
   ),
   "org deny": everyShape((shape) =>
-    shape === "CONNECT, intercepted + inner request" ? { na: DECIDED_AT_CONNECT } : shape === "WebSocket upgrade inside a tunnel" ? { na: ONLY_ALLOWED_TUNNELS } : cell(shape, (s) => allowed(s, "paste.gh.test"), { status: 403, code: "org_denied", event: { outcome: "blocked", rule: "orgDeny:paste.gh.test", status: 403 } }),
+    shape === "CONNECT, intercepted + inner request"
+      ? { na: DECIDED_AT_CONNECT }
+      : shape === "WebSocket upgrade inside a tunnel"
+        ? { na: ONLY_ALLOWED_TUNNELS }
+        : cell(shape, (s) => allowed(s, "paste.gh.test"), {
+            status: 403,
+            code: "org_denied",
+            event: { outcome: "blocked", rule: "orgDeny:paste.gh.test", status: 403 },
+          }),
   ),
   "private address (SSRF)": everyShape((shape) =>
-    cell(shape, shape === "CONNECT, intercepted + inner request" || shape === "WebSocket upgrade inside a tunnel" ? inTunnel("inside.gh.test") : (s) => allowed(s, "meta.gh.test"), {
-      status: 403,
-      code: "private_address",
-      event: { outcome: "blocked", rule: "ssrf:private_address", status: 403 },
-    }),
+    cell(
+      shape,
+      shape === "CONNECT, intercepted + inner request" || shape === "WebSocket upgrade inside a tunnel"
+        ? inTunnel("inside.gh.test")
+        : (s) => allowed(s, "meta.gh.test"),
+      {
+        status: 403,
+        code: "private_address",
+        event: { outcome: "blocked", rule: "ssrf:private_address", status: 403 },
+      },
+    ),
   ),
   // A name that does not resolve fails the request as it was decided (502): its outcome and
   // rule are the decision's. A WebSocket upgrade never carries a credential, so it is allowlisted.
   "DNS failure": everyShape((shape) =>
     shape === "CONNECT, intercepted + inner request"
-      ? cell(shape, inTunnel("nxi.gh.test"), { status: 502, code: "dns_failed", event: { outcome: "credentialed", rule: /^credential:.*nxi\.gh\.test/, status: 502 } })
+      ? cell(shape, inTunnel("nxi.gh.test"), {
+          status: 502,
+          code: "dns_failed",
+          event: { outcome: "credentialed", rule: /^credential:.*nxi\.gh\.test/, status: 502 },
+        })
       : shape === "WebSocket upgrade inside a tunnel"
-        ? cell(shape, inTunnel("nxi.gh.test"), { status: 502, code: "dns_failed", event: { outcome: "allowlisted", rule: /^credential:.*nxi\.gh\.test/, status: 502 } })
-        : cell(shape, (s) => allowed(s, "nx.gh.test"), { status: 502, code: "dns_failed", event: { outcome: "allowlisted", rule: /^domain:.*nx\.gh\.test/, status: 502 } }),
+        ? cell(shape, inTunnel("nxi.gh.test"), {
+            status: 502,
+            code: "dns_failed",
+            event: { outcome: "allowlisted", rule: /^credential:.*nxi\.gh\.test/, status: 502 },
+          })
+        : cell(shape, (s) => allowed(s, "nx.gh.test"), {
+            status: 502,
+            code: "dns_failed",
+            event: { outcome: "allowlisted", rule: /^domain:.*nx\.gh\.test/, status: 502 },
+          }),
   ),
   // The 200 is out before the ClientHello arrives: the sandbox sees the tunnel close, and the
   // event is recorded under the CONNECT's request id.
@@ -247,13 +336,21 @@ const TABLE: Record<string, Row> = {
   },
   "Host mismatch inside a tunnel": {
     "CONNECT, intercepted + inner request": {
-      run: async () => exchange(await intercepted(await session(), "api.gh.test"), `GET /admission HTTP/1.1\r\nHost: evil.gh.test:${up.httpsPort}\r\n\r\n`),
+      run: async () =>
+        exchange(
+          await intercepted(await session(), "api.gh.test"),
+          `GET /admission HTTP/1.1\r\nHost: evil.gh.test:${up.httpsPort}\r\n\r\n`,
+        ),
       status: 403,
       code: "host_mismatch",
       event: { outcome: "blocked", rule: "transport:host_mismatch", status: 403 },
     },
     "WebSocket upgrade inside a tunnel": {
-      run: async () => exchange(await intercepted(await session(), "api.gh.test"), `GET /ws HTTP/1.1\r\nHost: evil.gh.test:${up.httpsPort}\r\n${wsHeaders}\r\n`),
+      run: async () =>
+        exchange(
+          await intercepted(await session(), "api.gh.test"),
+          `GET /ws HTTP/1.1\r\nHost: evil.gh.test:${up.httpsPort}\r\n${wsHeaders}\r\n`,
+        ),
       status: 403,
       code: "host_mismatch",
       event: { outcome: "blocked", rule: "transport:host_mismatch", status: 403 },
@@ -288,7 +385,12 @@ async function sniAfterConnect(s: Session, host: string): Promise<Answer> {
   const { socket, answer } = await connect(s.token, `${host}:${up.httpsPort}`);
   expect(answer.status, answer.head).toBe(200);
   const secure = tls.connect({ socket, servername: "evil.gh.test", ca: s.ca });
-  const failed = await new Promise<boolean>((r) => secure.once("secureConnect", () => r(false)).once("error", () => r(true)).once("close", () => r(true)));
+  const failed = await new Promise<boolean>((r) =>
+    secure
+      .once("secureConnect", () => r(false))
+      .once("error", () => r(true))
+      .once("close", () => r(true)),
+  );
   secure.destroy();
   return { ...answer, closed: failed };
 }
@@ -305,7 +407,10 @@ async function fillCap(s: Session, embedded: boolean): Promise<net.Socket[]> {
     let answer: Answer;
     if (embedded) {
       socket = await open(dashboardPort());
-      answer = await exchange(socket, `GET /proxy/http/registry.gh.test:${up.httpPort}/held HTTP/1.1\r\nHost: 127.0.0.1:${dashboardPort()}\r\n${auth(s.token)}\r\n`);
+      answer = await exchange(
+        socket,
+        `GET /proxy/http/registry.gh.test:${up.httpPort}/held HTTP/1.1\r\nHost: 127.0.0.1:${dashboardPort()}\r\n${auth(s.token)}\r\n`,
+      );
     } else ({ socket, answer } = await connect(s.token, `registry.gh.test:${up.httpsPort}`));
     expect(answer.status, `held connection ${i + 1}: ${answer.head}`).toBe(200);
     held.push(socket);
@@ -339,7 +444,9 @@ test("the table covers every entry shape × refusal kind, and says why where a c
       const c = row[shape];
       expect(c, `${kind} × ${shape}`).toBeDefined();
       if (!c) continue;
-      lines.push(`${kind} × ${shape}: ${"na" in c ? `n/a — ${c.na}` : `${c.status} ${c.code || "(then closed)"}, event ${c.event ? `${c.event.outcome} ${String(c.event.rule)}` : "none"}`}`);
+      lines.push(
+        `${kind} × ${shape}: ${"na" in c ? `n/a — ${c.na}` : `${c.status} ${c.code || "(then closed)"}, event ${c.event ? `${c.event.outcome} ${String(c.event.rule)}` : "none"}`}`,
+      );
     }
   }
   test.info().annotations.push({ type: "table", description: lines.join("\n") });
@@ -360,7 +467,9 @@ for (const [kind, row] of Object.entries(TABLE)) {
       expect(events).toHaveLength(1);
       const event = events[0]!;
       expect(event).toMatchObject({ outcome: c.event.outcome, status: c.event.status, reason: c.reason ?? answer.message });
-      expect(event.rule).toMatch(typeof c.event.rule === "string" ? new RegExp(`^${c.event.rule.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) : c.event.rule);
+      expect(event.rule).toMatch(
+        typeof c.event.rule === "string" ? new RegExp(`^${c.event.rule.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) : c.event.rule,
+      );
     });
   }
 }

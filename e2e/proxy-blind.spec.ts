@@ -4,7 +4,19 @@ import net from "node:net";
 import tls from "node:tls";
 import { expect, test } from "@playwright/test";
 import { ProxyAgent, WebSocket as UndiciWebSocket } from "undici";
-import { curl, expectNoSecretCrossed, gatehouseCa, gh, httpsUrl, proxySuite, raw, receivedAt, sandboxSaw, token, up } from "./fixtures/proxy-suite";
+import {
+  curl,
+  expectNoSecretCrossed,
+  gatehouseCa,
+  gh,
+  httpsUrl,
+  proxySuite,
+  raw,
+  receivedAt,
+  sandboxSaw,
+  token,
+  up,
+} from "./fixtures/proxy-suite";
 
 proxySuite();
 
@@ -51,10 +63,14 @@ test("WebSockets follow the same rules, without a credential attached", async ()
   expect(seen.headers.authorization).toBeUndefined();
   expect(JSON.stringify(seen.headers)).not.toContain(token);
   // A blocked host cannot be reached by upgrading either.
-  const blocked = await raw(`GET http://other.gh.test:${up.httpPort}/ws HTTP/1.1\r\nHost: other.gh.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`);
+  const blocked = await raw(
+    `GET http://other.gh.test:${up.httpPort}/ws HTTP/1.1\r\nHost: other.gh.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`,
+  );
   expect(blocked).toMatch(/^HTTP\/1\.1 403/);
   // Plain ws:// to an allowlisted host through the forward proxy.
-  const allowed = await raw(`GET http://registry.gh.test:${up.httpPort}/plain/ws HTTP/1.1\r\nHost: registry.gh.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`);
+  const allowed = await raw(
+    `GET http://registry.gh.test:${up.httpPort}/plain/ws HTTP/1.1\r\nHost: registry.gh.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`,
+  );
   expect(allowed).toMatch(/^HTTP\/1\.1 101/);
   expect(allowed).toContain("X-Gatehouse-Outcome: allowlisted");
   await agent.close();

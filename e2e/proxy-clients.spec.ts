@@ -8,7 +8,27 @@ import net from "node:net";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { ProxyAgent, fetch as undiciFetch } from "undici";
-import { BASIC_SECRET, bundle, caBundle, expectNoSecretCrossed, gatehouseCa, gh, httpsUrl, httpUrl, ownerKey, proxySuite, receivedAt, run, sandboxSaw, sandboxSawResponse, SECRET, tmp, token, up, updatePolicy } from "./fixtures/proxy-suite";
+import {
+  BASIC_SECRET,
+  bundle,
+  caBundle,
+  expectNoSecretCrossed,
+  gatehouseCa,
+  gh,
+  httpsUrl,
+  httpUrl,
+  ownerKey,
+  proxySuite,
+  receivedAt,
+  run,
+  sandboxSaw,
+  sandboxSawResponse,
+  SECRET,
+  tmp,
+  token,
+  up,
+  updatePolicy,
+} from "./fixtures/proxy-suite";
 
 proxySuite();
 
@@ -25,14 +45,19 @@ test("the embedded route: same decision, injection and audit", async () => {
   sandboxSawResponse(res, text);
   expect(text).not.toContain(SECRET);
   // fetch() turns a 407 into a network error by design: ask with node:http instead.
-  const status = await new Promise<number>((resolve, reject) => http.get(url, (r) => (sandboxSaw(JSON.stringify(r.headers)), r.resume(), resolve(r.statusCode ?? 0))).on("error", reject));
+  const status = await new Promise<number>((resolve, reject) =>
+    http.get(url, (r) => (sandboxSaw(JSON.stringify(r.headers)), r.resume(), resolve(r.statusCode ?? 0))).on("error", reject),
+  );
   expect(status).toBe(407);
   const blocked = await fetch(`${gh.baseURL}/proxy/https/other.gh.test/x`, { headers: { "Proxy-Authorization": `Bearer ${token}` } });
   sandboxSawResponse(blocked, await blocked.text());
   expect(blocked.status).toBe(403);
   expect(blocked.headers.get("x-gatehouse-outcome")).toBe("blocked");
   // A host whose percent-encoding is broken is a bad target, answered at once.
-  const malformed = await fetch(`${gh.baseURL}/proxy/http/%E0%A4%A/x`, { headers: { "Proxy-Authorization": `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+  const malformed = await fetch(`${gh.baseURL}/proxy/http/%E0%A4%A/x`, {
+    headers: { "Proxy-Authorization": `Bearer ${token}` },
+    signal: AbortSignal.timeout(5000),
+  });
   expect(malformed.status).toBe(400);
   const malformedText = await malformed.text();
   sandboxSawResponse(malformed, malformedText);
@@ -56,7 +81,13 @@ test("a server-sent event stream through interception reaches the sandbox event 
   sandboxSawResponse(res, text);
   expect(text).toBe('data: {"delta":"one"}\n\ndata: {"echo":"Bearer [REDACTED]"}\n\n');
   // The first event is whole long before the second is sent (1.5 s later).
-  const firstWhole = arrivals.find((_, i) => arrivals.slice(0, i + 1).map((a) => a.text).join("").includes('"one"}\n\n'))!;
+  const firstWhole = arrivals.find((_, i) =>
+    arrivals
+      .slice(0, i + 1)
+      .map((a) => a.text)
+      .join("")
+      .includes('"one"}\n\n'),
+  )!;
   expect(headAfter).toBeLessThan(1000);
   expect(firstWhole.at).toBeLessThan(1000);
   await agent.close();
@@ -91,9 +122,19 @@ test("Python requests through HTTP_PROXY / HTTPS_PROXY, unmodified", async () =>
     "print(json.dumps(out))",
   ].join("\n");
   const proxy = `http://session:${token}@127.0.0.1:${gh.proxyPort}`;
-  const r = await run(python!, ["-c", script, httpsUrl("api.gh.test", "/repos/acme/python"), httpUrl("registry.gh.test", "/python/plain"), httpUrl("other.gh.test", "/python/blocked")], {
-    env: { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, NO_PROXY: "", no_proxy: "", REQUESTS_CA_BUNDLE: caBundle },
-  });
+  const r = await run(
+    python!,
+    [
+      "-c",
+      script,
+      httpsUrl("api.gh.test", "/repos/acme/python"),
+      httpUrl("registry.gh.test", "/python/plain"),
+      httpUrl("other.gh.test", "/python/blocked"),
+    ],
+    {
+      env: { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, NO_PROXY: "", no_proxy: "", REQUESTS_CA_BUNDLE: caBundle },
+    },
+  );
   expect(r.status, r.stderr).toBe(0);
   sandboxSaw(r.stdout, r.stderr);
   const [credentialed, plain, blocked] = JSON.parse(r.stdout) as { status: number; outcome: string; body: string }[];
@@ -126,52 +167,61 @@ test("git clone and git push over HTTPS (smart HTTP) through the proxy, the cred
   // git's own smart-HTTP server (git http-backend, run as CGI) behind Basic auth.
   const pushes: string[] = [];
   const { createServer } = await import("node:https");
-  const gitServer = createServer({ cert: fs.readFileSync(path.join(gh.upstreamCertDir, "leaf.pem")), key: fs.readFileSync(path.join(gh.upstreamCertDir, "leaf.key")) }, (req, res) => {
-    if (req.headers.authorization !== `Basic ${Buffer.from(`bot:${BASIC_SECRET}`).toString("base64")}`) {
-      res.writeHead(401, { "www-authenticate": 'Basic realm="git"' });
-      return res.end();
-    }
-    const url = new URL(req.url ?? "/", "http://x");
-    if (url.pathname.endsWith("/git-receive-pack")) pushes.push(`${req.method} ${req.headers["transfer-encoding"] ?? req.headers["content-length"]}`);
-    const cgi = spawn("git", ["http-backend"], {
-      env: {
-        ...process.env,
-        GIT_PROJECT_ROOT: projects,
-        GIT_HTTP_EXPORT_ALL: "1",
-        REMOTE_USER: "bot",
-        REMOTE_ADDR: "127.0.0.1",
-        PATH_INFO: url.pathname.replace(/^\/acme/, ""),
-        QUERY_STRING: url.search.slice(1),
-        REQUEST_METHOD: req.method ?? "GET",
-        CONTENT_TYPE: req.headers["content-type"] ?? "",
-        HTTP_CONTENT_ENCODING: req.headers["content-encoding"] ?? "",
-      },
-    });
-    req.pipe(cgi.stdin);
-    let head = Buffer.alloc(0);
-    let headDone = false;
-    cgi.stdout.on("data", (chunk: Buffer) => {
-      if (headDone) return void res.write(chunk);
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf("\r\n\r\n");
-      if (end < 0) return;
-      headDone = true;
-      const headers: Record<string, string> = {};
-      let status = 200;
-      for (const line of head.subarray(0, end).toString().split("\r\n")) {
-        const [k, ...v] = line.split(":");
-        if (k!.toLowerCase() === "status") status = Number.parseInt(v.join(":").trim(), 10);
-        else headers[k!] = v.join(":").trim();
+  const gitServer = createServer(
+    { cert: fs.readFileSync(path.join(gh.upstreamCertDir, "leaf.pem")), key: fs.readFileSync(path.join(gh.upstreamCertDir, "leaf.key")) },
+    (req, res) => {
+      if (req.headers.authorization !== `Basic ${Buffer.from(`bot:${BASIC_SECRET}`).toString("base64")}`) {
+        res.writeHead(401, { "www-authenticate": 'Basic realm="git"' });
+        return res.end();
       }
-      res.writeHead(status, headers);
-      res.write(head.subarray(end + 4));
-    });
-    cgi.stdout.on("end", () => res.end());
-  });
+      const url = new URL(req.url ?? "/", "http://x");
+      if (url.pathname.endsWith("/git-receive-pack"))
+        pushes.push(`${req.method} ${req.headers["transfer-encoding"] ?? req.headers["content-length"]}`);
+      const cgi = spawn("git", ["http-backend"], {
+        env: {
+          ...process.env,
+          GIT_PROJECT_ROOT: projects,
+          GIT_HTTP_EXPORT_ALL: "1",
+          REMOTE_USER: "bot",
+          REMOTE_ADDR: "127.0.0.1",
+          PATH_INFO: url.pathname.replace(/^\/acme/, ""),
+          QUERY_STRING: url.search.slice(1),
+          REQUEST_METHOD: req.method ?? "GET",
+          CONTENT_TYPE: req.headers["content-type"] ?? "",
+          HTTP_CONTENT_ENCODING: req.headers["content-encoding"] ?? "",
+        },
+      });
+      req.pipe(cgi.stdin);
+      let head = Buffer.alloc(0);
+      let headDone = false;
+      cgi.stdout.on("data", (chunk: Buffer) => {
+        if (headDone) return void res.write(chunk);
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        headDone = true;
+        const headers: Record<string, string> = {};
+        let status = 200;
+        for (const line of head.subarray(0, end).toString().split("\r\n")) {
+          const [k, ...v] = line.split(":");
+          if (k!.toLowerCase() === "status") status = Number.parseInt(v.join(":").trim(), 10);
+          else headers[k!] = v.join(":").trim();
+        }
+        res.writeHead(status, headers);
+        res.write(head.subarray(end + 4));
+      });
+      cgi.stdout.on("end", () => res.end());
+    },
+  );
   await new Promise<void>((r) => gitServer.listen(0, "127.0.0.1", r));
   try {
     const gitPort = (gitServer.address() as net.AddressInfo).port;
-    await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).connections.find((c: { name: string }) => c.name === "basic").allowedWebsites.push(`git.gh.test:${gitPort}`));
+    await updatePolicy(ownerKey, (doc) =>
+      doc.bundles
+        .find((b: { name: string }) => b.name === bundle)
+        .connections.find((c: { name: string }) => c.name === "basic")
+        .allowedWebsites.push(`git.gh.test:${gitPort}`),
+    );
     const proxy = `http://session:${token}@127.0.0.1:${gh.proxyPort}`;
     const viaProxy = { HTTPS_PROXY: proxy, https_proxy: proxy, GIT_SSL_CAINFO: caBundle, NO_PROXY: "", no_proxy: "" };
     const dest = path.join(tmp, "clone");
@@ -189,7 +239,11 @@ test("git clone and git push over HTTPS (smart HTTP) through the proxy, the cred
     expect(pushes.some((p) => p.startsWith("POST chunked"))).toBe(true);
     // The sandbox's clone holds no credential.
     expect(fs.readFileSync(path.join(dest, ".git", "config"), "utf8")).not.toContain(BASIC_SECRET);
-    sandboxSaw(fs.readFileSync(path.join(dest, ".git", "config"), "utf8"), fs.readFileSync(path.join(dest, "README.md"), "utf8"), fs.readFileSync(path.join(dest, "NOTES.md"), "utf8"));
+    sandboxSaw(
+      fs.readFileSync(path.join(dest, ".git", "config"), "utf8"),
+      fs.readFileSync(path.join(dest, "README.md"), "utf8"),
+      fs.readFileSync(path.join(dest, "NOTES.md"), "utf8"),
+    );
   } finally {
     gitServer.close();
   }

@@ -7,11 +7,30 @@ import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { SignInPage, state } from "./fixtures/app";
 import { MALFORMED_ANSWERS, startMalformedUpstream } from "./fixtures/upstreams";
-import { auditEventsFor, bundle, curl, expectNoSecretCrossed, gatehouseCa, gh, httpUrl, ownerKey, proxySuite, raw, receivedAt, sandboxSaw, tmp, token, up, updatePolicy } from "./fixtures/proxy-suite";
+import {
+  auditEventsFor,
+  bundle,
+  curl,
+  expectNoSecretCrossed,
+  gatehouseCa,
+  gh,
+  httpUrl,
+  ownerKey,
+  proxySuite,
+  raw,
+  receivedAt,
+  sandboxSaw,
+  tmp,
+  token,
+  up,
+  updatePolicy,
+} from "./fixtures/proxy-suite";
 
 proxySuite();
 
-test("the CA certificate is public at /api/v1/ca.pem, matches the session's, and downloads from Settings with its fingerprint", async ({ page }) => {
+test("the CA certificate is public at /api/v1/ca.pem, matches the session's, and downloads from Settings with its fingerprint", async ({
+  page,
+}) => {
   const res = await fetch(`${gh.baseURL}/api/v1/ca.pem`);
   expect(res.status).toBe(200);
   expect((await res.text()).trim()).toBe(gatehouseCa.trim());
@@ -42,7 +61,15 @@ test("no token, a bad token: 407 with Proxy-Authenticate", async () => {
 });
 
 test("allowlisted plain HTTP: canonical Host, no proxy credentials or token upstream, Gatehouse in Via", async () => {
-  const r = await curl(["-H", `X-Leak: ${token}`, "-H", "Proxy-Connection: keep-alive", "-H", "Via: 1.0 sandbox-cache", httpUrl("REGISTRY.gh.test.", "/allow/plain?q=1")]);
+  const r = await curl([
+    "-H",
+    `X-Leak: ${token}`,
+    "-H",
+    "Proxy-Connection: keep-alive",
+    "-H",
+    "Via: 1.0 sandbox-cache",
+    httpUrl("REGISTRY.gh.test.", "/allow/plain?q=1"),
+  ]);
   expect(r.status).toBe(200);
   expect(r.headers["x-gatehouse-outcome"]).toBe("allowlisted");
   expect(r.headers.via).toBe("1.1 gatehouse");
@@ -66,7 +93,15 @@ test("blocked: 403 JSON with a reason, no connection, and an audit event without
   expect(body.error.requestId).toBe(r.headers["x-gatehouse-request-id"]);
   expect(receivedAt("/blocked")).toHaveLength(0);
   const [ev, ...more] = await auditEventsFor(body.error.requestId);
-  expect(ev).toMatchObject({ action: "egress.request", outcome: "blocked", rule: "default:block", path: "/blocked/path", host: "other.gh.test", member: "U0ALICE", status: 403 });
+  expect(ev).toMatchObject({
+    action: "egress.request",
+    outcome: "blocked",
+    rule: "default:block",
+    path: "/blocked/path",
+    host: "other.gh.test",
+    member: "U0ALICE",
+    status: 403,
+  });
   expect(more).toHaveLength(0);
   expect(JSON.stringify(ev)).not.toContain("secret-query");
   // A blocked CONNECT gets the same 403.
@@ -83,7 +118,9 @@ test("blocked: 403 JSON with a reason, no connection, and an audit event without
 
 test("attacks on the target: userinfo, IP literals, trailing dots, SSRF to metadata", async () => {
   // curl moves userinfo into an Authorization header; a raw client can put it in the target.
-  const userinfo = await raw(`GET http://user:pw@registry.gh.test:${up.httpPort}/attack/userinfo HTTP/1.1\r\nHost: registry.gh.test\r\nProxy-Authorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+  const userinfo = await raw(
+    `GET http://user:pw@registry.gh.test:${up.httpPort}/attack/userinfo HTTP/1.1\r\nHost: registry.gh.test\r\nProxy-Authorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+  );
   expect(userinfo).toMatch(/^HTTP\/1\.1 403/);
   expect(userinfo).toContain("userinfo_not_allowed");
   const ip = await curl([`http://127.0.0.2:${up.httpPort}/attack/ip`]);
@@ -102,13 +139,17 @@ test("attacks on the target: userinfo, IP literals, trailing dots, SSRF to metad
 test("smuggling shapes and oversized headers are refused; the process keeps running", async () => {
   const auth = `Proxy-Authorization: Bearer ${token}\r\n`;
   const base = `http://registry.gh.test:${up.httpPort}/smuggle`;
-  const both = await raw(`POST ${base} HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
+  const both = await raw(
+    `POST ${base} HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+  );
   expect(both).toMatch(/^HTTP\/1\.1 400/);
   const dupe = await raw(`POST ${base} HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}Content-Length: 4\r\nContent-Length: 4\r\n\r\nabcd`);
   expect(dupe).toMatch(/^HTTP\/1\.1 400/);
   const huge = await raw(`GET ${base} HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}X-Big: ${"a".repeat(40_000)}\r\n\r\n`);
   expect(huge).toMatch(/^HTTP\/1\.1 431/);
-  const many = await raw(`GET ${base} HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}${Array.from({ length: 120 }, (_, i) => `X-H${i}: 1\r\n`).join("")}Connection: close\r\n\r\n`);
+  const many = await raw(
+    `GET ${base} HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}${Array.from({ length: 120 }, (_, i) => `X-H${i}: 1\r\n`).join("")}Connection: close\r\n\r\n`,
+  );
   expect(many).toMatch(/^HTTP\/1\.1 431/);
   const garbage = await raw("NOT HTTP AT ALL\r\n\r\n");
   expect(garbage).toMatch(/^HTTP\/1\.1 400/);
@@ -127,9 +168,15 @@ test("a request body reaches the upstream whole: on a reused upstream connection
   const auth = `Proxy-Authorization: Bearer ${token}\r\n`;
   socket.write(`GET http://registry.gh.test:${up.httpPort}/body/warm HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}\r\n`);
   await responses(1);
-  for (const [i, parts] of [["hello ", "world"], ["", "hello world"], ["hello world", ""]].entries()) {
+  for (const [i, parts] of [
+    ["hello ", "world"],
+    ["", "hello world"],
+    ["hello world", ""],
+  ].entries()) {
     await new Promise((r) => setTimeout(r, 50));
-    socket.write(`POST http://registry.gh.test:${up.httpPort}/body/${i} HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}Content-Length: 11\r\n\r\n${parts[0]}`);
+    socket.write(
+      `POST http://registry.gh.test:${up.httpPort}/body/${i} HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}Content-Length: 11\r\n\r\n${parts[0]}`,
+    );
     await new Promise((r) => setTimeout(r, 200));
     if (parts[1]) socket.write(parts[1]);
     await responses(i + 2);
@@ -166,7 +213,9 @@ test("an upstream that closes a kept-alive connection as a request arrives: a GE
   await new Promise<void>((r) => forgetful.listen(0, "127.0.0.1", r));
   const port = (forgetful.address() as net.AddressInfo).port;
   try {
-    await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).domains.push(`registry.gh.test:${port}`));
+    await updatePolicy(ownerKey, (doc) =>
+      doc.bundles.find((b: { name: string }) => b.name === bundle).domains.push(`registry.gh.test:${port}`),
+    );
     // One client connection: one proxy worker, one upstream pool.
     const socket = net.connect(gh.proxyPort, "127.0.0.1");
     await new Promise((r) => socket.once("connect", r));
@@ -193,18 +242,25 @@ test("an upstream that closes a kept-alive connection as a request arrives: a GE
 test("an upstream that breaks HTTP gets the sandbox a 502 upstream_invalid_response with the reason; 1xx answers are skipped; the process keeps serving", async () => {
   const bad = await startMalformedUpstream();
   try {
-    await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).domains.push(`registry.gh.test:${bad.port}`));
+    await updatePolicy(ownerKey, (doc) =>
+      doc.bundles.find((b: { name: string }) => b.name === bundle).domains.push(`registry.gh.test:${bad.port}`),
+    );
     const via = (p: string) => curl([`http://registry.gh.test:${bad.port}${p}`]);
     for (const p of Object.keys(MALFORMED_ANSWERS).filter((x) => !["/early-hints", "/forged-outcome"].includes(x))) {
       const r = await via(p);
       expect(r.status, p).toBe(502);
-      expect(JSON.parse(r.body).error, p).toMatchObject({ code: "upstream_invalid_response", message: expect.stringMatching(/^the upstream's answer was not valid HTTP: ./) });
+      expect(JSON.parse(r.body).error, p).toMatchObject({
+        code: "upstream_invalid_response",
+        message: expect.stringMatching(/^the upstream's answer was not valid HTTP: ./),
+      });
       expect(r.headers["x-gatehouse-outcome"], p).toBe("allowlisted");
     }
     const hinted = await via("/early-hints");
     expect([hinted.status, hinted.body]).toEqual([200, "final"]);
     // Dropped, not passed on: an HTTP/1.1 client like Python's http.client would take it for the answer.
-    const rawHinted = await raw(`GET http://registry.gh.test:${bad.port}/early-hints HTTP/1.1\r\nHost: registry.gh.test\r\nProxy-Authorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+    const rawHinted = await raw(
+      `GET http://registry.gh.test:${bad.port}/early-hints HTTP/1.1\r\nHost: registry.gh.test\r\nProxy-Authorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+    );
     expect(rawHinted).toMatch(/^HTTP\/1\.1 200 /);
     expect(rawHinted).not.toMatch(/HTTP\/1\.1 103/);
     // An upstream cannot speak for Gatehouse.

@@ -42,7 +42,11 @@ test("a grant ends by the injected clock: what depended on it closes, the next r
     doc.bundles.push({
       name: grants,
       scope: { type: "channels", workspace: "T0EXP", channels: ["C0EXP"] },
-      domains: [{ pattern: `registry.gh.test:${up.httpsPort}`, expiresAt }, { pattern: `registry.gh.test:${up.httpPort}`, expiresAt }, `echo.gh.test:${up.httpPort}`],
+      domains: [
+        { pattern: `registry.gh.test:${up.httpsPort}`, expiresAt },
+        { pattern: `registry.gh.test:${up.httpPort}`, expiresAt },
+        `echo.gh.test:${up.httpPort}`,
+      ],
     }),
   );
   const s = await requestSession(orchKey, { workspace: "T0EXP", channel: "C0EXP" });
@@ -57,13 +61,19 @@ test("a grant ends by the injected clock: what depended on it closes, the next r
   secure.write("GET /exp/in-tunnel HTTP/1.1\r\nHost: registry.gh.test\r\n\r\n");
   expect(await new Promise<string>((r) => secure.once("data", (d: Buffer) => r(d.toString())))).toMatch(/^HTTP\/1\.1 200/);
   // A kept-alive connection and a WebSocket to it over plain HTTP.
-  const keptAlive = await opened(`GET http://registry.gh.test:${up.httpPort}/exp/keep-alive HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}\r\n`, /^HTTP\/1\.1 200/);
+  const keptAlive = await opened(
+    `GET http://registry.gh.test:${up.httpPort}/exp/keep-alive HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}\r\n`,
+    /^HTTP\/1\.1 200/,
+  );
   const webSocket = await opened(
     `GET http://registry.gh.test:${up.httpPort}/exp/ws HTTP/1.1\r\nHost: registry.gh.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${auth}\r\n`,
     /^HTTP\/1\.1 101/,
   );
   // A kept-alive connection to a lasting entry: it must stay.
-  const lasting = await opened(`GET http://echo.gh.test:${up.httpPort}/exp/lasting HTTP/1.1\r\nHost: echo.gh.test\r\n${auth}\r\n`, /^HTTP\/1\.1 200/);
+  const lasting = await opened(
+    `GET http://echo.gh.test:${up.httpPort}/exp/lasting HTTP/1.1\r\nHost: echo.gh.test\r\n${auth}\r\n`,
+    /^HTTP\/1\.1 200/,
+  );
 
   const closed = [whenClosed(secure), whenClosed(keptAlive.socket), whenClosed(webSocket.socket)];
   let lastingClosed = false;
@@ -71,15 +81,24 @@ test("a grant ends by the injected clock: what depended on it closes, the next r
 
   // One minute before the end: nothing happens.
   fs.writeFileSync(clockFile, String(HOUR - 60_000));
-  const early = await opened(`GET http://registry.gh.test:${up.httpPort}/exp/still HTTP/1.1\r\nHost: registry.gh.test\r\nConnection: close\r\n${auth}\r\n`, /^HTTP\/1\.1 200/);
+  const early = await opened(
+    `GET http://registry.gh.test:${up.httpPort}/exp/still HTTP/1.1\r\nHost: registry.gh.test\r\nConnection: close\r\n${auth}\r\n`,
+    /^HTTP\/1\.1 200/,
+  );
   early.socket.destroy();
   expect(secure.destroyed || keptAlive.socket.destroyed || webSocket.socket.destroyed).toBe(false);
 
   // Past the end.
   fs.writeFileSync(clockFile, String(HOUR + 60_000));
-  await Promise.race([Promise.all(closed), new Promise((_, reject) => setTimeout(() => reject(new Error("connections that depended on the grant were not closed")), 15_000))]);
+  await Promise.race([
+    Promise.all(closed),
+    new Promise((_, reject) => setTimeout(() => reject(new Error("connections that depended on the grant were not closed")), 15_000)),
+  ]);
 
-  const after = await opened(`GET http://registry.gh.test:${up.httpPort}/exp/after HTTP/1.1\r\nHost: registry.gh.test\r\nConnection: close\r\n${auth}\r\n`, /^HTTP\/1\.1 403/);
+  const after = await opened(
+    `GET http://registry.gh.test:${up.httpPort}/exp/after HTTP/1.1\r\nHost: registry.gh.test\r\nConnection: close\r\n${auth}\r\n`,
+    /^HTTP\/1\.1 403/,
+  );
   const body = await new Promise<string>((resolve) => {
     let text = after.head;
     after.socket.on("data", (d: Buffer) => (text += d.toString()));
@@ -96,13 +115,21 @@ test("a grant ends by the injected clock: what depended on it closes, the next r
   lasting.socket.destroy();
 
   // Recorded once per entry (the sweep's transaction), and gone from the policy document.
-  const expired = async () => ((await api(ownerKey).get(`/audit?action=grant.expired&limit=100`)).json.events as { bundle: string; detail: { pattern: string } }[]).filter((e) => e.bundle === grants);
-  await expect.poll(async () => (await expired()).map((e) => e.detail.pattern).sort()).toEqual([`registry.gh.test:${up.httpPort}`, `registry.gh.test:${up.httpsPort}`]);
+  const expired = async () =>
+    (
+      (await api(ownerKey).get(`/audit?action=grant.expired&limit=100`)).json.events as { bundle: string; detail: { pattern: string } }[]
+    ).filter((e) => e.bundle === grants);
+  await expect
+    .poll(async () => (await expired()).map((e) => e.detail.pattern).sort())
+    .toEqual([`registry.gh.test:${up.httpPort}`, `registry.gh.test:${up.httpsPort}`]);
   const doc = (await api(ownerKey).get("/policy")).json;
   expect(doc.bundles.find((b: { name: string }) => b.name === grants).domains).toEqual([`echo.gh.test:${up.httpPort}`]);
   // Nudging the clock again records nothing more.
   fs.writeFileSync(clockFile, String(HOUR + 120_000));
-  const again = await opened(`GET http://echo.gh.test:${up.httpPort}/exp/nudge HTTP/1.1\r\nHost: echo.gh.test\r\nConnection: close\r\n${auth}\r\n`, /^HTTP\/1\.1 200/);
+  const again = await opened(
+    `GET http://echo.gh.test:${up.httpPort}/exp/nudge HTTP/1.1\r\nHost: echo.gh.test\r\nConnection: close\r\n${auth}\r\n`,
+    /^HTTP\/1\.1 200/,
+  );
   again.socket.destroy();
   expect(await expired()).toHaveLength(2);
 });

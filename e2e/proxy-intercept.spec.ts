@@ -9,7 +9,29 @@ import path from "node:path";
 import tls from "node:tls";
 import { expect, test } from "@playwright/test";
 import { createCertificateAuthority, issueLeafForNames } from "../lib/proxy/certificates";
-import { api, auditEventsFor, BASIC_SECRET, bundle, cli, curl, expectNoSecretCrossed, gatehouseCa, gh, HEADER_SECRET, httpsUrl, httpUrl, ownerKey, proxySuite, readDb, receivedAt, sandboxSaw, SECRET, token, up, updatePolicy } from "./fixtures/proxy-suite";
+import {
+  api,
+  auditEventsFor,
+  BASIC_SECRET,
+  bundle,
+  cli,
+  curl,
+  expectNoSecretCrossed,
+  gatehouseCa,
+  gh,
+  HEADER_SECRET,
+  httpsUrl,
+  httpUrl,
+  ownerKey,
+  proxySuite,
+  readDb,
+  receivedAt,
+  sandboxSaw,
+  SECRET,
+  token,
+  up,
+  updatePolicy,
+} from "./fixtures/proxy-suite";
 
 proxySuite();
 
@@ -25,9 +47,18 @@ test("credentialed HTTPS through interception: the sandbox's own Authorization i
   expect(r.body).not.toContain(SECRET);
   expect(r.body).toContain("[REDACTED]");
   const [ev] = await auditEventsFor(r.headers["x-gatehouse-request-id"]!);
-  expect(ev).toMatchObject({ action: "egress.request", outcome: "credentialed", connection: "github", serviceAccount: "claude-agent@acme.example", bundle });
+  expect(ev).toMatchObject({
+    action: "egress.request",
+    outcome: "credentialed",
+    connection: "github",
+    serviceAccount: "claude-agent@acme.example",
+    bundle,
+  });
   // The credential's last use reaches the database through the journal, moments later.
-  const lastUsed = () => readDb((db) => db.prepare("SELECT last_used_at FROM credentials WHERE identity = ?").pluck().get(`${bundle}/github`) as number | null) ?? 0;
+  const lastUsed = () =>
+    readDb(
+      (db) => db.prepare("SELECT last_used_at FROM credentials WHERE identity = ?").pluck().get(`${bundle}/github`) as number | null,
+    ) ?? 0;
   await expect.poll(lastUsed, { timeout: 5000 }).toBeGreaterThanOrEqual(before);
 });
 
@@ -43,7 +74,12 @@ test("an upstream whose certificate does not verify gets no request and no crede
   await new Promise<void>((r) => impostor.listen(0, "127.0.0.1", r));
   const port = (impostor.address() as net.AddressInfo).port;
   try {
-    await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).connections.find((c: { name: string }) => c.name === "keyed").allowedWebsites.push(`echo.gh.test:${port}`));
+    await updatePolicy(ownerKey, (doc) =>
+      doc.bundles
+        .find((b: { name: string }) => b.name === bundle)
+        .connections.find((c: { name: string }) => c.name === "keyed")
+        .allowedWebsites.push(`echo.gh.test:${port}`),
+    );
     const r = await curl([`https://echo.gh.test:${port}/impostor`]);
     expect(r.status).toBe(502);
     expect(JSON.parse(r.body).error.code).toBe("upstream_tls_failed");
@@ -71,7 +107,15 @@ test("the narrowing decides whether the key travels; the lists decide whether th
     expect(r.status, why).toBe(200);
     expect(r.headers["x-gatehouse-outcome"], why).toBe("allowlisted");
   }
-  for (const r of up.received.filter((x) => x.url.startsWith("/repos/acme-evil") || x.url.startsWith("/repos/other") || x.url.includes("slash") || x.url.includes("/post") || x.url.includes("override") || x.url.includes("dots"))) {
+  for (const r of up.received.filter(
+    (x) =>
+      x.url.startsWith("/repos/acme-evil") ||
+      x.url.startsWith("/repos/other") ||
+      x.url.includes("slash") ||
+      x.url.includes("/post") ||
+      x.url.includes("override") ||
+      x.url.includes("dots"),
+  )) {
     expect(r.headers.authorization, r.url).toBeUndefined();
   }
   // Another Allowed website of the same connection, outside the narrowing host.
@@ -103,7 +147,12 @@ test("redaction: a reflected secret never reaches the sandbox, in headers or a c
 
 test("redaction: a reflection is found whatever the body claims to be (binary, unlabelled, TRACE's message/http)", async () => {
   // The keyed connection is not narrowed to read-only methods, so TRACE carries its credential.
-  for (const [method, type] of [["GET", "application/octet-stream"], ["GET", "image/png"], ["GET", ""], ["TRACE", "message/http"]] as const) {
+  for (const [method, type] of [
+    ["GET", "application/octet-stream"],
+    ["GET", "image/png"],
+    ["GET", ""],
+    ["TRACE", "message/http"],
+  ] as const) {
     const r = await curl(["-X", method, httpsUrl("echo.gh.test", `/reflect/any?type=${encodeURIComponent(type)}`)]);
     expect(r.status, `${method} ${type}`).toBe(200);
     expect(r.headers["x-gatehouse-outcome"], `${method} ${type}`).toBe("credentialed");
@@ -113,7 +162,12 @@ test("redaction: a reflection is found whatever the body claims to be (binary, u
     expect(r.headers["x-echo-auth"]).toBe("[REDACTED]");
     expect(JSON.stringify(r.headers)).not.toContain(HEADER_SECRET);
   }
-  expect(receivedAt("/reflect/any").map((x) => x.headers["x-api-key"])).toEqual([HEADER_SECRET, HEADER_SECRET, HEADER_SECRET, HEADER_SECRET]);
+  expect(receivedAt("/reflect/any").map((x) => x.headers["x-api-key"])).toEqual([
+    HEADER_SECRET,
+    HEADER_SECRET,
+    HEADER_SECRET,
+    HEADER_SECRET,
+  ]);
 });
 
 test("redaction: a credentialed request asks for the whole body, so byte ranges cannot carry the secret out piece by piece", async () => {
@@ -149,7 +203,9 @@ test("a large binary download through a credentialed connection arrives whole, s
   expect(r.status).toBe(200);
   expect(r.headers["x-gatehouse-outcome"]).toBe("credentialed");
   expect(r.body.length).toBe(size);
-  expect(crypto.createHash("sha256").update(r.body).digest("hex")).toBe(crypto.createHash("sha256").update(Buffer.alloc(size, 7)).digest("hex"));
+  expect(crypto.createHash("sha256").update(r.body).digest("hex")).toBe(
+    crypto.createHash("sha256").update(Buffer.alloc(size, 7)).digest("hex"),
+  );
   expect(Date.now() - started).toBeLessThan(30_000);
 });
 
@@ -173,7 +229,10 @@ test("redaction: a compressed body is unpacked and scanned, one that cannot be u
   }
   const unknown = await curl([httpsUrl("api.gh.test", "/repos/acme/echo-packed/zstd")]);
   expect(unknown.status).toBe(502);
-  expect(JSON.parse(unknown.body).error).toMatchObject({ code: "upstream_invalid_response", message: expect.stringContaining("zstd encoding") });
+  expect(JSON.parse(unknown.body).error).toMatchObject({
+    code: "upstream_invalid_response",
+    message: expect.stringContaining("zstd encoding"),
+  });
   expect(unknown.body).not.toContain(SECRET);
   // No body at all is not a corrupt one.
   const head = await curl(["-I", httpsUrl("api.gh.test", "/repos/acme/echo-packed/gzip")]);
@@ -195,7 +254,9 @@ test("SNI and inner Host must equal the CONNECT target", async () => {
   const connect = async () => {
     const socket = net.connect(gh.proxyPort, "127.0.0.1");
     await new Promise((r) => socket.once("connect", r));
-    socket.write(`CONNECT api.gh.test:${up.httpsPort} HTTP/1.1\r\nHost: api.gh.test:${up.httpsPort}\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`);
+    socket.write(
+      `CONNECT api.gh.test:${up.httpsPort} HTTP/1.1\r\nHost: api.gh.test:${up.httpsPort}\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`,
+    );
     await new Promise<void>((resolve) => socket.once("data", (d: Buffer) => (expect(d.toString()).toContain("200"), resolve())));
     return socket;
   };
@@ -229,8 +290,13 @@ test("the egress event is durable before the first byte goes upstream, and compl
   // What is on disk (journal or chain) at the moment the upstream sees the request.
   const onDisk = () => {
     const dir = path.join(gh.dataDir, "journal");
-    const journal = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), "utf8")).join("");
-    const chain = readDb((db) => JSON.stringify(db.prepare("SELECT request_id, path FROM audit_events WHERE path = ?").all("/repos/acme/durable")));
+    const journal = fs
+      .readdirSync(dir)
+      .map((f) => fs.readFileSync(path.join(dir, f), "utf8"))
+      .join("");
+    const chain = readDb((db) =>
+      JSON.stringify(db.prepare("SELECT request_id, path FROM audit_events WHERE path = ?").all("/repos/acme/durable")),
+    );
     return journal + chain;
   };
   let recordedFirst = false;

@@ -22,7 +22,16 @@ test("without authentication, HTTP and HTTPS go through the parent", async () =>
   expect(r.status).toBe(200);
   expect(r.headers["x-gatehouse-outcome"]).toBe("credentialed");
   for (const authority of [`registry.gh.test:${up.httpPort}`, `api.gh.test:${up.httpsPort}`]) {
-    await expect.poll(() => squid.lines().filter((l) => l.method === "CONNECT" && l.url === authority).map((l) => `${l.status} ${l.user}`), { timeout: 30_000 }).toContain("200 -");
+    await expect
+      .poll(
+        () =>
+          squid
+            .lines()
+            .filter((l) => l.method === "CONNECT" && l.url === authority)
+            .map((l) => `${l.status} ${l.user}`),
+        { timeout: 30_000 },
+      )
+      .toContain("200 -");
   }
   await expectNoSecretCrossed();
 });

@@ -7,7 +7,24 @@ import fs from "node:fs";
 import { expect, test } from "@playwright/test";
 import { TEST_HOSTS } from "./fixtures/hosts";
 import { checkLogClean } from "./fixtures/logs";
-import { auditEventsFor, bundle, curl, expectNoSecretCrossed, gatehouseCa, gh, httpsUrl, httpUrl, ownerKey, proxySuite, readDb, receivedAt, SECRET, up, updatePolicy, webSocketThroughTunnel } from "./fixtures/proxy-suite";
+import {
+  auditEventsFor,
+  bundle,
+  curl,
+  expectNoSecretCrossed,
+  gatehouseCa,
+  gh,
+  httpsUrl,
+  httpUrl,
+  ownerKey,
+  proxySuite,
+  readDb,
+  receivedAt,
+  SECRET,
+  up,
+  updatePolicy,
+  webSocketThroughTunnel,
+} from "./fixtures/proxy-suite";
 import { startSquid, type Squid } from "./fixtures/squid";
 
 const PARENT_USER = "gatehouse-egress";
@@ -33,7 +50,16 @@ proxySuite({
 
 /** Squid writes a CONNECT's line when the tunnel closes (Gatehouse keeps connections alive a while). */
 async function squidSaw(authority: string): Promise<void> {
-  await expect.poll(() => squid.lines().filter((l) => l.method === "CONNECT" && l.url === authority).map((l) => `${l.status} ${l.user}`), { timeout: 30_000 }).toContain(`200 ${PARENT_USER}`);
+  await expect
+    .poll(
+      () =>
+        squid
+          .lines()
+          .filter((l) => l.method === "CONNECT" && l.url === authority)
+          .map((l) => `${l.status} ${l.user}`),
+      { timeout: 30_000 },
+    )
+    .toContain(`200 ${PARENT_USER}`);
 }
 
 test("plain HTTP, intercepted HTTPS with a credential and a blind tunnel all go through the parent, decided and audited as ever", async () => {
@@ -54,7 +80,13 @@ test("plain HTTP, intercepted HTTPS with a credential and a blind tunnel all go 
   // The completion (status) may reach the chain a moment after the request's record.
   const requestId = credentialed.headers["x-gatehouse-request-id"]!;
   await expect.poll(async () => (await auditEventsFor(requestId)).at(-1)?.status, { timeout: 15_000 }).toBe(200);
-  expect((await auditEventsFor(requestId))[0]).toMatchObject({ outcome: "credentialed", host: "api.gh.test", path: "/repos/acme/via-parent", bundle, connection: "github" });
+  expect((await auditEventsFor(requestId))[0]).toMatchObject({
+    outcome: "credentialed",
+    host: "api.gh.test",
+    path: "/repos/acme/via-parent",
+    bundle,
+    connection: "github",
+  });
 
   await squidSaw(`registry.gh.test:${up.httpPort}`);
   await squidSaw(`api.gh.test:${up.httpsPort}`);
@@ -76,7 +108,11 @@ test("GATEHOUSE_UPSTREAM_NO_PROXY hosts are dialled directly: the parent never s
 });
 
 test("blocked hosts, IP literals and names outside the permitted ranges, and private names never reach the parent", async () => {
-  await updatePolicy(ownerKey, (doc) => doc.bundles.find((b: { name: string }) => b.name === bundle).domains.push(`169.254.169.254:${up.httpPort}`, `db.internal:${up.httpPort}`, `wiki:${up.httpPort}`));
+  await updatePolicy(ownerKey, (doc) =>
+    doc.bundles
+      .find((b: { name: string }) => b.name === bundle)
+      .domains.push(`169.254.169.254:${up.httpPort}`, `db.internal:${up.httpPort}`, `wiki:${up.httpPort}`),
+  );
   const blocked = await curl([httpUrl("evil.gh.test", "/nope")]);
   expect(blocked.status).toBe(403);
   for (const host of ["169.254.169.254", "meta.gh.test", "db.internal", "wiki"]) {

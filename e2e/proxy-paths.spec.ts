@@ -21,7 +21,15 @@ test.beforeAll(async () => {
   sb = await sandboxWith(
     () => ({
       domains: [],
-      connections: [{ name: "github", serviceAccount: "claude-agent@acme.example", inject: { type: "bearer" }, allowedWebsites: [`api.gh.test:${nginx.port}`], narrow: { pathPrefix: "/repos/acme", methods: "read_only" } }],
+      connections: [
+        {
+          name: "github",
+          serviceAccount: "claude-agent@acme.example",
+          inject: { type: "bearer" },
+          allowedWebsites: [`api.gh.test:${nginx.port}`],
+          narrow: { pathPrefix: "/repos/acme", methods: "read_only" },
+        },
+      ],
     }),
     { github: SECRET },
   );
@@ -47,8 +55,13 @@ test("paths nginx reads outside the prefix (merged slashes, dot segments, ';' pa
     expect(ev, p).toMatchObject({ outcome: "allowlisted", reason: expect.stringContaining("never fits a path narrowing") });
   }
   // The same through Python requests, which sends these paths as written.
-  const script = ["import json, sys, requests", "print(json.dumps([requests.get(u, timeout=15).headers.get('x-gatehouse-outcome') for u in sys.argv[1:]]))"].join("\n");
-  const py = await run(pythonWithRequests(), ["-c", script, url("/repos/acme/..;/py-admin"), url("/repos/acme/%2e%2e;/py-admin")], { env: sb.env });
+  const script = [
+    "import json, sys, requests",
+    "print(json.dumps([requests.get(u, timeout=15).headers.get('x-gatehouse-outcome') for u in sys.argv[1:]]))",
+  ].join("\n");
+  const py = await run(pythonWithRequests(), ["-c", script, url("/repos/acme/..;/py-admin"), url("/repos/acme/%2e%2e;/py-admin")], {
+    env: sb.env,
+  });
   expect(py.status, py.stderr).toBe(0);
   expect(JSON.parse(py.stdout)).toEqual(["allowlisted", "allowlisted"]);
 
@@ -89,7 +102,10 @@ test("strict targets: CONNECT needs host:port, a host name is at most 253 octets
   // 254 octets in labels of at most 63: each label is valid, the name is not.
   const long = Array.from({ length: 4 }, (_, i) => "a".repeat(i < 3 ? 63 : 62)).join(".");
   expect(long).toHaveLength(254);
-  for (const request of [`GET http://${long}/x HTTP/1.1\r\nHost: ${long}\r\nConnection: close\r\n${auth}\r\n`, `CONNECT ${long}:443 HTTP/1.1\r\nHost: ${long}:443\r\n${auth}\r\n`]) {
+  for (const request of [
+    `GET http://${long}/x HTTP/1.1\r\nHost: ${long}\r\nConnection: close\r\n${auth}\r\n`,
+    `CONNECT ${long}:443 HTTP/1.1\r\nHost: ${long}:443\r\n${auth}\r\n`,
+  ]) {
     const r = await rawProxy(request);
     expect(r, request.slice(0, 8)).toMatch(/^HTTP\/1\.1 400 /);
     expect(r).toContain('"code":"bad_target"');
@@ -110,7 +126,8 @@ test("a narrowing pathPrefix is stored normalised like request paths, or refused
   conn().narrow.pathPrefix = "/repos/%61cme/";
   const ok = await owner.put("/policy", doc);
   expect(ok.status, JSON.stringify(ok.json)).toBe(200);
-  const saved = (await owner.get("/policy")).json.bundles.find((b: { name: string }) => b.name === sb.bundle).connections[0].narrow.pathPrefix;
+  const saved = (await owner.get("/policy")).json.bundles.find((b: { name: string }) => b.name === sb.bundle).connections[0].narrow
+    .pathPrefix;
   expect(saved).toBe("/repos/acme");
   // And requests fit it as they would have fitted the same prefix typed plainly.
   const r = await sb.curl([url("/repos/acme/after-save")]);

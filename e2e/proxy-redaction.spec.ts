@@ -21,7 +21,15 @@ test.beforeAll(async () => {
   sb = await sandboxWith(
     () => ({
       domains: [],
-      connections: [{ name: "svc", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: [`echo.gh.test:${reflector.port}`], narrow: { pathPrefix: "/repos/acme", methods: "read_only" } }],
+      connections: [
+        {
+          name: "svc",
+          serviceAccount: "bot@acme.example",
+          inject: { type: "bearer" },
+          allowedWebsites: [`echo.gh.test:${reflector.port}`],
+          narrow: { pathPrefix: "/repos/acme", methods: "read_only" },
+        },
+      ],
     }),
     { svc: SECRET },
   );
@@ -41,10 +49,16 @@ test("the credential percent-encoded, HTML- and JSON-escaped, base64- and hex-en
   expect(py.status, py.stderr).toBe(0);
   const r = JSON.parse(py.stdout) as { status: number; outcome: string; location: string; body: string };
   expect(r).toMatchObject({ status: 200, outcome: "credentialed", location: "/next?t=[REDACTED]" });
-  const lines = Object.fromEntries(r.body.trim().split("\n").map((l) => [l.slice(0, l.indexOf(": ")), l.slice(l.indexOf(": ") + 2)]));
+  const lines = Object.fromEntries(
+    r.body
+      .trim()
+      .split("\n")
+      .map((l) => [l.slice(0, l.indexOf(": ")), l.slice(l.indexOf(": ") + 2)]),
+  );
   expect(Object.keys(lines)).toHaveLength(15);
   // Encodings of the secret alone are replaced whole; of "Bearer <secret>", the secret's part.
-  for (const label of ["quote", "quote-default", "quote-lower", "php-urlencode", "html", "json", "json-all", "b64", "b64url", "hex"]) expect(lines[label], label).toBe("[REDACTED]");
+  for (const label of ["quote", "quote-default", "quote-lower", "php-urlencode", "html", "json", "json-all", "b64", "b64url", "hex"])
+    expect(lines[label], label).toBe("[REDACTED]");
   expect(lines["quote_plus-bearer"]).toBe("Bearer+[REDACTED]");
   expect(lines["html-bearer"]).toBe("Bearer [REDACTED]");
   expect(lines["hex-bearer"]).toBe("42656172657220[REDACTED]");
@@ -81,6 +95,9 @@ test("an answer under a transfer coding other than chunked (gzip, chunked) canno
   for (const p of ["/repos/acme/te-gzip", "/te-gzip"]) {
     const r = await sb.curl([url(p)]);
     expect(r.status, p).toBe(502);
-    expect(JSON.parse(r.body).error, p).toMatchObject({ code: "upstream_invalid_response", message: expect.stringContaining("gzip transfer coding") });
+    expect(JSON.parse(r.body).error, p).toMatchObject({
+      code: "upstream_invalid_response",
+      message: expect.stringContaining("gzip transfer coding"),
+    });
   }
 });

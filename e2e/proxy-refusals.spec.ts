@@ -7,7 +7,17 @@ import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { state } from "./fixtures/app";
 import { freePort } from "./fixtures/ports";
-import { connectTunnel, interceptedTunnel, proxySocket, readResponse, readUntilClose, recordedEvents, requestIdOf, sessionWithBundle, type ProxySession } from "./fixtures/proxy-client";
+import {
+  connectTunnel,
+  interceptedTunnel,
+  proxySocket,
+  readResponse,
+  readUntilClose,
+  recordedEvents,
+  requestIdOf,
+  sessionWithBundle,
+  type ProxySession,
+} from "./fixtures/proxy-client";
 import { startUpstreams, type Upstreams } from "./fixtures/upstreams";
 
 let up: Upstreams;
@@ -17,10 +27,16 @@ let deadPort: number;
 test.beforeAll(async () => {
   up = await startUpstreams();
   deadPort = await freePort(); // nothing listens there
-  s = await sessionWithBundle("T0REFUSALS", {
-    domains: [`registry.gh.test:${up.httpPort}`, `registry.gh.test:${deadPort}`],
-    connections: [{ name: "api", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: [`api.gh.test:${up.httpsPort}`] }],
-  }, { api: "fake-refusals-credential-0000" });
+  s = await sessionWithBundle(
+    "T0REFUSALS",
+    {
+      domains: [`registry.gh.test:${up.httpPort}`, `registry.gh.test:${deadPort}`],
+      connections: [
+        { name: "api", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: [`api.gh.test:${up.httpsPort}`] },
+      ],
+    },
+    { api: "fake-refusals-credential-0000" },
+  );
 });
 
 test.afterAll(async () => {
@@ -44,16 +60,58 @@ async function inTunnel(text: string): Promise<string> {
 const auth = () => `Proxy-Authorization: Bearer ${s.token}\r\n`;
 const reg = () => `registry.gh.test:${up.httpPort}`;
 const api = () => `api.gh.test:${up.httpsPort}`;
-const wsHeaders = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+const wsHeaders =
+  "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
 
 const cases: { name: string; send: () => Promise<string>; status: number; rule: string }[] = [
-  { name: "token in the URL (forward)", send: () => forward(`GET http://${reg()}/t?k=${s.token} HTTP/1.1\r\nHost: ${reg()}\r\n${auth()}\r\n`), status: 403, rule: "transport:token_in_request" },
-  { name: "token in the URL (in a tunnel)", send: () => inTunnel(`GET /repos/t?k=${s.token} HTTP/1.1\r\nHost: ${api()}\r\n\r\n`), status: 403, rule: "transport:token_in_request" },
-  { name: "userinfo in the target", send: () => forward(`GET http://user:pw@${reg()}/u HTTP/1.1\r\nHost: ${reg()}\r\n${auth()}\r\n`), status: 403, rule: "transport:userinfo_not_allowed" },
-  { name: "a target off the tunnel's host (in a tunnel)", send: () => inTunnel(`GET https://other.gh.test:${up.httpsPort}/x HTTP/1.1\r\nHost: ${api()}\r\n\r\n`), status: 400, rule: "transport:bad_target" },
-  { name: "a WebSocket whose Host differs from the tunnel's", send: () => inTunnel(`GET /ws HTTP/1.1\r\nHost: evil.gh.test:${up.httpsPort}\r\n${wsHeaders}\r\n`), status: 403, rule: "transport:host_mismatch" },
-  { name: "Upgrade: h2c", send: () => forward(`GET http://${reg()}/h2c HTTP/1.1\r\nHost: ${reg()}\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n${auth()}\r\n`), status: 400, rule: "transport:bad_request" },
-  { name: "more than 100 headers", send: () => forward(`GET http://${reg()}/many HTTP/1.1\r\nHost: ${reg()}\r\n${auth()}${Array.from({ length: 120 }, (_, i) => `X-H${i}: 1\r\n`).join("")}\r\n`), status: 431, rule: "transport:headers_too_large" },
+  {
+    name: "token in the URL (forward)",
+    send: () => forward(`GET http://${reg()}/t?k=${s.token} HTTP/1.1\r\nHost: ${reg()}\r\n${auth()}\r\n`),
+    status: 403,
+    rule: "transport:token_in_request",
+  },
+  {
+    name: "token in the URL (in a tunnel)",
+    send: () => inTunnel(`GET /repos/t?k=${s.token} HTTP/1.1\r\nHost: ${api()}\r\n\r\n`),
+    status: 403,
+    rule: "transport:token_in_request",
+  },
+  {
+    name: "userinfo in the target",
+    send: () => forward(`GET http://user:pw@${reg()}/u HTTP/1.1\r\nHost: ${reg()}\r\n${auth()}\r\n`),
+    status: 403,
+    rule: "transport:userinfo_not_allowed",
+  },
+  {
+    name: "a target off the tunnel's host (in a tunnel)",
+    send: () => inTunnel(`GET https://other.gh.test:${up.httpsPort}/x HTTP/1.1\r\nHost: ${api()}\r\n\r\n`),
+    status: 400,
+    rule: "transport:bad_target",
+  },
+  {
+    name: "a WebSocket whose Host differs from the tunnel's",
+    send: () => inTunnel(`GET /ws HTTP/1.1\r\nHost: evil.gh.test:${up.httpsPort}\r\n${wsHeaders}\r\n`),
+    status: 403,
+    rule: "transport:host_mismatch",
+  },
+  {
+    name: "Upgrade: h2c",
+    send: () =>
+      forward(
+        `GET http://${reg()}/h2c HTTP/1.1\r\nHost: ${reg()}\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n${auth()}\r\n`,
+      ),
+    status: 400,
+    rule: "transport:bad_request",
+  },
+  {
+    name: "more than 100 headers",
+    send: () =>
+      forward(
+        `GET http://${reg()}/many HTTP/1.1\r\nHost: ${reg()}\r\n${auth()}${Array.from({ length: 120 }, (_, i) => `X-H${i}: 1\r\n`).join("")}\r\n`,
+      ),
+    status: 431,
+    rule: "transport:headers_too_large",
+  },
 ];
 
 for (const c of cases) {
@@ -138,7 +196,25 @@ test.describe("the reason reaches the agent in what its tools print", () => {
   test("npm, over HTTP and HTTPS: the status line's reason is in its error (body.error, an object per the contract, still prints as [object Object])", async () => {
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), "gh-npm-cache-"));
     const npm = (registry: string) =>
-      run("npm", ["view", "is-number", "--registry", registry, "--proxy", proxyUrl(), "--https-proxy", proxyUrl(), "--fetch-retries", "0", "--cache", cache, "--no-update-notifier"], { npm_config_userconfig: path.join(cache, "npmrc") });
+      run(
+        "npm",
+        [
+          "view",
+          "is-number",
+          "--registry",
+          registry,
+          "--proxy",
+          proxyUrl(),
+          "--https-proxy",
+          proxyUrl(),
+          "--fetch-retries",
+          "0",
+          "--cache",
+          cache,
+          "--no-update-notifier",
+        ],
+        { npm_config_userconfig: path.join(cache, "npmrc") },
+      );
     const plain = await npm(`http://evil.gh.test:${up.httpPort}/`);
     expect(plain.code).not.toBe(0);
     expect(plain.out).toContain(`403 ${REASON}`);
@@ -199,13 +275,16 @@ test.describe("connections that cannot authenticate are not kept", () => {
     for (const { socket } of authenticated) socket.destroy();
     // Once they are gone, the peer connects again.
     await expect
-      .poll(async () => {
-        const socket = await proxySocket();
-        socket.write(`GET http://${reg()}/cap/after HTTP/1.1\r\nHost: ${reg()}\r\n${auth()}\r\n`);
-        const answer = await readResponse(socket);
-        socket.destroy();
-        return answer.slice(0, 12);
-      }, { timeout: 5_000 })
+      .poll(
+        async () => {
+          const socket = await proxySocket();
+          socket.write(`GET http://${reg()}/cap/after HTTP/1.1\r\nHost: ${reg()}\r\n${auth()}\r\n`);
+          const answer = await readResponse(socket);
+          socket.destroy();
+          return answer.slice(0, 12);
+        },
+        { timeout: 5_000 },
+      )
       .toBe("HTTP/1.1 200");
   });
 });

@@ -5,11 +5,31 @@ import { expect, test } from "@playwright/test";
 import { fetch as undiciFetch, ProxyAgent } from "undici";
 import { unique } from "./fixtures/app";
 import fs from "node:fs";
-import { api, auditEventsFor, bundle, caBundle, curl, expectNoSecretCrossed, gh, httpsUrl, httpUrl, orchKey, ownerKey, proxySuite, receivedAt, requestSession, sandboxSaw, up, updatePolicy } from "./fixtures/proxy-suite";
+import {
+  api,
+  auditEventsFor,
+  bundle,
+  caBundle,
+  curl,
+  expectNoSecretCrossed,
+  gh,
+  httpsUrl,
+  httpUrl,
+  orchKey,
+  ownerKey,
+  proxySuite,
+  receivedAt,
+  requestSession,
+  sandboxSaw,
+  up,
+  updatePolicy,
+} from "./fixtures/proxy-suite";
 
 proxySuite();
 
-const ws = unique("T0RO").toUpperCase().replace(/[^A-Z0-9]/g, "");
+const ws = unique("T0RO")
+  .toUpperCase()
+  .replace(/[^A-Z0-9]/g, "");
 let roToken: string;
 
 test.beforeAll(async () => {
@@ -17,7 +37,13 @@ test.beforeAll(async () => {
   // except a credential for api.gh.test that must keep following its own rules.
   await updatePolicy(ownerKey, (doc) => {
     doc.reportOnly = [...(doc.reportOnly ?? []), { workspace: ws, until: new Date(Date.now() + 3600_000).toISOString() }];
-    doc.bundles.push({ name: `${bundle}-ro`, scope: { type: "workspace", workspace: ws }, connections: [{ name: "gh", serviceAccount: "ro@acme.example", inject: { type: "bearer" }, allowedWebsites: [`api.gh.test:${up.httpsPort}`] }] });
+    doc.bundles.push({
+      name: `${bundle}-ro`,
+      scope: { type: "workspace", workspace: ws },
+      connections: [
+        { name: "gh", serviceAccount: "ro@acme.example", inject: { type: "bearer" }, allowedWebsites: [`api.gh.test:${up.httpsPort}`] },
+      ],
+    });
   });
   expect((await api(ownerKey).put(`/connections/${bundle}-ro/gh/credential`, { secret: "ghp_FAKE_report_only_0000" })).status).toBe(204);
   const s = await requestSession(orchKey, { workspace: ws, channel: "C0RO" });
@@ -45,7 +71,11 @@ test("a would-be-blocked host is reached without any credential, marked, and log
   expect(seen[0]!.headers.authorization).toBe("Bearer sandbox-own-value");
 
   // node fetch through the proxy (undici ProxyAgent), HTTPS over a CONNECT tunnel.
-  const agent = new ProxyAgent({ uri: `http://127.0.0.1:${gh.proxyPort}`, token: `Bearer ${roToken}`, requestTls: { ca: fs.readFileSync(caBundle, "utf8") } });
+  const agent = new ProxyAgent({
+    uri: `http://127.0.0.1:${gh.proxyPort}`,
+    token: `Bearer ${roToken}`,
+    requestTls: { ca: fs.readFileSync(caBundle, "utf8") },
+  });
   const res = await undiciFetch(httpsUrl("registry.gh.test", "/ro/tls"), { dispatcher: agent });
   sandboxSaw(await res.text());
   expect(res.status).toBe(200);
@@ -55,7 +85,9 @@ test("a would-be-blocked host is reached without any credential, marked, and log
 
   // The importer moves the journal into the chain moments behind.
   let request: Record<string, any> | undefined;
-  await expect.poll(async () => (request = (await auditEventsFor(r.headers["x-gatehouse-request-id"]!)).find((e) => e.action === "egress.request"))).toBeTruthy();
+  await expect
+    .poll(async () => (request = (await auditEventsFor(r.headers["x-gatehouse-request-id"]!)).find((e) => e.action === "egress.request")))
+    .toBeTruthy();
   expect(request).toMatchObject({ outcome: "allowlisted", rule: "reportOnly:default:block", connection: null, workspace: ws });
   expect(request!.detail).toMatchObject({ wouldBlock: true, blockCode: "host_not_allowed" });
   expect(request!.detail.blockReason).toContain("registry.gh.test");

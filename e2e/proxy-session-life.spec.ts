@@ -4,7 +4,26 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { api, bundle, curl, expectNoSecretCrossed, gh, httpsUrl, httpUrl, orchKey, ownerKey, proxySuite, proxyWorkers, receivedAt, requestSession, sandboxSaw, SECRET, up, updatePolicy, WS } from "./fixtures/proxy-suite";
+import {
+  api,
+  bundle,
+  curl,
+  expectNoSecretCrossed,
+  gh,
+  httpsUrl,
+  httpUrl,
+  orchKey,
+  ownerKey,
+  proxySuite,
+  proxyWorkers,
+  receivedAt,
+  requestSession,
+  sandboxSaw,
+  SECRET,
+  up,
+  updatePolicy,
+  WS,
+} from "./fixtures/proxy-suite";
 
 proxySuite();
 
@@ -35,8 +54,14 @@ test("a policy change, a revoked credential and a revoked session apply to the v
   };
   const sockets = [
     await opened(`CONNECT api.gh.test:${up.httpsPort} HTTP/1.1\r\n${auth}\r\n`, /^HTTP\/1\.1 200/),
-    await opened(`GET http://registry.gh.test:${up.httpPort}/live/keep-alive HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}\r\n`, /^HTTP\/1\.1 200/),
-    await opened(`GET http://registry.gh.test:${up.httpPort}/live/ws HTTP/1.1\r\nHost: registry.gh.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${auth}\r\n`, /^HTTP\/1\.1 101/),
+    await opened(
+      `GET http://registry.gh.test:${up.httpPort}/live/keep-alive HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}\r\n`,
+      /^HTTP\/1\.1 200/,
+    ),
+    await opened(
+      `GET http://registry.gh.test:${up.httpPort}/live/ws HTTP/1.1\r\nHost: registry.gh.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${auth}\r\n`,
+      /^HTTP\/1\.1 101/,
+    ),
   ];
   const t0 = Date.now();
   const closed = sockets.map((socket) => new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now() - t0))));
@@ -54,7 +79,9 @@ test("a session's open connections are bounded per proxy worker; closing them fr
   // Tunnels held open waiting for their ClientHello; each counts against the session.
   const tunnel = () =>
     new Promise<{ socket: net.Socket; status: number }>((resolve) => {
-      const socket = net.connect(gh.proxyPort, "127.0.0.1", () => socket.write(`CONNECT registry.gh.test:${up.httpsPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${capToken}\r\n\r\n`));
+      const socket = net.connect(gh.proxyPort, "127.0.0.1", () =>
+        socket.write(`CONNECT registry.gh.test:${up.httpsPort} HTTP/1.1\r\nProxy-Authorization: Bearer ${capToken}\r\n\r\n`),
+      );
       socket.once("data", (d: Buffer) => resolve({ socket, status: Number(/^HTTP\/1\.1 (\d{3})/.exec(d.toString())?.[1] ?? 0) }));
       socket.on("error", () => resolve({ socket, status: 0 }));
     });
@@ -74,7 +101,7 @@ test("a session's open connections are bounded per proxy worker; closing them fr
   // Other sessions are unaffected, and the slots come back when the tunnels close.
   expect((await curl([httpUrl("registry.gh.test", "/cap/other-session")])).status).toBe(200);
   for (const socket of open) socket.destroy();
-  await expect.poll(async () => (await tunnel().then((t) => (t.socket.destroy(), t.status))), { timeout: 5000 }).toBe(200);
+  await expect.poll(async () => await tunnel().then((t) => (t.socket.destroy(), t.status)), { timeout: 5000 }).toBe(200);
 });
 
 test("a proxy worker that dies is replaced, the others keep serving, and its journal still reaches the chain", async () => {
@@ -92,9 +119,12 @@ test("a proxy worker that dies is replaced, the others keep serving, and its jou
   expect(victimServed()).toBe(true);
   process.kill(victim, "SIGKILL");
   // Requests keep working while a replacement starts.
-  for (let i = 0; i < 5; i++) expect((await curl([httpUrl("registry.gh.test", `/crash/after/${i}`)], { token: crashToken })).status).toBe(200);
+  for (let i = 0; i < 5; i++)
+    expect((await curl([httpUrl("registry.gh.test", `/crash/after/${i}`)], { token: crashToken })).status).toBe(200);
   await expect.poll(() => proxyWorkers().filter((p) => p !== victim).length, { timeout: 30_000 }).toBe(workers.length);
-  await expect.poll(() => fs.readFileSync(gh.logFile, "utf8").includes(`proxy worker ${victim} exited (SIGKILL); starting another`)).toBe(true);
+  await expect
+    .poll(() => fs.readFileSync(gh.logFile, "utf8").includes(`proxy worker ${victim} exited (SIGKILL); starting another`))
+    .toBe(true);
   // The dead worker's journal is imported and removed; every request it served is in the log.
   await expect.poll(() => victimJournal().length, { timeout: 10_000 }).toBe(0);
   const r = await api(ownerKey).get(`/audit?q=${encodeURIComponent("/crash/")}&limit=200`);

@@ -4,7 +4,30 @@ import { spawn } from "node:child_process";
 import net from "node:net";
 import tls from "node:tls";
 import { expect, test } from "@playwright/test";
-import { auditEventsFor, bundle, curl, elapsedSince, expectNoSecretCrossed, gatehouseCa, gh, httpsUrl, httpUrl, orchKey, ownerKey, proxySuite, raw, readDb, receivedAt, requestSession, sandboxSaw, token, up, updatePolicy, webSocketThroughTunnel, WS } from "./fixtures/proxy-suite";
+import {
+  auditEventsFor,
+  bundle,
+  curl,
+  elapsedSince,
+  expectNoSecretCrossed,
+  gatehouseCa,
+  gh,
+  httpsUrl,
+  httpUrl,
+  orchKey,
+  ownerKey,
+  proxySuite,
+  raw,
+  readDb,
+  receivedAt,
+  requestSession,
+  sandboxSaw,
+  token,
+  up,
+  updatePolicy,
+  webSocketThroughTunnel,
+  WS,
+} from "./fixtures/proxy-suite";
 
 const CLIENT_HELLO_MS = 3_000;
 const TUNNEL_IDLE_MS = 3_000;
@@ -34,16 +57,25 @@ test("traffic on a session moves its last_seen_at forward, through the journal",
 test("a sandbox that sends its headers or its body too slowly gets 408 with a reason; the process keeps serving", async () => {
   const auth = `Proxy-Authorization: Bearer ${token}\r\n`;
   let started = Date.now();
-  const slowHeaders = await raw(`GET http://registry.gh.test:${up.httpPort}/slow-headers HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}X-Still-Typing: `, 15_000);
+  const slowHeaders = await raw(
+    `GET http://registry.gh.test:${up.httpPort}/slow-headers HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}X-Still-Typing: `,
+    15_000,
+  );
   expect(slowHeaders).toMatch(/^HTTP\/1\.1 408/);
-  expect(JSON.parse(slowHeaders.slice(slowHeaders.indexOf("\r\n\r\n") + 4)).error).toMatchObject({ code: "request_timeout", message: expect.stringContaining("headers within 3 s") });
+  expect(JSON.parse(slowHeaders.slice(slowHeaders.indexOf("\r\n\r\n") + 4)).error).toMatchObject({
+    code: "request_timeout",
+    message: expect.stringContaining("headers within 3 s"),
+  });
   expect(elapsedSince(started)).toBeGreaterThanOrEqual(2_900);
   expect(elapsedSince(started)).toBeLessThan(10_000);
 
   // Headers complete, then a body that stops short: the whole-request timeout ends it, and
   // the upstream's half-received request is abandoned.
   started = Date.now();
-  const slowBody = await raw(`POST http://registry.gh.test:${up.httpPort}/slow-body HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}Content-Length: 100\r\n\r\nonly ten b`, 20_000);
+  const slowBody = await raw(
+    `POST http://registry.gh.test:${up.httpPort}/slow-body HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}Content-Length: 100\r\n\r\nonly ten b`,
+    20_000,
+  );
   expect(slowBody).toMatch(/^HTTP\/1\.1 408/);
   expect(elapsedSince(started)).toBeGreaterThanOrEqual(5_900);
   expect(elapsedSince(started)).toBeLessThan(15_000);
@@ -91,7 +123,9 @@ test("an upstream that never answers: 504 upstream_timeout after the response-he
     expect(elapsedSince(started)).toBeLessThan(12_000);
     const requestId = r.headers["x-gatehouse-request-id"]!;
     await expect.poll(async () => (await auditEventsFor(requestId)).map((e) => e.status)).toContain(504);
-    expect((await auditEventsFor(requestId))[0]).toMatchObject({ path: url.startsWith("https") ? "/repos/acme/stall-headers" : "/stall-headers/plain" });
+    expect((await auditEventsFor(requestId))[0]).toMatchObject({
+      path: url.startsWith("https") ? "/repos/acme/stall-headers" : "/stall-headers/plain",
+    });
   }
 });
 
@@ -110,16 +144,19 @@ test("an upstream that stops in the middle of its body is cut off after the idle
 
 test("an upstream that never accepts the connection: 504 after the connect timeout", async () => {
   // A listener whose accept queue is full: the kernel drops further SYNs, so connects hang.
-  const blackhole = spawn("python3", ["-c", [
-    "import socket, time",
-    "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0); port = s.getsockname()[1]",
-    "held = []",
-    "while True:",
-    "    c = socket.socket(); c.settimeout(0.5)",
-    "    try: c.connect(('127.0.0.1', port)); held.append(c)",
-    "    except OSError: break",
-    "print(port, flush=True); time.sleep(60)",
-  ].join("\n")]);
+  const blackhole = spawn("python3", [
+    "-c",
+    [
+      "import socket, time",
+      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0); port = s.getsockname()[1]",
+      "held = []",
+      "while True:",
+      "    c = socket.socket(); c.settimeout(0.5)",
+      "    try: c.connect(('127.0.0.1', port)); held.append(c)",
+      "    except OSError: break",
+      "print(port, flush=True); time.sleep(60)",
+    ].join("\n"),
+  ]);
   try {
     const port = await new Promise<number>((resolve) => blackhole.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
     await updatePolicy(ownerKey, (doc) => {
@@ -150,7 +187,12 @@ test("a blind tunnel whose client never sends a ClientHello is closed after the 
   expect(waited).toBeGreaterThanOrEqual(CLIENT_HELLO_MS - 100); // 10 s by default; injected here
   expect(waited).toBeLessThan(CLIENT_HELLO_MS + 10_000);
   const [ev] = await auditEventsFor(requestId);
-  expect(ev).toMatchObject({ outcome: "blocked", rule: "transport:request_timeout", status: 408, reason: expect.stringContaining("timed out waiting for the ClientHello") });
+  expect(ev).toMatchObject({
+    outcome: "blocked",
+    rule: "transport:request_timeout",
+    status: 408,
+    reason: expect.stringContaining("timed out waiting for the ClientHello"),
+  });
 });
 
 test("a blind tunnel and a WebSocket stay open while bytes move, and are closed after tunnel-idle of silence, recorded", async () => {

@@ -4,7 +4,16 @@
 import net from "node:net";
 import tls from "node:tls";
 import { expect, test } from "@playwright/test";
-import { connectTunnel, interceptedTunnel, readResponse, readUntilClose, recordedEvents, requestIdOf, sessionWithBundle, type ProxySession } from "./fixtures/proxy-client";
+import {
+  connectTunnel,
+  interceptedTunnel,
+  readResponse,
+  readUntilClose,
+  recordedEvents,
+  requestIdOf,
+  sessionWithBundle,
+  type ProxySession,
+} from "./fixtures/proxy-client";
 import { startRawUpstream, type RawUpstream } from "./fixtures/raw-upstream";
 import { startUpstreams, type Upstreams } from "./fixtures/upstreams";
 
@@ -15,10 +24,21 @@ let s: ProxySession;
 test.beforeAll(async () => {
   up = await startUpstreams();
   raw = await startRawUpstream();
-  s = await sessionWithBundle("T0TUNNELS", {
-    domains: [`registry.gh.test:${up.httpsPort}`],
-    connections: [{ name: "api", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: [`api.gh.test:${up.httpsPort}`, `ws.gh.test:${raw.tlsPort}`] }],
-  }, { api: "fake-tunnels-credential-0000" });
+  s = await sessionWithBundle(
+    "T0TUNNELS",
+    {
+      domains: [`registry.gh.test:${up.httpsPort}`],
+      connections: [
+        {
+          name: "api",
+          serviceAccount: "bot@acme.example",
+          inject: { type: "bearer" },
+          allowedWebsites: [`api.gh.test:${up.httpsPort}`, `ws.gh.test:${raw.tlsPort}`],
+        },
+      ],
+    },
+    { api: "fake-tunnels-credential-0000" },
+  );
 });
 
 test.afterAll(async () => {
@@ -39,7 +59,11 @@ async function clientHello(servername: string): Promise<Buffer> {
         }
       });
     });
-    server.listen(0, "127.0.0.1", () => tls.connect({ port: (server.address() as net.AddressInfo).port, host: "127.0.0.1", servername, rejectUnauthorized: false }).on("error", () => undefined));
+    server.listen(0, "127.0.0.1", () =>
+      tls
+        .connect({ port: (server.address() as net.AddressInfo).port, host: "127.0.0.1", servername, rejectUnauthorized: false })
+        .on("error", () => undefined),
+    );
   });
 }
 
@@ -68,7 +92,10 @@ function extensionsStart(record: Buffer): number {
   return p;
 }
 
-for (const [cut, sizes] of [["two records, cut where the extensions begin", (r: Buffer) => [extensionsStart(r)]], ["many records of 16 bytes", (r: Buffer) => Array<number>(r.length).fill(16)]] as const) {
+for (const [cut, sizes] of [
+  ["two records, cut where the extensions begin", (r: Buffer) => [extensionsStart(r)]],
+  ["many records of 16 bytes", (r: Buffer) => Array<number>(r.length).fill(16)],
+] as const) {
   test(`a ClientHello naming another host in ${cut}: refused, and audited as an SNI mismatch`, async () => {
     const hello = await clientHello("evil.gh.test");
     const { socket, head } = await connectTunnel(s.token, `registry.gh.test:${up.httpsPort}`);
@@ -80,7 +107,12 @@ for (const [cut, sizes] of [["two records, cut where the extensions begin", (r: 
     expect(text).toBe(""); // not a byte of the upstream's ServerHello
     const requestId = requestIdOf(head)!;
     const [event] = await recordedEvents(requestId);
-    expect(event).toMatchObject({ outcome: "blocked", rule: "transport:sni_mismatch", status: 403, reason: `TLS SNI evil.gh.test differs from the CONNECT target registry.gh.test` });
+    expect(event).toMatchObject({
+      outcome: "blocked",
+      rule: "transport:sni_mismatch",
+      status: 403,
+      reason: `TLS SNI evil.gh.test differs from the CONNECT target registry.gh.test`,
+    });
   });
 }
 
@@ -101,7 +133,11 @@ test("headers trickled inside an intercepted tunnel: 408 after request-headers (
   expect(await readResponse(secure)).toMatch(/^HTTP\/1\.1 200 /);
   const reading = readUntilClose(secure, 15_000);
   const started = Date.now();
-  const lines = [`GET /repos/acme/second HTTP/1.1\r\n`, `Host: api.gh.test:${up.httpsPort}\r\n`, ...Array.from({ length: 40 }, (_, i) => `X-Slow-${i}: 1\r\n`)];
+  const lines = [
+    `GET /repos/acme/second HTTP/1.1\r\n`,
+    `Host: api.gh.test:${up.httpsPort}\r\n`,
+    ...Array.from({ length: 40 }, (_, i) => `X-Slow-${i}: 1\r\n`),
+  ];
   const trickle = setInterval(() => (lines.length && !secure.destroyed ? secure.write(lines.shift()!) : clearInterval(trickle)), 250);
   const { text, closed } = await reading;
   clearInterval(trickle);

@@ -2,7 +2,16 @@
 // switch wrongly: the answer is relayed as a response and the connection ends; only a valid 101
 // becomes a pipe, and no head reaches the sandbox unfiltered.
 import { expect, test } from "@playwright/test";
-import { firstData, interceptedTunnel, proxySocket, readUntilClose, recordedEvents, requestIdOf, sessionWithBundle, type ProxySession } from "./fixtures/proxy-client";
+import {
+  firstData,
+  interceptedTunnel,
+  proxySocket,
+  readUntilClose,
+  recordedEvents,
+  requestIdOf,
+  sessionWithBundle,
+  type ProxySession,
+} from "./fixtures/proxy-client";
 import { startRawUpstream, type RawUpstream } from "./fixtures/raw-upstream";
 
 let raw: RawUpstream;
@@ -14,25 +23,38 @@ const upgrade = (target: string, host: string, auth: string) =>
 
 test.beforeAll(async () => {
   raw = await startRawUpstream();
-  s = await sessionWithBundle("T0WEBSOCKET", {
-    domains: [`ws.gh.test:${raw.port}`],
-    connections: [{ name: "ws", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: [`ws.gh.test:${raw.tlsPort}`] }],
-  }, { ws: "fake-ws-credential-0000" });
+  s = await sessionWithBundle(
+    "T0WEBSOCKET",
+    {
+      domains: [`ws.gh.test:${raw.port}`],
+      connections: [
+        { name: "ws", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: [`ws.gh.test:${raw.tlsPort}`] },
+      ],
+    },
+    { ws: "fake-ws-credential-0000" },
+  );
 });
 
 test.afterAll(async () => {
   await raw.close();
 });
 
-for (const [path, status, body] of [["/ws/200", 200, "not upgraded."], ["/ws/404", 404, "no socket"]] as const) {
+for (const [path, status, body] of [
+  ["/ws/200", 200, "not upgraded."],
+  ["/ws/404", 404, "no socket"],
+] as const) {
   test(`an upstream answering ${status} to an upgrade: relayed as a response with a filtered head and closed; what follows on the socket never reaches it`, async () => {
     const socket = await proxySocket();
     // The smuggled request rides in the same packet as the upgrade (Node hands it over as `head`).
-    socket.write(upgrade(`http://ws.gh.test:${raw.port}${path}`, "ws.gh.test", `Proxy-Authorization: Bearer ${s.token}\r\n`) + "DELETE /admin/everything HTTP/1.1\r\nHost: evil.gh.test\r\n\r\n");
+    socket.write(
+      upgrade(`http://ws.gh.test:${raw.port}${path}`, "ws.gh.test", `Proxy-Authorization: Bearer ${s.token}\r\n`) +
+        "DELETE /admin/everything HTTP/1.1\r\nHost: evil.gh.test\r\n\r\n",
+    );
     const reading = readUntilClose(socket, 8_000);
     await new Promise((r) => setTimeout(r, 300));
     // And one more after the answer, as a client reusing its proxy connection would.
-    if (!socket.destroyed) socket.write(`GET http://169.254.169.254/latest HTTP/1.1\r\nHost: 169.254.169.254\r\nProxy-Authorization: Bearer ${s.token}\r\n\r\n`);
+    if (!socket.destroyed)
+      socket.write(`GET http://169.254.169.254/latest HTTP/1.1\r\nHost: 169.254.169.254\r\nProxy-Authorization: Bearer ${s.token}\r\n\r\n`);
     const { text, closed } = await reading;
     expect(closed).toBe(true);
     expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
@@ -83,7 +105,10 @@ test("a valid 101 is relayed with a filtered head: no forged outcome, no hop-by-
 for (const path of ["/ws/wrong-accept", "/ws/not-websocket"]) {
   test(`a 101 that is not a WebSocket handshake for this key (${path}) is refused with 502, and nothing is piped`, async () => {
     const socket = await proxySocket();
-    socket.write(upgrade(`http://ws.gh.test:${raw.port}${path}`, "ws.gh.test", `Proxy-Authorization: Bearer ${s.token}\r\n`) + "DELETE /after-bad-101 HTTP/1.1\r\nHost: ws.gh.test\r\n\r\n");
+    socket.write(
+      upgrade(`http://ws.gh.test:${raw.port}${path}`, "ws.gh.test", `Proxy-Authorization: Bearer ${s.token}\r\n`) +
+        "DELETE /after-bad-101 HTTP/1.1\r\nHost: ws.gh.test\r\n\r\n",
+    );
     const { text, closed } = await readUntilClose(socket, 8_000);
     expect(closed).toBe(true);
     expect(text).toMatch(/^HTTP\/1\.1 502 /);
@@ -108,7 +133,13 @@ test("an upstream trickling its answer to an upgrade gets an absolute deadline (
 test("an upgrade whose URL carries the session token is refused with 403 token_in_request, audited, and never reaches the upstream", async () => {
   const before = raw.requestLines.length;
   const socket = await proxySocket();
-  socket.write(upgrade(`http://ws.gh.test:${raw.port}/ws/switch?t=${encodeURIComponent(s.token)}`, "ws.gh.test", `Proxy-Authorization: Bearer ${s.token}\r\n`));
+  socket.write(
+    upgrade(
+      `http://ws.gh.test:${raw.port}/ws/switch?t=${encodeURIComponent(s.token)}`,
+      "ws.gh.test",
+      `Proxy-Authorization: Bearer ${s.token}\r\n`,
+    ),
+  );
   const { text, closed } = await readUntilClose(socket, 8_000);
   expect(closed).toBe(true);
   expect(text).toMatch(/^HTTP\/1\.1 403 /);

@@ -8,12 +8,23 @@ import { serverRss } from "./fixtures/dashboard-http";
 const base = new URL(state.baseURL);
 
 /** Streams up to `total` bytes chunked until the server answers; what was sent by then, and the answer. */
-function streamUntilAnswered(path: string, headers: Record<string, string>, total: number): Promise<{ status: number; sentBeforeAnswer: number; body: string }> {
+function streamUntilAnswered(
+  path: string,
+  headers: Record<string, string>,
+  total: number,
+): Promise<{ status: number; sentBeforeAnswer: number; body: string }> {
   return new Promise((resolve, reject) => {
     let sent = 0;
     let answered = false;
     const chunk = Buffer.alloc(64 * 1024, "a");
-    const req = http.request({ host: base.hostname, port: Number(base.port), method: path.startsWith("PUT ") ? "PUT" : "POST", path: path.replace(/^\w+ /, ""), headers: { "transfer-encoding": "chunked", ...headers }, agent: false });
+    const req = http.request({
+      host: base.hostname,
+      port: Number(base.port),
+      method: path.startsWith("PUT ") ? "PUT" : "POST",
+      path: path.replace(/^\w+ /, ""),
+      headers: { "transfer-encoding": "chunked", ...headers },
+      agent: false,
+    });
     req.on("response", (res) => {
       answered = true;
       const at = sent;
@@ -62,7 +73,11 @@ test("a 400 MB chunked body is refused at the limit on every body-reading route,
 
 test("PUT /api/v1/policy checks the role before reading the body", async () => {
   for (const role of ["auditor", "orchestrator"] as const) {
-    const r = await streamUntilAnswered("PUT /api/v1/policy", { authorization: `Bearer ${createApiKey(role)}`, "content-type": "application/yaml" }, 400 * 1024 * 1024);
+    const r = await streamUntilAnswered(
+      "PUT /api/v1/policy",
+      { authorization: `Bearer ${createApiKey(role)}`, "content-type": "application/yaml" },
+      400 * 1024 * 1024,
+    );
     expect(r.status, role).toBe(403);
     expect(r.sentBeforeAnswer, role).toBeLessThan(8 * 1024 * 1024);
   }
@@ -82,7 +97,11 @@ test("a 30,000-key YAML is answered in under a second while ca.pem is served at 
     ["1 MB of JSON", big, "application/json", ownerKey, 2000, 1000],
   ] as const) {
     const started = performance.now();
-    const put = fetch(`${state.baseURL}/api/v1/policy?dryRun=1`, { method: "PUT", headers: { authorization: `Bearer ${key}`, "content-type": type }, body });
+    const put = fetch(`${state.baseURL}/api/v1/policy?dryRun=1`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${key}`, "content-type": type },
+      body,
+    });
     // ca.pem asked while the policy is being read.
     const caStarted = performance.now();
     const ca = await fetch(`${state.baseURL}/api/v1/ca.pem`);

@@ -35,7 +35,13 @@ test("a copied cookie is refused after sign-out, and renewal does not bring it b
   expect(await opens(cookie)).toEqual(ALL_OPEN);
   // Sign out as the browser does: next-auth's CSRF-checked POST.
   const c = await csrf(SOURCE);
-  const out = await request({ method: "POST", path: "/api/auth/signout", headers: { "content-type": "application/x-www-form-urlencoded", cookie: `${c.cookie}; ${cookie}` }, body: new URLSearchParams({ csrfToken: c.token, json: "true" }).toString(), source: SOURCE });
+  const out = await request({
+    method: "POST",
+    path: "/api/auth/signout",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: `${c.cookie}; ${cookie}` },
+    body: new URLSearchParams({ csrfToken: c.token, json: "true" }).toString(),
+    source: SOURCE,
+  });
   expect(out.status).toBeLessThan(400);
   expect(await opens(cookie)).toEqual(ALL_CLOSED);
   // A fresh sign-in works again.
@@ -45,7 +51,13 @@ test("a copied cookie is refused after sign-out, and renewal does not bring it b
 test("a password change, a role change, a lock and removing the user each end the user's sessions", async () => {
   test.setTimeout(120_000);
   const events: [string, (user: { email: string; password: string }) => Promise<void> | void][] = [
-    ["password change", (u) => void expect(cli(["user", "set-password", "--email", u.email], { env: { GATEHOUSE_PASSWORD: "changed-password-fake-1" } }).code).toBe(0)],
+    [
+      "password change",
+      (u) =>
+        void expect(
+          cli(["user", "set-password", "--email", u.email], { env: { GATEHOUSE_PASSWORD: "changed-password-fake-1" } }).code,
+        ).toBe(0),
+    ],
     ["role change", (u) => void expect(cli(["user", "set-role", "--email", u.email, "--role", "auditor"]).code).toBe(0)],
     [
       "lock",
@@ -87,7 +99,11 @@ test("after the dashboard's Sign out button, a server action replayed with the c
     request({
       method: "POST",
       path: "/settings",
-      headers: { "next-action": action.headers()["next-action"]!, "content-type": action.headers()["content-type"]!, cookie: `${cookie.name}=${cookie.value}` },
+      headers: {
+        "next-action": action.headers()["next-action"]!,
+        "content-type": action.headers()["content-type"]!,
+        cookie: `${cookie.name}=${cookie.value}`,
+      },
       body: action.postDataBuffer()!.toString("utf8").split(first).join(email),
       source: SOURCE,
     });

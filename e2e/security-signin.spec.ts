@@ -9,7 +9,14 @@ const INVALID = "Wrong email or password.";
 
 function guessesChecked(email: string): number {
   // Every checked password leaves one event saying so; refusals without a check say "locked".
-  return readDb((db) => db.prepare("SELECT count(*) AS n FROM audit_events WHERE actor = ? AND (action = 'signin.succeeded' OR reason LIKE 'wrong password%')").get(email) as { n: number }).n;
+  return readDb(
+    (db) =>
+      db
+        .prepare(
+          "SELECT count(*) AS n FROM audit_events WHERE actor = ? AND (action = 'signin.succeeded' OR reason LIKE 'wrong password%')",
+        )
+        .get(email) as { n: number },
+  ).n;
 }
 
 test("40 parallel guesses check at most 5 passwords, lock the account, and the right password then fails", async () => {
@@ -18,8 +25,22 @@ test("40 parallel guesses check at most 5 passwords, lock the account, and the r
   const user = createUser("auditor", "race-password-fake-1");
   const c = await csrf(source);
   const headers = { "Content-Type": "application/x-www-form-urlencoded", Cookie: c.cookie };
-  const wrong = await Promise.all(Array.from({ length: 39 }, (_, i) => heldRequest({ path: "/api/auth/callback/credentials", headers, body: credentialsBody(c.token, user.email, `wrong-guess-${i}`), source })));
-  const right = await heldRequest({ path: "/api/auth/callback/credentials", headers, body: credentialsBody(c.token, user.email, user.password), source });
+  const wrong = await Promise.all(
+    Array.from({ length: 39 }, (_, i) =>
+      heldRequest({
+        path: "/api/auth/callback/credentials",
+        headers,
+        body: credentialsBody(c.token, user.email, `wrong-guess-${i}`),
+        source,
+      }),
+    ),
+  );
+  const right = await heldRequest({
+    path: "/api/auth/callback/credentials",
+    headers,
+    body: credentialsBody(c.token, user.email, user.password),
+    source,
+  });
   // Released together: each request is complete only now.
   const answers = Promise.all(wrong.map((w) => w.release()));
   // The right password goes once five guesses have been checked, while the rest of the batch is
@@ -32,7 +53,9 @@ test("40 parallel guesses check at most 5 passwords, lock the account, and the r
   expect(outcomes.every((o) => o.session === null)).toBe(true);
   expect(outcomes.filter((o) => o.error === LOCKED).length).toBeGreaterThanOrEqual(35);
   expect(last).toEqual({ error: LOCKED, session: null });
-  const events = readDb((db) => db.prepare("SELECT action FROM audit_events WHERE actor = ?").all(user.email) as { action: string }[]).map((e) => e.action);
+  const events = readDb((db) => db.prepare("SELECT action FROM audit_events WHERE actor = ?").all(user.email) as { action: string }[]).map(
+    (e) => e.action,
+  );
   expect(events).toContain("signin.locked");
   expect(events).not.toContain("signin.succeeded");
   // Refusals check nothing; one address gets at most 20 of them recorded per window.
@@ -52,9 +75,22 @@ test("an oversized email is refused with a clear message and no oversized audit 
   expect(r.error).toBe("That email is too long (at most 254 characters).");
   // A 10 MB email never reaches the sign-in: the body limit of /api/auth/* answers first.
   const c = await csrf(source);
-  const huge = await request({ method: "POST", path: "/api/auth/callback/credentials", headers: { "content-type": "application/x-www-form-urlencoded", cookie: c.cookie }, body: credentialsBody(c.token, "a".repeat(10_000_000) + "@example.com", "x"), source });
+  const huge = await request({
+    method: "POST",
+    path: "/api/auth/callback/credentials",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: c.cookie },
+    body: credentialsBody(c.token, "a".repeat(10_000_000) + "@example.com", "x"),
+    source,
+  });
   expect(huge.status).toBe(413);
-  const longest = readDb((db) => db.prepare("SELECT max(length(coalesce(actor,'')) + length(coalesce(reason,'')) + length(coalesce(detail,''))) AS n FROM audit_events WHERE seq > ?").get(before) as { n: number }).n;
+  const longest = readDb(
+    (db) =>
+      db
+        .prepare(
+          "SELECT max(length(coalesce(actor,'')) + length(coalesce(reason,'')) + length(coalesce(detail,''))) AS n FROM audit_events WHERE seq > ?",
+        )
+        .get(before) as { n: number },
+  ).n;
   expect(longest).toBeLessThan(1024);
 });
 
@@ -89,7 +125,12 @@ test("an Owner lifts a lock from the Settings page, and the user signs in again"
   await row.getByRole("button", { name: `Unlock ${user.email}` }).click();
   await expect(row).toContainText("active");
   expect((await signInHttp(user.email, user.password, "127.0.0.36")).session).not.toBeNull();
-  const events = readDb((db) => db.prepare("SELECT actor FROM audit_events WHERE action = 'user.unlocked' AND detail LIKE ?").all(`%${user.email}%`) as { actor: string }[]);
+  const events = readDb(
+    (db) =>
+      db.prepare("SELECT actor FROM audit_events WHERE action = 'user.unlocked' AND detail LIKE ?").all(`%${user.email}%`) as {
+        actor: string;
+      }[],
+  );
   expect(events.map((e) => e.actor)).toEqual([state.owner.email]);
 });
 
@@ -99,9 +140,13 @@ test("one client address that fails 50 times is throttled for every account; oth
   const user = createUser("auditor", "throttle-password-fake-1");
   // 50 failures spread over 50 accounts (no account reaches its own lock), 10 at a time.
   for (let batch = 0; batch < 5; batch++) {
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => signInHttp(`${unique(`spray${batch}-${i}`)}@gatehouse.test`, "sprayed-guess", source)));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => signInHttp(`${unique(`spray${batch}-${i}`)}@gatehouse.test`, "sprayed-guess", source)),
+    );
     expect(answers.map((a) => a.error)).toEqual(Array(10).fill(INVALID));
   }
-  expect((await signInHttp(user.email, user.password, source)).error).toBe("Too many failed sign-ins from your network. Try again in 15 minutes.");
+  expect((await signInHttp(user.email, user.password, source)).error).toBe(
+    "Too many failed sign-ins from your network. Try again in 15 minutes.",
+  );
   expect((await signInHttp(user.email, user.password, "127.0.0.39")).session).not.toBeNull();
 });

@@ -9,7 +9,9 @@ test("API: sessions are granted per spec, refused with each code, and only orche
   const ownerKey = createApiKey("owner");
   const orch = createApiKey("orchestrator");
   const ws = "T0ACME";
-  const ch = unique("C").toUpperCase().replace(/[^A-Z0-9]/g, "");
+  const ch = unique("C")
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, "");
   await updatePolicy(ownerKey, (d) => {
     d.memberAccess = { mode: "roles", roles: ["engineering"], directMessages: "disabled" };
     delete d.channels;
@@ -47,13 +49,17 @@ test("API: sessions are granted per spec, refused with each code, and only orche
   expect((await api(orch).delete(`/sessions/ses_nope`)).status).toBe(404);
 
   // The token is nowhere but in the response.
-  const dump = readDb((db) => JSON.stringify(db.prepare("SELECT * FROM sessions").all()) + JSON.stringify(db.prepare("SELECT * FROM audit_events").all()));
+  const dump = readDb(
+    (db) => JSON.stringify(db.prepare("SELECT * FROM sessions").all()) + JSON.stringify(db.prepare("SELECT * FROM audit_events").all()),
+  );
   expect(dump).not.toContain(ok.json.token);
   checkLogClean(fs.readFileSync(state.logFile, "utf8"), [ok.json.token]);
   await updatePolicy(ownerKey, (d) => (d.memberAccess = { mode: "anyone", roles: [], directMessages: "enabled" }));
 });
 
-test("an Owner restricts access to a role and disables DMs; a refusal shows on Sessions and in the audit log; the Owner revokes a live session", async ({ page }) => {
+test("an Owner restricts access to a role and disables DMs; a refusal shows on Sessions and in the audit log; the Owner revokes a live session", async ({
+  page,
+}) => {
   const orch = createApiKey("orchestrator");
   await new SignInPage(page).signInOk(state.owner.email, state.owner.password);
   await page.getByRole("link", { name: "Members" }).click();
@@ -66,11 +72,21 @@ test("an Owner restricts access to a role and disables DMs; a refusal shows on S
   await page.getByRole("button", { name: "Save member access" }).click();
   await expect(page.getByText("Member access saved.")).toBeVisible();
 
-  const member = unique("U0CAROL").toUpperCase().replace(/[^A-Z0-9]/g, "");
-  const refused = await requestSession(orch, { workspace: "T0ACME", channel: "C0ENG", member: { id: member, orgMember: true, roles: ["marketing"] } });
+  const member = unique("U0CAROL")
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, "");
+  const refused = await requestSession(orch, {
+    workspace: "T0ACME",
+    channel: "C0ENG",
+    member: { id: member, orgMember: true, roles: ["marketing"] },
+  });
   expect(refused.json.error.code).toBe("member_not_allowed");
   expect((await requestSession(orch, { workspace: "T0ACME", channel: "D0X", kind: "dm" })).json.error.code).toBe("dms_disabled");
-  const live = await requestSession(orch, { workspace: "T0ACME", channel: "C0ENG", member: { id: "U0ALICE", orgMember: true, roles: ["engineering"] } });
+  const live = await requestSession(orch, {
+    workspace: "T0ACME",
+    channel: "C0ENG",
+    member: { id: "U0ALICE", orgMember: true, roles: ["engineering"] },
+  });
   expect(live.status).toBe(201);
 
   await page.getByRole("link", { name: "Sessions" }).click();
@@ -82,7 +98,14 @@ test("an Owner restricts access to a role and disables DMs; a refusal shows on S
   await expect(row).toContainText("revoked");
   await expect(row).toContainText(state.owner.email);
 
-  const events = readDb((db) => db.prepare("SELECT action, member, rule FROM audit_events WHERE member = ? OR session_id = ?").all(member, live.json.id) as { action: string; member: string; rule: string | null }[]);
+  const events = readDb(
+    (db) =>
+      db.prepare("SELECT action, member, rule FROM audit_events WHERE member = ? OR session_id = ?").all(member, live.json.id) as {
+        action: string;
+        member: string;
+        rule: string | null;
+      }[],
+  );
   expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(["session.refused", "session.granted", "session.revoked"]));
   // Restore the default for other specs.
   await updatePolicy(createApiKey("owner"), (d) => (d.memberAccess = { mode: "anyone", roles: [], directMessages: "enabled" }));
@@ -90,7 +113,19 @@ test("an Owner restricts access to a role and disables DMs; a refusal shows on S
 
 test("the CLI creates a session and prints the token alone on stdout", async () => {
   const { cli } = await import("./fixtures/app");
-  const r = cli(["session", "create", "--workspace", "T0ACME", "--channel", "C0CLI", "--member", "U0CLI", "--org-member", "--role", "engineering"]);
+  const r = cli([
+    "session",
+    "create",
+    "--workspace",
+    "T0ACME",
+    "--channel",
+    "C0CLI",
+    "--member",
+    "U0CLI",
+    "--org-member",
+    "--role",
+    "engineering",
+  ]);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/^gs_[A-Za-z0-9_-]{43}\n$/);
   expect(r.stderr).toContain("HTTPS_PROXY=http://session:");

@@ -46,7 +46,12 @@ function db<T>(fn: (d: Database.Database) => T): T {
 }
 
 function eventsFor(subject: string): { action: string; kind: string; reason: string | null; detail: string | null }[] {
-  return db((d) => d.prepare("SELECT action, kind, reason, detail FROM audit_events WHERE json_extract(detail, '$.subject') = ? ORDER BY seq").all(subject) as never);
+  return db(
+    (d) =>
+      d
+        .prepare("SELECT action, kind, reason, detail FROM audit_events WHERE json_extract(detail, '$.subject') = ? ORDER BY seq")
+        .all(subject) as never,
+  );
 }
 
 let n = 0;
@@ -125,11 +130,15 @@ test("someone in no mapped group is refused with a page that says why", async ({
   await expect(page.getByRole("status")).toContainText("not in a group that Gatehouse maps to a role");
   expect(await sessionOf(page)).toEqual({});
   expect(db((d) => d.prepare("SELECT count(*) FROM users WHERE oidc_subject = ?").pluck().get(nobody.login))).toBe(0);
-  expect(eventsFor(nobody.login).map((e) => [e.action, e.reason])).toEqual([["signin.failed", 'no group in claim "groups" maps to a role']]);
+  expect(eventsFor(nobody.login).map((e) => [e.action, e.reason])).toEqual([
+    ["signin.failed", 'no group in claim "groups" maps to a role'],
+  ]);
   await page.context().close();
 });
 
-test("a group changed at the IdP re-maps the role at the next sign-in and ends older sessions; removed from all, refused", async ({ browser }) => {
+test("a group changed at the IdP re-maps the role at the next sign-in and ends older sessions; removed from all, refused", async ({
+  browser,
+}) => {
   const person = account(["gh-owners"]);
   const first = await signInThroughIdp(browser, person.login);
   await expectSignedInAs(first, person.email, "Owner");
@@ -148,7 +157,14 @@ test("a group changed at the IdP re-maps the role at the next sign-in and ends o
   await expect(second).toHaveURL(/\/signin/);
 
   const log = eventsFor(person.login);
-  expect(log.map((e) => e.action)).toEqual(["sso.user_created", "signin.succeeded", "sso.role_changed", "signin.succeeded", "signin.failed", "sso.user_removed"]);
+  expect(log.map((e) => e.action)).toEqual([
+    "sso.user_created",
+    "signin.succeeded",
+    "sso.role_changed",
+    "signin.succeeded",
+    "signin.failed",
+    "sso.user_removed",
+  ]);
   expect(log[2]!.reason).toBe("owner → auditor from the IdP's groups");
   for (const p of [first, second, third]) await p.context().close();
 });
@@ -192,7 +208,10 @@ test("an SSO Owner turns password sign-in off in Settings; the CLI turns it back
   await expect(visitor.getByLabel("Password")).toHaveCount(0);
   // Posting the credentials directly is refused too.
   const csrf = ((await (await visitor.request.get(`${g.baseURL}/api/auth/csrf`)).json()) as { csrfToken: string }).csrfToken;
-  const posted = await visitor.request.post(`${g.baseURL}/api/auth/callback/credentials`, { form: { csrfToken: csrf, email: LOCAL_OWNER.email, password: LOCAL_OWNER.password, json: "true" }, maxRedirects: 0 });
+  const posted = await visitor.request.post(`${g.baseURL}/api/auth/callback/credentials`, {
+    form: { csrfToken: csrf, email: LOCAL_OWNER.email, password: LOCAL_OWNER.password, json: "true" },
+    maxRedirects: 0,
+  });
   expect(posted.headers()["location"] ?? JSON.stringify(await posted.json().catch(() => ({})))).toContain("error=");
   expect(await sessionOf(visitor)).toEqual({});
 
@@ -205,7 +224,9 @@ test("an SSO Owner turns password sign-in off in Settings; the CLI turns it back
   await visitor.getByRole("button", { name: "Sign in", exact: true }).click();
   await expectSignedInAs(visitor, LOCAL_OWNER.email, "Owner");
 
-  const changes = db((d) => d.prepare("SELECT kind, actor, outcome FROM audit_events WHERE action = 'password_signin.changed' ORDER BY seq").all());
+  const changes = db((d) =>
+    d.prepare("SELECT kind, actor, outcome FROM audit_events WHERE action = 'password_signin.changed' ORDER BY seq").all(),
+  );
   expect(changes.slice(-2)).toEqual([
     { kind: "access", actor: owner.email, outcome: "disabled" },
     { kind: "access", actor: "cli", outcome: "enabled" },

@@ -34,7 +34,11 @@ test("npm start builds when there is no build or a source changed, and not other
   const dir = scratchTree();
   const start = (env: Record<string, string> = {}) => {
     // The launcher's text lines (pretty): this spec is about when it builds, not how it logs.
-    const r = spawnSync(process.execPath, ["scripts/start.mjs", "--build-only"], { cwd: dir, encoding: "utf8", env: { ...process.env, GATEHOUSE_LOG_FORMAT: "pretty", ...env } });
+    const r = spawnSync(process.execPath, ["scripts/start.mjs", "--build-only"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, GATEHOUSE_LOG_FORMAT: "pretty", ...env },
+    });
     return { code: r.status, stderr: r.stderr };
   };
   const builds = () => fs.readFileSync(path.join(dir, "builds.log"), "utf8").split("\n").filter(Boolean).length;
@@ -89,7 +93,11 @@ test("npm start builds when there is no build or a source changed, and not other
     // --no-build serves what there is, stale or not, and refuses to start with nothing to serve.
     edit("lib/a.ts", "export const a = 4;\n");
     const noBuild = (env: Record<string, string> = {}) => {
-      const r = spawnSync(process.execPath, ["scripts/start.mjs", "--no-build", "--build-only"], { cwd: dir, encoding: "utf8", env: { ...process.env, GATEHOUSE_LOG_FORMAT: "pretty", ...env } });
+      const r = spawnSync(process.execPath, ["scripts/start.mjs", "--no-build", "--build-only"], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, GATEHOUSE_LOG_FORMAT: "pretty", ...env },
+      });
       return { code: r.status, stderr: r.stderr };
     };
     expect(noBuild()).toEqual({ code: 0, stderr: "" });
@@ -103,7 +111,10 @@ test("npm start builds when there is no build or a source changed, and not other
 });
 
 test("the source hash over this repository takes well under a second", async () => {
-  const { sourceHash, sourceFiles } = (await import(path.join(root, "scripts", "build-stamp.mjs"))) as { sourceHash(r: string): string; sourceFiles(r: string): string[] };
+  const { sourceHash, sourceFiles } = (await import(path.join(root, "scripts", "build-stamp.mjs"))) as {
+    sourceHash(r: string): string;
+    sourceFiles(r: string): string[];
+  };
   const started = process.hrtime.bigint();
   const hash = sourceHash(root);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;

@@ -52,7 +52,12 @@ test("without a configured Owner, npm start prints a one-time setup link; Ctrl-C
 
 test("a bad master key stops start-up with one line and a non-zero exit, overwriting nothing", async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-badkey-"));
-  const short = await start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(await freePort()), GATEHOUSE_PROXY_PORT: String(await freePort()), GATEHOUSE_MASTER_KEY: Buffer.alloc(16).toString("base64") });
+  const short = await start({
+    GATEHOUSE_DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    GATEHOUSE_PROXY_PORT: String(await freePort()),
+    GATEHOUSE_MASTER_KEY: Buffer.alloc(16).toString("base64"),
+  });
   expect(await short.exited).not.toBe(0);
   expect(fatalMessages(short.out())).toEqual(["master key: GATEHOUSE_MASTER_KEY must decode to 32 bytes, got 16"]);
 
@@ -66,7 +71,12 @@ test("a bad master key stops start-up with one line and a non-zero exit, overwri
 
 test("a malformed GATEHOUSE_PROXY_TIMEOUTS stops start-up with one line that names the part at fault", async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-badtimeouts-"));
-  const bad = await start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(await freePort()), GATEHOUSE_PROXY_PORT: String(await freePort()), GATEHOUSE_PROXY_TIMEOUTS: "idle=90s,keepalive=5s" });
+  const bad = await start({
+    GATEHOUSE_DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    GATEHOUSE_PROXY_PORT: String(await freePort()),
+    GATEHOUSE_PROXY_TIMEOUTS: "idle=90s,keepalive=5s",
+  });
   expect(await bad.exited).not.toBe(0);
   expect(fatalMessages(bad.out())).toEqual([
     'configuration: GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle)',

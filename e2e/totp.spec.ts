@@ -30,7 +30,10 @@ async function passwordStep(browser: Browser, user: { email: string; password: s
   return page;
 }
 
-test("a local account enrols with a QR code, then signs in with a code from the app, and with a recovery code once", async ({ page, browser }) => {
+test("a local account enrols with a QR code, then signs in with a code from the app, and with a recovery code once", async ({
+  page,
+  browser,
+}) => {
   const user = createUser("auditor", "totp-password-fake-1");
   const { secret, recoveryCodes } = await enrol(page, user);
   await page.goto(`${state.baseURL}/two-factor`);
@@ -60,7 +63,14 @@ test("a local account enrols with a QR code, then signs in with a code from the 
     else await expect(p.locator("[data-alert]")).toContainText("Wrong or already used code");
     await p.context().close();
   }
-  const actions = readDb((d) => d.prepare("SELECT action, reason FROM audit_events WHERE actor = ? AND (action LIKE 'totp.%' OR reason LIKE 'wrong second-factor%') ORDER BY seq").all(user.email) as { action: string }[]);
+  const actions = readDb(
+    (d) =>
+      d
+        .prepare(
+          "SELECT action, reason FROM audit_events WHERE actor = ? AND (action LIKE 'totp.%' OR reason LIKE 'wrong second-factor%') ORDER BY seq",
+        )
+        .all(user.email) as { action: string }[],
+  );
   expect(actions.map((a) => a.action)).toEqual(["totp.enabled", "signin.failed", "totp.recovery_used", "signin.failed"]);
   await second.context().close();
 });
@@ -69,6 +79,8 @@ test("requiring a second factor for Owners is refused while a password Owner has
   await new SignInPage(page).signInOk(state.owner.email, state.owner.password);
   await page.goto(`${state.baseURL}/settings`);
   await page.getByRole("button", { name: "Require it for Owners" }).click();
-  await expect(page.getByRole("form", { name: "Second factor for Owners" }).locator("[data-alert]")).toContainText("Every Owner with a password needs a second factor first");
+  await expect(page.getByRole("form", { name: "Second factor for Owners" }).locator("[data-alert]")).toContainText(
+    "Every Owner with a password needs a second factor first",
+  );
   expect(readDb((d) => d.prepare("SELECT totp_required_for_owners FROM org_settings").pluck().get())).toBe(0);
 });

@@ -32,7 +32,9 @@ export function prepareDataDir(env: Env, opts: { createKey: boolean }): { db: Db
   const keyCheck = readKeyCheck(db);
   if (keyCheck) {
     if (!vault.verifyKeyCheck(keyCheck)) {
-      throw new StartupError("master key: this key cannot open the existing data in " + env.dataDir + " (wrong GATEHOUSE_MASTER_KEY or master.key)");
+      throw new StartupError(
+        "master key: this key cannot open the existing data in " + env.dataDir + " (wrong GATEHOUSE_MASTER_KEY or master.key)",
+      );
     }
   } else {
     writeKeyCheck(db, vault.makeKeyCheck());

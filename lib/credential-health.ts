@@ -58,12 +58,22 @@ export function credentialHealth({
   const base = { lastSuccessAt, answers24h: window.length, authFailures24h, authFailureShare24h: share, neverUsedSinceSet };
   const needed = Math.min(limits.failingStreak, sinceSet.length);
   if (streak > 0 && streak >= needed) {
-    return { ...base, state: "failing", reason: `the upstream refused it (401/403) on the last ${streak === 1 ? "request" : `${streak} requests`}${lastSuccessAt !== null ? "" : " since it was set"}: it may have been rotated or revoked there` };
+    return {
+      ...base,
+      state: "failing",
+      reason: `the upstream refused it (401/403) on the last ${streak === 1 ? "request" : `${streak} requests`}${lastSuccessAt !== null ? "" : " since it was set"}: it may have been rotated or revoked there`,
+    };
   }
   if (share !== null && window.length >= limits.minAnswers && share >= limits.failingShare) {
     return { ...base, state: "failing", reason: `${Math.round(share * 100)}% of its answers in the last 24 hours were 401/403` };
   }
   if (neverUsedSinceSet) return { ...base, state: "unused", reason: "no request has carried it since it was set" };
   if (sinceSet.length === 0) return { ...base, state: "healthy", reason: "attached since it was set; no upstream refusal seen" };
-  return { ...base, state: "healthy", reason: authFailures24h ? `${authFailures24h} of ${window.length} answers in the last 24 hours were 401/403` : "no 401/403 from the upstream in the last 24 hours" };
+  return {
+    ...base,
+    state: "healthy",
+    reason: authFailures24h
+      ? `${authFailures24h} of ${window.length} answers in the last 24 hours were 401/403`
+      : "no 401/403 from the upstream in the last 24 hours",
+  };
 }

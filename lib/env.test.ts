@@ -9,7 +9,11 @@ describe("readEnv", () => {
 
   it("defaults to one forward-proxy worker per core, less one for the main process, and at least one", () => {
     const cores = vi.spyOn(os, "availableParallelism");
-    for (const [n, workers] of [[1, 1], [2, 1], [8, 7]] as const) {
+    for (const [n, workers] of [
+      [1, 1],
+      [2, 1],
+      [8, 7],
+    ] as const) {
       cores.mockReturnValue(n);
       expect(readEnv(env({})).proxyWorkers, `${n} cores`).toBe(workers);
     }
@@ -21,7 +25,8 @@ describe("readEnv", () => {
     expect(readEnv(env({ GATEHOUSE_SERVE: "" })).serve).toBe("all");
     expect(readEnv(env({ GATEHOUSE_SERVE: "dashboard" })).serve).toBe("dashboard");
     expect(readEnv(env({ GATEHOUSE_SERVE: "proxy" })).serve).toBe("proxy");
-    for (const bad of ["both", "Proxy", " proxy", "api"]) expect(() => readEnv(env({ GATEHOUSE_SERVE: bad }))).toThrow("GATEHOUSE_SERVE: must be all, dashboard or proxy");
+    for (const bad of ["both", "Proxy", " proxy", "api"])
+      expect(() => readEnv(env({ GATEHOUSE_SERVE: bad }))).toThrow("GATEHOUSE_SERVE: must be all, dashboard or proxy");
   });
 
   it("names the variable that is wrong", () => {
@@ -32,7 +37,13 @@ describe("readEnv", () => {
 
   it("proxy timeouts: defaults, overrides by name and unit, and errors that name the part that is wrong", () => {
     expect(readEnv(env({})).proxyTimeouts).toEqual(DEFAULT_PROXY_TIMEOUTS);
-    expect(readEnv(env({ GATEHOUSE_PROXY_TIMEOUTS: " idle=90s, connect=2500ms,request=10m,tunnel-idle=2m " })).proxyTimeouts).toEqual({ ...DEFAULT_PROXY_TIMEOUTS, idle: 90_000, connect: 2_500, request: 600_000, tunnelIdle: 120_000 });
+    expect(readEnv(env({ GATEHOUSE_PROXY_TIMEOUTS: " idle=90s, connect=2500ms,request=10m,tunnel-idle=2m " })).proxyTimeouts).toEqual({
+      ...DEFAULT_PROXY_TIMEOUTS,
+      idle: 90_000,
+      connect: 2_500,
+      request: 600_000,
+      tunnelIdle: 120_000,
+    });
     const error = (spec: string) => {
       try {
         readEnv(env({ GATEHOUSE_PROXY_TIMEOUTS: spec }));
@@ -42,7 +53,9 @@ describe("readEnv", () => {
       }
       return "accepted";
     };
-    expect(error("keepalive=5s")).toBe('GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle)');
+    expect(error("keepalive=5s")).toBe(
+      'GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle)',
+    );
     expect(error("constructor=5s")).toMatch(/"constructor" is not a timeout/);
     expect(error("idle=5")).toBe("GATEHOUSE_PROXY_TIMEOUTS: idle needs a duration in ms, s or m (e.g. idle=90s)");
     expect(error("idle")).toMatch(/idle needs a duration/);
@@ -73,8 +86,14 @@ describe("readEnv", () => {
 describe("GATEHOUSE_PROXY_LIMITS", () => {
   it("replaces the named limit's default and refuses anything else", () => {
     expect(readEnv(env({})).proxyLimits).toEqual({ unauthenticatedPerPeer: 64, connectionsPerSession: 256 });
-    expect(readEnv(env({ GATEHOUSE_PROXY_LIMITS: " unauthenticated-per-peer=8 " })).proxyLimits).toEqual({ unauthenticatedPerPeer: 8, connectionsPerSession: 256 });
-    expect(readEnv(env({ GATEHOUSE_PROXY_LIMITS: "connections-per-session=4,unauthenticated-per-peer=8" })).proxyLimits).toEqual({ unauthenticatedPerPeer: 8, connectionsPerSession: 4 });
+    expect(readEnv(env({ GATEHOUSE_PROXY_LIMITS: " unauthenticated-per-peer=8 " })).proxyLimits).toEqual({
+      unauthenticatedPerPeer: 8,
+      connectionsPerSession: 256,
+    });
+    expect(readEnv(env({ GATEHOUSE_PROXY_LIMITS: "connections-per-session=4,unauthenticated-per-peer=8" })).proxyLimits).toEqual({
+      unauthenticatedPerPeer: 8,
+      connectionsPerSession: 4,
+    });
     for (const [spec, message] of [
       ["per-peer=8", /"per-peer" is not a limit/],
       ["unauthenticated-per-peer=0", /whole number from 1/],

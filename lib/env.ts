@@ -5,8 +5,7 @@ import { z } from "zod";
 import { Secret } from "./vault/secret";
 import { parseArchiveEvery, parseStreamTiming, type StreamTiming } from "./audit/stream/config";
 
-const port = (fallback: number) =>
-  z.coerce.number().int().min(0).max(65535).default(fallback);
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 const EnvSchema = z.object({
   PORT: port(3000),
@@ -36,12 +35,18 @@ const EnvSchema = z.object({
   GATEHOUSE_OIDC_AUDITOR_GROUPS: z.string().optional(),
   GATEHOUSE_OIDC_SCOPES: z.string().optional(),
   GATEHOUSE_TEST_POLICY_CLOCK: z.string().optional(),
-  GATEHOUSE_LOG_FORMAT: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional()),
+  GATEHOUSE_LOG_FORMAT: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional(),
+  ),
   GATEHOUSE_METRICS_TOKEN: z.string().optional(),
   GATEHOUSE_UPSTREAM_PROXY: z.string().optional(),
   GATEHOUSE_UPSTREAM_PROXY_CA: z.string().optional(),
   GATEHOUSE_UPSTREAM_NO_PROXY: z.string().optional(),
-  GATEHOUSE_SERVE: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["all", "dashboard", "proxy"], { error: "must be all, dashboard or proxy" }).default("all")),
+  GATEHOUSE_SERVE: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.enum(["all", "dashboard", "proxy"], { error: "must be all, dashboard or proxy" }).default("all"),
+  ),
 });
 
 /** How long the proxy waits, in milliseconds, before it gives up on a peer. */
@@ -188,7 +193,14 @@ export function checkIssuerUrl(value: string): string | null {
 
 /** `a, b,c` → ["a","b","c"]: group names as the IdP spells them. */
 export function splitGroups(spec: string | undefined): string[] {
-  return [...new Set((spec ?? "").split(",").map((s) => s.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      (spec ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 function parseOidc(e: z.infer<typeof EnvSchema>): OidcEnv | undefined {
@@ -196,10 +208,12 @@ function parseOidc(e: z.infer<typeof EnvSchema>): OidcEnv | undefined {
   const issuer = e.GATEHOUSE_OIDC_ISSUER.replace(/\/$/, "");
   const bad = checkIssuerUrl(issuer);
   if (bad) throw new EnvError(`GATEHOUSE_OIDC_ISSUER: ${bad}`);
-  if (!e.GATEHOUSE_OIDC_CLIENT_ID || !e.GATEHOUSE_OIDC_CLIENT_SECRET) throw new EnvError("GATEHOUSE_OIDC_CLIENT_ID and GATEHOUSE_OIDC_CLIENT_SECRET are required with GATEHOUSE_OIDC_ISSUER");
+  if (!e.GATEHOUSE_OIDC_CLIENT_ID || !e.GATEHOUSE_OIDC_CLIENT_SECRET)
+    throw new EnvError("GATEHOUSE_OIDC_CLIENT_ID and GATEHOUSE_OIDC_CLIENT_SECRET are required with GATEHOUSE_OIDC_ISSUER");
   const ownerGroups = splitGroups(e.GATEHOUSE_OIDC_OWNER_GROUPS);
   const auditorGroups = splitGroups(e.GATEHOUSE_OIDC_AUDITOR_GROUPS);
-  if (ownerGroups.length + auditorGroups.length === 0) throw new EnvError("GATEHOUSE_OIDC_OWNER_GROUPS or GATEHOUSE_OIDC_AUDITOR_GROUPS: at least one group must map to a role");
+  if (ownerGroups.length + auditorGroups.length === 0)
+    throw new EnvError("GATEHOUSE_OIDC_OWNER_GROUPS or GATEHOUSE_OIDC_AUDITOR_GROUPS: at least one group must map to a role");
   return {
     name: e.GATEHOUSE_OIDC_NAME?.trim() || "SSO",
     issuer,
@@ -212,7 +226,6 @@ function parseOidc(e: z.infer<typeof EnvSchema>): OidcEnv | undefined {
   };
 }
 
-
 export type ServeRole = "all" | "dashboard" | "proxy";
 
 export class EnvError extends Error {}
@@ -220,7 +233,10 @@ export class EnvError extends Error {}
 function parseResolve(spec: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!spec) return out;
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf("=");
     if (eq <= 0 || eq === part.length - 1) {
       throw new EnvError(`GATEHOUSE_RESOLVE: "${part}" is not host=ip`);
@@ -236,7 +252,10 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
 function parseProxyTimeouts(spec: string | undefined): ProxyTimeouts {
   const out = { ...DEFAULT_PROXY_TIMEOUTS };
   const where = "GATEHOUSE_PROXY_TIMEOUTS";
-  for (const part of (spec ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of (spec ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf("=");
     const key = eq < 0 ? part : part.slice(0, eq);
     const name = TIMEOUT_NAMES.get(key);
@@ -248,7 +267,8 @@ function parseProxyTimeouts(spec: string | undefined): ProxyTimeouts {
     out[name] = ms;
   }
   // Node's server refuses a header timeout longer than the whole-request one.
-  if (out.requestHeaders > out.request) throw new EnvError(`${where}: request-headers (${out.requestHeaders} ms) must not be longer than request (${out.request} ms)`);
+  if (out.requestHeaders > out.request)
+    throw new EnvError(`${where}: request-headers (${out.requestHeaders} ms) must not be longer than request (${out.request} ms)`);
   return out;
 }
 
@@ -256,13 +276,17 @@ function parseProxyTimeouts(spec: string | undefined): ProxyTimeouts {
 function parseProxyLimits(spec: string | undefined): ProxyLimits {
   const out = { ...DEFAULT_PROXY_LIMITS };
   const where = "GATEHOUSE_PROXY_LIMITS";
-  for (const part of (spec ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of (spec ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf("=");
     const key = eq < 0 ? part : part.slice(0, eq);
     const name = LIMIT_NAMES.get(key);
     if (!name) throw new EnvError(`${where}: "${key}" is not a limit (${[...LIMIT_NAMES.keys()].join(", ")})`);
     const value = eq < 0 ? NaN : Number(part.slice(eq + 1));
-    if (!Number.isInteger(value) || value < 1 || value > 1_000_000) throw new EnvError(`${where}: ${key} needs a whole number from 1 to 1000000 (e.g. ${key}=64)`);
+    if (!Number.isInteger(value) || value < 1 || value > 1_000_000)
+      throw new EnvError(`${where}: ${key} needs a whole number from 1 to 1000000 (e.g. ${key}=64)`);
     out[name] = value;
   }
   return out;
@@ -314,7 +338,10 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     ownerEmail: e.GATEHOUSE_OWNER_EMAIL || undefined,
     ownerPassword: e.GATEHOUSE_OWNER_PASSWORD || undefined,
     upstreamCaPath: e.GATEHOUSE_UPSTREAM_CA || undefined,
-    allowPrivate: (e.GATEHOUSE_ALLOW_PRIVATE ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    allowPrivate: (e.GATEHOUSE_ALLOW_PRIVATE ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
     resolve: parseResolve(e.GATEHOUSE_RESOLVE),
     publicUrl: (e.GATEHOUSE_PUBLIC_URL || `http://${displayHost}:${e.PORT}`).replace(/\/$/, ""),
     proxyTimeouts: parseProxyTimeouts(e.GATEHOUSE_PROXY_TIMEOUTS),
@@ -337,7 +364,8 @@ export const MIN_METRICS_TOKEN_LENGTH = 16;
 
 function parseMetricsToken(spec: string | undefined): Secret | undefined {
   if (!spec) return undefined;
-  if (spec.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(spec)) throw new EnvError(`GATEHOUSE_METRICS_TOKEN: at least ${MIN_METRICS_TOKEN_LENGTH} characters, no spaces (e.g. openssl rand -hex 24)`);
+  if (spec.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(spec))
+    throw new EnvError(`GATEHOUSE_METRICS_TOKEN: at least ${MIN_METRICS_TOKEN_LENGTH} characters, no spaces (e.g. openssl rand -hex 24)`);
   return new Secret(spec);
 }
 
@@ -355,7 +383,8 @@ function parseUpstreamProxy(spec: string | undefined, caPath: string | undefined
     throw new EnvError(`${where}: not a URL (http://[user:pass@]host:port)`);
   }
   if (u.protocol !== "http:" && u.protocol !== "https:") throw new EnvError(`${where}: must be http:// or https://`);
-  if ((u.pathname !== "/" && u.pathname !== "") || u.search || u.hash) throw new EnvError(`${where}: must be only a scheme, host and port (no path or query)`);
+  if ((u.pathname !== "/" && u.pathname !== "") || u.search || u.hash)
+    throw new EnvError(`${where}: must be only a scheme, host and port (no path or query)`);
   if (!u.port) throw new EnvError(`${where}: must name the port (e.g. http://proxy.example:3128)`);
   if (caPath && u.protocol !== "https:") throw new EnvError("GATEHOUSE_UPSTREAM_PROXY_CA: only for an https:// GATEHOUSE_UPSTREAM_PROXY");
   const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
@@ -373,7 +402,10 @@ function parseUpstreamProxy(spec: string | undefined, caPath: string | undefined
     authorization: user || pass ? new Secret(`Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`) : undefined,
     caPath: caPath || undefined,
     tls: u.protocol === "https:",
-    noProxy: (noProxy ?? "").split(",").map((s) => s.trim().toLowerCase().replace(/\.$/, "")).filter(Boolean),
+    noProxy: (noProxy ?? "")
+      .split(",")
+      .map((s) => s.trim().toLowerCase().replace(/\.$/, ""))
+      .filter(Boolean),
   };
 }
 

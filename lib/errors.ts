@@ -30,7 +30,14 @@ export class AppError extends Error {
     return ERROR_STATUS[this.code];
   }
   toBody(): { error: { code: ErrorCode; message: string; field?: string; fields?: { field: string; message: string }[] } } {
-    return { error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}), ...(this.fields ? { fields: this.fields } : {}) } };
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.field ? { field: this.field } : {}),
+        ...(this.fields ? { fields: this.fields } : {}),
+      },
+    };
   }
 }
 

@@ -18,10 +18,16 @@ describe("readiness", () => {
     const ctx = testContext();
     const raw = ctx.db.$client;
     raw.prepare("INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('x', 9999999999999)").run();
-    expect(readiness(ctx.db, ctx.env.dataDir)).toMatchObject({ ready: false, failed: [{ check: "schema", message: expect.stringContaining("newer Gatehouse") }] });
+    expect(readiness(ctx.db, ctx.env.dataDir)).toMatchObject({
+      ready: false,
+      failed: [{ check: "schema", message: expect.stringContaining("newer Gatehouse") }],
+    });
     raw.prepare("DELETE FROM __drizzle_migrations WHERE created_at >= 9999999999999").run();
     raw.prepare("DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)").run();
-    expect(readiness(ctx.db, ctx.env.dataDir)).toMatchObject({ ready: false, failed: [{ check: "schema", message: "the database lacks 1 migration(s) of this version" }] });
+    expect(readiness(ctx.db, ctx.env.dataDir)).toMatchObject({
+      ready: false,
+      failed: [{ check: "schema", message: "the database lacks 1 migration(s) of this version" }],
+    });
   });
 
   it("fails the policy check when the policy cannot be read or compiled", () => {
@@ -47,7 +53,10 @@ describe("readiness", () => {
     fs.writeFileSync(file, '["t","session","s1",1]\n');
     const written = fs.statSync(file).mtimeMs;
     expect(readiness(ctx.db, ctx.env.dataDir, { now: written + 1000, maxImportLagMs: 5000 }).ready).toBe(true);
-    expect(readiness(ctx.db, ctx.env.dataDir, { now: written + 6000, maxImportLagMs: 5000 })).toMatchObject({ ready: false, failed: [{ check: "audit_import", message: expect.stringContaining("not imported yet") }] });
+    expect(readiness(ctx.db, ctx.env.dataDir, { now: written + 6000, maxImportLagMs: 5000 })).toMatchObject({
+      ready: false,
+      failed: [{ check: "audit_import", message: expect.stringContaining("not imported yet") }],
+    });
     expect(checks(readiness(ctx.db, ctx.env.dataDir, { now: written, maxBacklogBytes: 10 }))).toEqual(["audit_import"]);
     // Imported up to its end: no backlog, however old the file.
     ctx.db.$client.prepare("INSERT INTO audit_journal (file, offset) VALUES (?, ?)").run(path.basename(file), fs.statSync(file).size);
@@ -74,9 +83,18 @@ describe("answerHealth", () => {
   it("answers /healthz and /readyz, GET and HEAD, never cached; leaves everything else alone", async () => {
     expect(await get(notReady, "GET", "/healthz")).toEqual({ status: 200, cache: "no-store", body: '{"status":"ok"}' });
     expect(await get(ready, "GET", "/readyz")).toEqual({ status: 200, cache: "no-store", body: '{"status":"ready"}' });
-    expect(await get(notReady, "GET", "/readyz?x=1")).toEqual({ status: 503, cache: "no-store", body: '{"status":"not_ready","failed":[{"check":"schema","message":"m"}]}' });
+    expect(await get(notReady, "GET", "/readyz?x=1")).toEqual({
+      status: 503,
+      cache: "no-store",
+      body: '{"status":"not_ready","failed":[{"check":"schema","message":"m"}]}',
+    });
     expect(await get(notReady, "HEAD", "/readyz")).toMatchObject({ status: 503, body: "" });
-    for (const [method, url] of [["POST", "/healthz"], ["GET", "/healthz/x"], ["GET", "/readyzz"], ["GET", "//healthz"]]) {
+    for (const [method, url] of [
+      ["POST", "/healthz"],
+      ["GET", "/healthz/x"],
+      ["GET", "/readyzz"],
+      ["GET", "//healthz"],
+    ]) {
       expect((await get(ready, method!, url!)).status).toBe(418);
     }
   });

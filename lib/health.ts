@@ -31,7 +31,9 @@ let bundled: Bundled | undefined;
 /** The migrations this build ships (drizzle's journal): what the database must have applied. */
 function bundledMigrations(): Bundled {
   if (!bundled) {
-    const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, "meta", "_journal.json"), "utf8")) as { entries: { when: number }[] };
+    const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, "meta", "_journal.json"), "utf8")) as {
+      entries: { when: number }[];
+    };
     bundled = { count: journal.entries.length, last: Math.max(...journal.entries.map((e) => e.when)) };
   }
   return bundled;
@@ -39,7 +41,10 @@ function bundledMigrations(): Bundled {
 
 function schemaProblem(db: Db): string | null {
   const want = bundledMigrations();
-  const row = db.$client.prepare("SELECT count(*) AS count, max(created_at) AS last FROM __drizzle_migrations").get() as { count: number; last: number | null };
+  const row = db.$client.prepare("SELECT count(*) AS count, max(created_at) AS last FROM __drizzle_migrations").get() as {
+    count: number;
+    last: number | null;
+  };
   if (row.count === want.count && Number(row.last) === want.last) return null;
   if (row.count < want.count) return `the database lacks ${want.count - row.count} migration(s) of this version`;
   return "the database has migrations this version does not know (a newer Gatehouse migrated it)";
@@ -72,7 +77,8 @@ function importProblem(db: Db, dataDir: string, opts: ReadinessOptions): string 
     oldest = Math.min(oldest, st.mtimeMs);
   }
   if (backlog > (opts.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES)) return `${backlog} bytes of egress journal wait to be imported`;
-  if (backlog > 0 && now - oldest > maxLag) return `egress journal records written ${Math.round((now - oldest) / 1000)} s ago are not imported yet`;
+  if (backlog > 0 && now - oldest > maxLag)
+    return `egress journal records written ${Math.round((now - oldest) / 1000)} s ago are not imported yet`;
   return null;
 }
 
@@ -87,8 +93,19 @@ export function readiness(db: Db, dataDir: string, opts: ReadinessOptions = {}):
       failed.push({ check, message: onThrow });
     }
   };
-  run("database", () => (db.$client.prepare("SELECT 1").pluck().get() === 1 ? null : "the database did not answer"), "the database did not answer");
-  if (failed.length) return { ready: false, failed: [...failed, ...(["schema", "policy", "audit_import"] as const).map((check) => ({ check, message: "not checked: no database" }))] };
+  run(
+    "database",
+    () => (db.$client.prepare("SELECT 1").pluck().get() === 1 ? null : "the database did not answer"),
+    "the database did not answer",
+  );
+  if (failed.length)
+    return {
+      ready: false,
+      failed: [
+        ...failed,
+        ...(["schema", "policy", "audit_import"] as const).map((check) => ({ check, message: "not checked: no database" })),
+      ],
+    };
   run("schema", () => schemaProblem(db), "the schema could not be read");
   run("policy", () => (policyCache(db).current(), null), "the policy does not load");
   run("audit_import", () => importProblem(db, dataDir, opts), "the egress journal could not be read");
@@ -112,7 +129,11 @@ export function answerHealth(req: http.IncomingMessage, res: http.ServerResponse
     body = r.ready ? { status: "ready" } : { status: "not_ready", failed: r.failed };
   }
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "cache-control": "no-store",
+    "content-length": Buffer.byteLength(text),
+  });
   res.end(req.method === "HEAD" ? undefined : text);
   return true;
 }

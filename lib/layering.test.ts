@@ -7,7 +7,10 @@ import { describe, expect, it } from "vitest";
 const root = path.join(__dirname, "..");
 
 function sources(dir: string): string[] {
-  return fs.readdirSync(path.join(root, dir), { withFileTypes: true, recursive: true }).filter((e) => e.isFile() && /\.tsx?$/.test(e.name)).map((e) => path.relative(root, path.join(e.parentPath, e.name)));
+  return fs
+    .readdirSync(path.join(root, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.tsx?$/.test(e.name))
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)));
 }
 
 function importsOf(file: string): string[] {
@@ -21,7 +24,13 @@ function importsOf(file: string): string[] {
 }
 
 function violations(dir: string, forbidden: RegExp, opts: { tests?: boolean } = {}): string[] {
-  return sources(dir).filter((f) => opts.tests !== false || !/\.test\.tsx?$/.test(f)).flatMap((f) => importsOf(f).filter((i) => forbidden.test(i)).map((i) => `${f} → ${i}`));
+  return sources(dir)
+    .filter((f) => opts.tests !== false || !/\.test\.tsx?$/.test(f))
+    .flatMap((f) =>
+      importsOf(f)
+        .filter((i) => forbidden.test(i))
+        .map((i) => `${f} → ${i}`),
+    );
 }
 
 describe("layering", () => {
@@ -39,7 +48,9 @@ describe("layering", () => {
     expect(violations("lib/services", /^lib\/proxy\//, { tests: false })).toEqual([]);
   });
   it("no source file in lib/proxy passes 400 lines (#15: a file that needs a table of contents is several files)", () => {
-    const long = sources("lib/proxy").filter((f) => !/\.test\.tsx?$/.test(f)).filter((f) => fs.readFileSync(path.join(root, f), "utf8").split("\n").length > 400);
+    const long = sources("lib/proxy")
+      .filter((f) => !/\.test\.tsx?$/.test(f))
+      .filter((f) => fs.readFileSync(path.join(root, f), "utf8").split("\n").length > 400);
     expect(long).toEqual([]);
   });
 });

@@ -23,11 +23,21 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 function send(body: string, chunked: boolean): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, method: "POST", path: "/", agent: false, headers: chunked ? { "transfer-encoding": "chunked" } : { "content-length": Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString("latin1") }));
-    });
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/",
+        agent: false,
+        headers: chunked ? { "transfer-encoding": "chunked" } : { "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString("latin1") }));
+      },
+    );
     req.on("error", reject);
     if (chunked) for (let i = 0; i < body.length; i += 100) req.write(body.slice(i, i + 100));
     else req.write(body);
@@ -48,7 +58,9 @@ describe("boundRequestBody", () => {
     });
   }
   it("leaves requests without a body alone", async () => {
-    const r = await new Promise<number>((resolve) => http.get({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => (res.resume(), resolve(res.statusCode!))));
+    const r = await new Promise<number>((resolve) =>
+      http.get({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => (res.resume(), resolve(res.statusCode!))),
+    );
     expect(r).toBe(200);
   });
 });

@@ -47,7 +47,11 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, limit: numb
  * (413 for a declared length past the limit); otherwise counts the body as it arrives and,
  * past the limit, stops passing it on, answers 413 and closes the connection.
  */
-export function boundRequestBody(req: http.IncomingMessage, res: http.ServerResponse, limit: number = bodyLimitFor(req.url ?? "/")): boolean {
+export function boundRequestBody(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  limit: number = bodyLimitFor(req.url ?? "/"),
+): boolean {
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > limit) {
     req.socket.destroySoon = () => closeGently(req.socket);

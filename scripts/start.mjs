@@ -13,7 +13,11 @@ const env = { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "
 
 // The same lines as lib/log (GATEHOUSE_LOG_FORMAT; JSON unless on a terminal), written before
 // server.ts and its logger exist.
-const logFormat = ["json", "pretty"].includes(process.env.GATEHOUSE_LOG_FORMAT) ? process.env.GATEHOUSE_LOG_FORMAT : process.stdout.isTTY ? "pretty" : "json";
+const logFormat = ["json", "pretty"].includes(process.env.GATEHOUSE_LOG_FORMAT)
+  ? process.env.GATEHOUSE_LOG_FORMAT
+  : process.stdout.isTTY
+    ? "pretty"
+    : "json";
 function say(level, msg, component = "start") {
   if (logFormat === "pretty") return void process.stderr.write(`gatehouse: ${msg}\n`);
   process.stdout.write(JSON.stringify({ level, time: new Date().toISOString(), pid: process.pid, component, msg }) + "\n");
@@ -30,7 +34,11 @@ if (process.argv.includes("--no-build")) {
 if (process.argv.includes("--build-only")) process.exit(0);
 
 // Node's warnings reach the logger (lib/log routeProcessOutput) rather than standard error as text.
-const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "server.ts")], { cwd: root, env: { NODE_NO_WARNINGS: "1", ...env }, stdio: "inherit" });
+const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "server.ts")], {
+  cwd: root,
+  env: { NODE_NO_WARNINGS: "1", ...env },
+  stdio: "inherit",
+});
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
 
@@ -45,8 +53,14 @@ function buildIfStale() {
     else {
       // Each line the build prints becomes a log line, so the log stays one JSON object a line.
       build = spawnSync(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
-      for (const [stream, level] of [[build.stdout, "info"], [build.stderr, "warn"]]) {
-        for (const line of String(stream ?? "").replace(/\x1b\[[0-9;]*m/g, "").split("\n")) if (line.trim()) say(level, line.trimEnd(), "build");
+      for (const [stream, level] of [
+        [build.stdout, "info"],
+        [build.stderr, "warn"],
+      ]) {
+        for (const line of String(stream ?? "")
+          .replace(/\x1b\[[0-9;]*m/g, "")
+          .split("\n"))
+          if (line.trim()) say(level, line.trimEnd(), "build");
       }
     }
     if (build.status !== 0) {

@@ -45,7 +45,9 @@ if (unitOk !== null) {
   } else failed++;
 }
 
-const buildOk = step("build", process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], { NODE_ENV: "production" });
+const buildOk = step("build", process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], {
+  NODE_ENV: "production",
+});
 countCheck(buildOk);
 
 if (buildOk !== false) {

@@ -39,7 +39,11 @@ export default async function DashboardLayout({ children }: { children: React.Re
     >
       <ReportOnlyBanner windows={reportOnly} now={Date.now()} />
       {user.role !== "owner" && (
-        <div className="mb-4 rounded-md bg-sky-50 px-3 py-2 text-sm text-sky-900 ring-1 ring-inset ring-sky-200" role="status" data-testid="read-only-banner">
+        <div
+          className="mb-4 rounded-md bg-sky-50 px-3 py-2 text-sm text-sky-900 ring-1 ring-inset ring-sky-200"
+          role="status"
+          data-testid="read-only-banner"
+        >
           You are signed in as an Auditor: everything here is read-only. Changes are made by an Owner.
         </div>
       )}

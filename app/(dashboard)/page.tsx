@@ -39,8 +39,16 @@ export default async function OverviewPage() {
   const steps = [
     { label: "Create a bundle", done: policy.bundles.length > 0, href: "/bundles" },
     { label: "Add a connection", done: policy.bundles.some((b) => b.connections.length > 0), href: "/bundles" },
-    { label: "Create an orchestrator API key", done: listApiKeys({ ctx, actor }).some((k) => k.role === "orchestrator" && !k.revokedAt), href: "/settings" },
-    { label: "Start a session (the orchestrator asks for one)", done: listSessions({ ctx, actor, limit: 1 }).length > 0, href: "/sessions" },
+    {
+      label: "Create an orchestrator API key",
+      done: listApiKeys({ ctx, actor }).some((k) => k.role === "orchestrator" && !k.revokedAt),
+      href: "/settings",
+    },
+    {
+      label: "Start a session (the orchestrator asks for one)",
+      done: listSessions({ ctx, actor, limit: 1 }).length > 0,
+      href: "/sessions",
+    },
   ];
   const blocked = o.hours.reduce((n, h) => n + h.blocked, 0);
   const owner = can(actor, "policy.write");
@@ -51,7 +59,12 @@ export default async function OverviewPage() {
       {[...health].some(([, h]) => h?.state === "failing") && (
         <div className="mb-6" data-testid="failing-credentials">
           <Alert tone="red">
-            The upstream refuses {[...health].filter(([, h]) => h?.state === "failing").map(([id]) => id).join(", ")}: the credential may have been rotated or revoked there. Replace it on its bundle page.
+            The upstream refuses{" "}
+            {[...health]
+              .filter(([, h]) => h?.state === "failing")
+              .map(([id]) => id)
+              .join(", ")}
+            : the credential may have been rotated or revoked there. Replace it on its bundle page.
           </Alert>
         </div>
       )}
@@ -117,7 +130,9 @@ export default async function OverviewPage() {
             {!o.chain.ok ? (
               <Badge tone="red">broken at #{o.chain.firstBad?.seq}</Badge>
             ) : o.chain.verifiedThrough < o.chain.latest ? (
-              <Badge tone="amber">intact so far · verified through #{o.chain.verifiedThrough} of {o.chain.latest}</Badge>
+              <Badge tone="amber">
+                intact so far · verified through #{o.chain.verifiedThrough} of {o.chain.latest}
+              </Badge>
             ) : (
               <Badge tone="green">intact · {o.chain.events} events</Badge>
             )}
@@ -126,7 +141,15 @@ export default async function OverviewPage() {
             <ul className="mt-2 space-y-1 text-xs text-slate-700" data-testid="overview-sinks" aria-label="Audit streaming">
               {sinks.map((s) => (
                 <li key={s.name} className="break-all">
-                  Streaming to {s.name}: {s.events === 0 ? <span className="text-green-800">caught up</span> : <span className="font-medium text-amber-800">{s.events} event{s.events === 1 ? "" : "s"} behind{s.seconds ? `, ${s.seconds < 120 ? `${s.seconds} s` : `${Math.round(s.seconds / 60)} min`}` : ""}</span>}
+                  Streaming to {s.name}:{" "}
+                  {s.events === 0 ? (
+                    <span className="text-green-800">caught up</span>
+                  ) : (
+                    <span className="font-medium text-amber-800">
+                      {s.events} event{s.events === 1 ? "" : "s"} behind
+                      {s.seconds ? `, ${s.seconds < 120 ? `${s.seconds} s` : `${Math.round(s.seconds / 60)} min`}` : ""}
+                    </span>
+                  )}
                 </li>
               ))}
             </ul>
@@ -154,7 +177,10 @@ export default async function OverviewPage() {
                   {o.topBlocked.map((b) => (
                     <tr key={b.host} data-testid="top-blocked">
                       <Td wrap className="font-mono text-xs">
-                        <Link className="underline-offset-2 hover:underline" href={`/audit?host=${encodeURIComponent(b.host)}&outcome=blocked`}>
+                        <Link
+                          className="underline-offset-2 hover:underline"
+                          href={`/audit?host=${encodeURIComponent(b.host)}&outcome=blocked`}
+                        >
                           {b.host}
                         </Link>
                       </Td>
@@ -162,16 +188,18 @@ export default async function OverviewPage() {
                       <Td sticky className="text-right">
                         {owner && denyEntryCovering(orgDeny, b.host) ? (
                           <span className="text-xs text-slate-600">denied org-wide ({denyEntryCovering(orgDeny, b.host)})</span>
-                        ) : owner && (
-                          <span className="inline-flex gap-3">
-                            <Link className="text-sm underline" href={`/bundles?allow=${encodeURIComponent(b.host)}`}>
-                              {/* The visible words start the accessible name (WCAG 2.5.3); the host tells rows apart. */}
-                              Add to Domains…<span className="sr-only"> {b.host}</span>
-                            </Link>
-                            <Link className="text-sm underline" href={grantHref(b)}>
-                              Grant for a time…<span className="sr-only"> {b.host}</span>
-                            </Link>
-                          </span>
+                        ) : (
+                          owner && (
+                            <span className="inline-flex gap-3">
+                              <Link className="text-sm underline" href={`/bundles?allow=${encodeURIComponent(b.host)}`}>
+                                {/* The visible words start the accessible name (WCAG 2.5.3); the host tells rows apart. */}
+                                Add to Domains…<span className="sr-only"> {b.host}</span>
+                              </Link>
+                              <Link className="text-sm underline" href={grantHref(b)}>
+                                Grant for a time…<span className="sr-only"> {b.host}</span>
+                              </Link>
+                            </span>
+                          )
                         )}
                       </Td>
                     </tr>

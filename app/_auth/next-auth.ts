@@ -75,7 +75,11 @@ function oidcProvider(cfg: OidcConfig): Provider {
  */
 export function currentAuthOptions(): NextAuthOptions {
   const oidc = getOidcConfig(serviceContext());
-  return { ...authOptions, providers: oidc ? [...authOptions.providers, oidcProvider(oidc)] : authOptions.providers, callbacks: { ...authOptions.callbacks, signIn: oidcSignIn(oidc) } };
+  return {
+    ...authOptions,
+    providers: oidc ? [...authOptions.providers, oidcProvider(oidc)] : authOptions.providers,
+    callbacks: { ...authOptions.callbacks, signIn: oidcSignIn(oidc) },
+  };
 }
 
 /**
@@ -104,12 +108,20 @@ export const authOptions: NextAuthOptions = {
   providers: [
     CredentialsProvider({
       name: "Email and password",
-      credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" }, code: { label: "Code", type: "text" } },
+      credentials: {
+        email: { label: "Email", type: "email" },
+        password: { label: "Password", type: "password" },
+        code: { label: "Code", type: "text" },
+      },
       async authorize(credentials, req) {
         if (!getSignInOptions({ ctx: serviceContext() }).password) throw new Error(PASSWORD_OFF_MESSAGE);
         const result = await signIn({
           ctx: serviceContext(),
-          input: { email: credentials?.email ?? "", password: credentials?.password ?? "", source: header(req?.headers, CLIENT_ADDRESS_HEADER) },
+          input: {
+            email: credentials?.email ?? "",
+            password: credentials?.password ?? "",
+            source: header(req?.headers, CLIENT_ADDRESS_HEADER),
+          },
         });
         if (!result.ok) throw new Error(MESSAGES[result.reason]);
         // Only after the password: whether an account has a second factor is not given away.

@@ -17,7 +17,11 @@ export function Button({ variant = "primary", className, ...props }: ButtonHTMLA
   return (
     <button
       {...props}
-      className={cx("inline-flex items-center justify-center gap-1.5 rounded-md px-3 py-1.5 text-sm font-medium transition-colors disabled:cursor-not-allowed", variants[variant], className)}
+      className={cx(
+        "inline-flex items-center justify-center gap-1.5 rounded-md px-3 py-1.5 text-sm font-medium transition-colors disabled:cursor-not-allowed",
+        variants[variant],
+        className,
+      )}
     />
   );
 }
@@ -38,7 +42,19 @@ export function Textarea({ className, ...props }: TextareaHTMLAttributes<HTMLTex
   return <textarea {...props} className={cx(fieldClass, "font-mono text-xs", className)} />;
 }
 
-export function Field({ label, htmlFor, error, hint, children }: { label: string; htmlFor: string; error?: string | null; hint?: ReactNode; children: ReactNode }) {
+export function Field({
+  label,
+  htmlFor,
+  error,
+  hint,
+  children,
+}: {
+  label: string;
+  htmlFor: string;
+  error?: string | null;
+  hint?: ReactNode;
+  children: ReactNode;
+}) {
   return (
     <div className="space-y-1">
       <label htmlFor={htmlFor} className="block text-xs font-medium text-slate-700">
@@ -56,7 +72,17 @@ export function Field({ label, htmlFor, error, hint, children }: { label: string
   );
 }
 
-export function Card({ title, actions, children, className }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
+export function Card({
+  title,
+  actions,
+  children,
+  className,
+}: {
+  title?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+}) {
   return (
     <section className={cx("min-w-0 rounded-lg bg-white ring-1 ring-slate-200", className)}>
       {(title || actions) && (
@@ -80,7 +106,11 @@ const tones: Record<Tone, string> = {
 };
 
 export function Badge({ tone = "slate", children }: { tone?: Tone; children: ReactNode }) {
-  return <span className={cx("inline-flex items-center rounded px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset", tones[tone])}>{children}</span>;
+  return (
+    <span className={cx("inline-flex items-center rounded px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset", tones[tone])}>
+      {children}
+    </span>
+  );
 }
 
 export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {
@@ -101,16 +131,34 @@ export function PageHeader({ title, description, actions }: { title: string; des
  */
 export function Table({ children, label }: { children: ReactNode; label: string }) {
   return (
-    <div className="overflow-x-auto focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900" tabIndex={0} role="region" aria-label={label} data-table-scroll>
+    <div
+      className="overflow-x-auto focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900"
+      tabIndex={0}
+      role="region"
+      aria-label={label}
+      data-table-scroll
+    >
       <table className="min-w-full divide-y divide-slate-200 text-left text-sm">{children}</table>
     </div>
   );
 }
 
 /** Header cell; `srLabel` names an otherwise empty header (e.g. the actions column) for screen readers. */
-export function Th({ children, className, srLabel, sticky }: { children?: ReactNode; className?: string; srLabel?: string; sticky?: boolean }) {
+export function Th({
+  children,
+  className,
+  srLabel,
+  sticky,
+}: {
+  children?: ReactNode;
+  className?: string;
+  srLabel?: string;
+  sticky?: boolean;
+}) {
   return (
-    <th className={cx("whitespace-nowrap px-3 py-2 text-xs font-medium uppercase tracking-wide text-slate-600", sticky && STICKY, className)}>
+    <th
+      className={cx("whitespace-nowrap px-3 py-2 text-xs font-medium uppercase tracking-wide text-slate-600", sticky && STICKY, className)}
+    >
       {children ?? (srLabel ? <span className="sr-only">{srLabel}</span> : null)}
     </th>
   );
@@ -124,7 +172,18 @@ const STICKY = "sticky right-0 bg-white shadow-[-8px_0_8px_-8px_rgba(15,23,42,0.
  * `whitespace-normal` would lose to the default `whitespace-nowrap`, so it is a prop).
  */
 export function Td({ children, className, wrap, sticky }: { children?: ReactNode; className?: string; wrap?: boolean; sticky?: boolean }) {
-  return <td className={cx(wrap ? "min-w-48 whitespace-normal wrap-anywhere" : "whitespace-nowrap", "px-3 py-2 text-slate-700", sticky && STICKY, className)}>{children}</td>;
+  return (
+    <td
+      className={cx(
+        wrap ? "min-w-48 whitespace-normal wrap-anywhere" : "whitespace-nowrap",
+        "px-3 py-2 text-slate-700",
+        sticky && STICKY,
+        className,
+      )}
+    >
+      {children}
+    </td>
+  );
 }
 
 export function Empty({ children }: { children: ReactNode }) {
@@ -132,8 +191,17 @@ export function Empty({ children }: { children: ReactNode }) {
 }
 
 export function Alert({ tone = "red", children }: { tone?: "red" | "green" | "amber"; children: ReactNode }) {
-  const cls = tone === "red" ? "bg-red-50 text-red-800 ring-red-200" : tone === "green" ? "bg-emerald-50 text-emerald-800 ring-emerald-200" : "bg-amber-50 text-amber-900 ring-amber-200";
-  return <div className={cx("rounded-md px-3 py-2 text-sm ring-1 ring-inset wrap-anywhere", cls)} data-alert>{children}</div>;
+  const cls =
+    tone === "red"
+      ? "bg-red-50 text-red-800 ring-red-200"
+      : tone === "green"
+        ? "bg-emerald-50 text-emerald-800 ring-emerald-200"
+        : "bg-amber-50 text-amber-900 ring-amber-200";
+  return (
+    <div className={cx("rounded-md px-3 py-2 text-sm ring-1 ring-inset wrap-anywhere", cls)} data-alert>
+      {children}
+    </div>
+  );
 }
 
 /** Messages may quote what was typed: a very long token is cut so it can't flood the page. */

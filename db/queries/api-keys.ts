@@ -16,7 +16,16 @@ export function findApiKey(db: Db, id: string) {
 
 export function listApiKeys(db: Db) {
   return db
-    .select({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, prefix: apiKeys.prefix, createdBy: apiKeys.createdBy, createdAt: apiKeys.createdAt, lastUsedAt: apiKeys.lastUsedAt, revokedAt: apiKeys.revokedAt })
+    .select({
+      id: apiKeys.id,
+      name: apiKeys.name,
+      role: apiKeys.role,
+      prefix: apiKeys.prefix,
+      createdBy: apiKeys.createdBy,
+      createdAt: apiKeys.createdAt,
+      lastUsedAt: apiKeys.lastUsedAt,
+      revokedAt: apiKeys.revokedAt,
+    })
     .from(apiKeys)
     .orderBy(desc(apiKeys.createdAt))
     .all();

@@ -129,10 +129,16 @@ export function whereClause(f: AuditFilter, fts: FtsUse = "filter"): { sql: stri
 const FEW_ROWS = 5000;
 
 function fewRowsFor(db: Db, f: AuditFilter): boolean {
-  const indexed: [string, string | undefined][] = [["host", f.host?.toLowerCase()], ["channel", f.channel]];
+  const indexed: [string, string | undefined][] = [
+    ["host", f.host?.toLowerCase()],
+    ["channel", f.channel],
+  ];
   for (const [col, value] of indexed) {
     if (!value) continue;
-    const n = db.$client.prepare(`SELECT count(*) FROM (SELECT 1 FROM audit_events WHERE ${col} = ? LIMIT ${FEW_ROWS + 1})`).pluck().get(value) as number;
+    const n = db.$client
+      .prepare(`SELECT count(*) FROM (SELECT 1 FROM audit_events WHERE ${col} = ? LIMIT ${FEW_ROWS + 1})`)
+      .pluck()
+      .get(value) as number;
     if (n <= FEW_ROWS) return true;
   }
   return false;
@@ -176,7 +182,11 @@ export function hourlyOutcomes(db: Db, from: number, hourMs: number): { bucket: 
     .all(from) as { bucket: number; outcome: string; n: number }[];
 }
 
-export function topBlockedHosts(db: Db, from: number, limit: number): { host: string; count: number; channel: string | null; workspace: string | null }[] {
+export function topBlockedHosts(
+  db: Db,
+  from: number,
+  limit: number,
+): { host: string; count: number; channel: string | null; workspace: string | null }[] {
   return db.$client
     .prepare(
       `SELECT host, count(*) AS count, max(channel) AS channel, max(workspace) AS workspace FROM audit_events
@@ -193,7 +203,9 @@ export function latestAuditSeq(db: Db): number {
 /** The egress journal's import offsets (lib/audit/journal.ts), one row per journal file. */
 export function prepareJournalOffsets(db: Db) {
   const read = db.$client.prepare("SELECT offset FROM audit_journal WHERE file = ?").pluck();
-  const write = db.$client.prepare("INSERT INTO audit_journal (file, offset) VALUES (?, ?) ON CONFLICT (file) DO UPDATE SET offset = excluded.offset");
+  const write = db.$client.prepare(
+    "INSERT INTO audit_journal (file, offset) VALUES (?, ?) ON CONFLICT (file) DO UPDATE SET offset = excluded.offset",
+  );
   const remove = db.$client.prepare("DELETE FROM audit_journal WHERE file = ?");
   return {
     offset: (file: string): number => (read.get(file) as number | undefined) ?? 0,

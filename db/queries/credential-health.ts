@@ -9,7 +9,10 @@ export type CredentialAnswers = {
   lastSuccessAt: number | null;
 };
 
-export async function credentialAnswers(db: Db, { bundle, connection, since, limit }: { bundle: string; connection: string; since: number; limit: number }): Promise<CredentialAnswers> {
+export async function credentialAnswers(
+  db: Db,
+  { bundle, connection, since, limit }: { bundle: string; connection: string; since: number; limit: number },
+): Promise<CredentialAnswers> {
   const recent = db.$client
     .prepare(
       `SELECT ts, status FROM audit_events INDEXED BY audit_credential_status

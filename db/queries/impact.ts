@@ -7,7 +7,10 @@ import type { ReplayRequest } from "../../lib/policy/replay";
  * event. One pass over the time index; the grouping happens in SQL, so 1,000,000 events cross
  * into JavaScript as their distinct requests only. At most `limit` rows: `truncated` says more exist.
  */
-export async function distinctEgressRequests(db: Db, { from, to, limit }: { from: number; to: number; limit: number }): Promise<{ rows: ReplayRequest[]; truncated: boolean }> {
+export async function distinctEgressRequests(
+  db: Db,
+  { from, to, limit }: { from: number; to: number; limit: number },
+): Promise<{ rows: ReplayRequest[]; truncated: boolean }> {
   // Events are appended in time order (near enough), so the window is a rowid range: one
   // sequential scan from its first event instead of a time-index lookup per row.
   const first = db.$client.prepare("SELECT min(seq) FROM audit_events WHERE ts >= ?").pluck().get(from) as number | null;
@@ -36,7 +39,18 @@ export async function distinctEgressRequests(db: Db, { from, to, limit }: { from
     const f = k.split(SEP, 6);
     if (f.length < 6) continue;
     const path = k.slice(f.reduce((n, x) => n + x.length + 1, 0));
-    out.push({ workspace: f[0]!, channel: f[1]!, method: f[2]!, scheme: f[3] as "http" | "https", host: f[4]!, port: Number(f[5]), path, count, lastSeq, lastTs });
+    out.push({
+      workspace: f[0]!,
+      channel: f[1]!,
+      method: f[2]!,
+      scheme: f[3] as "http" | "https",
+      host: f[4]!,
+      port: Number(f[5]),
+      path,
+      count,
+      lastSeq,
+      lastTs,
+    });
   }
   return { rows: out, truncated };
 }
@@ -46,6 +60,9 @@ const SEP = String.fromCharCode(31);
 /** Event ids by seq, for links to the Audit page. */
 export async function auditEventIds(db: Db, seqs: number[]): Promise<Map<number, string>> {
   if (seqs.length === 0) return new Map();
-  const rows = db.$client.prepare(`SELECT seq, id FROM audit_events WHERE seq IN (${seqs.map(() => "?").join(", ")})`).all(...seqs) as { seq: number; id: string }[];
+  const rows = db.$client.prepare(`SELECT seq, id FROM audit_events WHERE seq IN (${seqs.map(() => "?").join(", ")})`).all(...seqs) as {
+    seq: number;
+    id: string;
+  }[];
   return new Map(rows.map((r) => [r.seq, r.id]));
 }

@@ -1,7 +1,18 @@
 // The policy document ↔ its tables. The document is the unit of reading and of replacing.
 import { asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { bundleChannels, bundleDomains, bundles, channels, connections, connectionWebsites, credentials, orgDeny, orgSettings, reportOnly } from "../schema";
+import {
+  bundleChannels,
+  bundleDomains,
+  bundles,
+  channels,
+  connections,
+  connectionWebsites,
+  credentials,
+  orgDeny,
+  orgSettings,
+  reportOnly,
+} from "../schema";
 import type { BundleDoc, ConnectionDoc, PolicyDocument } from "../../lib/policy/document";
 
 export function readPolicyRevision(db: Db): number {
@@ -10,7 +21,10 @@ export function readPolicyRevision(db: Db): number {
 
 /** Bumped in the same transaction as every write that can change a decision. */
 export function bumpPolicyRevision(db: Db): void {
-  db.update(orgSettings).set({ policyRevision: sql`${orgSettings.policyRevision} + 1` }).where(eq(orgSettings.id, 1)).run();
+  db.update(orgSettings)
+    .set({ policyRevision: sql`${orgSettings.policyRevision} + 1` })
+    .where(eq(orgSettings.id, 1))
+    .run();
 }
 
 export function readPolicyDocument(db: Db): PolicyDocument {
@@ -28,15 +42,27 @@ export function readPolicyDocument(db: Db): PolicyDocument {
         ? { type: "organization" }
         : b.scopeType === "workspace"
           ? { type: "workspace", workspace: b.scopeWorkspace ?? "" }
-          : { type: "channels", workspace: b.scopeWorkspace ?? "", channels: channelRows.filter((c) => c.bundleId === b.id).map((c) => c.channel).sort() };
+          : {
+              type: "channels",
+              workspace: b.scopeWorkspace ?? "",
+              channels: channelRows
+                .filter((c) => c.bundleId === b.id)
+                .map((c) => c.channel)
+                .sort(),
+            };
     const conns: ConnectionDoc[] = connectionRows
       .filter((c) => c.bundleId === b.id)
       .map((c) => {
         const inject: ConnectionDoc["inject"] =
-          c.injectType === "basic" ? { type: "basic", username: c.injectName ?? "" } : c.injectType === "header" ? { type: "header", name: c.injectName ?? "" } : { type: "bearer" };
-        const narrow = c.narrowHost || c.narrowPathPrefix || c.narrowMethods
-          ? { host: c.narrowHost ?? undefined, pathPrefix: c.narrowPathPrefix ?? undefined, methods: c.narrowMethods ?? undefined }
-          : undefined;
+          c.injectType === "basic"
+            ? { type: "basic", username: c.injectName ?? "" }
+            : c.injectType === "header"
+              ? { type: "header", name: c.injectName ?? "" }
+              : { type: "bearer" };
+        const narrow =
+          c.narrowHost || c.narrowPathPrefix || c.narrowMethods
+            ? { host: c.narrowHost ?? undefined, pathPrefix: c.narrowPathPrefix ?? undefined, methods: c.narrowMethods ?? undefined }
+            : undefined;
         return {
           name: c.name,
           serviceAccount: c.serviceAccount,
@@ -46,7 +72,14 @@ export function readPolicyDocument(db: Db): PolicyDocument {
           ...(c.expiresAt ? { expiresAt: c.expiresAt } : {}),
         };
       });
-    return { name: b.name, scope, domains: domainRows.filter((d) => d.bundleId === b.id).map((d) => (d.expiresAt ? { pattern: d.pattern, expiresAt: d.expiresAt } : d.pattern)), connections: conns };
+    return {
+      name: b.name,
+      scope,
+      domains: domainRows
+        .filter((d) => d.bundleId === b.id)
+        .map((d) => (d.expiresAt ? { pattern: d.pattern, expiresAt: d.expiresAt } : d.pattern)),
+      connections: conns,
+    };
   });
 
   const doc: PolicyDocument = {
@@ -60,9 +93,14 @@ export function readPolicyDocument(db: Db): PolicyDocument {
     bundles: docBundles,
   };
   const reportOnlyRows = db.select().from(reportOnly).orderBy(asc(reportOnly.workspace), asc(reportOnly.channel)).all();
-  if (reportOnlyRows.length > 0) doc.reportOnly = reportOnlyRows.map((r) => ({ workspace: r.workspace, ...(r.channel ? { channel: r.channel } : {}), until: r.until }));
+  if (reportOnlyRows.length > 0)
+    doc.reportOnly = reportOnlyRows.map((r) => ({ workspace: r.workspace, ...(r.channel ? { channel: r.channel } : {}), until: r.until }));
   if (settings?.channelsRestricted) {
-    doc.channels = db.select({ workspace: channels.workspace, channel: channels.channel }).from(channels).orderBy(asc(channels.workspace), asc(channels.channel)).all();
+    doc.channels = db
+      .select({ workspace: channels.workspace, channel: channels.channel })
+      .from(channels)
+      .orderBy(asc(channels.workspace), asc(channels.channel))
+      .all();
   }
   return doc;
 }
@@ -77,17 +115,34 @@ export function writePolicyDocument(db: Db, doc: PolicyDocument): void {
   db.delete(orgDeny).run();
   db.delete(channels).run();
   db.delete(reportOnly).run();
-  for (const r of doc.reportOnly ?? []) db.insert(reportOnly).values({ workspace: r.workspace, channel: r.channel ?? "", until: r.until }).run();
+  for (const r of doc.reportOnly ?? [])
+    db.insert(reportOnly)
+      .values({ workspace: r.workspace, channel: r.channel ?? "", until: r.until })
+      .run();
   doc.orgDeny.forEach((pattern, position) => db.insert(orgDeny).values({ pattern, position }).run());
   doc.bundles.forEach((b, position) => {
     const inserted = db
       .insert(bundles)
-      .values({ name: b.name, position, scopeType: b.scope.type, scopeWorkspace: b.scope.type === "organization" ? null : b.scope.workspace })
+      .values({
+        name: b.name,
+        position,
+        scopeType: b.scope.type,
+        scopeWorkspace: b.scope.type === "organization" ? null : b.scope.workspace,
+      })
       .returning({ id: bundles.id })
       .get();
-    if (b.scope.type === "channels") for (const channel of new Set(b.scope.channels)) db.insert(bundleChannels).values({ bundleId: inserted.id, channel }).run();
+    if (b.scope.type === "channels")
+      for (const channel of new Set(b.scope.channels)) db.insert(bundleChannels).values({ bundleId: inserted.id, channel }).run();
     b.domains.forEach((entry, i) =>
-      db.insert(bundleDomains).values({ bundleId: inserted.id, pattern: typeof entry === "string" ? entry : entry.pattern, expiresAt: typeof entry === "string" ? null : entry.expiresAt, position: i }).run(),
+      db
+        .insert(bundleDomains)
+        .values({
+          bundleId: inserted.id,
+          pattern: typeof entry === "string" ? entry : entry.pattern,
+          expiresAt: typeof entry === "string" ? null : entry.expiresAt,
+          position: i,
+        })
+        .run(),
     );
     b.connections.forEach((c, i) => {
       const conn = db
@@ -106,7 +161,9 @@ export function writePolicyDocument(db: Db, doc: PolicyDocument): void {
         })
         .returning({ id: connections.id })
         .get();
-      c.allowedWebsites.forEach((pattern, j) => db.insert(connectionWebsites).values({ connectionId: conn.id, pattern, position: j }).run());
+      c.allowedWebsites.forEach((pattern, j) =>
+        db.insert(connectionWebsites).values({ connectionId: conn.id, pattern, position: j }).run(),
+      );
     });
   });
   db.update(orgSettings)
@@ -126,23 +183,41 @@ export type CredentialMeta = { identity: string; fingerprint: string; setBy: str
 /** Never the sealed value: what an Owner may see about a credential. */
 export function listCredentialMeta(db: Db): CredentialMeta[] {
   return db
-    .select({ identity: credentials.identity, fingerprint: credentials.fingerprint, setBy: credentials.setBy, setAt: credentials.setAt, lastUsedAt: credentials.lastUsedAt })
+    .select({
+      identity: credentials.identity,
+      fingerprint: credentials.fingerprint,
+      setBy: credentials.setBy,
+      setAt: credentials.setAt,
+      lastUsedAt: credentials.lastUsedAt,
+    })
     .from(credentials)
     .all();
 }
 
 export function credentialIdentities(db: Db): Set<string> {
-  return new Set(db.select({ identity: credentials.identity }).from(credentials).all().map((r) => r.identity));
+  return new Set(
+    db
+      .select({ identity: credentials.identity })
+      .from(credentials)
+      .all()
+      .map((r) => r.identity),
+  );
 }
 
 export function findSealedCredential(db: Db, identity: string): string | undefined {
   return db.select({ sealed: credentials.sealed }).from(credentials).where(eq(credentials.identity, identity)).get()?.sealed;
 }
 
-export function upsertCredential(db: Db, row: { identity: string; sealed: string; fingerprint: string; setBy: string; setAt: number }): void {
+export function upsertCredential(
+  db: Db,
+  row: { identity: string; sealed: string; fingerprint: string; setBy: string; setAt: number },
+): void {
   db.insert(credentials)
     .values(row)
-    .onConflictDoUpdate({ target: credentials.identity, set: { sealed: row.sealed, fingerprint: row.fingerprint, setBy: row.setBy, setAt: row.setAt, lastUsedAt: null } })
+    .onConflictDoUpdate({
+      target: credentials.identity,
+      set: { sealed: row.sealed, fingerprint: row.fingerprint, setBy: row.setBy, setAt: row.setAt, lastUsedAt: null },
+    })
     .run();
 }
 

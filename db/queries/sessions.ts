@@ -14,8 +14,17 @@ export function findSession(db: Db, id: string): SessionRow | undefined {
 
 /** Revokes and bumps the sessions revision in one statement pair; call inside a transaction. */
 export function markSessionRevoked(db: Db, id: string, at: number, by: string): boolean {
-  const changed = db.update(sessions).set({ revokedAt: at, revokedBy: by }).where(and(eq(sessions.id, id), isNull(sessions.revokedAt))).run().changes > 0;
-  if (changed) db.update(orgSettings).set({ sessionsRevision: sql`${orgSettings.sessionsRevision} + 1` }).where(eq(orgSettings.id, 1)).run();
+  const changed =
+    db
+      .update(sessions)
+      .set({ revokedAt: at, revokedBy: by })
+      .where(and(eq(sessions.id, id), isNull(sessions.revokedAt)))
+      .run().changes > 0;
+  if (changed)
+    db.update(orgSettings)
+      .set({ sessionsRevision: sql`${orgSettings.sessionsRevision} + 1` })
+      .where(eq(orgSettings.id, 1))
+      .run();
   return changed;
 }
 
@@ -48,13 +57,23 @@ export function countActiveSessions(db: Db, now: number): number {
     db
       .select({ n: sql<number>`count(*)` })
       .from(sessions)
-      .where(and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now), sql`${sessions.lastSeenAt} + ${sessions.idleTimeoutSeconds} * 1000 > ${now}`))
+      .where(
+        and(
+          isNull(sessions.revokedAt),
+          gt(sessions.expiresAt, now),
+          sql`${sessions.lastSeenAt} + ${sessions.idleTimeoutSeconds} * 1000 > ${now}`,
+        ),
+      )
       .get()?.n ?? 0
   );
 }
 
 export function readSessionSettings(db: Db): { idleTimeoutSeconds: number; maxLifetimeSeconds: number } {
-  const row = db.select({ idleTimeoutSeconds: orgSettings.idleTimeoutSeconds, maxLifetimeSeconds: orgSettings.maxLifetimeSeconds }).from(orgSettings).where(eq(orgSettings.id, 1)).get();
+  const row = db
+    .select({ idleTimeoutSeconds: orgSettings.idleTimeoutSeconds, maxLifetimeSeconds: orgSettings.maxLifetimeSeconds })
+    .from(orgSettings)
+    .where(eq(orgSettings.id, 1))
+    .get();
   return row ?? { idleTimeoutSeconds: 1800, maxLifetimeSeconds: 86400 };
 }
 

@@ -11,19 +11,27 @@ function prepare(db: Db) {
   return {
     // The check and the reservation in one statement: no row comes back when the window is full
     // (or the subject is locked), and nothing changes then.
-    reserve: c.prepare(
-      `INSERT INTO sign_in_limits (scope, subject, attempts, reset_at, locked_at) VALUES (@scope, @subject, 1, @now + @window, NULL)
+    reserve: c
+      .prepare(
+        `INSERT INTO sign_in_limits (scope, subject, attempts, reset_at, locked_at) VALUES (@scope, @subject, 1, @now + @window, NULL)
        ON CONFLICT (scope, subject) DO UPDATE SET
          attempts = CASE WHEN reset_at <= @now THEN 1 ELSE attempts + 1 END,
          locked_at = CASE WHEN reset_at <= @now THEN NULL ELSE locked_at END,
          reset_at = CASE WHEN reset_at <= @now THEN @now + @window ELSE reset_at END
        WHERE reset_at <= @now OR attempts < @max
        RETURNING attempts`,
-    ).pluck(),
-    lock: c.prepare(`UPDATE sign_in_limits SET locked_at = @now, reset_at = @until WHERE scope = @scope AND subject = @subject AND locked_at IS NULL`),
+      )
+      .pluck(),
+    lock: c.prepare(
+      `UPDATE sign_in_limits SET locked_at = @now, reset_at = @until WHERE scope = @scope AND subject = @subject AND locked_at IS NULL`,
+    ),
     release: c.prepare(`UPDATE sign_in_limits SET attempts = max(attempts - 1, 0) WHERE scope = @scope AND subject = @subject`),
     clear: c.prepare(`DELETE FROM sign_in_limits WHERE scope = @scope AND subject = @subject`),
-    lockedUntil: c.prepare(`SELECT reset_at FROM sign_in_limits WHERE scope = @scope AND subject = @subject AND locked_at IS NOT NULL AND reset_at > @now`).pluck(),
+    lockedUntil: c
+      .prepare(
+        `SELECT reset_at FROM sign_in_limits WHERE scope = @scope AND subject = @subject AND locked_at IS NOT NULL AND reset_at > @now`,
+      )
+      .pluck(),
     prune: c.prepare(`DELETE FROM sign_in_limits WHERE reset_at <= @now`),
   };
 }
@@ -35,7 +43,11 @@ function s(db: Db) {
 }
 
 /** Reserves one guess; the guess number within the window, or null when none is left. */
-export function reserveAttempt(db: Db, key: { scope: LimitScope; subject: string }, opts: { max: number; windowMs: number; now: number }): number | null {
+export function reserveAttempt(
+  db: Db,
+  key: { scope: LimitScope; subject: string },
+  opts: { max: number; windowMs: number; now: number },
+): number | null {
   const n = s(db).reserve.get({ ...key, max: opts.max, window: opts.windowMs, now: opts.now }) as number | undefined;
   return n ?? null;
 }

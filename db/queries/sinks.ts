@@ -11,7 +11,10 @@ export async function listSinks(db: Db): Promise<SinkRow[]> {
 }
 
 export async function findSink(db: Db, idOrName: string): Promise<SinkRow | undefined> {
-  return db.select().from(auditSinks).where(eq(auditSinks.id, idOrName)).get() ?? db.select().from(auditSinks).where(eq(auditSinks.name, idOrName)).get();
+  return (
+    db.select().from(auditSinks).where(eq(auditSinks.id, idOrName)).get() ??
+    db.select().from(auditSinks).where(eq(auditSinks.name, idOrName)).get()
+  );
 }
 
 /** The next events after a chain position, in chain order. */
@@ -20,14 +23,18 @@ export async function readEventsAfter(db: Db, seq: number, limit: number): Promi
 }
 
 export async function auditHead(db: Db): Promise<{ seq: number; ts: number } | null> {
-  return (db.$client.prepare("SELECT seq, ts FROM audit_events ORDER BY seq DESC LIMIT 1").get() as { seq: number; ts: number } | undefined) ?? null;
+  return (
+    (db.$client.prepare("SELECT seq, ts FROM audit_events ORDER BY seq DESC LIMIT 1").get() as { seq: number; ts: number } | undefined) ??
+    null
+  );
 }
 
 /** Events after `seq` and the time of the oldest of them (null when caught up). */
 export async function lagAfter(db: Db, seq: number): Promise<{ events: number; oldestTs: number | null }> {
   const head = await auditHead(db);
   if (!head || head.seq <= seq) return { events: 0, oldestTs: null };
-  const next = db.$client.prepare("SELECT seq, ts FROM audit_events WHERE seq > ? ORDER BY seq LIMIT 1").get(seq) as { seq: number; ts: number } | undefined;
+  const next = db.$client.prepare("SELECT seq, ts FROM audit_events WHERE seq > ? ORDER BY seq LIMIT 1").get(seq) as
+    { seq: number; ts: number } | undefined;
   if (!next) return { events: 0, oldestTs: null };
   // seq has no gaps in the live log, so the difference counts events without a scan.
   return { events: head.seq - next.seq + 1, oldestTs: next.ts };
@@ -35,7 +42,9 @@ export async function lagAfter(db: Db, seq: number): Promise<{ events: number; o
 
 /** Moves the cursor forward only: a delivery that raced a removal or an older delivery changes nothing. */
 export async function advanceSinkCursor(db: Db, id: string, seq: number, now: number): Promise<boolean> {
-  const r = db.$client.prepare("UPDATE audit_sinks SET cursor_seq = ?, last_delivery_at = ?, failures = 0 WHERE id = ? AND cursor_seq < ?").run(seq, now, id, seq);
+  const r = db.$client
+    .prepare("UPDATE audit_sinks SET cursor_seq = ?, last_delivery_at = ?, failures = 0 WHERE id = ? AND cursor_seq < ?")
+    .run(seq, now, id, seq);
   return r.changes === 1;
 }
 
@@ -44,7 +53,9 @@ export async function recordSinkDelivery(db: Db, id: string, now: number): Promi
 }
 
 export async function recordSinkFailure(db: Db, id: string, error: string, now: number): Promise<void> {
-  db.$client.prepare("UPDATE audit_sinks SET last_error = ?, last_error_at = ?, failures = failures + 1 WHERE id = ?").run(error.slice(0, 500), now, id);
+  db.$client
+    .prepare("UPDATE audit_sinks SET last_error = ?, last_error_at = ?, failures = failures + 1 WHERE id = ?")
+    .run(error.slice(0, 500), now, id);
 }
 
 /** The lowest cursor of any sink: retention archives nothing a sink has not been sent. */

@@ -52,14 +52,37 @@ export function writePasswordSignIn(db: Db, on: boolean): void {
 }
 
 export function findUserByOidcIdentity(db: Db, issuer: string, subject: string) {
-  return db.select().from(users).where(and(eq(users.oidcIssuer, issuer), eq(users.oidcSubject, subject))).get();
+  return db
+    .select()
+    .from(users)
+    .where(and(eq(users.oidcIssuer, issuer), eq(users.oidcSubject, subject)))
+    .get();
 }
 
-export function insertOidcUser(db: Db, row: { id: string; email: string; role: "owner" | "auditor"; issuer: string; subject: string; createdAt: number }): void {
+export function insertOidcUser(
+  db: Db,
+  row: { id: string; email: string; role: "owner" | "auditor"; issuer: string; subject: string; createdAt: number },
+): void {
   // "!" is not an argon2 hash: no password ever verifies against it.
-  db.insert(users).values({ id: row.id, email: row.email, role: row.role, passwordHash: "!", oidcIssuer: row.issuer, oidcSubject: row.subject, createdAt: row.createdAt }).run();
+  db.insert(users)
+    .values({
+      id: row.id,
+      email: row.email,
+      role: row.role,
+      passwordHash: "!",
+      oidcIssuer: row.issuer,
+      oidcSubject: row.subject,
+      createdAt: row.createdAt,
+    })
+    .run();
 }
 
 export function countOidcOwners(db: Db): number {
-  return db.select({ n: sql<number>`count(*)` }).from(users).where(and(eq(users.role, "owner"), isNotNull(users.oidcSubject))).get()?.n ?? 0;
+  return (
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(users)
+      .where(and(eq(users.role, "owner"), isNotNull(users.oidcSubject)))
+      .get()?.n ?? 0
+  );
 }

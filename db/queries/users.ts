@@ -13,7 +13,12 @@ export function findUserById(db: Db, id: string): UserRow | undefined {
 }
 
 export function countUsers(db: Db): number {
-  return db.select({ n: sql<number>`count(*)` }).from(users).get()?.n ?? 0;
+  return (
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(users)
+      .get()?.n ?? 0
+  );
 }
 
 export function listUsers(db: Db, now: number) {
@@ -24,7 +29,9 @@ export function listUsers(db: Db, now: number) {
       role: users.role,
       createdAt: users.createdAt,
       lastSignInAt: users.lastSignInAt,
-      lockedUntil: sql<number | null>`(SELECT reset_at FROM sign_in_limits l WHERE l.scope = 'account' AND l.subject = ${users.email} AND l.locked_at IS NOT NULL AND l.reset_at > ${now})`,
+      lockedUntil: sql<
+        number | null
+      >`(SELECT reset_at FROM sign_in_limits l WHERE l.scope = 'account' AND l.subject = ${users.email} AND l.locked_at IS NOT NULL AND l.reset_at > ${now})`,
     })
     .from(users)
     .orderBy(users.email)
@@ -41,15 +48,24 @@ export function recordSignInSuccess(db: Db, id: string, at: number) {
 
 /** Ends every dashboard session of the user with this email (a no-op for an unknown one). */
 export function bumpSessionVersionByEmail(db: Db, email: string): void {
-  db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.email, email)).run();
+  db.update(users)
+    .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
+    .where(eq(users.email, email))
+    .run();
 }
 
 export function bumpSessionVersion(db: Db, id: string): void {
-  db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id)).run();
+  db.update(users)
+    .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
+    .where(eq(users.id, id))
+    .run();
 }
 
 export function updateUser(db: Db, id: string, change: { role?: "owner" | "auditor"; passwordHash?: string }): void {
-  db.update(users).set({ ...change, sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id)).run();
+  db.update(users)
+    .set({ ...change, sessionVersion: sql`${users.sessionVersion} + 1` })
+    .where(eq(users.id, id))
+    .run();
 }
 
 export function deleteUser(db: Db, id: string): void {
@@ -57,5 +73,11 @@ export function deleteUser(db: Db, id: string): void {
 }
 
 export function countOwners(db: Db): number {
-  return db.select({ n: sql<number>`count(*)` }).from(users).where(eq(users.role, "owner")).get()?.n ?? 0;
+  return (
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(users)
+      .where(eq(users.role, "owner"))
+      .get()?.n ?? 0
+  );
 }

@@ -13,7 +13,16 @@ const DAY = 86_400_000;
 
 function seed(ctx: TestContext, n: number, ts: number): void {
   writeTransaction(ctx.db, () => {
-    appendAuditEvents(ctx.db, Array.from({ length: n }, (_, i) => ({ kind: "egress" as const, action: "egress.request" as const, host: `h${i}.example`, outcome: "allowlisted", ts: ts + i })));
+    appendAuditEvents(
+      ctx.db,
+      Array.from({ length: n }, (_, i) => ({
+        kind: "egress" as const,
+        action: "egress.request" as const,
+        host: `h${i}.example`,
+        outcome: "allowlisted",
+        ts: ts + i,
+      })),
+    );
   });
 }
 
@@ -42,12 +51,22 @@ describe("retention", () => {
   it("moves old events into segments with a manifest, then removes exactly those rows", async () => {
     const ctx = await archived();
     const m = readManifest(ctx.env.auditArchiveDir)!;
-    expect(m.segments.map((s) => [s.firstSeq, s.lastSeq])).toEqual([[1, 4], [5, 8], [9, 10]]);
+    expect(m.segments.map((s) => [s.firstSeq, s.lastSeq])).toEqual([
+      [1, 4],
+      [5, 8],
+      [9, 10],
+    ]);
     expect(liveSeqs(ctx)[0]).toBe(11);
-    const lines = zlib.gunzipSync(fs.readFileSync(path.join(ctx.env.auditArchiveDir, m.segments[1]!.file))).toString().trim().split("\n");
+    const lines = zlib
+      .gunzipSync(fs.readFileSync(path.join(ctx.env.auditArchiveDir, m.segments[1]!.file)))
+      .toString()
+      .trim()
+      .split("\n");
     expect(lines.map((l) => JSON.parse(l).seq)).toEqual([5, 6, 7, 8]);
     // The retention change and each run are on the record.
-    const actions = (ctx.db.$client.prepare("SELECT action FROM audit_events ORDER BY seq").all() as { action: string }[]).map((r) => r.action);
+    const actions = (ctx.db.$client.prepare("SELECT action FROM audit_events ORDER BY seq").all() as { action: string }[]).map(
+      (r) => r.action,
+    );
     expect(actions.filter((a) => a === "audit.archived")).toHaveLength(3);
     expect(actions).toContain("audit_retention.changed");
   });
@@ -55,7 +74,11 @@ describe("retention", () => {
   it("verifies the live chain from the last archived hash, and archive + live as one chain", async () => {
     const ctx = await archived();
     expect(verifyAudit({ ctx, actor: owner })).toMatchObject({ ok: true, archivedThrough: 10 });
-    expect(await verifyArchive({ ctx, actor: owner, dir: ctx.env.auditArchiveDir })).toMatchObject({ ok: true, segments: 3, archivedEvents: 10 });
+    expect(await verifyArchive({ ctx, actor: owner, dir: ctx.env.auditArchiveDir })).toMatchObject({
+      ok: true,
+      segments: 3,
+      archivedEvents: 10,
+    });
   });
 
   it("names an edited segment", async () => {
@@ -65,7 +88,11 @@ describe("retention", () => {
     const bytes = fs.readFileSync(file);
     bytes[bytes.length - 12]! ^= 1;
     fs.writeFileSync(file, bytes);
-    expect(await verifyArchive({ ctx, actor: owner, dir: ctx.env.auditArchiveDir })).toMatchObject({ ok: false, segment: m.segments[1]!.file, problem: expect.stringContaining("changed") });
+    expect(await verifyArchive({ ctx, actor: owner, dir: ctx.env.auditArchiveDir })).toMatchObject({
+      ok: false,
+      segment: m.segments[1]!.file,
+      problem: expect.stringContaining("changed"),
+    });
   });
 
   it("names a removed segment, whether its file or its manifest entry went", async () => {
@@ -73,9 +100,17 @@ describe("retention", () => {
     const dir = ctx.env.auditArchiveDir;
     const m = readManifest(dir)!;
     fs.rmSync(path.join(dir, m.segments[0]!.file));
-    expect(await verifyArchive({ ctx, actor: owner, dir })).toMatchObject({ ok: false, segment: m.segments[0]!.file, problem: expect.stringContaining("missing") });
+    expect(await verifyArchive({ ctx, actor: owner, dir })).toMatchObject({
+      ok: false,
+      segment: m.segments[0]!.file,
+      problem: expect.stringContaining("missing"),
+    });
     fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ ...m, segments: m.segments.slice(1) }));
-    expect(await verifyArchive({ ctx, actor: owner, dir })).toMatchObject({ ok: false, segment: m.segments[0]!.file, problem: expect.stringContaining("removed") });
+    expect(await verifyArchive({ ctx, actor: owner, dir })).toMatchObject({
+      ok: false,
+      segment: m.segments[0]!.file,
+      problem: expect.stringContaining("removed"),
+    });
   });
 
   it("lets the database delete only archived rows", async () => {
@@ -84,13 +119,19 @@ describe("retention", () => {
     expect(() => ctx.db.$client.prepare("UPDATE audit_events SET host = 'x' WHERE seq = 11").run()).toThrow(/append-only/);
     expect(() => ctx.db.$client.prepare("DELETE FROM audit_archive_segments").run()).toThrow(/append-only/);
     // A forged segment record must continue the last one and end on a live event.
-    expect(() => ctx.db.$client.prepare("INSERT INTO audit_archive_segments VALUES (11, 12, 'x', 'x', 'x', 2, 'f', 's', 0)").run()).toThrow(/continue/);
+    expect(() => ctx.db.$client.prepare("INSERT INTO audit_archive_segments VALUES (11, 12, 'x', 'x', 'x', 2, 'f', 's', 0)").run()).toThrow(
+      /continue/,
+    );
   });
 
   it("holds back what a sink has not been sent yet", async () => {
     const ctx = testContext();
     seed(ctx, 10, ctx.clock.now - 40 * DAY);
-    ctx.db.$client.prepare("INSERT INTO audit_sinks (id, name, type, format, url, cursor_seq, created_by, created_at) VALUES ('s', 's', 'otlp', 'json', 'http://127.0.0.1:1/', 6, 't', 0)").run();
+    ctx.db.$client
+      .prepare(
+        "INSERT INTO audit_sinks (id, name, type, format, url, cursor_seq, created_by, created_at) VALUES ('s', 's', 'otlp', 'json', 'http://127.0.0.1:1/', 6, 't', 0)",
+      )
+      .run();
     const run = await runRetention({ ctx, actor: owner, olderThanMs: 30 * DAY });
     expect(run).toMatchObject({ events: 6, heldForSinks: true });
     expect(liveSeqs(ctx)[0]).toBe(7);
@@ -100,6 +141,8 @@ describe("retention", () => {
     const ctx = testContext();
     await expect(setRetention({ ctx, actor: owner, input: { days: "0" } })).rejects.toMatchObject({ code: "invalid_field", field: "days" });
     await expect(setRetention({ ctx, actor: owner, input: { days: "1.5" } })).rejects.toMatchObject({ field: "days" });
-    await expect(setRetention({ ctx, actor: { type: "apikey", id: "k", name: "a", role: "auditor" }, input: { days: "30" } })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(
+      setRetention({ ctx, actor: { type: "apikey", id: "k", name: "a", role: "auditor" }, input: { days: "30" } }),
+    ).rejects.toMatchObject({ code: "forbidden" });
   });
 });

@@ -68,17 +68,25 @@ export function readManifest(dir: string): Manifest | null {
     throw err;
   }
   const m = JSON.parse(text) as Manifest;
-  if (m?.format !== MANIFEST_FORMAT || !Array.isArray(m.segments)) throw new Error(`${path.join(dir, MANIFEST)} is not a Gatehouse archive manifest`);
+  if (m?.format !== MANIFEST_FORMAT || !Array.isArray(m.segments))
+    throw new Error(`${path.join(dir, MANIFEST)} is not a Gatehouse archive manifest`);
   return m;
 }
 
-export type ArchiveRun = { segments: SegmentEntry[]; events: number; /** Older events stay live because a sink has not been sent them yet. */ heldForSinks: boolean };
+export type ArchiveRun = {
+  segments: SegmentEntry[];
+  events: number;
+  /** Older events stay live because a sink has not been sent them yet. */ heldForSinks: boolean;
+};
 
 /**
  * Moves the oldest live events with ts < cutoff (the longest such prefix of the chain, and never
  * past the lowest sink cursor) into segments of at most `segmentEvents`.
  */
-export async function archiveAudit(db: Db, opts: { dir: string; cutoff: number; now: number; actor: string; segmentEvents?: number; maxSegments?: number }): Promise<ArchiveRun> {
+export async function archiveAudit(
+  db: Db,
+  opts: { dir: string; cutoff: number; now: number; actor: string; segmentEvents?: number; maxSegments?: number },
+): Promise<ArchiveRun> {
   const segmentEvents = opts.segmentEvents ?? 10_000;
   fs.mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   const run: ArchiveRun = { segments: [], events: 0, heldForSinks: false };
@@ -99,8 +107,12 @@ export async function archiveAudit(db: Db, opts: { dir: string; cutoff: number; 
     if (rows.length === 0) break;
     // Never bless a broken chain into an archive.
     const check = verifyChain(rows, { hash: from?.hash ?? rows[0]!.prevHash });
-    if (!check.ok) throw new Error(`the audit chain is broken at event ${check.firstBad.id} (seq ${check.firstBad.seq}): ${check.firstBad.problem}; nothing was archived`);
-    if (!from && rows[0]!.prevHash !== GENESIS_HASH) throw new Error("the live log does not start at the beginning of the chain and no archive segment is recorded; nothing was archived");
+    if (!check.ok)
+      throw new Error(
+        `the audit chain is broken at event ${check.firstBad.id} (seq ${check.firstBad.seq}): ${check.firstBad.problem}; nothing was archived`,
+      );
+    if (!from && rows[0]!.prevHash !== GENESIS_HASH)
+      throw new Error("the live log does not start at the beginning of the chain and no archive segment is recorded; nothing was archived");
     const first = rows[0]!;
     const last = rows.at(-1)!;
     const body = Buffer.from(rows.map((r) => JSON.stringify(gatehouseJson(r)) + "\n").join(""), "utf8");
@@ -124,10 +136,40 @@ export async function archiveAudit(db: Db, opts: { dir: string; cutoff: number; 
     writeDurably(opts.dir, MANIFEST, JSON.stringify(manifest, null, 2) + "\n");
     writeTransaction(db, () => {
       // The record of the run lands first: the log never becomes empty, so seq keeps rising.
-      appendAuditEvents(db, [{ kind: "admin", action: "audit.archived", actor: opts.actor, detail: { segment: entry.file, firstSeq: entry.firstSeq, lastSeq: entry.lastSeq, events: entry.events, lastHash: entry.lastHash, sha256: entry.sha256 } }], opts.now);
+      appendAuditEvents(
+        db,
+        [
+          {
+            kind: "admin",
+            action: "audit.archived",
+            actor: opts.actor,
+            detail: {
+              segment: entry.file,
+              firstSeq: entry.firstSeq,
+              lastSeq: entry.lastSeq,
+              events: entry.events,
+              lastHash: entry.lastHash,
+              sha256: entry.sha256,
+            },
+          },
+        ],
+        opts.now,
+      );
       db.$client
-        .prepare("INSERT INTO audit_archive_segments (first_seq, last_seq, first_prev_hash, first_hash, last_hash, events, file, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .run(entry.firstSeq, entry.lastSeq, entry.firstPrevHash, entry.firstHash, entry.lastHash, entry.events, entry.file, entry.sha256, opts.now);
+        .prepare(
+          "INSERT INTO audit_archive_segments (first_seq, last_seq, first_prev_hash, first_hash, last_hash, events, file, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(
+          entry.firstSeq,
+          entry.lastSeq,
+          entry.firstPrevHash,
+          entry.firstHash,
+          entry.lastHash,
+          entry.events,
+          entry.file,
+          entry.sha256,
+          opts.now,
+        );
       db.$client.prepare("DELETE FROM audit_events WHERE seq >= ? AND seq <= ?").run(entry.firstSeq, entry.lastSeq);
     });
     run.segments.push(entry);

@@ -29,10 +29,21 @@ const intent = (requestId: string, extra: Partial<JournalEvent> = {}): JournalEv
   status: null,
   ...extra,
 });
-const completion = (requestId: string, extra: Partial<JournalEvent> = {}): JournalEvent => ({ ...intent(requestId), action: "egress.completed", status: 200, bytesIn: 120, bytesOut: 0, durationMs: 3, ...extra });
+const completion = (requestId: string, extra: Partial<JournalEvent> = {}): JournalEvent => ({
+  ...intent(requestId),
+  action: "egress.completed",
+  status: 200,
+  bytesIn: 120,
+  bytesOut: 0,
+  durationMs: 3,
+  ...extra,
+});
 
 type Row = { action: string; request_id: string; status: number | null; bytes_in: number | null; duration_ms: number | null };
-const rows = (ctx: ReturnType<typeof testContext>) => ctx.db.$client.prepare("SELECT action, request_id, status, bytes_in, duration_ms FROM audit_events WHERE kind = 'egress' ORDER BY seq").all() as Row[];
+const rows = (ctx: ReturnType<typeof testContext>) =>
+  ctx.db.$client
+    .prepare("SELECT action, request_id, status, bytes_in, duration_ms FROM audit_events WHERE kind = 'egress' ORDER BY seq")
+    .all() as Row[];
 
 describe("the egress journal", () => {
   it("moves records into the chain, one event per request when its completion came along", () => {
@@ -63,15 +74,44 @@ describe("the egress journal", () => {
     journal.close(); // flushes the completions written for later
     expect(importJournals(ctx.db, ctx.env.dataDir)).toBe(2);
     const writer = new EgressJournal(ctx.env.dataDir);
-    writer.recordCompletion(alone, { ts: Date.now(), status: 504, bytesIn: 0, bytesOut: 0, durationMs: 30_000, reason: "the upstream did not answer in time" });
+    writer.recordCompletion(alone, {
+      ts: Date.now(),
+      status: 504,
+      bytesIn: 0,
+      bytesOut: 0,
+      durationMs: 30_000,
+      reason: "the upstream did not answer in time",
+    });
     writer.close();
     expect(importJournals(ctx.db, ctx.env.dataDir)).toBe(1);
-    const events = ctx.db.$client.prepare("SELECT id, action, request_id, host, path, session_id, status, bytes_in, bytes_out, duration_ms, reason, detail FROM audit_events ORDER BY seq").all();
+    const events = ctx.db.$client
+      .prepare(
+        "SELECT id, action, request_id, host, path, session_id, status, bytes_in, bytes_out, duration_ms, reason, detail FROM audit_events ORDER BY seq",
+      )
+      .all();
     expect(events).toEqual([
-      expect.objectContaining({ action: "egress.request", request_id: "req_joined", host: "api.example.test", status: 201, bytes_in: 7, bytes_out: 9, duration_ms: 4, reason: "done", detail: '{"nearMiss":"b/c"}' }),
+      expect.objectContaining({
+        action: "egress.request",
+        request_id: "req_joined",
+        host: "api.example.test",
+        status: 201,
+        bytes_in: 7,
+        bytes_out: 9,
+        duration_ms: 4,
+        reason: "done",
+        detail: '{"nearMiss":"b/c"}',
+      }),
       expect.objectContaining({ action: "egress.request", request_id: "req_alone", status: null }),
       // Its request was already in the chain: an event of its own, with the request's context.
-      expect.objectContaining({ action: "egress.completed", request_id: "req_alone", host: "api.example.test", path: "/repos", session_id: "ses_test", status: 504, duration_ms: 30_000 }),
+      expect.objectContaining({
+        action: "egress.completed",
+        request_id: "req_alone",
+        host: "api.example.test",
+        path: "/repos",
+        session_id: "ses_test",
+        status: 504,
+        duration_ms: 30_000,
+      }),
     ]);
     expect(new Set(events.map((e) => (e as { id: string }).id)).size).toBe(3);
     expect(verifyAuditLog(ctx.db)).toMatchObject({ ok: true, events: 3 });
@@ -81,10 +121,32 @@ describe("the egress journal", () => {
     const ctx = testContext();
     const journal = new EgressJournal(ctx.env.dataDir);
     const full: JournalEvent = {
-      kind: "egress", action: "egress.request", id: "0000000000aa-test-000001", ts: 1_700_000_000_123, requestId: "req_all", sessionId: "ses_all",
-      workspace: "T9", channel: "C9", thread: "9.9", member: "U9", bundle: "b9", connection: "c9", serviceAccount: "sa@acme.example",
-      method: "PATCH", scheme: "https", host: "h9.example.test", port: 8443, path: "/p/9", outcome: "credentialed", rule: "conn:b9/c9",
-      reason: "r9 \"quoted\" \u2603", status: 207, bytesIn: 11, bytesOut: 22, durationMs: 33, detail: { nearMiss: "b9/other" },
+      kind: "egress",
+      action: "egress.request",
+      id: "0000000000aa-test-000001",
+      ts: 1_700_000_000_123,
+      requestId: "req_all",
+      sessionId: "ses_all",
+      workspace: "T9",
+      channel: "C9",
+      thread: "9.9",
+      member: "U9",
+      bundle: "b9",
+      connection: "c9",
+      serviceAccount: "sa@acme.example",
+      method: "PATCH",
+      scheme: "https",
+      host: "h9.example.test",
+      port: 8443,
+      path: "/p/9",
+      outcome: "credentialed",
+      rule: "conn:b9/c9",
+      reason: 'r9 "quoted" \u2603',
+      status: 207,
+      bytesIn: 11,
+      bytesOut: 22,
+      durationMs: 33,
+      detail: { nearMiss: "b9/other" },
     };
     journal.record(full);
     journal.close();
@@ -102,7 +164,9 @@ describe("the egress journal", () => {
     // A writer cut off mid-line.
     fs.appendFileSync(file, JSON.stringify(intent("req_partial")).slice(0, 40));
     const other = openDatabase(ctx.env.dataDir); // a second process's connection
-    expect(importJournals(ctx.db, ctx.env.dataDir) + importJournals(other, ctx.env.dataDir) + importJournals(ctx.db, ctx.env.dataDir)).toBe(50);
+    expect(importJournals(ctx.db, ctx.env.dataDir) + importJournals(other, ctx.env.dataDir) + importJournals(ctx.db, ctx.env.dataDir)).toBe(
+      50,
+    );
     expect(rows(ctx)).toHaveLength(50);
     expect(new Set(rows(ctx).map((r) => r.request_id)).size).toBe(50);
     other.$client.close();
@@ -152,7 +216,10 @@ describe("the egress journal", () => {
     // The first line is in the object format of earlier versions, still imported after an upgrade.
     fs.writeFileSync(file, JSON.stringify({ ...intent("req_ok"), id: "x1", ts: 1 }) + "\n" + "{not json\n" + '{"kind":"egr');
     expect(importJournals(ctx.db, ctx.env.dataDir)).toBe(2);
-    const events = ctx.db.$client.prepare("SELECT action, reason FROM audit_events ORDER BY seq DESC LIMIT 3").all() as { action: string; reason: string }[];
+    const events = ctx.db.$client.prepare("SELECT action, reason FROM audit_events ORDER BY seq DESC LIMIT 3").all() as {
+      action: string;
+      reason: string;
+    }[];
     expect(events.map((e) => e.action)).toEqual(["journal.unreadable", "journal.unreadable", "egress.request"]);
     expect(events[1]!.reason).toContain("byte");
     expect(events[0]!.reason).toContain("incomplete record (12 bytes)");
@@ -162,7 +229,11 @@ describe("the egress journal", () => {
 
   it("applies session and credential touches in the import, never backwards, and never as audit events", () => {
     const ctx = testContext();
-    const session = createSession({ ctx, actor: orchestrator, input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } } });
+    const session = createSession({
+      ctx,
+      actor: orchestrator,
+      input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } },
+    });
     const lastSeen = () => ctx.db.$client.prepare("SELECT last_seen_at FROM sessions WHERE id = ?").pluck().get(session.id) as number;
     const before = lastSeen();
     const journal = new EgressJournal(ctx.env.dataDir);
@@ -181,7 +252,12 @@ describe("the egress journal", () => {
     fs.appendFileSync(file, "x".repeat(300 * 1024) + "\n");
     journal.record(intent("req_after"));
     importJournals(ctx.db, ctx.env.dataDir);
-    const actions = (ctx.db.$client.prepare("SELECT action, request_id FROM audit_events ORDER BY seq").all() as { action: string; request_id: string | null }[]).map((r) => r.request_id ?? r.action);
+    const actions = (
+      ctx.db.$client.prepare("SELECT action, request_id FROM audit_events ORDER BY seq").all() as {
+        action: string;
+        request_id: string | null;
+      }[]
+    ).map((r) => r.request_id ?? r.action);
     expect(actions).toEqual(["journal.unreadable", "journal.unreadable", "req_after"]);
     journal.close();
   });
@@ -201,9 +277,14 @@ describe("the canonical encoding", () => {
   it("is the JSON array of the hashed fields in order, absent ones as null", () => {
     const value = fc.oneof(fc.constant(undefined), fc.constant(null), fc.string(), fc.integer());
     fc.assert(
-      fc.property(fc.record(Object.fromEntries(HASHED_FIELDS.map((f) => [f, value])) as Record<(typeof HASHED_FIELDS)[number], fc.Arbitrary<unknown>>), (e) => {
-        expect(canonicalEncoding(e as HashedEvent)).toBe(JSON.stringify(HASHED_FIELDS.map((f) => (e as HashedEvent)[f] ?? null)));
-      }),
+      fc.property(
+        fc.record(
+          Object.fromEntries(HASHED_FIELDS.map((f) => [f, value])) as Record<(typeof HASHED_FIELDS)[number], fc.Arbitrary<unknown>>,
+        ),
+        (e) => {
+          expect(canonicalEncoding(e as HashedEvent)).toBe(JSON.stringify(HASHED_FIELDS.map((f) => (e as HashedEvent)[f] ?? null)));
+        },
+      ),
     );
   });
 });

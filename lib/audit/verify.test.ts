@@ -11,7 +11,36 @@ function chain(n: number): Row[] {
   const rows: Row[] = [];
   let prev = GENESIS_HASH;
   for (let i = 0; i < n; i++) {
-    const e = { id: `e${i}`, ts: 1000 + i, kind: "egress", action: "egress.request", actor: null, requestId: `r${i}`, sessionId: null, workspace: "T", channel: "C", thread: null, member: "U", bundle: null, connection: null, serviceAccount: null, method: "GET", scheme: "https", host: `h${i}.example`, port: 443, path: "/", outcome: "allowlisted", rule: "domain:b:x", reason: "ok", status: null, bytesIn: null, bytesOut: null, durationMs: null, detail: null, prevHash: prev } as HashedEvent;
+    const e = {
+      id: `e${i}`,
+      ts: 1000 + i,
+      kind: "egress",
+      action: "egress.request",
+      actor: null,
+      requestId: `r${i}`,
+      sessionId: null,
+      workspace: "T",
+      channel: "C",
+      thread: null,
+      member: "U",
+      bundle: null,
+      connection: null,
+      serviceAccount: null,
+      method: "GET",
+      scheme: "https",
+      host: `h${i}.example`,
+      port: 443,
+      path: "/",
+      outcome: "allowlisted",
+      rule: "domain:b:x",
+      reason: "ok",
+      status: null,
+      bytesIn: null,
+      bytesOut: null,
+      durationMs: null,
+      detail: null,
+      prevHash: prev,
+    } as HashedEvent;
     const hash = eventHash(e);
     rows.push({ ...e, seq: i + 1, hash });
     prev = hash;
@@ -50,7 +79,12 @@ describe("the hash chain", () => {
 describe("the audit table", () => {
   it("refuses UPDATE and DELETE, and verifies incrementally", () => {
     const ctx = testContext();
-    writeTransaction(ctx.db, () => appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.added", actor: "a" }, { kind: "access", action: "signin.failed", actor: "b" }]));
+    writeTransaction(ctx.db, () =>
+      appendAuditEvents(ctx.db, [
+        { kind: "admin", action: "user.added", actor: "a" },
+        { kind: "access", action: "signin.failed", actor: "b" },
+      ]),
+    );
     expect(() => ctx.db.$client.prepare("UPDATE audit_events SET actor = 'x'").run()).toThrow(/append-only/);
     expect(() => ctx.db.$client.prepare("DELETE FROM audit_events").run()).toThrow(/append-only/);
     const all = verifyAuditLog(ctx.db);

@@ -2,8 +2,7 @@ import type { Db } from "../../db/client";
 import { GENESIS_HASH, eventHash, type HashedEvent } from "./events";
 
 export type ChainState =
-  | { ok: true; events: number; lastHash: string }
-  | { ok: false; events: number; firstBad: { seq: number; id: string; problem: string } };
+  { ok: true; events: number; lastHash: string } | { ok: false; events: number; firstBad: { seq: number; id: string; problem: string } };
 
 type Row = HashedEvent & { seq: number; hash: string };
 
@@ -14,10 +13,22 @@ export function verifyChain(rows: Iterable<Row>, from: { hash: string } = { hash
   for (const row of rows) {
     count++;
     if (row.prevHash !== prev) {
-      return { ok: false, events: count, firstBad: { seq: row.seq, id: String(row.id), problem: "does not link to the event before it (an event was removed, inserted or reordered)" } };
+      return {
+        ok: false,
+        events: count,
+        firstBad: {
+          seq: row.seq,
+          id: String(row.id),
+          problem: "does not link to the event before it (an event was removed, inserted or reordered)",
+        },
+      };
     }
     if (eventHash(row) !== row.hash) {
-      return { ok: false, events: count, firstBad: { seq: row.seq, id: String(row.id), problem: "its contents do not match its hash (the event was changed)" } };
+      return {
+        ok: false,
+        events: count,
+        firstBad: { seq: row.seq, id: String(row.id), problem: "its contents do not match its hash (the event was changed)" },
+      };
     }
     prev = row.hash;
   }
@@ -28,7 +39,9 @@ export type VerifiedPoint = { seq: number; hash: string };
 
 /** The last event moved into an archive segment (see archive.ts): the live log continues its hash. */
 export function archivedPoint(db: Db): VerifiedPoint | null {
-  const row = db.$client.prepare("SELECT last_seq AS seq, last_hash AS hash FROM audit_archive_segments ORDER BY last_seq DESC LIMIT 1").get() as VerifiedPoint | undefined;
+  const row = db.$client
+    .prepare("SELECT last_seq AS seq, last_hash AS hash FROM audit_archive_segments ORDER BY last_seq DESC LIMIT 1")
+    .get() as VerifiedPoint | undefined;
   return row ?? null;
 }
 

@@ -23,7 +23,14 @@ const dataDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "gh-cli-"));
 
 describe("gatehouse CLI", () => {
   it("exits 2 with usage for no command, an unknown command, a missing or bad flag", async () => {
-    for (const argv of [[], ["frobnicate"], ["apikey", "create", "--name", "x"], ["apikey", "create", "--name", "x", "--role", "root"], ["user", "add", "--email"], ["apikey", "create", "--name", "x", "--role", "owner", "--bogus", "1"]]) {
+    for (const argv of [
+      [],
+      ["frobnicate"],
+      ["apikey", "create", "--name", "x"],
+      ["apikey", "create", "--name", "x", "--role", "root"],
+      ["user", "add", "--email"],
+      ["apikey", "create", "--name", "x", "--role", "owner", "--bogus", "1"],
+    ]) {
       const o = io({ GATEHOUSE_DATA_DIR: dataDir() });
       expect(await run(argv, o), argv.join(" ")).toBe(2);
       expect(o.stderr).toContain("usage");
@@ -46,8 +53,15 @@ describe("gatehouse CLI", () => {
 
   it("user add reads the password from the environment or stdin and refuses a weak one", async () => {
     const dir = dataDir();
-    expect(await run(["user", "add", "--email", "a@example.test", "--role", "auditor"], io({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_PASSWORD: "auditor-password-1" }))).toBe(0);
-    expect(await run(["user", "add", "--email", "b@example.test", "--role", "owner"], io({ GATEHOUSE_DATA_DIR: dir }, "owner-password-12\n"))).toBe(0);
+    expect(
+      await run(
+        ["user", "add", "--email", "a@example.test", "--role", "auditor"],
+        io({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_PASSWORD: "auditor-password-1" }),
+      ),
+    ).toBe(0);
+    expect(
+      await run(["user", "add", "--email", "b@example.test", "--role", "owner"], io({ GATEHOUSE_DATA_DIR: dir }, "owner-password-12\n")),
+    ).toBe(0);
     const weak = io({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_PASSWORD: "short" });
     expect(await run(["user", "add", "--email", "c@example.test", "--role", "owner"], weak)).toBe(2);
     expect(weak.stderr).toContain("password");
@@ -69,7 +83,16 @@ describe("gatehouse CLI", () => {
 describe("gatehouse policy, credential and vault commands", () => {
   const policy = {
     version: 1,
-    bundles: [{ name: "baseline", scope: { type: "organization" }, domains: ["registry.npmjs.org"], connections: [{ name: "github", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["api.github.com"] }] }],
+    bundles: [
+      {
+        name: "baseline",
+        scope: { type: "organization" },
+        domains: ["registry.npmjs.org"],
+        connections: [
+          { name: "github", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["api.github.com"] },
+        ],
+      },
+    ],
   };
 
   it("imports (dry run first), exports, sets a credential from stdin and rotates the key", async () => {
@@ -105,7 +128,8 @@ describe("gatehouse policy, credential and vault commands", () => {
     // The rotated data opens under the new key: a fresh process can replace the credential.
     expect(await run(["credential", "set", "baseline/github"], io({ GATEHOUSE_DATA_DIR: dir }, "fake-2"))).toBe(0);
     const db = new Database(path.join(dir, "gatehouse.db"), { readonly: true });
-    const dump = JSON.stringify(db.prepare("SELECT * FROM credentials").all()) + JSON.stringify(db.prepare("SELECT * FROM audit_events").all());
+    const dump =
+      JSON.stringify(db.prepare("SELECT * FROM credentials").all()) + JSON.stringify(db.prepare("SELECT * FROM audit_events").all());
     db.close();
     expect(dump).not.toContain(secret);
     expect(dump).toContain("vault.key_rotated");
@@ -144,7 +168,11 @@ describe("gatehouse audit verify", () => {
 
   it("auth password takes exactly one of --enable or --disable; --disable needs an IdP first", async () => {
     const dir = dataDir();
-    for (const argv of [["auth", "password"], ["auth", "password", "--enable", "--disable"]]) expect(await run(argv, io({ GATEHOUSE_DATA_DIR: dir }))).toBe(2);
+    for (const argv of [
+      ["auth", "password"],
+      ["auth", "password", "--enable", "--disable"],
+    ])
+      expect(await run(argv, io({ GATEHOUSE_DATA_DIR: dir }))).toBe(2);
     const on = io({ GATEHOUSE_DATA_DIR: dir });
     expect(await run(["auth", "password", "--enable"], on)).toBe(0);
     expect(on.stderr).toContain("password sign-in was already on");

@@ -69,7 +69,8 @@ export const COMMANDS: Record<string, Command> = {
     spec: { values: [], booleans: ["required", "not-required"] },
     validate: (a) => {
       noPositionals(a);
-      if (a.booleans.has("required") === a.booleans.has("not-required")) throw new UsageError("give exactly one of --required or --not-required");
+      if (a.booleans.has("required") === a.booleans.has("not-required"))
+        throw new UsageError("give exactly one of --required or --not-required");
     },
     run: async (a, { ctx, io, actor }) => {
       const required = a.booleans.has("required");
@@ -168,7 +169,14 @@ export const COMMANDS: Record<string, Command> = {
 
 function formatDiff(diff: Change[]): string {
   if (diff.length === 0) return "no changes\n";
-  return diff.map((c) => `${c.op === "added" ? "+" : c.op === "removed" ? "-" : "~"} ${c.path || "(document)"}${c.op === "changed" ? `: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}` : ` ${JSON.stringify(c.op === "added" ? c.after : c.before)}`}`).join("\n") + "\n";
+  return (
+    diff
+      .map(
+        (c) =>
+          `${c.op === "added" ? "+" : c.op === "removed" ? "-" : "~"} ${c.path || "(document)"}${c.op === "changed" ? `: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}` : ` ${JSON.stringify(c.op === "added" ? c.after : c.before)}`}`,
+      )
+      .join("\n") + "\n"
+  );
 }
 
 COMMANDS["policy export"] = {
@@ -196,7 +204,8 @@ COMMANDS["policy import"] = {
   spec: { values: ["window-days"], booleans: ["dry-run", "json"] },
   validate: (a) => {
     if (a.positionals.length !== 1) throw new UsageError("give exactly one policy file (JSON or YAML)");
-    if ((one(a, "window-days") !== undefined || a.booleans.has("json")) && !a.booleans.has("dry-run")) throw new UsageError("--window-days and --json go with --dry-run");
+    if ((one(a, "window-days") !== undefined || a.booleans.has("json")) && !a.booleans.has("dry-run"))
+      throw new UsageError("--window-days and --json go with --dry-run");
     const days = one(a, "window-days");
     if (days !== undefined && !/^\d{1,2}$/.test(days)) throw new UsageError("--window-days takes a number of days (1-90)");
   },
@@ -235,7 +244,8 @@ COMMANDS["credential set"] = {
   usage: "gatehouse credential set BUNDLE/CONNECTION   (the secret on stdin, never as an argument)",
   spec: { values: [], booleans: [] },
   validate: (a) => {
-    if (a.positionals.length !== 1 || !/^[^/]+\/[^/]+$/.test(a.positionals[0]!)) throw new UsageError("give BUNDLE/CONNECTION; the secret is read from stdin");
+    if (a.positionals.length !== 1 || !/^[^/]+\/[^/]+$/.test(a.positionals[0]!))
+      throw new UsageError("give BUNDLE/CONNECTION; the secret is read from stdin");
   },
   run: async (a, { ctx, io, actor }) => {
     const [bundle, connection] = a.positionals[0]!.split("/") as [string, string];
@@ -256,7 +266,9 @@ COMMANDS["vault rotate-key"] = {
       // The key lives in the environment: re-seal, then hand the operator the new key to set.
       const r = rotateMasterKey({ ctx, actor, newKey });
       io.out(newKey.toString("base64") + "\n");
-      io.err(`re-sealed ${r.credentials} credential(s); set GATEHOUSE_MASTER_KEY to the key above everywhere Gatehouse runs, then restart\n`);
+      io.err(
+        `re-sealed ${r.credentials} credential(s); set GATEHOUSE_MASTER_KEY to the key above everywhere Gatehouse runs, then restart\n`,
+      );
       return 0;
     }
     // The key lives in <data>/master.key: write the next key beside it first, re-seal in one

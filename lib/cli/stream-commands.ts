@@ -26,7 +26,8 @@ function when(ms: number | null): string {
 
 export const STREAM_COMMANDS: Record<string, Command> = {
   "sink add": {
-    usage: "gatehouse sink add --name N --type syslog|webhook|otlp --url U [--format json|ocsf] [--start-at beginning|now]   (a webhook's signing secret on stdin)",
+    usage:
+      "gatehouse sink add --name N --type syslog|webhook|otlp --url U [--format json|ocsf] [--start-at beginning|now]   (a webhook's signing secret on stdin)",
     spec: { values: ["name", "type", "url", "format", "start-at"], booleans: [] },
     validate: (a) => {
       noPositionals(a);
@@ -40,7 +41,18 @@ export const STREAM_COMMANDS: Record<string, Command> = {
         if (io.stdinIsTty) io.err("signing secret (then Ctrl-D): ");
         secret = (await io.readStdin()).replace(/\r?\n$/, "");
       }
-      const r = await addSink({ ctx, actor, input: { name: one(a, "name"), type: one(a, "type"), url: one(a, "url"), format: one(a, "format"), startAt: one(a, "start-at"), secret } });
+      const r = await addSink({
+        ctx,
+        actor,
+        input: {
+          name: one(a, "name"),
+          type: one(a, "type"),
+          url: one(a, "url"),
+          format: one(a, "format"),
+          startAt: one(a, "start-at"),
+          secret,
+        },
+      });
       io.err(`added sink "${r.name}" (${r.id}); the running Gatehouse starts sending within a second\n`);
       return 0;
     },
@@ -57,7 +69,9 @@ export const STREAM_COMMANDS: Record<string, Command> = {
       }
       if (sinks.length === 0) io.err("no sinks\n");
       for (const s of sinks) {
-        io.out(`${s.name}\t${s.type}\t${s.format}\t${s.url}\tdelivered through seq ${s.cursorSeq}\tlag ${s.lag.events} event(s), ${s.lag.seconds}s\tlast delivery ${when(s.lastDeliveryAt)}${s.lastError ? `\tlast error ${when(s.lastErrorAt)}: ${s.lastError}` : ""}\n`);
+        io.out(
+          `${s.name}\t${s.type}\t${s.format}\t${s.url}\tdelivered through seq ${s.cursorSeq}\tlag ${s.lag.events} event(s), ${s.lag.seconds}s\tlast delivery ${when(s.lastDeliveryAt)}${s.lastError ? `\tlast error ${when(s.lastErrorAt)}: ${s.lastError}` : ""}\n`,
+        );
       }
       return 0;
     },
@@ -92,11 +106,15 @@ export const STREAM_COMMANDS: Record<string, Command> = {
     run: async (a, { ctx, io, actor }) => {
       if (one(a, "days") !== undefined || a.booleans.has("keep-all")) {
         const r = await setRetention({ ctx, actor, input: { days: a.booleans.has("keep-all") ? null : one(a, "days") } });
-        io.err(`${r.changed ? "audit retention is now" : "audit retention was already"} ${r.days === null ? "keep everything" : `${r.days} day(s)`}\n`);
+        io.err(
+          `${r.changed ? "audit retention is now" : "audit retention was already"} ${r.days === null ? "keep everything" : `${r.days} day(s)`}\n`,
+        );
         return 0;
       }
       const r = await getRetention({ ctx, actor });
-      io.out(`retention: ${r.days === null ? "keep everything" : `${r.days} day(s)`}\narchive: ${r.archiveDir}\nsegments: ${r.segments} (${r.archivedEvents} event(s), through seq ${r.archivedThroughSeq})\nlast archived: ${when(r.lastArchivedAt)}\n`);
+      io.out(
+        `retention: ${r.days === null ? "keep everything" : `${r.days} day(s)`}\narchive: ${r.archiveDir}\nsegments: ${r.segments} (${r.archivedEvents} event(s), through seq ${r.archivedThroughSeq})\nlast archived: ${when(r.lastArchivedAt)}\n`,
+      );
       return 0;
     },
   },
@@ -108,7 +126,8 @@ export const STREAM_COMMANDS: Record<string, Command> = {
       const o = one(a, "older-than");
       if (o !== undefined && !/^\d{1,6}[mhd]$/.test(o)) throw new UsageError("--older-than takes a duration like 90d, 12h or 30m");
       const s = one(a, "segment-events");
-      if (s !== undefined && (!/^\d{1,6}$/.test(s) || Number(s) < 1 || Number(s) > 100_000)) throw new UsageError("--segment-events takes 1 to 100000");
+      if (s !== undefined && (!/^\d{1,6}$/.test(s) || Number(s) < 1 || Number(s) > 100_000))
+        throw new UsageError("--segment-events takes 1 to 100000");
     },
     run: async (a, { ctx, io, actor }) => {
       const o = one(a, "older-than");
@@ -120,7 +139,9 @@ export const STREAM_COMMANDS: Record<string, Command> = {
         return 0;
       }
       for (const seg of r.segments) io.out(`${seg.file}\t${seg.events}\tseq ${seg.firstSeq}-${seg.lastSeq}\t${seg.sha256}\n`);
-      io.err(`archived ${r.events} event(s) older than ${new Date(r.cutoff).toISOString()} into ${r.segments.length} segment(s) in ${r.dir}${r.heldForSinks ? "; older events stay live until every sink has been sent them" : ""}\n`);
+      io.err(
+        `archived ${r.events} event(s) older than ${new Date(r.cutoff).toISOString()} into ${r.segments.length} segment(s) in ${r.dir}${r.heldForSinks ? "; older events stay live until every sink has been sent them" : ""}\n`,
+      );
       return 0;
     },
   },
@@ -133,16 +154,22 @@ export const STREAM_COMMANDS: Record<string, Command> = {
       if (dir) {
         const v = await verifyArchive({ ctx, actor, dir });
         if (v.ok) {
-          io.err(`audit chain ok: ${v.segments} archive segment(s) with ${v.archivedEvents} event(s), then ${v.liveEvents} live event(s); last hash ${v.lastHash}\n`);
+          io.err(
+            `audit chain ok: ${v.segments} archive segment(s) with ${v.archivedEvents} event(s), then ${v.liveEvents} live event(s); last hash ${v.lastHash}\n`,
+          );
           return 0;
         }
         io.out(`${JSON.stringify({ segment: v.segment, seq: v.seq ?? null, id: v.id ?? null, problem: v.problem })}\n`);
-        io.err(`audit chain BROKEN${v.segment ? ` in archive segment ${v.segment}` : ""}${v.id ? ` at event ${v.id} (seq ${v.seq})` : ""}: ${v.problem}\n`);
+        io.err(
+          `audit chain BROKEN${v.segment ? ` in archive segment ${v.segment}` : ""}${v.id ? ` at event ${v.id} (seq ${v.seq})` : ""}: ${v.problem}\n`,
+        );
         return 1;
       }
       const state = verifyAudit({ ctx, actor });
       if (state.ok) {
-        io.err(`audit chain ok: ${state.events} event(s)${state.archivedThrough ? ` (live, continuing the archive through seq ${state.archivedThrough})` : ""}, last hash ${state.lastHash}\n`);
+        io.err(
+          `audit chain ok: ${state.events} event(s)${state.archivedThrough ? ` (live, continuing the archive through seq ${state.archivedThrough})` : ""}, last hash ${state.lastHash}\n`,
+        );
         return 0;
       }
       io.out(`${JSON.stringify({ seq: state.firstBad.seq, id: state.firstBad.id, problem: state.firstBad.problem })}\n`);

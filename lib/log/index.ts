@@ -44,13 +44,22 @@ export function createRootLogger(fmt: LogFormat, destination: number | NodeJS.Wr
       logMethod(args, method) {
         const [first, ...rest] = args as unknown[];
         if (typeof first === "string") return method.apply(this, [scrub(format(first, ...rest))] as Parameters<typeof method>);
-        if (rest.length && typeof rest[0] === "string") return method.apply(this, [first, scrub(format(...(rest as [string, ...unknown[]])))] as unknown as Parameters<typeof method>);
+        if (rest.length && typeof rest[0] === "string")
+          return method.apply(this, [first, scrub(format(...(rest as [string, ...unknown[]])))] as unknown as Parameters<typeof method>);
         return method.apply(this, args);
       },
     },
   };
   if (fmt === "pretty") {
-    const stream = pretty({ sync: true, destination, colorize: typeof destination === "number" && isatty(destination), ignore: "pid,hostname,component", translateTime: "SYS:HH:MM:ss.l", messageFormat: "{if component}{component}: {end}{msg}", hideObject: false });
+    const stream = pretty({
+      sync: true,
+      destination,
+      colorize: typeof destination === "number" && isatty(destination),
+      ignore: "pid,hostname,component",
+      translateTime: "SYS:HH:MM:ss.l",
+      messageFormat: "{if component}{component}: {end}{msg}",
+      hideObject: false,
+    });
     return pino(options, stream);
   }
   options.formatters = { level: (label) => ({ level: label }) };

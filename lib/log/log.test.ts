@@ -15,9 +15,18 @@ describe("logger", () => {
     c.log.child({ component: "proxy" }).error({ requestId: "req_1" }, "a request failed inside Gatehouse (%s)", "ECONNRESET");
     c.log.child({ component: "server" }).info("multi\nline");
     await new Promise((r) => setImmediate(r));
-    const lines = c.text().trimEnd().split("\n").map((l) => JSON.parse(l));
+    const lines = c
+      .text()
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ level: "error", component: "proxy", requestId: "req_1", msg: "a request failed inside Gatehouse (ECONNRESET)" });
+    expect(lines[0]).toMatchObject({
+      level: "error",
+      component: "proxy",
+      requestId: "req_1",
+      msg: "a request failed inside Gatehouse (ECONNRESET)",
+    });
     expect(new Date(lines[0].time).toISOString()).toBe(lines[0].time);
     expect(lines[1]).toMatchObject({ level: "info", msg: "multi\nline" });
   });

@@ -8,12 +8,19 @@ const queryValue = fc.stringMatching(/^[A-Za-z0-9._~%-]{1,40}$/);
 describe("scrub", () => {
   it("drops every query string after a URL or a path, whatever surrounds it", () => {
     fc.assert(
-      fc.property(fc.constantFrom("https://api.example.com", "http://h.test:8080", ""), fc.array(word, { maxLength: 4 }), word, queryValue, fc.string({ maxLength: 20 }), (origin, segs, key, value, around) => {
-        const url = `${origin}/${segs.join("/")}?${key}=${value}`;
-        const out = scrub(`${around} ${url} ${around}`);
-        expect(out).not.toContain(`${key}=${value}`);
-        expect(out).toContain(`${origin}/${segs.join("/")}?[query removed]`);
-      }),
+      fc.property(
+        fc.constantFrom("https://api.example.com", "http://h.test:8080", ""),
+        fc.array(word, { maxLength: 4 }),
+        word,
+        queryValue,
+        fc.string({ maxLength: 20 }),
+        (origin, segs, key, value, around) => {
+          const url = `${origin}/${segs.join("/")}?${key}=${value}`;
+          const out = scrub(`${around} ${url} ${around}`);
+          expect(out).not.toContain(`${key}=${value}`);
+          expect(out).toContain(`${origin}/${segs.join("/")}?[query removed]`);
+        },
+      ),
     );
   });
 
@@ -30,7 +37,11 @@ describe("scrub", () => {
     fc.assert(
       fc.property(fc.constantFrom("gk", "gs", "gsetup"), fc.stringMatching(/^[A-Za-z0-9_-]{43}$/), (prefix, body) => {
         const token = `${prefix}_${body}`;
-        for (const text of [`token ${token}.`, `Authorization: Bearer ${token}`, `{"proxy-authorization":"Basic ${Buffer.from(`session:${token}`).toString("base64")}"}`]) {
+        for (const text of [
+          `token ${token}.`,
+          `Authorization: Bearer ${token}`,
+          `{"proxy-authorization":"Basic ${Buffer.from(`session:${token}`).toString("base64")}"}`,
+        ]) {
           const out = scrub(text);
           expect(out).not.toContain(body);
           expect(out).not.toContain(Buffer.from(`session:${token}`).toString("base64"));
@@ -40,7 +51,11 @@ describe("scrub", () => {
   });
 
   it("leaves ordinary prose alone", () => {
-    expect(scrub("the policy could not be read (SQLITE_BUSY); refusing requests until it can")).toBe("the policy could not be read (SQLITE_BUSY); refusing requests until it can");
-    expect(scrub("proxy on 127.0.0.1:3128, dashboard on http://127.0.0.1:3000")).toBe("proxy on 127.0.0.1:3128, dashboard on http://127.0.0.1:3000");
+    expect(scrub("the policy could not be read (SQLITE_BUSY); refusing requests until it can")).toBe(
+      "the policy could not be read (SQLITE_BUSY); refusing requests until it can",
+    );
+    expect(scrub("proxy on 127.0.0.1:3128, dashboard on http://127.0.0.1:3000")).toBe(
+      "proxy on 127.0.0.1:3128, dashboard on http://127.0.0.1:3000",
+    );
   });
 });

@@ -28,7 +28,9 @@ export async function clusterMetricsText(): Promise<string> {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         pendingSnapshots.delete(id);
-        logger("metrics").warn(`${entry.waiting} proxy worker(s) did not send their metrics within ${WORKER_ANSWER_MS} ms; this scrape leaves them out`);
+        logger("metrics").warn(
+          `${entry.waiting} proxy worker(s) did not send their metrics within ${WORKER_ANSWER_MS} ms; this scrape leaves them out`,
+        );
         resolve();
       }, WORKER_ANSWER_MS);
       const entry = {
@@ -41,7 +43,11 @@ export async function clusterMetricsText(): Promise<string> {
         },
       };
       pendingSnapshots.set(id, entry);
-      for (const w of workers) w!.send({ type: "gatehouse:metrics-snapshot", id } satisfies ToWorker, (err: Error | null) => err && --entry.waiting === 0 && entry.done());
+      for (const w of workers)
+        w!.send(
+          { type: "gatehouse:metrics-snapshot", id } satisfies ToWorker,
+          (err: Error | null) => err && --entry.waiting === 0 && entry.done(),
+        );
     });
   }
   return AggregatorRegistry.aggregate(got).metrics();
@@ -75,7 +81,9 @@ export function answerPrimary(): void {
   workerListening = true;
   process.on("message", (m: ToWorker) => {
     if (m?.type === "gatehouse:metrics-snapshot") {
-      void registry.getMetricsAsJSON().then((metrics) => process.send?.({ type: "gatehouse:metrics-snapshot", id: m.id, metrics } satisfies ToPrimary));
+      void registry
+        .getMetricsAsJSON()
+        .then((metrics) => process.send?.({ type: "gatehouse:metrics-snapshot", id: m.id, metrics } satisfies ToPrimary));
     } else if (m?.type === "gatehouse:metrics-text") {
       pendingScrapes.get(m.id)?.(m.text);
       pendingScrapes.delete(m.id);

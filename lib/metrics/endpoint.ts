@@ -19,7 +19,12 @@ export function bearerMatches(header: string | undefined, token: Secret): boolea
 
 function json(res: http.ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
   const body = JSON.stringify({ error: { code, message } });
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(body), ...extra });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "cache-control": "no-store",
+    "content-length": Buffer.byteLength(body),
+    ...extra,
+  });
   res.end(body);
 }
 
@@ -27,10 +32,17 @@ function json(res: http.ServerResponse, status: number, code: string, message: s
  * True when it answered: GET or HEAD /metrics with metrics on. With metrics off (no token) it
  * leaves every request alone, so /metrics is whatever the port answers without it.
  */
-export function answerMetrics(req: http.IncomingMessage, res: http.ServerResponse, token: Secret | undefined, scrape: () => Promise<string | null>): boolean {
+export function answerMetrics(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  token: Secret | undefined,
+  scrape: () => Promise<string | null>,
+): boolean {
   if (!token || !METRICS_PATH.test(req.url ?? "") || (req.method !== "GET" && req.method !== "HEAD")) return false;
   if (!bearerMatches(req.headers.authorization, token)) {
-    json(res, 401, "unauthenticated", "send Authorization: Bearer <GATEHOUSE_METRICS_TOKEN>", { "www-authenticate": 'Bearer realm="gatehouse-metrics"' });
+    json(res, 401, "unauthenticated", "send Authorization: Bearer <GATEHOUSE_METRICS_TOKEN>", {
+      "www-authenticate": 'Bearer realm="gatehouse-metrics"',
+    });
     return true;
   }
   scrape().then(

@@ -6,7 +6,14 @@
 // land in the same registry and the same merge. Labels must come from bounded sets: an outcome,
 // a code, a bundle or connection name (bounded by the policy), a sink name; never a host, a
 // path or anything a sandbox chooses.
-import client, { type Counter, type CounterConfiguration, type Gauge, type GaugeConfiguration, type Histogram, type HistogramConfiguration } from "prom-client";
+import client, {
+  type Counter,
+  type CounterConfiguration,
+  type Gauge,
+  type GaugeConfiguration,
+  type Histogram,
+  type HistogramConfiguration,
+} from "prom-client";
 
 export const registry = new client.Registry();
 
@@ -99,7 +106,12 @@ export function countEgress(outcome: EgressOutcome, bundle: string | undefined, 
   if (!enabled) return;
   const b = bundle ?? "";
   const c = connection ?? "";
-  child(egressChildren, `${outcome}\0${b}\0${c}`, () => egressRequests.labels(outcome, b, c), () => egressRequests.labels(outcome, OTHER, OTHER)).inc();
+  child(
+    egressChildren,
+    `${outcome}\0${b}\0${c}`,
+    () => egressRequests.labels(outcome, b, c),
+    () => egressRequests.labels(outcome, OTHER, OTHER),
+  ).inc();
 }
 
 const arrivals = new WeakMap<object, number>();
@@ -118,12 +130,22 @@ export function observeOverhead(req: object): void {
 
 export function countUpstreamFailure(code: string): void {
   if (!enabled) return;
-  child(failureChildren, code, () => upstreamFailures.labels(code), () => upstreamFailures.labels(OTHER)).inc();
+  child(
+    failureChildren,
+    code,
+    () => upstreamFailures.labels(code),
+    () => upstreamFailures.labels(OTHER),
+  ).inc();
 }
 
 export function countCredentialDenial(bundle: string, connection: string, status: number): void {
   if (!enabled || (status !== 401 && status !== 403)) return;
-  child(denialChildren, `${bundle}\0${connection}\0${status}`, () => credentialDenials.labels(bundle, connection, String(status)), () => credentialDenials.labels(OTHER, OTHER, String(status))).inc();
+  child(
+    denialChildren,
+    `${bundle}\0${connection}\0${status}`,
+    () => credentialDenials.labels(bundle, connection, String(status)),
+    () => credentialDenials.labels(OTHER, OTHER, String(status)),
+  ).inc();
 }
 
 export function tunnelOpened(kind: "blind" | "intercepted"): void {

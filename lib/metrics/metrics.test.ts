@@ -71,7 +71,12 @@ describe("the chain watch", () => {
     const watch = new ChainWatch(ctx.db, ctx.now);
     ctx.clock.now += 5000;
     expect(await watch.check()).toEqual({ ok: true, ageSeconds: 0 });
-    writeTransaction(ctx.db, () => appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.added", actor: "a" }, { kind: "admin", action: "user.added", actor: "b" }]));
+    writeTransaction(ctx.db, () =>
+      appendAuditEvents(ctx.db, [
+        { kind: "admin", action: "user.added", actor: "a" },
+        { kind: "admin", action: "user.added", actor: "b" },
+      ]),
+    );
     ctx.clock.now += 2000;
     expect(await watch.check()).toEqual({ ok: true, ageSeconds: 0 });
     ctx.db.$client.exec("DROP TRIGGER audit_events_no_update");

@@ -82,7 +82,10 @@ export function registerPrimaryMetrics(db: Db, dataDir: string, now: () => numbe
       this.set(await countActiveSessions(db, now()));
     },
   });
-  const backlog = registerGauge({ name: "gatehouse_audit_journal_backlog_bytes", help: "Egress journal bytes written by the proxy and not yet imported into the audit chain" });
+  const backlog = registerGauge({
+    name: "gatehouse_audit_journal_backlog_bytes",
+    help: "Egress journal bytes written by the proxy and not yet imported into the audit chain",
+  });
   registerGauge({
     name: "gatehouse_audit_import_lag_seconds",
     help: "Age of the oldest egress journal record not yet imported into the audit chain (0 when none waits)",
@@ -93,7 +96,10 @@ export function registerPrimaryMetrics(db: Db, dataDir: string, now: () => numbe
     },
   });
   const watch = new ChainWatch(db, now);
-  const valid = registerGauge({ name: "gatehouse_audit_chain_valid", help: "1 while every audit event verified so far links to the one before it and matches its hash; 0 once one does not" });
+  const valid = registerGauge({
+    name: "gatehouse_audit_chain_valid",
+    help: "1 while every audit event verified so far links to the one before it and matches its hash; 0 once one does not",
+  });
   registerGauge({
     name: "gatehouse_audit_chain_verified_age_seconds",
     help: "Seconds since this process last verified the audit chain up to its head (grows when verification fails or falls behind)",
@@ -103,7 +109,11 @@ export function registerPrimaryMetrics(db: Db, dataDir: string, now: () => numbe
       this.set(r.ageSeconds);
     },
   });
-  const sinkEvents = registerGauge({ name: "gatehouse_stream_delivery_lag_events", help: "Audit events not yet delivered to each stream sink", labelNames: ["sink"] as const });
+  const sinkEvents = registerGauge({
+    name: "gatehouse_stream_delivery_lag_events",
+    help: "Audit events not yet delivered to each stream sink",
+    labelNames: ["sink"] as const,
+  });
   registerGauge({
     name: "gatehouse_stream_delivery_lag_seconds",
     help: "Age of the oldest audit event not yet delivered to each stream sink (0 when it is caught up)",

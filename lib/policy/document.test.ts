@@ -4,7 +4,16 @@ import { validatePolicyDocument } from "./document";
 import { normalisePath, pathHasPrefix } from "./normalize";
 
 const withPrefix = (pathPrefix: string) =>
-  validatePolicyDocument({ version: 1, bundles: [{ name: "a", scope: { type: "organization" }, connections: [{ name: "gh", serviceAccount: "x", inject: { type: "bearer" }, allowedWebsites: ["a.com"], narrow: { pathPrefix } }] }] });
+  validatePolicyDocument({
+    version: 1,
+    bundles: [
+      {
+        name: "a",
+        scope: { type: "organization" },
+        connections: [{ name: "gh", serviceAccount: "x", inject: { type: "bearer" }, allowedWebsites: ["a.com"], narrow: { pathPrefix } }],
+      },
+    ],
+  });
 
 const stored = (pathPrefix: string) => {
   const r = withPrefix(pathPrefix);
@@ -46,7 +55,12 @@ describe("a narrowing pathPrefix is normalised like a request path, or refused",
 
   it("property: a stored prefix is a fixed point of request-path normalisation, so the requests it names fit it", () => {
     const piece = fc.constantFrom("a", "acme", "%61", "%41", "-", "~", "%7E", ".", "..", "", ";", "[", "%2e", "%2F", "%C3%A9", "@", ":");
-    const prefix = fc.array(fc.array(piece, { maxLength: 3 }).map((p) => p.join("")), { minLength: 1, maxLength: 4 }).map((s) => "/" + s.join("/"));
+    const prefix = fc
+      .array(
+        fc.array(piece, { maxLength: 3 }).map((p) => p.join("")),
+        { minLength: 1, maxLength: 4 },
+      )
+      .map((s) => "/" + s.join("/"));
     fc.assert(
       fc.property(prefix, (raw) => {
         const r = withPrefix(raw);

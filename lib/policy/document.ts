@@ -10,7 +10,12 @@ const name = z
   .max(64, "is at most 64 characters")
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits, '.', '_' or '-'");
 
-const slackId = z.string().trim().min(1, "is required").max(64).regex(/^[A-Za-z0-9._-]+$/, "is not a valid id");
+const slackId = z
+  .string()
+  .trim()
+  .min(1, "is required")
+  .max(64)
+  .regex(/^[A-Za-z0-9._-]+$/, "is not a valid id");
 
 const hostPattern = z.string().transform((value, ctx) => {
   try {
@@ -34,7 +39,9 @@ export const Instant = z
   .string()
   .max(40)
   .transform((value, ctx) => {
-    const ms = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value.toUpperCase()) : NaN;
+    const ms = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/.test(value)
+      ? Date.parse(value.toUpperCase())
+      : NaN;
     if (!Number.isFinite(ms)) {
       ctx.addIssue({ code: "custom", message: `"${value}" is not an RFC 3339 time such as 2026-12-01T09:00:00Z` });
       return z.NEVER;
@@ -48,7 +55,12 @@ const domainGrant = z.object({ pattern: hostPattern, expiresAt: Instant }).stric
 const domainEntry = z.unknown().transform((value, ctx): string | { pattern: string; expiresAt: string } => {
   const r = typeof value === "string" ? hostPattern.safeParse(value) : domainGrant.safeParse(value);
   if (r.success) return r.data;
-  for (const issue of r.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: typeof value === "string" || typeof value === "object" ? issue.message : "must be a host pattern or { pattern, expiresAt }" });
+  for (const issue of r.error.issues)
+    ctx.addIssue({
+      code: "custom",
+      path: issue.path,
+      message: typeof value === "string" || typeof value === "object" ? issue.message : "must be a host pattern or { pattern, expiresAt }",
+    });
   return z.NEVER;
 });
 
@@ -65,7 +77,21 @@ const domainList = z.array(domainEntry).superRefine((list, ctx) => {
  * Headers a credential may not travel in: framing, routing and hop-by-hop headers (RFC 9110
  * §7.6.1), which the proxy rewrites or strips, and the proxy's own and the cookie jar's.
  */
-const NOT_INJECTABLE = new Set(["host", "content-length", "transfer-encoding", "connection", "proxy-connection", "keep-alive", "te", "trailer", "upgrade", "expect", "proxy-authorization", "proxy-authenticate", "cookie"]);
+const NOT_INJECTABLE = new Set([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "proxy-connection",
+  "keep-alive",
+  "te",
+  "trailer",
+  "upgrade",
+  "expect",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "cookie",
+]);
 
 export const InjectSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("bearer") }).strict(),
@@ -112,7 +138,10 @@ export const NarrowSchema = z
         }
         const bad = /[^A-Za-z0-9\-._~%!$&'()*+,;=:@/]/.exec(value);
         if (bad) {
-          ctx.addIssue({ code: "custom", message: `contains ${JSON.stringify(bad[0])}, which a request carries percent-encoded: write it as %${bad[0].charCodeAt(0) < 128 ? bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(2, "0") : "XX (its UTF-8 bytes)"}` });
+          ctx.addIssue({
+            code: "custom",
+            message: `contains ${JSON.stringify(bad[0])}, which a request carries percent-encoded: write it as %${bad[0].charCodeAt(0) < 128 ? bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(2, "0") : "XX (its UTF-8 bytes)"}`,
+          });
           return z.NEVER;
         }
         const n = normalisePath(value);
@@ -121,12 +150,18 @@ export const NarrowSchema = z
           return z.NEVER;
         }
         if (n.ambiguous) {
-          ctx.addIssue({ code: "custom", message: `contains ${n.ambiguous}, which servers read differently; no request fits such a prefix` });
+          ctx.addIssue({
+            code: "custom",
+            message: `contains ${n.ambiguous}, which servers read differently; no request fits such a prefix`,
+          });
           return z.NEVER;
         }
         return n.path.length > 1 && n.path.endsWith("/") ? n.path.slice(0, -1) : n.path;
       }),
-    methods: z.enum(["read_only", "any"]).optional().transform((m) => (m === "read_only" ? m : undefined)),
+    methods: z
+      .enum(["read_only", "any"])
+      .optional()
+      .transform((m) => (m === "read_only" ? m : undefined)),
   })
   .strict();
 
@@ -145,9 +180,7 @@ export const ConnectionSchema = z
 export const ScopeSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("organization") }).strict(),
   z.object({ type: z.literal("workspace"), workspace: slackId }).strict(),
-  z
-    .object({ type: z.literal("channels"), workspace: slackId, channels: z.array(slackId).min(1, "name at least one channel") })
-    .strict(),
+  z.object({ type: z.literal("channels"), workspace: slackId, channels: z.array(slackId).min(1, "name at least one channel") }).strict(),
 ]);
 
 export const BundleSchema = z
@@ -161,13 +194,20 @@ export const BundleSchema = z
   .superRefine((b, ctx) => {
     const seen = new Set<string>();
     b.connections.forEach((c, i) => {
-      if (seen.has(c.name)) ctx.addIssue({ code: "custom", path: ["connections", i, "name"], message: `"${c.name}" is used twice in this bundle` });
+      if (seen.has(c.name))
+        ctx.addIssue({ code: "custom", path: ["connections", i, "name"], message: `"${c.name}" is used twice in this bundle` });
       seen.add(c.name);
     });
     b.connections.forEach((c, i) => {
       const host = c.narrow?.host;
       // On any port: the narrowing names a host, the website patterns say where it may be reached.
-      if (host && !c.allowedWebsites.some((w) => { const p = parseHostPattern(w); return patternMatches({ ...p, port: null }, host, 443, "https"); })) {
+      if (
+        host &&
+        !c.allowedWebsites.some((w) => {
+          const p = parseHostPattern(w);
+          return patternMatches({ ...p, port: null }, host, 443, "https");
+        })
+      ) {
         ctx.addIssue({ code: "custom", path: ["connections", i, "narrow", "host"], message: "must be one of the Allowed websites" });
       }
     });
@@ -181,7 +221,8 @@ export const MemberAccessSchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
-    if (m.mode === "roles" && m.roles.length === 0) ctx.addIssue({ code: "custom", path: ["roles"], message: "name at least one role when mode is roles" });
+    if (m.mode === "roles" && m.roles.length === 0)
+      ctx.addIssue({ code: "custom", path: ["roles"], message: "name at least one role when mode is roles" });
   });
 
 export const PolicyDocumentSchema = z
@@ -196,14 +237,22 @@ export const PolicyDocumentSchema = z
      * would be blocked for not being listed goes out without a credential and is logged. At most
      * 7 days ahead when written (checked where the clock is: lib/services/policy/report-only.ts).
      */
-    reportOnly: z.array(z.object({ workspace: slackId, channel: slackId.optional(), until: Instant }).strict()).max(1000).optional(),
+    reportOnly: z
+      .array(z.object({ workspace: slackId, channel: slackId.optional(), until: Instant }).strict())
+      .max(1000)
+      .optional(),
   })
   .strict()
   .superRefine((doc, ctx) => {
     const scopes = new Set<string>();
     doc.reportOnly?.forEach((r, i) => {
       const key = `${r.workspace}/${r.channel ?? ""}`;
-      if (scopes.has(key)) ctx.addIssue({ code: "custom", path: ["reportOnly", i], message: `report-only is set twice for ${r.channel ? `channel ${r.channel} in ` : "workspace "}${r.workspace}` });
+      if (scopes.has(key))
+        ctx.addIssue({
+          code: "custom",
+          path: ["reportOnly", i],
+          message: `report-only is set twice for ${r.channel ? `channel ${r.channel} in ` : "workspace "}${r.workspace}`,
+        });
       scopes.add(key);
     });
     const names = new Set<string>();
@@ -268,7 +317,11 @@ export function validatePolicyDocument(input: unknown): { ok: true; document: Po
   return {
     ok: false,
     errors: parsed.error.issues.map((issue) => ({
-      field: issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") || "(document)",
+      field:
+        issue.path
+          .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+          .join("")
+          .replace(/^\./, "") || "(document)",
       message: issue.message,
     })),
   };

@@ -151,7 +151,14 @@ export class CompiledPolicy {
       }
     }
     for (const d of eff.domains) {
-      rules.add(parseHostPattern(d.pattern), { kind: "domain", bundle: d.bundle, rank: d.rank, order: order++, pattern: parseHostPattern(d.pattern), ...(d.expiresAt ? { expiresAt: instantMs(d.expiresAt) } : {}) });
+      rules.add(parseHostPattern(d.pattern), {
+        kind: "domain",
+        bundle: d.bundle,
+        rank: d.rank,
+        order: order++,
+        pattern: parseHostPattern(d.pattern),
+        ...(d.expiresAt ? { expiresAt: instantMs(d.expiresAt) } : {}),
+      });
     }
     return { rules };
   }
@@ -204,7 +211,12 @@ export class CompiledPolicy {
     if (trace) {
       for (const p of this.document.orgDeny) {
         const hit = denied.some((d) => d.value === p);
-        trace.push({ rule: `orgDeny:${p}`, kind: "orgDeny", applies: hit, why: hit ? `${target} matches the org-wide deny pattern ${p}` : `${p} does not match ${target}` });
+        trace.push({
+          rule: `orgDeny:${p}`,
+          kind: "orgDeny",
+          applies: hit,
+          why: hit ? `${target} matches the org-wide deny pattern ${p}` : `${p} does not match ${target}`,
+        });
       }
     }
     if (denied.length > 0) {
@@ -237,14 +249,23 @@ export class CompiledPolicy {
           bundle: rule.bundle,
           scope: scopeLabel[rule.rank],
           applies: miss === null,
-          why: miss ?? `${target} is an Allowed website of ${rule.attached.identity}${rule.connection.narrow ? " and fits its narrowing" : " (no narrowing)"}`,
+          why:
+            miss ??
+            `${target} is an Allowed website of ${rule.attached.identity}${rule.connection.narrow ? " and fits its narrowing" : " (no narrowing)"}`,
         });
       }
       if (miss === null) {
         if (!best || moreSpecific(rule, best)) best = rule;
       } else if (!firstMiss) firstMiss = { rule, why: miss };
     }
-    if (trace) this.#traceNonMatchingCredentials(workspace, channel, req, candidates.map((c) => c.value), trace);
+    if (trace)
+      this.#traceNonMatchingCredentials(
+        workspace,
+        channel,
+        req,
+        candidates.map((c) => c.value),
+        trace,
+      );
 
     if (best) {
       if (trace) markWinner(trace, credentialRuleName(best), candidates.length);
@@ -262,7 +283,14 @@ export class CompiledPolicy {
 
     if (trace) {
       for (const { value: d } of domainHits) {
-        trace.push({ rule: domainRuleName(d), kind: "domain", bundle: d.bundle, scope: scopeLabel[d.rank], applies: true, why: `${target} matches ${d.pattern.text} on bundle ${d.bundle}'s Domains tab` });
+        trace.push({
+          rule: domainRuleName(d),
+          kind: "domain",
+          bundle: d.bundle,
+          scope: scopeLabel[d.rank],
+          applies: true,
+          why: `${target} matches ${d.pattern.text} on bundle ${d.bundle}'s Domains tab`,
+        });
       }
     }
 
@@ -301,7 +329,13 @@ export class CompiledPolicy {
   }
 
   /** explain() lists every rule of the channel, also those whose host did not match. */
-  #traceNonMatchingCredentials(workspace: string, channel: string, req: EgressRequest, matched: CredentialRule[], trace: Consideration[]): void {
+  #traceNonMatchingCredentials(
+    workspace: string,
+    channel: string,
+    req: EgressRequest,
+    matched: CredentialRule[],
+    trace: Consideration[],
+  ): void {
     const eff = effectivePolicy(this.document, workspace, channel);
     const target = `${req.host}:${req.port}`;
     const matchedNames = new Set(matched.map(credentialRuleName));
@@ -309,12 +343,26 @@ export class CompiledPolicy {
       for (const website of ec.connection.allowedWebsites) {
         const name = `credential:${credentialIdentity(ec.bundle, ec.connection.name)}:${website}`;
         if (matchedNames.has(name)) continue;
-        trace.push({ rule: name, kind: "credential", bundle: ec.bundle, scope: scopeLabel[ec.rank], applies: false, why: `${website} does not match ${target}` });
+        trace.push({
+          rule: name,
+          kind: "credential",
+          bundle: ec.bundle,
+          scope: scopeLabel[ec.rank],
+          applies: false,
+          why: `${website} does not match ${target}`,
+        });
       }
     }
     for (const d of eff.domains) {
       if (patternMatches(parseHostPattern(d.pattern), req.host, req.port, req.scheme)) continue;
-      trace.push({ rule: `domain:${d.bundle}:${d.pattern}`, kind: "domain", bundle: d.bundle, scope: scopeLabel[d.rank], applies: false, why: `${d.pattern} does not match ${target}` });
+      trace.push({
+        rule: `domain:${d.bundle}:${d.pattern}`,
+        kind: "domain",
+        bundle: d.bundle,
+        scope: scopeLabel[d.rank],
+        applies: false,
+        why: `${d.pattern} does not match ${target}`,
+      });
     }
   }
 }
@@ -366,7 +414,8 @@ function credentialMiss(rule: CredentialRule, req: EgressRequest, normalised: Re
   if (narrow.host && narrow.host !== req.host) return `the credential is narrowed to host ${narrow.host}`;
   if (narrow.pathPrefix) {
     if (!normalised) return "the path is malformed";
-    if (normalised.ambiguous) return `the path contains ${normalised.ambiguous}, which upstream servers may read differently; it never fits a path narrowing`;
+    if (normalised.ambiguous)
+      return `the path contains ${normalised.ambiguous}, which upstream servers may read differently; it never fits a path narrowing`;
     if (!pathHasPrefix(normalised.path, narrow.pathPrefix)) return `the path is outside the narrowing prefix ${narrow.pathPrefix}`;
   }
   if (narrow.methods === "read_only") {
@@ -381,7 +430,8 @@ function moreSpecific(a: CredentialRule, b: CredentialRule): boolean {
   const ak = a.pattern.kind === "exact" ? 1 : 0;
   const bk = b.pattern.kind === "exact" ? 1 : 0;
   if (ak !== bk) return ak > bk;
-  if (a.pattern.kind === "wildcard" && a.pattern.host.length !== b.pattern.host.length) return a.pattern.host.length > b.pattern.host.length;
+  if (a.pattern.kind === "wildcard" && a.pattern.host.length !== b.pattern.host.length)
+    return a.pattern.host.length > b.pattern.host.length;
   const ap = a.connection.narrow?.pathPrefix?.length ?? 0;
   const bp = b.connection.narrow?.pathPrefix?.length ?? 0;
   if (ap !== bp) return ap > bp;

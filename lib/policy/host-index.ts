@@ -56,7 +56,8 @@ export class HostIndex<T> {
 
   /** Whether any pattern of the given kind names this host, on any port (CONNECT planning). */
   hasHost(host: string, kind?: string): boolean {
-    const fits = (list: { value: T }[] | undefined) => !!list && list.some((e) => kind === undefined || (e.value as { kind?: string }).kind === kind);
+    const fits = (list: { value: T }[] | undefined) =>
+      !!list && list.some((e) => kind === undefined || (e.value as { kind?: string }).kind === kind);
     if (fits(this.#exact.get(host))) return true;
     return hostKeys(host).suffixes.some((s) => fits(this.#wildcard.get(s)));
   }

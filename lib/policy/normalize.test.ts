@@ -13,9 +13,12 @@ describe("canonicalHost", () => {
     ["[::FFFF:127.0.0.1]", "::ffff:7f00:1"],
     ["2130706433", "127.0.0.1"],
   ])("%s → %s", (input, out) => expect(canonicalHost(input)).toBe(out));
-  it.each(["", "a..b", "a b", "user@host", "host/path", "a.com..", "%41.com", "[::1"])("rejects %j", (input) => expect(canonicalHost(input)).toBeNull());
+  it.each(["", "a..b", "a b", "user@host", "host/path", "a.com..", "%41.com", "[::1"])("rejects %j", (input) =>
+    expect(canonicalHost(input)).toBeNull(),
+  );
   it("a name is at most 253 octets in all and 63 a label", () => {
-    const name = (total: number) => Array.from({ length: Math.ceil(total / 64) }, (_, i) => "a".repeat(Math.min(63, total - i * 64))).join(".");
+    const name = (total: number) =>
+      Array.from({ length: Math.ceil(total / 64) }, (_, i) => "a".repeat(Math.min(63, total - i * 64))).join(".");
     expect(name(253)).toHaveLength(253);
     expect(canonicalHost(name(253))).toBe(name(253));
     expect(canonicalHost(name(253) + ".")).toBe(name(253));
@@ -29,7 +32,8 @@ describe("CONNECT targets", () => {
   it("need host:port (RFC 9110 §9.3.6)", () => {
     expect(parseConnectTarget("example.net:443")).toEqual({ host: "example.net", port: 443 });
     expect(parseConnectTarget("[::1]:8443")).toEqual({ host: "::1", port: 8443 });
-    for (const bad of ["example.net", "[::1]", "example.net:", "example.net:https", "user@example.net:443"]) expect("error" in parseConnectTarget(bad), bad).toBe(true);
+    for (const bad of ["example.net", "[::1]", "example.net:", "example.net:https", "user@example.net:443"])
+      expect("error" in parseConnectTarget(bad), bad).toBe(true);
   });
 });
 
@@ -102,7 +106,16 @@ describe("paths that servers may read differently never fit a narrowing", () => 
     ["/repos/acme/..%00/x", "a control character"],
   ])("%s: %s", (raw, why) => expect(normalisePath(raw)!.ambiguous).toBe(why));
 
-  it.each(["/repos/acme", "/repos/acme/", "/repos/acme/x.y", "/repos/acme/.well-known", "/repos/acme/a..b", "/repos/%61cme/x", "/repos/acme/caf%C3%A9", "/repos/acme/100%25"])("%s is plain", (raw) => {
+  it.each([
+    "/repos/acme",
+    "/repos/acme/",
+    "/repos/acme/x.y",
+    "/repos/acme/.well-known",
+    "/repos/acme/a..b",
+    "/repos/%61cme/x",
+    "/repos/acme/caf%C3%A9",
+    "/repos/acme/100%25",
+  ])("%s is plain", (raw) => {
     expect(normalisePath(raw)!.ambiguous).toBeNull();
   });
 
@@ -111,26 +124,68 @@ describe("paths that servers may read differently never fit a narrowing", () => 
   const servers: Record<string, (raw: string) => string> = {
     rfc3986: (raw) => normalisePath(raw)!.path,
     nginx: (raw) => removeDotSegments(decodeOnce(raw).replace(/\/+/g, "/")),
-    tomcat: (raw) => removeDotSegments(decodeOnce(raw.split("/").map((seg) => seg.split(";")[0]).join("/"))),
+    tomcat: (raw) =>
+      removeDotSegments(
+        decodeOnce(
+          raw
+            .split("/")
+            .map((seg) => seg.split(";")[0])
+            .join("/"),
+        ),
+      ),
     "decode twice": (raw) => removeDotSegments(decodeOnce(decodeOnce(raw)).replace(/\/+/g, "/")),
-    "params after decoding": (raw) => removeDotSegments(decodeOnce(raw).split("/").map((seg) => seg.split(";")[0]).join("/").replace(/\/+/g, "/")),
+    "params after decoding": (raw) =>
+      removeDotSegments(
+        decodeOnce(raw)
+          .split("/")
+          .map((seg) => seg.split(";")[0])
+          .join("/")
+          .replace(/\/+/g, "/"),
+      ),
   };
-  const piece = fc.constantFrom("", "a", "acme", "repos", "x", ".", "..", "%2e", "%2E", "%252e", ";", "%3b", "..;", "%2f", "%5c", "%c0%ae", "%ef%bc%8e", "%20", "%3f");
+  const piece = fc.constantFrom(
+    "",
+    "a",
+    "acme",
+    "repos",
+    "x",
+    ".",
+    "..",
+    "%2e",
+    "%2E",
+    "%252e",
+    ";",
+    "%3b",
+    "..;",
+    "%2f",
+    "%5c",
+    "%c0%ae",
+    "%ef%bc%8e",
+    "%20",
+    "%3f",
+  );
   const segment = fc.array(piece, { maxLength: 3 }).map((p) => p.join(""));
   const rawPath = fc.array(segment, { maxLength: 7 }).map((segs) => "/" + segs.join("/"));
 
   it("property: a path judged inside a prefix is inside it for every server model, and sending the normalised path changes nothing", () => {
     fc.assert(
-      fc.property(fc.oneof(rawPath, rawPath.map((p) => "/repos/acme" + p)), fc.constantFrom("/repos/acme", "/a", "/repos"), (raw, prefix) => {
-        const n = normalisePath(raw);
-        if (!n || n.ambiguous !== null || !pathHasPrefix(n.path, prefix)) return;
-        for (const [name, read] of Object.entries(servers)) {
-          expect(pathHasPrefix(read(raw), prefix), `${name} reads ${raw}`).toBe(true);
-          expect(pathHasPrefix(read(n.path), prefix), `${name} reads the normalised ${n.path}`).toBe(true);
-        }
-        // What goes upstream is decided on again the same way.
-        expect(normalisePath(n.path)).toEqual({ path: n.path, encodedSeparator: false, ambiguous: null });
-      }),
+      fc.property(
+        fc.oneof(
+          rawPath,
+          rawPath.map((p) => "/repos/acme" + p),
+        ),
+        fc.constantFrom("/repos/acme", "/a", "/repos"),
+        (raw, prefix) => {
+          const n = normalisePath(raw);
+          if (!n || n.ambiguous !== null || !pathHasPrefix(n.path, prefix)) return;
+          for (const [name, read] of Object.entries(servers)) {
+            expect(pathHasPrefix(read(raw), prefix), `${name} reads ${raw}`).toBe(true);
+            expect(pathHasPrefix(read(n.path), prefix), `${name} reads the normalised ${n.path}`).toBe(true);
+          }
+          // What goes upstream is decided on again the same way.
+          expect(normalisePath(n.path)).toEqual({ path: n.path, encodedSeparator: false, ambiguous: null });
+        },
+      ),
       { numRuns: 20000 },
     );
   });
@@ -166,7 +221,18 @@ describe("request-target parser against the WHATWG URL parser", () => {
   const chars = fc.constantFrom(..."abcXYZ019-._~%2F5c:@/?#[]\\ .".split(""));
   const authority = fc.oneof(
     fc.array(chars, { maxLength: 20 }).map((a) => a.join("")),
-    fc.constantFrom("api.github.com", "API.GITHUB.COM.", "example.com:8080", "[::1]:443", "127.0.0.1", "0x7f.1", "bücher.de", "a@b.com", "x.com:99999", "x.com:"),
+    fc.constantFrom(
+      "api.github.com",
+      "API.GITHUB.COM.",
+      "example.com:8080",
+      "[::1]:443",
+      "127.0.0.1",
+      "0x7f.1",
+      "bücher.de",
+      "a@b.com",
+      "x.com:99999",
+      "x.com:",
+    ),
   );
   const path = fc.array(chars, { maxLength: 20 }).map((a) => a.join(""));
 

@@ -1,6 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compilePolicy, denyEntryCovering, newlyDeniedEntries, parseHostPattern, replayRequests, validatePolicyDocument, type PolicyDocument, type ReplayRequest } from "./index";
+import {
+  compilePolicy,
+  denyEntryCovering,
+  newlyDeniedEntries,
+  parseHostPattern,
+  replayRequests,
+  validatePolicyDocument,
+  type PolicyDocument,
+  type ReplayRequest,
+} from "./index";
 
 function doc(input: unknown): PolicyDocument {
   const r = validatePolicyDocument(input);
@@ -16,7 +25,15 @@ const current = doc({
       name: "baseline",
       scope: { type: "organization" },
       domains: ["registry.npmjs.org", "*.pypi.org"],
-      connections: [{ name: "github", serviceAccount: "bot@acme.example", inject: { type: "bearer" }, allowedWebsites: ["api.github.com"], narrow: { pathPrefix: "/repos/acme" } }],
+      connections: [
+        {
+          name: "github",
+          serviceAccount: "bot@acme.example",
+          inject: { type: "bearer" },
+          allowedWebsites: ["api.github.com"],
+          narrow: { pathPrefix: "/repos/acme" },
+        },
+      ],
     },
     { name: "eng", scope: { type: "channels", workspace: "T0ACME", channels: ["C0ENG"] }, domains: ["docs.example.com"], connections: [] },
   ],
@@ -29,7 +46,19 @@ function r(url: string, extra: Partial<ReplayRequest> = {}): ReplayRequest {
   const u = new URL(url);
   const scheme = u.protocol === "https:" ? "https" : "http";
   seq++;
-  return { workspace: "T0ACME", channel: "C0ENG", method: "GET", scheme, host: u.hostname, port: Number(u.port || (scheme === "https" ? 443 : 80)), path: u.pathname, count: 1, lastSeq: seq, lastTs: 1000 + seq, ...extra };
+  return {
+    workspace: "T0ACME",
+    channel: "C0ENG",
+    method: "GET",
+    scheme,
+    host: u.hostname,
+    port: Number(u.port || (scheme === "https" ? 443 : 80)),
+    path: u.pathname,
+    count: 1,
+    lastSeq: seq,
+    lastTs: 1000 + seq,
+    ...extra,
+  };
 }
 
 const traffic = [
@@ -45,7 +74,12 @@ const traffic = [
 ];
 
 function replay(draft: PolicyDocument, draftCreds = creds, examples = 5) {
-  return replayRequests(compilePolicy(current, { credentialsSet: creds, now: 0 }), compilePolicy(draft, { credentialsSet: draftCreds, now: 0 }), traffic, { examples });
+  return replayRequests(
+    compilePolicy(current, { credentialsSet: creds, now: 0 }),
+    compilePolicy(draft, { credentialsSet: draftCreds, now: 0 }),
+    traffic,
+    { examples },
+  );
 }
 
 describe("replayRequests", () => {
@@ -62,7 +96,10 @@ describe("replayRequests", () => {
     const t = res.transitions[0]!;
     expect(t).toMatchObject({ from: "allowlisted", to: "blocked", requests: 2, events: 13 });
     // Most frequent first; the example says what decides it now.
-    expect(t.examples.map((e) => [e.method, e.count])).toEqual([["GET", 7], ["CONNECT", 6]]);
+    expect(t.examples.map((e) => [e.method, e.count])).toEqual([
+      ["GET", 7],
+      ["CONNECT", 6],
+    ]);
     expect(t.examples[0]!.before).toMatchObject({ outcome: "allowlisted", rule: "domain:baseline:registry.npmjs.org" });
     expect(t.examples[0]!.after).toMatchObject({ outcome: "blocked", rule: "default:block" });
   });
@@ -101,13 +138,20 @@ describe("replayRequests", () => {
     expect(replay(draft).transitions).toEqual([]);
     expect(newlyDeniedEntries(current, draft)).toEqual([{ bundle: "baseline", pattern: "a.pastebin.com", deniedBy: "*.pastebin.com" }]);
     draft.bundles[0]!.connections[0]!.allowedWebsites.push("*.x.pastebin.com");
-    expect(newlyDeniedEntries(current, draft)).toContainEqual({ bundle: "baseline", connection: "github", pattern: "*.x.pastebin.com", deniedBy: "*.pastebin.com" });
+    expect(newlyDeniedEntries(current, draft)).toContainEqual({
+      bundle: "baseline",
+      connection: "github",
+      pattern: "*.x.pastebin.com",
+      deniedBy: "*.pastebin.com",
+    });
     expect(newlyDeniedEntries(current, current)).toEqual([]);
   });
 
   it("another credential attached counts as a change even with the same outcome", () => {
     const draft = structuredClone(current);
-    draft.bundles[1]!.connections = [{ name: "github", serviceAccount: "eng@acme.example", inject: { type: "bearer" }, allowedWebsites: ["api.github.com"] }];
+    draft.bundles[1]!.connections = [
+      { name: "github", serviceAccount: "eng@acme.example", inject: { type: "bearer" }, allowedWebsites: ["api.github.com"] },
+    ];
     const res = replay(draft, new Set(["baseline/github", "eng/github"]));
     expect(res.transitions.map((t) => [t.from, t.to, t.events])).toEqual([
       ["credentialed", "credentialed", 10],
@@ -134,14 +178,18 @@ describe("replayRequests", () => {
 // changes nothing, and the counts add up.
 const label = fc.constantFrom("a", "b", "api", "x-1", "pastebin", "example", "com", "net");
 const hostArb = fc.array(label, { minLength: 2, maxLength: 4 }).map((l) => l.join("."));
-const patternArb = fc.tuple(fc.boolean(), hostArb, fc.constantFrom(null, 443, 8443, 80)).map(([wild, h, port]) => `${wild ? "*." : ""}${h}${port ? `:${port}` : ""}`);
+const patternArb = fc
+  .tuple(fc.boolean(), hostArb, fc.constantFrom(null, 443, 8443, 80))
+  .map(([wild, h, port]) => `${wild ? "*." : ""}${h}${port ? `:${port}` : ""}`);
 const pathArb = fc.constantFrom("/", "/repos/acme", "/repos/acme/x", "/repos/acme-evil", "/a/%2e%2e/b", "/a%2fb", "");
 const docArb = fc
   .record({
     orgDeny: fc.array(patternArb, { maxLength: 3 }),
     domains: fc.array(patternArb, { maxLength: 4 }),
     websites: fc.array(patternArb, { minLength: 1, maxLength: 3 }),
-    narrow: fc.option(fc.record({ pathPrefix: fc.constantFrom("/repos/acme", "/a"), methods: fc.constantFrom("read_only" as const) }), { nil: undefined }),
+    narrow: fc.option(fc.record({ pathPrefix: fc.constantFrom("/repos/acme", "/a"), methods: fc.constantFrom("read_only" as const) }), {
+      nil: undefined,
+    }),
     scopeChannels: fc.boolean(),
   })
   .map((d) =>
@@ -149,7 +197,20 @@ const docArb = fc
       version: 1,
       orgDeny: [...new Set(d.orgDeny)],
       bundles: [
-        { name: "b1", scope: d.scopeChannels ? { type: "channels", workspace: "T1", channels: ["C1"] } : { type: "organization" }, domains: [...new Set(d.domains)], connections: [{ name: "c", serviceAccount: "s@acme.example", inject: { type: "bearer" }, allowedWebsites: [...new Set(d.websites)], ...(d.narrow ? { narrow: d.narrow } : {}) }] },
+        {
+          name: "b1",
+          scope: d.scopeChannels ? { type: "channels", workspace: "T1", channels: ["C1"] } : { type: "organization" },
+          domains: [...new Set(d.domains)],
+          connections: [
+            {
+              name: "c",
+              serviceAccount: "s@acme.example",
+              inject: { type: "bearer" },
+              allowedWebsites: [...new Set(d.websites)],
+              ...(d.narrow ? { narrow: d.narrow } : {}),
+            },
+          ],
+        },
       ],
     }),
   )
@@ -173,7 +234,11 @@ describe("replayRequests properties", () => {
     fc.assert(
       fc.property(docArb, fc.boolean(), fc.array(reqArb, { maxLength: 40 }), (d, withCred, reqs) => {
         const set = new Set(withCred ? ["b1/c"] : []);
-        const res = replayRequests(compilePolicy(d, { credentialsSet: set, now: 0 }), compilePolicy(structuredClone(d), { credentialsSet: set, now: 0 }), reqs);
+        const res = replayRequests(
+          compilePolicy(d, { credentialsSet: set, now: 0 }),
+          compilePolicy(structuredClone(d), { credentialsSet: set, now: 0 }),
+          reqs,
+        );
         expect(res.transitions).toEqual([]);
         expect(res.requests).toBe(reqs.length);
         expect(res.events).toBe(reqs.reduce((s, r) => s + r.count, 0));
@@ -185,7 +250,12 @@ describe("replayRequests properties", () => {
     fc.assert(
       fc.property(docArb, docArb, fc.array(reqArb, { maxLength: 40 }), (a, b, reqs) => {
         const set = new Set(["b1/c"]);
-        const res = replayRequests(compilePolicy(a, { credentialsSet: set, now: 0 }), compilePolicy(b, { credentialsSet: set, now: 0 }), reqs, { examples: 3 });
+        const res = replayRequests(
+          compilePolicy(a, { credentialsSet: set, now: 0 }),
+          compilePolicy(b, { credentialsSet: set, now: 0 }),
+          reqs,
+          { examples: 3 },
+        );
         expect(res.transitions.reduce((s, t) => s + t.requests, 0)).toBe(res.changedRequests);
         expect(res.transitions.reduce((s, t) => s + t.events, 0)).toBe(res.changedEvents);
         for (const t of res.transitions) {
@@ -198,16 +268,33 @@ describe("replayRequests properties", () => {
 
   it("an entry said to be overridden by the deny list is blocked by the engine on every host it names", () => {
     fc.assert(
-      fc.property(fc.array(patternArb, { minLength: 1, maxLength: 3 }), patternArb, hostArb, fc.constantFrom("https" as const, "http" as const), (deny, allow, sub, scheme) => {
-        const deniedBy = denyEntryCovering(deny, allow);
-        if (!deniedBy) return;
-        const p = parseHostPattern(allow);
-        const host = p.kind === "exact" ? p.host : `${sub}.${p.host}`;
-        const port = p.port ?? (scheme === "https" ? 443 : 80);
-        const d = doc({ version: 1, orgDeny: [...new Set(deny)], bundles: [{ name: "b", scope: { type: "organization" }, domains: [allow], connections: [] }] });
-        const decision = compilePolicy(d, { credentialsSet: new Set(), now: 0 }).decide("T", "C", { method: "GET", scheme, host, port, path: "/", methodOverride: false });
-        expect(decision.code).toBe("org_denied");
-      }),
+      fc.property(
+        fc.array(patternArb, { minLength: 1, maxLength: 3 }),
+        patternArb,
+        hostArb,
+        fc.constantFrom("https" as const, "http" as const),
+        (deny, allow, sub, scheme) => {
+          const deniedBy = denyEntryCovering(deny, allow);
+          if (!deniedBy) return;
+          const p = parseHostPattern(allow);
+          const host = p.kind === "exact" ? p.host : `${sub}.${p.host}`;
+          const port = p.port ?? (scheme === "https" ? 443 : 80);
+          const d = doc({
+            version: 1,
+            orgDeny: [...new Set(deny)],
+            bundles: [{ name: "b", scope: { type: "organization" }, domains: [allow], connections: [] }],
+          });
+          const decision = compilePolicy(d, { credentialsSet: new Set(), now: 0 }).decide("T", "C", {
+            method: "GET",
+            scheme,
+            host,
+            port,
+            path: "/",
+            methodOverride: false,
+          });
+          expect(decision.code).toBe("org_denied");
+        },
+      ),
     );
   });
 });

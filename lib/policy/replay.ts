@@ -54,7 +54,14 @@ function side(d: Decision): ReplaySide {
  */
 function decideLogged(policy: CompiledPolicy, r: ReplayRequest): Decision {
   const connect = r.method === "CONNECT";
-  return policy.decide(r.workspace, r.channel, { method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: connect || r.path === "" ? "/" : r.path, methodOverride: false });
+  return policy.decide(r.workspace, r.channel, {
+    method: r.method,
+    scheme: r.scheme,
+    host: r.host,
+    port: r.port,
+    path: connect || r.path === "" ? "/" : r.path,
+    methodOverride: false,
+  });
 }
 
 /** Whether the request would fare differently: another outcome, or another credential attached. */
@@ -78,7 +85,12 @@ function keepTop(list: ReplayExample[], e: ReplayExample, limit: number): void {
  * Replays each request against `before` and `after` and groups the ones whose outcome (or
  * attached credential) differs by transition, most events first.
  */
-export function replayRequests(before: CompiledPolicy, after: CompiledPolicy, requests: Iterable<ReplayRequest>, options: { examples?: number } = {}): ReplayResult {
+export function replayRequests(
+  before: CompiledPolicy,
+  after: CompiledPolicy,
+  requests: Iterable<ReplayRequest>,
+  options: { examples?: number } = {},
+): ReplayResult {
   const limit = options.examples ?? 5;
   const byKey = new Map<string, ReplayTransition>();
   let total = 0;
@@ -114,6 +126,8 @@ export function replayRequests(before: CompiledPolicy, after: CompiledPolicy, re
       keepTop(t.examples, { ...r, before: side(a), after: { ...side(b), reason: b.reason } }, limit);
     }
   }
-  const transitions = [...byKey.values()].sort((x, y) => y.events - x.events || OUTCOME_ORDER[x.from] - OUTCOME_ORDER[y.from] || OUTCOME_ORDER[x.to] - OUTCOME_ORDER[y.to]);
+  const transitions = [...byKey.values()].sort(
+    (x, y) => y.events - x.events || OUTCOME_ORDER[x.from] - OUTCOME_ORDER[y.from] || OUTCOME_ORDER[x.to] - OUTCOME_ORDER[y.to],
+  );
   return { requests: total, events, changedRequests, changedEvents, transitions };
 }

@@ -53,7 +53,8 @@ export function parseAuthority(authority: string, scheme: Scheme): { host: strin
 
 /** A CONNECT request-target: host:port, the port required (RFC 9110 §9.3.6). */
 export function parseConnectTarget(authority: string): { host: string; port: number } | TargetError {
-  if (!/:\d+$/.test(authority)) return { error: "bad_target", message: "a CONNECT target is host:port (RFC 9110 §9.3.6); the port is missing" };
+  if (!/:\d+$/.test(authority))
+    return { error: "bad_target", message: "a CONNECT target is host:port (RFC 9110 §9.3.6); the port is missing" };
   return parseAuthority(authority, "https");
 }
 
@@ -63,7 +64,8 @@ export function parseAbsoluteTarget(raw: string): Target | TargetError {
   if (!m) return { error: "bad_target", message: "the request target is not an absolute http(s) URL" };
   const scheme = m[1]!.toLowerCase();
   if (scheme !== "http" && scheme !== "https") return { error: "unsupported_scheme", message: `scheme ${scheme} is not supported` };
-  if (/[\s\u0000-\u001f\u007f]/.test(raw)) return { error: "bad_target", message: "the request target contains whitespace or control characters" };
+  if (/[\s\u0000-\u001f\u007f]/.test(raw))
+    return { error: "bad_target", message: "the request target contains whitespace or control characters" };
   // RFC 3986 path characters only: what a client must percent-encode, we refuse, so that every
   // parser downstream reads the same path we decided on. The query is not decided on.
   if (!/^[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*$/.test(m[3] ?? "")) {

@@ -27,7 +27,10 @@ export function liveDocument(doc: PolicyDocument, now: number): PolicyDocument {
 }
 
 function hasTimeBound(doc: PolicyDocument): boolean {
-  return (doc.reportOnly?.length ?? 0) > 0 || doc.bundles.some((b) => b.connections.some((c) => c.expiresAt) || b.domains.some((d) => typeof d !== "string"));
+  return (
+    (doc.reportOnly?.length ?? 0) > 0 ||
+    doc.bundles.some((b) => b.connections.some((c) => c.expiresAt) || b.domains.some((d) => typeof d !== "string"))
+  );
 }
 
 /** Every instant in the document, expired or not. */
@@ -75,9 +78,13 @@ export function expiredEntries(doc: PolicyDocument, now: number): { expired: Exp
       const at = domainExpiresAt(d);
       if (at && !live(at, now)) expired.push({ kind: "domain", bundle: b.name, pattern: domainPattern(d), expiresAt: at });
     }
-    for (const c of b.connections) if (c.expiresAt && !live(c.expiresAt, now)) expired.push({ kind: "connection", bundle: b.name, connection: c.name, expiresAt: c.expiresAt });
+    for (const c of b.connections)
+      if (c.expiresAt && !live(c.expiresAt, now))
+        expired.push({ kind: "connection", bundle: b.name, connection: c.name, expiresAt: c.expiresAt });
   }
-  for (const r of doc.reportOnly ?? []) if (!live(r.until, now)) expired.push({ kind: "reportOnly", workspace: r.workspace, ...(r.channel ? { channel: r.channel } : {}), until: r.until });
+  for (const r of doc.reportOnly ?? [])
+    if (!live(r.until, now))
+      expired.push({ kind: "reportOnly", workspace: r.workspace, ...(r.channel ? { channel: r.channel } : {}), until: r.until });
   const remaining = { ...liveDocument(doc, now) };
   if (remaining.reportOnly?.length === 0) delete remaining.reportOnly;
   return { expired, remaining };

@@ -42,7 +42,13 @@ export type Refusal = { ok: false; answer: ProxyAnswer };
 const refusal = (answer: ProxyAnswer): Refusal => ({ ok: false, answer });
 
 /** What a refusal of `x` is about, for its audit event. */
-const aboutOf = (x: Candidate): Refused => ({ method: x.method, scheme: x.target.scheme, host: x.target.host, port: x.target.port, path: x.target.path || null });
+const aboutOf = (x: Candidate): Refused => ({
+  method: x.method,
+  scheme: x.target.scheme,
+  host: x.target.host,
+  port: x.target.port,
+  path: x.target.path || null,
+});
 
 /**
  * Session, limits, the token's own leak check and the decision, in that order. A blocked
@@ -57,17 +63,45 @@ export function admit(c: ProxyCore, x: Candidate, revisions: Revisions): Admitte
   if (!token || !check || !check.ok) return refusal(authFailure(requestId, check && !check.ok ? check.reason : "missing"));
   const session = check.session;
   if (x.rawHeaders.length / 2 > LIMITS.maxHeaderCount) {
-    return refusal(audit.refuse(session, aboutOf(x), { status: 431, code: "headers_too_large", message: `more than ${LIMITS.maxHeaderCount} request headers`, outcome: "blocked", requestId }));
+    return refusal(
+      audit.refuse(session, aboutOf(x), {
+        status: 431,
+        code: "headers_too_large",
+        message: `more than ${LIMITS.maxHeaderCount} request headers`,
+        outcome: "blocked",
+        requestId,
+      }),
+    );
   }
   if (countHeader(x.rawHeaders, "content-length") > 1) {
-    return refusal(audit.refuse(session, aboutOf(x), { status: 400, code: "bad_request", message: "duplicate Content-Length", outcome: "blocked", requestId }));
+    return refusal(
+      audit.refuse(session, aboutOf(x), {
+        status: 400,
+        code: "bad_request",
+        message: "duplicate Content-Length",
+        outcome: "blocked",
+        requestId,
+      }),
+    );
   }
   if (x.connection && !c.sockets.track(session.id, x.connection)) {
     return refusal(audit.refuse(session, aboutOf(x), tooManyConnections(requestId, d.env.proxyLimits.connectionsPerSession)));
   }
-  const leak = tokenInRequest(token, `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`, x.rawHeaders);
+  const leak = tokenInRequest(
+    token,
+    `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`,
+    x.rawHeaders,
+  );
   if (leak) {
-    return refusal(audit.refuse(session, aboutOf(x), { status: 403, code: "token_in_request", message: `the request carries the session token ${leak}; it would leak upstream`, outcome: "blocked", requestId }));
+    return refusal(
+      audit.refuse(session, aboutOf(x), {
+        status: 403,
+        code: "token_in_request",
+        message: `the request carries the session token ${leak}; it would leak upstream`,
+        outcome: "blocked",
+        requestId,
+      }),
+    );
   }
   const attempt: Attempt = { requestId, started: d.now(), session, token, method: x.method, target, policyRevision: revisions.policy };
   const policy = d.policy.current(revisions.policy);
@@ -81,7 +115,15 @@ export function admit(c: ProxyCore, x: Candidate, revisions: Revisions): Admitte
   });
   if (decision.outcome === "blocked") {
     audit.record(attempt, decision, { status: 403 });
-    return refusal({ status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId, host: target.host, ...refusalExtras(decision, target) });
+    return refusal({
+      status: 403,
+      code: decision.code ?? "host_not_allowed",
+      message: decision.reason,
+      outcome: "blocked",
+      requestId,
+      host: target.host,
+      ...refusalExtras(decision, target),
+    });
   }
   return { ok: true, attempt, decision, policy };
 }
@@ -91,15 +133,32 @@ export function admit(c: ProxyCore, x: Candidate, revisions: Revisions): Admitte
  * blocked under the SSRF rule; a name that does not resolve is a failure (502) of the request
  * as it was decided.
  */
-export function resolution(c: ProxyCore, a: Attempt, decision: Decision, r: ResolveResult): { ok: true; address: ResolvedAddress } | Refusal {
+export function resolution(
+  c: ProxyCore,
+  a: Attempt,
+  decision: Decision,
+  r: ResolveResult,
+): { ok: true; address: ResolvedAddress } | Refusal {
   if (r.ok) return r;
   const status = r.code === "private_address" ? 403 : 502;
   const outcome = status === 403 ? "blocked" : decision.outcome;
   c.audit.record(a, { ...decision, outcome, reason: r.message, rule: status === 403 ? "ssrf:private_address" : decision.rule }, { status });
-  return refusal({ status, code: r.code, message: r.message, outcome, requestId: a.requestId, host: a.target.host, ...refusalExtras({ ...decision, code: undefined }, a.target) });
+  return refusal({
+    status,
+    code: r.code,
+    message: r.message,
+    outcome,
+    requestId: a.requestId,
+    host: a.target.host,
+    ...refusalExtras({ ...decision, code: undefined }, a.target),
+  });
 }
 
-export async function resolveAdmitted(c: ProxyCore, a: Attempt, decision: Decision): Promise<{ ok: true; address: ResolvedAddress } | Refusal> {
+export async function resolveAdmitted(
+  c: ProxyCore,
+  a: Attempt,
+  decision: Decision,
+): Promise<{ ok: true; address: ResolvedAddress } | Refusal> {
   return resolution(c, a, decision, await c.d.resolver.resolve(a.target.host));
 }
 
@@ -109,23 +168,45 @@ export function tunnelHostMismatch(c: ProxyCore, tunnel: Tunnel, req: http.Incom
   const inner = value ? parseAuthority(value, "https") : null;
   if (inner && !("error" in inner) && inner.host === tunnel.host && inner.port === tunnel.port) return null;
   const message = `the request's Host (${value ?? "none"}) differs from the CONNECT target ${tunnel.host}:${tunnel.port}`;
-  return c.audit.refuse(tunnel.session, { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, { status: 403, code: "host_mismatch", message, outcome: "blocked", requestId });
+  return c.audit.refuse(
+    tunnel.session,
+    { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null },
+    { status: 403, code: "host_mismatch", message, outcome: "blocked", requestId },
+  );
 }
 
 /**
  * A tunnel whose ClientHello names another host, or cannot be read as one: recorded under the
  * CONNECT's request id, the same for blind and intercepted tunnels.
  */
-export function tunnelRefusal(c: ProxyCore, tunnel: Tunnel, requestId: string, what: { sni: string } | { error: string; timedOut: boolean }): ProxyAnswer {
+export function tunnelRefusal(
+  c: ProxyCore,
+  tunnel: Tunnel,
+  requestId: string,
+  what: { sni: string } | { error: string; timedOut: boolean },
+): ProxyAnswer {
   const answer: ProxyAnswer =
     "sni" in what
-      ? { status: 403, code: "sni_mismatch", message: `TLS SNI ${what.sni} differs from the CONNECT target ${tunnel.host}`, outcome: "blocked", requestId }
-      : { status: what.timedOut ? 408 : 400, code: what.timedOut ? "request_timeout" : "bad_request", message: `not a TLS ClientHello (${what.error})`, outcome: "blocked", requestId };
+      ? {
+          status: 403,
+          code: "sni_mismatch",
+          message: `TLS SNI ${what.sni} differs from the CONNECT target ${tunnel.host}`,
+          outcome: "blocked",
+          requestId,
+        }
+      : {
+          status: what.timedOut ? 408 : 400,
+          code: what.timedOut ? "request_timeout" : "bad_request",
+          message: `not a TLS ClientHello (${what.error})`,
+          outcome: "blocked",
+          requestId,
+        };
   return c.audit.refuse(tunnel.session, { method: "CONNECT", scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, answer);
 }
 
 function countHeader(rawHeaders: string[], lowerName: string): number {
   let n = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === lowerName.length && rawHeaders[i]!.toLowerCase() === lowerName) n++;
+  for (let i = 0; i < rawHeaders.length; i += 2)
+    if (rawHeaders[i]!.length === lowerName.length && rawHeaders[i]!.toLowerCase() === lowerName) n++;
   return n;
 }

@@ -19,16 +19,29 @@ const AUTH_MESSAGES = {
 } as const;
 
 export function authFailure(requestId: string, reason: AuthFailureReason): ProxyAnswer {
-  const code: ProxyErrorCode = reason === "revoked" ? "session_revoked" : reason === "expired" || reason === "idle" ? "session_expired" : "proxy_auth_required";
+  const code: ProxyErrorCode =
+    reason === "revoked" ? "session_revoked" : reason === "expired" || reason === "idle" ? "session_expired" : "proxy_auth_required";
   return { status: 407, code, message: AUTH_MESSAGES[reason], outcome: "blocked", requestId };
 }
 
 export function tooManyConnections(requestId: string, limit: number): ProxyAnswer {
-  return { status: 429, code: "too_many_connections", message: `this session already has ${limit} open connections`, outcome: "blocked", requestId };
+  return {
+    status: 429,
+    code: "too_many_connections",
+    message: `this session already has ${limit} open connections`,
+    outcome: "blocked",
+    requestId,
+  };
 }
 
 export function auditUnavailable(requestId: string): ProxyAnswer {
-  return { status: 503, code: "audit_unavailable", message: "Gatehouse cannot record this request in its audit log right now, so it does not go out; try again shortly", outcome: "blocked", requestId };
+  return {
+    status: 503,
+    code: "audit_unavailable",
+    message: "Gatehouse cannot record this request in its audit log right now, so it does not go out; try again shortly",
+    outcome: "blocked",
+    requestId,
+  };
 }
 
 export const errorCode = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
@@ -41,13 +54,25 @@ export function policyUnavailable(requestId: string, err: unknown): ProxyAnswer 
     policyFailureLoggedAt = Date.now();
     log.error({ requestId }, `the policy could not be read (${errorCode(err)}); refusing requests until it can`);
   }
-  return { status: 503, code: "policy_unavailable", message: "Gatehouse cannot read its policy right now, so the request does not go out; try again shortly", outcome: "blocked", requestId };
+  return {
+    status: 503,
+    code: "policy_unavailable",
+    message: "Gatehouse cannot read its policy right now, so the request does not go out; try again shortly",
+    outcome: "blocked",
+    requestId,
+  };
 }
 
 export function internalError(res: http.ServerResponse, err: unknown): void {
   const requestId = newRequestId();
   log.error({ requestId }, `a request failed inside Gatehouse (${errorCode(err)})`);
-  answer(res, { status: 500, code: "internal_error", message: "Gatehouse failed to handle this request; nothing went upstream", outcome: "blocked", requestId });
+  answer(res, {
+    status: 500,
+    code: "internal_error",
+    message: "Gatehouse failed to handle this request; nothing went upstream",
+    outcome: "blocked",
+    requestId,
+  });
 }
 
 /** A tunnel or upgrade that failed inside Gatehouse after it was accepted. */
@@ -58,7 +83,8 @@ export function dropped(socket: Duplex, err: unknown): void {
 
 /** A request that failed inside Gatehouse rather than upstream. */
 export function failed(res: http.ServerResponse, requestId: string): void {
-  if (!res.headersSent) answer(res, { status: 502, code: "upstream_unreachable", message: "the request failed", outcome: "blocked", requestId });
+  if (!res.headersSent)
+    answer(res, { status: 502, code: "upstream_unreachable", message: "the request failed", outcome: "blocked", requestId });
   else res.destroy();
 }
 

@@ -25,7 +25,10 @@ export async function generateKeyPair(): Promise<KeyPair> {
 
 export async function privateKeyPem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", key as unknown as webcrypto.CryptoKey));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
+  return `-----BEGIN PRIVATE KEY-----\n${der
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .replace(/\n$/, "")}\n-----END PRIVATE KEY-----\n`;
 }
 
 export async function importPrivateKeyPem(pem: string): Promise<CryptoKey> {
@@ -52,7 +55,14 @@ export async function createCertificateAuthority(commonName: string, now = Date.
 }
 
 /** A leaf for one host (DNS name or IP), signed by the CA, valid for a week. */
-export async function issueLeaf(opts: { host: string; caCertPem: string; caKey: CryptoKey; leafKeys: KeyPair; now?: number; days?: number }): Promise<string> {
+export async function issueLeaf(opts: {
+  host: string;
+  caCertPem: string;
+  caKey: CryptoKey;
+  leafKeys: KeyPair;
+  now?: number;
+  days?: number;
+}): Promise<string> {
   const now = opts.now ?? Date.now();
   const ca = new x509.X509Certificate(opts.caCertPem);
   const san = isIP(opts.host) ? { type: "ip" as const, value: opts.host } : { type: "dns" as const, value: opts.host };
@@ -95,7 +105,9 @@ export async function issueLeafForNames(opts: { names: string[]; caCertPem: stri
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(opts.names.map((n) => (isIP(n) ? { type: "ip" as const, value: n } : { type: "dns" as const, value: n }))),
+      new x509.SubjectAlternativeNameExtension(
+        opts.names.map((n) => (isIP(n) ? { type: "ip" as const, value: n } : { type: "dns" as const, value: n })),
+      ),
     ],
   });
   return { certPem: cert.toString("pem"), keyPem: await privateKeyPem(keys.privateKey) };

@@ -19,7 +19,15 @@ const extension = (type: number, data: Buffer) => Buffer.concat([u16(type), u16(
 
 /** A ClientHello body with the given extensions (null: no extensions block at all). */
 function helloBody(extensions: Buffer[] | null, sessionId = Buffer.alloc(32, 7)): Buffer {
-  const fixed = Buffer.concat([Buffer.from([3, 3]), Buffer.alloc(32, 1), Buffer.from([sessionId.length]), sessionId, u16(4), Buffer.from([0x13, 0x01, 0x13, 0x02]), Buffer.from([1, 0])]);
+  const fixed = Buffer.concat([
+    Buffer.from([3, 3]),
+    Buffer.alloc(32, 1),
+    Buffer.from([sessionId.length]),
+    sessionId,
+    u16(4),
+    Buffer.from([0x13, 0x01, 0x13, 0x02]),
+    Buffer.from([1, 0]),
+  ]);
   if (!extensions) return fixed;
   const all = Buffer.concat(extensions);
   return Buffer.concat([fixed, u16(all.length), all]);
@@ -84,16 +92,30 @@ describe("parseClientHello", () => {
     const ok = handshake(helloBody([sniExtension("a.example")]));
     expect(parseClientHello(records(ok))).toEqual({ sni: "a.example", length: ok.length + 5 });
     const refused: [string, Buffer][] = [
-      ["two server_name extensions", records(handshake(helloBody([sniExtension("a.example"), extension(0x000a, Buffer.from([0, 2, 0, 0x1d])), sniExtension("evil.example")])))],
+      [
+        "two server_name extensions",
+        records(
+          handshake(helloBody([sniExtension("a.example"), extension(0x000a, Buffer.from([0, 2, 0, 0x1d])), sniExtension("evil.example")])),
+        ),
+      ],
       ["two host names", records(handshake(helloBody([sniExtension("a.example", "evil.example")])))],
       ["a non-ASCII name", records(handshake(helloBody([sniExtension("a.exam\u00e9ple")])))],
       ["an empty server_name", records(handshake(helloBody([extension(0, Buffer.alloc(0))])))],
       ["bytes after the message", Buffer.concat([Buffer.from([0x16, 3, 1]), u16(ok.length + 3), ok, Buffer.from([1, 2, 3])])],
-      ["an alert between the records", Buffer.concat([records(ok, [10]).subarray(0, 15), Buffer.from([0x15, 3, 3, 0, 2, 2, 40]), records(ok, [10]).subarray(15)])],
+      [
+        "an alert between the records",
+        Buffer.concat([records(ok, [10]).subarray(0, 15), Buffer.from([0x15, 3, 3, 0, 2, 2, 40]), records(ok, [10]).subarray(15)]),
+      ],
       ["an empty record", Buffer.concat([Buffer.from([0x16, 3, 1, 0, 0]), records(ok)])],
-      ["extension lengths that do not add up", records(handshake(Buffer.concat([helloBody([sniExtension("a.example")]), Buffer.from([0])])))],
+      [
+        "extension lengths that do not add up",
+        records(handshake(Buffer.concat([helloBody([sniExtension("a.example")]), Buffer.from([0])]))),
+      ],
       ["a record over 2^14 bytes", Buffer.concat([Buffer.from([0x16, 3, 1]), u16(16 * 1024 + 1)])],
-      ["a ClientHello over the limit", records(handshake(helloBody([extension(0x0015, Buffer.alloc(MAX_CLIENT_HELLO))])), Array(8).fill(16 * 1024))],
+      [
+        "a ClientHello over the limit",
+        records(handshake(helloBody([extension(0x0015, Buffer.alloc(MAX_CLIENT_HELLO))])), Array(8).fill(16 * 1024)),
+      ],
       ["not a ClientHello", records(Buffer.from([2, 0, 0, 1, 0]))],
       ["a session id over 32 bytes", records(handshake(helloBody([sniExtension("a.example")], Buffer.alloc(33))))],
     ];
@@ -105,18 +127,27 @@ describe("parseClientHello", () => {
   });
 
   const hostName = fc.domain().filter((d) => d.length <= 253);
-  const otherExtensions = fc.uniqueArray(fc.record({ type: fc.integer({ min: 1, max: 0xffff }), data: fc.uint8Array({ maxLength: 40 }) }), { selector: (e) => e.type, maxLength: 8 });
+  const otherExtensions = fc.uniqueArray(fc.record({ type: fc.integer({ min: 1, max: 0xffff }), data: fc.uint8Array({ maxLength: 40 }) }), {
+    selector: (e) => e.type,
+    maxLength: 8,
+  });
 
   it("property: however the records are cut, the name read is the one in the message", () => {
     fc.assert(
-      fc.property(hostName, otherExtensions, fc.nat(), fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 40 }), (name, others, at, sizes) => {
-        const exts: Buffer[] = others.map((e) => extension(e.type, Buffer.from(e.data)));
-        exts.splice(at % (exts.length + 1), 0, sniExtension(name));
-        const bytes = records(handshake(helloBody(exts)), sizes);
-        expect(parseClientHello(bytes)).toEqual({ sni: name.toLowerCase(), length: bytes.length });
-        // Every strict prefix waits for more: no decision is made on part of the message.
-        expect(parseClientHello(bytes.subarray(0, at % bytes.length))).toEqual({ incomplete: true });
-      }),
+      fc.property(
+        hostName,
+        otherExtensions,
+        fc.nat(),
+        fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 40 }),
+        (name, others, at, sizes) => {
+          const exts: Buffer[] = others.map((e) => extension(e.type, Buffer.from(e.data)));
+          exts.splice(at % (exts.length + 1), 0, sniExtension(name));
+          const bytes = records(handshake(helloBody(exts)), sizes);
+          expect(parseClientHello(bytes)).toEqual({ sni: name.toLowerCase(), length: bytes.length });
+          // Every strict prefix waits for more: no decision is made on part of the message.
+          expect(parseClientHello(bytes.subarray(0, at % bytes.length))).toEqual({ incomplete: true });
+        },
+      ),
     );
   });
 

@@ -47,11 +47,28 @@ export class ConnectHandler {
     const token = sessionToken(req.headers["proxy-authorization"]);
     const authority = parseConnectTarget(req.url ?? "");
     if ("error" in authority) {
-      return answerSocket(socket, audit.refuse(audit.knownSession(token), { method: "CONNECT", scheme: "https", host: null, port: null, path: null }, { status: authority.error === "userinfo_not_allowed" ? 403 : 400, code: authority.error, message: authority.message, outcome: "blocked", requestId }));
+      return answerSocket(
+        socket,
+        audit.refuse(
+          audit.knownSession(token),
+          { method: "CONNECT", scheme: "https", host: null, port: null, path: null },
+          {
+            status: authority.error === "userinfo_not_allowed" ? 403 : 400,
+            code: authority.error,
+            message: authority.message,
+            outcome: "blocked",
+            requestId,
+          },
+        ),
+      );
     }
     const { host, port } = authority;
     const target: Target = { scheme: "https", host, port, path: "", search: "" };
-    const admitted = admit(this.#c, { requestId, token, method: "CONNECT", target, rawHeaders: req.rawHeaders, headers: req.headers, connection: socket }, this.#c.revisions());
+    const admitted = admit(
+      this.#c,
+      { requestId, token, method: "CONNECT", target, rawHeaders: req.rawHeaders, headers: req.headers, connection: socket },
+      this.#c.revisions(),
+    );
     if (!admitted.ok) return answerSocket(socket, admitted.answer);
     const { attempt, decision, policy } = admitted;
     const { session } = attempt;
@@ -72,7 +89,13 @@ export class ConnectHandler {
       secureContext = await d.issuer.contextFor(tunnel.host);
     } catch (err) {
       logger("proxy").error({ requestId }, `issuing a certificate for ${tunnel.host} failed: ${(err as Error).message}`);
-      return answerSocket(socket, { status: 502, code: "upstream_unreachable", message: "could not issue a certificate for this host", outcome: "blocked", requestId });
+      return answerSocket(socket, {
+        status: 502,
+        code: "upstream_unreachable",
+        message: "could not issue a certificate for this host",
+        outcome: "blocked",
+        requestId,
+      });
     }
     socket.write(`HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Request-Id: ${requestId}\r\n\r\n`);
     const tlsSocket = new tls.TLSSocket(socket, {
@@ -95,7 +118,9 @@ export class ConnectHandler {
     closeIfSilent(socket, d.env.proxyTimeouts.requestHeaders, () => !tunnel.spoke, [tlsSocket, socket]);
     this.#inner.emit("connection", tlsSocket);
     // The inner server never listens, so Node keeps none of its request deadlines for it.
-    tunnel.deadlines = new RequestDeadlines(tlsSocket, d.env.proxyTimeouts, () => this.#onClientError(Object.assign(new Error("request timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" }), tlsSocket));
+    tunnel.deadlines = new RequestDeadlines(tlsSocket, d.env.proxyTimeouts, () =>
+      this.#onClientError(Object.assign(new Error("request timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" }), tlsSocket),
+    );
   }
 
   async #blindTunnel(socket: net.Socket, tunnel: Tunnel, attempt: Attempt, decision: Decision): Promise<void> {
@@ -107,7 +132,9 @@ export class ConnectHandler {
     // failure it is, not as an open tunnel that closes at once. No byte goes up before the
     // ClientHello is checked and the tunnel recorded.
     // Through the parent proxy the tunnel is open (or refused) before anything else happens.
-    const viaParent = resolved.address.viaParent ? await d.parent!.tunnel(tunnel.host, tunnel.port, d.env.proxyTimeouts.connect).catch((err: NodeJS.ErrnoException) => err) : null;
+    const viaParent = resolved.address.viaParent
+      ? await d.parent!.tunnel(tunnel.host, tunnel.port, d.env.proxyTimeouts.connect).catch((err: NodeJS.ErrnoException) => err)
+      : null;
     if (viaParent instanceof Error) {
       const failure = upstreamFailure(viaParent);
       audit.record(attempt, { ...decision, reason: failure.message }, { status: failure.status });
@@ -118,7 +145,13 @@ export class ConnectHandler {
     const dialFailure = await new Promise<{ status: number; code: ProxyErrorCode; message: string } | null>((resolve) => {
       if (viaParent) resolve(null);
       upstream.once("connect", () => resolve(null));
-      upstream.once("timeout", () => resolve({ status: 504, code: "upstream_timeout", message: `the upstream did not accept the connection within ${formatDuration(d.env.proxyTimeouts.connect)}` }));
+      upstream.once("timeout", () =>
+        resolve({
+          status: 504,
+          code: "upstream_timeout",
+          message: `the upstream did not accept the connection within ${formatDuration(d.env.proxyTimeouts.connect)}`,
+        }),
+      );
       upstream.once("error", (err: NodeJS.ErrnoException) => resolve(upstreamFailure(err)));
     });
     upstream.on("error", () => upstream.destroy());
@@ -130,7 +163,12 @@ export class ConnectHandler {
     upstream.setTimeout(0);
     if (socket.destroyed) return void upstream.destroy();
     const reportOnly = reportOnlyHeader(decision);
-    socket.write("HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " + requestId + (reportOnly ? `\r\nX-Gatehouse-Report-Only: ${reportOnly}` : "") + "\r\n\r\n");
+    socket.write(
+      "HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " +
+        requestId +
+        (reportOnly ? `\r\nX-Gatehouse-Report-Only: ${reportOnly}` : "") +
+        "\r\n\r\n",
+    );
     // A tunnel that rests on a time-bound grant (or report-only) closes when it ends.
     this.#c.expiring.track([socket, upstream], decision);
     tunnelOpened("blind");

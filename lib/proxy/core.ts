@@ -78,7 +78,15 @@ export type ProxyCore = {
 export type Entry = "forward" | "intercept" | "embedded";
 
 /** What a CONNECT established: every request inside it must stay on this target. */
-export type Tunnel = { host: string; port: number; token: string; session: VerifiedSession; clientSocket: net.Socket; spoke?: boolean; deadlines?: RequestDeadlines };
+export type Tunnel = {
+  host: string;
+  port: number;
+  token: string;
+  session: VerifiedSession;
+  clientSocket: net.Socket;
+  spoke?: boolean;
+  deadlines?: RequestDeadlines;
+};
 
 export type Attempt = {
   requestId: string;
@@ -96,7 +104,13 @@ export type Attempt = {
 /** What an early refusal was about, for its audit event. */
 export type Refused = { method: string | null; scheme: "http" | "https"; host: string | null; port: number | null; path: string | null };
 
-export const refusedAt = (req: http.IncomingMessage, target: Target): Refused => ({ method: req.method ?? "GET", scheme: target.scheme, host: target.host, port: target.port, path: target.path });
+export const refusedAt = (req: http.IncomingMessage, target: Target): Refused => ({
+  method: req.method ?? "GET",
+  scheme: target.scheme,
+  host: target.host,
+  port: target.port,
+  path: target.path,
+});
 
 // Unique without a syscall per request: a random per-process prefix and a counter.
 const REQUEST_ID_PREFIX = `req_${crypto.randomBytes(6).toString("base64url")}`;

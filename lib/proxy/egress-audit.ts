@@ -37,7 +37,14 @@ export class EgressAudit {
   /** Only ever after `record` wrote the request (`a.journaled`): nothing goes out unrecorded. */
   complete(a: Attempt, decision: Decision, result: { status: number; bytesIn: number; bytesOut: number; reason?: string }): void {
     const now = this.#d.now();
-    this.#d.audit.recordCompletion(a.journaled!, { ts: now, status: result.status, bytesIn: result.bytesIn, bytesOut: result.bytesOut, durationMs: now - a.started, reason: result.reason ?? decision.reason });
+    this.#d.audit.recordCompletion(a.journaled!, {
+      ts: now,
+      status: result.status,
+      bytesIn: result.bytesIn,
+      bytesOut: result.bytesOut,
+      durationMs: now - a.started,
+      reason: result.reason ?? decision.reason,
+    });
   }
 
   /**

@@ -52,7 +52,14 @@ function exchange(via: http.Server, text: string): Promise<string> {
 }
 
 /** A journal that takes every record and keeps none: for tests about something else. */
-const acceptingJournal = { record: () => ({ shared: "" }), recordAll: () => [], recordLater: () => {}, recordCompletion: () => {}, recordTouch: () => {}, close: () => {} } as unknown as EgressJournal;
+const acceptingJournal = {
+  record: () => ({ shared: "" }),
+  recordAll: () => [],
+  recordLater: () => {},
+  recordCompletion: () => {},
+  recordTouch: () => {},
+  close: () => {},
+} as unknown as EgressJournal;
 
 async function listening(server: http.Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
@@ -76,8 +83,30 @@ async function proxyCore(deps: { db: Db; audit: EgressJournal }): Promise<Egress
 
 beforeAll(async () => {
   const up = await listening(upstream);
-  putPolicy({ ctx, actor: owner, dryRun: false, input: { version: 1, memberAccess: { mode: "anyone" }, bundles: [{ name: "b", scope: { type: "organization" }, domains: [`allowed.example.test:${up}`], connections: [{ name: "api", serviceAccount: "bot@example.test", inject: { type: "bearer" }, allowedWebsites: ["secure.example.test"] }] }] } });
-  token = createSession({ ctx, actor: orchestrator, input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } } }).token;
+  putPolicy({
+    ctx,
+    actor: owner,
+    dryRun: false,
+    input: {
+      version: 1,
+      memberAccess: { mode: "anyone" },
+      bundles: [
+        {
+          name: "b",
+          scope: { type: "organization" },
+          domains: [`allowed.example.test:${up}`],
+          connections: [
+            { name: "api", serviceAccount: "bot@example.test", inject: { type: "bearer" }, allowedWebsites: ["secure.example.test"] },
+          ],
+        },
+      ],
+    },
+  });
+  token = createSession({
+    ctx,
+    actor: orchestrator,
+    input: { workspace: "T1", channel: "C1", thread: "1.1", kind: "channel", member: { id: "U1", orgMember: true, roles: [] } },
+  }).token;
   await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
   const full = () => {
     throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
@@ -157,7 +186,9 @@ describe("a session's connection limit", () => {
     const open: net.Socket[] = [];
     const tunnel = () =>
       new Promise<number>((resolve, reject) => {
-        const socket = net.connect(port, "127.0.0.1", () => socket.write(`CONNECT secure.example.test:443 HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`));
+        const socket = net.connect(port, "127.0.0.1", () =>
+          socket.write(`CONNECT secure.example.test:443 HTTP/1.1\r\nProxy-Authorization: Bearer ${token}\r\n\r\n`),
+        );
         socket.once("data", (d: Buffer) => {
           open.push(socket);
           resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(d.toString())?.[1]));
@@ -183,17 +214,24 @@ describe("a fault while handling a request", () => {
     const core = await proxyCore({ db: ctx.db, audit: acceptingJournal });
     // The embedded route's entry, handed a request that throws the moment it is read.
     const server = http.createServer((req, res) => {
-      if (req.url === "/proxy/boom") Object.defineProperty(req, "url", { get: () => { throw new Error("a bug"); } });
+      if (req.url === "/proxy/boom")
+        Object.defineProperty(req, "url", {
+          get: () => {
+            throw new Error("a bug");
+          },
+        });
       core.handleEmbedded(req, res);
     });
     const port = await listening(server);
     const ask = (path: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        http.get({ port, path }, (res) => {
-          let body = "";
-          res.on("data", (c: Buffer) => (body += c.toString()));
-          res.on("end", () => resolve({ status: res.statusCode!, body }));
-        }).on("error", reject);
+        http
+          .get({ port, path }, (res) => {
+            let body = "";
+            res.on("data", (c: Buffer) => (body += c.toString()));
+            res.on("end", () => resolve({ status: res.statusCode!, body }));
+          })
+          .on("error", reject);
       });
     try {
       const boom = await ask("/proxy/boom");

@@ -49,7 +49,12 @@ export class EgressProxy {
       agent: new Agent({
         // One parsed trust store for every upstream connection, not one per connection.
         // Through the parent proxy, when there is one, for every host it applies to.
-        connect: ((direct) => (deps.parent ? deps.parent.connector(buildConnector(direct), upstreamTls, timeouts.connect) : direct))({ secureContext: upstreamTls, rejectUnauthorized: true, lookup: deps.resolver.lookupForDial, timeout: timeouts.connect }),
+        connect: ((direct) => (deps.parent ? deps.parent.connector(buildConnector(direct), upstreamTls, timeouts.connect) : direct))({
+          secureContext: upstreamTls,
+          rejectUnauthorized: true,
+          lookup: deps.resolver.lookupForDial,
+          timeout: timeouts.connect,
+        }),
         keepAliveTimeout: 10_000,
         connections: 256,
         headersTimeout: timeouts.responseHeaders,
@@ -81,7 +86,9 @@ export class EgressProxy {
       if (!this.#c.sockets.admitConnection(socket)) return;
       closeIfSilent(socket, this.#c.d.env.proxyTimeouts.requestHeaders, () => socket.bytesRead === 0, [socket]);
     });
-    this.#inner.on("upgrade", (req, socket: net.Socket, head: Buffer) => this.#websocket.onUpgrade(req, socket, head, this.#c.tunnels.get(socket) ?? null));
+    this.#inner.on("upgrade", (req, socket: net.Socket, head: Buffer) =>
+      this.#websocket.onUpgrade(req, socket, head, this.#c.tunnels.get(socket) ?? null),
+    );
     this.#c.sockets.watchRevocations();
     // At each grant's end (by the policy clock), what rested on it closes.
     this.#stopExpiry = this.#c.d.policy.onExpiry((now) => this.#c.expiring.closeExpired(now));
@@ -124,12 +131,39 @@ export class EgressProxy {
     const token = sessionToken(req.headers["proxy-authorization"]);
     const target = parseAbsoluteTarget(req.url ?? "");
     if (isTargetError(target) || target.scheme !== "http") {
-      const about: Refused = { method: req.method ?? "GET", scheme: "http", host: isTargetError(target) ? null : target.host, port: isTargetError(target) ? null : target.port, path: null };
+      const about: Refused = {
+        method: req.method ?? "GET",
+        scheme: "http",
+        host: isTargetError(target) ? null : target.host,
+        port: isTargetError(target) ? null : target.port,
+        path: null,
+      };
       let refusal: ProxyAnswer;
       // An origin-form request is not a proxy request at all.
-      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? "")) refusal = { status: 400, code: "bad_request", message: "this is a forward proxy: send absolute-form requests (http://host/path) or CONNECT", outcome: "blocked", requestId };
-      else if (isTargetError(target)) refusal = { status: target.error === "userinfo_not_allowed" ? 403 : 400, code: target.error, message: target.message, outcome: "blocked", requestId };
-      else refusal = { status: 400, code: "unsupported_scheme", message: "send https:// requests through CONNECT", outcome: "blocked", requestId };
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? ""))
+        refusal = {
+          status: 400,
+          code: "bad_request",
+          message: "this is a forward proxy: send absolute-form requests (http://host/path) or CONNECT",
+          outcome: "blocked",
+          requestId,
+        };
+      else if (isTargetError(target))
+        refusal = {
+          status: target.error === "userinfo_not_allowed" ? 403 : 400,
+          code: target.error,
+          message: target.message,
+          outcome: "blocked",
+          requestId,
+        };
+      else
+        refusal = {
+          status: 400,
+          code: "unsupported_scheme",
+          message: "send https:// requests through CONNECT",
+          outcome: "blocked",
+          requestId,
+        };
       return answer(res, audit.refuse(audit.knownSession(token), about, refusal));
     }
     this.#pipeline.arrive(req, res, "forward", target, requestId, token);
@@ -150,7 +184,14 @@ export class EgressProxy {
     confineToSandbox(req, res);
     const m = /^\/proxy\/([^/]+)\/([^/?#]+)(\/[^?#]*)?(\?[^#]*)?$/.exec(req.url ?? "");
     const bad = (message: string, code: ProxyErrorCode = "bad_target") =>
-      answer(res, audit.refuse(audit.knownSession(sessionToken(req.headers["proxy-authorization"])), { method: req.method ?? "GET", scheme: "https", host: null, port: null, path: null }, { status: code === "userinfo_not_allowed" ? 403 : 400, code, message, outcome: "blocked", requestId }));
+      answer(
+        res,
+        audit.refuse(
+          audit.knownSession(sessionToken(req.headers["proxy-authorization"])),
+          { method: req.method ?? "GET", scheme: "https", host: null, port: null, path: null },
+          { status: code === "userinfo_not_allowed" ? 403 : 400, code, message, outcome: "blocked", requestId },
+        ),
+      );
     if (!m) return bad("use /proxy/{http|https}/{host[:port]}/{path}");
     const scheme = m[1]!.toLowerCase();
     if (scheme !== "http" && scheme !== "https") return bad(`scheme ${m[1]} is not supported`, "unsupported_scheme");
@@ -179,7 +220,14 @@ export class EgressProxy {
     const target = parseAbsoluteTarget(url.startsWith("/") ? `https://${hostHeader(tunnel.host, tunnel.port, "https")}${url}` : url);
     if (isTargetError(target) || target.host !== tunnel.host || target.port !== tunnel.port || target.scheme !== "https") {
       const message = isTargetError(target) ? target.message : "the request target differs from the tunnel's";
-      return answer(res, audit.refuse(tunnel.session, { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, { status: 400, code: "bad_target", message, outcome: "blocked", requestId }));
+      return answer(
+        res,
+        audit.refuse(
+          tunnel.session,
+          { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null },
+          { status: 400, code: "bad_target", message, outcome: "blocked", requestId },
+        ),
+      );
     }
     // The tunnel's token, re-checked on every request: a revoked session stops mid-connection.
     this.#pipeline.arrive(req, res, "intercept", target, requestId, tunnel.token);
@@ -199,15 +247,40 @@ export class EgressProxy {
     }
     const requestId = newRequestId();
     let refusal: ProxyAnswer;
-    if (code === "HPE_HEADER_OVERFLOW") refusal = { status: 431, code: "headers_too_large", message: `request headers exceed ${LIMITS.maxHeaderBytes} bytes`, outcome: "blocked", requestId };
+    if (code === "HPE_HEADER_OVERFLOW")
+      refusal = {
+        status: 431,
+        code: "headers_too_large",
+        message: `request headers exceed ${LIMITS.maxHeaderBytes} bytes`,
+        outcome: "blocked",
+        requestId,
+      };
     else if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
       const t = this.#c.d.env.proxyTimeouts;
-      refusal = { status: 408, code: "request_timeout", message: `the request did not arrive in time (headers within ${formatDuration(t.requestHeaders)}, the whole request within ${formatDuration(t.request)})`, outcome: "blocked", requestId };
+      refusal = {
+        status: 408,
+        code: "request_timeout",
+        message: `the request did not arrive in time (headers within ${formatDuration(t.requestHeaders)}, the whole request within ${formatDuration(t.request)})`,
+        outcome: "blocked",
+        requestId,
+      };
     }
     // Smuggling shapes (Content-Length with Transfer-Encoding, bad chunking) land here.
-    else refusal = { status: 400, code: "bad_request", message: `malformed request (${code.replace(/^HPE_/, "").toLowerCase() || "parse error"})`, outcome: "blocked", requestId };
+    else
+      refusal = {
+        status: 400,
+        code: "bad_request",
+        message: `malformed request (${code.replace(/^HPE_/, "").toLowerCase() || "parse error"})`,
+        outcome: "blocked",
+        requestId,
+      };
     // Inside a tunnel the session is known, though the request could not be read.
     const tunnel = this.#c.tunnels.get(socket as net.Socket);
-    answerSocket(socket, tunnel ? this.#c.audit.refuse(tunnel.session, { method: null, scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, refusal) : refusal);
+    answerSocket(
+      socket,
+      tunnel
+        ? this.#c.audit.refuse(tunnel.session, { method: null, scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, refusal)
+        : refusal,
+    );
   }
 }

@@ -8,9 +8,11 @@ const server = http.createServer((req, res) => {
   confineToSandbox(req, res);
   res.setHeader("Set-Cookie", "early=1");
   const seen = JSON.stringify({ cookie: req.headers.cookie ?? null, authorization: req.headers.authorization ?? null });
-  if (req.url === "/object") res.writeHead(200, { "Set-Cookie": ["a=1", "b=2"], "Content-Security-Policy": "default-src *", "content-type": "text/html" });
+  if (req.url === "/object")
+    res.writeHead(200, { "Set-Cookie": ["a=1", "b=2"], "Content-Security-Policy": "default-src *", "content-type": "text/html" });
   else if (req.url === "/reason") res.writeHead(403, "Blocked by Gatehouse: x", { "x-content-type-options": "none", "set-cookie2": "c=1" });
-  else res.writeHead(200, ["Set-Cookie", "a=1", "Content-Security-Policy-Report-Only", "default-src *", "X-Kept", "yes", "x-kept", "again"]);
+  else
+    res.writeHead(200, ["Set-Cookie", "a=1", "Content-Security-Policy-Report-Only", "default-src *", "X-Kept", "yes", "x-kept", "again"]);
   res.end(seen);
 });
 

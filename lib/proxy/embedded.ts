@@ -4,7 +4,13 @@
 // upstream's Set-Cookie stays there, and every answer is a sandboxed, unsniffed document.
 import type http from "node:http";
 
-const DROPPED_FROM_ANSWERS = new Set(["set-cookie", "set-cookie2", "content-security-policy", "content-security-policy-report-only", "x-content-type-options"]);
+const DROPPED_FROM_ANSWERS = new Set([
+  "set-cookie",
+  "set-cookie2",
+  "content-security-policy",
+  "content-security-policy-report-only",
+  "x-content-type-options",
+]);
 const CONFINED = { "Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff" };
 
 type Head = http.OutgoingHttpHeaders | http.OutgoingHttpHeader[];
@@ -15,7 +21,12 @@ export function confineToSandbox(req: http.IncomingMessage, res: http.ServerResp
   delete req.headers.authorization;
   const writeHead = res.writeHead;
   // Every head goes through writeHead (relayed answers and Gatehouse's own): the one place to filter.
-  res.writeHead = function confinedWriteHead(this: http.ServerResponse, status: number, reasonOrHeaders?: string | Head, maybeHeaders?: Head) {
+  res.writeHead = function confinedWriteHead(
+    this: http.ServerResponse,
+    status: number,
+    reasonOrHeaders?: string | Head,
+    maybeHeaders?: Head,
+  ) {
     const reason = typeof reasonOrHeaders === "string" ? reasonOrHeaders : undefined;
     const headers = typeof reasonOrHeaders === "string" ? maybeHeaders : reasonOrHeaders;
     for (const name of this.getHeaderNames()) if (DROPPED_FROM_ANSWERS.has(name)) this.removeHeader(name);
@@ -33,10 +44,12 @@ function confined(headers: Head | undefined): http.OutgoingHttpHeaders {
       if (DROPPED_FROM_ANSWERS.has(name)) continue;
       const value = headers[i + 1] as string | string[];
       const prior = out[name];
-      out[name] = prior === undefined ? value : [...(Array.isArray(prior) ? prior : [String(prior)]), ...(Array.isArray(value) ? value : [value])];
+      out[name] =
+        prior === undefined ? value : [...(Array.isArray(prior) ? prior : [String(prior)]), ...(Array.isArray(value) ? value : [value])];
     }
   } else if (headers) {
-    for (const [name, value] of Object.entries(headers)) if (!DROPPED_FROM_ANSWERS.has(name.toLowerCase()) && value !== undefined) out[name] = value;
+    for (const [name, value] of Object.entries(headers))
+      if (!DROPPED_FROM_ANSWERS.has(name.toLowerCase()) && value !== undefined) out[name] = value;
   }
   return { ...out, ...CONFINED };
 }

@@ -11,7 +11,18 @@ function withVia(existing: string | string[] | undefined): string {
   return prior ? `${prior}, ${VIA}` : VIA;
 }
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authorization", "proxy-authenticate", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+]);
 
 /** Headers named by Connection are hop-by-hop too. */
 function connectionListed(headers: IncomingHttpHeaders): Set<string> {
@@ -29,7 +40,11 @@ export function hasMethodOverride(headers: IncomingHttpHeaders): boolean {
  * What goes upstream: end-to-end headers only, never the proxy credentials or anything that
  * carries the session token, and Gatehouse in Via. `Host` is set by the caller to the canonical host.
  */
-export function upstreamRequestHeaders(headers: IncomingHttpHeaders, token: string | null, keep: { upgrade?: boolean } = {}): Record<string, string | string[]> {
+export function upstreamRequestHeaders(
+  headers: IncomingHttpHeaders,
+  token: string | null,
+  keep: { upgrade?: boolean } = {},
+): Record<string, string | string[]> {
   const listed = connectionListed(headers);
   const finder = token ? tokenFinder(token) : null;
   const out: Record<string, string | string[]> = {};
@@ -40,7 +55,11 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, token: stri
     // Node's server has already answered "100 Continue" to the sandbox, and undici cannot send it.
     if (name === "expect") continue;
     // Whole or in pieces, in any encoding, in a value or as a name: such a header stays here.
-    if (finder && (finder.carriesIgnoringCase(name) || (Array.isArray(value) ? value.some((v) => finder.carries(v)) : finder.carries(value)))) continue;
+    if (
+      finder &&
+      (finder.carriesIgnoringCase(name) || (Array.isArray(value) ? value.some((v) => finder.carries(v)) : finder.carries(value)))
+    )
+      continue;
     out[name] = value;
   }
   out.via = withVia(out.via);

@@ -48,7 +48,12 @@ export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
   try {
     const opts = { allowPrivate: ctx.env.allowPrivate, overrides: ctx.env.resolve, timeoutMs: ctx.env.proxyTimeouts.connect };
     const parent = ctx.env.upstreamProxy;
-    resolver = parent ? new ParentAwareResolver(opts, { config: parent, parentCa: parent.tls ? upstreamTrust(parent.caPath, "GATEHOUSE_UPSTREAM_PROXY_CA") : undefined }) : new Resolver(opts);
+    resolver = parent
+      ? new ParentAwareResolver(opts, {
+          config: parent,
+          parentCa: parent.tls ? upstreamTrust(parent.caPath, "GATEHOUSE_UPSTREAM_PROXY_CA") : undefined,
+        })
+      : new Resolver(opts);
   } catch (err) {
     throw new ProxyStartError((err as Error).message);
   }
@@ -77,7 +82,11 @@ export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
     port: () => (server.address() as { port: number }).port,
     handleEmbedded: (req, res) => core.handleEmbedded(req, res),
     serveCaCertificate: (req, res) => {
-      res.writeHead(200, { "Content-Type": "application/x-pem-file", "Content-Disposition": 'attachment; filename="gatehouse-ca.pem"', "Cache-Control": "no-cache" });
+      res.writeHead(200, {
+        "Content-Type": "application/x-pem-file",
+        "Content-Disposition": 'attachment; filename="gatehouse-ca.pem"',
+        "Cache-Control": "no-cache",
+      });
       res.end(req.method === "HEAD" ? undefined : certPem);
     },
     close: async () => {

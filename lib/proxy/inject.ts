@@ -10,7 +10,8 @@ export function applyCredential(headers: Record<string, string | string[]>, inje
   const name = inject.type === "header" ? inject.name.toLowerCase() : "authorization";
   for (const k of Object.keys(headers)) if (k.toLowerCase() === name) delete headers[k];
   if (inject.type === "bearer") headers.authorization = `Bearer ${secret.reveal()}`;
-  else if (inject.type === "basic") headers.authorization = `Basic ${Buffer.from(`${inject.username}:${secret.reveal()}`).toString("base64")}`;
+  else if (inject.type === "basic")
+    headers.authorization = `Basic ${Buffer.from(`${inject.username}:${secret.reveal()}`).toString("base64")}`;
   else headers[name] = secret.reveal();
 }
 
@@ -30,7 +31,11 @@ export function secretNeedles(inject: Inject, secret: Secret): string[] {
  * their secrets, attached to this request or not (the server may echo one it saw earlier).
  * `open` decrypts a connection's credential (null: none set); `attached` is reused, not reopened.
  */
-export function redactionNeedles(connections: readonly AttachedConnectionLike[], attached: { identity: string; secret: Secret } | null, open: (identity: string) => Secret | null): string[] {
+export function redactionNeedles(
+  connections: readonly AttachedConnectionLike[],
+  attached: { identity: string; secret: Secret } | null,
+  open: (identity: string) => Secret | null,
+): string[] {
   const needles = new Set<string>();
   const seen = new Set<string>();
   for (const c of connections) {

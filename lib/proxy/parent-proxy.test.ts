@@ -33,21 +33,38 @@ async function fakeParent(status: number | null): Promise<{ port: number; heads:
 }
 
 function parentAt(port: number, extra: Record<string, string> = {}) {
-  const env = readEnv({ GATEHOUSE_UPSTREAM_PROXY: `http://gate%40user:p%3Ass-not-real@127.0.0.1:${port}`, ...extra } as unknown as NodeJS.ProcessEnv);
-  return new ParentProxy({ config: env.upstreamProxy!, overrides: { "pinned.example": "203.0.113.9", "inside.example": "10.0.0.5" }, permitted: (a) => !/^(10\.|127\.|169\.254\.)/.test(a) });
+  const env = readEnv({
+    GATEHOUSE_UPSTREAM_PROXY: `http://gate%40user:p%3Ass-not-real@127.0.0.1:${port}`,
+    ...extra,
+  } as unknown as NodeJS.ProcessEnv);
+  return new ParentProxy({
+    config: env.upstreamProxy!,
+    overrides: { "pinned.example": "203.0.113.9", "inside.example": "10.0.0.5" },
+    permitted: (a) => !/^(10\.|127\.|169\.254\.)/.test(a),
+  });
 }
 
 describe("GATEHOUSE_UPSTREAM_PROXY", () => {
   it("is parsed without ever echoing its password", () => {
-    expect(() => readEnv({ GATEHOUSE_UPSTREAM_PROXY: "http://u:secret-pass@proxy.example" } as unknown as NodeJS.ProcessEnv)).toThrow(/port/);
+    expect(() => readEnv({ GATEHOUSE_UPSTREAM_PROXY: "http://u:secret-pass@proxy.example" } as unknown as NodeJS.ProcessEnv)).toThrow(
+      /port/,
+    );
     try {
       readEnv({ GATEHOUSE_UPSTREAM_PROXY: "ftp://u:secret-pass@proxy.example:21" } as unknown as NodeJS.ProcessEnv);
     } catch (err) {
       expect((err as Error).message).not.toContain("secret-pass");
     }
-    const env = readEnv({ GATEHOUSE_UPSTREAM_PROXY: "http://u:secret-pass@proxy.example:3128", GATEHOUSE_UPSTREAM_NO_PROXY: "Internal.Example., .corp.example" } as unknown as NodeJS.ProcessEnv);
+    const env = readEnv({
+      GATEHOUSE_UPSTREAM_PROXY: "http://u:secret-pass@proxy.example:3128",
+      GATEHOUSE_UPSTREAM_NO_PROXY: "Internal.Example., .corp.example",
+    } as unknown as NodeJS.ProcessEnv);
     expect(JSON.stringify(env)).not.toContain("secret-pass");
-    expect(env.upstreamProxy).toMatchObject({ display: "proxy.example:3128", host: "proxy.example", port: 3128, noProxy: ["internal.example", ".corp.example"] });
+    expect(env.upstreamProxy).toMatchObject({
+      display: "proxy.example:3128",
+      host: "proxy.example",
+      port: 3128,
+      noProxy: ["internal.example", ".corp.example"],
+    });
   });
 });
 
@@ -66,7 +83,9 @@ describe("the parent proxy", () => {
     });
     sock.destroy();
     expect(got).toBe("earlyping");
-    expect(p.heads[0]).toBe(`CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\nProxy-Authorization: Basic ${Buffer.from("gate@user:p:ss-not-real").toString("base64")}`);
+    expect(p.heads[0]).toBe(
+      `CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\nProxy-Authorization: Basic ${Buffer.from("gate@user:p:ss-not-real").toString("base64")}`,
+    );
   });
 
   it("sends a GATEHOUSE_RESOLVE override as its address, and refuses private destinations before dialling", async () => {
@@ -82,7 +101,9 @@ describe("the parent proxy", () => {
 
   it("maps a refusal, silence and a dead parent to codes, never naming the credentials", async () => {
     const refused = await fakeParent(407);
-    const err = await parentAt(refused.port).tunnel("api.example.com", 443, 2000).catch((e: NodeJS.ErrnoException) => e);
+    const err = await parentAt(refused.port)
+      .tunnel("api.example.com", 443, 2000)
+      .catch((e: NodeJS.ErrnoException) => e);
     expect(err).toMatchObject({ code: "PARENT_PROXY_407" });
     expect(String((err as Error).message)).not.toMatch(/p:ss|gate@user|cDpz/);
     const silent = await fakeParent(null);
@@ -119,7 +140,8 @@ describe("GATEHOUSE_UPSTREAM_NO_PROXY", () => {
     );
   });
   it("private names are the ones with no public meaning", () => {
-    for (const h of ["localhost", "api.localhost", "nas.local", "metadata.google.internal", "router.home.arpa", "wiki", "x.corp"]) expect(isPrivateName(h)).toBe(true);
+    for (const h of ["localhost", "api.localhost", "nas.local", "metadata.google.internal", "router.home.arpa", "wiki", "x.corp"])
+      expect(isPrivateName(h)).toBe(true);
     for (const h of ["api.github.com", "example.com", "10.0.0.1", "registry.gh.test"]) expect(isPrivateName(h)).toBe(false);
   });
 });
@@ -154,7 +176,10 @@ describe("undici through the parent", () => {
     });
     await new Promise<void>((r) => parent.listen(0, "127.0.0.1", r));
     const parentPort = (parent.address() as net.AddressInfo).port;
-    const env = readEnv({ GATEHOUSE_UPSTREAM_PROXY: `http://127.0.0.1:${parentPort}`, GATEHOUSE_UPSTREAM_NO_PROXY: "direct.example" } as unknown as NodeJS.ProcessEnv);
+    const env = readEnv({
+      GATEHOUSE_UPSTREAM_PROXY: `http://127.0.0.1:${parentPort}`,
+      GATEHOUSE_UPSTREAM_NO_PROXY: "direct.example",
+    } as unknown as NodeJS.ProcessEnv);
     const pp = new ParentProxy({ config: env.upstreamProxy!, overrides: {}, permitted: () => true });
     const secureContext = tls.createSecureContext({ ca: [ca.certPem] });
     const direct = buildConnector({ secureContext, rejectUnauthorized: true });
@@ -169,7 +194,9 @@ describe("undici through the parent", () => {
       expect(connects).toEqual([`api.example.com:${tlsPort}`, `plain.example:${plainPort}`]);
       expect(seen).toEqual([`api.example.com:${tlsPort} /x?y=1`, `plain.example:${plainPort} /p`]);
       // A certificate for another name fails inside the tunnel as it would directly.
-      await expect(agent.request({ origin: `https://other.example:${tlsPort}`, path: "/", method: "GET" })).rejects.toMatchObject({ code: expect.stringMatching(/CERT|HOST/) });
+      await expect(agent.request({ origin: `https://other.example:${tlsPort}`, path: "/", method: "GET" })).rejects.toMatchObject({
+        code: expect.stringMatching(/CERT|HOST/),
+      });
     } finally {
       await agent.close();
       for (const s of [upstreamTls, upstreamPlain, parent]) s.close();

@@ -33,7 +33,10 @@ function dialError(code: string, message: string): NodeJS.ErrnoException {
  * CIDR range for IP literals.
  */
 export function noProxyMatches(entries: readonly string[], host: string): boolean {
-  const h = host.toLowerCase().replace(/\.$/, "").replace(/^\[|\]$/g, "");
+  const h = host
+    .toLowerCase()
+    .replace(/\.$/, "")
+    .replace(/^\[|\]$/g, "");
   for (const raw of entries) {
     const e = raw.replace(/^\*?\./, "").replace(/^\[|\]$/g, "");
     if (e === "*") return true;
@@ -100,8 +103,12 @@ export class ParentProxy {
    */
   privateDestination(host: string): string | null {
     const dial = this.connectHost(host);
-    if (net.isIP(dial)) return this.#d.permitted(dial) ? null : `${host} is ${dial === host ? "" : `set to ${dial}, `}a private, loopback, link-local or metadata address`;
-    if (isPrivateName(dial)) return `${host} is a private name (it can only lead inside a network), and the parent proxy would resolve it where Gatehouse cannot check the address`;
+    if (net.isIP(dial))
+      return this.#d.permitted(dial)
+        ? null
+        : `${host} is ${dial === host ? "" : `set to ${dial}, `}a private, loopback, link-local or metadata address`;
+    if (isPrivateName(dial))
+      return `${host} is a private name (it can only lead inside a network), and the parent proxy would resolve it where Gatehouse cannot check the address`;
     return null;
   }
 
@@ -120,7 +127,13 @@ export class ParentProxy {
     const { config } = this.#d;
     return new Promise((resolve, reject) => {
       const socket: net.Socket = this.#parentTls
-        ? tls.connect({ host: config.host, port: config.port, servername: net.isIP(config.host) ? undefined : config.host, secureContext: this.#parentTls, rejectUnauthorized: true })
+        ? tls.connect({
+            host: config.host,
+            port: config.port,
+            servername: net.isIP(config.host) ? undefined : config.host,
+            secureContext: this.#parentTls,
+            rejectUnauthorized: true,
+          })
         : net.connect({ host: config.host, port: config.port });
       let head = Buffer.alloc(0);
       let settled = false;
@@ -137,20 +150,30 @@ export class ParentProxy {
         }
         resolve(socket);
       };
-      const timer = setTimeout(() => finish(dialError("UND_ERR_CONNECT_TIMEOUT", `the parent proxy ${config.display} did not open a tunnel within ${timeoutMs} ms`)), timeoutMs);
-      const onError = (err: NodeJS.ErrnoException) => finish(dialError(err.code ?? "PARENT_PROXY_ERROR", `the parent proxy ${config.display} could not be reached (${err.code ?? "error"})`));
-      const onClose = () => finish(dialError("PARENT_PROXY_CLOSED", `the parent proxy ${config.display} closed the connection before answering CONNECT`));
+      const timer = setTimeout(
+        () =>
+          finish(dialError("UND_ERR_CONNECT_TIMEOUT", `the parent proxy ${config.display} did not open a tunnel within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const onError = (err: NodeJS.ErrnoException) =>
+        finish(
+          dialError(err.code ?? "PARENT_PROXY_ERROR", `the parent proxy ${config.display} could not be reached (${err.code ?? "error"})`),
+        );
+      const onClose = () =>
+        finish(dialError("PARENT_PROXY_CLOSED", `the parent proxy ${config.display} closed the connection before answering CONNECT`));
       const onData = (chunk: Buffer) => {
         head = Buffer.concat([head, chunk]);
         const end = head.indexOf("\r\n\r\n");
         if (end < 0) {
-          if (head.length > MAX_CONNECT_HEAD) finish(dialError("PARENT_PROXY_INVALID", `the parent proxy ${config.display} sent an oversized answer to CONNECT`));
+          if (head.length > MAX_CONNECT_HEAD)
+            finish(dialError("PARENT_PROXY_INVALID", `the parent proxy ${config.display} sent an oversized answer to CONNECT`));
           return;
         }
         const status = /^HTTP\/1\.[01] (\d{3})/.exec(head.subarray(0, Math.min(end, 64)).toString("latin1"));
         if (!status) return finish(dialError("PARENT_PROXY_INVALID", `the parent proxy ${config.display} did not answer CONNECT in HTTP`));
         const code = Number(status[1]);
-        if (code < 200 || code > 299) return finish(dialError(`PARENT_PROXY_${code}`, `the parent proxy ${config.display} refused the tunnel (${code})`));
+        if (code < 200 || code > 299)
+          return finish(dialError(`PARENT_PROXY_${code}`, `the parent proxy ${config.display} refused the tunnel (${code})`));
         // Flowing stops here; whatever came after the head is the upstream's and is put back.
         socket.pause();
         const rest = head.subarray(end + 4);
@@ -166,15 +189,29 @@ export class ParentProxy {
   }
 
   /** tunnel(), then TLS to the upstream inside it (SNI and the certificate are the upstream's). */
-  async tunnelTls(host: string, port: number, opts: { servername: string; secureContext: tls.SecureContext; alpn?: string[] }, timeoutMs: number): Promise<tls.TLSSocket> {
+  async tunnelTls(
+    host: string,
+    port: number,
+    opts: { servername: string; secureContext: tls.SecureContext; alpn?: string[] },
+    timeoutMs: number,
+  ): Promise<tls.TLSSocket> {
     const started = Date.now();
     const raw = await this.tunnel(host, port, timeoutMs);
     return new Promise((resolve, reject) => {
-      const t = tls.connect({ socket: raw, servername: net.isIP(opts.servername) ? undefined : opts.servername, secureContext: opts.secureContext, rejectUnauthorized: true, ALPNProtocols: opts.alpn });
-      const timer = setTimeout(() => {
-        t.destroy();
-        reject(dialError("UND_ERR_CONNECT_TIMEOUT", `TLS through the parent proxy did not complete within ${timeoutMs} ms`));
-      }, Math.max(1, timeoutMs - (Date.now() - started)));
+      const t = tls.connect({
+        socket: raw,
+        servername: net.isIP(opts.servername) ? undefined : opts.servername,
+        secureContext: opts.secureContext,
+        rejectUnauthorized: true,
+        ALPNProtocols: opts.alpn,
+      });
+      const timer = setTimeout(
+        () => {
+          t.destroy();
+          reject(dialError("UND_ERR_CONNECT_TIMEOUT", `TLS through the parent proxy did not complete within ${timeoutMs} ms`));
+        },
+        Math.max(1, timeoutMs - (Date.now() - started)),
+      );
       t.once("secureConnect", () => {
         clearTimeout(timer);
         t.removeListener("error", onError);
@@ -199,7 +236,9 @@ export class ParentProxy {
       if (!this.applies(host)) return direct(opts, callback);
       const https = opts.protocol === "https:";
       const port = Number(opts.port) || (https ? 443 : 80);
-      const opened = https ? this.tunnelTls(host, port, { servername: opts.servername || host, secureContext: upstreamTls, alpn: ["http/1.1"] }, timeoutMs) : this.tunnel(host, port, timeoutMs);
+      const opened = https
+        ? this.tunnelTls(host, port, { servername: opts.servername || host, secureContext: upstreamTls, alpn: ["http/1.1"] }, timeoutMs)
+        : this.tunnel(host, port, timeoutMs);
       opened.then(
         (socket) => callback(null, socket),
         (err: Error) => callback(err, null),

@@ -23,7 +23,14 @@ import { TokenBodyScan } from "./token";
 import type { Secret } from "../vault";
 
 /** A request that arrived and waits to be admitted with the others of its turn of the event loop. */
-type Arrival = { req: http.IncomingMessage; res: http.ServerResponse; entry: Entry; target: Target; requestId: string; token: string | null };
+type Arrival = {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  entry: Entry;
+  target: Target;
+  requestId: string;
+  token: string | null;
+};
 
 /** A request that was allowed, ready to be recorded and sent. */
 type Outgoing = {
@@ -120,14 +127,29 @@ export class Pipeline {
     const { req, res } = x;
     // Inside a tunnel the connection was counted once, at its CONNECT.
     const connection = x.entry === "intercept" ? null : req.socket;
-    const admitted = admit(this.#c, { requestId: x.requestId, token: x.token, method: (req.method ?? "GET").toUpperCase(), target: x.target, rawHeaders: req.rawHeaders, headers: req.headers, connection }, revisions);
+    const admitted = admit(
+      this.#c,
+      {
+        requestId: x.requestId,
+        token: x.token,
+        method: (req.method ?? "GET").toUpperCase(),
+        target: x.target,
+        rawHeaders: req.rawHeaders,
+        headers: req.headers,
+        connection,
+      },
+      revisions,
+    );
     if (!admitted.ok) {
       req.resume();
       return answer(res, admitted.answer);
     }
     const { attempt: a, decision } = admitted;
     // A kept-alive connection must not outlive the grant its last request rested on.
-    this.#c.expiring.track([req.socket, x.entry === "intercept" ? this.#c.tunnels.get(req.socket as net.Socket)?.clientSocket : null], decision);
+    this.#c.expiring.track(
+      [req.socket, x.entry === "intercept" ? this.#c.tunnels.get(req.socket as net.Socket)?.clientSocket : null],
+      decision,
+    );
     // A host checked moments ago is answered from the resolver's cache; otherwise this request
     // waits for DNS and goes out on its own.
     if (this.#c.d.resolver.resolveCached(a.target.host)) return void ready.push(this.#prepare(req, res, a, decision));
@@ -159,11 +181,21 @@ export class Pipeline {
     let effective = decision;
     if (decision.outcome === "credentialed" && decision.connection) {
       secret = credentials.open(decision.connection.identity, a.policyRevision);
-      if (!secret) effective = { ...decision, outcome: "allowlisted", reason: `${decision.connection.identity} has no credential any more; the request goes out without one`, connection: undefined };
+      if (!secret)
+        effective = {
+          ...decision,
+          outcome: "allowlisted",
+          reason: `${decision.connection.identity} has no credential any more; the request goes out without one`,
+          connection: undefined,
+        };
     }
     if (secret && effective.connection) applyCredential(headers, effective.connection.inject, secret);
     // Every answer from an Allowed website is scanned for its connections' secrets, attached or not.
-    const needles = redactionNeedles(decision.alsoRedact ?? [], secret && effective.connection ? { identity: effective.connection.identity, secret } : null, (id) => credentials.open(id, a.policyRevision));
+    const needles = redactionNeedles(
+      decision.alsoRedact ?? [],
+      secret && effective.connection ? { identity: effective.connection.identity, secret } : null,
+      (id) => credentials.open(id, a.policyRevision),
+    );
     if (needles.length) {
       // Reflections must be findable: ask for an uncompressed body, and a whole one (a byte
       // range of a reflection could carry the secret out piece by piece, each too short to know).
@@ -171,7 +203,8 @@ export class Pipeline {
       delete headers.range;
       delete headers["if-range"];
     }
-    const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
+    const hasBody =
+      req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     if (hasBody && req.headers["content-length"] === undefined) delete headers["content-length"];
     return {
       req,
@@ -190,7 +223,15 @@ export class Pipeline {
     const { req, attempt: a } = o;
     const { target } = a;
     const context: RelayContext = { attempt: a, decision: o.decision, credential: o.credential, again: null };
-    const relay = new Relay<RelayContext>(o.res, { requestId: a.requestId, outcome: o.decision.outcome, reportOnly: reportOnlyHeader(o.decision), needles: o.needles, context, onSettled: this.#relaySettled, onStaleConnection: this.#sendAgain });
+    const relay = new Relay<RelayContext>(o.res, {
+      requestId: a.requestId,
+      outcome: o.decision.outcome,
+      reportOnly: reportOnlyHeader(o.decision),
+      needles: o.needles,
+      context,
+      onSettled: this.#relaySettled,
+      onStaleConnection: this.#sendAgain,
+    });
     const request: Dispatcher.DispatchOptions = {
       origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
       path: o.path,
@@ -218,7 +259,12 @@ export class Pipeline {
     const { attempt, decision, credential } = relay.context;
     if (credential && relay.responded) this.#c.credentials.touch(credential);
     if (credential && decision.connection) countCredentialDenial(decision.bundle ?? "", decision.connection.name, relay.status);
-    this.#c.audit.complete(attempt, decision, { status: relay.status, bytesIn: relay.bytesIn, bytesOut: relay.bytesOut, reason: relay.failure });
+    this.#c.audit.complete(attempt, decision, {
+      status: relay.status,
+      bytesIn: relay.bytesIn,
+      bytesOut: relay.bytesOut,
+      reason: relay.failure,
+    });
   };
 }
 

@@ -24,7 +24,7 @@ describe("BodyRedactor", () => {
     await fc.assert(
       fc.asyncProperty(
         fc.string({ minLength: 4, maxLength: 24, unit: fc.constantFrom(..."abcXYZ0123_-") }),
-        fc.array(fc.string({ maxLength: 30, unit: fc.constantFrom(..."abc xyz{}\":,") }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.string({ maxLength: 30, unit: fc.constantFrom(...'abc xyz{}":,') }), { minLength: 1, maxLength: 6 }),
         fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 40 }),
         async (secret, pieces, cuts) => {
           const text = pieces.join(secret);
@@ -49,7 +49,7 @@ describe("BodyRedactor", () => {
     fc.assert(
       fc.property(
         fc.string({ minLength: 4, maxLength: 24, unit: fc.constantFrom(..."abcXYZ0123_-") }),
-        fc.array(fc.string({ maxLength: 30, unit: fc.constantFrom(..."abc xyz{}\":,\n") }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.string({ maxLength: 30, unit: fc.constantFrom(...'abc xyz{}":,\n') }), { minLength: 1, maxLength: 8 }),
         (secret, chunks) => {
           const redactor = new BodyRedactor([secret]);
           let sent = "";
@@ -70,18 +70,26 @@ describe("BodyRedactor", () => {
 
   it("lets a stream of server-sent events through as each event arrives", () => {
     const redactor = new BodyRedactor(["ghp_FAKE_secret_value_0123456789", encodeURIComponent("ghp_FAKE_secret_value_0123456789")]);
-    for (const event of ['data: {"delta":"Hel"}\n\n', 'data: {"delta":"lo"}\n\n', "event: done\ndata: {}\n\n"]) expect(redactor.push(Buffer.from(event)).toString()).toBe(event);
+    for (const event of ['data: {"delta":"Hel"}\n\n', 'data: {"delta":"lo"}\n\n', "event: done\ndata: {}\n\n"])
+      expect(redactor.push(Buffer.from(event)).toString()).toBe(event);
     expect(redactor.push(Buffer.from("data: ghp_FA")).toString()).toBe("data: ");
     expect(redactor.push(Buffer.from("KE_secret_value_0123456789\n\n")).toString()).toBe("[REDACTED]\n\n");
   });
 
   it("prefers the longest needle and handles several", async () => {
-    expect(await collect([Buffer.from("Basic Ym90OnNlY3JldA== and secret")], ["secret", "Ym90OnNlY3JldA=="])).toBe("Basic [REDACTED] and [REDACTED]");
+    expect(await collect([Buffer.from("Basic Ym90OnNlY3JldA== and secret")], ["secret", "Ym90OnNlY3JldA=="])).toBe(
+      "Basic [REDACTED] and [REDACTED]",
+    );
     expect(redactText("x-token: abc123 abc123", ["abc123"])).toBe("x-token: [REDACTED] [REDACTED]");
   });
 
   it("redacts header values and drops a header whose name carries the secret", () => {
-    const headers: Record<string, string | string[]> = { "x-echo": "Bearer Tok_FAKE1", "set-cookie": ["a=Tok_FAKE1", "b=1"], "x-tok_fake1": "1", "content-type": "text/plain" };
+    const headers: Record<string, string | string[]> = {
+      "x-echo": "Bearer Tok_FAKE1",
+      "set-cookie": ["a=Tok_FAKE1", "b=1"],
+      "x-tok_fake1": "1",
+      "content-type": "text/plain",
+    };
     redactHeaders(headers, ["Tok_FAKE1"]);
     expect(headers).toEqual({ "x-echo": "Bearer [REDACTED]", "set-cookie": ["a=[REDACTED]", "b=1"], "content-type": "text/plain" });
   });
@@ -89,10 +97,29 @@ describe("BodyRedactor", () => {
 
 describe("header hygiene", () => {
   it("drops hop-by-hop and Connection-named headers and anything carrying the token, and adds Gatehouse to Via", () => {
-    const up = upstreamRequestHeaders({ connection: "keep-alive, x-hop", "x-hop": "1", "keep-alive": "5", te: "trailers", "proxy-authorization": "Bearer gs_tok", "x-copy": "gs_tok", via: "1.0 cache", accept: "*/*" }, "gs_tok");
+    const up = upstreamRequestHeaders(
+      {
+        connection: "keep-alive, x-hop",
+        "x-hop": "1",
+        "keep-alive": "5",
+        te: "trailers",
+        "proxy-authorization": "Bearer gs_tok",
+        "x-copy": "gs_tok",
+        via: "1.0 cache",
+        accept: "*/*",
+      },
+      "gs_tok",
+    );
     expect(up).toEqual({ via: "1.0 cache, 1.1 gatehouse", accept: "*/*" });
     expect(upstreamRequestHeaders({}, null)).toEqual({ via: "1.1 gatehouse" });
-    const down = downstreamResponseHeaders({ connection: "x-hop", "x-hop": "1", "transfer-encoding": "chunked", "x-gatehouse-outcome": "forged", via: ["1.1 a", "1.1 b"], "content-type": "text/plain" });
+    const down = downstreamResponseHeaders({
+      connection: "x-hop",
+      "x-hop": "1",
+      "transfer-encoding": "chunked",
+      "x-gatehouse-outcome": "forged",
+      via: ["1.1 a", "1.1 b"],
+      "content-type": "text/plain",
+    });
     expect(down).toEqual({ via: "1.1 a, 1.1 b, 1.1 gatehouse", "content-type": "text/plain" });
   });
 });
@@ -135,7 +162,10 @@ describe("Resolver (SSRF guard)", () => {
   const lookup = async (host: string) => {
     const table: Record<string, { address: string; family: 4 | 6 }[]> = {
       "public.example": [{ address: "93.184.216.34", family: 4 }],
-      "split.example": [{ address: "93.184.216.34", family: 4 }, { address: "10.0.0.5", family: 4 }],
+      "split.example": [
+        { address: "93.184.216.34", family: 4 },
+        { address: "10.0.0.5", family: 4 },
+      ],
       "mapped.example": [{ address: "::ffff:169.254.169.254", family: 6 }],
     };
     if (!table[host]) throw Object.assign(new Error("nope"), { code: "ENOTFOUND" });
@@ -144,7 +174,20 @@ describe("Resolver (SSRF guard)", () => {
 
   it("refuses loopback, private, link-local, metadata and unique-local addresses", async () => {
     const r = new Resolver({ allowPrivate: [], overrides: {}, lookup });
-    for (const ip of ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:7f00:1"]) {
+    for (const ip of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "172.16.0.1",
+      "192.168.1.1",
+      "169.254.169.254",
+      "100.64.0.1",
+      "0.0.0.0",
+      "::1",
+      "fd00::1",
+      "fe80::1",
+      "::ffff:127.0.0.1",
+      "::ffff:7f00:1",
+    ]) {
       expect(r.permitted(ip), ip).toBe(false);
     }
     for (const ip of ["93.184.216.34", "2606:4700::1111"]) expect(r.permitted(ip), ip).toBe(true);
@@ -160,10 +203,16 @@ describe("Resolver (SSRF guard)", () => {
     const forms = (v4: string): string[] => {
       const [a, b, c, d] = v4.split(".").map(Number) as [number, number, number, number];
       return [
-        `::ffff:${v4}`, `::ffff:${hex(a, b)}:${hex(c, d)}`, `0:0:0:0:0:FFFF:${hex(a, b)}:${hex(c, d)}`,
-        `::ffff:0:${v4}`, `::${v4}`, `::${hex(a, b)}:${hex(c, d)}`,
-        `64:ff9b::${v4}`, `64:ff9b::${hex(a, b)}:${hex(c, d)}`,
-        `2002:${hex(a, b)}:${hex(c, d)}::`, `2002:${hex(a, b)}:${hex(c, d)}:1:2:3:4:5`,
+        `::ffff:${v4}`,
+        `::ffff:${hex(a, b)}:${hex(c, d)}`,
+        `0:0:0:0:0:FFFF:${hex(a, b)}:${hex(c, d)}`,
+        `::ffff:0:${v4}`,
+        `::${v4}`,
+        `::${hex(a, b)}:${hex(c, d)}`,
+        `64:ff9b::${v4}`,
+        `64:ff9b::${hex(a, b)}:${hex(c, d)}`,
+        `2002:${hex(a, b)}:${hex(c, d)}::`,
+        `2002:${hex(a, b)}:${hex(c, d)}:1:2:3:4:5`,
       ];
     };
     const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((t) => t.join("."));
@@ -173,7 +222,8 @@ describe("Resolver (SSRF guard)", () => {
       }),
       { numRuns: 500 },
     );
-    for (const form of [...forms("127.0.0.1"), ...forms("169.254.169.254"), ...forms("10.0.0.1")]) expect(r.permitted(form), form).toBe(false);
+    for (const form of [...forms("127.0.0.1"), ...forms("169.254.169.254"), ...forms("10.0.0.1")])
+      expect(r.permitted(form), form).toBe(false);
     // Teredo hides its endpoints and local-use NAT64 maps to anything: refused outright.
     for (const ip of ["2001:0:4136:e378:8000:63bf:3fff:fdd2", "64:ff9b:1::a00:1", "fec0::1"]) expect(r.permitted(ip), ip).toBe(false);
     expect(r.permitted("2002:5db8:d822::1")).toBe(true); // 6to4 of 93.184.216.34
@@ -184,7 +234,11 @@ describe("Resolver (SSRF guard)", () => {
     const hanging = async (host: string) => (calls++ === 0 ? new Promise<never>(() => {}) : lookup(host));
     const r = new Resolver({ allowPrivate: [], overrides: {}, lookup: hanging, timeoutMs: 200 });
     const started = Date.now();
-    expect(await r.resolve("public.example")).toEqual({ ok: false, code: "dns_failed", message: "public.example did not resolve within 0.2 s" });
+    expect(await r.resolve("public.example")).toEqual({
+      ok: false,
+      code: "dns_failed",
+      message: "public.example did not resolve within 0.2 s",
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     expect(await r.resolve("public.example")).toMatchObject({ ok: true, address: { address: "93.184.216.34" } });
   });
@@ -221,7 +275,10 @@ describe("attaching a credential", () => {
   const injects: Inject[] = [{ type: "bearer" }, { type: "basic", username: "bot" }, { type: "header", name: "X-Api-Key" }];
   const headerName = (inject: Inject) => (inject.type === "header" ? inject.name.toLowerCase() : "authorization");
   // Every letter-case spelling of a name, as a sandbox might send it.
-  const caseVariant = (name: string) => fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }).map((upper) => [...name].map((ch, i) => (upper[i] ? ch.toUpperCase() : ch)).join(""));
+  const caseVariant = (name: string) =>
+    fc
+      .array(fc.boolean(), { minLength: name.length, maxLength: name.length })
+      .map((upper) => [...name].map((ch, i) => (upper[i] ? ch.toUpperCase() : ch)).join(""));
 
   it("property: whatever the sandbox sent under the credential's header, in any case, only the credential goes out; nothing else changes", () => {
     fc.assert(
@@ -237,7 +294,9 @@ describe("attaching a credential", () => {
           applyCredential(headers, inject, new Secret("fake-secret-value"));
           const matching = Object.keys(headers).filter((k) => k.toLowerCase() === name);
           expect(matching).toEqual([name]);
-          expect(headers[name]).toContain(inject.type === "basic" ? Buffer.from("bot:fake-secret-value").toString("base64") : "fake-secret-value");
+          expect(headers[name]).toContain(
+            inject.type === "basic" ? Buffer.from("bot:fake-secret-value").toString("base64") : "fake-secret-value",
+          );
           for (const [k, v] of Object.entries(before)) if (k.toLowerCase() !== name) expect(headers[k]).toBe(v);
         },
       ),

@@ -28,19 +28,32 @@ const TEXT_ENCODERS: Record<string, (s: string) => string> = {
   "PHP urlencode": (s) => rfc3986(s).replaceAll("~", "%7E").replaceAll("%20", "+"),
   "lower-case %xx": (s) => rfc3986(s).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
   "every byte %XX": (s) => [...Buffer.from(s)].map((b) => "%" + b.toString(16).padStart(2, "0").toUpperCase()).join(""),
-  "Python html.escape": (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#x27;"),
-  "PHP htmlspecialchars": (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#039;"),
+  "Python html.escape": (s) =>
+    s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#x27;"),
+  "PHP htmlspecialchars": (s) =>
+    s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#039;"),
   "decimal entities": (s) => [...s].map((c) => `&#${c.codePointAt(0)};`).join(""),
   "JSON.stringify": (s) => JSON.stringify(s).slice(1, -1),
-  "Go encoding/json": (s) => JSON.stringify(s).slice(1, -1).replace(/[<>&]/g, (c) => "\\u00" + c.charCodeAt(0).toString(16)),
-  "Python json.dumps": (s) => JSON.stringify(s).slice(1, -1).replace(/[^\x00-\x7f]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0")),
-  "every char \\uXXXX": (s) => Array.from({ length: s.length }, (_, i) => "\\u" + s.charCodeAt(i).toString(16).toUpperCase().padStart(4, "0")).join(""),
-  "hex": (s) => Buffer.from(s).toString("hex"),
-  "HEX": (s) => Buffer.from(s).toString("hex").toUpperCase(),
+  "Go encoding/json": (s) =>
+    JSON.stringify(s)
+      .slice(1, -1)
+      .replace(/[<>&]/g, (c) => "\\u00" + c.charCodeAt(0).toString(16)),
+  "Python json.dumps": (s) =>
+    JSON.stringify(s)
+      .slice(1, -1)
+      .replace(/[^\x00-\x7f]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0")),
+  "every char \\uXXXX": (s) =>
+    Array.from({ length: s.length }, (_, i) => "\\u" + s.charCodeAt(i).toString(16).toUpperCase().padStart(4, "0")).join(""),
+  hex: (s) => Buffer.from(s).toString("hex"),
+  HEX: (s) => Buffer.from(s).toString("hex").toUpperCase(),
 };
 
-const secretArb = fc.oneof(fc.string({ minLength: 8, maxLength: 40 }), fc.string({ minLength: 8, maxLength: 24, unit: "grapheme" }), fc.stringMatching(/^[A-Za-z0-9_-]{20,40}$/));
-const filler = fc.string({ maxLength: 20, unit: fc.constantFrom(..."abc xyz{}\":,=&%\\\n") });
+const secretArb = fc.oneof(
+  fc.string({ minLength: 8, maxLength: 40 }),
+  fc.string({ minLength: 8, maxLength: 24, unit: "grapheme" }),
+  fc.stringMatching(/^[A-Za-z0-9_-]{20,40}$/),
+);
+const filler = fc.string({ maxLength: 20, unit: fc.constantFrom(...'abc xyz{}":,=&%\\\n') });
 const cuts = fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 20 });
 
 describe("redaction knows the secret's encodings", () => {
@@ -58,17 +71,24 @@ describe("redaction knows the secret's encodings", () => {
 
   it("property: base64 of any text holding the secret (Bearer value, user:secret, a blob), at any alignment, cannot be decoded back to it", () => {
     fc.assert(
-      fc.property(secretArb, fc.uint8Array({ maxLength: 7 }), fc.uint8Array({ maxLength: 7 }), fc.boolean(), cuts, (value, pre, post, urlSafe, c) => {
-        const plain = Buffer.concat([Buffer.from(pre), Buffer.from(value), Buffer.from(post)]);
-        let encoded = plain.toString("base64");
-        if (urlSafe) encoded = encoded.replaceAll("+", "-").replaceAll("/", "_");
-        const out = redact(`data: ${encoded}\n`, secretNeedles({ type: "bearer" }, new Secret(value)), c);
-        expect(out).toContain("[REDACTED]");
-        for (const piece of out.split("[REDACTED]")) {
-          const decoded = Buffer.from(piece.replace(/^data: /, "").trim(), "base64");
-          expect(decoded.includes(Buffer.from(value))).toBe(false);
-        }
-      }),
+      fc.property(
+        secretArb,
+        fc.uint8Array({ maxLength: 7 }),
+        fc.uint8Array({ maxLength: 7 }),
+        fc.boolean(),
+        cuts,
+        (value, pre, post, urlSafe, c) => {
+          const plain = Buffer.concat([Buffer.from(pre), Buffer.from(value), Buffer.from(post)]);
+          let encoded = plain.toString("base64");
+          if (urlSafe) encoded = encoded.replaceAll("+", "-").replaceAll("/", "_");
+          const out = redact(`data: ${encoded}\n`, secretNeedles({ type: "bearer" }, new Secret(value)), c);
+          expect(out).toContain("[REDACTED]");
+          for (const piece of out.split("[REDACTED]")) {
+            const decoded = Buffer.from(piece.replace(/^data: /, "").trim(), "base64");
+            expect(decoded.includes(Buffer.from(value))).toBe(false);
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -103,7 +103,9 @@ function percentEncode(value: string, keep: (ch: string) => boolean, opts: { low
   for (const ch of value) {
     if (opts.plus && ch === " ") out += "+";
     else if (keep(ch)) out += ch;
-    else for (const b of Buffer.from(ch, "utf8")) out += "%" + (opts.lower ? b.toString(16).padStart(2, "0") : b.toString(16).toUpperCase().padStart(2, "0"));
+    else
+      for (const b of Buffer.from(ch, "utf8"))
+        out += "%" + (opts.lower ? b.toString(16).padStart(2, "0") : b.toString(16).toUpperCase().padStart(2, "0"));
   }
   return out;
 }
@@ -116,7 +118,9 @@ function percentEncode(value: string, keep: (ch: string) => boolean, opts: { low
 function base64Interiors(bytes: Buffer): string[] {
   const out: string[] = [];
   for (let k = 0; k < 3; k++) {
-    const enc = Buffer.concat([Buffer.alloc(k), bytes]).toString("base64").replace(/=+$/, "");
+    const enc = Buffer.concat([Buffer.alloc(k), bytes])
+      .toString("base64")
+      .replace(/=+$/, "");
     const interior = enc.slice(Math.ceil((8 * k) / 6), Math.floor((8 * (k + bytes.length)) / 6));
     out.push(interior, interior.replaceAll("+", "-").replaceAll("/", "_"));
   }
@@ -150,7 +154,8 @@ export function encodedForms(value: string): string[] {
       forms.add(percentEncode(value, keep, { lower, plus: true }));
     }
   }
-  const html = (apos: string, quot: string) => value.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': quot, "'": apos })[c]!);
+  const html = (apos: string, quot: string) =>
+    value.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': quot, "'": apos })[c]!);
   for (const apos of ["&#39;", "&#x27;", "&apos;", "&#039;", "'"]) for (const quot of ["&quot;", "&#34;", '"']) forms.add(html(apos, quot));
   const codePoints = [...value].map((c) => c.codePointAt(0)!);
   forms.add(codePoints.map((c) => `&#${c};`).join(""));
@@ -170,7 +175,15 @@ export function encodedForms(value: string): string[] {
   const b64 = bytes.toString("base64");
   const b64url = b64.replaceAll("+", "-").replaceAll("/", "_");
   // Whole (padded or not) where the secret was encoded alone, then any alignment inside a longer text.
-  for (const derived of [b64, b64url, b64url.replace(/=+$/, ""), ...base64Interiors(bytes), bytes.toString("hex"), bytes.toString("hex").toUpperCase()]) if (derived.length >= MIN_DERIVED) forms.add(derived);
+  for (const derived of [
+    b64,
+    b64url,
+    b64url.replace(/=+$/, ""),
+    ...base64Interiors(bytes),
+    bytes.toString("hex"),
+    bytes.toString("hex").toUpperCase(),
+  ])
+    if (derived.length >= MIN_DERIVED) forms.add(derived);
   forms.delete("");
   return [...forms];
 }

@@ -52,7 +52,18 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
    * `onStaleConnection` may send the request again when the upstream closed the connection before
    * answering (true: it did, and this relay serves the new attempt).
    */
-  constructor(res: http.ServerResponse, opts: { requestId: string; outcome: Outcome; reportOnly?: string; needles: string[]; context: Context; onSettled: (relay: Relay<Context>) => void; onStaleConnection?: (relay: Relay<Context>) => boolean }) {
+  constructor(
+    res: http.ServerResponse,
+    opts: {
+      requestId: string;
+      outcome: Outcome;
+      reportOnly?: string;
+      needles: string[];
+      context: Context;
+      onSettled: (relay: Relay<Context>) => void;
+      onStaleConnection?: (relay: Relay<Context>) => boolean;
+    },
+  ) {
     this.#res = res;
     this.#requestId = opts.requestId;
     this.#outcome = opts.outcome;
@@ -69,7 +80,11 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     if (this.#res.destroyed) controller.abort(new Error("the client went away"));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, upstreamHeaders: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    upstreamHeaders: Record<string, string | string[] | undefined>,
+  ): void {
     const res = this.#res;
     if (res.destroyed) return controller.abort(new Error("the client went away"));
     // Informational answers (103 Early Hints, 102) are dropped; the final one follows. Sandboxes
@@ -90,14 +105,32 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
       // undici takes off the chunking and nothing else: under any other transfer coding
       // (gzip, chunked) the bytes scanned would not be the bytes the sandbox unpacks.
       const coding = otherTransferCoding(upstreamHeaders["transfer-encoding"]);
-      if (coding) return this.#fail({ status: 502, code: "upstream_invalid_response", message: `the upstream's answer was not valid HTTP: it is sent in the ${coding} transfer coding, which Gatehouse cannot scan for the credential` }, controller);
+      if (coding)
+        return this.#fail(
+          {
+            status: 502,
+            code: "upstream_invalid_response",
+            message: `the upstream's answer was not valid HTTP: it is sent in the ${coding} transfer coding, which Gatehouse cannot scan for the credential`,
+          },
+          controller,
+        );
       this.#redactor = new BodyRedactor(needles);
       delete out["content-length"];
-      const encoding = String(out["content-encoding"] ?? "identity").trim().toLowerCase();
+      const encoding = String(out["content-encoding"] ?? "identity")
+        .trim()
+        .toLowerCase();
       if (encoding !== "identity") {
         // Compressed bytes cannot be searched for the secret: unpack them, or refuse them.
         const decoder = decoderFor(encoding);
-        if (!decoder) return this.#fail({ status: 502, code: "upstream_invalid_response", message: `the upstream's answer was not valid HTTP: a body in ${encoding} encoding, which Gatehouse cannot scan for the credential` }, controller);
+        if (!decoder)
+          return this.#fail(
+            {
+              status: 502,
+              code: "upstream_invalid_response",
+              message: `the upstream's answer was not valid HTTP: a body in ${encoding} encoding, which Gatehouse cannot scan for the credential`,
+            },
+            controller,
+          );
         delete out["content-encoding"];
         this.#decode(decoder);
       }
@@ -191,7 +224,16 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     this.#decoder = decoder;
     decoder.on("data", (chunk: Buffer) => this.#forward(this.#controller!, chunk));
     decoder.once("end", () => this.#finish());
-    decoder.once("error", () => this.#fail({ status: 502, code: "upstream_invalid_response", message: "the upstream's answer was not valid HTTP: its compressed body is corrupt" }, this.#controller!));
+    decoder.once("error", () =>
+      this.#fail(
+        {
+          status: 502,
+          code: "upstream_invalid_response",
+          message: "the upstream's answer was not valid HTTP: its compressed body is corrupt",
+        },
+        this.#controller!,
+      ),
+    );
   }
 
   #onClientClose(): void {
@@ -238,8 +280,10 @@ export function upstreamFailure(err: NodeJS.ErrnoException): { status: number; c
   const name = err.name ?? "";
   if (code === "EGATEHOUSE_REFUSED") return { status: 403, code: "private_address", message: err.message };
   if (code === "EGATEHOUSE_TOKEN_IN_BODY") return { status: 403, code: "token_in_request", message: err.message };
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/i.test(code) || /certificate/i.test(err.message)) return { status: 502, code: "upstream_tls_failed", message: "the upstream's TLS certificate did not verify" };
-  if (/Timeout/i.test(name) || /TIMEOUT/.test(code)) return { status: 504, code: "upstream_timeout", message: "the upstream did not answer in time" };
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/i.test(code) || /certificate/i.test(err.message))
+    return { status: 502, code: "upstream_tls_failed", message: "the upstream's TLS certificate did not verify" };
+  if (/Timeout/i.test(name) || /TIMEOUT/.test(code))
+    return { status: 504, code: "upstream_timeout", message: "the upstream did not answer in time" };
   const invalid = invalidResponse(err, code, name);
   if (invalid) return { status: 502, code: "upstream_invalid_response", message: `the upstream's answer was not valid HTTP: ${invalid}` };
   return { status: 502, code: "upstream_unreachable", message: `the upstream could not be reached (${code || name || "error"})` };

@@ -10,10 +10,36 @@ export type ResolveResult = { ok: true; address: ResolvedAddress } | { ok: false
 // Loopback, private, link-local (cloud metadata lives at 169.254.169.254), CGNAT, unique-local,
 // multicast, reserved and documentation ranges; IPv6 forms that carry an IPv4 address are judged
 // by that address (embeddedV4).
-const REFUSED_V4 = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4"];
+const REFUSED_V4 = [
+  "0.0.0.0/8",
+  "10.0.0.0/8",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "172.16.0.0/12",
+  "192.0.0.0/24",
+  "192.0.2.0/24",
+  "192.168.0.0/16",
+  "198.18.0.0/15",
+  "198.51.100.0/24",
+  "203.0.113.0/24",
+  "224.0.0.0/4",
+  "240.0.0.0/4",
+];
 // Teredo (2001::/32) hides its IPv4 endpoints and local-use NAT64 (64:ff9b:1::/48) maps to
 // whatever the site chose: refused outright. Site-local (fec0::/10) is deprecated, but routable inside.
-const REFUSED_V6 = ["::/128", "::1/128", "100::/64", "2001::/32", "2001:db8::/32", "64:ff9b:1::/48", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8"];
+const REFUSED_V6 = [
+  "::/128",
+  "::1/128",
+  "100::/64",
+  "2001::/32",
+  "2001:db8::/32",
+  "64:ff9b:1::/48",
+  "fc00::/7",
+  "fe80::/10",
+  "fec0::/10",
+  "ff00::/8",
+];
 
 function blockList(cidrs: string[]): net.BlockList {
   const list = new net.BlockList();
@@ -85,7 +111,12 @@ export class Resolver {
   /** Whether an address may be dialled. */
   permitted(address: string): boolean {
     const v4 = net.isIP(address) === 4 ? address : embeddedV4(address);
-    if (v4) return !this.#refused4.check(v4, "ipv4") || this.#allowed.check(v4, "ipv4") || this.#allowed.check(address, net.isIP(address) === 6 ? "ipv6" : "ipv4");
+    if (v4)
+      return (
+        !this.#refused4.check(v4, "ipv4") ||
+        this.#allowed.check(v4, "ipv4") ||
+        this.#allowed.check(address, net.isIP(address) === 6 ? "ipv6" : "ipv4")
+      );
     return !this.#refused6.check(address, "ipv6") || this.#allowed.check(address, "ipv6");
   }
 
@@ -108,10 +139,15 @@ export class Resolver {
       const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, this.#timeoutMs, "timeout")));
       try {
         const answer = await Promise.race([this.#lookup(host), timedOut]);
-        if (answer === "timeout") return { ok: false, code: "dns_failed", message: `${host} did not resolve within ${this.#timeoutMs / 1000} s` };
+        if (answer === "timeout")
+          return { ok: false, code: "dns_failed", message: `${host} did not resolve within ${this.#timeoutMs / 1000} s` };
         candidates = answer;
       } catch (err) {
-        return { ok: false, code: "dns_failed", message: `${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? "lookup failed"})` };
+        return {
+          ok: false,
+          code: "dns_failed",
+          message: `${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? "lookup failed"})`,
+        };
       } finally {
         clearTimeout(timer);
       }
@@ -119,7 +155,12 @@ export class Resolver {
     // Every address must pass: a name that also points inside the network is refused outright,
     // so a later re-resolution cannot pick the inside one.
     const bad = candidates.find((c) => !this.permitted(c.address));
-    if (bad) return { ok: false, code: "private_address", message: `${host} resolves to ${bad.address}, a private, loopback, link-local or metadata address` };
+    if (bad)
+      return {
+        ok: false,
+        code: "private_address",
+        message: `${host} resolves to ${bad.address}, a private, loopback, link-local or metadata address`,
+      };
     if (candidates.length === 0) return { ok: false, code: "dns_failed", message: `${host} has no addresses` };
     const chosen = candidates[0]!;
     if (this.#cache.size > 10_000) this.#cache.clear();
@@ -131,7 +172,11 @@ export class Resolver {
    * For net/tls `lookup`: answers from the checked cache (the address the decision was made on);
    * a name not checked yet is resolved and checked here, never dialled unchecked.
    */
-  readonly lookupForDial = (hostname: string, options: { all?: boolean }, callback: (err: Error | null, address: string | { address: string; family: number }[], family?: number) => void): void => {
+  readonly lookupForDial = (
+    hostname: string,
+    options: { all?: boolean },
+    callback: (err: Error | null, address: string | { address: string; family: number }[], family?: number) => void,
+  ): void => {
     const host = hostname.replace(/^\[|\]$/g, "");
     this.resolve(host).then(
       (r) => {

@@ -67,7 +67,10 @@ const MAX_PHRASE = 200;
 export function reasonPhrase(a: ProxyAnswer): string {
   const who = a.status === 403 && a.outcome === "blocked" ? "Blocked by Gatehouse" : "Gatehouse";
   const about = a.host ? ABOUT_HOST[a.code]?.(a.host) : undefined;
-  const text = `${who}: ${about ?? a.message}`.replace(/[^\x20-\x7e]+/g, " ").replace(/ {2,}/g, " ").trim();
+  const text = `${who}: ${about ?? a.message}`
+    .replace(/[^\x20-\x7e]+/g, " ")
+    .replace(/ {2,}/g, " ")
+    .trim();
   return text.length > MAX_PHRASE ? `${text.slice(0, MAX_PHRASE - 3)}...` : text;
 }
 
@@ -76,7 +79,10 @@ export function reasonPhrase(a: ProxyAnswer): string {
  * it all in one string, for tools that print a string field of the body and nothing else.
  */
 function body(a: ProxyAnswer, phrase: string): string {
-  return JSON.stringify({ error: { code: a.code, message: a.message, requestId: a.requestId, ...(a.ask ? { host: a.ask } : {}) }, message: `${phrase}. ${a.message} (${a.code}, request ${a.requestId})` });
+  return JSON.stringify({
+    error: { code: a.code, message: a.message, requestId: a.requestId, ...(a.ask ? { host: a.ask } : {}) },
+    message: `${phrase}. ${a.message} (${a.code}, request ${a.requestId})`,
+  });
 }
 
 function headers(a: ProxyAnswer, payload: string): Record<string, string | number> {
@@ -95,7 +101,13 @@ function headers(a: ProxyAnswer, payload: string): Record<string, string | numbe
 }
 
 /** The answers that mean an upstream failed (gatehouse_upstream_failures_total), not a refusal. */
-export const UPSTREAM_FAILURES: ReadonlySet<ProxyErrorCode> = new Set(["dns_failed", "upstream_unreachable", "upstream_tls_failed", "upstream_timeout", "upstream_invalid_response"]);
+export const UPSTREAM_FAILURES: ReadonlySet<ProxyErrorCode> = new Set([
+  "dns_failed",
+  "upstream_unreachable",
+  "upstream_tls_failed",
+  "upstream_timeout",
+  "upstream_invalid_response",
+]);
 
 export function answer(res: ServerResponse, a: ProxyAnswer): void {
   if (UPSTREAM_FAILURES.has(a.code)) countUpstreamFailure(a.code);

@@ -71,7 +71,13 @@ export class SessionSockets {
     const limit = this.#d.env.proxyLimits.unauthenticatedPerPeer;
     if (open >= limit) {
       socket.on("error", () => socket.destroy());
-      answerSocket(socket, { status: 429, code: "too_many_connections", message: `${limit} connections from this address are already open without a valid session token; authenticate or close some`, outcome: "blocked", requestId: newRequestId() });
+      answerSocket(socket, {
+        status: 429,
+        code: "too_many_connections",
+        message: `${limit} connections from this address are already open without a valid session token; authenticate or close some`,
+        outcome: "blocked",
+        requestId: newRequestId(),
+      });
       return false;
     }
     this.#unauthenticated.set(peer, open + 1);

@@ -31,8 +31,18 @@ describe("what the sandbox and the audit see", () => {
   it("marks report-only answers and names the host to ask for", () => {
     expect(reportOnlyHeader({})).toBeUndefined();
     expect(reportOnlyHeader({ reportOnlyUntil: Date.UTC(2026, 11, 1) })).toBe("on; until=2026-12-01T00:00:00.000Z");
-    expect(reportOnlyHeader({ reportOnlyUntil: Date.UTC(2026, 11, 1), wouldBlock: { code: "host_not_allowed", rule: "default:block", reason: "r" } })).toMatch(/^would-block; /);
-    expect(wouldBlockDetail({ wouldBlock: { code: "host_not_allowed", rule: "default:block", reason: "r" } })).toEqual({ wouldBlock: true, blockCode: "host_not_allowed", blockRule: "default:block", blockReason: "r" });
+    expect(
+      reportOnlyHeader({
+        reportOnlyUntil: Date.UTC(2026, 11, 1),
+        wouldBlock: { code: "host_not_allowed", rule: "default:block", reason: "r" },
+      }),
+    ).toMatch(/^would-block; /);
+    expect(wouldBlockDetail({ wouldBlock: { code: "host_not_allowed", rule: "default:block", reason: "r" } })).toEqual({
+      wouldBlock: true,
+      blockCode: "host_not_allowed",
+      blockRule: "default:block",
+      blockReason: "r",
+    });
     expect(hostToAskFor({ scheme: "https", host: "api.example.com", port: 443 })).toBe("api.example.com");
     expect(hostToAskFor({ scheme: "http", host: "api.example.com", port: 8080 })).toBe("api.example.com:8080");
     expect(hostToAskFor({ scheme: "https", host: "::1", port: 8443 })).toBe("[::1]:8443");

@@ -47,7 +47,10 @@ export class ExpiringSockets {
 }
 
 /** What a refusal of a decided request adds: the host to ask for, the report-only header. */
-export function refusalExtras(decision: Decision, target: { scheme: "http" | "https"; host: string; port: number }): Pick<ProxyAnswer, "ask" | "reportOnly"> {
+export function refusalExtras(
+  decision: Decision,
+  target: { scheme: "http" | "https"; host: string; port: number },
+): Pick<ProxyAnswer, "ask" | "reportOnly"> {
   const reportOnly = reportOnlyHeader(decision);
   return { ...(decision.code === "host_not_allowed" ? { ask: hostToAskFor(target) } : {}), ...(reportOnly ? { reportOnly } : {}) };
 }

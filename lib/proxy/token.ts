@@ -37,7 +37,8 @@ const finders = new Map<string, TokenFinder>();
 /** Decodes %xx (any case), three rounds at most (a client may encode twice), as Latin-1: the token is ASCII. */
 function percentDecoded(text: string): string {
   let out = text;
-  for (let round = 0; round < 3 && /%[0-9A-Fa-f]{2}/.test(out); round++) out = out.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+  for (let round = 0; round < 3 && /%[0-9A-Fa-f]{2}/.test(out); round++)
+    out = out.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
   return out;
 }
 
@@ -91,7 +92,9 @@ export class TokenFinder {
     if (this.#hasFragment(decoded, this.#fragments)) return true;
     if (text.length >= this.#shortestDerived) for (const n of this.#derived) if (text.includes(n)) return true;
     // Basic with the token as its password, percent-encoded or not (userinfo copied from a URL).
-    if (/basic/i.test(text)) for (const m of text.matchAll(/basic\s+([A-Za-z0-9+/_-]+=*)/gi)) if (percentDecoded(Buffer.from(m[1]!, "base64").toString("latin1")).includes(this.token)) return true;
+    if (/basic/i.test(text))
+      for (const m of text.matchAll(/basic\s+([A-Za-z0-9+/_-]+=*)/gi))
+        if (percentDecoded(Buffer.from(m[1]!, "base64").toString("latin1")).includes(this.token)) return true;
     return false;
   }
 
@@ -141,7 +144,8 @@ export function tokenInRequest(token: string, url: string, rawHeaders: string[])
     const decode = (t: string) => (t.includes("%") ? percentDecoded(t) : t);
     return decode(values).includes(token) || decode(names).toLowerCase().includes(token.toLowerCase());
   };
-  if (spelled(() => false) && spelled((name, value) => finder.carriesIgnoringCase(name) || finder.carries(value))) return "split over its headers";
+  if (spelled(() => false) && spelled((name, value) => finder.carriesIgnoringCase(name) || finder.carries(value)))
+    return "split over its headers";
   return null;
 }
 

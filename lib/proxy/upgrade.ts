@@ -12,7 +12,10 @@ export function isWebSocketKey(key: unknown): key is string {
 }
 
 export function webSocketAccept(key: string): string {
-  return crypto.createHash("sha1").update(key + WEBSOCKET_GUID).digest("base64");
+  return crypto
+    .createHash("sha1")
+    .update(key + WEBSOCKET_GUID)
+    .digest("base64");
 }
 
 /**
@@ -22,7 +25,9 @@ export function webSocketAccept(key: string): string {
 export function switchedToWebSocket(res: http.IncomingMessage, key: string): boolean {
   const upgrade = res.headers.upgrade;
   const accept = res.headers["sec-websocket-accept"];
-  return res.statusCode === 101 && typeof upgrade === "string" && upgrade.trim().toLowerCase() === "websocket" && accept === webSocketAccept(key);
+  return (
+    res.statusCode === 101 && typeof upgrade === "string" && upgrade.trim().toLowerCase() === "websocket" && accept === webSocketAccept(key)
+  );
 }
 
 /** A response head as it goes on the wire. Values come from Node's parser: no CR or LF in them. */

@@ -44,15 +44,33 @@ export class WebSocketRelay {
     const { audit } = this.#c;
     const token = tunnel ? tunnel.token : sessionToken(req.headers["proxy-authorization"]);
     const refuse = (refusal: ProxyAnswer) => {
-      const about: Refused = { method: req.method ?? "GET", scheme: tunnel ? "https" : "http", host: tunnel?.host ?? null, port: tunnel?.port ?? null, path: null };
+      const about: Refused = {
+        method: req.method ?? "GET",
+        scheme: tunnel ? "https" : "http",
+        host: tunnel?.host ?? null,
+        port: tunnel?.port ?? null,
+        path: null,
+      };
       answerSocket(socket, audit.refuse(tunnel ? tunnel.session : audit.knownSession(token), about, refusal));
     };
     if (String(req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
-      return refuse({ status: 400, code: "bad_request", message: `only WebSocket upgrades are relayed, not ${String(req.headers.upgrade ?? "")}`, outcome: "blocked", requestId });
+      return refuse({
+        status: 400,
+        code: "bad_request",
+        message: `only WebSocket upgrades are relayed, not ${String(req.headers.upgrade ?? "")}`,
+        outcome: "blocked",
+        requestId,
+      });
     }
     // Without the sandbox's key, the upstream's 101 could not be told from a server that ignored the upgrade.
     if (!isWebSocketKey(req.headers["sec-websocket-key"])) {
-      return refuse({ status: 400, code: "bad_request", message: "a WebSocket upgrade needs a Sec-WebSocket-Key (RFC 6455 section 4.1)", outcome: "blocked", requestId });
+      return refuse({
+        status: 400,
+        code: "bad_request",
+        message: "a WebSocket upgrade needs a Sec-WebSocket-Key (RFC 6455 section 4.1)",
+        outcome: "blocked",
+        requestId,
+      });
     }
     let target: Target | ReturnType<typeof parseAbsoluteTarget>;
     if (tunnel) {
@@ -62,9 +80,20 @@ export class WebSocketRelay {
     } else {
       target = parseAbsoluteTarget((req.url ?? "").replace(/^ws:/i, "http:"));
     }
-    if (isTargetError(target)) return refuse({ status: target.error === "userinfo_not_allowed" ? 403 : 400, code: target.error, message: target.message, outcome: "blocked", requestId });
+    if (isTargetError(target))
+      return refuse({
+        status: target.error === "userinfo_not_allowed" ? 403 : 400,
+        code: target.error,
+        message: target.message,
+        outcome: "blocked",
+        requestId,
+      });
     // Inside a tunnel the connection was counted once, at its CONNECT.
-    const admitted = admit(this.#c, { requestId, token, method: "GET", target, rawHeaders: req.rawHeaders, headers: req.headers, connection: tunnel ? null : socket }, this.#c.revisions());
+    const admitted = admit(
+      this.#c,
+      { requestId, token, method: "GET", target, rawHeaders: req.rawHeaders, headers: req.headers, connection: tunnel ? null : socket },
+      this.#c.revisions(),
+    );
     if (!admitted.ok) return answerSocket(socket, admitted.answer);
     this.#relayUpgrade(req, socket, head, admitted.attempt, admitted.decision).catch((err) => dropped(socket, err));
   }
@@ -76,7 +105,13 @@ export class WebSocketRelay {
     // stays home: the upgrade goes out, and is recorded, as allowlisted.
     const effective: Decision =
       decision.outcome === "credentialed"
-        ? { ...decision, outcome: "allowlisted", connection: undefined, nearMiss: decision.connection, reason: `${decision.reason.split(";")[0]}; credentials are not attached to WebSocket upgrades, whose frames cannot be scanned for a reflected secret` }
+        ? {
+            ...decision,
+            outcome: "allowlisted",
+            connection: undefined,
+            nearMiss: decision.connection,
+            reason: `${decision.reason.split(";")[0]}; credentials are not attached to WebSocket upgrades, whose frames cannot be scanned for a reflected secret`,
+          }
         : decision;
     const resolved = await resolveAdmitted(this.#c, a, effective);
     if (!resolved.ok) return answerSocket(socket, resolved.answer);
@@ -86,7 +121,9 @@ export class WebSocketRelay {
     const timeouts = d.env.proxyTimeouts;
     const connectOpts = { host: resolved.address.address, port: target.port, timeout: timeouts.connect };
     // Through the parent: the tunnel first, then TLS inside it as on a direct connection.
-    const viaParent = resolved.address.viaParent ? await d.parent!.tunnel(target.host, target.port, timeouts.connect).catch((err: NodeJS.ErrnoException) => err) : null;
+    const viaParent = resolved.address.viaParent
+      ? await d.parent!.tunnel(target.host, target.port, timeouts.connect).catch((err: NodeJS.ErrnoException) => err)
+      : null;
     if (viaParent instanceof Error) {
       const failure = upstreamFailure(viaParent);
       audit.complete(a, effective, { status: failure.status, bytesIn: 0, bytesOut: 0, reason: failure.message });
@@ -94,11 +131,21 @@ export class WebSocketRelay {
     }
     const upstream: net.Socket =
       target.scheme === "https"
-        ? tls.connect({ ...connectOpts, ...(viaParent ? { socket: viaParent } : {}), servername: target.host, secureContext: this.#c.upstreamTls, rejectUnauthorized: true })
+        ? tls.connect({
+            ...connectOpts,
+            ...(viaParent ? { socket: viaParent } : {}),
+            servername: target.host,
+            secureContext: this.#c.upstreamTls,
+            rejectUnauthorized: true,
+          })
         : (viaParent?.resume() ?? net.connect(connectOpts));
     this.#c.sockets.track(session.id, upstream, "companion");
     const reportOnly = reportOnlyHeader(decision);
-    const ours = { "X-Gatehouse-Outcome": effective.outcome, "X-Gatehouse-Request-Id": a.requestId, ...(reportOnly ? { "X-Gatehouse-Report-Only": reportOnly } : {}) };
+    const ours = {
+      "X-Gatehouse-Outcome": effective.outcome,
+      "X-Gatehouse-Request-Id": a.requestId,
+      ...(reportOnly ? { "X-Gatehouse-Report-Only": reportOnly } : {}),
+    };
     // A WebSocket that rests on a time-bound grant (or report-only) closes when it ends.
     this.#c.expiring.track([socket, upstream], decision);
     let bytesIn = 0;
@@ -120,26 +167,46 @@ export class WebSocketRelay {
       if (!headSent) answerSocket(socket, { ...failure, outcome: effective.outcome, requestId: a.requestId });
       finish(headSent ? relayedStatus : failure.status, failure.message);
     };
-    const connectTimedOut = () => fail({ status: 504, code: "upstream_timeout", message: "the upstream did not accept the connection in time" });
+    const connectTimedOut = () =>
+      fail({ status: 504, code: "upstream_timeout", message: "the upstream did not accept the connection in time" });
     upstream.once("timeout", connectTimedOut);
     const connected = () => {
       upstream.setTimeout(0);
       upstream.off("timeout", connectTimedOut);
       // Absolute, from the request: an upstream that trickles its answer byte by byte does not
       // hold the sandbox for longer than this (a socket timeout would restart on every byte).
-      deadline = setTimeout(() => fail({ status: 504, code: "upstream_timeout", message: `the upstream did not answer the upgrade within ${formatDuration(timeouts.responseHeaders)}` }), timeouts.responseHeaders);
+      deadline = setTimeout(
+        () =>
+          fail({
+            status: 504,
+            code: "upstream_timeout",
+            message: `the upstream did not answer the upgrade within ${formatDuration(timeouts.responseHeaders)}`,
+          }),
+        timeouts.responseHeaders,
+      );
     };
     // A plain tunnel through the parent is connected already.
     if (viaParent && target.scheme !== "https") connected();
     else upstream.once(target.scheme === "https" ? "secureConnect" : "connect", connected);
     socket.once("error", () => finish(499));
-    const outgoing = http.request({ method: "GET", path: target.path + target.search, headers, setHost: false, createConnection: () => upstream });
+    const outgoing = http.request({
+      method: "GET",
+      path: target.path + target.search,
+      headers,
+      setHost: false,
+      createConnection: () => upstream,
+    });
     outgoing.on("error", (err: NodeJS.ErrnoException) => fail(upstreamFailure(err)));
     outgoing.on("upgrade", (res: http.IncomingMessage, _up: Duplex, upstreamHead: Buffer) => {
       clearTimeout(deadline);
       upstream.on("error", () => finish(101));
       if (!switchedToWebSocket(res, String(req.headers["sec-websocket-key"]))) {
-        return fail({ status: 502, code: "upstream_invalid_response", message: "the upstream answered 101 without a valid WebSocket handshake (Upgrade: websocket and the Sec-WebSocket-Accept for this key)" });
+        return fail({
+          status: 502,
+          code: "upstream_invalid_response",
+          message:
+            "the upstream answered 101 without a valid WebSocket handshake (Upgrade: websocket and the Sec-WebSocket-Accept for this key)",
+        });
       }
       headSent = true;
       socket.write(formatHead(101, { ...downstreamResponseHeaders(res.headers), Upgrade: "websocket", Connection: "Upgrade", ...ours }));
@@ -168,7 +235,16 @@ export class WebSocketRelay {
       socket.write(formatHead(status, { ...downstreamResponseHeaders(res.headers), Connection: "close", ...ours }));
       res.on("data", (c: Buffer) => (bytesIn += c.length));
       res.pipe(socket);
-      upstream.setTimeout(timeouts.idle, () => fail({ status: 504, code: "upstream_timeout", message: `the upstream went quiet for ${formatDuration(timeouts.idle)} in the middle of its answer` }, status));
+      upstream.setTimeout(timeouts.idle, () =>
+        fail(
+          {
+            status: 504,
+            code: "upstream_timeout",
+            message: `the upstream went quiet for ${formatDuration(timeouts.idle)} in the middle of its answer`,
+          },
+          status,
+        ),
+      );
       res.once("aborted", () => finish(status, "the upstream closed in the middle of its answer"));
       socket.once("finish", () => finish(status, reason));
       socket.once("close", () => finish(status, reason));

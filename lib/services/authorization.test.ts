@@ -83,7 +83,10 @@ const VERBS: Record<string, [Kind[], Call]> = {
   verifyAudit: [READERS, (ctx, actor) => verifyAudit({ ctx, actor })],
   listConnectionHealth: [READERS, (ctx, actor) => listConnectionHealth({ ctx, actor })],
   listCredentials: [READERS, (ctx, actor) => listCredentials({ ctx, actor })],
-  setCredential: [OWNER, (ctx, actor) => setCredential({ ctx, actor, input: { bundle: "b", connection: "c", secret: "fake-secret-value" } })],
+  setCredential: [
+    OWNER,
+    (ctx, actor) => setCredential({ ctx, actor, input: { bundle: "b", connection: "c", secret: "fake-secret-value" } }),
+  ],
   revokeCredential: [OWNER, (ctx, actor) => revokeCredential({ ctx, actor, input: { bundle: "b", connection: "c" } })],
   createBundle: [OWNER, (ctx, actor) => createBundle({ ctx, actor, input: { name: "b2", ...bundleScope } })],
   deleteBundle: [OWNER, (ctx, actor) => deleteBundle({ ctx, actor, input: { bundle: "nope" } })],
@@ -92,35 +95,88 @@ const VERBS: Record<string, [Kind[], Call]> = {
   removeDomain: [OWNER, (ctx, actor) => removeDomain({ ctx, actor, input: { bundle: "nope", pattern: "a.example" } })],
   setOrgDeny: [OWNER, (ctx, actor) => setOrgDeny({ ctx, actor, input: { patterns: ["*.pastebin.example"] } })],
   setChannels: [OWNER, (ctx, actor) => setChannels({ ctx, actor, input: { channels: null } })],
-  explainRequest: [READERS, (ctx, actor) => explainRequest({ ctx, actor, input: { channel: { workspace: "T0", channel: "C0" }, method: "GET", url: "https://a.example/" } })],
+  explainRequest: [
+    READERS,
+    (ctx, actor) =>
+      explainRequest({ ctx, actor, input: { channel: { workspace: "T0", channel: "C0" }, method: "GET", url: "https://a.example/" } }),
+  ],
   getPolicy: [READERS, (ctx, actor) => getPolicy({ ctx, actor })],
   listChannels: [READERS, (ctx, actor) => listChannels({ ctx, actor })],
-  previewPolicyImpact: [OWNER, (ctx, actor) => previewPolicyImpact({ ctx, actor, draft: { version: 1, orgDeny: [], bundles: [], memberAccess: { mode: "anyone", roles: [], directMessages: "enabled" } } })],
+  previewPolicyImpact: [
+    OWNER,
+    (ctx, actor) =>
+      previewPolicyImpact({
+        ctx,
+        actor,
+        draft: { version: 1, orgDeny: [], bundles: [], memberAccess: { mode: "anyone", roles: [], directMessages: "enabled" } },
+      }),
+  ],
   putPolicy: [OWNER, (ctx, actor) => putPolicy({ ctx, actor, input: { version: 1 }, dryRun: true })],
   saveConnection: [OWNER, (ctx, actor) => saveConnection({ ctx, actor, input: { bundle: "nope" } as never })],
   updateBundleScope: [OWNER, (ctx, actor) => updateBundleScope({ ctx, actor, input: { bundle: "nope", ...bundleScope } })],
-  createSession: [["owner", "orchestrator"], (ctx, actor) => createSession({ ctx, actor, input: { workspace: "T0", channel: "C0", thread: "1", kind: "channel", member: { id: "U0", orgMember: true, roles: [] } } })],
+  createSession: [
+    ["owner", "orchestrator"],
+    (ctx, actor) =>
+      createSession({
+        ctx,
+        actor,
+        input: { workspace: "T0", channel: "C0", thread: "1", kind: "channel", member: { id: "U0", orgMember: true, roles: [] } },
+      }),
+  ],
   listSessions: [READERS, (ctx, actor) => listSessions({ ctx, actor })],
   revokeSession: [["owner", "orchestrator"], (ctx, actor) => revokeSession({ ctx, actor, input: { id: "nope" } })],
   getSessionSettings: [READERS, (ctx, actor) => getSessionSettings({ ctx, actor })],
-  updateMemberAccess: [OWNER, (ctx, actor) => updateMemberAccess({ ctx, actor, input: { mode: "anyone", roles: [], directMessages: "enabled" } })],
-  updateSessionSettings: [OWNER, (ctx, actor) => updateSessionSettings({ ctx, actor, input: { idleTimeoutSeconds: 600, maxLifetimeSeconds: 3600 } })],
+  updateMemberAccess: [
+    OWNER,
+    (ctx, actor) => updateMemberAccess({ ctx, actor, input: { mode: "anyone", roles: [], directMessages: "enabled" } }),
+  ],
+  updateSessionSettings: [
+    OWNER,
+    (ctx, actor) => updateSessionSettings({ ctx, actor, input: { idleTimeoutSeconds: 600, maxLifetimeSeconds: 3600 } }),
+  ],
   rotateMasterKey: [OWNER, (ctx, actor) => rotateMasterKey({ ctx, actor, newKey: crypto.randomBytes(32) })],
-  addUser: [OWNER, (ctx, actor) => addUser({ ctx, actor, input: { email: "new@example.com", role: "auditor", password: "new-password-fake-1" } })],
+  addUser: [
+    OWNER,
+    (ctx, actor) => addUser({ ctx, actor, input: { email: "new@example.com", role: "auditor", password: "new-password-fake-1" } }),
+  ],
   listUsers: [READERS, (ctx, actor) => listUsers({ ctx, actor })],
   removeUser: [OWNER, (ctx, actor) => removeUser({ ctx, actor, input: { email: "victim@example.com" } })],
   setUserRole: [OWNER, (ctx, actor) => setUserRole({ ctx, actor, input: { email: "victim@example.com", role: "owner" } })],
-  setUserPassword: [OWNER, (ctx, actor) => setUserPassword({ ctx, actor, input: { email: "victim@example.com", password: "changed-password-fake-1" } })],
+  setUserPassword: [
+    OWNER,
+    (ctx, actor) => setUserPassword({ ctx, actor, input: { email: "victim@example.com", password: "changed-password-fake-1" } }),
+  ],
   unlockUser: [OWNER, (ctx, actor) => unlockUser({ ctx, actor, input: { email: "victim@example.com" } })],
   signOut: [PEOPLE, (ctx, actor) => signOut({ ctx, actor })],
   setPasswordSignIn: [OWNER, (ctx, actor) => setPasswordSignIn({ ctx, actor, input: { enabled: true } })],
   describeOidcSettings: [OWNER, (ctx, actor) => describeOidcSettings({ ctx, actor })],
-  updateOidcSettings: [OWNER, (ctx, actor) => updateOidcSettings({ ctx, actor, input: { name: "IdP", issuer: "https://idp.example.com", clientId: "c", clientSecret: "fake-client-secret", ownerGroups: "o", auditorGroups: "" } })],
+  updateOidcSettings: [
+    OWNER,
+    (ctx, actor) =>
+      updateOidcSettings({
+        ctx,
+        actor,
+        input: {
+          name: "IdP",
+          issuer: "https://idp.example.com",
+          clientId: "c",
+          clientSecret: "fake-client-secret",
+          ownerGroups: "o",
+          auditorGroups: "",
+        },
+      }),
+  ],
   setTotpRequired: [OWNER, (ctx, actor) => setTotpRequired({ ctx, actor, input: { required: false } })],
   beginTotpEnrolment: [PEOPLE, (ctx, actor) => beginTotpEnrolment({ ctx, actor })],
   confirmTotpEnrolment: [PEOPLE, (ctx, actor) => confirmTotpEnrolment({ ctx, actor, input: { code: "000000" } })],
-  grantHost: [OWNER, (ctx, actor) => grantHost({ ctx, actor, input: { target: { workspace: "T0", channel: "C0" }, pattern: "a.example", duration: "1h" } })],
-  extendGrant: [OWNER, (ctx, actor) => extendGrant({ ctx, actor, input: { bundle: "nope", kind: "domain", name: "a.example", duration: "1d" } })],
+  grantHost: [
+    OWNER,
+    (ctx, actor) => grantHost({ ctx, actor, input: { target: { workspace: "T0", channel: "C0" }, pattern: "a.example", duration: "1h" } }),
+  ],
+  extendGrant: [
+    OWNER,
+    (ctx, actor) => extendGrant({ ctx, actor, input: { bundle: "nope", kind: "domain", name: "a.example", duration: "1d" } }),
+  ],
   revokeGrant: [OWNER, (ctx, actor) => revokeGrant({ ctx, actor, input: { bundle: "nope", kind: "domain", name: "a.example" } })],
   setReportOnly: [OWNER, (ctx, actor) => setReportOnly({ ctx, actor, input: { workspace: "T0", duration: "1d" } })],
   endReportOnly: [OWNER, (ctx, actor) => endReportOnly({ ctx, actor, input: { workspace: "T0" } })],
@@ -216,7 +272,11 @@ async function attempt(call: Call, ctx: TestContext, actor: Actor | null) {
 describe("authorization table", () => {
   it("lists every function lib/services exports", async () => {
     const modules = import.meta.glob(["./**/*.ts", "!./**/*.test.ts", "!./test-context.ts"], { eager: true });
-    const exported = Object.values(modules).flatMap((m) => Object.entries(m as Record<string, unknown>).filter(([, v]) => typeof v === "function").map(([k]) => k));
+    const exported = Object.values(modules).flatMap((m) =>
+      Object.entries(m as Record<string, unknown>)
+        .filter(([, v]) => typeof v === "function")
+        .map(([k]) => k),
+    );
     const unlisted = [...new Set(exported)].filter((name) => !(name in VERBS) && !(name in NOT_VERBS) && !/^[A-Z]/.test(name));
     expect(unlisted, "add each to VERBS with who may call it, or to NOT_VERBS with why").toEqual([]);
   });
@@ -224,7 +284,11 @@ describe("authorization table", () => {
   for (const [verb, [allowed, call]] of Object.entries(VERBS)) {
     it(`${verb}: ${allowed.join(", ")} only`, async () => {
       const ctx = testContext();
-      await addUser({ ctx, actor: { type: "system", role: "owner" }, input: { email: "victim@example.com", role: "auditor", password: "victim-password-fake-1" } });
+      await addUser({
+        ctx,
+        actor: { type: "system", role: "owner" },
+        input: { email: "victim@example.com", role: "auditor", password: "victim-password-fake-1" },
+      });
       // Refusals first, so an allowed call cannot change what the refused ones see.
       const kinds = (Object.keys(ACTORS) as Kind[]).sort((a, b) => Number(allowed.includes(a)) - Number(allowed.includes(b)));
       for (const kind of kinds) {

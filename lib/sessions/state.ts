@@ -1,5 +1,11 @@
 // A session's state at a moment: pure, the clock is an argument.
-export type SessionTimes = { createdAt: number; lastSeenAt: number; expiresAt: number; idleTimeoutSeconds: number; revokedAt: number | null };
+export type SessionTimes = {
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  idleTimeoutSeconds: number;
+  revokedAt: number | null;
+};
 
 export type SessionState = "active" | "revoked" | "expired" | "idle";
 

@@ -7,7 +7,13 @@ import { updateSessionSettings } from "../services/settings/update-session-setti
 import { auditor, orchestrator, owner, testContext } from "../services/test-context";
 import { DEFAULT_TOUCH_INTERVAL_MS, SessionVerifier } from "./verify";
 
-const request = { workspace: "T0ACME", channel: "C0ENG", thread: "1700000000.000100", kind: "channel", member: { id: "U0ALICE", orgMember: true, roles: ["engineering"] } };
+const request = {
+  workspace: "T0ACME",
+  channel: "C0ENG",
+  thread: "1700000000.000100",
+  kind: "channel",
+  member: { id: "U0ALICE", orgMember: true, roles: ["engineering"] },
+};
 
 describe("sessions against a real database", () => {
   it("grants, verifies, idles out by the injected clock, and stores only the token's hash", () => {
@@ -16,7 +22,10 @@ describe("sessions against a real database", () => {
     expect(s.token).toMatch(/^gs_/);
     expect(s.env.HTTP_PROXY).toBe(`http://session:${s.token}@127.0.0.1:3128`);
     const verifier = new SessionVerifier(ctx.db);
-    expect(verifier.verify(s.token, ctx.clock.now)).toMatchObject({ ok: true, session: { id: s.id, channel: "C0ENG", memberId: "U0ALICE" } });
+    expect(verifier.verify(s.token, ctx.clock.now)).toMatchObject({
+      ok: true,
+      session: { id: s.id, channel: "C0ENG", memberId: "U0ALICE" },
+    });
     // Traffic keeps it alive; silence for the idle timeout ends it.
     ctx.clock.now += 29 * 60_000;
     expect(verifier.verify(s.token, ctx.clock.now).ok).toBe(true);
@@ -35,7 +44,9 @@ describe("sessions against a real database", () => {
       expect(processA.verify(other.token, ctx.clock.now).ok).toBe(true);
     }
     expect(processB.verify(other.token, ctx.clock.now).ok).toBe(true);
-    const dump = JSON.stringify(ctx.db.$client.prepare("SELECT * FROM sessions").all()) + JSON.stringify(ctx.db.$client.prepare("SELECT * FROM audit_events").all());
+    const dump =
+      JSON.stringify(ctx.db.$client.prepare("SELECT * FROM sessions").all()) +
+      JSON.stringify(ctx.db.$client.prepare("SELECT * FROM audit_events").all());
     expect(dump).not.toContain(s.token);
     expect(dump).not.toContain(s.token.slice(3));
   });
@@ -68,7 +79,12 @@ describe("sessions against a real database", () => {
 
   it("refuses with a code, records why, and an auditor key cannot mint", () => {
     const ctx = testContext();
-    putPolicy({ ctx, actor: owner, input: { version: 1, memberAccess: { mode: "roles", roles: ["sre"], directMessages: "disabled" } }, dryRun: false });
+    putPolicy({
+      ctx,
+      actor: owner,
+      input: { version: 1, memberAccess: { mode: "roles", roles: ["sre"], directMessages: "disabled" } },
+      dryRun: false,
+    });
     const refuse = (input: unknown) => {
       try {
         createSession({ ctx, actor: orchestrator, input });
@@ -80,13 +96,26 @@ describe("sessions against a real database", () => {
     expect(refuse(request)).toBe("member_not_allowed");
     expect(refuse({ ...request, kind: "dm" })).toBe("dms_disabled");
     expect(refuse({ ...request, member: { ...request.member, roles: ["sre"] } })).toBe("granted");
-    putPolicy({ ctx, actor: owner, input: { version: 1, memberAccess: { mode: "anyone" }, channels: [{ workspace: "T0ACME", channel: "C0OPS" }] }, dryRun: false });
+    putPolicy({
+      ctx,
+      actor: owner,
+      input: { version: 1, memberAccess: { mode: "anyone" }, channels: [{ workspace: "T0ACME", channel: "C0OPS" }] },
+      dryRun: false,
+    });
     expect(refuse(request)).toBe("channel_not_enabled");
     expect(refuse({ ...request, channel: "C0OPS" })).toBe("granted");
     expect(() => createSession({ ctx, actor: auditor, input: request })).toThrow(/may not/);
     expect(refuse({ ...request, member: { id: "" } })).toBe("invalid_field");
-    const actions = (ctx.db.$client.prepare("SELECT action, rule FROM audit_events WHERE kind = 'access'").all() as { action: string; rule: string }[]).map((e) => `${e.action}:${e.rule ?? ""}`);
-    expect(actions).toEqual(["session.refused:member_not_allowed", "session.refused:dms_disabled", "session.granted:", "session.refused:channel_not_enabled", "session.granted:"]);
+    const actions = (
+      ctx.db.$client.prepare("SELECT action, rule FROM audit_events WHERE kind = 'access'").all() as { action: string; rule: string }[]
+    ).map((e) => `${e.action}:${e.rule ?? ""}`);
+    expect(actions).toEqual([
+      "session.refused:member_not_allowed",
+      "session.refused:dms_disabled",
+      "session.granted:",
+      "session.refused:channel_not_enabled",
+      "session.granted:",
+    ]);
   });
 
   it("writes traffic to last-seen at most once per touch interval, the default or an injected one", () => {

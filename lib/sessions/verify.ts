@@ -21,7 +21,13 @@ export type SessionCheck = { ok: true; session: VerifiedSession } | { ok: false;
 export const DEFAULT_TOUCH_INTERVAL_MS = 5_000;
 const CACHE_LIMIT = 10_000;
 
-type Row = VerifiedSession & { createdAt: number; lastSeenAt: number; expiresAt: number; idleTimeoutSeconds: number; revokedAt: number | null };
+type Row = VerifiedSession & {
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  idleTimeoutSeconds: number;
+  revokedAt: number | null;
+};
 type Cached = { row: Row; session: VerifiedSession; revision: number; written: number };
 
 export class SessionVerifier {
@@ -58,7 +64,12 @@ export class SessionVerifier {
         this.#cache.delete(token);
         return { ok: false, reason: "unknown" };
       }
-      entry = { row, session: { id: row.id, workspace: row.workspace, channel: row.channel, thread: row.thread, kind: row.kind, memberId: row.memberId }, revision, written: row.lastSeenAt };
+      entry = {
+        row,
+        session: { id: row.id, workspace: row.workspace, channel: row.channel, thread: row.thread, kind: row.kind, memberId: row.memberId },
+        revision,
+        written: row.lastSeenAt,
+      };
       if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
       this.#cache.set(token, entry);
       fresh = true;

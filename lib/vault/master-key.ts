@@ -17,9 +17,7 @@ export function decodeMasterKey(encoded: string, origin: string): Buffer {
   }
   const key = Buffer.from(trimmed, "base64");
   if (key.length !== MASTER_KEY_BYTES) {
-    throw new MasterKeyError(
-      `${origin} must decode to ${MASTER_KEY_BYTES} bytes, got ${key.length}`,
-    );
+    throw new MasterKeyError(`${origin} must decode to ${MASTER_KEY_BYTES} bytes, got ${key.length}`);
   }
   return key;
 }
@@ -47,9 +45,7 @@ export function loadMasterKey(
   if (stat) {
     if (!stat.isFile()) throw new MasterKeyError(`${file} is not a regular file`);
     if ((stat.mode & 0o077) !== 0) {
-      throw new MasterKeyError(
-        `${file} is readable by group or others (mode ${(stat.mode & 0o777).toString(8)}); chmod 600 it`,
-      );
+      throw new MasterKeyError(`${file} is readable by group or others (mode ${(stat.mode & 0o777).toString(8)}); chmod 600 it`);
     }
     let text: string;
     try {

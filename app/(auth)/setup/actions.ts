@@ -8,7 +8,10 @@ import { setupDone } from "@/lib/services/setup/create-setup-link";
 
 export async function completeSetupAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const result = await toActionResult(async () => {
-    await completeSetup({ ctx: serviceContext(), input: { token: form.get("token"), email: form.get("email"), password: form.get("password") } });
+    await completeSetup({
+      ctx: serviceContext(),
+      input: { token: form.get("token"), email: form.get("email"), password: form.get("password") },
+    });
   });
   // Someone finished setup first: the setup page then links to sign-in instead of a restart.
   if (!result?.ok) return setupDone(serviceContext()) ? redirect("/setup") : result;

@@ -11,7 +11,8 @@ export const dynamic = "force-dynamic";
 export const metadata = { title: "Sign in" };
 
 /** next-auth sends failed IdP round trips here with ?error=<code>; the text is ours, never the code's. */
-const SSO_FAILED = "Sign-in through your identity provider did not complete (the answer could not be verified or was cancelled). Try again.";
+const SSO_FAILED =
+  "Sign-in through your identity provider did not complete (the answer could not be verified or was cancelled). Try again.";
 
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ setup?: string; error?: string }> }) {
   if (await currentUser()) redirect("/");
@@ -26,7 +27,10 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
         {options.password ? (
           <SignInForm notice={setup === "done" ? "Owner account created. Sign in with it." : undefined} />
         ) : (
-          <p className="text-xs text-slate-500">Password sign-in is turned off. An administrator can turn it back on from the server with <code>npx gatehouse auth password --enable</code>.</p>
+          <p className="text-xs text-slate-500">
+            Password sign-in is turned off. An administrator can turn it back on from the server with{" "}
+            <code>npx gatehouse auth password --enable</code>.
+          </p>
         )}
       </div>
     </AuthShell>

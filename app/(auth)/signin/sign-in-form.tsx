@@ -17,7 +17,12 @@ export function SignInForm({ notice }: { notice?: string }) {
     const form = new FormData(e.currentTarget);
     setPending(true);
     setError(null);
-    const result = await signIn("credentials", { redirect: false, email: String(form.get("email")), password: String(form.get("password")), code: String(form.get("code") ?? "") });
+    const result = await signIn("credentials", {
+      redirect: false,
+      email: String(form.get("email")),
+      password: String(form.get("password")),
+      code: String(form.get("code") ?? ""),
+    });
     setPending(false);
     if (result?.ok && !result.error) {
       router.replace("/");

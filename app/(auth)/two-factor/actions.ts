@@ -6,7 +6,9 @@ import { serviceContext } from "@/lib/services/context";
 import { beginTotpEnrolment, confirmTotpEnrolment } from "@/lib/services/totp/enrol-totp";
 
 // beginTotpAction — signed-in local account; the secret goes back once, for the QR code
-export async function beginTotpAction(_prev: ActionResult<{ qrDataUrl: string; secret: string }>): Promise<ActionResult<{ qrDataUrl: string; secret: string }>> {
+export async function beginTotpAction(
+  _prev: ActionResult<{ qrDataUrl: string; secret: string }>,
+): Promise<ActionResult<{ qrDataUrl: string; secret: string }>> {
   const actor = await currentUser();
   return toActionResult(async () => {
     const { qrDataUrl, secret } = await beginTotpEnrolment({ ctx: serviceContext(), actor });
@@ -15,7 +17,10 @@ export async function beginTotpAction(_prev: ActionResult<{ qrDataUrl: string; s
 }
 
 // confirmTotpAction — signed-in local account; the recovery codes go back this once
-export async function confirmTotpAction(_prev: ActionResult<{ recoveryCodes: string[] }>, form: FormData): Promise<ActionResult<{ recoveryCodes: string[] }>> {
+export async function confirmTotpAction(
+  _prev: ActionResult<{ recoveryCodes: string[] }>,
+  form: FormData,
+): Promise<ActionResult<{ recoveryCodes: string[] }>> {
   const actor = await currentUser();
   return toActionResult(() => confirmTotpEnrolment({ ctx: serviceContext(), actor, input: { code: form.get("code") } }));
 }

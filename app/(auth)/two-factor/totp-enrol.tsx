@@ -22,7 +22,10 @@ export function TotpEnrol() {
       {({ error, pending, state }) =>
         state?.ok && state.data ? (
           <Alert tone="amber">
-            <p className="mb-2 font-medium">Two-factor authentication is on. Save these recovery codes now: each signs in once without the app, and they are not shown again.</p>
+            <p className="mb-2 font-medium">
+              Two-factor authentication is on. Save these recovery codes now: each signs in once without the app, and they are not shown
+              again.
+            </p>
             <ul data-testid="recovery-codes" className="grid grid-cols-2 gap-1 font-mono text-xs">
               {state.data.recoveryCodes.map((c) => (
                 <li key={c}>{c}</li>
@@ -34,7 +37,10 @@ export function TotpEnrol() {
             <p className="text-sm text-slate-600">Scan this with your authenticator app, then enter the code it shows.</p>
             <img src={enrolment.qrDataUrl} alt="QR code for your authenticator app" width={200} height={200} />
             <p className="text-xs text-slate-500">
-              Or enter this key by hand: <code data-testid="totp-secret" className="break-all font-mono">{enrolment.secret}</code>
+              Or enter this key by hand:{" "}
+              <code data-testid="totp-secret" className="break-all font-mono">
+                {enrolment.secret}
+              </code>
             </p>
             <Field label="Code from the app" htmlFor="totp-code" error={error("code")}>
               <Input id="totp-code" name="code" inputMode="numeric" autoComplete="one-time-code" required />

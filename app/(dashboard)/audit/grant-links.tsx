@@ -22,12 +22,12 @@ export function GrantLinks({ event: e, owner, compact }: { event: AuditEvent; ow
       {wouldBlock && <span className="rounded bg-red-50 px-1 text-red-800 ring-1 ring-inset ring-red-200">would have been blocked</span>}
       {owner && (
         <>
-      <Link className="underline" href={`/bundles?allow=${encodeURIComponent(host)}`}>
-        Add to Domains…<span className="sr-only"> {host}</span>
-      </Link>
-      <Link className="underline" href={`/grants?${grant}`}>
-        Grant for a time…<span className="sr-only"> {host}</span>
-      </Link>
+          <Link className="underline" href={`/bundles?allow=${encodeURIComponent(host)}`}>
+            Add to Domains…<span className="sr-only"> {host}</span>
+          </Link>
+          <Link className="underline" href={`/grants?${grant}`}>
+            Grant for a time…<span className="sr-only"> {host}</span>
+          </Link>
         </>
       )}
     </span>

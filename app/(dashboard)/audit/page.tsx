@@ -12,7 +12,20 @@ import { serviceContext } from "@/lib/services/context";
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Audit" };
 
-const FILTERS = ["q", "kind", "outcome", "host", "workspace", "channel", "member", "actor", "connection", "from", "to", "wouldBlock"] as const;
+const FILTERS = [
+  "q",
+  "kind",
+  "outcome",
+  "host",
+  "workspace",
+  "channel",
+  "member",
+  "actor",
+  "connection",
+  "from",
+  "to",
+  "wouldBlock",
+] as const;
 type Params = Partial<Record<(typeof FILTERS)[number] | "cursor" | "event" | "verify", string>>;
 
 /** The plain inputs of the filter form: name, label, input type, placeholder. */
@@ -45,7 +58,8 @@ function toApiTime(v: string | undefined): string | undefined {
 const MONO_FIELDS = new Set(["Request", "Session", "Thread", "Rule", "Request line", "Hash", "Previous"]);
 
 function describe(e: AuditEvent): string {
-  if (e.kind === "egress") return `${e.method ?? ""} ${e.scheme ?? "https"}://${e.host ?? ""}${e.port && e.port !== 443 && e.port !== 80 ? `:${e.port}` : ""}${e.path ?? ""}`;
+  if (e.kind === "egress")
+    return `${e.method ?? ""} ${e.scheme ?? "https"}://${e.host ?? ""}${e.port && e.port !== 443 && e.port !== 80 ? `:${e.port}` : ""}${e.path ?? ""}`;
   if (e.kind === "admin") {
     const snapshot = (e.detail?.after ?? e.detail?.before) as Record<string, unknown> | undefined;
     const target = [e.bundle, e.connection].filter(Boolean).join("/");
@@ -97,10 +111,18 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
             <Link className="rounded-md px-3 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50" href={query(base, { verify: "1" })}>
               Verify chain
             </Link>
-            <a className="rounded-md px-3 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50" href={`/api/v1/audit/export?format=csv&${exportQs}`} data-testid="export-csv">
+            <a
+              className="rounded-md px-3 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50"
+              href={`/api/v1/audit/export?format=csv&${exportQs}`}
+              data-testid="export-csv"
+            >
               Export CSV
             </a>
-            <a className="rounded-md px-3 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50" href={`/api/v1/audit/export?format=jsonl&${exportQs}`} data-testid="export-jsonl">
+            <a
+              className="rounded-md px-3 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50"
+              href={`/api/v1/audit/export?format=jsonl&${exportQs}`}
+              data-testid="export-jsonl"
+            >
               Export JSON Lines
             </a>
           </>
@@ -221,58 +243,77 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         // The detail is a sheet over the table, so opening it never widens the page.
         // Non-modal and anchored low, so the filters, exports and rows stay usable while it is open.
         <div className="fixed bottom-0 right-0 z-40 w-full max-w-md" role="dialog" aria-label="Audit event">
-          <div className="relative max-h-[70vh] overflow-y-auto rounded-tl-lg bg-white shadow-xl ring-1 ring-slate-200" data-testid="event-sheet">
-          <Card title="Event" className="rounded-none ring-0" actions={<Link href={query(base, { cursor: params.cursor })} className="text-sm text-slate-700 underline">Close</Link>}>
-            <div data-testid="event-detail" className="space-y-3 text-sm">
-              <div className="flex flex-wrap items-center gap-2">
-                <Badge>{selected.kind}</Badge>
-                <code className="font-mono text-xs">{selected.action}</code>
-                <OutcomeBadge outcome={selected.outcome} />
-              </div>
-              <dl className="grid grid-cols-[7rem_minmax(0,1fr)] gap-x-3 gap-y-1 text-xs">
-                {(
-                  [
-                    ["Time", formatTime(selected.ts)],
-                    ["Request", selected.requestId],
-                    ["Session", selected.sessionId],
-                    ["Workspace", selected.workspace],
-                    ["Channel", selected.channel],
-                    ["Thread", selected.thread],
-                    ["Member", selected.member],
-                    ["Actor", selected.actor],
-                    ["Bundle", selected.bundle],
-                    ["Connection", selected.connection],
-                    ["Acts as", selected.serviceAccount],
-                    ["Request line", selected.kind === "egress" ? describe(selected) : null],
-                    ["Rule", selected.rule],
-                    ["Reason", selected.reason],
-                    ["Status", selected.status],
-                    ["Bytes in/out", selected.bytesIn !== null ? `${selected.bytesIn} / ${selected.bytesOut}` : null],
-                    ["Duration", selected.durationMs !== null ? `${selected.durationMs} ms` : null],
-                    ["Hash", selected.hash],
-                    ["Previous", selected.prevHash],
-                  ] as [string, string | number | null][]
-                )
-                  .filter(([, v]) => v !== null && v !== undefined && v !== "")
-                  .map(([k, v]) => (
-                    <div key={k} className="contents">
-                      <dt className="text-slate-600">{k}</dt>
-                      <dd className={cx("min-w-0 wrap-anywhere", MONO_FIELDS.has(k) && "font-mono")}>{String(v)}</dd>
-                    </div>
-                  ))}
-              </dl>
-              {selected.detail && <pre className="max-h-64 overflow-auto whitespace-pre-wrap rounded bg-slate-50 p-2 text-xs wrap-anywhere" tabIndex={0} aria-label="Event detail JSON">{JSON.stringify(selected.detail, null, 2)}</pre>}
-              {selected.kind === "egress" && selected.workspace && selected.channel && selected.host && (
-                <Link
-                  className="inline-block text-sm underline"
-                  href={`/explain?channel=${encodeURIComponent(`${selected.workspace}/${selected.channel}`)}&method=${encodeURIComponent(selected.method === "CONNECT" ? "GET" : (selected.method ?? "GET"))}&url=${encodeURIComponent(`${selected.scheme ?? "https"}://${selected.host}${selected.port ? `:${selected.port}` : ""}${selected.path ?? "/"}`)}`}
-                >
-                  Explain this request today →
+          <div
+            className="relative max-h-[70vh] overflow-y-auto rounded-tl-lg bg-white shadow-xl ring-1 ring-slate-200"
+            data-testid="event-sheet"
+          >
+            <Card
+              title="Event"
+              className="rounded-none ring-0"
+              actions={
+                <Link href={query(base, { cursor: params.cursor })} className="text-sm text-slate-700 underline">
+                  Close
                 </Link>
-              )}
-              <GrantLinks event={selected} owner={can(actor, "policy.write")} />
-            </div>
-          </Card>
+              }
+            >
+              <div data-testid="event-detail" className="space-y-3 text-sm">
+                <div className="flex flex-wrap items-center gap-2">
+                  <Badge>{selected.kind}</Badge>
+                  <code className="font-mono text-xs">{selected.action}</code>
+                  <OutcomeBadge outcome={selected.outcome} />
+                </div>
+                <dl className="grid grid-cols-[7rem_minmax(0,1fr)] gap-x-3 gap-y-1 text-xs">
+                  {(
+                    [
+                      ["Time", formatTime(selected.ts)],
+                      ["Request", selected.requestId],
+                      ["Session", selected.sessionId],
+                      ["Workspace", selected.workspace],
+                      ["Channel", selected.channel],
+                      ["Thread", selected.thread],
+                      ["Member", selected.member],
+                      ["Actor", selected.actor],
+                      ["Bundle", selected.bundle],
+                      ["Connection", selected.connection],
+                      ["Acts as", selected.serviceAccount],
+                      ["Request line", selected.kind === "egress" ? describe(selected) : null],
+                      ["Rule", selected.rule],
+                      ["Reason", selected.reason],
+                      ["Status", selected.status],
+                      ["Bytes in/out", selected.bytesIn !== null ? `${selected.bytesIn} / ${selected.bytesOut}` : null],
+                      ["Duration", selected.durationMs !== null ? `${selected.durationMs} ms` : null],
+                      ["Hash", selected.hash],
+                      ["Previous", selected.prevHash],
+                    ] as [string, string | number | null][]
+                  )
+                    .filter(([, v]) => v !== null && v !== undefined && v !== "")
+                    .map(([k, v]) => (
+                      <div key={k} className="contents">
+                        <dt className="text-slate-600">{k}</dt>
+                        <dd className={cx("min-w-0 wrap-anywhere", MONO_FIELDS.has(k) && "font-mono")}>{String(v)}</dd>
+                      </div>
+                    ))}
+                </dl>
+                {selected.detail && (
+                  <pre
+                    className="max-h-64 overflow-auto whitespace-pre-wrap rounded bg-slate-50 p-2 text-xs wrap-anywhere"
+                    tabIndex={0}
+                    aria-label="Event detail JSON"
+                  >
+                    {JSON.stringify(selected.detail, null, 2)}
+                  </pre>
+                )}
+                {selected.kind === "egress" && selected.workspace && selected.channel && selected.host && (
+                  <Link
+                    className="inline-block text-sm underline"
+                    href={`/explain?channel=${encodeURIComponent(`${selected.workspace}/${selected.channel}`)}&method=${encodeURIComponent(selected.method === "CONNECT" ? "GET" : (selected.method ?? "GET"))}&url=${encodeURIComponent(`${selected.scheme ?? "https"}://${selected.host}${selected.port ? `:${selected.port}` : ""}${selected.path ?? "/"}`)}`}
+                  >
+                    Explain this request today →
+                  </Link>
+                )}
+                <GrantLinks event={selected} owner={can(actor, "policy.write")} />
+              </div>
+            </Card>
           </div>
         </div>
       )}

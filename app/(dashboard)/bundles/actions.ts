@@ -29,7 +29,11 @@ export async function createBundleAction(_prev: ActionResult, form: FormData): P
   // Say "required" for an empty name rather than the naming rule it trivially breaks.
   if (!name) return { ok: false, error: "name: required", fields: { name: "required" } };
   const result = await toActionResult(() => {
-    createBundle({ ctx: serviceContext(), actor, input: { name, scopeType: str(form, "scopeType"), workspace: str(form, "workspace"), channels: str(form, "channels") } });
+    createBundle({
+      ctx: serviceContext(),
+      actor,
+      input: { name, scopeType: str(form, "scopeType"), workspace: str(form, "workspace"), channels: str(form, "channels") },
+    });
   });
   if (!result?.ok) return result;
   done(["/bundles", "/channels"]);
@@ -40,7 +44,15 @@ export async function createBundleAction(_prev: ActionResult, form: FormData): P
 export async function updateBundleScopeAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const bundle = str(form, "bundle");
-  const result = await toActionResult(() => updateBundleScope({ ctx: serviceContext(), actor, input: { bundle, scopeType: str(form, "scopeType"), workspace: str(form, "workspace"), channels: str(form, "channels") } }), "Scope saved.");
+  const result = await toActionResult(
+    () =>
+      updateBundleScope({
+        ctx: serviceContext(),
+        actor,
+        input: { bundle, scopeType: str(form, "scopeType"), workspace: str(form, "workspace"), channels: str(form, "channels") },
+      }),
+    "Scope saved.",
+  );
   if (result?.ok) done(["/bundles", `/bundles/${encodeURIComponent(bundle)}`, "/channels"]);
   return result;
 }
@@ -90,7 +102,10 @@ export async function saveConnectionAction(_prev: ActionResult, form: FormData):
 export async function deleteConnectionAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const bundle = str(form, "bundle");
-  const result = await toActionResult(() => deleteConnection({ ctx: serviceContext(), actor, input: { bundle, connection: str(form, "connection") } }), "Connection deleted.");
+  const result = await toActionResult(
+    () => deleteConnection({ ctx: serviceContext(), actor, input: { bundle, connection: str(form, "connection") } }),
+    "Connection deleted.",
+  );
   if (result?.ok) done([`/bundles/${encodeURIComponent(bundle)}`, "/bundles", "/channels"]);
   return result;
 }
@@ -100,7 +115,11 @@ export async function replaceCredentialAction(_prev: ActionResult, form: FormDat
   const actor = await currentUser();
   const bundle = str(form, "bundle");
   const result = await toActionResult(() => {
-    const r = setCredential({ ctx: serviceContext(), actor, input: { bundle, connection: str(form, "connection"), secret: str(form, "secret") } });
+    const r = setCredential({
+      ctx: serviceContext(),
+      actor,
+      input: { bundle, connection: str(form, "connection"), secret: str(form, "secret") },
+    });
     return void r;
   }, "Credential saved.");
   if (result?.ok) done([`/bundles/${encodeURIComponent(bundle)}`]);
@@ -111,7 +130,10 @@ export async function replaceCredentialAction(_prev: ActionResult, form: FormDat
 export async function revokeCredentialAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const bundle = str(form, "bundle");
-  const result = await toActionResult(() => revokeCredential({ ctx: serviceContext(), actor, input: { bundle, connection: str(form, "connection") } }), "Credential revoked.");
+  const result = await toActionResult(
+    () => revokeCredential({ ctx: serviceContext(), actor, input: { bundle, connection: str(form, "connection") } }),
+    "Credential revoked.",
+  );
   if (result?.ok) done([`/bundles/${encodeURIComponent(bundle)}`]);
   return result;
 }
@@ -120,7 +142,15 @@ export async function revokeCredentialAction(_prev: ActionResult, form: FormData
 export async function addDomainAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const bundle = str(form, "bundle");
-  const result = await toActionResult(() => void addDomain({ ctx: serviceContext(), actor, input: { bundle, pattern: str(form, "pattern"), acceptDenied: form.get("acceptDenied") === "on" } }), "Domain added.");
+  const result = await toActionResult(
+    () =>
+      void addDomain({
+        ctx: serviceContext(),
+        actor,
+        input: { bundle, pattern: str(form, "pattern"), acceptDenied: form.get("acceptDenied") === "on" },
+      }),
+    "Domain added.",
+  );
   if (result?.ok) done([`/bundles/${encodeURIComponent(bundle)}`, "/channels"]);
   return result;
 }
@@ -129,7 +159,10 @@ export async function addDomainAction(_prev: ActionResult, form: FormData): Prom
 export async function removeDomainAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const bundle = str(form, "bundle");
-  const result = await toActionResult(() => removeDomain({ ctx: serviceContext(), actor, input: { bundle, pattern: str(form, "pattern") } }), "Domain removed.");
+  const result = await toActionResult(
+    () => removeDomain({ ctx: serviceContext(), actor, input: { bundle, pattern: str(form, "pattern") } }),
+    "Domain removed.",
+  );
   if (result?.ok) done([`/bundles/${encodeURIComponent(bundle)}`, "/channels"]);
   return result;
 }
@@ -137,7 +170,10 @@ export async function removeDomainAction(_prev: ActionResult, form: FormData): P
 // setOrgDenyAction — owner
 export async function setOrgDenyAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
-  const result = await toActionResult(() => setOrgDeny({ ctx: serviceContext(), actor, input: { patterns: listInput(str(form, "orgDeny")) } }), "Org-wide deny list saved.");
+  const result = await toActionResult(
+    () => setOrgDeny({ ctx: serviceContext(), actor, input: { patterns: listInput(str(form, "orgDeny")) } }),
+    "Org-wide deny list saved.",
+  );
   if (result?.ok) done(["/bundles", "/channels"]);
   return result;
 }

@@ -17,7 +17,15 @@ import {
   setOrgDenyAction,
   updateBundleScopeAction,
 } from "./actions";
-import { previewAddDomain, previewBundleScope, previewCreateBundle, previewDeleteBundle, previewDeleteConnection, previewOrgDeny, previewRemoveDomain } from "./preview-actions";
+import {
+  previewAddDomain,
+  previewBundleScope,
+  previewCreateBundle,
+  previewDeleteBundle,
+  previewDeleteConnection,
+  previewOrgDeny,
+  previewRemoveDomain,
+} from "./preview-actions";
 
 const named = (key: string) => (data: FormData) => String(data.get(key) ?? "").trim() !== "";
 
@@ -43,7 +51,11 @@ export function CreateBundleForm() {
 export function OrgDenyForm({ patterns, readOnly }: { patterns: string[]; readOnly: boolean }) {
   if (readOnly) {
     return patterns.length ? (
-      <ul className="space-y-1 font-mono text-xs">{patterns.map((p) => <li key={p}>{p}</li>)}</ul>
+      <ul className="space-y-1 font-mono text-xs">
+        {patterns.map((p) => (
+          <li key={p}>{p}</li>
+        ))}
+      </ul>
     ) : (
       <p className="text-sm text-slate-600">Nothing is denied organization-wide.</p>
     );
@@ -53,7 +65,13 @@ export function OrgDenyForm({ patterns, readOnly }: { patterns: string[]; readOn
       {({ error, pending }) => (
         <>
           <Field label="Denied host patterns (one per line)" htmlFor="orgDeny" hint="No bundle can allow these, in any scope.">
-            <HostPatternList id="orgDeny" name="orgDeny" defaultValue={patterns} serverError={error("orgDeny")} placeholder="*.pastebin.com" />
+            <HostPatternList
+              id="orgDeny"
+              name="orgDeny"
+              defaultValue={patterns}
+              serverError={error("orgDeny")}
+              placeholder="*.pastebin.com"
+            />
           </Field>
           <LiveImpactPreview preview={previewOrgDeny} />
           <Button type="submit" disabled={pending}>
@@ -84,7 +102,15 @@ export function ScopeForm({ bundle, scope }: { bundle: string; scope: ScopeValue
 
 export function DeleteBundleForm({ bundle }: { bundle: string }) {
   return (
-    <PreviewedActionButton action={deleteBundleAction} preview={previewDeleteBundle} label="Delete bundle" fields={{ bundle }} question={`Delete bundle ${bundle}? Its connections and their credentials are removed at once.`} confirmLabel="Delete bundle" variant="danger">
+    <PreviewedActionButton
+      action={deleteBundleAction}
+      preview={previewDeleteBundle}
+      label="Delete bundle"
+      fields={{ bundle }}
+      question={`Delete bundle ${bundle}? Its connections and their credentials are removed at once.`}
+      confirmLabel="Delete bundle"
+      variant="danger"
+    >
       Delete bundle
     </PreviewedActionButton>
   );
@@ -97,12 +123,23 @@ export function AddDomainForm({ bundle, prefill }: { bundle: string; prefill?: s
         <>
           <input type="hidden" name="bundle" value={bundle} />
           <div className="w-full sm:w-80">
-            <HostPatternInput id="pattern" name="pattern" defaultValue={prefill} serverError={error("pattern")} placeholder="registry.npmjs.org or *.pypi.org" />
+            <HostPatternInput
+              id="pattern"
+              name="pattern"
+              defaultValue={prefill}
+              serverError={error("pattern")}
+              placeholder="registry.npmjs.org or *.pypi.org"
+            />
           </div>
           <Button type="submit" disabled={pending}>
             Add domain
           </Button>
-          <LiveImpactPreview preview={previewAddDomain} ready={named("pattern")} prefilled={!!prefill} denyConfirm="Add it anyway: it has no effect while the deny entry stays" />
+          <LiveImpactPreview
+            preview={previewAddDomain}
+            ready={named("pattern")}
+            prefilled={!!prefill}
+            denyConfirm="Add it anyway: it has no effect while the deny entry stays"
+          />
         </>
       )}
     </ActionForm>
@@ -111,22 +148,52 @@ export function AddDomainForm({ bundle, prefill }: { bundle: string; prefill?: s
 
 export function RemoveDomainButton({ bundle, pattern }: { bundle: string; pattern: string }) {
   return (
-    <PreviewedActionButton action={removeDomainAction} preview={previewRemoveDomain} label={`Remove ${pattern}`} fields={{ bundle, pattern }} variant="ghost" question={`Remove ${pattern} from this bundle's Domains tab? Sandboxes in its scope can no longer reach it without a credential.`} confirmLabel="Remove">
+    <PreviewedActionButton
+      action={removeDomainAction}
+      preview={previewRemoveDomain}
+      label={`Remove ${pattern}`}
+      fields={{ bundle, pattern }}
+      variant="ghost"
+      question={`Remove ${pattern} from this bundle's Domains tab? Sandboxes in its scope can no longer reach it without a credential.`}
+      confirmLabel="Remove"
+    >
       Remove
     </PreviewedActionButton>
   );
 }
 
 /** After a revoke the connection has no credential, so "saved" from an earlier set is no longer shown. */
-export function ReplaceCredentialForm({ bundle, connection, hasCredential }: { bundle: string; connection: string; hasCredential: boolean }) {
+export function ReplaceCredentialForm({
+  bundle,
+  connection,
+  hasCredential,
+}: {
+  bundle: string;
+  connection: string;
+  hasCredential: boolean;
+}) {
   return (
-    <ActionForm action={replaceCredentialAction} label={`${hasCredential ? "Replace" : "Set"} credential of ${connection}`} resetOnSuccess resetKey={hasCredential} hideSuccess={!hasCredential} className="flex flex-wrap items-start gap-2">
+    <ActionForm
+      action={replaceCredentialAction}
+      label={`${hasCredential ? "Replace" : "Set"} credential of ${connection}`}
+      resetOnSuccess
+      resetKey={hasCredential}
+      hideSuccess={!hasCredential}
+      className="flex flex-wrap items-start gap-2"
+    >
       {({ error, pending }) => (
         <>
           <input type="hidden" name="bundle" value={bundle} />
           <input type="hidden" name="connection" value={connection} />
           <div className="w-full sm:w-72">
-            <Input name="secret" type="password" autoComplete="off" placeholder={hasCredential ? "New credential" : "Credential"} aria-label={`${hasCredential ? "New credential" : "Credential"} for ${connection}`} aria-invalid={!!error("secret")} />
+            <Input
+              name="secret"
+              type="password"
+              autoComplete="off"
+              placeholder={hasCredential ? "New credential" : "Credential"}
+              aria-label={`${hasCredential ? "New credential" : "Credential"} for ${connection}`}
+              aria-invalid={!!error("secret")}
+            />
             {error("secret") && <p className="mt-1 text-xs text-red-700">{error("secret")}</p>}
           </div>
           <Button variant="secondary" type="submit" disabled={pending}>
@@ -140,7 +207,12 @@ export function ReplaceCredentialForm({ bundle, connection, hasCredential }: { b
 
 export function RevokeCredentialButton({ bundle, connection }: { bundle: string; connection: string }) {
   return (
-    <ActionButton action={revokeCredentialAction} label={`Revoke credential of ${connection}`} fields={{ bundle, connection }} confirmText={`Revoke the credential of ${connection}? The proxy stops attaching it on the next request.`}>
+    <ActionButton
+      action={revokeCredentialAction}
+      label={`Revoke credential of ${connection}`}
+      fields={{ bundle, connection }}
+      confirmText={`Revoke the credential of ${connection}? The proxy stops attaching it on the next request.`}
+    >
       Revoke credential
     </ActionButton>
   );
@@ -148,7 +220,15 @@ export function RevokeCredentialButton({ bundle, connection }: { bundle: string;
 
 export function DeleteConnectionButton({ bundle, connection }: { bundle: string; connection: string }) {
   return (
-    <PreviewedActionButton action={deleteConnectionAction} preview={previewDeleteConnection} label={`Delete connection ${connection}`} fields={{ bundle, connection }} question={`Delete connection ${connection} and its credential?`} confirmLabel="Delete connection" variant="ghost">
+    <PreviewedActionButton
+      action={deleteConnectionAction}
+      preview={previewDeleteConnection}
+      label={`Delete connection ${connection}`}
+      fields={{ bundle, connection }}
+      question={`Delete connection ${connection} and its credential?`}
+      confirmLabel="Delete connection"
+      variant="ghost"
+    >
       Delete
     </PreviewedActionButton>
   );

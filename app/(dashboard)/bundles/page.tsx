@@ -22,21 +22,31 @@ export default async function BundlesPage({ searchParams }: { searchParams: Prom
   const deniedBy = allow ? denyEntryCovering(policy.orgDeny, allow) : undefined;
   return (
     <>
-      <PageHeader title="Access bundles" description="Each bundle grants its scope a set of connections (credentials the proxy attaches) and Domains (hosts reachable without one). Channels inherit the organization's bundles, then their workspace's, then their own." />
+      <PageHeader
+        title="Access bundles"
+        description="Each bundle grants its scope a set of connections (credentials the proxy attaches) and Domains (hosts reachable without one). Channels inherit the organization's bundles, then their workspace's, then their own."
+      />
       {allow && owner && deniedBy && (
         <div className="mb-6" data-testid="allow-host-denied">
           <Alert tone="amber">
-            {shortenValues(allow)} is refused by the org-wide deny list entry {deniedBy}: allowing it on a Domains tab would change nothing. Edit the deny list first if it should be reachable.
+            {shortenValues(allow)} is refused by the org-wide deny list entry {deniedBy}: allowing it on a Domains tab would change nothing.
+            Edit the deny list first if it should be reachable.
           </Alert>
         </div>
       )}
       {allow && owner && !deniedBy && (
         <div className="mb-6" data-testid="allow-host">
           <Card title={<span className="break-all">{`Allow ${shortenValues(allow)}: choose the bundle whose Domains tab it joins`}</span>}>
-            <p className="mb-3 text-sm text-slate-600">Nothing changes until you confirm on the Domains tab. Allow only what the channels of that bundle need.</p>
+            <p className="mb-3 text-sm text-slate-600">
+              Nothing changes until you confirm on the Domains tab. Allow only what the channels of that bundle need.
+            </p>
             <div className="flex flex-wrap gap-2">
               {policy.bundles.map((b) => (
-                <Link key={b.name} href={`/bundles/${encodeURIComponent(b.name)}?tab=domains&add=${encodeURIComponent(allow)}`} className="rounded-md px-3 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50">
+                <Link
+                  key={b.name}
+                  href={`/bundles/${encodeURIComponent(b.name)}?tab=domains&add=${encodeURIComponent(allow)}`}
+                  className="rounded-md px-3 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50"
+                >
                   {b.name} <span className="text-slate-600">({scopeLabel(b.scope)})</span>
                 </Link>
               ))}
@@ -63,12 +73,17 @@ export default async function BundlesPage({ searchParams }: { searchParams: Prom
                   {policy.bundles.map((b) => (
                     <tr key={b.name}>
                       <Td>
-                        <Link href={`/bundles/${encodeURIComponent(b.name)}`} className="font-medium text-slate-900 underline-offset-2 hover:underline">
+                        <Link
+                          href={`/bundles/${encodeURIComponent(b.name)}`}
+                          className="font-medium text-slate-900 underline-offset-2 hover:underline"
+                        >
                           {b.name}
                         </Link>
                       </Td>
                       <Td>
-                        <Badge tone={b.scope.type === "organization" ? "blue" : b.scope.type === "workspace" ? "slate" : "amber"}>{scopeLabel(b.scope)}</Badge>
+                        <Badge tone={b.scope.type === "organization" ? "blue" : b.scope.type === "workspace" ? "slate" : "amber"}>
+                          {scopeLabel(b.scope)}
+                        </Badge>
                       </Td>
                       <Td>
                         {b.connections.length === 0

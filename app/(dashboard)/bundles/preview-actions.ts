@@ -21,14 +21,18 @@ export type PreviewState = { ok: true; impact: ImpactPreview } | { ok: false; er
 
 const str = (form: FormData, key: string) => String(form.get(key) ?? "");
 
-async function preview(verb: (ctx: ServiceContext, actor: Actor | null) => unknown, addedCredentials: string[] = []): Promise<PreviewState> {
+async function preview(
+  verb: (ctx: ServiceContext, actor: Actor | null) => unknown,
+  addedCredentials: string[] = [],
+): Promise<PreviewState> {
   const actor = await currentUser();
   const ctx = serviceContext();
   try {
     const { current, draft } = await draftOf(ctx, (c) => verb(c, actor));
     return { ok: true, impact: await previewPolicyImpact({ ctx, actor, current, draft, addedCredentials }) };
   } catch (err) {
-    if (err instanceof AppError) return { ok: false, error: err.code === "forbidden" ? "Auditors have read-only access; ask an Owner." : err.message };
+    if (err instanceof AppError)
+      return { ok: false, error: err.code === "forbidden" ? "Auditors have read-only access; ask an Owner." : err.message };
     console.error("impact preview failed:", err instanceof Error ? err.message : "unknown error");
     return { ok: false, error: "The impact preview failed; nothing was changed." };
   }
@@ -71,15 +75,39 @@ export async function previewSaveConnection(form: FormData): Promise<PreviewStat
 }
 
 export async function previewDeleteConnection(form: FormData): Promise<PreviewState> {
-  return preview((ctx, actor) => deleteConnection({ ctx, actor, input: { bundle: str(form, "bundle"), connection: str(form, "connection") } }));
+  return preview((ctx, actor) =>
+    deleteConnection({ ctx, actor, input: { bundle: str(form, "bundle"), connection: str(form, "connection") } }),
+  );
 }
 
 export async function previewBundleScope(form: FormData): Promise<PreviewState> {
-  return preview((ctx, actor) => updateBundleScope({ ctx, actor, input: { bundle: str(form, "bundle"), scopeType: str(form, "scopeType"), workspace: str(form, "workspace"), channels: str(form, "channels") } }));
+  return preview((ctx, actor) =>
+    updateBundleScope({
+      ctx,
+      actor,
+      input: {
+        bundle: str(form, "bundle"),
+        scopeType: str(form, "scopeType"),
+        workspace: str(form, "workspace"),
+        channels: str(form, "channels"),
+      },
+    }),
+  );
 }
 
 export async function previewCreateBundle(form: FormData): Promise<PreviewState> {
-  return preview((ctx, actor) => createBundle({ ctx, actor, input: { name: str(form, "name"), scopeType: str(form, "scopeType"), workspace: str(form, "workspace"), channels: str(form, "channels") } }));
+  return preview((ctx, actor) =>
+    createBundle({
+      ctx,
+      actor,
+      input: {
+        name: str(form, "name"),
+        scopeType: str(form, "scopeType"),
+        workspace: str(form, "workspace"),
+        channels: str(form, "channels"),
+      },
+    }),
+  );
 }
 
 export async function previewDeleteBundle(form: FormData): Promise<PreviewState> {

@@ -15,7 +15,8 @@ export async function setChannelsAction(_prev: ActionResult, form: FormData): Pr
     const channels = restrict
       ? listInput(String(form.get("channels") ?? "")).map((entry) => {
           const [workspace, channel, extra] = entry.split("/");
-          if (!workspace || !channel || extra !== undefined) throw new AppError("invalid_field", `channels: "${entry}" is not WORKSPACE/CHANNEL`, { field: "channels" });
+          if (!workspace || !channel || extra !== undefined)
+            throw new AppError("invalid_field", `channels: "${entry}" is not WORKSPACE/CHANNEL`, { field: "channels" });
           return { workspace, channel };
         })
       : null;

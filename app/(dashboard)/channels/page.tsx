@@ -22,20 +22,35 @@ export default async function ChannelsPage() {
   const now = Date.now();
   return (
     <>
-      <PageHeader title="Channels" description="Where the agent works, and the effective policy of each channel: organization bundles, then the workspace's, then the channel's own." />
+      <PageHeader
+        title="Channels"
+        description="Where the agent works, and the effective policy of each channel: organization bundles, then the workspace's, then the channel's own."
+      />
       <div className="space-y-6">
         <Card title="Where the agent may work">
-          <p className="mb-3 text-sm text-slate-600">{restricted ? "Only the listed channels may start sessions." : "Every channel in a connected workspace may start sessions."}</p>
-          {can(actor, "policy.write") && <ChannelsForm restricted={restricted} channels={channels.filter((c) => c.enabled && restricted).map((c) => `${c.workspace}/${c.channel}`)} />}
+          <p className="mb-3 text-sm text-slate-600">
+            {restricted ? "Only the listed channels may start sessions." : "Every channel in a connected workspace may start sessions."}
+          </p>
+          {can(actor, "policy.write") && (
+            <ChannelsForm
+              restricted={restricted}
+              channels={channels.filter((c) => c.enabled && restricted).map((c) => `${c.workspace}/${c.channel}`)}
+            />
+          )}
         </Card>
         <Card title="Org-wide deny list">
           <p className="mb-2 text-sm text-slate-600">Refused in every channel, whatever a bundle allows.</p>
           {orgDeny.length === 0 ? (
-            <p className="text-sm text-slate-600" data-testid="channels-org-deny">Nothing is denied organization-wide.</p>
+            <p className="text-sm text-slate-600" data-testid="channels-org-deny">
+              Nothing is denied organization-wide.
+            </p>
           ) : (
             <ul className="flex flex-wrap gap-2" data-testid="channels-org-deny">
               {orgDeny.map((p) => (
-                <li key={p} className="break-all rounded bg-red-50 px-2 py-0.5 font-mono text-xs text-red-800 ring-1 ring-inset ring-red-200">
+                <li
+                  key={p}
+                  className="break-all rounded bg-red-50 px-2 py-0.5 font-mono text-xs text-red-800 ring-1 ring-inset ring-red-200"
+                >
                   {p}
                 </li>
               ))}
@@ -88,8 +103,16 @@ export default async function ChannelsPage() {
                         {conn.bundle} <span className="text-xs text-slate-600">({conn.scope})</span>
                       </Td>
                       <Td>{conn.serviceAccount}</Td>
-                      <Td>{credentialSet.has(`${conn.bundle}/${conn.name}`) ? <Badge tone="green">set</Badge> : <Badge tone="amber">not set</Badge>}</Td>
-                      <Td wrap className="font-mono text-xs">{conn.allowedWebsites.join(", ")}</Td>
+                      <Td>
+                        {credentialSet.has(`${conn.bundle}/${conn.name}`) ? (
+                          <Badge tone="green">set</Badge>
+                        ) : (
+                          <Badge tone="amber">not set</Badge>
+                        )}
+                      </Td>
+                      <Td wrap className="font-mono text-xs">
+                        {conn.allowedWebsites.join(", ")}
+                      </Td>
                       <Td wrap>
                         {conn.narrow ? (
                           <span className="flex flex-wrap gap-1">
@@ -122,7 +145,8 @@ export default async function ChannelsPage() {
               <ul className="flex flex-wrap gap-2">
                 {c.effective.domains.map((d) => (
                   <li key={`${d.bundle}:${d.pattern}`} className="break-all rounded bg-slate-100 px-2 py-0.5 font-mono text-xs">
-                    {d.pattern} <span className="font-sans text-slate-600">· {d.bundle}</span> {d.expiresAt && <TimeLeft until={d.expiresAt} now={now} />}
+                    {d.pattern} <span className="font-sans text-slate-600">· {d.bundle}</span>{" "}
+                    {d.expiresAt && <TimeLeft until={d.expiresAt} now={now} />}
                   </li>
                 ))}
               </ul>

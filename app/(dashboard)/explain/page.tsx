@@ -13,7 +13,11 @@ export const metadata = { title: "Explain" };
 const METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"];
 
 /** A GET form: the question lives in the URL, so an explanation can be shared and linked from the audit log. */
-export default async function ExplainPage({ searchParams }: { searchParams: Promise<{ channel?: string; method?: string; url?: string }> }) {
+export default async function ExplainPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ channel?: string; method?: string; url?: string }>;
+}) {
   const actor = await requireUser();
   const ctx = serviceContext();
   const q = await searchParams;
@@ -30,9 +34,16 @@ export default async function ExplainPage({ searchParams }: { searchParams: Prom
   }
   return (
     <>
-      <PageHeader title="Explain" description="The outcome a request from a channel's sandbox would get right now, the rule that decides it, and every rule considered." />
+      <PageHeader
+        title="Explain"
+        description="The outcome a request from a channel's sandbox would get right now, the rule that decides it, and every rule considered."
+      />
       <Card>
-        <form method="GET" className="grid grid-cols-1 items-end gap-3 sm:grid-cols-[14rem_8rem] lg:grid-cols-[14rem_8rem_1fr_auto]" aria-label="Explain a request">
+        <form
+          method="GET"
+          className="grid grid-cols-1 items-end gap-3 sm:grid-cols-[14rem_8rem] lg:grid-cols-[14rem_8rem_1fr_auto]"
+          aria-label="Explain a request"
+        >
           <Field label="Channel (WORKSPACE/CHANNEL)" htmlFor="channel">
             <Input id="channel" name="channel" list="known-channels" defaultValue={q.channel} placeholder="T0ACME/C0ENG" required />
             <datalist id="known-channels">
@@ -68,7 +79,8 @@ export default async function ExplainPage({ searchParams }: { searchParams: Prom
               {!result.channelEnabled && <Badge tone="red">channel not enabled: no session would be granted</Badge>}
               {result.decision.reportOnlyUntil !== undefined && (
                 <span data-testid="explain-report-only">
-                  <Badge tone="red">report-only</Badge> <TimeLeft until={result.decision.reportOnlyUntil} now={Date.now()} prefix="ends in" />
+                  <Badge tone="red">report-only</Badge>{" "}
+                  <TimeLeft until={result.decision.reportOnlyUntil} now={Date.now()} prefix="ends in" />
                 </span>
               )}
               {result.decision.expiresAt !== undefined && (
@@ -97,10 +109,14 @@ export default async function ExplainPage({ searchParams }: { searchParams: Prom
               <tbody className="divide-y divide-slate-100">
                 {result.considered.map((c, i) => (
                   <tr key={`${c.rule}-${i}`} className={c.rule === result!.decision.rule ? "bg-sky-50" : undefined}>
-                    <Td wrap className="min-w-32 font-mono text-xs">{c.rule}</Td>
+                    <Td wrap className="min-w-32 font-mono text-xs">
+                      {c.rule}
+                    </Td>
                     <Td>{c.bundle ? `${c.bundle} (${c.scope})` : "org-wide"}</Td>
                     <Td>{c.applies ? <Badge tone="green">yes</Badge> : <Badge>no</Badge>}</Td>
-                    <Td wrap className="text-slate-600">{c.why}</Td>
+                    <Td wrap className="text-slate-600">
+                      {c.why}
+                    </Td>
                   </tr>
                 ))}
               </tbody>

@@ -29,7 +29,11 @@ function targetOf(form: FormData): GrantTarget {
 export async function grantHostAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const result = await toActionResult(async () => {
-    const g = await grantHost({ ctx: serviceContext(), actor, input: { target: targetOf(form), pattern: str(form, "pattern"), duration: str(form, "duration"), until: str(form, "until") } });
+    const g = await grantHost({
+      ctx: serviceContext(),
+      actor,
+      input: { target: targetOf(form), pattern: str(form, "pattern"), duration: str(form, "duration"), until: str(form, "until") },
+    });
     return void g;
   }, "Granted.");
   if (result?.ok) refresh(str(form, "bundle") || undefined);
@@ -41,7 +45,15 @@ export async function extendGrantAction(_prev: ActionResult, form: FormData): Pr
   const actor = await currentUser();
   const bundle = str(form, "bundle");
   const kind = str(form, "kind") === "connection" ? "connection" : "domain";
-  const result = await toActionResult(async () => void (await extendGrant({ ctx: serviceContext(), actor, input: { bundle, kind, name: str(form, "name"), duration: str(form, "duration"), until: str(form, "until") } })), "Grant extended.");
+  const result = await toActionResult(
+    async () =>
+      void (await extendGrant({
+        ctx: serviceContext(),
+        actor,
+        input: { bundle, kind, name: str(form, "name"), duration: str(form, "duration"), until: str(form, "until") },
+      })),
+    "Grant extended.",
+  );
   if (result?.ok) refresh(bundle);
   return result;
 }
@@ -51,7 +63,10 @@ export async function revokeGrantAction(_prev: ActionResult, form: FormData): Pr
   const actor = await currentUser();
   const bundle = str(form, "bundle");
   const kind = str(form, "kind") === "connection" ? "connection" : "domain";
-  const result = await toActionResult(() => revokeGrant({ ctx: serviceContext(), actor, input: { bundle, kind, name: str(form, "name") } }), "Grant revoked.");
+  const result = await toActionResult(
+    () => revokeGrant({ ctx: serviceContext(), actor, input: { bundle, kind, name: str(form, "name") } }),
+    "Grant revoked.",
+  );
   if (result?.ok) refresh(bundle);
   return result;
 }
@@ -59,7 +74,20 @@ export async function revokeGrantAction(_prev: ActionResult, form: FormData): Pr
 // setReportOnlyAction — owner
 export async function setReportOnlyAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
-  const result = await toActionResult(async () => void (await setReportOnly({ ctx: serviceContext(), actor, input: { workspace: str(form, "workspace"), channel: str(form, "channel"), duration: str(form, "duration"), until: str(form, "until") } })), "Report-only mode is on.");
+  const result = await toActionResult(
+    async () =>
+      void (await setReportOnly({
+        ctx: serviceContext(),
+        actor,
+        input: {
+          workspace: str(form, "workspace"),
+          channel: str(form, "channel"),
+          duration: str(form, "duration"),
+          until: str(form, "until"),
+        },
+      })),
+    "Report-only mode is on.",
+  );
   if (result?.ok) refresh();
   return result;
 }
@@ -67,7 +95,10 @@ export async function setReportOnlyAction(_prev: ActionResult, form: FormData): 
 // endReportOnlyAction — owner
 export async function endReportOnlyAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
-  const result = await toActionResult(() => endReportOnly({ ctx: serviceContext(), actor, input: { workspace: str(form, "workspace"), channel: str(form, "channel") } }), "Report-only mode ended.");
+  const result = await toActionResult(
+    () => endReportOnly({ ctx: serviceContext(), actor, input: { workspace: str(form, "workspace"), channel: str(form, "channel") } }),
+    "Report-only mode ended.",
+  );
   if (result?.ok) refresh();
   return result;
 }

@@ -10,7 +10,17 @@ import { Button, Field, Input, Select } from "@/components/ui";
 import { endReportOnlyAction, extendGrantAction, grantHostAction, revokeGrantAction, setReportOnlyAction } from "./actions";
 
 /** Grants a host for a bounded time: to one bundle's Domains tab, or to a channel or a workspace. */
-export function GrantHostForm({ host, bundle, workspace, channel }: { host?: string; bundle?: string; workspace?: string; channel?: string }) {
+export function GrantHostForm({
+  host,
+  bundle,
+  workspace,
+  channel,
+}: {
+  host?: string;
+  bundle?: string;
+  workspace?: string;
+  channel?: string;
+}) {
   const [to, setTo] = useState(bundle ? "bundle" : channel || !workspace ? "channel" : "workspace");
   return (
     <ActionForm action={grantHostAction} label="Grant for a time" resetOnSuccess={!host} className="flex flex-wrap items-end gap-3">
@@ -18,7 +28,13 @@ export function GrantHostForm({ host, bundle, workspace, channel }: { host?: str
         <>
           <div className="w-full sm:w-80">
             <Field label="Host" htmlFor="grant-pattern" error={undefined}>
-              <HostPatternInput id="grant-pattern" name="pattern" defaultValue={host} serverError={error("pattern")} placeholder="api.example.com" />
+              <HostPatternInput
+                id="grant-pattern"
+                name="pattern"
+                defaultValue={host}
+                serverError={error("pattern")}
+                placeholder="api.example.com"
+              />
             </Field>
           </div>
           {bundle ? (
@@ -71,7 +87,13 @@ export function GrantControls({ bundle, kind, name }: { bundle: string; kind: "d
           </>
         )}
       </ActionForm>
-      <ActionButton action={revokeGrantAction} label={`Revoke ${name}`} fields={{ bundle, kind, name }} variant="ghost" confirmText={`End the grant of ${name} now?${kind === "connection" ? " The connection and its credential are removed." : ""}`}>
+      <ActionButton
+        action={revokeGrantAction}
+        label={`Revoke ${name}`}
+        fields={{ bundle, kind, name }}
+        variant="ghost"
+        confirmText={`End the grant of ${name} now?${kind === "connection" ? " The connection and its credential are removed." : ""}`}
+      >
         Revoke
       </ActionButton>
     </div>
@@ -103,7 +125,12 @@ export function ReportOnlyForm({ workspace, channel }: { workspace?: string; cha
 export function EndReportOnlyButton({ workspace, channel }: { workspace: string; channel?: string }) {
   const what = channel ? `${workspace}/${channel}` : workspace;
   return (
-    <ActionButton action={endReportOnlyAction} label={`End report-only for ${what}`} fields={{ workspace, channel: channel ?? "" }} variant="secondary">
+    <ActionButton
+      action={endReportOnlyAction}
+      label={`End report-only for ${what}`}
+      fields={{ workspace, channel: channel ?? "" }}
+      variant="secondary"
+    >
       End now
     </ActionButton>
   );

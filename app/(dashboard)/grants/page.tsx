@@ -21,21 +21,34 @@ export default async function GrantsPage({ searchParams }: { searchParams: Promi
   const owner = can(actor, "policy.write");
   const now = Date.now();
   const grants = policy.bundles.flatMap((b) => [
-    ...b.domains.filter((d) => domainExpiresAt(d)).map((d) => ({ bundle: b.name, kind: "domain" as const, name: domainPattern(d), expiresAt: domainExpiresAt(d)! })),
-    ...b.connections.filter((c) => c.expiresAt).map((c) => ({ bundle: b.name, kind: "connection" as const, name: c.name, expiresAt: c.expiresAt! })),
+    ...b.domains
+      .filter((d) => domainExpiresAt(d))
+      .map((d) => ({ bundle: b.name, kind: "domain" as const, name: domainPattern(d), expiresAt: domainExpiresAt(d)! })),
+    ...b.connections
+      .filter((c) => c.expiresAt)
+      .map((c) => ({ bundle: b.name, kind: "connection" as const, name: c.name, expiresAt: c.expiresAt! })),
   ]);
   const deniedBy = host ? denyEntryCovering(policy.orgDeny, host) : undefined;
   return (
     <>
-      <PageHeader title="Grants & report-only" description="Access for a bounded time: a host or a connection granted to a channel or a workspace ends by itself, and report-only mode lets a channel's would-be-blocked requests out, uncredentialed and logged, to learn what it needs." />
+      <PageHeader
+        title="Grants & report-only"
+        description="Access for a bounded time: a host or a connection granted to a channel or a workspace ends by itself, and report-only mode lets a channel's would-be-blocked requests out, uncredentialed and logged, to learn what it needs."
+      />
       <div className="space-y-6">
         {owner && (
           <Card title={host ? <span className="break-all">{`Grant ${shortenValues(host)} for a time`}</span> : "Grant a host for a time"}>
             {deniedBy ? (
-              <Alert tone="amber">{shortenValues(host!)} is refused by the org-wide deny list entry {deniedBy}: a grant would change nothing.</Alert>
+              <Alert tone="amber">
+                {shortenValues(host!)} is refused by the org-wide deny list entry {deniedBy}: a grant would change nothing.
+              </Alert>
             ) : (
               <>
-                {host && <p className="mb-3 text-sm text-amber-800">Prefilled from a blocked request: check the host and where it should be reachable before you grant it.</p>}
+                {host && (
+                  <p className="mb-3 text-sm text-amber-800">
+                    Prefilled from a blocked request: check the host and where it should be reachable before you grant it.
+                  </p>
+                )}
                 <div data-testid="grant-host">
                   <GrantHostForm host={host} workspace={workspace} channel={channel} />
                 </div>
@@ -60,7 +73,10 @@ export default async function GrantsPage({ searchParams }: { searchParams: Promi
                 {grants.map((g) => (
                   <tr key={`${g.bundle}/${g.kind}/${g.name}`} data-testid="grant-row">
                     <Td>
-                      <Link className="underline-offset-2 hover:underline" href={`/bundles/${encodeURIComponent(g.bundle)}?tab=${g.kind === "domain" ? "domains" : "connections"}`}>
+                      <Link
+                        className="underline-offset-2 hover:underline"
+                        href={`/bundles/${encodeURIComponent(g.bundle)}?tab=${g.kind === "domain" ? "domains" : "connections"}`}
+                      >
                         {g.bundle}
                       </Link>
                     </Td>
@@ -83,7 +99,8 @@ export default async function GrantsPage({ searchParams }: { searchParams: Promi
         </Card>
         <Card title="Report-only mode">
           <p className="mb-3 text-sm text-slate-600">
-            For at most 7 days. A request that would be blocked for not being listed goes out without any credential and is logged as allowlisted with the reason it would have been blocked (
+            For at most 7 days. A request that would be blocked for not being listed goes out without any credential and is logged as
+            allowlisted with the reason it would have been blocked (
             <Link className="underline" href="/audit?wouldBlock=1">
               see them
             </Link>

@@ -10,7 +10,16 @@ import { updateSessionSettings } from "@/lib/services/settings/update-session-se
 export async function updateMemberAccessAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const result = await toActionResult(
-    () => updateMemberAccess({ ctx: serviceContext(), actor, input: { mode: form.get("mode"), roles: String(form.get("roles") ?? ""), directMessages: form.get("directMessages") === "on" ? "enabled" : "disabled" } }),
+    () =>
+      updateMemberAccess({
+        ctx: serviceContext(),
+        actor,
+        input: {
+          mode: form.get("mode"),
+          roles: String(form.get("roles") ?? ""),
+          directMessages: form.get("directMessages") === "on" ? "enabled" : "disabled",
+        },
+      }),
     "Member access saved.",
   );
   if (result?.ok) revalidatePath("/members");
@@ -21,7 +30,12 @@ export async function updateMemberAccessAction(_prev: ActionResult, form: FormDa
 export async function updateSessionSettingsAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const result = await toActionResult(
-    () => updateSessionSettings({ ctx: serviceContext(), actor, input: { idleTimeoutMinutes: form.get("idleTimeoutMinutes"), maxLifetimeHours: form.get("maxLifetimeHours") } }),
+    () =>
+      updateSessionSettings({
+        ctx: serviceContext(),
+        actor,
+        input: { idleTimeoutMinutes: form.get("idleTimeoutMinutes"), maxLifetimeHours: form.get("maxLifetimeHours") },
+      }),
     "Session limits saved.",
   );
   if (result?.ok) revalidatePath("/members");

@@ -6,7 +6,17 @@ import { updateMemberAccessAction, updateSessionSettingsAction } from "./actions
 
 type Mode = "anyone" | "org_members" | "roles";
 
-export function MemberAccessForm({ mode, roles, directMessages, readOnly }: { mode: Mode; roles: string[]; directMessages: boolean; readOnly: boolean }) {
+export function MemberAccessForm({
+  mode,
+  roles,
+  directMessages,
+  readOnly,
+}: {
+  mode: Mode;
+  roles: string[];
+  directMessages: boolean;
+  readOnly: boolean;
+}) {
   const [current, setCurrent] = useState<Mode>(mode);
   const options: { value: Mode; label: string; hint: string }[] = [
     { value: "anyone", label: "Anyone in a connected workspace", hint: "Guests and external members included." },
@@ -20,7 +30,14 @@ export function MemberAccessForm({ mode, roles, directMessages, readOnly }: { mo
           <div className="space-y-2" role="radiogroup" aria-label="Who may invoke the agent">
             {options.map((o) => (
               <label key={o.value} className="flex items-start gap-2 text-sm">
-                <input type="radio" name="mode" value={o.value} checked={current === o.value} onChange={() => setCurrent(o.value)} className="mt-0.5" />
+                <input
+                  type="radio"
+                  name="mode"
+                  value={o.value}
+                  checked={current === o.value}
+                  onChange={() => setCurrent(o.value)}
+                  className="mt-0.5"
+                />
                 <span>
                   <span className="font-medium">{o.label}</span>
                   <span className="block text-xs text-slate-600">{o.hint}</span>
@@ -30,7 +47,13 @@ export function MemberAccessForm({ mode, roles, directMessages, readOnly }: { mo
           </div>
           {current === "roles" && (
             <Field label="Roles (comma-separated)" htmlFor="roles" error={error("roles") ?? error("mode")}>
-              <Input id="roles" name="roles" defaultValue={roles.join(", ")} placeholder="engineering, sre" aria-invalid={!!error("roles")} />
+              <Input
+                id="roles"
+                name="roles"
+                defaultValue={roles.join(", ")}
+                placeholder="engineering, sre"
+                aria-invalid={!!error("roles")}
+              />
             </Field>
           )}
           <label className="flex items-center gap-2 text-sm">
@@ -48,17 +71,49 @@ export function MemberAccessForm({ mode, roles, directMessages, readOnly }: { mo
   );
 }
 
-export function SessionSettingsForm({ idleTimeoutMinutes, maxLifetimeHours, readOnly }: { idleTimeoutMinutes: number; maxLifetimeHours: number; readOnly: boolean }) {
+export function SessionSettingsForm({
+  idleTimeoutMinutes,
+  maxLifetimeHours,
+  readOnly,
+}: {
+  idleTimeoutMinutes: number;
+  maxLifetimeHours: number;
+  readOnly: boolean;
+}) {
   return (
     <ActionForm action={updateSessionSettingsAction} label="Session limits" className="space-y-4">
       {({ error, pending }) => (
         <fieldset disabled={readOnly} className="space-y-4">
           <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
-            <Field label="Idle timeout (minutes)" htmlFor="idleTimeoutMinutes" error={error("idleTimeoutMinutes")} hint="A session with no traffic this long stops working.">
-              <Input id="idleTimeoutMinutes" name="idleTimeoutMinutes" type="number" min={1} defaultValue={idleTimeoutMinutes} aria-invalid={!!error("idleTimeoutMinutes")} />
+            <Field
+              label="Idle timeout (minutes)"
+              htmlFor="idleTimeoutMinutes"
+              error={error("idleTimeoutMinutes")}
+              hint="A session with no traffic this long stops working."
+            >
+              <Input
+                id="idleTimeoutMinutes"
+                name="idleTimeoutMinutes"
+                type="number"
+                min={1}
+                defaultValue={idleTimeoutMinutes}
+                aria-invalid={!!error("idleTimeoutMinutes")}
+              />
             </Field>
-            <Field label="Maximum lifetime (hours)" htmlFor="maxLifetimeHours" error={error("maxLifetimeHours")} hint="Even an active session ends after this.">
-              <Input id="maxLifetimeHours" name="maxLifetimeHours" type="number" min={1} defaultValue={maxLifetimeHours} aria-invalid={!!error("maxLifetimeHours")} />
+            <Field
+              label="Maximum lifetime (hours)"
+              htmlFor="maxLifetimeHours"
+              error={error("maxLifetimeHours")}
+              hint="Even an active session ends after this."
+            >
+              <Input
+                id="maxLifetimeHours"
+                name="maxLifetimeHours"
+                type="number"
+                min={1}
+                defaultValue={maxLifetimeHours}
+                aria-invalid={!!error("maxLifetimeHours")}
+              />
             </Field>
           </div>
           {!readOnly && (

@@ -17,13 +17,25 @@ export default async function MembersPage() {
   const owner = can(actor, "policy.write");
   return (
     <>
-      <PageHeader title="Members" description="Who may invoke the agent, in channels and in direct messages. The agent always acts as its own service accounts, never as the member who invoked it." />
+      <PageHeader
+        title="Members"
+        description="Who may invoke the agent, in channels and in direct messages. The agent always acts as its own service accounts, never as the member who invoked it."
+      />
       <div className="grid grid-cols-1 gap-6 xl:grid-cols-2">
         <Card title="Who may invoke the agent">
-          <MemberAccessForm mode={memberAccess.mode} roles={memberAccess.roles} directMessages={memberAccess.directMessages === "enabled"} readOnly={!owner} />
+          <MemberAccessForm
+            mode={memberAccess.mode}
+            roles={memberAccess.roles}
+            directMessages={memberAccess.directMessages === "enabled"}
+            readOnly={!owner}
+          />
         </Card>
         <Card title="Session limits">
-          <SessionSettingsForm idleTimeoutMinutes={Math.round(limits.idleTimeoutSeconds / 60)} maxLifetimeHours={Math.round(limits.maxLifetimeSeconds / 3600)} readOnly={!can(actor, "settings.write")} />
+          <SessionSettingsForm
+            idleTimeoutMinutes={Math.round(limits.idleTimeoutSeconds / 60)}
+            maxLifetimeHours={Math.round(limits.maxLifetimeSeconds / 3600)}
+            readOnly={!can(actor, "settings.write")}
+          />
         </Card>
       </div>
     </>

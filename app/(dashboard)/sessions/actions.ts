@@ -8,7 +8,10 @@ import { revokeSession } from "@/lib/services/sessions/revoke-session";
 // revokeSessionAction — owner
 export async function revokeSessionAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
-  const result = await toActionResult(() => revokeSession({ ctx: serviceContext(), actor, input: { id: String(form.get("id") ?? "") } }), "Session revoked.");
+  const result = await toActionResult(
+    () => revokeSession({ ctx: serviceContext(), actor, input: { id: String(form.get("id") ?? "") } }),
+    "Session revoked.",
+  );
   if (result?.ok) revalidatePath("/sessions");
   return result;
 }

@@ -87,7 +87,9 @@ export default async function SessionsPage() {
                       <Td>
                         <Badge tone="red">{e.rule}</Badge>
                       </Td>
-                      <Td wrap className="text-slate-600">{e.reason}</Td>
+                      <Td wrap className="text-slate-600">
+                        {e.reason}
+                      </Td>
                     </tr>
                   ))}
                 </tbody>

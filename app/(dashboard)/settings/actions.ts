@@ -17,14 +17,21 @@ import { unlockUser } from "@/lib/services/users/unlock-user";
 export async function addUserAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const result = await toActionResult(async () => {
-    await addUser({ ctx: serviceContext(), actor, input: { email: form.get("email"), role: form.get("role"), password: form.get("password") } });
+    await addUser({
+      ctx: serviceContext(),
+      actor,
+      input: { email: form.get("email"), role: form.get("role"), password: form.get("password") },
+    });
   }, "User added.");
   if (result?.ok) revalidatePath("/settings");
   return result;
 }
 
 // createApiKeyAction — owner; the key is returned once, to this response only
-export async function createApiKeyAction(_prev: ActionResult<{ key: string; name: string }>, form: FormData): Promise<ActionResult<{ key: string; name: string }>> {
+export async function createApiKeyAction(
+  _prev: ActionResult<{ key: string; name: string }>,
+  form: FormData,
+): Promise<ActionResult<{ key: string; name: string }>> {
   const actor = await currentUser();
   const result = await toActionResult(() => {
     const created = createApiKey({ ctx: serviceContext(), actor, input: { name: form.get("name"), role: form.get("role") } });
@@ -37,7 +44,10 @@ export async function createApiKeyAction(_prev: ActionResult<{ key: string; name
 // revokeApiKeyAction — owner
 export async function revokeApiKeyAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
-  const result = await toActionResult(() => revokeApiKey({ ctx: serviceContext(), actor, input: { id: String(form.get("id") ?? "") } }), "API key revoked.");
+  const result = await toActionResult(
+    () => revokeApiKey({ ctx: serviceContext(), actor, input: { id: String(form.get("id") ?? "") } }),
+    "API key revoked.",
+  );
   if (result?.ok) revalidatePath("/settings");
   return result;
 }
@@ -45,7 +55,10 @@ export async function revokeApiKeyAction(_prev: ActionResult, form: FormData): P
 // unlockUserAction — owner; lifts a sign-in lock before its 15 minutes are up
 export async function unlockUserAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
-  const result = await toActionResult(() => void unlockUser({ ctx: serviceContext(), actor, input: { email: form.get("email") } }), "User unlocked.");
+  const result = await toActionResult(
+    () => void unlockUser({ ctx: serviceContext(), actor, input: { email: form.get("email") } }),
+    "User unlocked.",
+  );
   if (result?.ok) revalidatePath("/settings");
   return result;
 }
@@ -53,7 +66,10 @@ export async function unlockUserAction(_prev: ActionResult, form: FormData): Pro
 // setUserRoleAction — owner; never demotes the last Owner (the service refuses, audited on success)
 export async function setUserRoleAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
-  const result = await toActionResult(() => setUserRole({ ctx: serviceContext(), actor, input: { email: form.get("email"), role: form.get("role") } }), "Role changed. Their sessions ended; the new role applies at their next sign-in.");
+  const result = await toActionResult(
+    () => setUserRole({ ctx: serviceContext(), actor, input: { email: form.get("email"), role: form.get("role") } }),
+    "Role changed. Their sessions ended; the new role applies at their next sign-in.",
+  );
   if (result?.ok) revalidatePath("/settings");
   return result;
 }
@@ -61,7 +77,10 @@ export async function setUserRoleAction(_prev: ActionResult, form: FormData): Pr
 // setUserPasswordAction — owner; ends the user's sessions
 export async function setUserPasswordAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
-  const result = await toActionResult(() => setUserPassword({ ctx: serviceContext(), actor, input: { email: form.get("email"), password: form.get("password") } }), "Password reset. Share it out of band; their sessions ended.");
+  const result = await toActionResult(
+    () => setUserPassword({ ctx: serviceContext(), actor, input: { email: form.get("email"), password: form.get("password") } }),
+    "Password reset. Share it out of band; their sessions ended.",
+  );
   if (result?.ok) revalidatePath("/settings");
   return result;
 }

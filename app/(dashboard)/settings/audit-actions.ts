@@ -16,7 +16,19 @@ export async function addSinkAction(_prev: ActionResult, form: FormData): Promis
   const actor = await currentUser();
   const field = (name: string) => String(form.get(name) ?? "");
   const result = await toActionResult(
-    async () => void (await addSink({ ctx: serviceContext(), actor, input: { name: field("name"), type: field("type"), format: field("format"), url: field("url"), secret: field("secret"), startAt: field("startAt") || undefined } })),
+    async () =>
+      void (await addSink({
+        ctx: serviceContext(),
+        actor,
+        input: {
+          name: field("name"),
+          type: field("type"),
+          format: field("format"),
+          url: field("url"),
+          secret: field("secret"),
+          startAt: field("startAt") || undefined,
+        },
+      })),
     "Sink added; delivery starts within a second.",
   );
   if (result?.ok) revalidatePath("/settings");
@@ -26,7 +38,10 @@ export async function addSinkAction(_prev: ActionResult, form: FormData): Promis
 // removeSinkAction — owner
 export async function removeSinkAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
-  const result = await toActionResult(async () => void (await removeSink({ ctx: serviceContext(), actor, input: { sink: String(form.get("id") ?? "") } })), "Sink removed.");
+  const result = await toActionResult(
+    async () => void (await removeSink({ ctx: serviceContext(), actor, input: { sink: String(form.get("id") ?? "") } })),
+    "Sink removed.",
+  );
   if (result?.ok) revalidatePath("/settings");
   return result;
 }
@@ -57,7 +72,9 @@ export async function runRetentionAction(_prev: ActionResult): Promise<ActionRes
   let message = "";
   const result = await toActionResult(async () => {
     const r = await runRetention({ ctx: serviceContext(), actor });
-    message = r ? `Archived ${r.events} event(s) into ${r.segments.length} segment(s)${r.heldForSinks ? "; older events stay live until every sink has them" : ""}.` : "No retention is set; nothing was archived.";
+    message = r
+      ? `Archived ${r.events} event(s) into ${r.segments.length} segment(s)${r.heldForSinks ? "; older events stay live until every sink has them" : ""}.`
+      : "No retention is set; nothing was archived.";
   });
   if (result?.ok) {
     revalidatePath("/settings");

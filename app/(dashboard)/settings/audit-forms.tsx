@@ -4,7 +4,11 @@ import { ActionForm } from "@/components/action-form";
 import { Button, Field, Input, Select } from "@/components/ui";
 import { addSinkAction, removeSinkAction, runRetentionAction, setRetentionAction, testSinkAction } from "./audit-actions";
 
-const PLACEHOLDER: Record<string, string> = { syslog: "tls://siem.example:6514", webhook: "https://siem.example/ingest", otlp: "https://otel-collector.example:4318" };
+const PLACEHOLDER: Record<string, string> = {
+  syslog: "tls://siem.example:6514",
+  webhook: "https://siem.example/ingest",
+  otlp: "https://otel-collector.example:4318",
+};
 
 export function AddSinkForm() {
   const [type, setType] = useState("syslog");
@@ -22,17 +26,38 @@ export function AddSinkForm() {
               <option value="otlp">OpenTelemetry (OTLP/HTTP logs)</option>
             </Select>
           </Field>
-          <Field label="Address" htmlFor="sink-url" error={error("url")} hint={type === "syslog" ? "tcp://host:port or tls://host:port" : type === "otlp" ? "The collector's OTLP/HTTP endpoint; /v1/logs is added to a bare address." : "https:// only."}>
+          <Field
+            label="Address"
+            htmlFor="sink-url"
+            error={error("url")}
+            hint={
+              type === "syslog"
+                ? "tcp://host:port or tls://host:port"
+                : type === "otlp"
+                  ? "The collector's OTLP/HTTP endpoint; /v1/logs is added to a bare address."
+                  : "https:// only."
+            }
+          >
             <Input id="sink-url" name="url" placeholder={PLACEHOLDER[type]} required />
           </Field>
-          <Field label="Format" htmlFor="sink-format" error={error("format")} hint="OCSF: HTTP Activity, Authentication and API Activity classes.">
+          <Field
+            label="Format"
+            htmlFor="sink-format"
+            error={error("format")}
+            hint="OCSF: HTTP Activity, Authentication and API Activity classes."
+          >
             <Select id="sink-format" name="format" defaultValue="json">
               <option value="json">Gatehouse JSON</option>
               <option value="ocsf">OCSF</option>
             </Select>
           </Field>
           {type === "webhook" && (
-            <Field label="Signing secret" htmlFor="sink-secret" error={error("secret")} hint="X-Gatehouse-Signature: sha256=HMAC of the body. Sealed by the vault; never shown again.">
+            <Field
+              label="Signing secret"
+              htmlFor="sink-secret"
+              error={error("secret")}
+              hint="X-Gatehouse-Signature: sha256=HMAC of the body. Sealed by the vault; never shown again."
+            >
               <Input id="sink-secret" name="secret" type="password" autoComplete="off" />
             </Field>
           )}
@@ -86,7 +111,12 @@ export function RetentionForm({ days }: { days: number | null }) {
       <ActionForm action={setRetentionAction} label="Audit retention" className="flex flex-wrap items-end gap-3">
         {({ error, pending }) => (
           <>
-            <Field label="Keep events live for (days)" htmlFor="retention-days" error={error("days")} hint="Empty keeps everything. Older events move into compressed archive segments.">
+            <Field
+              label="Keep events live for (days)"
+              htmlFor="retention-days"
+              error={error("days")}
+              hint="Empty keeps everything. Older events move into compressed archive segments."
+            >
               <Input id="retention-days" name="days" inputMode="numeric" defaultValue={days ?? ""} placeholder="keep everything" />
             </Field>
             <Button type="submit" disabled={pending}>

@@ -18,7 +18,10 @@ export async function AuditSettings({ actor }: { actor: Actor }) {
   return (
     <>
       <Card title="Audit streaming">
-        <p className="mb-3 text-sm text-slate-600">Every audit event goes to each sink at least once, in chain order, with its id and hash, so the receiver can drop duplicates and check the chain. A sink that is down falls behind and catches up; the proxy never waits for it.</p>
+        <p className="mb-3 text-sm text-slate-600">
+          Every audit event goes to each sink at least once, in chain order, with its id and hash, so the receiver can drop duplicates and
+          check the chain. A sink that is down falls behind and catches up; the proxy never waits for it.
+        </p>
         {sinks.length === 0 ? (
           <Empty>No sinks. The audit log stays in Gatehouse's database.</Empty>
         ) : (
@@ -44,8 +47,22 @@ export async function AuditSettings({ actor }: { actor: Actor }) {
                   </Td>
                   <Td>{s.format === "ocsf" ? "OCSF" : "JSON"}</Td>
                   <Td>{formatTime(s.lastDeliveryAt)}</Td>
-                  <Td>{s.lag.events === 0 ? <Badge tone="green">caught up</Badge> : <Badge tone={s.failures ? "red" : "amber"}>{lagText(s.lag.events, s.lag.seconds)}</Badge>}</Td>
-                  <Td wrap>{s.lastError ? <span className="text-sm">{formatTime(s.lastErrorAt)}: {s.lastError}</span> : <span className="text-slate-600">none</span>}</Td>
+                  <Td>
+                    {s.lag.events === 0 ? (
+                      <Badge tone="green">caught up</Badge>
+                    ) : (
+                      <Badge tone={s.failures ? "red" : "amber"}>{lagText(s.lag.events, s.lag.seconds)}</Badge>
+                    )}
+                  </Td>
+                  <Td wrap>
+                    {s.lastError ? (
+                      <span className="text-sm">
+                        {formatTime(s.lastErrorAt)}: {s.lastError}
+                      </span>
+                    ) : (
+                      <span className="text-slate-600">none</span>
+                    )}
+                  </Td>
                   <Td sticky>
                     <SinkButtons id={s.id} name={s.name} />
                   </Td>
@@ -61,11 +78,14 @@ export async function AuditSettings({ actor }: { actor: Actor }) {
       <Card title="Audit retention">
         <div className="space-y-3 text-sm">
           <p className="text-slate-600">
-            {retention.days === null ? "Gatehouse keeps every audit event in its database." : `Events older than ${retention.days} day(s) move into archive segments in ${retention.archiveDir}; \`gatehouse audit verify --archive DIR\` checks them and the live log as one chain.`}
+            {retention.days === null
+              ? "Gatehouse keeps every audit event in its database."
+              : `Events older than ${retention.days} day(s) move into archive segments in ${retention.archiveDir}; \`gatehouse audit verify --archive DIR\` checks them and the live log as one chain.`}
           </p>
           {retention.segments > 0 && (
             <p data-testid="archive-summary">
-              Archived: {retention.archivedEvents} event(s) in {retention.segments} segment(s), through event {retention.archivedThroughSeq}; last run {formatTime(retention.lastArchivedAt)}.
+              Archived: {retention.archivedEvents} event(s) in {retention.segments} segment(s), through event {retention.archivedThroughSeq}
+              ; last run {formatTime(retention.lastArchivedAt)}.
             </p>
           )}
           <RetentionForm days={retention.days} />

@@ -3,11 +3,24 @@ import { ActionButton } from "@/components/action-button";
 import { ActionForm } from "@/components/action-form";
 import { CopyButton } from "@/components/copy-button";
 import { Alert, Button, Field, Input, Select } from "@/components/ui";
-import { addUserAction, createApiKeyAction, removeUserAction, revokeApiKeyAction, setUserPasswordAction, setUserRoleAction, unlockUserAction } from "./actions";
+import {
+  addUserAction,
+  createApiKeyAction,
+  removeUserAction,
+  revokeApiKeyAction,
+  setUserPasswordAction,
+  setUserRoleAction,
+  unlockUserAction,
+} from "./actions";
 
 export function AddUserForm() {
   return (
-    <ActionForm action={addUserAction} label="Add user" resetOnSuccess className="grid grid-cols-1 items-start gap-3 sm:grid-cols-2 lg:grid-cols-[1fr_9rem_1fr_auto]">
+    <ActionForm
+      action={addUserAction}
+      label="Add user"
+      resetOnSuccess
+      className="grid grid-cols-1 items-start gap-3 sm:grid-cols-2 lg:grid-cols-[1fr_9rem_1fr_auto]"
+    >
       {({ error, pending }) => (
         <>
           <Field label="Email" htmlFor="user-email" error={error("email")}>
@@ -20,7 +33,14 @@ export function AddUserForm() {
             </Select>
           </Field>
           <Field label="Initial password" htmlFor="user-password" error={error("password")} hint="12+ characters; share it out of band.">
-            <Input id="user-password" name="password" type="password" autoComplete="new-password" required aria-invalid={!!error("password")} />
+            <Input
+              id="user-password"
+              name="password"
+              type="password"
+              autoComplete="new-password"
+              required
+              aria-invalid={!!error("password")}
+            />
           </Field>
           <div className="pt-5">
             <Button type="submit" disabled={pending}>
@@ -60,7 +80,10 @@ export function CreateApiKeyForm() {
             {created && (
               <Alert tone="amber">
                 <p className="mb-1 font-medium">Copy the key for “{created.name}” now: it will not be shown again.</p>
-                <code className="block select-all break-all rounded bg-white px-2 py-1 font-mono text-xs ring-1 ring-amber-200" data-testid="new-api-key">
+                <code
+                  className="block select-all break-all rounded bg-white px-2 py-1 font-mono text-xs ring-1 ring-amber-200"
+                  data-testid="new-api-key"
+                >
                   {created.key}
                 </code>
                 <div className="mt-2">
@@ -77,7 +100,12 @@ export function CreateApiKeyForm() {
 
 export function RevokeApiKeyButton({ id, name }: { id: string; name: string }) {
   return (
-    <ActionButton action={revokeApiKeyAction} label={`Revoke ${name}`} fields={{ id }} confirmText={`Revoke API key “${name}”? Callers using it fail at once.`}>
+    <ActionButton
+      action={revokeApiKeyAction}
+      label={`Revoke ${name}`}
+      fields={{ id }}
+      confirmText={`Revoke API key “${name}”? Callers using it fail at once.`}
+    >
       Revoke
     </ActionButton>
   );
@@ -116,7 +144,14 @@ export function ManageUserForms({ email, role }: { email: string; role: "owner" 
           <>
             <input type="hidden" name="email" value={email} />
             <Field label="New password" htmlFor="manage-password" error={error("password")} hint="12+ characters; share it out of band.">
-              <Input id="manage-password" name="password" type="password" autoComplete="new-password" required aria-invalid={!!error("password")} />
+              <Input
+                id="manage-password"
+                name="password"
+                type="password"
+                autoComplete="new-password"
+                required
+                aria-invalid={!!error("password")}
+              />
             </Field>
             <Button type="submit" variant="secondary" disabled={pending}>
               Reset password
@@ -124,7 +159,12 @@ export function ManageUserForms({ email, role }: { email: string; role: "owner" 
           </>
         )}
       </ActionForm>
-      <ActionForm action={removeUserAction} label={`Remove ${email}`} className="space-y-2" confirmText={`Remove ${email}? They are signed out at once and can no longer sign in.`}>
+      <ActionForm
+        action={removeUserAction}
+        label={`Remove ${email}`}
+        className="space-y-2"
+        confirmText={`Remove ${email}? They are signed out at once and can no longer sign in.`}
+      >
         {({ error, pending }) => (
           <>
             <input type="hidden" name="email" value={email} />

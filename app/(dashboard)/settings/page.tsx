@@ -60,7 +60,11 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
                   </Td>
                   {owner && (
                     <Td sticky>
-                      <Link href={`/settings?user=${encodeURIComponent(u.email)}#manage-user`} className="text-sm text-slate-800 underline" aria-label={`Manage ${u.email}`}>
+                      <Link
+                        href={`/settings?user=${encodeURIComponent(u.email)}#manage-user`}
+                        className="text-sm text-slate-800 underline"
+                        aria-label={`Manage ${u.email}`}
+                      >
                         Manage
                       </Link>
                     </Td>
@@ -132,11 +136,18 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
         <Card title="Proxy certificate authority">
           {ca ? (
             <div className="space-y-2 text-sm">
-              <p className="text-slate-600">Sandboxes trust this CA so Gatehouse can attach credentials to HTTPS requests. Its private key never leaves Gatehouse (sealed by the vault).</p>
+              <p className="text-slate-600">
+                Sandboxes trust this CA so Gatehouse can attach credentials to HTTPS requests. Its private key never leaves Gatehouse
+                (sealed by the vault).
+              </p>
               <p>
                 SHA-256 <code className="break-all font-mono text-xs">{ca.sha256}</code> · valid until {ca.notAfter}
               </p>
-              <a href="/api/v1/ca.pem" className="inline-block rounded-md px-3 py-1.5 ring-1 ring-slate-300 hover:bg-slate-50" download="gatehouse-ca.pem">
+              <a
+                href="/api/v1/ca.pem"
+                className="inline-block rounded-md px-3 py-1.5 ring-1 ring-slate-300 hover:bg-slate-50"
+                download="gatehouse-ca.pem"
+              >
                 Download ca.pem
               </a>
             </div>

@@ -17,7 +17,15 @@ export async function updateOidcSettingsAction(_prev: ActionResult, form: FormDa
       updateOidcSettings({
         ctx: serviceContext(),
         actor,
-        input: { name: field("name"), issuer: field("issuer"), clientId: field("clientId"), clientSecret: field("clientSecret"), roleClaim: field("roleClaim"), ownerGroups: field("ownerGroups"), auditorGroups: field("auditorGroups") },
+        input: {
+          name: field("name"),
+          issuer: field("issuer"),
+          clientId: field("clientId"),
+          clientSecret: field("clientSecret"),
+          roleClaim: field("roleClaim"),
+          ownerGroups: field("ownerGroups"),
+          auditorGroups: field("auditorGroups"),
+        },
       }),
     "Identity provider saved.",
   );
@@ -29,7 +37,10 @@ export async function updateOidcSettingsAction(_prev: ActionResult, form: FormDa
 export async function setPasswordSignInAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const enabled = form.get("enabled") === "true";
-  const result = await toActionResult(() => void setPasswordSignIn({ ctx: serviceContext(), actor, input: { enabled } }), enabled ? "Password sign-in turned on." : "Password sign-in turned off.");
+  const result = await toActionResult(
+    () => void setPasswordSignIn({ ctx: serviceContext(), actor, input: { enabled } }),
+    enabled ? "Password sign-in turned on." : "Password sign-in turned off.",
+  );
   if (result?.ok) revalidatePath("/settings");
   return result;
 }
@@ -38,7 +49,10 @@ export async function setPasswordSignInAction(_prev: ActionResult, form: FormDat
 export async function setTotpRequiredAction(_prev: ActionResult, form: FormData): Promise<ActionResult> {
   const actor = await currentUser();
   const required = form.get("required") === "true";
-  const result = await toActionResult(() => void setTotpRequired({ ctx: serviceContext(), actor, input: { required } }), required ? "Owners now need a second factor." : "Owners no longer need a second factor.");
+  const result = await toActionResult(
+    () => void setTotpRequired({ ctx: serviceContext(), actor, input: { required } }),
+    required ? "Owners now need a second factor." : "Owners no longer need a second factor.",
+  );
   if (result?.ok) revalidatePath("/settings");
   return result;
 }

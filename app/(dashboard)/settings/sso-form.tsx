@@ -14,15 +14,32 @@ export function OidcSettingsForm({ view }: { view: OidcSettingsView }) {
             <Input id="oidc-name" name="name" defaultValue={view.name} placeholder="Okta" readOnly={readOnly} required />
           </Field>
           <Field label="Issuer URL" htmlFor="oidc-issuer" error={error("issuer")}>
-            <Input id="oidc-issuer" name="issuer" defaultValue={view.issuer} placeholder="https://idp.example.com" readOnly={readOnly} required />
+            <Input
+              id="oidc-issuer"
+              name="issuer"
+              defaultValue={view.issuer}
+              placeholder="https://idp.example.com"
+              readOnly={readOnly}
+              required
+            />
           </Field>
           <Field label="Client ID" htmlFor="oidc-client-id" error={error("clientId")}>
             <Input id="oidc-client-id" name="clientId" defaultValue={view.clientId} readOnly={readOnly} required />
           </Field>
-          <Field label="Client secret" htmlFor="oidc-client-secret" error={error("clientSecret")} hint={view.clientSecretSet ? "Set (write-only). Leave empty to keep it." : "Sealed by the vault; never shown again."}>
+          <Field
+            label="Client secret"
+            htmlFor="oidc-client-secret"
+            error={error("clientSecret")}
+            hint={view.clientSecretSet ? "Set (write-only). Leave empty to keep it." : "Sealed by the vault; never shown again."}
+          >
             <Input id="oidc-client-secret" name="clientSecret" type="password" autoComplete="off" readOnly={readOnly} />
           </Field>
-          <Field label="Groups claim" htmlFor="oidc-role-claim" error={error("roleClaim")} hint="The ID token claim listing the person's groups.">
+          <Field
+            label="Groups claim"
+            htmlFor="oidc-role-claim"
+            error={error("roleClaim")}
+            hint="The ID token claim listing the person's groups."
+          >
             <Input id="oidc-role-claim" name="roleClaim" defaultValue={view.roleClaim} readOnly={readOnly} />
           </Field>
           <div />
@@ -47,7 +64,15 @@ export function OidcSettingsForm({ view }: { view: OidcSettingsView }) {
 
 export function PasswordSignInForm({ enabled }: { enabled: boolean }) {
   return (
-    <ActionForm action={setPasswordSignInAction} label="Password sign-in" confirmText={enabled ? "Turn password sign-in off? Only the IdP will sign people in; `npx gatehouse auth password --enable` turns it back on." : undefined}>
+    <ActionForm
+      action={setPasswordSignInAction}
+      label="Password sign-in"
+      confirmText={
+        enabled
+          ? "Turn password sign-in off? Only the IdP will sign people in; `npx gatehouse auth password --enable` turns it back on."
+          : undefined
+      }
+    >
       {({ pending }) => (
         <div className="flex items-center gap-3 text-sm">
           <input type="hidden" name="enabled" value={enabled ? "false" : "true"} />

@@ -24,7 +24,10 @@ export function apiRoute<P = Record<string, never>>(handler: Handler<P>) {
       return await handler({ req, actor, ctx: serviceContext(), params: await context.params });
     } catch (err) {
       if (err instanceof AppError) return Response.json(err.toBody(), { status: err.status });
-      logger("api").error({ method: req.method, path: new URL(req.url).pathname }, `api ${req.method} ${new URL(req.url).pathname} failed: ${err instanceof Error ? err.message : "unknown error"}`);
+      logger("api").error(
+        { method: req.method, path: new URL(req.url).pathname },
+        `api ${req.method} ${new URL(req.url).pathname} failed: ${err instanceof Error ? err.message : "unknown error"}`,
+      );
       return jsonError(500, "internal", "internal error; nothing was changed");
     }
   };

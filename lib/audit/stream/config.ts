@@ -3,15 +3,32 @@
 
 export type StreamTiming = { pollMs: number; backoffMs: number; backoffMaxMs: number; batch: number; timeoutMs: number; leaseMs: number };
 
-export const DEFAULT_STREAM_TIMING: StreamTiming = { pollMs: 500, backoffMs: 1_000, backoffMaxMs: 60_000, batch: 500, timeoutMs: 10_000, leaseMs: 15_000 };
+export const DEFAULT_STREAM_TIMING: StreamTiming = {
+  pollMs: 500,
+  backoffMs: 1_000,
+  backoffMaxMs: 60_000,
+  batch: 500,
+  timeoutMs: 10_000,
+  leaseMs: 15_000,
+};
 
-const KEYS: Record<string, keyof StreamTiming> = { poll: "pollMs", backoff: "backoffMs", "backoff-max": "backoffMaxMs", batch: "batch", timeout: "timeoutMs", lease: "leaseMs" };
+const KEYS: Record<string, keyof StreamTiming> = {
+  poll: "pollMs",
+  backoff: "backoffMs",
+  "backoff-max": "backoffMaxMs",
+  batch: "batch",
+  timeout: "timeoutMs",
+  lease: "leaseMs",
+};
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
 
 export function parseStreamTiming(spec: string | undefined): StreamTiming {
   const out = { ...DEFAULT_STREAM_TIMING };
   const where = "GATEHOUSE_AUDIT_STREAM";
-  for (const part of (spec ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of (spec ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [key, value = ""] = part.split("=", 2) as [string, string?];
     const name = KEYS[key];
     if (!name) throw new Error(`${where}: "${key}" is not a setting (${Object.keys(KEYS).join(", ")})`);

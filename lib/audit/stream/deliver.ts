@@ -41,7 +41,8 @@ export function otlpBody(format: SinkFormat, events: StreamEvent[]): string {
           {
             scope: { name: "gatehouse.audit" },
             logRecords: events.map((e) => {
-              const warn = e.outcome === "blocked" || e.action.endsWith(".failed") || e.action.endsWith(".refused") || e.action.endsWith(".rejected");
+              const warn =
+                e.outcome === "blocked" || e.action.endsWith(".failed") || e.action.endsWith(".refused") || e.action.endsWith(".rejected");
               return {
                 timeUnixNano: `${BigInt(e.ts) * 1_000_000n}`,
                 observedTimeUnixNano: `${BigInt(Date.now()) * 1_000_000n}`,
@@ -49,7 +50,14 @@ export function otlpBody(format: SinkFormat, events: StreamEvent[]): string {
                 severityText: warn ? "WARN" : "INFO",
                 eventName: `gatehouse.${e.action}`,
                 body: { stringValue: JSON.stringify(render(format, e)) },
-                attributes: [attr("gatehouse.event.id", e.id), attr("gatehouse.event.seq", e.seq), attr("gatehouse.event.hash", e.hash), attr("gatehouse.event.prev_hash", e.prevHash), attr("gatehouse.event.kind", e.kind), attr("gatehouse.event.action", e.action)],
+                attributes: [
+                  attr("gatehouse.event.id", e.id),
+                  attr("gatehouse.event.seq", e.seq),
+                  attr("gatehouse.event.hash", e.hash),
+                  attr("gatehouse.event.prev_hash", e.prevHash),
+                  attr("gatehouse.event.kind", e.kind),
+                  attr("gatehouse.event.action", e.action),
+                ],
               };
             }),
           },
@@ -70,14 +78,25 @@ function agentFor(caPath: string | undefined, timeoutMs: number): Agent {
   const key = `${caPath ?? ""}|${timeoutMs}`;
   let a = agents.get(key);
   if (!a) {
-    a = new Agent({ connect: { ca: trustedCas(caPath), timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, keepAliveTimeout: 4_000 });
+    a = new Agent({
+      connect: { ca: trustedCas(caPath), timeout: timeoutMs },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      keepAliveTimeout: 4_000,
+    });
     agents.set(key, a);
   }
   return a;
 }
 
 async function post(url: string, body: string, headers: Record<string, string>, opts: DeliveryOptions): Promise<string> {
-  const res = await request(url, { method: "POST", body, headers: { "user-agent": "gatehouse-audit-stream", ...headers }, dispatcher: agentFor(opts.caPath, opts.timeoutMs), signal: AbortSignal.timeout(opts.timeoutMs) });
+  const res = await request(url, {
+    method: "POST",
+    body,
+    headers: { "user-agent": "gatehouse-audit-stream", ...headers },
+    dispatcher: agentFor(opts.caPath, opts.timeoutMs),
+    signal: AbortSignal.timeout(opts.timeoutMs),
+  });
   // Bounded: only a short reason from the answer is kept.
   let text = "";
   for await (const chunk of res.body) {
@@ -127,7 +146,11 @@ export async function deliver(target: SinkTarget, events: StreamEvent[], opts: D
       await syslogSend(url, Buffer.concat(events.map((e) => octetFrame(syslogMessage(e, JSON.stringify(render(target.format, e)))))), opts);
     } else if (target.type === "webhook") {
       const body = jsonLines(target.format, events);
-      const headers: Record<string, string> = { "content-type": "application/jsonl", "x-gatehouse-first-seq": String(events[0]!.seq), "x-gatehouse-last-seq": String(events.at(-1)!.seq) };
+      const headers: Record<string, string> = {
+        "content-type": "application/jsonl",
+        "x-gatehouse-first-seq": String(events[0]!.seq),
+        "x-gatehouse-last-seq": String(events.at(-1)!.seq),
+      };
       if (opts.secret) headers[SIGNATURE_HEADER] = signBody(opts.secret, body);
       await post(target.url, body, headers, opts);
     } else {
@@ -137,7 +160,8 @@ export async function deliver(target: SinkTarget, events: StreamEvent[], opts: D
   } catch (err) {
     if (err instanceof DeliveryError) throw err;
     const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-    if (e.name === "TimeoutError" || e.name === "AbortError" || e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT") throw new DeliveryError("the receiver did not answer in time");
+    if (e.name === "TimeoutError" || e.name === "AbortError" || e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT")
+      throw new DeliveryError("the receiver did not answer in time");
     const code = e.cause?.code ?? e.code ?? e.name;
     throw new DeliveryError(`delivery failed (${code ?? "error"})`);
   }

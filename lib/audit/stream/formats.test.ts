@@ -10,9 +10,35 @@ import { octetFrame, parseSyslog, SD_ID, splitOctetFrames, syslogMessage } from 
 
 function ev(over: Partial<StreamEvent> = {}): StreamEvent {
   const base = {
-    seq: 7, id: "00018f-abc-000001", ts: Date.UTC(2026, 10, 30, 1, 2, 3, 456), kind: "egress", action: "egress.request", actor: null, requestId: "req-1", sessionId: "s1",
-    workspace: "T1", channel: "C1", thread: "t", member: "U1", bundle: "b", connection: "gh", serviceAccount: "bot", method: "GET", scheme: "https", host: "api.example.com",
-    port: 443, path: "/repos", outcome: "credentialed", rule: "connection:b/gh", reason: "ok", status: 200, bytesIn: 10, bytesOut: 20, durationMs: 5, detail: null, prevHash: GENESIS_HASH,
+    seq: 7,
+    id: "00018f-abc-000001",
+    ts: Date.UTC(2026, 10, 30, 1, 2, 3, 456),
+    kind: "egress",
+    action: "egress.request",
+    actor: null,
+    requestId: "req-1",
+    sessionId: "s1",
+    workspace: "T1",
+    channel: "C1",
+    thread: "t",
+    member: "U1",
+    bundle: "b",
+    connection: "gh",
+    serviceAccount: "bot",
+    method: "GET",
+    scheme: "https",
+    host: "api.example.com",
+    port: 443,
+    path: "/repos",
+    outcome: "credentialed",
+    rule: "connection:b/gh",
+    reason: "ok",
+    status: 200,
+    bytesIn: 10,
+    bytesOut: 20,
+    durationMs: 5,
+    detail: null,
+    prevHash: GENESIS_HASH,
     ...over,
   } as Omit<StreamEvent, "hash">;
   return { ...base, hash: eventHash(base as unknown as HashedEvent), ...("hash" in over ? { hash: over.hash! } : {}) } as StreamEvent;
@@ -22,9 +48,19 @@ describe("RFC 5424 over octet counting", () => {
   it("renders a header, the chain fields as structured data and a BOM'd UTF-8 MSG", () => {
     const e = ev();
     const m = syslogMessage(e, '{"x":"é"}', "gw1", 42);
-    expect(m).toBe(`<110>1 2026-11-30T01:02:03.456Z gw1 gatehouse 42 egress.request [${SD_ID} id="${e.id}" seq="7" hash="${e.hash}" prevHash="${GENESIS_HASH}" kind="egress"] \uFEFF{"x":"é"}`);
+    expect(m).toBe(
+      `<110>1 2026-11-30T01:02:03.456Z gw1 gatehouse 42 egress.request [${SD_ID} id="${e.id}" seq="7" hash="${e.hash}" prevHash="${GENESIS_HASH}" kind="egress"] \uFEFF{"x":"é"}`,
+    );
     const p = parseSyslog(m);
-    expect(p).toMatchObject({ pri: 110, version: 1, hostname: "gw1", appName: "gatehouse", procId: "42", msgId: "egress.request", msg: '{"x":"é"}' });
+    expect(p).toMatchObject({
+      pri: 110,
+      version: 1,
+      hostname: "gw1",
+      appName: "gatehouse",
+      procId: "42",
+      msgId: "egress.request",
+      msg: '{"x":"é"}',
+    });
     expect(p.sd[SD_ID]).toEqual({ id: e.id, seq: "7", hash: e.hash, prevHash: GENESIS_HASH, kind: "egress" });
   });
   it("gives blocked requests and failed sign-ins notice severity", () => {
@@ -73,12 +109,28 @@ describe("OCSF", () => {
     expect(toOcsf(ev({ outcome: "blocked", status: null }))).toMatchObject({ action_id: 2, disposition_id: 2, status_id: 2 });
   });
   it("maps sign-ins to Authentication 3002 (logon, failure) and sign-outs to logoff", () => {
-    expect(toOcsf(ev({ kind: "access", action: "signin.failed", actor: "a@example.com", member: null }))).toMatchObject({ class_uid: 3002, activity_id: 1, type_uid: 300201, status_id: 2, user: { name: "a@example.com" } });
-    expect(toOcsf(ev({ kind: "access", action: "signin.succeeded", actor: "a@example.com", member: null }))).toMatchObject({ class_uid: 3002, activity_id: 1, status_id: 1 });
+    expect(toOcsf(ev({ kind: "access", action: "signin.failed", actor: "a@example.com", member: null }))).toMatchObject({
+      class_uid: 3002,
+      activity_id: 1,
+      type_uid: 300201,
+      status_id: 2,
+      user: { name: "a@example.com" },
+    });
+    expect(toOcsf(ev({ kind: "access", action: "signin.succeeded", actor: "a@example.com", member: null }))).toMatchObject({
+      class_uid: 3002,
+      activity_id: 1,
+      status_id: 1,
+    });
     expect(toOcsf(ev({ kind: "access", action: "signout" }))).toMatchObject({ class_uid: 3002, activity_id: 2 });
   });
   it("maps admin changes to API Activity 6003 by verb", () => {
-    expect(toOcsf(ev({ kind: "admin", action: "sink.added", actor: "o@example.com" }))).toMatchObject({ class_uid: 6003, category_uid: 6, activity_id: 1, api: { operation: "sink.added" }, actor: { user: { name: "o@example.com" } } });
+    expect(toOcsf(ev({ kind: "admin", action: "sink.added", actor: "o@example.com" }))).toMatchObject({
+      class_uid: 6003,
+      category_uid: 6,
+      activity_id: 1,
+      api: { operation: "sink.added" },
+      actor: { user: { name: "o@example.com" } },
+    });
     expect(toOcsf(ev({ kind: "admin", action: "credential.revoked" }))).toMatchObject({ activity_id: 4 });
     expect(toOcsf(ev({ kind: "admin", action: "policy.imported" }))).toMatchObject({ activity_id: 3 });
   });
@@ -113,7 +165,12 @@ describe("pacing", () => {
     expect(backoffDelay(30, t, () => 0)).toBe(4000);
   });
   it("reads GATEHOUSE_AUDIT_STREAM and refuses nonsense", () => {
-    expect(parseStreamTiming("poll=100ms,backoff-max=2s,batch=50")).toMatchObject({ pollMs: 100, backoffMaxMs: 2000, batch: 50, backoffMs: 1000 });
+    expect(parseStreamTiming("poll=100ms,backoff-max=2s,batch=50")).toMatchObject({
+      pollMs: 100,
+      backoffMaxMs: 2000,
+      batch: 50,
+      backoffMs: 1000,
+    });
     expect(() => parseStreamTiming("poll=fast")).toThrow(/duration/);
     expect(() => parseStreamTiming("nope=1s")).toThrow(/not a setting/);
     expect(() => parseStreamTiming("backoff=10s,backoff-max=1s")).toThrow(/backoff-max/);

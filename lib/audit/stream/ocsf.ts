@@ -18,7 +18,15 @@ const HTTP_ACTIVITY: Record<string, [number, string]> = {
   PATCH: [9, "Patch"],
 };
 
-function base(e: StreamEvent, classUid: number, className: string, categoryUid: number, categoryName: string, activityId: number, activityName: string) {
+function base(
+  e: StreamEvent,
+  classUid: number,
+  className: string,
+  categoryUid: number,
+  categoryName: string,
+  activityId: number,
+  activityName: string,
+) {
   return {
     class_uid: classUid,
     class_name: className,
@@ -28,7 +36,14 @@ function base(e: StreamEvent, classUid: number, className: string, categoryUid: 
     activity_name: activityName,
     type_uid: classUid * 100 + activityId,
     time: e.ts,
-    metadata: { version: OCSF_VERSION, uid: e.id, product: PRODUCT, log_name: "audit", sequence: e.seq, ...(e.requestId ? { correlation_uid: e.requestId } : {}) },
+    metadata: {
+      version: OCSF_VERSION,
+      uid: e.id,
+      product: PRODUCT,
+      log_name: "audit",
+      sequence: e.seq,
+      ...(e.requestId ? { correlation_uid: e.requestId } : {}),
+    },
     unmapped: { gatehouse: gatehouseJson(e) },
   };
 }
@@ -76,7 +91,12 @@ const FAILED = new Set(["signin.failed", "signin.locked", "session.refused", "ap
 
 function access(e: StreamEvent) {
   const logoff = LOGOFF.has(e.action);
-  const logon = e.action.startsWith("signin.") || e.action === "session.granted" || e.action === "session.refused" || e.action === "apikey.rejected" || e.action === "totp.recovery_used";
+  const logon =
+    e.action.startsWith("signin.") ||
+    e.action === "session.granted" ||
+    e.action === "session.refused" ||
+    e.action === "apikey.rejected" ||
+    e.action === "totp.recovery_used";
   const [activityId, activityName] = logoff ? [2, "Logoff"] : logon ? [1, "Logon"] : [99, "Other"];
   const failed = FAILED.has(e.action);
   const detail = parsedDetail(e) as Record<string, unknown> | null;
@@ -97,7 +117,8 @@ function access(e: StreamEvent) {
 function apiActivity(action: string): [number, string] {
   if (/\.(added|created|set|setup|enabled)$/.test(action)) return [1, "Create"];
   if (/\.(removed|deleted|revoked|disabled)$/.test(action)) return [4, "Delete"];
-  if (/\.(changed|updated|replaced|imported|key_rotated|unlocked|password_changed|role_changed|archived)$/.test(action)) return [3, "Update"];
+  if (/\.(changed|updated|replaced|imported|key_rotated|unlocked|password_changed|role_changed|archived)$/.test(action))
+    return [3, "Update"];
   return [99, "Other"];
 }
 

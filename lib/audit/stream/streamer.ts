@@ -49,9 +49,14 @@ export function startAuditStreamer(ctx: ServiceContext, timing: StreamTiming): A
       const events = await readEventsAfter(ctx.db, cursor, timing.batch);
       if (events.length === 0) return;
       try {
-        await deliver({ type: sink.type, format: sink.format, url: sink.url }, events, { secret: openSinkSecret(ctx, sink), timeoutMs: timing.timeoutMs, caPath: ctx.env.upstreamCaPath });
+        await deliver({ type: sink.type, format: sink.format, url: sink.url }, events, {
+          secret: openSinkSecret(ctx, sink),
+          timeoutMs: timing.timeoutMs,
+          caPath: ctx.env.upstreamCaPath,
+        });
       } catch (err) {
-        if (err instanceof VaultError) console.error(`gatehouse: audit stream to sink "${sink.name}": its signing secret does not open under the current master key`);
+        if (err instanceof VaultError)
+          console.error(`gatehouse: audit stream to sink "${sink.name}": its signing secret does not open under the current master key`);
         state.failures++;
         state.nextAttemptAt = ctx.now() + backoffDelay(state.failures, timing);
         await recordSinkFailure(ctx.db, sink.id, err instanceof DeliveryError ? err.message : "delivery failed", ctx.now());

@@ -19,7 +19,14 @@ export function sdParamValue(v: string): string {
 }
 
 function severity(e: StreamEvent): number {
-  if (e.outcome === "blocked" || e.action === "signin.failed" || e.action === "signin.locked" || e.action === "session.refused" || e.action === "apikey.rejected") return 5;
+  if (
+    e.outcome === "blocked" ||
+    e.action === "signin.failed" ||
+    e.action === "signin.locked" ||
+    e.action === "session.refused" ||
+    e.action === "apikey.rejected"
+  )
+    return 5;
   if (e.action === "journal.unreadable") return 3;
   return 6;
 }
@@ -39,7 +46,17 @@ export function octetFrame(message: string): Buffer {
   return Buffer.concat([Buffer.from(`${bytes.length} `, "ascii"), bytes]);
 }
 
-export type ParsedSyslog = { pri: number; version: number; timestamp: string; hostname: string; appName: string; procId: string; msgId: string; sd: Record<string, Record<string, string>>; msg: string };
+export type ParsedSyslog = {
+  pri: number;
+  version: number;
+  timestamp: string;
+  hostname: string;
+  appName: string;
+  procId: string;
+  msgId: string;
+  sd: Record<string, Record<string, string>>;
+  msg: string;
+};
 
 /**
  * Splits an octet-counted stream into messages; returns them and the unconsumed rest. For tests
@@ -111,5 +128,15 @@ export function parseSyslog(m: string): ParsedSyslog {
     msg = m.slice(at + 1);
     if (msg.startsWith(BOM)) msg = msg.slice(1);
   }
-  return { pri: Number(head[1]), version: Number(head[2]), timestamp: head[3]!, hostname: head[4]!, appName: head[5]!, procId: head[6]!, msgId: head[7]!, sd, msg };
+  return {
+    pri: Number(head[1]),
+    version: Number(head[2]),
+    timestamp: head[3]!,
+    hostname: head[4]!,
+    appName: head[5]!,
+    procId: head[6]!,
+    msgId: head[7]!,
+    sd,
+    msg,
+  };
 }

@@ -28,7 +28,11 @@ export function createApiKey({ ctx, actor, input }: { ctx: ServiceContext; actor
   const now = ctx.now();
   writeTransaction(ctx.db, () => {
     insertApiKey(ctx.db, { id, name, role, keyHash: tokenHash(key), prefix, createdBy: actorLabel(actor), createdAt: now });
-    appendAuditEvents(ctx.db, [{ kind: "admin", action: "apikey.created", actor: actorLabel(actor), detail: { after: { id, name, role, prefix } } }], now);
+    appendAuditEvents(
+      ctx.db,
+      [{ kind: "admin", action: "apikey.created", actor: actorLabel(actor), detail: { after: { id, name, role, prefix } } }],
+      now,
+    );
   });
   return { id, name, role, prefix, key };
 }

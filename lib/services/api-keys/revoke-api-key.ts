@@ -16,6 +16,10 @@ export function revokeApiKey({ ctx, actor, input }: { ctx: ServiceContext; actor
     if (!key) throw new AppError("not_found", "no such API key");
     if (key.revokedAt) return;
     markApiKeyRevoked(ctx.db, id, now);
-    appendAuditEvents(ctx.db, [{ kind: "admin", action: "apikey.revoked", actor: actorLabel(actor), detail: { before: { id, name: key.name, role: key.role } } }], now);
+    appendAuditEvents(
+      ctx.db,
+      [{ kind: "admin", action: "apikey.revoked", actor: actorLabel(actor), detail: { before: { id, name: key.name, role: key.role } } }],
+      now,
+    );
   });
 }

@@ -9,8 +9,36 @@ import { auditWhere, parseAuditQuery, toFilter } from "./search-audit";
 import { importJournals } from "../../audit/journal";
 
 export const CSV_COLUMNS = [
-  "seq", "id", "ts", "kind", "action", "actor", "requestId", "sessionId", "workspace", "channel", "thread", "member", "bundle", "connection",
-  "serviceAccount", "method", "scheme", "host", "port", "path", "outcome", "rule", "reason", "status", "bytesIn", "bytesOut", "durationMs", "detail", "prevHash", "hash",
+  "seq",
+  "id",
+  "ts",
+  "kind",
+  "action",
+  "actor",
+  "requestId",
+  "sessionId",
+  "workspace",
+  "channel",
+  "thread",
+  "member",
+  "bundle",
+  "connection",
+  "serviceAccount",
+  "method",
+  "scheme",
+  "host",
+  "port",
+  "path",
+  "outcome",
+  "rule",
+  "reason",
+  "status",
+  "bytesIn",
+  "bytesOut",
+  "durationMs",
+  "detail",
+  "prevHash",
+  "hash",
 ] as const;
 
 /** RFC 4180 quoting, and a leading quote on cells a spreadsheet would run as a formula. */
@@ -36,7 +64,15 @@ export type AuditExport = { contentType: string; filename: string; lines: Genera
  * read-only connection holds the cursor, so rows stream without sitting in memory and the
  * shared connection stays free.
  */
-export function exportAudit({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: Record<string, string | undefined> }): AuditExport {
+export function exportAudit({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: Record<string, string | undefined>;
+}): AuditExport {
   authorize(actor, "audit.read");
   const format = input.format ?? "jsonl";
   if (format !== "jsonl" && format !== "csv") throw new AppError("invalid_field", "format: must be jsonl or csv", { field: "format" });

@@ -11,7 +11,16 @@ import { importJournals } from "../../audit/journal";
 export type Overview = {
   hours: { start: number; credentialed: number; allowlisted: number; blocked: number }[];
   topBlocked: { host: string; count: number; channel: string | null; workspace: string | null }[];
-  credentials: { identity: string; bundle: string; connection: string; serviceAccount: string; set: boolean; fingerprint: string | null; setAt: number | null; lastUsedAt: number | null }[];
+  credentials: {
+    identity: string;
+    bundle: string;
+    connection: string;
+    serviceAccount: string;
+    set: boolean;
+    fingerprint: string | null;
+    setAt: number | null;
+    lastUsedAt: number | null;
+  }[];
   activeSessions: number;
   chain: { ok: boolean; events: number; verifiedThrough: number; latest: number; firstBad?: { seq: number; id: string; problem: string } };
 };
@@ -40,7 +49,16 @@ export function getOverview({ ctx, actor }: { ctx: ServiceContext; actor: Actor 
     .map(({ b, c }) => {
       const identity = credentialIdentity(b.name, c.name);
       const m = meta.get(identity);
-      return { identity, bundle: b.name, connection: c.name, serviceAccount: c.serviceAccount, set: !!m, fingerprint: m?.fingerprint ?? null, setAt: m?.setAt ?? null, lastUsedAt: m?.lastUsedAt ?? null };
+      return {
+        identity,
+        bundle: b.name,
+        connection: c.name,
+        serviceAccount: c.serviceAccount,
+        set: !!m,
+        fingerprint: m?.fingerprint ?? null,
+        setAt: m?.setAt ?? null,
+        lastUsedAt: m?.lastUsedAt ?? null,
+      };
     })
     // Never used first, then the longest unused.
     .sort((x, y) => (x.lastUsedAt ?? 0) - (y.lastUsedAt ?? 0));

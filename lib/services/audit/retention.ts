@@ -20,31 +20,73 @@ export function archiveDir(ctx: ServiceContext): string {
   return ctx.env.auditArchiveDir;
 }
 
-export type RetentionView = { days: number | null; archiveDir: string; segments: number; archivedEvents: number; archivedThroughSeq: number; lastArchivedAt: number | null };
+export type RetentionView = {
+  days: number | null;
+  archiveDir: string;
+  segments: number;
+  archivedEvents: number;
+  archivedThroughSeq: number;
+  lastArchivedAt: number | null;
+};
 
 export async function getRetention({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): Promise<RetentionView> {
   authorize(actor, "audit.read");
   const s = ctx.db.select({ days: orgSettings.auditRetentionDays }).from(orgSettings).where(eq(orgSettings.id, 1)).get();
-  const a = ctx.db.$client.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(events), 0) AS events, COALESCE(MAX(last_seq), 0) AS through, MAX(created_at) AS at FROM audit_archive_segments").get() as { n: number; events: number; through: number; at: number | null };
-  return { days: s?.days ?? null, archiveDir: archiveDir(ctx), segments: a.n, archivedEvents: a.events, archivedThroughSeq: a.through, lastArchivedAt: a.at };
+  const a = ctx.db.$client
+    .prepare(
+      "SELECT COUNT(*) AS n, COALESCE(SUM(events), 0) AS events, COALESCE(MAX(last_seq), 0) AS through, MAX(created_at) AS at FROM audit_archive_segments",
+    )
+    .get() as { n: number; events: number; through: number; at: number | null };
+  return {
+    days: s?.days ?? null,
+    archiveDir: archiveDir(ctx),
+    segments: a.n,
+    archivedEvents: a.events,
+    archivedThroughSeq: a.through,
+    lastArchivedAt: a.at,
+  };
 }
 
 /** Owner: days to keep live (null: keep everything). An audited change. */
-export async function setRetention({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { days: unknown } }): Promise<{ days: number | null; changed: boolean }> {
+export async function setRetention({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { days: unknown };
+}): Promise<{ days: number | null; changed: boolean }> {
   authorize(actor, "settings.write");
   const raw = input?.days;
   let days: number | null;
   if (raw === null || raw === undefined || raw === "" || raw === "keep") days = null;
   else {
     const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\d{1,6}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
-    if (!Number.isInteger(n) || n < 1 || n > MAX_RETENTION_DAYS) throw new AppError("invalid_field", `days: a whole number of days from 1 to ${MAX_RETENTION_DAYS}, or empty to keep everything`, { field: "days", fields: [{ field: "days", message: `a whole number of days from 1 to ${MAX_RETENTION_DAYS}, or empty to keep everything` }] });
+    if (!Number.isInteger(n) || n < 1 || n > MAX_RETENTION_DAYS)
+      throw new AppError("invalid_field", `days: a whole number of days from 1 to ${MAX_RETENTION_DAYS}, or empty to keep everything`, {
+        field: "days",
+        fields: [{ field: "days", message: `a whole number of days from 1 to ${MAX_RETENTION_DAYS}, or empty to keep everything` }],
+      });
     days = n;
   }
   return writeTransaction(ctx.db, () => {
-    const before = ctx.db.select({ days: orgSettings.auditRetentionDays }).from(orgSettings).where(eq(orgSettings.id, 1)).get()?.days ?? null;
+    const before =
+      ctx.db.select({ days: orgSettings.auditRetentionDays }).from(orgSettings).where(eq(orgSettings.id, 1)).get()?.days ?? null;
     if (before === days) return { days, changed: false };
     ctx.db.update(orgSettings).set({ auditRetentionDays: days }).where(eq(orgSettings.id, 1)).run();
-    appendAuditEvents(ctx.db, [{ kind: "admin", action: "audit_retention.changed", actor: actorLabel(actor!), detail: { before: { days: before }, after: { days } } }], ctx.now());
+    appendAuditEvents(
+      ctx.db,
+      [
+        {
+          kind: "admin",
+          action: "audit_retention.changed",
+          actor: actorLabel(actor!),
+          detail: { before: { days: before }, after: { days } },
+        },
+      ],
+      ctx.now(),
+    );
     return { days, changed: true };
   });
 }
@@ -53,7 +95,17 @@ export async function setRetention({ ctx, actor, input }: { ctx: ServiceContext;
  * Owner (or the scheduled run): archives what the retention (or `olderThanMs`, for the CLI) says
  * is old. One run at a time across processes (a lease row). Null when no retention is set.
  */
-export async function runRetention({ ctx, actor, olderThanMs, segmentEvents }: { ctx: ServiceContext; actor: Actor | null; olderThanMs?: number; segmentEvents?: number }): Promise<(ArchiveRun & { cutoff: number; dir: string }) | null> {
+export async function runRetention({
+  ctx,
+  actor,
+  olderThanMs,
+  segmentEvents,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  olderThanMs?: number;
+  segmentEvents?: number;
+}): Promise<(ArchiveRun & { cutoff: number; dir: string }) | null> {
   authorize(actor, "settings.write");
   let keepMs = olderThanMs;
   if (keepMs === undefined) {
@@ -63,7 +115,8 @@ export async function runRetention({ ctx, actor, olderThanMs, segmentEvents }: {
   }
   importJournals(ctx.db, ctx.env.dataDir);
   const now = ctx.now();
-  if (!(await tryLease(ctx.db, ARCHIVE_LEASE, processHolder, 10 * 60_000, now))) throw new AppError("conflict", "another archive run is in progress");
+  if (!(await tryLease(ctx.db, ARCHIVE_LEASE, processHolder, 10 * 60_000, now)))
+    throw new AppError("conflict", "another archive run is in progress");
   try {
     const dir = archiveDir(ctx);
     const run = await archiveAudit(ctx.db, { dir, cutoff: now - keepMs, now, actor: actorLabel(actor!), segmentEvents });
@@ -74,7 +127,15 @@ export async function runRetention({ ctx, actor, olderThanMs, segmentEvents }: {
 }
 
 /** `audit verify --archive DIR`: archives and live log as one chain. */
-export async function verifyArchive({ ctx, actor, dir }: { ctx: ServiceContext; actor: Actor | null; dir: string }): Promise<ArchiveVerdict> {
+export async function verifyArchive({
+  ctx,
+  actor,
+  dir,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  dir: string;
+}): Promise<ArchiveVerdict> {
   authorize(actor, "audit.read");
   importJournals(ctx.db, ctx.env.dataDir);
   return verifyArchiveAndLog(ctx.db, dir);

@@ -17,9 +17,22 @@ function seed(ctx: TestContext, events: Ev[]) {
 }
 
 const base = (i: number, over: Partial<Ev> = {}): Ev => ({
-  ts: 1_700_000_000_000 + i, kind: "egress", action: "egress.request", requestId: `req_${i}`, workspace: "T0ACME",
-  channel: `C${i % 3}`, member: `U${i % 2}`, method: "GET", scheme: "https", host: `h${i}.example.com`, port: 443,
-  path: `/repos/acme/${i}`, outcome: i % 2 ? "blocked" : "allowlisted", rule: "domain:baseline:x", reason: "test event", ...over,
+  ts: 1_700_000_000_000 + i,
+  kind: "egress",
+  action: "egress.request",
+  requestId: `req_${i}`,
+  workspace: "T0ACME",
+  channel: `C${i % 3}`,
+  member: `U${i % 2}`,
+  method: "GET",
+  scheme: "https",
+  host: `h${i}.example.com`,
+  port: 443,
+  path: `/repos/acme/${i}`,
+  outcome: i % 2 ? "blocked" : "allowlisted",
+  rule: "domain:baseline:x",
+  reason: "test event",
+  ...over,
 });
 
 const search = (ctx: TestContext, input: Record<string, string>) => searchAudit({ ctx, actor: owner, input });
@@ -28,7 +41,12 @@ const hosts = (r: ReturnType<typeof search>) => r.events.map((e) => e.host);
 describe("audit free-text search (trigram index)", () => {
   it("finds a substring in any searched column, case-insensitively, and nothing else", () => {
     const ctx = testContext();
-    seed(ctx, [base(1), base(2, { path: "/Secret-Report/Q3" }), base(3, { reason: "went through \"quoted\" 100%_done" }), base(4, { kind: "admin", action: "domain.added", actor: "owner@acme.example", host: null, path: null })]);
+    seed(ctx, [
+      base(1),
+      base(2, { path: "/Secret-Report/Q3" }),
+      base(3, { reason: 'went through "quoted" 100%_done' }),
+      base(4, { kind: "admin", action: "domain.added", actor: "owner@acme.example", host: null, path: null }),
+    ]);
     expect(hosts(search(ctx, { q: "h1.exam" }))).toEqual(["h1.example.com"]);
     expect(hosts(search(ctx, { q: "secret-REPORT" }))).toEqual(["h2.example.com"]);
     expect(hosts(search(ctx, { q: '"quoted"' }))).toEqual(["h3.example.com"]);
@@ -55,15 +73,28 @@ describe("audit free-text search (trigram index)", () => {
 
   it("combines free text with filters, and pages with the cursor as before", () => {
     const ctx = testContext();
-    seed(ctx, Array.from({ length: 30 }, (_, i) => base(i, { host: i % 2 ? "api.example.com" : "cdn.example.net" })));
+    seed(
+      ctx,
+      Array.from({ length: 30 }, (_, i) => base(i, { host: i % 2 ? "api.example.com" : "cdn.example.net" })),
+    );
     const all = search(ctx, { q: "repos/acme", host: "api.example.com", outcome: "blocked", channel: "C1", limit: "2" });
-    const expected = Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 2 === 1 && i % 3 === 1).reverse().map((i) => `req_${i}`);
+    const expected = Array.from({ length: 30 }, (_, i) => i)
+      .filter((i) => i % 2 === 1 && i % 3 === 1)
+      .reverse()
+      .map((i) => `req_${i}`);
     const seen: string[] = [];
     let page = all;
     for (;;) {
       seen.push(...page.events.map((e) => e.requestId!));
       if (!page.nextCursor) break;
-      page = search(ctx, { q: "repos/acme", host: "api.example.com", outcome: "blocked", channel: "C1", limit: "2", cursor: page.nextCursor });
+      page = search(ctx, {
+        q: "repos/acme",
+        host: "api.example.com",
+        outcome: "blocked",
+        channel: "C1",
+        limit: "2",
+        cursor: page.nextCursor,
+      });
     }
     expect(seen).toEqual(expected);
     // Without a host or channel filter the index drives the search (newest match first);
@@ -75,24 +106,40 @@ describe("audit free-text search (trigram index)", () => {
       driven.push(...p.events.map((e) => e.requestId!));
       cursor = p.nextCursor;
     } while (cursor);
-    expect(driven).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 2 === 1).reverse().map((i) => `req_${i}`));
+    expect(driven).toEqual(
+      Array.from({ length: 30 }, (_, i) => i)
+        .filter((i) => i % 2 === 1)
+        .reverse()
+        .map((i) => `req_${i}`),
+    );
   });
 
   it("agrees with a plain substring search for any query (property)", () => {
     const ctx = testContext();
     const alphabet = fc.constantFrom(..."aAbB.-/_%\"' *:ÉéXx0");
     const word = fc.array(alphabet, { minLength: 0, maxLength: 8 }).map((a) => a.join(""));
-    const events = fc.sample(fc.record({ host: word, path: word, reason: word, member: word }), { numRuns: 60, seed: 7 }).map((r, i) => base(i, r));
+    const events = fc
+      .sample(fc.record({ host: word, path: word, reason: word, member: word }), { numRuns: 60, seed: 7 })
+      .map((r, i) => base(i, r));
     seed(ctx, events);
     // SQLite LIKE folds ASCII case only; the index must neither add nor lose rows.
     const fold = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-    const stored = events.map((e, i) => ({ i, text: [e.host, e.path, e.reason, e.action, e.actor, e.member, e.rule, e.connection, e.requestId] }));
+    const stored = events.map((e, i) => ({
+      i,
+      text: [e.host, e.path, e.reason, e.action, e.actor, e.member, e.rule, e.connection, e.requestId],
+    }));
     expect(FREE_TEXT_COLUMNS.length).toBe(9);
     fc.assert(
-      fc.property(fc.array(alphabet, { minLength: 1, maxLength: 5 }).map((a) => a.join("")), (q) => {
-        const want = stored.filter((s) => s.text.some((t) => t != null && fold(t).includes(fold(q)))).map((s) => `req_${s.i}`).reverse();
-        expect(search(ctx, { q, limit: "500" }).events.map((e) => e.requestId)).toEqual(want);
-      }),
+      fc.property(
+        fc.array(alphabet, { minLength: 1, maxLength: 5 }).map((a) => a.join("")),
+        (q) => {
+          const want = stored
+            .filter((s) => s.text.some((t) => t != null && fold(t).includes(fold(q))))
+            .map((s) => `req_${s.i}`)
+            .reverse();
+          expect(search(ctx, { q, limit: "500" }).events.map((e) => e.requestId)).toEqual(want);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -103,7 +150,9 @@ describe("audit free-text search (trigram index)", () => {
     // Undo what migrations 0005-0006 made, then run their SQL again over the logged events
     // (re-running the migrator would also replay every later migration).
     const raw = ctx.db.$client;
-    raw.exec("DROP TRIGGER audit_events_fts_insert; DROP TABLE audit_fts; DROP INDEX audit_channel_seq; DROP INDEX audit_channel_outcome_seq");
+    raw.exec(
+      "DROP TRIGGER audit_events_fts_insert; DROP TABLE audit_fts; DROP INDEX audit_channel_seq; DROP INDEX audit_channel_outcome_seq",
+    );
     for (const file of ["0005_audit_channel_index.sql", "0006_audit_fts.sql"]) {
       for (const statement of fs.readFileSync(path.join(migrationsFolder, file), "utf8").split("--> statement-breakpoint")) {
         if (statement.trim()) raw.exec(statement);

@@ -26,7 +26,10 @@ const text = z.string().max(256).optional();
 
 export const AuditQuery = z.object({
   q: text,
-  kind: z.enum(["egress", "admin", "access"]).optional().or(z.literal("").transform(() => undefined)),
+  kind: z
+    .enum(["egress", "admin", "access"])
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
   outcome: text,
   host: text,
   workspace: text,
@@ -36,7 +39,10 @@ export const AuditQuery = z.object({
   connection: text,
   action: text,
   /** `1` or `true`: only requests report-only mode let out that would have been blocked. */
-  wouldBlock: z.enum(["1", "true", "0", "false"]).optional().transform((v) => v === "1" || v === "true" || undefined),
+  wouldBlock: z
+    .enum(["1", "true", "0", "false"])
+    .optional()
+    .transform((v) => v === "1" || v === "true" || undefined),
   from: time,
   to: time,
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -71,11 +77,34 @@ export function parseAuditQuery(params: Record<string, string | undefined>): Aud
 }
 
 export function toFilter(q: AuditQuery): AuditFilter {
-  return { q: q.q, kind: q.kind, outcome: q.outcome, host: q.host, workspace: q.workspace, channel: q.channel, member: q.member, actor: q.actor, connection: q.connection, action: q.action, wouldBlock: q.wouldBlock, from: q.from, to: q.to, before: q.cursor };
+  return {
+    q: q.q,
+    kind: q.kind,
+    outcome: q.outcome,
+    host: q.host,
+    workspace: q.workspace,
+    channel: q.channel,
+    member: q.member,
+    actor: q.actor,
+    connection: q.connection,
+    action: q.action,
+    wouldBlock: q.wouldBlock,
+    from: q.from,
+    to: q.to,
+    before: q.cursor,
+  };
 }
 
 /** Newest first; `nextCursor` continues where this page ended. */
-export function searchAudit({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: Record<string, string | undefined> }): { events: AuditEvent[]; nextCursor: string | null } {
+export function searchAudit({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: Record<string, string | undefined>;
+}): { events: AuditEvent[]; nextCursor: string | null } {
   authorize(actor, "audit.read");
   const q = parseAuditQuery(input);
   importJournals(ctx.db, ctx.env.dataDir);

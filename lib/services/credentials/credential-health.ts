@@ -20,7 +20,15 @@ export type ConnectionStatus = {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** Every connection of the policy (or the one named), with its credential's health. */
-export async function listConnectionHealth({ ctx, actor, only }: { ctx: ServiceContext; actor: Actor | null; only?: { bundle: string; connection: string } }): Promise<ConnectionStatus[]> {
+export async function listConnectionHealth({
+  ctx,
+  actor,
+  only,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  only?: { bundle: string; connection: string };
+}): Promise<ConnectionStatus[]> {
   authorize(actor, "policy.read");
   authorize(actor, "audit.read");
   importJournals(ctx.db, ctx.env.dataDir);
@@ -33,7 +41,12 @@ export async function listConnectionHealth({ ctx, actor, only }: { ctx: ServiceC
       const m = meta.get(credentialIdentity(b.name, c.name));
       let health: ConnectionStatus["health"] = null;
       if (m) {
-        const answers = await credentialAnswers(ctx.db, { bundle: b.name, connection: c.name, since: m.setAt, limit: HEALTH_LIMITS.maxAnswers });
+        const answers = await credentialAnswers(ctx.db, {
+          bundle: b.name,
+          connection: c.name,
+          since: m.setAt,
+          limit: HEALTH_LIMITS.maxAnswers,
+        });
         const h = credentialHealth({ setAt: m.setAt, lastUsedAt: m.lastUsedAt, now, ...answers });
         health = { ...h, lastSuccessAt: iso(h.lastSuccessAt) };
       }

@@ -7,7 +7,15 @@ import type { ServiceContext } from "../context";
 import { checkSecret, storeCredential } from "./store-credential";
 
 /** Sets or replaces a connection's credential. There is no verb that reads one back. */
-export function setCredential({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; connection: string; secret: unknown } }): { fingerprint: string; replaced: boolean } {
+export function setCredential({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { bundle: string; connection: string; secret: unknown };
+}): { fingerprint: string; replaced: boolean } {
   authorize(actor, "credential.write");
   const secret = checkSecret(input.secret);
   return writeTransaction(ctx.db, () => {

@@ -21,8 +21,15 @@ export function checkSecret(secret: unknown): string {
  * revision bump. Runs inside the caller's write transaction. The event carries the fingerprint,
  * never the value.
  */
-export function storeCredential(ctx: ServiceContext, actor: Actor, bundle: string, connection: string, secret: string): { fingerprint: string; replaced: boolean } {
-  if (!followKeyRotation(ctx.db, ctx.vault, ctx.env)) throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
+export function storeCredential(
+  ctx: ServiceContext,
+  actor: Actor,
+  bundle: string,
+  connection: string,
+  secret: string,
+): { fingerprint: string; replaced: boolean } {
+  if (!followKeyRotation(ctx.db, ctx.vault, ctx.env))
+    throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
   const identity = `${bundle}/${connection}`;
   const replaced = findSealedCredential(ctx.db, identity) !== undefined;
   const fingerprint = ctx.vault.fingerprint(secret);
@@ -30,7 +37,16 @@ export function storeCredential(ctx: ServiceContext, actor: Actor, bundle: strin
   upsertCredential(ctx.db, { identity, sealed: ctx.vault.seal(secret, identity), fingerprint, setBy: actorLabel(actor), setAt: now });
   appendAuditEvents(
     ctx.db,
-    [{ kind: "admin", action: replaced ? "credential.replaced" : "credential.set", actor: actorLabel(actor), bundle, connection, detail: { after: { secret: "[write-only]", fingerprint } } }],
+    [
+      {
+        kind: "admin",
+        action: replaced ? "credential.replaced" : "credential.set",
+        actor: actorLabel(actor),
+        bundle,
+        connection,
+        detail: { after: { secret: "[write-only]", fingerprint } },
+      },
+    ],
     now,
   );
   bumpPolicyRevision(ctx.db);

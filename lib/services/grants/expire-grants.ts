@@ -3,7 +3,13 @@
 // in one write transaction. Any number of processes may sweep: a second finds nothing left, so
 // each expiry is recorded once. Decisions never wait for this: the engine leaves an expired
 // entry out by itself (lib/policy/time-bound.ts).
-import { bumpPolicyRevision, deleteCredential, listCredentialMeta, readPolicyDocument, writePolicyDocument } from "../../../db/queries/policy";
+import {
+  bumpPolicyRevision,
+  deleteCredential,
+  listCredentialMeta,
+  readPolicyDocument,
+  writePolicyDocument,
+} from "../../../db/queries/policy";
 import { writeTransaction } from "../../../db/tx";
 import { appendAuditEvents, type AuditEventInput } from "../../audit";
 import { credentialIdentity, expiredEntries } from "../../policy";
@@ -22,11 +28,31 @@ export async function expireGrants({ ctx, now }: { ctx: ServiceContext; now: num
     const gone = new Set<string>();
     for (const e of expired) {
       if (e.kind === "reportOnly") {
-        events.push({ kind: "admin", action: "report_only.expired", actor: "system", workspace: e.workspace, channel: e.channel ?? null, detail: { before: { until: e.until } } });
+        events.push({
+          kind: "admin",
+          action: "report_only.expired",
+          actor: "system",
+          workspace: e.workspace,
+          channel: e.channel ?? null,
+          detail: { before: { until: e.until } },
+        });
       } else if (e.kind === "domain") {
-        events.push({ kind: "admin", action: "grant.expired", actor: "system", bundle: e.bundle, detail: { grant: "domain", pattern: e.pattern, before: { expiresAt: e.expiresAt } } });
+        events.push({
+          kind: "admin",
+          action: "grant.expired",
+          actor: "system",
+          bundle: e.bundle,
+          detail: { grant: "domain", pattern: e.pattern, before: { expiresAt: e.expiresAt } },
+        });
       } else {
-        events.push({ kind: "admin", action: "grant.expired", actor: "system", bundle: e.bundle, connection: e.connection, detail: { grant: "connection", before: { expiresAt: e.expiresAt } } });
+        events.push({
+          kind: "admin",
+          action: "grant.expired",
+          actor: "system",
+          bundle: e.bundle,
+          connection: e.connection,
+          detail: { grant: "connection", before: { expiresAt: e.expiresAt } },
+        });
         gone.add(credentialIdentity(e.bundle, e.connection));
       }
     }
@@ -35,7 +61,15 @@ export async function expireGrants({ ctx, now }: { ctx: ServiceContext; now: num
       if (!gone.has(cred.identity)) continue;
       deleteCredential(ctx.db, cred.identity);
       const [bundle, connection] = cred.identity.split("/");
-      events.push({ kind: "admin", action: "credential.revoked", actor: "system", bundle, connection, reason: "its time-bound grant expired", detail: { before: { fingerprint: cred.fingerprint, secret: "[write-only]" } } });
+      events.push({
+        kind: "admin",
+        action: "credential.revoked",
+        actor: "system",
+        bundle,
+        connection,
+        reason: "its time-bound grant expired",
+        detail: { before: { fingerprint: cred.fingerprint, secret: "[write-only]" } },
+      });
     }
     appendAuditEvents(ctx.db, events, ctx.now());
     bumpPolicyRevision(ctx.db);

@@ -10,7 +10,9 @@ import { expireGrants } from "./expire-grants";
 export function startExpirySweeper(ctx: ServiceContext, clock: Clock, log: (message: string) => void = console.error): { stop(): void } {
   const cache = new PolicyCache(ctx.db, clock);
   const sweep = () =>
-    void expireGrants({ ctx, now: clock.now() }).catch((err: Error) => log(`gatehouse: expiry sweep failed (${err.message}); it runs again at the next revision read`));
+    void expireGrants({ ctx, now: clock.now() }).catch((err: Error) =>
+      log(`gatehouse: expiry sweep failed (${err.message}); it runs again at the next revision read`),
+    );
   const refresh = () => {
     try {
       cache.current();

@@ -11,7 +11,15 @@ import { grantEnd } from "./grant-time";
 export type GrantRef = { bundle: string; kind: "domain" | "connection"; name: string };
 
 /** Sets a new end for a time-bound grant (from now): longer or shorter. A lasting entry is not a grant. */
-export async function extendGrant({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: GrantRef & { duration?: unknown; until?: unknown } }): Promise<{ expiresAt: string }> {
+export async function extendGrant({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: GrantRef & { duration?: unknown; until?: unknown };
+}): Promise<{ expiresAt: string }> {
   authorize(actor, "policy.write");
   const expiresAt = new Date(grantEnd(input, ctx.now())).toISOString();
   let before: string | undefined;
@@ -23,7 +31,12 @@ export async function extendGrant({ ctx, actor, input }: { ctx: ServiceContext; 
       bundle: input.bundle,
       ...(input.kind === "connection" ? { connection: input.name } : {}),
       get detail() {
-        return { grant: input.kind, ...(input.kind === "domain" ? { pattern: input.name } : {}), before: { expiresAt: before }, after: { expiresAt } };
+        return {
+          grant: input.kind,
+          ...(input.kind === "domain" ? { pattern: input.name } : {}),
+          before: { expiresAt: before },
+          after: { expiresAt },
+        };
       },
     },
     derive: (current) => {

@@ -26,18 +26,29 @@ const slackId = /^[A-Za-z0-9._-]{1,64}$/;
  * Grants a host for a bounded time (a time-bound Domains entry). Granting a host that is already
  * granted there extends (or shortens) the grant; a lasting entry for it is left alone (conflict).
  */
-export async function grantHost({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: GrantHostInput }): Promise<GrantHostResult> {
+export async function grantHost({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: GrantHostInput;
+}): Promise<GrantHostResult> {
   authorize(actor, "policy.write");
   let pattern: string;
   try {
     pattern = parseHostPattern(String(input.pattern ?? "")).text;
   } catch (err) {
-    throw new AppError("invalid_field", `pattern: ${err instanceof PatternError ? err.message : "invalid host pattern"}`, { field: "pattern" });
+    throw new AppError("invalid_field", `pattern: ${err instanceof PatternError ? err.message : "invalid host pattern"}`, {
+      field: "pattern",
+    });
   }
   const t = input.target;
   if (!("bundle" in t)) {
     if (!slackId.test(t.workspace)) throw new AppError("invalid_field", "workspace: is not a valid id", { field: "workspace" });
-    if (t.channel !== undefined && !slackId.test(t.channel)) throw new AppError("invalid_field", "channel: is not a valid id", { field: "channel" });
+    if (t.channel !== undefined && !slackId.test(t.channel))
+      throw new AppError("invalid_field", "channel: is not a valid id", { field: "channel" });
   }
   const now = ctx.now();
   const expiresAt = new Date(grantEnd(input, now)).toISOString();
@@ -47,19 +58,30 @@ export async function grantHost({ ctx, actor, input }: { ctx: ServiceContext; ac
   const derive = (current: PolicyDocument) => {
     const next = clone(current);
     const denied = denyEntryCovering(next.orgDeny ?? [], pattern);
-    if (denied) throw new AppError("conflict", `pattern: the org-wide deny list entry ${denied} blocks ${pattern}; a grant would change nothing`, { field: "pattern" });
+    if (denied)
+      throw new AppError("conflict", `pattern: the org-wide deny list entry ${denied} blocks ${pattern}; a grant would change nothing`, {
+        field: "pattern",
+      });
     let bundle = next.bundles.find((b) => b.name === bundleName);
     if (!bundle) {
       if ("bundle" in t) bundle = findBundle(next, t.bundle);
       else {
-        bundle = { name: bundleName, scope: t.channel ? { type: "channels", workspace: t.workspace, channels: [t.channel] } : { type: "workspace", workspace: t.workspace }, domains: [], connections: [] };
+        bundle = {
+          name: bundleName,
+          scope: t.channel
+            ? { type: "channels", workspace: t.workspace, channels: [t.channel] }
+            : { type: "workspace", workspace: t.workspace },
+          domains: [],
+          connections: [],
+        };
         next.bundles.push(bundle);
       }
     }
     const i = bundle.domains.findIndex((d) => domainPattern(d) === pattern);
     if (i >= 0) {
       before = domainExpiresAt(bundle.domains[i]!);
-      if (!before) throw new AppError("conflict", `${pattern} is already on bundle ${bundleName}'s Domains tab for good`, { field: "pattern" });
+      if (!before)
+        throw new AppError("conflict", `${pattern} is already on bundle ${bundleName}'s Domains tab for good`, { field: "pattern" });
       extended = true;
       bundle.domains[i] = { pattern, expiresAt };
     } else bundle.domains.push({ pattern, expiresAt });

@@ -23,7 +23,8 @@ export function grantEnd(input: { duration?: unknown; until?: unknown }, now: nu
     if (!Number.isFinite(end)) throw invalid("until", "choose a date and time (UTC), e.g. 2026-12-01T09:00");
     if (end <= now) throw invalid("until", "must be in the future");
   } else throw invalid(field, "choose 1 hour, 1 day, 7 days or a chosen time");
-  if (opts.max !== undefined && end > now + opts.max) throw invalid(duration === "custom" ? "until" : field, `is at most ${Math.round(opts.max / 86_400_000)} days ahead`);
+  if (opts.max !== undefined && end > now + opts.max)
+    throw invalid(duration === "custom" ? "until" : field, `is at most ${Math.round(opts.max / 86_400_000)} days ahead`);
   // Whole seconds: what the policy document shows is what decides.
   return Math.ceil(end / 1000) * 1000;
 }

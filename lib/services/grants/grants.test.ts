@@ -15,18 +15,34 @@ import { revokeGrant } from "./revoke-grant";
 import { endReportOnly, setReportOnly } from "./report-only";
 
 const H = 3600_000;
-const actions = (ctx: ReturnType<typeof testContext>) => searchAudit({ ctx, actor: owner, input: { kind: "admin", limit: "100" } }).events.map((e) => e.action).reverse();
+const actions = (ctx: ReturnType<typeof testContext>) =>
+  searchAudit({ ctx, actor: owner, input: { kind: "admin", limit: "100" } })
+    .events.map((e) => e.action)
+    .reverse();
 const https = (host: string) => ({ method: "GET", scheme: "https" as const, host, port: 443, path: "/", methodOverride: false });
 
 describe("time-bound grants", () => {
   it("grants a host to a channel (its grants bundle), extends it, revokes it, all audited", async () => {
     const ctx = testContext();
-    const g = await grantHost({ ctx, actor: owner, input: { target: { workspace: "T0ACME", channel: "C0ENG" }, pattern: "Tools.Example.", duration: "1h" } });
-    expect(g).toEqual({ bundle: "grants-T0ACME-C0ENG", pattern: "tools.example", expiresAt: new Date(ctx.clock.now + H).toISOString(), extended: false });
+    const g = await grantHost({
+      ctx,
+      actor: owner,
+      input: { target: { workspace: "T0ACME", channel: "C0ENG" }, pattern: "Tools.Example.", duration: "1h" },
+    });
+    expect(g).toEqual({
+      bundle: "grants-T0ACME-C0ENG",
+      pattern: "tools.example",
+      expiresAt: new Date(ctx.clock.now + H).toISOString(),
+      extended: false,
+    });
     const b = getPolicy({ ctx, actor: owner }).bundles.find((x) => x.name === g.bundle)!;
     expect(b.scope).toEqual({ type: "channels", workspace: "T0ACME", channels: ["C0ENG"] });
     expect(b.domains).toEqual([{ pattern: "tools.example", expiresAt: g.expiresAt }]);
-    const again = await grantHost({ ctx, actor: owner, input: { target: { workspace: "T0ACME", channel: "C0ENG" }, pattern: "tools.example", duration: "1d" } });
+    const again = await grantHost({
+      ctx,
+      actor: owner,
+      input: { target: { workspace: "T0ACME", channel: "C0ENG" }, pattern: "tools.example", duration: "1d" },
+    });
     expect(again.extended).toBe(true);
     await extendGrant({ ctx, actor: owner, input: { bundle: g.bundle, kind: "domain", name: "tools.example", duration: "7d" } });
     await revokeGrant({ ctx, actor: owner, input: { bundle: g.bundle, kind: "domain", name: "tools.example" } });
@@ -37,7 +53,9 @@ describe("time-bound grants", () => {
   it("refuses a past or unreadable chosen time, and a host the org-wide deny list blocks", async () => {
     const ctx = testContext();
     const t = { target: { workspace: "T0ACME" }, pattern: "x.example" };
-    await expect(grantHost({ ctx, actor: owner, input: { ...t, duration: "custom", until: new Date(ctx.clock.now - 1000).toISOString() } })).rejects.toMatchObject({ fields: undefined, field: "until" });
+    await expect(
+      grantHost({ ctx, actor: owner, input: { ...t, duration: "custom", until: new Date(ctx.clock.now - 1000).toISOString() } }),
+    ).rejects.toMatchObject({ fields: undefined, field: "until" });
     await expect(grantHost({ ctx, actor: owner, input: { ...t, duration: "forever" } })).rejects.toMatchObject({ code: "invalid_field" });
     putPolicy({ ctx, actor: owner, input: { version: 1, orgDeny: ["x.example"] }, dryRun: false });
     await expect(grantHost({ ctx, actor: owner, input: { ...t, duration: "1h" } })).rejects.toMatchObject({ code: "conflict" });
@@ -46,7 +64,18 @@ describe("time-bound grants", () => {
   it("records each expiry once, however many processes sweep, and drops an expired connection's credential", async () => {
     const ctx = testContext();
     putPolicy({ ctx, actor: owner, input: { version: 1, bundles: [{ name: "b", scope: { type: "organization" } }] }, dryRun: false });
-    saveConnection({ ctx, actor: owner, input: { bundle: "b", name: "gh", serviceAccount: "bot@acme.example", injectType: "bearer", allowedWebsites: ["api.gh.example"], grantDuration: "1h" } });
+    saveConnection({
+      ctx,
+      actor: owner,
+      input: {
+        bundle: "b",
+        name: "gh",
+        serviceAccount: "bot@acme.example",
+        injectType: "bearer",
+        allowedWebsites: ["api.gh.example"],
+        grantDuration: "1h",
+      },
+    });
     setCredential({ ctx, actor: owner, input: { bundle: "b", connection: "gh", secret: "ghp_fake_test_secret_000000000000" } });
     await grantHost({ ctx, actor: owner, input: { target: { bundle: "b" }, pattern: "tmp.example", duration: "1d" } });
     // A second process on the same database.
@@ -63,12 +92,25 @@ describe("time-bound grants", () => {
 
   it("report-only: at most 7 days, on and off audited, and PUT /policy holds to the same bound", async () => {
     const ctx = testContext();
-    await expect(setReportOnly({ ctx, actor: owner, input: { workspace: "T0ACME", duration: "custom", until: new Date(ctx.clock.now + 8 * 24 * H).toISOString() } })).rejects.toMatchObject({ code: "invalid_field" });
+    await expect(
+      setReportOnly({
+        ctx,
+        actor: owner,
+        input: { workspace: "T0ACME", duration: "custom", until: new Date(ctx.clock.now + 8 * 24 * H).toISOString() },
+      }),
+    ).rejects.toMatchObject({ code: "invalid_field" });
     const { until } = await setReportOnly({ ctx, actor: owner, input: { workspace: "T0ACME", channel: "C0ENG", duration: "7d" } });
     expect(getPolicy({ ctx, actor: owner }).reportOnly).toEqual([{ workspace: "T0ACME", channel: "C0ENG", until }]);
     await endReportOnly({ ctx, actor: owner, input: { workspace: "T0ACME", channel: "C0ENG" } });
     expect(getPolicy({ ctx, actor: owner }).reportOnly).toBeUndefined();
-    expect(() => putPolicy({ ctx, actor: owner, input: { version: 1, reportOnly: [{ workspace: "W", until: new Date(ctx.clock.now + 8 * 24 * H).toISOString() }] }, dryRun: false })).toThrow(/7 days/);
+    expect(() =>
+      putPolicy({
+        ctx,
+        actor: owner,
+        input: { version: 1, reportOnly: [{ workspace: "W", until: new Date(ctx.clock.now + 8 * 24 * H).toISOString() }] },
+        dryRun: false,
+      }),
+    ).toThrow(/7 days/);
     expect(actions(ctx)).toEqual(["report_only.enabled", "report_only.disabled"]);
   });
 });

@@ -19,17 +19,29 @@ function scopeOf(input: { workspace?: unknown; channel?: unknown }): ReportOnlyS
   return channel ? { workspace, channel } : { workspace };
 }
 
-const same = (s: ReportOnlyScope) => (r: { workspace: string; channel?: string }) => r.workspace === s.workspace && (r.channel ?? "") === (s.channel ?? "");
+const same = (s: ReportOnlyScope) => (r: { workspace: string; channel?: string }) =>
+  r.workspace === s.workspace && (r.channel ?? "") === (s.channel ?? "");
 
 /** Windows may be at most 7 days ahead of the moment they are written (PUT /policy too). */
 export function checkReportOnlyBounds(doc: PolicyDocument, now: number): void {
   doc.reportOnly?.forEach((r, i) => {
-    if (Date.parse(r.until) > now + REPORT_ONLY_MAX_MS) throw new AppError("invalid_field", `reportOnly[${i}].until: is more than 7 days ahead; report-only is for a bounded rollout`, { field: `reportOnly[${i}].until` });
+    if (Date.parse(r.until) > now + REPORT_ONLY_MAX_MS)
+      throw new AppError("invalid_field", `reportOnly[${i}].until: is more than 7 days ahead; report-only is for a bounded rollout`, {
+        field: `reportOnly[${i}].until`,
+      });
   });
 }
 
 /** Puts a workspace or a channel in report-only mode until a bounded time (at most 7 days). */
-export async function setReportOnly({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { workspace?: unknown; channel?: unknown; duration?: unknown; until?: unknown } }): Promise<{ until: string }> {
+export async function setReportOnly({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { workspace?: unknown; channel?: unknown; duration?: unknown; until?: unknown };
+}): Promise<{ until: string }> {
   authorize(actor, "policy.write");
   const scope = scopeOf(input);
   const until = new Date(grantEnd(input, ctx.now(), { max: REPORT_ONLY_MAX_MS })).toISOString();
@@ -55,7 +67,15 @@ export async function setReportOnly({ ctx, actor, input }: { ctx: ServiceContext
 }
 
 /** Ends report-only mode for a workspace or a channel now. */
-export async function endReportOnly({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { workspace?: unknown; channel?: unknown } }): Promise<void> {
+export async function endReportOnly({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { workspace?: unknown; channel?: unknown };
+}): Promise<void> {
   authorize(actor, "policy.write");
   const scope = scopeOf(input);
   let before: string | undefined;
@@ -71,7 +91,11 @@ export async function endReportOnly({ ctx, actor, input }: { ctx: ServiceContext
     derive: (current) => {
       const next = clone(current);
       before = next.reportOnly?.find(same(scope))?.until;
-      if (!before) throw new AppError("not_found", `${scope.channel ? `channel ${scope.channel} in ` : "workspace "}${scope.workspace} is not in report-only mode`);
+      if (!before)
+        throw new AppError(
+          "not_found",
+          `${scope.channel ? `channel ${scope.channel} in ` : "workspace "}${scope.workspace} is not in report-only mode`,
+        );
       next.reportOnly = next.reportOnly!.filter((r) => !same(scope)(r));
       if (next.reportOnly.length === 0) delete next.reportOnly;
       return validateDerived(next);

@@ -1,7 +1,13 @@
 // The one write path for policy: validate the whole resulting document, then replace the tables,
 // drop credentials of removed connections, append the audit event and bump the revision, all in
 // one transaction.
-import { deleteCredential, listCredentialMeta, readPolicyDocument, writePolicyDocument, bumpPolicyRevision } from "../../../db/queries/policy";
+import {
+  deleteCredential,
+  listCredentialMeta,
+  readPolicyDocument,
+  writePolicyDocument,
+  bumpPolicyRevision,
+} from "../../../db/queries/policy";
 import { writeTransaction } from "../../../db/tx";
 import { appendAuditEvents, type AuditAction, type AuditEventInput } from "../../audit";
 import { actorLabel, type Actor } from "../../auth/permissions";
@@ -29,7 +35,17 @@ function identities(doc: PolicyDocument): Set<string> {
  * Applies `next` (already validated) in place of the current policy. `mutate` may instead derive
  * it from the current document inside the transaction, so concurrent edits never lose one another.
  */
-export function applyPolicy({ ctx, actor, change, derive }: { ctx: ServiceContext; actor: Actor; change: PolicyChange; derive: (current: PolicyDocument) => PolicyDocument }): { before: PolicyDocument; after: PolicyDocument; diff: Change[] } {
+export function applyPolicy({
+  ctx,
+  actor,
+  change,
+  derive,
+}: {
+  ctx: ServiceContext;
+  actor: Actor;
+  change: PolicyChange;
+  derive: (current: PolicyDocument) => PolicyDocument;
+}): { before: PolicyDocument; after: PolicyDocument; diff: Change[] } {
   if (ctx.draftOnly) {
     const current = readPolicyDocument(ctx.db);
     throw new PolicyDraft(current, derive(current));
@@ -42,12 +58,29 @@ export function applyPolicy({ ctx, actor, change, derive }: { ctx: ServiceContex
     if (diff.length === 0) return { before, after, diff };
     writePolicyDocument(ctx.db, after);
     const keep = identities(after);
-    const events: AuditEventInput[] = [{ kind: "admin", action: change.action, actor: actorLabel(actor), bundle: change.bundle ?? null, connection: change.connection ?? null, detail: { ...change.detail, changes: diff } }];
+    const events: AuditEventInput[] = [
+      {
+        kind: "admin",
+        action: change.action,
+        actor: actorLabel(actor),
+        bundle: change.bundle ?? null,
+        connection: change.connection ?? null,
+        detail: { ...change.detail, changes: diff },
+      },
+    ];
     for (const cred of listCredentialMeta(ctx.db)) {
       if (keep.has(cred.identity)) continue;
       deleteCredential(ctx.db, cred.identity);
       const [bundle, connection] = cred.identity.split("/");
-      events.push({ kind: "admin", action: "credential.revoked", actor: actorLabel(actor), bundle, connection, reason: "its connection was removed", detail: { before: { fingerprint: cred.fingerprint, secret: "[write-only]" } } });
+      events.push({
+        kind: "admin",
+        action: "credential.revoked",
+        actor: actorLabel(actor),
+        bundle,
+        connection,
+        reason: "its connection was removed",
+        detail: { before: { fingerprint: cred.fingerprint, secret: "[write-only]" } },
+      });
     }
     appendAuditEvents(ctx.db, events, now);
     bumpPolicyRevision(ctx.db);

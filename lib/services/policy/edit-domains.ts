@@ -16,7 +16,15 @@ function canonicalPattern(raw: unknown, field: string): string {
 }
 
 /** Adds a host pattern to a bundle's Domains tab (allowlist only: no credential travels there). */
-export function addDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; pattern: unknown; acceptDenied?: boolean } }): { pattern: string } {
+export function addDomain({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { bundle: string; pattern: unknown; acceptDenied?: boolean };
+}): { pattern: string } {
   authorize(actor, "policy.write");
   const pattern = canonicalPattern(input.pattern, "pattern");
   applyPolicy({
@@ -26,11 +34,17 @@ export function addDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: A
     derive: (current) => {
       const next = clone(current);
       const bundle = findBundle(next, input.bundle);
-      if (bundle.domains.some((d) => domainPattern(d) === pattern)) throw new AppError("conflict", `${pattern} is already on this bundle's Domains tab`, { field: "pattern" });
+      if (bundle.domains.some((d) => domainPattern(d) === pattern))
+        throw new AppError("conflict", `${pattern} is already on this bundle's Domains tab`, { field: "pattern" });
       // Allowing what the org-wide deny list refuses would change nothing: say so, and add it
       // only when the Owner confirms (the impact preview shows the same warning).
       const denied = denyEntryCovering(next.orgDeny ?? [], pattern);
-      if (denied && !input.acceptDenied && !ctx.draftOnly) throw new AppError("conflict", `pattern: the org-wide deny list entry ${denied} blocks ${pattern}, so adding it changes nothing; remove it there first, or confirm to add it anyway`, { field: "pattern" });
+      if (denied && !input.acceptDenied && !ctx.draftOnly)
+        throw new AppError(
+          "conflict",
+          `pattern: the org-wide deny list entry ${denied} blocks ${pattern}, so adding it changes nothing; remove it there first, or confirm to add it anyway`,
+          { field: "pattern" },
+        );
       bundle.domains.push(pattern);
       return validateDerived(next);
     },
@@ -38,7 +52,15 @@ export function addDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: A
   return { pattern };
 }
 
-export function removeDomain({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string; pattern: string } }): void {
+export function removeDomain({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { bundle: string; pattern: string };
+}): void {
   authorize(actor, "policy.write");
   applyPolicy({
     ctx,
@@ -47,7 +69,8 @@ export function removeDomain({ ctx, actor, input }: { ctx: ServiceContext; actor
     derive: (current) => {
       const next = clone(current);
       const bundle = findBundle(next, input.bundle);
-      if (!bundle.domains.some((d) => domainPattern(d) === input.pattern)) throw new AppError("not_found", `${input.pattern} is not on this bundle's Domains tab`);
+      if (!bundle.domains.some((d) => domainPattern(d) === input.pattern))
+        throw new AppError("not_found", `${input.pattern} is not on this bundle's Domains tab`);
       bundle.domains = bundle.domains.filter((d) => domainPattern(d) !== input.pattern);
       return validateDerived(next);
     },
@@ -67,7 +90,15 @@ export function setOrgDeny({ ctx, actor, input }: { ctx: ServiceContext; actor: 
 }
 
 /** Which channels the agent may work in: null = every channel. */
-export function setChannels({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { channels: { workspace: string; channel: string }[] | null } }): void {
+export function setChannels({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { channels: { workspace: string; channel: string }[] | null };
+}): void {
   authorize(actor, "policy.write");
   applyPolicy({
     ctx,

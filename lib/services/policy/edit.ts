@@ -10,7 +10,10 @@ export function validateDerived(doc: unknown): PolicyDocument {
     return validateOrThrow(doc);
   } catch (err) {
     if (!(err instanceof AppError) || !err.fields) throw err;
-    const fields = err.fields.map((f) => ({ field: f.field.replace(/^bundles\[\d+\](\.connections\[\d+\])?\.?/, "").replace(/\[\d+\]$/, "") || f.field, message: f.message }));
+    const fields = err.fields.map((f) => ({
+      field: f.field.replace(/^bundles\[\d+\](\.connections\[\d+\])?\.?/, "").replace(/\[\d+\]$/, "") || f.field,
+      message: f.message,
+    }));
     throw new AppError("invalid_field", `${fields[0]!.field}: ${fields[0]!.message}`, { fields });
   }
 }
@@ -27,7 +30,11 @@ export function clone<T>(v: T): T {
 
 /** Splits a textarea or comma list into trimmed non-empty entries. */
 export function listInput(v: unknown): string[] {
-  if (Array.isArray(v)) return v.map(String).map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(v))
+    return v
+      .map(String)
+      .map((s) => s.trim())
+      .filter(Boolean);
   return String(v ?? "")
     .split(/[\n,]/)
     .map((s) => s.trim())

@@ -12,7 +12,11 @@ const Input = z.object({
   channel: z.union([z.string(), z.object({ workspace: z.string().min(1), channel: z.string().min(1) })]).optional(),
   workspace: z.string().optional(),
   session: z.string().optional(),
-  method: z.string().trim().regex(/^[A-Za-z]{1,16}$/, "is not an HTTP method").default("GET"),
+  method: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]{1,16}$/, "is not an HTTP method")
+    .default("GET"),
   url: z.string().min(1, "is required"),
   headers: z.record(z.string(), z.string()).optional(),
 });
@@ -47,8 +51,19 @@ export function explainRequest({ ctx, actor, input }: { ctx: ServiceContext; act
   const target = parseAbsoluteTarget(url);
   if (isTargetError(target)) throw invalid("url", target.message);
   const lower = Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  const request = { method: method.toUpperCase(), scheme: target.scheme, host: target.host, port: target.port, path: target.path, methodOverride: METHOD_OVERRIDE_HEADERS.some((h) => h in lower) };
+  const request = {
+    method: method.toUpperCase(),
+    scheme: target.scheme,
+    host: target.host,
+    port: target.port,
+    path: target.path,
+    methodOverride: METHOD_OVERRIDE_HEADERS.some((h) => h in lower),
+  };
   const compiled = policyCache(ctx.db).current();
   const explanation = compiled.explain(workspace, channel, request);
-  return { ...explanation, request: { ...request, workspace, channel }, channelEnabled: channelEnabled(compiled.document, workspace, channel) };
+  return {
+    ...explanation,
+    request: { ...request, workspace, channel },
+    channelEnabled: channelEnabled(compiled.document, workspace, channel),
+  };
 }

@@ -12,14 +12,26 @@ export type ChannelView = {
   effective: EffectivePolicy;
   /** Until when the channel is in report-only mode (ms), or null. */
   reportOnlyUntil: number | null;
-  connections: { expiresAt?: string; name: string; bundle: string; scope: string; serviceAccount: string; allowedWebsites: string[]; narrow?: { host?: string; pathPrefix?: string; methods?: "read_only" }; overrides: { bundle: string; scope: string }[] }[];
+  connections: {
+    expiresAt?: string;
+    name: string;
+    bundle: string;
+    scope: string;
+    serviceAccount: string;
+    allowedWebsites: string[];
+    narrow?: { host?: string; pathPrefix?: string; methods?: "read_only" };
+    overrides: { bundle: string; scope: string }[];
+  }[];
 };
 
 /**
  * Every channel Gatehouse knows of (listed as enabled, named by a bundle, or seen in a session)
  * with its effective policy: each rule labelled with its bundle and whether it overrides a wider one.
  */
-export function listChannels({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): { restricted: boolean; channels: ChannelView[] } {
+export function listChannels({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): {
+  restricted: boolean;
+  channels: ChannelView[];
+} {
   authorize(actor, "policy.read");
   const doc = readPolicyDocument(ctx.db);
   const keys = new Map<string, { workspace: string; channel: string }>();

@@ -46,7 +46,12 @@ describe("parsePolicyText", () => {
     expect(bad("[".repeat(100) + "]".repeat(100))).toMatch(/deeper/);
     expect(bad('{"a": 1', "application/json")).toMatch(/not valid JSON/);
     const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"];
-    for (let i = 1; i < 10; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill("*" + String.fromCharCode(96 + i)).join(", ")}]`);
+    for (let i = 1; i < 10; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill("*" + String.fromCharCode(96 + i))
+          .join(", ")}]`,
+      );
     expect(bad(bomb.join("\n"))).not.toBe("accepted");
   });
 
@@ -61,7 +66,9 @@ describe("parsePolicyText", () => {
       "one long string": "a: " + "x".repeat(MB),
       "JSON object, 1 MB": fill((i) => `"k${i}": ${i},`, MB - 10, "{") + '"z": 0}',
       "JSON nesting, 1 MB": "[".repeat(MB / 2) + "]".repeat(MB / 2),
-      "duplicate keys just under the entry cap": Array.from({ length: POLICY_YAML_MAX_ENTRIES - 1 }, (_, i) => `k${i % 5000}: ${i}`).join("\n"),
+      "duplicate keys just under the entry cap": Array.from({ length: POLICY_YAML_MAX_ENTRIES - 1 }, (_, i) => `k${i % 5000}: ${i}`).join(
+        "\n",
+      ),
     };
     for (const [name, text] of Object.entries(shapes)) {
       // The best of three: a busy machine adds spikes, not a different complexity. Idle here the

@@ -88,7 +88,8 @@ export function parsePolicyText(text: string, contentType?: string | null): unkn
     }
   }
   const entries = countYamlEntries(text);
-  if (entries > POLICY_YAML_MAX_ENTRIES) throw bad(`the YAML document has more than ${POLICY_YAML_MAX_ENTRIES} entries; send larger documents as JSON`);
+  if (entries > POLICY_YAML_MAX_ENTRIES)
+    throw bad(`the YAML document has more than ${POLICY_YAML_MAX_ENTRIES} entries; send larger documents as JSON`);
   let doc: YAML.Document.Parsed;
   try {
     doc = YAML.parseDocument(text, { uniqueKeys: false, prettyErrors: false });

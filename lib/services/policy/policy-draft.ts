@@ -14,7 +14,10 @@ export class PolicyDraft extends Error {
 }
 
 /** Runs `verb` in draft mode; returns the document it would save, or rethrows its refusal. */
-export async function draftOf(ctx: ServiceContext, verb: (ctx: ServiceContext) => unknown): Promise<{ current: PolicyDocument; draft: PolicyDocument }> {
+export async function draftOf(
+  ctx: ServiceContext,
+  verb: (ctx: ServiceContext) => unknown,
+): Promise<{ current: PolicyDocument; draft: PolicyDocument }> {
   try {
     await verb({ ...ctx, draftOnly: true });
   } catch (err) {

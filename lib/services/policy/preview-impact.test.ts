@@ -12,13 +12,40 @@ const DAY = 24 * 3_600_000;
 
 function egress(ctx: ReturnType<typeof testContext>, ts: number, host: string, extra: Partial<AuditEventInput> = {}) {
   writeTransaction(ctx.db, () =>
-    appendAuditEvents(ctx.db, [{ kind: "egress", action: "egress.request", workspace: "T1", channel: "C1", method: "GET", scheme: "https", host, port: 443, path: "/x", outcome: "allowlisted", ...extra }], ts),
+    appendAuditEvents(
+      ctx.db,
+      [
+        {
+          kind: "egress",
+          action: "egress.request",
+          workspace: "T1",
+          channel: "C1",
+          method: "GET",
+          scheme: "https",
+          host,
+          port: 443,
+          path: "/x",
+          outcome: "allowlisted",
+          ...extra,
+        },
+      ],
+      ts,
+    ),
   );
 }
 
 function setup() {
   const ctx = testContext();
-  putPolicy({ ctx, actor: owner, dryRun: false, input: { version: 1, orgDeny: ["*.denied.example"], bundles: [{ name: "b", scope: { type: "organization" }, domains: ["pkg.example.com", "old.example.com"], connections: [] }] } });
+  putPolicy({
+    ctx,
+    actor: owner,
+    dryRun: false,
+    input: {
+      version: 1,
+      orgDeny: ["*.denied.example"],
+      bundles: [{ name: "b", scope: { type: "organization" }, domains: ["pkg.example.com", "old.example.com"], connections: [] }],
+    },
+  });
   const now = ctx.clock.now;
   for (let i = 0; i < 3; i++) egress(ctx, now - 1000 * i, "pkg.example.com");
   egress(ctx, now - 2000, "pkg.example.com", { path: "/y" });
@@ -35,7 +62,9 @@ describe("previewPolicyImpact with a form's draft", () => {
     const ctx = setup();
     const rev = revision(ctx);
     const n = events(ctx);
-    const { current, draft } = await draftOf(ctx, (c) => removeDomain({ ctx: c, actor: owner, input: { bundle: "b", pattern: "pkg.example.com" } }));
+    const { current, draft } = await draftOf(ctx, (c) =>
+      removeDomain({ ctx: c, actor: owner, input: { bundle: "b", pattern: "pkg.example.com" } }),
+    );
     expect(revision(ctx)).toBe(rev);
     expect(events(ctx)).toBe(n);
     const impact = await previewPolicyImpact({ ctx, actor: owner, current, draft });
@@ -45,7 +74,13 @@ describe("previewPolicyImpact with a form's draft", () => {
     expect(t).toMatchObject({ from: "allowlisted", to: "blocked", requests: 2, events: 4 });
     expect(t.examples[0]).toMatchObject({ url: "https://pkg.example.com/x", count: 3, workspace: "T1", channel: "C1" });
     const url = new URL(t.examples[0]!.auditUrl, "http://x");
-    expect(Object.fromEntries(url.searchParams)).toMatchObject({ kind: "egress", host: "pkg.example.com", channel: "C1", workspace: "T1", q: "/x" });
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      kind: "egress",
+      host: "pkg.example.com",
+      channel: "C1",
+      workspace: "T1",
+      q: "/x",
+    });
     expect(url.searchParams.get("event")).toMatch(/./);
     // The window is configurable: 9 days reach the old request too.
     const wide = await previewPolicyImpact({ ctx, actor: owner, current, draft, windowDays: 9 });
@@ -55,19 +90,33 @@ describe("previewPolicyImpact with a form's draft", () => {
   it("adding a domain: blocked → allowlisted; a deny-covered one is named, not refused, in the preview", async () => {
     const ctx = setup();
     const { draft } = await draftOf(ctx, (c) => addDomain({ ctx: c, actor: owner, input: { bundle: "b", pattern: "new.example.com" } }));
-    expect((await previewPolicyImpact({ ctx, actor: owner, draft })).transitions.map((t) => [t.from, t.to, t.events])).toEqual([["blocked", "allowlisted", 1]]);
+    expect((await previewPolicyImpact({ ctx, actor: owner, draft })).transitions.map((t) => [t.from, t.to, t.events])).toEqual([
+      ["blocked", "allowlisted", 1],
+    ]);
     const denied = await draftOf(ctx, (c) => addDomain({ ctx: c, actor: owner, input: { bundle: "b", pattern: "a.denied.example" } }));
     const impact = await previewPolicyImpact({ ctx, actor: owner, draft: denied.draft });
     expect(impact.deniedEntries).toEqual([{ bundle: "b", pattern: "a.denied.example", deniedBy: "*.denied.example" }]);
     // The save itself refuses it unless confirmed.
     expect(() => addDomain({ ctx, actor: owner, input: { bundle: "b", pattern: "a.denied.example" } })).toThrow(/changes nothing/);
     addDomain({ ctx, actor: owner, input: { bundle: "b", pattern: "a.denied.example", acceptDenied: true } });
-    expect(() => saveConnection({ ctx, actor: owner, input: { bundle: "b", name: "svc", serviceAccount: "s@acme.example", allowedWebsites: ["x.denied.example"] } })).toThrow(/allowedWebsites: .*changes nothing/);
+    expect(() =>
+      saveConnection({
+        ctx,
+        actor: owner,
+        input: { bundle: "b", name: "svc", serviceAccount: "s@acme.example", allowedWebsites: ["x.denied.example"] },
+      }),
+    ).toThrow(/allowedWebsites: .*changes nothing/);
   });
 
   it("a connection with a credential typed in the same save: blocked → credentialed", async () => {
     const ctx = setup();
-    const { draft } = await draftOf(ctx, (c) => saveConnection({ ctx: c, actor: owner, input: { bundle: "b", name: "svc", serviceAccount: "s@acme.example", allowedWebsites: ["new.example.com"] } }));
+    const { draft } = await draftOf(ctx, (c) =>
+      saveConnection({
+        ctx: c,
+        actor: owner,
+        input: { bundle: "b", name: "svc", serviceAccount: "s@acme.example", allowedWebsites: ["new.example.com"] },
+      }),
+    );
     const withKey = await previewPolicyImpact({ ctx, actor: owner, draft, addedCredentials: ["b/svc"] });
     expect(withKey.transitions.map((t) => [t.from, t.to])).toEqual([["blocked", "credentialed"]]);
     const without = await previewPolicyImpact({ ctx, actor: owner, draft });
@@ -83,15 +132,27 @@ describe("previewPolicyImpact with a form's draft", () => {
     const impact = await previewPolicyImpact({ ctx, actor: owner, draft });
     // Port 8443 was never allowed (the pattern means 443): only the default-port ones change.
     const urls = impact.transitions.flatMap((t) => t.examples.map((e) => `${e.method} ${e.url}`));
-    expect(urls).toEqual(expect.arrayContaining(["GET https://pkg.example.com/x", "GET https://pkg.example.com/y", "CONNECT pkg.example.com:443"]));
+    expect(urls).toEqual(
+      expect.arrayContaining(["GET https://pkg.example.com/x", "GET https://pkg.example.com/y", "CONNECT pkg.example.com:443"]),
+    );
     expect(urls).not.toContain(`POST https://pkg.example.com:8443${odd}`);
-    const wide = await previewPolicyImpact({ ctx, actor: owner, draft: { ...draft, bundles: [{ ...draft.bundles[0]!, domains: ["pkg.example.com:8443"] }] } });
+    const wide = await previewPolicyImpact({
+      ctx,
+      actor: owner,
+      draft: { ...draft, bundles: [{ ...draft.bundles[0]!, domains: ["pkg.example.com:8443"] }] },
+    });
     const added = wide.transitions.find((t) => t.from === "blocked")!;
     expect(added.examples.map((e) => [e.method, e.url, e.count])).toEqual([["POST", `https://pkg.example.com:8443${odd}`, 1]]);
   });
 
   it("is for Owners", async () => {
     const ctx = setup();
-    await expect(previewPolicyImpact({ ctx, actor: auditor, draft: { version: 1, orgDeny: [], bundles: [], memberAccess: { mode: "anyone", roles: [], directMessages: "enabled" } } })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(
+      previewPolicyImpact({
+        ctx,
+        actor: auditor,
+        draft: { version: 1, orgDeny: [], bundles: [], memberAccess: { mode: "anyone", roles: [], directMessages: "enabled" } },
+      }),
+    ).rejects.toMatchObject({ code: "forbidden" });
   });
 });

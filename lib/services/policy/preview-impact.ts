@@ -5,7 +5,15 @@ import { credentialIdentities, readPolicyDocument } from "../../../db/queries/po
 import { importJournals } from "../../audit/journal";
 import type { Actor } from "../../auth/permissions";
 import { AppError } from "../../errors";
-import { compilePolicy, newlyDeniedEntries, replayRequests, type DeniedEntry, type Outcome, type PolicyDocument, type ReplayExample } from "../../policy";
+import {
+  compilePolicy,
+  newlyDeniedEntries,
+  replayRequests,
+  type DeniedEntry,
+  type Outcome,
+  type PolicyDocument,
+  type ReplayExample,
+} from "../../policy";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 
@@ -46,7 +54,8 @@ export type ImpactPreview = {
 export function windowDaysInput(raw: unknown): number {
   if (raw === undefined || raw === null || raw === "") return DEFAULT_WINDOW_DAYS;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_WINDOW_DAYS) throw new AppError("invalid_field", `windowDays: a whole number of days from 1 to ${MAX_WINDOW_DAYS}`, { field: "windowDays" });
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WINDOW_DAYS)
+    throw new AppError("invalid_field", `windowDays: a whole number of days from 1 to ${MAX_WINDOW_DAYS}`, { field: "windowDays" });
   return n;
 }
 
@@ -59,7 +68,13 @@ function displayUrl(e: ReplayExample): string {
 
 /** The Audit page's filter form takes UTC datetime-local values. */
 function auditUrl(e: ReplayExample, from: number, id: string | null): string {
-  const qs = new URLSearchParams({ kind: "egress", host: e.host, workspace: e.workspace, channel: e.channel, from: new Date(from).toISOString().slice(0, 16) });
+  const qs = new URLSearchParams({
+    kind: "egress",
+    host: e.host,
+    workspace: e.workspace,
+    channel: e.channel,
+    from: new Date(from).toISOString().slice(0, 16),
+  });
   if (e.path && e.path !== "/") qs.set("q", e.path.slice(0, 200));
   if (id) qs.set("event", id);
   return `/audit?${qs}`;
@@ -94,8 +109,16 @@ export async function previewPolicyImpact({
   const to = ctx.now();
   const from = to - windowDays * 24 * 3_600_000;
   const { rows, truncated } = await distinctEgressRequests(ctx.db, { from, to, limit: MAX_DISTINCT });
-  const result = replayRequests(compilePolicy(before, { credentialsSet: creds, now: to }), compilePolicy(draft, { credentialsSet: new Set([...creds, ...addedCredentials]), now: to }), rows, { examples: EXAMPLES });
-  const ids = await auditEventIds(ctx.db, result.transitions.flatMap((t) => t.examples.map((e) => e.lastSeq)));
+  const result = replayRequests(
+    compilePolicy(before, { credentialsSet: creds, now: to }),
+    compilePolicy(draft, { credentialsSet: new Set([...creds, ...addedCredentials]), now: to }),
+    rows,
+    { examples: EXAMPLES },
+  );
+  const ids = await auditEventIds(
+    ctx.db,
+    result.transitions.flatMap((t) => t.examples.map((e) => e.lastSeq)),
+  );
   const transitions = result.transitions.map((t) => ({
     from: t.from,
     to: t.to,

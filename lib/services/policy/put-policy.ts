@@ -9,7 +9,17 @@ import { applyPolicy, validateOrThrow } from "./apply-policy";
 export type PutPolicyResult = { dryRun: boolean; applied: boolean; diff: Change[]; policy: PolicyDocument };
 
 /** Replaces the whole policy with a document; all or nothing. With dryRun, only the diff. */
-export function putPolicy({ ctx, actor, input, dryRun }: { ctx: ServiceContext; actor: Actor | null; input: unknown; dryRun: boolean }): PutPolicyResult {
+export function putPolicy({
+  ctx,
+  actor,
+  input,
+  dryRun,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: unknown;
+  dryRun: boolean;
+}): PutPolicyResult {
   authorize(actor, "policy.write");
   const next = validateOrThrow(input);
   checkReportOnlyBounds(next, ctx.now());

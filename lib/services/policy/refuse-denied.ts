@@ -5,5 +5,9 @@ import { newlyDeniedEntries, type PolicyDocument } from "../../policy";
 export function refuseDeniedEntries(current: PolicyDocument, next: PolicyDocument, field: string): void {
   const denied = newlyDeniedEntries(current, next)[0];
   if (!denied) return;
-  throw new AppError("conflict", `${field}: the org-wide deny list entry ${denied.deniedBy} blocks ${denied.pattern}, so adding it changes nothing; remove it there first, or confirm to add it anyway`, { field });
+  throw new AppError(
+    "conflict",
+    `${field}: the org-wide deny list entry ${denied.deniedBy} blocks ${denied.pattern}, so adding it changes nothing; remove it there first, or confirm to add it anyway`,
+    { field },
+  );
 }

@@ -49,11 +49,18 @@ export function connectionFromInput(input: ConnectionFormInput): ConnectionDoc {
   const injectType = String(input.injectType ?? "bearer");
   const injectName = String(input.injectName ?? "").trim();
   const inject =
-    injectType === "basic" ? { type: "basic" as const, username: injectName } : injectType === "header" ? { type: "header" as const, name: injectName } : { type: "bearer" as const };
+    injectType === "basic"
+      ? { type: "basic" as const, username: injectName }
+      : injectType === "header"
+        ? { type: "header" as const, name: injectName }
+        : { type: "bearer" as const };
   const narrow = {
     host: narrowHostInput(input.narrowHost),
     pathPrefix: String(input.narrowPathPrefix ?? "").trim() || undefined,
-    methods: input.narrowReadOnly === true || input.narrowReadOnly === "on" || input.narrowReadOnly === "true" ? ("read_only" as const) : undefined,
+    methods:
+      input.narrowReadOnly === true || input.narrowReadOnly === "on" || input.narrowReadOnly === "true"
+        ? ("read_only" as const)
+        : undefined,
   };
   const hasNarrow = narrow.host || narrow.pathPrefix || narrow.methods;
   return {
@@ -66,28 +73,46 @@ export function connectionFromInput(input: ConnectionFormInput): ConnectionDoc {
 }
 
 /** Creates or updates a connection; on create an optional credential is stored atomically with it. */
-export function saveConnection({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: ConnectionFormInput }): { name: string; created: boolean } {
+export function saveConnection({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: ConnectionFormInput }): {
+  name: string;
+  created: boolean;
+} {
   authorize(actor, "policy.write");
   const connection = connectionFromInput(input);
-  if (connection.serviceAccount.length > MAX_SERVICE_ACCOUNT) throw invalid("serviceAccount", `is too long: at most ${MAX_SERVICE_ACCOUNT} characters`);
+  if (connection.serviceAccount.length > MAX_SERVICE_ACCOUNT)
+    throw invalid("serviceAccount", `is too long: at most ${MAX_SERVICE_ACCOUNT} characters`);
   const creating = !input.existing;
   const secret = creating && input.secret !== undefined && input.secret !== "" ? checkSecret(input.secret) : undefined;
-  if (!creating && input.secret) throw new AppError("bad_request", "use Replace credential to change a saved credential", { field: "secret" });
-  if (creating && input.grantDuration) connection.expiresAt = new Date(grantEnd({ duration: input.grantDuration, until: input.grantUntil }, ctx.now(), { field: "duration" })).toISOString();
+  if (!creating && input.secret)
+    throw new AppError("bad_request", "use Replace credential to change a saved credential", { field: "secret" });
+  if (creating && input.grantDuration)
+    connection.expiresAt = new Date(
+      grantEnd({ duration: input.grantDuration, until: input.grantUntil }, ctx.now(), { field: "duration" }),
+    ).toISOString();
   writeTransaction(ctx.db, () => {
     applyPolicy({
       ctx,
       actor,
-      change: { action: creating ? "connection.created" : "connection.updated", bundle: input.bundle, connection: connection.name, detail: { after: connection } },
+      change: {
+        action: creating ? "connection.created" : "connection.updated",
+        bundle: input.bundle,
+        connection: connection.name,
+        detail: { after: connection },
+      },
       derive: (current) => {
         const next = clone(current);
         const bundle = findBundle(next, input.bundle);
         const index = bundle.connections.findIndex((c) => c.name === connection.name);
-        if (creating && index >= 0) throw new AppError("conflict", `bundle ${input.bundle} already has a connection named "${connection.name}"`, { field: "name" });
+        if (creating && index >= 0)
+          throw new AppError("conflict", `bundle ${input.bundle} already has a connection named "${connection.name}"`, { field: "name" });
         if (!creating && index < 0) throw new AppError("not_found", `no connection ${input.bundle}/${connection.name}`);
         if (creating) bundle.connections.push(connection);
         // An edit keeps a time-bound connection's end: extending is its own step.
-        else bundle.connections[index] = { ...connection, ...(bundle.connections[index]!.expiresAt ? { expiresAt: bundle.connections[index]!.expiresAt } : {}) };
+        else
+          bundle.connections[index] = {
+            ...connection,
+            ...(bundle.connections[index]!.expiresAt ? { expiresAt: bundle.connections[index]!.expiresAt } : {}),
+          };
         const valid = validateDerived(next);
         if (!input.acceptDenied && !ctx.draftOnly) refuseDeniedEntries(current, valid, "allowedWebsites");
         return valid;

@@ -5,7 +5,15 @@ import { applyPolicy } from "./apply-policy";
 import { scopeFromInput, type BundleScopeInput } from "./create-bundle";
 import { clone, findBundle, validateDerived } from "./edit";
 
-export function updateBundleScope({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { bundle: string } & BundleScopeInput }): void {
+export function updateBundleScope({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { bundle: string } & BundleScopeInput;
+}): void {
   authorize(actor, "policy.write");
   const scope = scopeFromInput(input);
   applyPolicy({

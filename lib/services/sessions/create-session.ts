@@ -13,7 +13,12 @@ import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 import { firstIssue } from "../validation";
 
-const id = z.string().trim().min(1, "is required").max(128).regex(/^[A-Za-z0-9._:-]+$/, "is not a valid id");
+const id = z
+  .string()
+  .trim()
+  .min(1, "is required")
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, "is not a valid id");
 
 export const CreateSessionInput = z
   .object({
@@ -42,16 +47,29 @@ type Refusal = { code: Extract<ErrorCode, "member_not_allowed" | "dms_disabled" 
 /** Who may invoke the agent: pure, so every rule is a table test. */
 export function accessRefusal(access: MemberAccessDoc, channelOk: boolean, input: CreateSessionInput): Refusal | null {
   if (input.kind === "dm" && access.directMessages === "disabled") {
-    return { code: "dms_disabled", message: "Direct messages with the agent are disabled for this organization; invoke it in a channel, or ask an Owner to enable DMs on the Members page." };
+    return {
+      code: "dms_disabled",
+      message:
+        "Direct messages with the agent are disabled for this organization; invoke it in a channel, or ask an Owner to enable DMs on the Members page.",
+    };
   }
   if (access.mode === "org_members" && !input.member.orgMember) {
-    return { code: "member_not_allowed", message: `Member ${input.member.id} is not a member of the organization; only organization members may invoke the agent.` };
+    return {
+      code: "member_not_allowed",
+      message: `Member ${input.member.id} is not a member of the organization; only organization members may invoke the agent.`,
+    };
   }
   if (access.mode === "roles" && !input.member.roles.some((r) => access.roles.includes(r))) {
-    return { code: "member_not_allowed", message: `Member ${input.member.id} holds none of the roles allowed to invoke the agent (${access.roles.join(", ")}); ask an Owner for one of them.` };
+    return {
+      code: "member_not_allowed",
+      message: `Member ${input.member.id} holds none of the roles allowed to invoke the agent (${access.roles.join(", ")}); ask an Owner for one of them.`,
+    };
   }
   if (input.kind === "channel" && !channelOk) {
-    return { code: "channel_not_enabled", message: `The agent is not enabled in channel ${input.channel} of ${input.workspace}; ask an Owner to add it on the Channels page.` };
+    return {
+      code: "channel_not_enabled",
+      message: `The agent is not enabled in channel ${input.channel} of ${input.workspace}; ask an Owner to add it on the Channels page.`,
+    };
   }
   return null;
 }
@@ -72,13 +90,33 @@ export function createSession({ ctx, actor, input }: { ctx: ServiceContext; acto
   const now = ctx.now();
   const token = newSecretToken("gs");
   const sessionId = `ses_${crypto.randomBytes(12).toString("base64url")}`;
-  const base = { kind: "access" as const, actor: actorLabel(actor), workspace: req.workspace, channel: req.channel, thread: req.thread, member: req.member.id };
+  const base = {
+    kind: "access" as const,
+    actor: actorLabel(actor),
+    workspace: req.workspace,
+    channel: req.channel,
+    thread: req.thread,
+    member: req.member.id,
+  };
 
   const outcome = writeTransaction(ctx.db, () => {
     const doc = readPolicyDocument(ctx.db);
     const refusal = accessRefusal(doc.memberAccess, channelEnabled(doc, req.workspace, req.channel), req);
     if (refusal) {
-      appendAuditEvents(ctx.db, [{ ...base, action: "session.refused", outcome: "refused", rule: refusal.code, reason: refusal.message, detail: { kind: req.kind, orgMember: req.member.orgMember, roles: req.member.roles } }], now);
+      appendAuditEvents(
+        ctx.db,
+        [
+          {
+            ...base,
+            action: "session.refused",
+            outcome: "refused",
+            rule: refusal.code,
+            reason: refusal.message,
+            detail: { kind: req.kind, orgMember: req.member.orgMember, roles: req.member.roles },
+          },
+        ],
+        now,
+      );
       return { refusal };
     }
     const settings = readSessionSettings(ctx.db);
@@ -99,7 +137,25 @@ export function createSession({ ctx, actor, input }: { ctx: ServiceContext; acto
       expiresAt,
       idleTimeoutSeconds: settings.idleTimeoutSeconds,
     });
-    appendAuditEvents(ctx.db, [{ ...base, action: "session.granted", outcome: "granted", sessionId, detail: { kind: req.kind, orgMember: req.member.orgMember, roles: req.member.roles, idleTimeoutSeconds: settings.idleTimeoutSeconds, expiresAt } }], now);
+    appendAuditEvents(
+      ctx.db,
+      [
+        {
+          ...base,
+          action: "session.granted",
+          outcome: "granted",
+          sessionId,
+          detail: {
+            kind: req.kind,
+            orgMember: req.member.orgMember,
+            roles: req.member.roles,
+            idleTimeoutSeconds: settings.idleTimeoutSeconds,
+            expiresAt,
+          },
+        },
+      ],
+      now,
+    );
     return { expiresAt, caCertPem: readCa(ctx.db).certPem ?? undefined };
   });
   if ("refusal" in outcome && outcome.refusal) throw new AppError(outcome.refusal.code, outcome.refusal.message);
@@ -114,7 +170,14 @@ export function createSession({ ctx, actor, input }: { ctx: ServiceContext; acto
     NO_PROXY: "",
     no_proxy: "",
   };
-  if (caCertPem) Object.assign(env, { NODE_EXTRA_CA_CERTS: SANDBOX_CA_PATH, SSL_CERT_FILE: SANDBOX_CA_PATH, REQUESTS_CA_BUNDLE: SANDBOX_CA_PATH, GIT_SSL_CAINFO: SANDBOX_CA_PATH, CURL_CA_BUNDLE: SANDBOX_CA_PATH });
+  if (caCertPem)
+    Object.assign(env, {
+      NODE_EXTRA_CA_CERTS: SANDBOX_CA_PATH,
+      SSL_CERT_FILE: SANDBOX_CA_PATH,
+      REQUESTS_CA_BUNDLE: SANDBOX_CA_PATH,
+      GIT_SSL_CAINFO: SANDBOX_CA_PATH,
+      CURL_CA_BUNDLE: SANDBOX_CA_PATH,
+    });
   return {
     id: sessionId,
     token,

@@ -16,7 +16,19 @@ export function revokeSession({ ctx, actor, input }: { ctx: ServiceContext; acto
     if (!markSessionRevoked(ctx.db, session.id, now, actorLabel(actor))) return;
     appendAuditEvents(
       ctx.db,
-      [{ kind: "access", action: "session.revoked", actor: actorLabel(actor), sessionId: session.id, workspace: session.workspace, channel: session.channel, thread: session.thread, member: session.memberId, outcome: "revoked" }],
+      [
+        {
+          kind: "access",
+          action: "session.revoked",
+          actor: actorLabel(actor),
+          sessionId: session.id,
+          workspace: session.workspace,
+          channel: session.channel,
+          thread: session.thread,
+          member: session.memberId,
+          outcome: "revoked",
+        },
+      ],
       now,
     );
   });

@@ -6,9 +6,21 @@ import { applyPolicy, validateOrThrow } from "../policy/apply-policy";
 import { listInput } from "../policy/edit";
 
 /** Who may invoke the agent and whether DMs are allowed: part of the policy document. */
-export function updateMemberAccess({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { mode: unknown; roles: unknown; directMessages: unknown } }): void {
+export function updateMemberAccess({
+  ctx,
+  actor,
+  input,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+  input: { mode: unknown; roles: unknown; directMessages: unknown };
+}): void {
   authorize(actor, "policy.write");
-  const memberAccess = { mode: String(input.mode ?? ""), roles: listInput(input.roles), directMessages: String(input.directMessages ?? "") };
+  const memberAccess = {
+    mode: String(input.mode ?? ""),
+    roles: listInput(input.roles),
+    directMessages: String(input.directMessages ?? ""),
+  };
   applyPolicy({
     ctx,
     actor,
@@ -19,7 +31,10 @@ export function updateMemberAccess({ ctx, actor, input }: { ctx: ServiceContext;
       } catch (err) {
         if (!(err instanceof AppError) || !err.fields) throw err;
         // Report against the form's own names: mode, roles, directMessages.
-        const fields = err.fields.map((f) => ({ field: f.field.replace(/^memberAccess\./, "").replace(/\[\d+\]$/, ""), message: f.message }));
+        const fields = err.fields.map((f) => ({
+          field: f.field.replace(/^memberAccess\./, "").replace(/\[\d+\]$/, ""),
+          message: f.message,
+        }));
         throw new AppError("invalid_field", `${fields[0]!.field}: ${fields[0]!.message}`, { fields });
       }
     },

@@ -27,7 +27,11 @@ export async function completeSetup({ ctx, input }: { ctx: ServiceContext; input
   const passwordHash = await hashPassword(password);
   const now = ctx.now();
   writeTransaction(ctx.db, () => {
-    const row = ctx.db.select().from(setupTokens).where(eq(setupTokens.tokenHash, tokenHash(token))).get();
+    const row = ctx.db
+      .select()
+      .from(setupTokens)
+      .where(eq(setupTokens.tokenHash, tokenHash(token)))
+      .get();
     if (!row || row.usedAt || row.expiresAt <= now || countUsers(ctx.db) > 0) {
       throw new AppError("forbidden", "this setup link is invalid, used or expired; restart Gatehouse for a new one", { field: "token" });
     }

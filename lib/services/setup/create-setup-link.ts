@@ -17,7 +17,10 @@ export function createSetupLink({ ctx }: { ctx: ServiceContext }): { url: string
   const created = writeTransaction(ctx.db, () => {
     if (countUsers(ctx.db) > 0) return false;
     ctx.db.update(setupTokens).set({ usedAt: now }).where(isNull(setupTokens.usedAt)).run();
-    ctx.db.insert(setupTokens).values({ tokenHash: tokenHash(token), expiresAt: now + SETUP_LINK_TTL_MS, createdAt: now }).run();
+    ctx.db
+      .insert(setupTokens)
+      .values({ tokenHash: tokenHash(token), expiresAt: now + SETUP_LINK_TTL_MS, createdAt: now })
+      .run();
     return true;
   });
   if (!created) return null;
@@ -25,7 +28,11 @@ export function createSetupLink({ ctx }: { ctx: ServiceContext }): { url: string
 }
 
 export function setupTokenValid(ctx: ServiceContext, token: string): boolean {
-  const row = ctx.db.select().from(setupTokens).where(eq(setupTokens.tokenHash, tokenHash(token))).get();
+  const row = ctx.db
+    .select()
+    .from(setupTokens)
+    .where(eq(setupTokens.tokenHash, tokenHash(token)))
+    .get();
   return !!row && !row.usedAt && row.expiresAt > ctx.now() && countUsers(ctx.db) === 0;
 }
 

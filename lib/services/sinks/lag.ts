@@ -12,7 +12,13 @@ export async function sinkLag(db: Db, now: number = Date.now()): Promise<SinkLag
   const out: SinkLag[] = [];
   for (const s of sinks) {
     const lag = await lagAfter(db, s.cursorSeq);
-    out.push({ id: s.id, name: s.name, type: s.type, events: lag.events, seconds: lag.oldestTs === null ? 0 : Math.max(0, Math.round((now - lag.oldestTs) / 1000)) });
+    out.push({
+      id: s.id,
+      name: s.name,
+      type: s.type,
+      events: lag.events,
+      seconds: lag.oldestTs === null ? 0 : Math.max(0, Math.round((now - lag.oldestTs) / 1000)),
+    });
   }
   return out;
 }

@@ -29,7 +29,13 @@ export async function listSinks({ ctx, actor }: { ctx: ServiceContext; actor: Ac
 }
 
 /** Anyone who may read the audit log: how far behind each sink is, for the Overview (no URLs). */
-export async function sinkLagSummary({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): Promise<{ name: string; type: string; events: number; seconds: number }[]> {
+export async function sinkLagSummary({
+  ctx,
+  actor,
+}: {
+  ctx: ServiceContext;
+  actor: Actor | null;
+}): Promise<{ name: string; type: string; events: number; seconds: number }[]> {
   authorize(actor, "audit.read");
   return (await sinkLag(ctx.db, ctx.now())).map(({ name, type, events, seconds }) => ({ name, type, events, seconds }));
 }

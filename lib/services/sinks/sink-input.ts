@@ -23,14 +23,20 @@ function urlProblem(type: string, raw: string): string | null {
     return null;
   }
   if (type === "webhook" && u.protocol !== "https:") return "must be an https:// URL";
-  if (type === "otlp" && u.protocol !== "https:" && u.protocol !== "http:") return "must be an http:// or https:// URL (the collector's OTLP/HTTP endpoint)";
+  if (type === "otlp" && u.protocol !== "https:" && u.protocol !== "http:")
+    return "must be an http:// or https:// URL (the collector's OTLP/HTTP endpoint)";
   if (net.isIP(u.hostname.replace(/^\[|\]$/g, "")) === 0 && !/^[A-Za-z0-9.-]+$/.test(u.hostname)) return "has a malformed host";
   return null;
 }
 
 export const SinkInput = z
   .object({
-    name: z.string().trim().min(1, "is required").max(60, "is at most 60 characters").regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, "letters, digits, spaces and ._- only"),
+    name: z
+      .string()
+      .trim()
+      .min(1, "is required")
+      .max(60, "is at most 60 characters")
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, "letters, digits, spaces and ._- only"),
     type: z.enum(["syslog", "webhook", "otlp"], { message: "must be syslog, webhook or otlp" }),
     format: z.enum(["json", "ocsf"], { message: "must be json or ocsf" }).default("json"),
     url: z.string().trim().min(1, "is required").max(500, "is too long"),
@@ -41,8 +47,16 @@ export const SinkInput = z
   .superRefine((v, c) => {
     const bad = urlProblem(v.type, v.url);
     if (bad) c.addIssue({ code: "custom", path: ["url"], message: bad });
-    if (v.type === "webhook" && v.secret.length < MIN_SIGNING_SECRET) c.addIssue({ code: "custom", path: ["secret"], message: v.secret ? `must be at least ${MIN_SIGNING_SECRET} characters` : "is required: the receiver checks X-Gatehouse-Signature with it" });
-    if (v.type !== "webhook" && v.secret) c.addIssue({ code: "custom", path: ["secret"], message: "only a webhook takes a signing secret" });
+    if (v.type === "webhook" && v.secret.length < MIN_SIGNING_SECRET)
+      c.addIssue({
+        code: "custom",
+        path: ["secret"],
+        message: v.secret
+          ? `must be at least ${MIN_SIGNING_SECRET} characters`
+          : "is required: the receiver checks X-Gatehouse-Signature with it",
+      });
+    if (v.type !== "webhook" && v.secret)
+      c.addIssue({ code: "custom", path: ["secret"], message: "only a webhook takes a signing secret" });
   });
 
 export type SinkView = {

@@ -31,14 +31,17 @@ describe("sinks", () => {
 
   it("only an Owner may add, list or remove", async () => {
     const ctx = testContext();
-    await expect(addSink({ ctx, actor: auditor, input: { name: "x", type: "otlp", url: "http://c.example:4318" } })).rejects.toMatchObject({ code: "forbidden" });
+    await expect(addSink({ ctx, actor: auditor, input: { name: "x", type: "otlp", url: "http://c.example:4318" } })).rejects.toMatchObject({
+      code: "forbidden",
+    });
     await expect(listSinks({ ctx, actor: auditor })).rejects.toMatchObject({ code: "forbidden" });
     await expect(removeSink({ ctx, actor: auditor, input: { sink: "x" } })).rejects.toMatchObject({ code: "forbidden" });
   });
 
   it("names the field at fault", async () => {
     const ctx = testContext();
-    const bad = async (input: Record<string, unknown>) => addSink({ ctx, actor: owner, input: { name: "s", type: "syslog", url: "tls://siem.example:6514", ...input } }).catch((e) => e);
+    const bad = async (input: Record<string, unknown>) =>
+      addSink({ ctx, actor: owner, input: { name: "s", type: "syslog", url: "tls://siem.example:6514", ...input } }).catch((e) => e);
     expect(await bad({ url: "udp://siem.example:514" })).toMatchObject({ field: "url" });
     expect(await bad({ url: "tls://siem.example" })).toMatchObject({ field: "url" });
     expect(await bad({ type: "webhook", url: "https://u:p@siem.example/" })).toMatchObject({ field: "url" });

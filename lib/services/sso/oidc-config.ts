@@ -25,10 +25,22 @@ export type OidcConfig = RoleMapping & {
  */
 export function getOidcConfig(ctx: ServiceContext): OidcConfig | null {
   const e = ctx.env.oidc;
-  if (e) return { source: "env", name: e.name, issuer: e.issuer, clientId: e.clientId, clientSecret: new Secret(e.clientSecret), roleClaim: e.roleClaim, ownerGroups: e.ownerGroups, auditorGroups: e.auditorGroups, scopes: e.scopes };
+  if (e)
+    return {
+      source: "env",
+      name: e.name,
+      issuer: e.issuer,
+      clientId: e.clientId,
+      clientSecret: new Secret(e.clientSecret),
+      roleClaim: e.roleClaim,
+      ownerGroups: e.ownerGroups,
+      auditorGroups: e.auditorGroups,
+      scopes: e.scopes,
+    };
   const s = readOidcSettings(ctx.db);
   if (!s?.issuer || !s.clientId || !s.clientSecretSealed) return null;
-  if (!followKeyRotation(ctx.db, ctx.vault, ctx.env)) throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
+  if (!followKeyRotation(ctx.db, ctx.vault, ctx.env))
+    throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
   return {
     source: "settings",
     name: s.name || "SSO",

@@ -14,7 +14,12 @@ const mapping = { roleClaim: "groups", ownerGroups: ["gh-owners"], auditorGroups
 const claims = (sub: string, groups: string[], email = `${sub}@example.com`) => ({ iss: ISSUER, sub, email, groups });
 
 function events(ctx: ReturnType<typeof testContext>) {
-  return ctx.db.$client.prepare("SELECT kind, action, actor, outcome, reason, detail FROM audit_events ORDER BY seq").all() as { kind: string; action: string; actor: string; detail: string | null }[];
+  return ctx.db.$client.prepare("SELECT kind, action, actor, outcome, reason, detail FROM audit_events ORDER BY seq").all() as {
+    kind: string;
+    action: string;
+    actor: string;
+    detail: string | null;
+  }[];
 }
 
 describe("ssoSignIn", () => {
@@ -31,11 +36,21 @@ describe("ssoSignIn", () => {
     // The role change ends the sessions issued under the old role.
     expect(resolveDashboardSession({ ctx, claims: claimsOf })).toBeNull();
 
-    expect(ssoSignIn({ ctx, input: { mapping, issuer: ISSUER, claims: claims("alice", ["staff"]) } })).toEqual({ ok: false, reason: "no_role" });
+    expect(ssoSignIn({ ctx, input: { mapping, issuer: ISSUER, claims: claims("alice", ["staff"]) } })).toEqual({
+      ok: false,
+      reason: "no_role",
+    });
     expect(ctx.db.$client.prepare("SELECT count(*) FROM users WHERE oidc_subject = 'alice'").pluck().get()).toBe(0);
 
     const log = events(ctx);
-    expect(log.map((e) => e.action)).toEqual(["sso.user_created", "signin.succeeded", "sso.role_changed", "signin.succeeded", "signin.failed", "sso.user_removed"]);
+    expect(log.map((e) => e.action)).toEqual([
+      "sso.user_created",
+      "signin.succeeded",
+      "sso.role_changed",
+      "signin.succeeded",
+      "signin.failed",
+      "sso.user_removed",
+    ]);
     for (const e of log) {
       expect(e.kind).toBe("access");
       expect(JSON.parse(e.detail!)).toMatchObject({ issuer: ISSUER, subject: "alice" });
@@ -45,9 +60,15 @@ describe("ssoSignIn", () => {
   it("keys identities by issuer and subject, not email, and never takes over a local account", async () => {
     const ctx = testContext();
     await addUser({ ctx, actor: owner, input: { email: "bob@example.com", role: "auditor", password: "local-password-fake-1" } });
-    expect(ssoSignIn({ ctx, input: { mapping, issuer: ISSUER, claims: claims("bob", ["gh-owners"]) } })).toEqual({ ok: false, reason: "email_taken" });
+    expect(ssoSignIn({ ctx, input: { mapping, issuer: ISSUER, claims: claims("bob", ["gh-owners"]) } })).toEqual({
+      ok: false,
+      reason: "email_taken",
+    });
     expect(ctx.db.$client.prepare("SELECT role FROM users WHERE email = 'bob@example.com'").pluck().get()).toBe("auditor");
-    expect(ssoSignIn({ ctx, input: { mapping, issuer: ISSUER, claims: { iss: ISSUER, groups: ["gh-owners"] } } })).toEqual({ ok: false, reason: "no_subject" });
+    expect(ssoSignIn({ ctx, input: { mapping, issuer: ISSUER, claims: { iss: ISSUER, groups: ["gh-owners"] } } })).toEqual({
+      ok: false,
+      reason: "no_subject",
+    });
   });
 });
 
@@ -55,11 +76,31 @@ describe("OIDC settings and break-glass", () => {
   it("seals the client secret, never returns it, and lets passwords go off only once an SSO Owner exists", () => {
     const ctx = testContext();
     expect(() => setPasswordSignIn({ ctx, actor: owner, input: { enabled: false } })).toThrow(/Configure sign-in/);
-    updateOidcSettings({ ctx, actor: owner, input: { name: "Okta", issuer: ISSUER + "/", clientId: "gatehouse", clientSecret: "fake-client-secret-1", roleClaim: "", ownerGroups: "gh-owners", auditorGroups: "gh-auditors, x" } });
-    const dump = JSON.stringify(ctx.db.$client.prepare("SELECT * FROM org_settings").all()) + JSON.stringify(ctx.db.$client.prepare("SELECT * FROM audit_events").all());
+    updateOidcSettings({
+      ctx,
+      actor: owner,
+      input: {
+        name: "Okta",
+        issuer: ISSUER + "/",
+        clientId: "gatehouse",
+        clientSecret: "fake-client-secret-1",
+        roleClaim: "",
+        ownerGroups: "gh-owners",
+        auditorGroups: "gh-auditors, x",
+      },
+    });
+    const dump =
+      JSON.stringify(ctx.db.$client.prepare("SELECT * FROM org_settings").all()) +
+      JSON.stringify(ctx.db.$client.prepare("SELECT * FROM audit_events").all());
     expect(dump).not.toContain("fake-client-secret-1");
     const view = describeOidcSettings({ ctx, actor: owner });
-    expect(view).toMatchObject({ source: "settings", issuer: ISSUER, clientSecretSet: true, roleClaim: "groups", auditorGroups: ["gh-auditors", "x"] });
+    expect(view).toMatchObject({
+      source: "settings",
+      issuer: ISSUER,
+      clientSecretSet: true,
+      roleClaim: "groups",
+      auditorGroups: ["gh-auditors", "x"],
+    });
     expect(JSON.stringify(view)).not.toContain("fake-client-secret-1");
     expect(getOidcConfig(ctx)?.clientSecret.reveal()).toBe("fake-client-secret-1");
     expect(getSignInOptions({ ctx })).toEqual({ sso: { name: "Okta" }, password: true });
@@ -69,16 +110,39 @@ describe("OIDC settings and break-glass", () => {
     expect(setPasswordSignIn({ ctx, actor: owner, input: { enabled: false } })).toEqual({ changed: true });
     expect(getSignInOptions({ ctx }).password).toBe(false);
     expect(setPasswordSignIn({ ctx, actor: { type: "cli", role: "owner" }, input: { enabled: true } })).toEqual({ changed: true });
-    expect(events(ctx).filter((e) => e.action === "password_signin.changed").map((e) => e.actor)).toEqual(["system", "cli"]);
+    expect(
+      events(ctx)
+        .filter((e) => e.action === "password_signin.changed")
+        .map((e) => e.actor),
+    ).toEqual(["system", "cli"]);
   });
 
   it("takes the IdP from the environment when GATEHOUSE_OIDC_ISSUER is set", () => {
     const ctx = testContext();
-    const env = readEnv({ GATEHOUSE_DATA_DIR: ctx.env.dataDir, GATEHOUSE_OIDC_ISSUER: "http://127.0.0.1:9/", GATEHOUSE_OIDC_CLIENT_ID: "c", GATEHOUSE_OIDC_CLIENT_SECRET: "fake-secret", GATEHOUSE_OIDC_OWNER_GROUPS: "a,b" } as unknown as NodeJS.ProcessEnv);
+    const env = readEnv({
+      GATEHOUSE_DATA_DIR: ctx.env.dataDir,
+      GATEHOUSE_OIDC_ISSUER: "http://127.0.0.1:9/",
+      GATEHOUSE_OIDC_CLIENT_ID: "c",
+      GATEHOUSE_OIDC_CLIENT_SECRET: "fake-secret",
+      GATEHOUSE_OIDC_OWNER_GROUPS: "a,b",
+    } as unknown as NodeJS.ProcessEnv);
     const withEnv = { ...ctx, env };
-    expect(getOidcConfig(withEnv)).toMatchObject({ source: "env", issuer: "http://127.0.0.1:9", roleClaim: "groups", ownerGroups: ["a", "b"], auditorGroups: [] });
+    expect(getOidcConfig(withEnv)).toMatchObject({
+      source: "env",
+      issuer: "http://127.0.0.1:9",
+      roleClaim: "groups",
+      ownerGroups: ["a", "b"],
+      auditorGroups: [],
+    });
     expect(() => updateOidcSettings({ ctx: withEnv, actor: owner, input: {} })).toThrow(/environment/);
-    expect(() => readEnv({ GATEHOUSE_OIDC_ISSUER: "http://idp.example.com", GATEHOUSE_OIDC_CLIENT_ID: "c", GATEHOUSE_OIDC_CLIENT_SECRET: "s", GATEHOUSE_OIDC_OWNER_GROUPS: "a" } as unknown as NodeJS.ProcessEnv)).toThrow(/https/);
+    expect(() =>
+      readEnv({
+        GATEHOUSE_OIDC_ISSUER: "http://idp.example.com",
+        GATEHOUSE_OIDC_CLIENT_ID: "c",
+        GATEHOUSE_OIDC_CLIENT_SECRET: "s",
+        GATEHOUSE_OIDC_OWNER_GROUPS: "a",
+      } as unknown as NodeJS.ProcessEnv),
+    ).toThrow(/https/);
     expect(() => readEnv({ GATEHOUSE_OIDC_ISSUER: "https://idp.example.com" } as unknown as NodeJS.ProcessEnv)).toThrow(/CLIENT_ID/);
   });
 });
@@ -88,7 +152,18 @@ describe("master key rotation", () => {
     const { rotateMasterKey } = await import("../vault/rotate-master-key");
     const { Vault } = await import("../../vault");
     const ctx = testContext();
-    updateOidcSettings({ ctx, actor: owner, input: { name: "Okta", issuer: ISSUER, clientId: "gatehouse", clientSecret: "fake-client-secret-2", ownerGroups: "gh-owners", auditorGroups: "" } });
+    updateOidcSettings({
+      ctx,
+      actor: owner,
+      input: {
+        name: "Okta",
+        issuer: ISSUER,
+        clientId: "gatehouse",
+        clientSecret: "fake-client-secret-2",
+        ownerGroups: "gh-owners",
+        auditorGroups: "",
+      },
+    });
     const key = Buffer.alloc(32, 7);
     rotateMasterKey({ ctx, actor: owner, newKey: key });
     expect(getOidcConfig({ ...ctx, vault: new Vault(key) })?.clientSecret.reveal()).toBe("fake-client-secret-2");

@@ -27,7 +27,9 @@ describe("TOTP second factor", () => {
   it("stores the secret sealed and the recovery codes hashed", async () => {
     const { ctx, secret, recoveryCodes } = await enrolled();
     expect(recoveryCodes).toHaveLength(10);
-    const dump = JSON.stringify(ctx.db.$client.prepare("SELECT * FROM users").all()) + JSON.stringify(ctx.db.$client.prepare("SELECT * FROM audit_events").all());
+    const dump =
+      JSON.stringify(ctx.db.$client.prepare("SELECT * FROM users").all()) +
+      JSON.stringify(ctx.db.$client.prepare("SELECT * FROM audit_events").all());
     expect(dump).not.toContain(secret);
     for (const c of recoveryCodes) expect(dump).not.toContain(c);
   });

@@ -16,7 +16,13 @@ export const totpAad = (userId: string) => `users.totp:${userId}`;
 /** Checks a 6-digit code; the step it matched, or null. `afterStep` refuses a replay. */
 export async function verifyTotp(secret: string, code: string, nowMs: number, afterStep: number | null): Promise<number | null> {
   if (!/^\d{6}$/.test(code)) return null;
-  const r = await verify({ secret, token: code, epoch: Math.floor(nowMs / 1000), epochTolerance: TOTP_TOLERANCE_S, ...(afterStep !== null ? { afterTimeStep: afterStep } : {}) });
+  const r = await verify({
+    secret,
+    token: code,
+    epoch: Math.floor(nowMs / 1000),
+    epochTolerance: TOTP_TOLERANCE_S,
+    ...(afterStep !== null ? { afterTimeStep: afterStep } : {}),
+  });
   return r.valid && "timeStep" in r ? r.timeStep : null;
 }
 

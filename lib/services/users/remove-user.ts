@@ -18,9 +18,14 @@ export function removeUser({ ctx, actor, input }: { ctx: ServiceContext; actor: 
   const now = ctx.now();
   writeTransaction(ctx.db, () => {
     const user = userByEmail(ctx.db, email);
-    if (user.role === "owner" && countOwners(ctx.db) <= 1) throw new AppError("conflict", "the last Owner cannot be removed", { field: "email" });
+    if (user.role === "owner" && countOwners(ctx.db) <= 1)
+      throw new AppError("conflict", "the last Owner cannot be removed", { field: "email" });
     deleteUser(ctx.db, user.id);
     clearLimit(ctx.db, { scope: "account", subject: email });
-    appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.removed", actor: actorLabel(actor), detail: { before: { email, role: user.role } } }], now);
+    appendAuditEvents(
+      ctx.db,
+      [{ kind: "admin", action: "user.removed", actor: actorLabel(actor), detail: { before: { email, role: user.role } } }],
+      now,
+    );
   });
 }

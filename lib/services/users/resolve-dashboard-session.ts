@@ -13,7 +13,13 @@ export type DashboardSessionClaims = { sub?: unknown; sv?: unknown; authTime?: u
  * their session version moved on (sign-out, password or role change, lock), or the absolute
  * lifetime since sign-in is over. Checked on every request that rides on the cookie.
  */
-export function resolveDashboardSession({ ctx, claims }: { ctx: ServiceContext; claims: DashboardSessionClaims }): Extract<Actor, { type: "user" }> | null {
+export function resolveDashboardSession({
+  ctx,
+  claims,
+}: {
+  ctx: ServiceContext;
+  claims: DashboardSessionClaims;
+}): Extract<Actor, { type: "user" }> | null {
   if (typeof claims.sub !== "string" || typeof claims.sv !== "number" || typeof claims.authTime !== "number") return null;
   const now = ctx.now();
   if (claims.authTime > now || now - claims.authTime >= DASHBOARD_SESSION_MAX_MS) return null;

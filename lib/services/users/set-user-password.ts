@@ -26,6 +26,17 @@ export async function setUserPassword({ ctx, actor, input }: { ctx: ServiceConte
   writeTransaction(ctx.db, () => {
     const user = userByEmail(ctx.db, email);
     updateUser(ctx.db, user.id, { passwordHash });
-    appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.password_changed", actor: actorLabel(actor), detail: { after: { email, password: "[write-only]" } } }], now);
+    appendAuditEvents(
+      ctx.db,
+      [
+        {
+          kind: "admin",
+          action: "user.password_changed",
+          actor: actorLabel(actor),
+          detail: { after: { email, password: "[write-only]" } },
+        },
+      ],
+      now,
+    );
   });
 }

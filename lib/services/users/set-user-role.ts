@@ -21,8 +21,20 @@ export function setUserRole({ ctx, actor, input }: { ctx: ServiceContext; actor:
   writeTransaction(ctx.db, () => {
     const user = userByEmail(ctx.db, email);
     if (user.role === role) return;
-    if (user.role === "owner" && countOwners(ctx.db) <= 1) throw new AppError("conflict", "the last Owner cannot be demoted", { field: "role" });
+    if (user.role === "owner" && countOwners(ctx.db) <= 1)
+      throw new AppError("conflict", "the last Owner cannot be demoted", { field: "role" });
     updateUser(ctx.db, user.id, { role });
-    appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.role_changed", actor: actorLabel(actor), detail: { before: { email, role: user.role }, after: { email, role } } }], now);
+    appendAuditEvents(
+      ctx.db,
+      [
+        {
+          kind: "admin",
+          action: "user.role_changed",
+          actor: actorLabel(actor),
+          detail: { before: { email, role: user.role }, after: { email, role } },
+        },
+      ],
+      now,
+    );
   });
 }

@@ -16,17 +16,25 @@ async function setup() {
 }
 
 function checked(ctx: ReturnType<typeof testContext>, email: string): number {
-  return ctx.db.$client.prepare("SELECT count(*) FROM audit_events WHERE actor = ? AND (action = 'signin.succeeded' OR reason LIKE '%guess%')").pluck().get(email) as number;
+  return ctx.db.$client
+    .prepare("SELECT count(*) FROM audit_events WHERE actor = ? AND (action = 'signin.succeeded' OR reason LIKE '%guess%')")
+    .pluck()
+    .get(email) as number;
 }
 
 describe("signIn", () => {
   it("checks at most 5 guesses however many arrive together, then locks even the right password out", async () => {
     const ctx = await setup();
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => signIn({ ctx, input: { email: "owner@example.com", password: `wrong-${i}` }, delay: noDelay })));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => signIn({ ctx, input: { email: "owner@example.com", password: `wrong-${i}` }, delay: noDelay })),
+    );
     expect(checked(ctx, "owner@example.com")).toBe(5);
     expect(results.filter((r) => !r.ok && r.reason === "invalid")).toHaveLength(4);
     expect(results.filter((r) => !r.ok && r.reason === "locked")).toHaveLength(36);
-    expect(await signIn({ ctx, input: { email: "owner@example.com", password: PASSWORD }, delay: noDelay })).toEqual({ ok: false, reason: "locked" });
+    expect(await signIn({ ctx, input: { email: "owner@example.com", password: PASSWORD }, delay: noDelay })).toEqual({
+      ok: false,
+      reason: "locked",
+    });
     ctx.clock.now += 15 * 60 * 1000;
     expect((await signIn({ ctx, input: { email: "owner@example.com", password: PASSWORD }, delay: noDelay })).ok).toBe(true);
   });
@@ -51,18 +59,29 @@ describe("signIn", () => {
   it("throttles one source across accounts, without touching other sources", async () => {
     const ctx = await setup();
     const limits: SignInLimits = { perAccount: 5, lockMs: 60_000, perSource: 3, sourceWindowMs: 60_000, refusalsRecorded: 20 };
-    for (let i = 0; i < 3; i++) expect(await signIn({ ctx, input: { email: `u${i}@example.com`, password: "x", source: "203.0.113.9" }, delay: noDelay, limits })).toEqual({ ok: false, reason: "invalid" });
-    expect(await signIn({ ctx, input: { email: "owner@example.com", password: PASSWORD, source: "203.0.113.9" }, delay: noDelay, limits })).toEqual({ ok: false, reason: "throttled" });
-    expect((await signIn({ ctx, input: { email: "owner@example.com", password: PASSWORD, source: "198.51.100.1" }, delay: noDelay, limits })).ok).toBe(true);
+    for (let i = 0; i < 3; i++)
+      expect(
+        await signIn({ ctx, input: { email: `u${i}@example.com`, password: "x", source: "203.0.113.9" }, delay: noDelay, limits }),
+      ).toEqual({ ok: false, reason: "invalid" });
+    expect(
+      await signIn({ ctx, input: { email: "owner@example.com", password: PASSWORD, source: "203.0.113.9" }, delay: noDelay, limits }),
+    ).toEqual({ ok: false, reason: "throttled" });
+    expect(
+      (await signIn({ ctx, input: { email: "owner@example.com", password: PASSWORD, source: "198.51.100.1" }, delay: noDelay, limits })).ok,
+    ).toBe(true);
   });
 
   it("records only so many refusals per source, however many arrive", async () => {
     const ctx = await setup();
     const limits: SignInLimits = { perAccount: 5, lockMs: 60_000, perSource: 50, sourceWindowMs: 60_000, refusalsRecorded: 3 };
     const events = () => ctx.db.$client.prepare("SELECT count(*) FROM audit_events WHERE action = 'signin.failed'").pluck().get() as number;
-    for (let i = 0; i < 5; i++) await signIn({ ctx, input: { email: "owner@example.com", password: "nope", source: "203.0.113.7" }, delay: noDelay, limits });
+    for (let i = 0; i < 5; i++)
+      await signIn({ ctx, input: { email: "owner@example.com", password: "nope", source: "203.0.113.7" }, delay: noDelay, limits });
     const afterLock = events();
-    for (let i = 0; i < 30; i++) expect(await signIn({ ctx, input: { email: "owner@example.com", password: "nope", source: "203.0.113.7" }, delay: noDelay, limits })).toEqual({ ok: false, reason: "locked" });
+    for (let i = 0; i < 30; i++)
+      expect(
+        await signIn({ ctx, input: { email: "owner@example.com", password: "nope", source: "203.0.113.7" }, delay: noDelay, limits }),
+      ).toEqual({ ok: false, reason: "locked" });
     expect(events() - afterLock).toBe(3);
     ctx.clock.now += 60_000;
     await signIn({ ctx, input: { email: "someone@example.com", password: "nope", source: "203.0.113.7" }, delay: noDelay, limits });

@@ -21,7 +21,13 @@ export type SignInLimits = {
   refusalsRecorded: number;
 };
 
-export const SIGN_IN_LIMITS: SignInLimits = { perAccount: 5, lockMs: 15 * 60 * 1000, perSource: 50, sourceWindowMs: 15 * 60 * 1000, refusalsRecorded: 20 };
+export const SIGN_IN_LIMITS: SignInLimits = {
+  perAccount: 5,
+  lockMs: 15 * 60 * 1000,
+  perSource: 50,
+  sourceWindowMs: 15 * 60 * 1000,
+  refusalsRecorded: 20,
+};
 
 export type SignInResult =
   | { ok: true; user: { id: string; email: string; role: "owner" | "auditor"; sessionVersion: number } }
@@ -55,7 +61,9 @@ export async function signIn({
   delay?: (ms: number) => Promise<unknown>;
   limits?: SignInLimits;
 }): Promise<SignInResult> {
-  const email = String(input.email ?? "").trim().toLowerCase();
+  const email = String(input.email ?? "")
+    .trim()
+    .toLowerCase();
   const password = String(input.password ?? "");
   const sourceKey = { scope: "source" as const, subject: capText(String(input.source || "unknown"), 64) };
   const accountKey = { scope: "account" as const, subject: email };
@@ -65,7 +73,20 @@ export async function signIn({
     // Counted against the source like any failure, and recorded only in part.
     const counted = writeTransaction(ctx.db, () => {
       const n = reserveAttempt(ctx.db, sourceKey, { max: limits.perSource, windowMs: limits.sourceWindowMs, now });
-      if (n !== null) appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: capText(email, 80), outcome: "refused", reason: `email longer than ${MAX_EMAIL_LENGTH} characters` }], now);
+      if (n !== null)
+        appendAuditEvents(
+          ctx.db,
+          [
+            {
+              kind: "access",
+              action: "signin.failed",
+              actor: capText(email, 80),
+              outcome: "refused",
+              reason: `email longer than ${MAX_EMAIL_LENGTH} characters`,
+            },
+          ],
+          now,
+        );
       return n;
     });
     return { ok: false, reason: counted === null ? "throttled" : "email_too_long" };
@@ -75,7 +96,8 @@ export async function signIn({
   try {
     attempt = writeTransaction(ctx.db, () => {
       pruneLimits(ctx.db, now);
-      if (reserveAttempt(ctx.db, sourceKey, { max: limits.perSource, windowMs: limits.sourceWindowMs, now }) === null) throw new Refused("throttled");
+      if (reserveAttempt(ctx.db, sourceKey, { max: limits.perSource, windowMs: limits.sourceWindowMs, now }) === null)
+        throw new Refused("throttled");
       const n = reserveAttempt(ctx.db, accountKey, { max: limits.perAccount, windowMs: limits.lockMs, now });
       // Throwing rolls back the source's reservation: nothing was checked.
       if (n === null) throw new Refused("locked");
@@ -86,8 +108,27 @@ export async function signIn({
     // Refusals check nothing, so they are not counted as guesses; but each would be a row in the
     // append-only log, so one address gets only so many recorded per window.
     writeTransaction(ctx.db, () => {
-      if (reserveAttempt(ctx.db, { scope: "refusals", subject: sourceKey.subject }, { max: limits.refusalsRecorded, windowMs: limits.sourceWindowMs, now }) === null) return;
-      appendAuditEvents(ctx.db, [{ kind: "access", action: "signin.failed", actor: email || null, outcome: "refused", reason: err.reason === "locked" ? "account locked" : `too many failed sign-ins from ${sourceKey.subject}` }], now);
+      if (
+        reserveAttempt(
+          ctx.db,
+          { scope: "refusals", subject: sourceKey.subject },
+          { max: limits.refusalsRecorded, windowMs: limits.sourceWindowMs, now },
+        ) === null
+      )
+        return;
+      appendAuditEvents(
+        ctx.db,
+        [
+          {
+            kind: "access",
+            action: "signin.failed",
+            actor: email || null,
+            outcome: "refused",
+            reason: err.reason === "locked" ? "account locked" : `too many failed sign-ins from ${sourceKey.subject}`,
+          },
+        ],
+        now,
+      );
     });
     await delay(failureDelayMs(limits.perAccount));
     return { ok: false, reason: err.reason };
@@ -95,7 +136,10 @@ export async function signIn({
 
   const user = email ? findUserByEmail(ctx.db, email) : undefined;
   // Same work either way: a real verify, or a dummy one of the same cost.
-  const good = user && password.length <= MAX_PASSWORD_LENGTH ? await verifyPassword(user.passwordHash, password) : (await dummyVerify(password), false);
+  const good =
+    user && password.length <= MAX_PASSWORD_LENGTH
+      ? await verifyPassword(user.passwordHash, password)
+      : (await dummyVerify(password), false);
   const done = ctx.now();
   if (good && user) {
     writeTransaction(ctx.db, () => {
@@ -114,8 +158,24 @@ export async function signIn({
     appendAuditEvents(
       ctx.db,
       [
-        { kind: "access", action: "signin.failed", actor: email || null, outcome: "refused", reason: `${user ? "wrong password" : "unknown email"} (guess ${attempt} of ${limits.perAccount})` },
-        ...(locked ? [{ kind: "access" as const, action: "signin.locked" as const, actor: email, outcome: "locked", reason: `locked for ${limits.lockMs / 60000} minutes after ${attempt} failures` }] : []),
+        {
+          kind: "access",
+          action: "signin.failed",
+          actor: email || null,
+          outcome: "refused",
+          reason: `${user ? "wrong password" : "unknown email"} (guess ${attempt} of ${limits.perAccount})`,
+        },
+        ...(locked
+          ? [
+              {
+                kind: "access" as const,
+                action: "signin.locked" as const,
+                actor: email,
+                outcome: "locked",
+                reason: `locked for ${limits.lockMs / 60000} minutes after ${attempt} failures`,
+              },
+            ]
+          : []),
       ],
       done,
     );

@@ -8,7 +8,9 @@ import { firstIssue } from "../validation";
 import { UserEmail, userByEmail } from "./find-user";
 
 /** Lifts a sign-in lock at once (the lock also ends by itself after its 15 minutes). */
-export function unlockUser({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { email: unknown } }): { wasLocked: boolean } {
+export function unlockUser({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: { email: unknown } }): {
+  wasLocked: boolean;
+} {
   authorize(actor, "user.write");
   const parsed = UserEmail.safeParse(input.email);
   if (!parsed.success) throw firstIssue(parsed.error);

@@ -13,7 +13,11 @@ const OTHER: Record<string, string> = {
 /** Where a refused SSO sign-in lands. The reason is a code; the words are ours, never the request's. */
 export default async function RefusedPage({ searchParams }: { searchParams: Promise<{ reason?: string }> }) {
   const { reason = "" } = await searchParams;
-  const message = Object.hasOwn(SSO_REFUSAL_MESSAGES, reason) ? SSO_REFUSAL_MESSAGES[reason as SsoRefusal] : Object.hasOwn(OTHER, reason) ? OTHER[reason] : "Gatehouse refused this sign-in.";
+  const message = Object.hasOwn(SSO_REFUSAL_MESSAGES, reason)
+    ? SSO_REFUSAL_MESSAGES[reason as SsoRefusal]
+    : Object.hasOwn(OTHER, reason)
+      ? OTHER[reason]
+      : "Gatehouse refused this sign-in.";
   return (
     <AuthShell title="You can't sign in to Gatehouse">
       <div className="space-y-4 text-sm">

@@ -12,7 +12,15 @@ import { getPolicy } from "@/lib/services/policy/get-policy";
 import { domainExpiresAt, domainPattern } from "@/lib/policy/document";
 import { TimeLeft } from "@/components/time-left";
 import { GrantControls, GrantHostForm } from "../../grants/grant-forms";
-import { AddDomainForm, DeleteBundleForm, DeleteConnectionButton, RemoveDomainButton, ReplaceCredentialForm, RevokeCredentialButton, ScopeForm } from "../forms";
+import {
+  AddDomainForm,
+  DeleteBundleForm,
+  DeleteConnectionButton,
+  RemoveDomainButton,
+  ReplaceCredentialForm,
+  RevokeCredentialButton,
+  ScopeForm,
+} from "../forms";
 
 export const dynamic = "force-dynamic";
 
@@ -26,7 +34,13 @@ export async function generateMetadata({ params }: { params: Promise<{ bundle: s
   return { title: decodeURIComponent((await params).bundle) };
 }
 
-export default async function BundlePage({ params, searchParams }: { params: Promise<{ bundle: string }>; searchParams: Promise<{ tab?: string; add?: string; saved?: string }> }) {
+export default async function BundlePage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ bundle: string }>;
+  searchParams: Promise<{ tab?: string; add?: string; saved?: string }>;
+}) {
   const actor = await requireUser();
   const name = decodeURIComponent((await params).bundle);
   const { tab: rawTab, add, saved } = await searchParams;
@@ -35,7 +49,9 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
   const bundle = getPolicy({ ctx, actor }).bundles.find((b) => b.name === name);
   if (!bundle) notFound();
   const creds = listCredentials({ ctx, actor });
-  const health = new Map((await listConnectionHealth({ ctx, actor })).filter((c) => c.bundle === name).map((c) => [c.connection, c.health]));
+  const health = new Map(
+    (await listConnectionHealth({ ctx, actor })).filter((c) => c.bundle === name).map((c) => [c.connection, c.health]),
+  );
   const owner = can(actor, "policy.write");
   const base = `/bundles/${encodeURIComponent(name)}`;
   const now = Date.now();
@@ -47,7 +63,10 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
         description={<Badge tone="slate">{scopeLabel(bundle.scope)}</Badge>}
         actions={
           owner && tab === "connections" ? (
-            <Link href={`${base}/connections/new`} className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
+            <Link
+              href={`${base}/connections/new`}
+              className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700"
+            >
               Add connection
             </Link>
           ) : null
@@ -60,7 +79,10 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
             href={`${base}?tab=${t.id}`}
             role="tab"
             aria-selected={tab === t.id}
-            className={cx("-mb-px border-b-2 px-3 py-2 text-sm", tab === t.id ? "border-slate-900 font-medium text-slate-900" : "border-transparent text-slate-600 hover:text-slate-800")}
+            className={cx(
+              "-mb-px border-b-2 px-3 py-2 text-sm",
+              tab === t.id ? "border-slate-900 font-medium text-slate-900" : "border-transparent text-slate-600 hover:text-slate-800",
+            )}
           >
             {t.label}
           </Link>
@@ -70,7 +92,9 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
       {tab === "connections" && (
         <div className="space-y-4">
           {saved && <Alert tone="green">Connection {saved} saved.</Alert>}
-          {bundle.connections.length === 0 && <Empty>No connections. A connection holds a credential and the websites it may travel to.</Empty>}
+          {bundle.connections.length === 0 && (
+            <Empty>No connections. A connection holds a credential and the websites it may travel to.</Empty>
+          )}
           {bundle.connections.map((c) => {
             const cred = creds.get(`${bundle.name}/${c.name}`);
             return (
@@ -78,13 +102,17 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
                 key={c.name}
                 title={
                   <span>
-                    {c.name} <span className="font-normal text-slate-600">as {c.serviceAccount}</span> {c.expiresAt && <TimeLeft until={c.expiresAt} now={now} />}
+                    {c.name} <span className="font-normal text-slate-600">as {c.serviceAccount}</span>{" "}
+                    {c.expiresAt && <TimeLeft until={c.expiresAt} now={now} />}
                   </span>
                 }
                 actions={
                   owner && (
                     <>
-                      <Link href={`${base}/connections/${encodeURIComponent(c.name)}`} className="text-sm text-slate-600 underline-offset-2 hover:underline">
+                      <Link
+                        href={`${base}/connections/${encodeURIComponent(c.name)}`}
+                        className="text-sm text-slate-600 underline-offset-2 hover:underline"
+                      >
                         Edit
                       </Link>
                       <DeleteConnectionButton bundle={bundle.name} connection={c.name} />
@@ -94,7 +122,13 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
               >
                 <dl className="grid grid-cols-1 gap-x-4 gap-y-1 text-sm sm:grid-cols-[10rem_minmax(0,1fr)] sm:gap-y-2">
                   <dt className="text-slate-600">Attached as</dt>
-                  <dd>{c.inject.type === "bearer" ? "Authorization: Bearer" : c.inject.type === "basic" ? `Basic auth, user ${c.inject.username}` : `Header ${c.inject.name}`}</dd>
+                  <dd>
+                    {c.inject.type === "bearer"
+                      ? "Authorization: Bearer"
+                      : c.inject.type === "basic"
+                        ? `Basic auth, user ${c.inject.username}`
+                        : `Header ${c.inject.name}`}
+                  </dd>
                   <dt className="text-slate-600">Allowed websites</dt>
                   <dd className="font-mono text-xs wrap-anywhere">{c.allowedWebsites.join(", ")}</dd>
                   <dt className="text-slate-600">Narrowing</dt>
@@ -121,7 +155,9 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
                   <dd className="wrap-anywhere" data-testid={`credential-${c.name}`}>
                     {cred ? (
                       <span>
-                        <Badge tone="green">set</Badge> by {cred.setBy} on {formatTime(cred.setAt)} · fingerprint <code className="font-mono text-xs">{cred.fingerprint}</code> · last used {cred.lastUsedAt ? formatTime(cred.lastUsedAt) : <span className="text-amber-700">never</span>}
+                        <Badge tone="green">set</Badge> by {cred.setBy} on {formatTime(cred.setAt)} · fingerprint{" "}
+                        <code className="font-mono text-xs">{cred.fingerprint}</code> · last used{" "}
+                        {cred.lastUsedAt ? formatTime(cred.lastUsedAt) : <span className="text-amber-700">never</span>}
                       </span>
                     ) : (
                       <Badge tone="amber">not set: requests go out without it</Badge>
@@ -147,7 +183,9 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
 
       {tab === "domains" && (
         <Card title="Domains">
-          <p className="mb-3 text-sm text-slate-600">Hosts this bundle&apos;s scope may reach with no credential attached. They add up across scopes.</p>
+          <p className="mb-3 text-sm text-slate-600">
+            Hosts this bundle&apos;s scope may reach with no credential attached. They add up across scopes.
+          </p>
           {bundle.domains.length === 0 ? (
             <Empty>No domains.</Empty>
           ) : (
@@ -169,7 +207,11 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
                       </Td>
                       {owner && (
                         <Td sticky className="text-right">
-                          {until ? <GrantControls bundle={bundle.name} kind="domain" name={d} /> : <RemoveDomainButton bundle={bundle.name} pattern={d} />}
+                          {until ? (
+                            <GrantControls bundle={bundle.name} kind="domain" name={d} />
+                          ) : (
+                            <RemoveDomainButton bundle={bundle.name} pattern={d} />
+                          )}
                         </Td>
                       )}
                     </tr>
@@ -195,7 +237,10 @@ export default async function BundlePage({ params, searchParams }: { params: Pro
 
       {tab === "scope" && (
         <Card title="Scope">
-          <p className="mb-3 text-sm text-slate-600">Organization bundles apply everywhere; workspace bundles in one workspace; channel bundles in the channels they name. A connection in a narrower scope replaces one of the same name from a wider scope.</p>
+          <p className="mb-3 text-sm text-slate-600">
+            Organization bundles apply everywhere; workspace bundles in one workspace; channel bundles in the channels they name. A
+            connection in a narrower scope replaces one of the same name from a wider scope.
+          </p>
           {owner ? (
             <div className="space-y-6">
               <ScopeForm bundle={bundle.name} scope={bundle.scope} />

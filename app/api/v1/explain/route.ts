@@ -10,7 +10,13 @@ export const POST = apiRoute(async ({ req, actor, ctx }) => {
     outcome: result.decision.outcome,
     rule: result.decision.rule,
     reason: result.decision.reason,
-    connection: result.decision.connection ? { bundle: result.decision.connection.bundle, name: result.decision.connection.name, serviceAccount: result.decision.connection.serviceAccount } : null,
+    connection: result.decision.connection
+      ? {
+          bundle: result.decision.connection.bundle,
+          name: result.decision.connection.name,
+          serviceAccount: result.decision.connection.serviceAccount,
+        }
+      : null,
     request: result.request,
     channelEnabled: result.channelEnabled,
     considered: result.considered,

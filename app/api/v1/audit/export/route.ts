@@ -19,5 +19,11 @@ export const GET = apiRoute(({ req, actor, ctx }) => {
       chunks.return(undefined);
     },
   });
-  return new Response(stream, { headers: { "Content-Type": out.contentType, "Content-Disposition": `attachment; filename="${out.filename}"`, "Cache-Control": "no-store" } });
+  return new Response(stream, {
+    headers: {
+      "Content-Type": out.contentType,
+      "Content-Disposition": `attachment; filename="${out.filename}"`,
+      "Cache-Control": "no-store",
+    },
+  });
 });

@@ -22,7 +22,14 @@ export default async function EditConnectionPage({ params }: { params: Promise<{
   if (!connection) notFound();
   return (
     <>
-      <PageHeader title={`Edit ${connection.name}`} description={<Link href={`/bundles/${encodeURIComponent(bundleName)}`} className="underline">{bundleName}</Link>} />
+      <PageHeader
+        title={`Edit ${connection.name}`}
+        description={
+          <Link href={`/bundles/${encodeURIComponent(bundleName)}`} className="underline">
+            {bundleName}
+          </Link>
+        }
+      />
       <Card>
         <p className="mb-4 text-sm text-slate-600">The credential is not part of this form: use Replace or Revoke on the bundle page.</p>
         <ConnectionForm bundle={bundleName} initial={connection} />

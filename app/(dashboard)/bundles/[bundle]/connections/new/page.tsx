@@ -18,7 +18,14 @@ export default async function NewConnectionPage({ params }: { params: Promise<{ 
   if (!bundle) notFound();
   return (
     <>
-      <PageHeader title="New connection" description={<Link href={`/bundles/${encodeURIComponent(name)}`} className="underline">{name}</Link>} />
+      <PageHeader
+        title="New connection"
+        description={
+          <Link href={`/bundles/${encodeURIComponent(name)}`} className="underline">
+            {name}
+          </Link>
+        }
+      />
       <Card>
         <ConnectionForm bundle={name} />
       </Card>

@@ -10,8 +10,13 @@ type Params = { bundle: string; connection: string };
 
 export const PUT = apiRoute<Params>(async ({ req, actor, ctx, params }) => {
   const body = await readJson(req);
-  if (typeof body !== "object" || body === null || !("secret" in body)) throw new AppError("invalid_field", "secret: is required", { field: "secret" });
-  setCredential({ ctx, actor, input: { bundle: params.bundle, connection: params.connection, secret: (body as { secret: unknown }).secret } });
+  if (typeof body !== "object" || body === null || !("secret" in body))
+    throw new AppError("invalid_field", "secret: is required", { field: "secret" });
+  setCredential({
+    ctx,
+    actor,
+    input: { bundle: params.bundle, connection: params.connection, secret: (body as { secret: unknown }).secret },
+  });
   return new Response(null, { status: 204 });
 });
 
