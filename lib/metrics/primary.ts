@@ -70,6 +70,16 @@ export class ChainWatch {
   }
 }
 
+/** One read shared by the gauges of one scrape (they collect within moments of each other). */
+function oncePerScrape<T>(read: () => Promise<T>, now: () => number, windowMs = 1000): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | null = null;
+  return () => {
+    const t = now();
+    if (!last || t - last.at > windowMs) last = { at: t, value: read() };
+    return last.value;
+  };
+}
+
 let registered = false;
 
 export function registerPrimaryMetrics(db: Db, dataDir: string, now: () => number = Date.now): void {
@@ -82,50 +92,58 @@ export function registerPrimaryMetrics(db: Db, dataDir: string, now: () => numbe
       this.set(await countActiveSessions(db, now()));
     },
   });
-  const backlog = registerGauge({
+  // A registry collects its metrics one after another, so a gauge never fills another's value
+  // (that one would show a scrape late): each collects for itself, from one read per scrape.
+  const backlog = oncePerScrape(() => journalBacklog(db, dataDir), now);
+  registerGauge({
     name: "gatehouse_audit_journal_backlog_bytes",
     help: "Egress journal bytes written by the proxy and not yet imported into the audit chain",
+    async collect() {
+      this.set((await backlog()).bytes);
+    },
   });
   registerGauge({
     name: "gatehouse_audit_import_lag_seconds",
     help: "Age of the oldest egress journal record not yet imported into the audit chain (0 when none waits)",
     async collect() {
-      const b = await journalBacklog(db, dataDir);
-      backlog.set(b.bytes);
+      const b = await backlog();
       this.set(b.oldestMs === null ? 0 : Math.max(0, (now() - b.oldestMs) / 1000));
     },
   });
   const watch = new ChainWatch(db, now);
-  const valid = registerGauge({
+  const chain = oncePerScrape(() => watch.check(), now);
+  registerGauge({
     name: "gatehouse_audit_chain_valid",
     help: "1 while every audit event verified so far links to the one before it and matches its hash; 0 once one does not",
+    async collect() {
+      this.set((await chain()).ok ? 1 : 0);
+    },
   });
   registerGauge({
     name: "gatehouse_audit_chain_verified_age_seconds",
     help: "Seconds since this process last verified the audit chain up to its head (grows when verification fails or falls behind)",
     async collect() {
-      const r = await watch.check();
-      valid.set(r.ok ? 1 : 0);
-      this.set(r.ageSeconds);
+      this.set((await chain()).ageSeconds);
     },
   });
-  const sinkEvents = registerGauge({
+  // Each gauge reads the cursors itself: a registry collects its metrics one after another, so
+  // one gauge filling another would show the other a scrape late. A removed sink's series goes.
+  registerGauge({
     name: "gatehouse_stream_delivery_lag_events",
     help: "Audit events not yet delivered to each stream sink",
     labelNames: ["sink"] as const,
+    async collect() {
+      this.reset();
+      for (const s of await sinkLag(db, now())) this.set({ sink: s.name }, s.events);
+    },
   });
   registerGauge({
     name: "gatehouse_stream_delivery_lag_seconds",
     help: "Age of the oldest audit event not yet delivered to each stream sink (0 when it is caught up)",
     labelNames: ["sink"] as const,
     async collect() {
-      // Sinks come and go in Settings: a removed one's series goes with it.
       this.reset();
-      sinkEvents.reset();
-      for (const s of await sinkLag(db, now())) {
-        this.set({ sink: s.name }, s.seconds);
-        sinkEvents.set({ sink: s.name }, s.events);
-      }
+      for (const s of await sinkLag(db, now())) this.set({ sink: s.name }, s.seconds);
     },
   });
 }
