@@ -121,7 +121,7 @@ test("a grant ends by the injected clock: what depended on it closes, the next r
     ).filter((e) => e.bundle === grants);
   await expect
     .poll(async () => (await expired()).map((e) => e.detail.pattern).sort())
-    .toEqual([`registry.gh.test:${up.httpPort}`, `registry.gh.test:${up.httpsPort}`]);
+    .toEqual([`registry.gh.test:${up.httpPort}`, `registry.gh.test:${up.httpsPort}`].sort());
   const doc = (await api(ownerKey).get("/policy")).json;
   expect(doc.bundles.find((b: { name: string }) => b.name === grants).domains).toEqual([`echo.gh.test:${up.httpPort}`]);
   // Nudging the clock again records nothing more.

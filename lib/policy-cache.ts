@@ -28,6 +28,11 @@ export class PolicyCache {
     return this.#clock;
   }
 
+  /** The revision of the compiled policy held (-1: none yet). */
+  get revision(): number {
+    return this.#revision;
+  }
+
   /**
    * One indexed read per call (none when the caller already read the revision); a recompile
    * only after a policy write or once the clock passes the next expiry.
