@@ -15,9 +15,23 @@ import { api, bundle, gh, orchKey, ownerKey, proxySuite, requestSession, sandbox
 const clockFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gh-clock-")), "offset-ms");
 fs.writeFileSync(clockFile, "0");
 
-proxySuite({ env: { GATEHOUSE_TEST_POLICY_CLOCK: clockFile } });
+// Kept-alive connections are held across several steps: a long keep-alive so that a slow
+// machine does not close them by idleness before the grant does.
+proxySuite({ env: { GATEHOUSE_TEST_POLICY_CLOCK: clockFile, GATEHOUSE_PROXY_TIMEOUTS: "keep-alive=10m" } });
 
 const HOUR = 3600_000;
+
+/** The next chunk `socket` receives; fails, rather than waits forever, if it closes first. */
+function nextData(socket: net.Socket | tls.TLSSocket, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onClose = () => reject(new Error(`${what}: the connection closed before an answer`));
+    socket.once("close", onClose);
+    socket.once("data", (d: Buffer) => {
+      socket.off("close", onClose);
+      resolve(d.toString());
+    });
+  });
+}
 
 /** Opens a connection to the proxy, sends `request`, and resolves once the head of the answer arrived. */
 async function opened(request: string, answered: RegExp): Promise<{ socket: net.Socket; head: string }> {
@@ -25,7 +39,7 @@ async function opened(request: string, answered: RegExp): Promise<{ socket: net.
   socket.on("error", () => undefined);
   await new Promise((r) => socket.once("connect", r));
   socket.write(request);
-  const head = await new Promise<string>((r) => socket.once("data", (d: Buffer) => r(d.toString())));
+  const head = await nextData(socket, request.slice(0, request.indexOf(" HTTP/1.1")));
   sandboxSaw(head);
   expect(head).toMatch(answered);
   return { socket, head };
@@ -59,7 +73,7 @@ test("a grant ends by the injected clock: what depended on it closes, the next r
   secure.on("error", () => undefined);
   await new Promise((r) => secure.once("secureConnect", r));
   secure.write("GET /exp/in-tunnel HTTP/1.1\r\nHost: registry.gh.test\r\n\r\n");
-  expect(await new Promise<string>((r) => secure.once("data", (d: Buffer) => r(d.toString())))).toMatch(/^HTTP\/1\.1 200/);
+  expect(await nextData(secure, "GET /exp/in-tunnel")).toMatch(/^HTTP\/1\.1 200/);
   // A kept-alive connection and a WebSocket to it over plain HTTP.
   const keptAlive = await opened(
     `GET http://registry.gh.test:${up.httpPort}/exp/keep-alive HTTP/1.1\r\nHost: registry.gh.test\r\n${auth}\r\n`,
@@ -111,7 +125,7 @@ test("a grant ends by the injected clock: what depended on it closes, the next r
   // The lasting entry's connection is still open and still served.
   expect(lastingClosed).toBe(false);
   lasting.socket.write(`GET http://echo.gh.test:${up.httpPort}/exp/lasting-2 HTTP/1.1\r\nHost: echo.gh.test\r\n${auth}\r\n`);
-  expect(await new Promise<string>((r) => lasting.socket.once("data", (d: Buffer) => r(d.toString())))).toMatch(/^HTTP\/1\.1 200/);
+  expect(await nextData(lasting.socket, "GET /exp/lasting-2")).toMatch(/^HTTP\/1\.1 200/);
   lasting.socket.destroy();
 
   // Recorded once per entry (the sweep's transaction), and gone from the policy document.

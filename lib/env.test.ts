@@ -37,12 +37,15 @@ describe("readEnv", () => {
 
   it("proxy timeouts: defaults, overrides by name and unit, and errors that name the part that is wrong", () => {
     expect(readEnv(env({})).proxyTimeouts).toEqual(DEFAULT_PROXY_TIMEOUTS);
-    expect(readEnv(env({ GATEHOUSE_PROXY_TIMEOUTS: " idle=90s, connect=2500ms,request=10m,tunnel-idle=2m " })).proxyTimeouts).toEqual({
+    expect(
+      readEnv(env({ GATEHOUSE_PROXY_TIMEOUTS: " idle=90s, connect=2500ms,request=10m,tunnel-idle=2m,keep-alive=30s " })).proxyTimeouts,
+    ).toEqual({
       ...DEFAULT_PROXY_TIMEOUTS,
       idle: 90_000,
       connect: 2_500,
       request: 600_000,
       tunnelIdle: 120_000,
+      keepAlive: 30_000,
     });
     const error = (spec: string) => {
       try {
@@ -54,7 +57,7 @@ describe("readEnv", () => {
       return "accepted";
     };
     expect(error("keepalive=5s")).toBe(
-      'GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle)',
+      'GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle, keep-alive)',
     );
     expect(error("constructor=5s")).toMatch(/"constructor" is not a timeout/);
     expect(error("idle=5")).toBe("GATEHOUSE_PROXY_TIMEOUTS: idle needs a duration in ms, s or m (e.g. idle=90s)");

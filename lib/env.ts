@@ -65,6 +65,8 @@ export type ProxyTimeouts = {
   clientHello: number;
   /** A blind tunnel or an open WebSocket with no bytes either way for this long is closed. */
   tunnelIdle: number;
+  /** A sandbox's kept-alive connection with no request in flight for this long is closed. */
+  keepAlive: number;
 };
 
 export const DEFAULT_PROXY_TIMEOUTS: ProxyTimeouts = {
@@ -75,6 +77,7 @@ export const DEFAULT_PROXY_TIMEOUTS: ProxyTimeouts = {
   idle: 60_000,
   clientHello: 10_000,
   tunnelIdle: 10 * 60_000,
+  keepAlive: 5_000,
 };
 
 /** Limits the proxy keeps per process (each proxy worker counts on its own). */
@@ -100,6 +103,7 @@ const TIMEOUT_NAMES = new Map<string, keyof ProxyTimeouts>([
   ["idle", "idle"],
   ["client-hello", "clientHello"],
   ["tunnel-idle", "tunnelIdle"],
+  ["keep-alive", "keepAlive"],
 ]);
 
 export type Env = {

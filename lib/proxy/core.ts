@@ -38,7 +38,7 @@ export function sandboxServerOptions(timeouts: ProxyTimeouts): http.ServerOption
     headersTimeout: timeouts.requestHeaders,
     requestTimeout: timeouts.request,
     connectionsCheckingInterval: Math.min(1_000, Math.ceil(timeouts.requestHeaders / 4)),
-    keepAliveTimeout: 5_000,
+    keepAliveTimeout: timeouts.keepAlive,
   };
 }
 
