@@ -16,12 +16,24 @@ import { ProxyStartError, startProxy, type ProxyHandle } from "./lib/proxy";
 import { startForwardProxies, type ForwardProxies } from "./lib/proxy/forward-cluster";
 import { importJournals } from "./lib/audit/journal";
 import { startAuditImporter } from "./lib/audit/importer";
+import { policyClock } from "./lib/clock";
+import { startExpirySweeper } from "./lib/services/grants/expiry-sweeper";
 import { boundRequestBody } from "./lib/request-bounds";
 import { securityHeaders, API_SECURITY_HEADERS } from "./lib/security-headers";
 import { answerHealth, readiness } from "./lib/health";
+import { logger, routeProcessOutput } from "./lib/log";
+import { enableMetrics } from "./lib/metrics";
+import { clusterMetricsText, listenToWorkers } from "./lib/metrics/cluster";
+import { answerMetrics } from "./lib/metrics/endpoint";
+import { registerPrimaryMetrics } from "./lib/metrics/primary";
+
+const log = logger("server");
+// Next.js's messages, Node's warnings and any uncaught error become log lines too.
+routeProcessOutput("next");
+import { startAuditBackground } from "./lib/services/audit/start-background";
 
 function fail(message: string): never {
-  console.error(`gatehouse: ${message}`);
+  log.fatal(message);
   process.exit(1);
 }
 
@@ -43,8 +55,8 @@ async function ensureFirstOwner(ctx: ServiceContext): Promise<void> {
   if ((await countUsers(ctx.db)) > 0) {
     // Only the first start creates an Owner from the environment; say so rather than ignore it.
     if (ownerEmail && !(await findUserByEmail(ctx.db, ownerEmail.trim().toLowerCase()))) {
-      console.error(
-        `gatehouse: warning: GATEHOUSE_OWNER_EMAIL ${ownerEmail} was not added: Gatehouse already has users. An Owner can add it on Settings, or run \`gatehouse user add\`.`,
+      log.warn(
+        `GATEHOUSE_OWNER_EMAIL ${ownerEmail} was not added: Gatehouse already has users. An Owner can add it on Settings, or run \`gatehouse user add\`.`,
       );
     }
     return;
@@ -56,7 +68,7 @@ async function ensureFirstOwner(ctx: ServiceContext): Promise<void> {
         actor: { type: "system", role: "owner" },
         input: { email: ownerEmail, role: "owner", password: ownerPassword },
       });
-      console.error(`gatehouse: created the first Owner ${ownerEmail}`);
+      log.info(`created the first Owner ${ownerEmail}`);
     } catch (err) {
       if (err instanceof AppError) fail(`first Owner from GATEHOUSE_OWNER_EMAIL/GATEHOUSE_OWNER_PASSWORD: ${err.message}`);
       throw err;
@@ -65,7 +77,8 @@ async function ensureFirstOwner(ctx: ServiceContext): Promise<void> {
   }
   const link = await createSetupLink({ ctx });
   if (link) {
-    console.log(`\n  No Owner yet. Open this one-time link within an hour to create the first Owner:\n\n    ${link.url}\n`);
+    // The one line that carries a secret on purpose: the operator needs the link, and it works once, within an hour.
+    log.warn({ setupUrl: link.url }, "No Owner yet. Open the one-time link in setupUrl within an hour to create the first Owner");
   }
 }
 
@@ -84,9 +97,14 @@ async function main(): Promise<void> {
     if (err instanceof StartupError) fail(err.message);
     throw err;
   }
-  if (prepared.keyCreated)
-    console.error(`gatehouse: generated a new master key in ${path.join(env.dataDir, "master.key")} (mode 0600); back it up`);
+  if (prepared.keyCreated) log.warn(`generated a new master key in ${path.join(env.dataDir, "master.key")} (mode 0600); back it up`);
   const ctx: ServiceContext = { db: prepared.db, vault: prepared.vault, env, now: Date.now };
+  if (env.metricsToken) {
+    // This process's figures, the database's, and every proxy worker's, merged per scrape.
+    enableMetrics();
+    registerPrimaryMetrics(ctx.db, env.dataDir);
+    listenToWorkers();
+  }
 
   // GATEHOUSE_SERVE: one process may serve both listeners (the default) or one of them.
   const serveDashboard = env.serve !== "proxy";
@@ -109,6 +127,10 @@ async function main(): Promise<void> {
   // transaction as the events, so importers that share a data directory never duplicate one.
   await importJournals(ctx.db, env.dataDir);
   const importer = startAuditImporter(env.dataDir, env.databaseUrl);
+  // Time-bound grants and report-only windows: their expiry is recorded (once) by a sweep.
+  const sweeper = startExpirySweeper(ctx, policyClock(env.testPolicyClock), (message) => log.error(message));
+  // Audit streaming and retention run here, off the request path and never in a proxy worker.
+  const auditBackground = startAuditBackground(ctx);
 
   let web: http.Server | null = null;
   if (serveDashboard) {
@@ -118,6 +140,7 @@ async function main(): Promise<void> {
     const probe = () => readiness(ctx.db, env.dataDir);
     const server = http.createServer((req, res) => {
       if (answerHealth(req, res, probe)) return;
+      if (answerMetrics(req, res, env.metricsToken, clusterMetricsText)) return;
       if (req.url?.startsWith("/proxy/")) return proxy.handleEmbedded(req, res);
       if (req.url === "/api/v1/ca.pem" && (req.method === "GET" || req.method === "HEAD")) {
         securityHeaders(res, API_SECURITY_HEADERS);
@@ -150,17 +173,19 @@ async function main(): Promise<void> {
     web && `dashboard on ${env.publicUrl.replace(/:\d+$/, `:${(web.address() as { port: number }).port}`)}`,
     forward && `proxy on ${env.proxyHost}:${forward.port}`,
   ].filter(Boolean);
-  console.log(`gatehouse: ${serving.join(", ")}${env.serve === "all" ? "" : ` (GATEHOUSE_SERVE=${env.serve})`}`);
+  log.info(`${serving.join(", ")}${env.serve === "all" ? "" : ` (GATEHOUSE_SERVE=${env.serve})`}`);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.error(`gatehouse: ${signal}, shutting down`);
+    sweeper.stop();
+    log.info(`${signal}, shutting down`);
     web?.closeIdleConnections();
     const timer = setTimeout(() => process.exit(0), 5000);
     timer.unref();
     Promise.all([web && new Promise((r) => web.close(() => r(null))), proxy.close(), forward?.close()])
+      .then(() => auditBackground.stop())
       .then(() => importer.stop())
       .then(() => closeDatabase(ctx.db))
       .then(() => process.exit(0))

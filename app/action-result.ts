@@ -1,6 +1,7 @@
 // How server actions report back to forms: field errors by name, a message, or success data.
 import type { ActionResult } from "@/components/action-result";
 import { AppError } from "@/lib/errors";
+import { logger } from "@/lib/log";
 
 export type { ActionResult };
 
@@ -21,7 +22,7 @@ export async function toActionResult<T>(fn: () => Promise<T> | T, message?: stri
       );
       return { ok: false, error: err.message, fields };
     }
-    console.error("server action failed:", err instanceof Error ? err.message : "unknown error");
+    logger("dashboard").error(`server action failed: ${err instanceof Error ? err.message : "unknown error"}`);
     return { ok: false, error: "Something went wrong; nothing was changed." };
   }
 }

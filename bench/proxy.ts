@@ -161,18 +161,16 @@ async function benchGatehouse(dataDir: string, up: { http: number; https: number
   const nodeArgs = (process.env.BENCH_GATEHOUSE_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const logFile = `${dataDir}.log`;
   // Built first if the sources changed (start.mjs --build-only), then server.ts under nodeArgs.
-  const gatehouse = await startGatehouse(
-    {
-      GATEHOUSE_DATA_DIR: dataDir,
-      GATEHOUSE_ALLOW_PRIVATE: "127.0.0.0/8",
-      GATEHOUSE_RESOLVE: "bench.test=127.0.0.1,cdn.bench.test=127.0.0.1,api.bench.test=127.0.0.1",
-      GATEHOUSE_UPSTREAM_CA: path.join(tmp, "up-ca.pem"),
-      GATEHOUSE_OWNER_EMAIL: "bench@gatehouse.test",
-      GATEHOUSE_OWNER_PASSWORD: "bench-password-not-real",
-      ...env,
-    },
-    { nodeArgs, logFile },
-  );
+  const gatehouseEnv = {
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_ALLOW_PRIVATE: "127.0.0.0/8",
+    GATEHOUSE_RESOLVE: "bench.test=127.0.0.1,cdn.bench.test=127.0.0.1,api.bench.test=127.0.0.1",
+    GATEHOUSE_UPSTREAM_CA: path.join(tmp, "up-ca.pem"),
+    GATEHOUSE_OWNER_EMAIL: "bench@gatehouse.test",
+    GATEHOUSE_OWNER_PASSWORD: "bench-password-not-real",
+    ...env,
+  };
+  const gatehouse = await startGatehouse(gatehouseEnv, { nodeArgs, logFile });
   children.push(gatehouse.child);
   const { port, proxyPort } = gatehouse;
   if (process.env.BENCH_DEBUG) console.error(`bench: Gatehouse log in ${logFile}`);
@@ -257,6 +255,17 @@ async function main() {
       }),
     );
 
+  // The same Gatehouse with metrics on (GATEHOUSE_METRICS_TOKEN), a second server on the same
+  // data directory, so that one run compares the two (BENCH_METRICS=0 leaves it out).
+  const metricsOn =
+    process.env.BENCH_METRICS === "0"
+      ? null
+      : await startGatehouse(
+          { ...gatehouseEnv, GATEHOUSE_METRICS_TOKEN: "bench-metrics-token-not-real-0000" },
+          { nodeArgs, logFile: path.join(tmp, "gatehouse-metrics.log"), build: false },
+        );
+  if (metricsOn) children.push(metricsOn.child);
+
   const bare = startChild(process.execPath, [path.join(root, "bench", "bare-proxy.mjs")]);
   const barePort = (await firstJsonLine<{ port: number }>(bare)).port;
   const bareUndici = startChild(process.execPath, [path.join(root, "bench", "bare-undici-proxy.mjs")]);
@@ -294,6 +303,7 @@ async function main() {
         ]
       : []),
     { name: "gatehouse http allowlisted", ...viaPool(proxyPort, proxyAuth), pid: gatehouse.pid },
+    ...(metricsOn ? [{ name: "gatehouse http +metrics", ...viaPool(metricsOn.proxyPort, proxyAuth), pid: metricsOn.pid }] : []),
     { name: "gatehouse tunnel allowlisted", ...viaConnect(proxyPort, "cdn.bench.test", upCa, proxyAuth), pid: gatehouse.pid },
     { name: "gatehouse https credentialed", ...viaConnect(proxyPort, "api.bench.test", [gatehouseCa], proxyAuth), pid: gatehouse.pid },
     ...(onPg ? [{ name: "gatehouse(pg) http allowlisted", ...viaPool(onPg.proxyPort, onPg.proxyAuth), pid: onPg.gatehouse.pid }] : []),
@@ -374,6 +384,10 @@ async function main() {
     console.log(
       `  c=${c}: gatehouse https credentialed / squid tunnel       ${ratio("gatehouse https credentialed", "squid tunnel", c)}   (goal ≥ 0.5×)`,
     );
+    if (metricsOn)
+      console.log(
+        `  c=${c}: gatehouse http +metrics / gatehouse http          ${ratio("gatehouse http +metrics", "gatehouse http allowlisted", c)}   (goal ≥ 0.95×)`,
+      );
     console.log(`  c=${c}: gatehouse tunnel allowlisted / squid tunnel       ${ratio("gatehouse tunnel allowlisted", "squid tunnel", c)}`);
     console.log(
       `  c=${c}: CPU per request, gatehouse http / squid http      ${ratio("gatehouse http allowlisted", "squid http", c, "cpuUsPerReq")}   (steadier than requests/s on a shared machine)`,

@@ -5,6 +5,8 @@ const { register } = require("tsx/cjs/api");
 register();
 const { run } = require(path.join(__dirname, "..", "lib", "cli", "main.ts"));
 const { processIo } = require(path.join(__dirname, "..", "lib", "cli", "io.ts"));
+// Standard output carries what a script captures (a new key); any log line goes to standard error.
+require(path.join(__dirname, "..", "lib", "log", "index.ts")).logToStandardError();
 run(process.argv.slice(2), processIo()).then(
   (code) => process.exit(code),
   (err) => {

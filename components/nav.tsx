@@ -7,6 +7,7 @@ export const NAV_ITEMS = [
   { href: "/", label: "Overview" },
   { href: "/bundles", label: "Bundles" },
   { href: "/channels", label: "Channels" },
+  { href: "/grants", label: "Grants" },
   { href: "/explain", label: "Explain" },
   { href: "/members", label: "Members" },
   { href: "/sessions", label: "Sessions" },

@@ -118,6 +118,8 @@ export const orgSettings = sqliteTable("org_settings", {
   passwordSignIn: integer("password_sign_in", { mode: "boolean" }).notNull().default(true),
   /** Owners with a local password must sign in with a TOTP code too. */
   totpRequiredForOwners: integer("totp_required_for_owners", { mode: "boolean" }).notNull().default(false),
+  /** Audit events older than this many days move into archive segments; null keeps everything. */
+  auditRetentionDays: integer("audit_retention_days"),
 });
 
 /** Workspaces the agent is connected to, and the channels it may work in. */
@@ -161,6 +163,8 @@ export const bundleDomains = sqliteTable(
       .references(() => bundles.id, { onDelete: "cascade" }),
     pattern: text("pattern").notNull(),
     position: integer("position").notNull().default(0),
+    /** A time-bound grant's end (RFC 3339, UTC); null for a lasting entry. */
+    expiresAt: text("expires_at"),
   },
   (t) => [primaryKey({ columns: [t.bundleId, t.pattern] })],
 );
@@ -181,8 +185,24 @@ export const connections = sqliteTable(
     narrowHost: text("narrow_host"),
     narrowPathPrefix: text("narrow_path_prefix"),
     narrowMethods: text("narrow_methods", { enum: ["read_only"] }),
+    /** A time-bound grant's end (RFC 3339, UTC); null for a lasting connection. */
+    expiresAt: text("expires_at"),
   },
   (t) => [uniqueIndex("connections_bundle_name").on(t.bundleId, t.name)],
+);
+
+/**
+ * Report-only windows (policy document `reportOnly`): a workspace (channel '') or one channel
+ * whose would-be-blocked requests go out uncredentialed and logged, until `until` (RFC 3339).
+ */
+export const reportOnly = sqliteTable(
+  "report_only",
+  {
+    workspace: text("workspace").notNull(),
+    channel: text("channel").notNull().default(""),
+    until: text("until").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspace, t.channel] })],
 );
 
 /** Allowed websites: where a connection's credential may travel. */
@@ -291,6 +311,11 @@ export const auditEvents = sqliteTable(
     // there) would still walk all of the channel's events (~90 ms) without the second.
     index("audit_channel_seq").on(t.channel, t.seq),
     index("audit_channel_outcome_seq").on(t.channel, t.outcome, t.seq),
+    // Credential health (a connection's upstream answers): partial, so only credentialed
+    // requests with an upstream status pay for it; covering, so a check reads no table rows.
+    index("audit_credential_status")
+      .on(t.bundle, t.connection, t.ts, t.status)
+      .where(sql`outcome = 'credentialed' AND status IS NOT NULL`),
   ],
 );
 
@@ -301,4 +326,47 @@ export const auditEvents = sqliteTable(
 export const auditJournal = sqliteTable("audit_journal", {
   file: text("file").primaryKey(),
   offset: integer("offset").notNull(),
+});
+
+/**
+ * Where the audit log is streamed (syslog, webhook, OTLP). `cursorSeq` is the last chain position
+ * delivered: it advances only after the sink acknowledged, so delivery is at least once.
+ */
+export const auditSinks = sqliteTable("audit_sinks", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  type: text("type", { enum: ["syslog", "webhook", "otlp"] }).notNull(),
+  format: text("format", { enum: ["json", "ocsf"] }).notNull(),
+  url: text("url").notNull(),
+  /** Webhook signing secret, sealed with the sink's AAD: write-only, like a credential. */
+  secretSealed: text("secret_sealed"),
+  cursorSeq: integer("cursor_seq").notNull().default(0),
+  lastDeliveryAt: integer("last_delivery_at"),
+  lastError: text("last_error"),
+  lastErrorAt: integer("last_error_at"),
+  failures: integer("failures").notNull().default(0),
+  createdBy: text("created_by").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Archive segments of the audit log (lib/audit/archive.ts); audit rows at or below the last one's lastSeq may be deleted, no others. */
+export const auditArchiveSegments = sqliteTable("audit_archive_segments", {
+  firstSeq: integer("first_seq").primaryKey(),
+  lastSeq: integer("last_seq").notNull(),
+  /** prev_hash of the first event: the chain position the segment continues. */
+  firstPrevHash: text("first_prev_hash").notNull(),
+  firstHash: text("first_hash").notNull(),
+  lastHash: text("last_hash").notNull(),
+  events: integer("events").notNull(),
+  file: text("file").notNull(),
+  /** SHA-256 of the gzip file as written. */
+  sha256: text("sha256").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Work only one process may do at a time (the audit stream sender, a retention run), across replicas. */
+export const leases = sqliteTable("leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAt: integer("expires_at").notNull(),
 });

@@ -176,5 +176,5 @@ test("concurrent writers (proxy, API, CLI) keep the chain valid; verify passes i
   const triggers = readDb((db) => db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as { name: string }[]).map(
     (t) => t.name,
   );
-  expect(triggers).toEqual(expect.arrayContaining(["audit_events_no_update", "audit_events_no_delete"]));
+  expect(triggers).toEqual(expect.arrayContaining(["audit_events_no_update", "audit_events_delete_archived_only"]));
 });

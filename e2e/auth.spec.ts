@@ -107,8 +107,10 @@ test("an Owner creates an API key on Settings: shown once, stored only as a hash
   await new SignInPage(page).signInOk(state.owner.email, state.owner.password);
   await page.goto(state.baseURL + "/settings");
   const name = unique("orch");
-  await page.getByLabel("Name").fill(name);
-  await page.getByRole("button", { name: "Create key" }).click();
+  // Settings has more than one form with a Name field (API keys, audit sinks).
+  const form = page.getByRole("form", { name: "Create API key" });
+  await form.getByLabel("Name").fill(name);
+  await form.getByRole("button", { name: "Create key" }).click();
   const key = (await page.getByTestId("new-api-key").textContent())!.trim();
   expect(key).toMatch(/^gk_[A-Za-z0-9_-]{43}$/);
   const row = readDb((db) => db.prepare("SELECT key_hash FROM api_keys WHERE name = ?").get(name) as { key_hash: string });

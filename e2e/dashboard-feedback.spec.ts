@@ -1,6 +1,6 @@
 // Feedback tied to the action just taken: stale success messages and typed secrets go away,
 // forms empty after success, field errors clear once fixed, removals ask first, hosts the
-// org-wide deny list covers are neither offered nor accepted, long input is not echoed whole.
+// org-wide deny list covers are not offered and are added only when confirmed, long input is not echoed whole.
 import { expect, test, type Page } from "@playwright/test";
 import { createApiKey, readDb, SignInPage, state, unique, updatePolicy } from "./fixtures/app";
 
@@ -57,15 +57,17 @@ test("the Domains box empties after an add; a server field error clears once the
   await box.fill("pypi.org");
   await expect(fieldError).toHaveCount(0);
 
-  // Remove: dismissing the confirmation keeps the domain; accepting removes it.
-  page.once("dialog", (d) => void d.dismiss());
+  // Remove: the confirm step (with its impact preview) asks first; Cancel keeps the domain.
   await page.getByRole("button", { name: "Remove registry.npmjs.org" }).click();
+  const confirm = page.getByRole("group", { name: /Remove registry\.npmjs\.org from this bundle/ });
+  await expect(confirm.getByTestId("impact-summary")).toBeVisible();
+  await confirm.getByRole("button", { name: "Cancel" }).click();
   await expect(page.getByRole("region", { name: "Domains" })).toContainText("registry.npmjs.org");
-  page.once("dialog", (d) => {
-    expect(d.message()).toContain("registry.npmjs.org");
-    void d.accept();
-  });
   await page.getByRole("button", { name: "Remove registry.npmjs.org" }).click();
+  await page
+    .getByRole("group", { name: /Remove registry\.npmjs\.org from this bundle/ })
+    .getByRole("button", { name: "Remove", exact: true })
+    .click();
   await expect(page.getByText("No domains.")).toBeVisible();
 });
 

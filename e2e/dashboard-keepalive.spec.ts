@@ -4,6 +4,7 @@ import http from "node:http";
 import { expect, test } from "@playwright/test";
 import { api, createApiKey, state } from "./fixtures/app";
 import { startGatehouse } from "./fixtures/gatehouse";
+import { fatalMessages } from "./fixtures/logs";
 
 function keepAliveHeader(baseURL: string): Promise<string> {
   return new Promise<string>((resolve, reject) => {
@@ -23,13 +24,7 @@ test("the dashboard advertises a keep-alive above a load balancer's 60 s idle ti
 test("GATEHOUSE_DASHBOARD_KEEPALIVE sets it, for a balancer that keeps connections longer; a bad value stops start-up", async () => {
   const bad = await startGatehouse({ GATEHOUSE_DASHBOARD_KEEPALIVE: "90" }, { waitReady: false, build: false });
   expect(await bad.exited).not.toBe(0);
-  expect(
-    bad
-      .stderr()
-      .trim()
-      .split("\n")
-      .filter((l) => l.startsWith("gatehouse:")),
-  ).toEqual(["gatehouse: configuration: GATEHOUSE_DASHBOARD_KEEPALIVE: a duration between 1s and 4m (e.g. 65s)"]);
+  expect(fatalMessages(bad.output())).toEqual(["configuration: GATEHOUSE_DASHBOARD_KEEPALIVE: a duration between 1s and 4m (e.g. 65s)"]);
   const g = await startGatehouse({ GATEHOUSE_DASHBOARD_KEEPALIVE: "125s", GATEHOUSE_PROXY_WORKERS: "1" }, { build: false });
   try {
     expect(await keepAliveHeader(g.baseURL)).toBe("timeout=125");

@@ -9,6 +9,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { expect, test } from "@playwright/test";
 import { state } from "./fixtures/app";
+import { fatalMessages } from "./fixtures/logs";
 import { freePort } from "./fixtures/ports";
 
 const root = path.join(__dirname, "..");
@@ -215,13 +216,7 @@ test("a bad GATEHOUSE_SERVE stops start-up with one line and a non-zero exit", a
   const gh = await startGatehouse({ GATEHOUSE_SERVE: "both" });
   try {
     expect(await gh.exited).not.toBe(0);
-    expect(
-      gh
-        .out()
-        .trim()
-        .split("\n")
-        .filter((l) => l.startsWith("gatehouse:")),
-    ).toEqual(["gatehouse: configuration: GATEHOUSE_SERVE: must be all, dashboard or proxy"]);
+    expect(fatalMessages(gh.out())).toEqual(["configuration: GATEHOUSE_SERVE: must be all, dashboard or proxy"]);
   } finally {
     await gh.stop();
   }

@@ -189,7 +189,8 @@ test("a blind tunnel whose client never sends a ClientHello is closed after the 
   const [ev] = await auditEventsFor(requestId);
   expect(ev).toMatchObject({
     outcome: "blocked",
-    rule: "tunnel:sni",
+    rule: "transport:request_timeout",
+    status: 408,
     reason: expect.stringContaining("timed out waiting for the ClientHello"),
   });
 });

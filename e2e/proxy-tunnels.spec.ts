@@ -109,7 +109,8 @@ for (const [cut, sizes] of [
     const [event] = await recordedEvents(requestId);
     expect(event).toMatchObject({
       outcome: "blocked",
-      rule: "tunnel:sni",
+      rule: "transport:sni_mismatch",
+      status: 403,
       reason: `TLS SNI evil.gh.test differs from the CONNECT target registry.gh.test`,
     });
   });

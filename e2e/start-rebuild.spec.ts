@@ -33,10 +33,11 @@ function scratchTree(): string {
 test("npm start builds when there is no build or a source changed, and not otherwise", async () => {
   const dir = scratchTree();
   const start = (env: Record<string, string> = {}) => {
+    // The launcher's text lines (pretty): this spec is about when it builds, not how it logs.
     const r = spawnSync(process.execPath, ["scripts/start.mjs", "--build-only"], {
       cwd: dir,
       encoding: "utf8",
-      env: { ...process.env, ...env },
+      env: { ...process.env, GATEHOUSE_LOG_FORMAT: "pretty", ...env },
     });
     return { code: r.status, stderr: r.stderr };
   };
@@ -95,7 +96,7 @@ test("npm start builds when there is no build or a source changed, and not other
       const r = spawnSync(process.execPath, ["scripts/start.mjs", "--no-build", "--build-only"], {
         cwd: dir,
         encoding: "utf8",
-        env: { ...process.env, ...env },
+        env: { ...process.env, GATEHOUSE_LOG_FORMAT: "pretty", ...env },
       });
       return { code: r.status, stderr: r.stderr };
     };

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { startGatehouse } from "./fixtures/gatehouse";
+import { fatalMessages, parseLogLines } from "./fixtures/logs";
 import { freePort } from "./fixtures/ports";
 
 /**
@@ -12,7 +13,7 @@ import { freePort } from "./fixtures/ports";
  */
 async function start(env: Record<string, string>) {
   const g = await startGatehouse({ ...env, GATEHOUSE_OWNER_EMAIL: "", GATEHOUSE_OWNER_PASSWORD: "" }, { waitReady: false, build: false });
-  return { child: g.child, exited: g.exited, out: g.stdout, err: g.stderr };
+  return { child: g.child, exited: g.exited, out: g.output };
 }
 
 test("without a configured Owner, npm start prints a one-time setup link; Ctrl-C stops both listeners", async ({ page }) => {
@@ -20,9 +21,10 @@ test("without a configured Owner, npm start prints a one-time setup link; Ctrl-C
   const port = await freePort();
   const proxyPort = await freePort();
   const server = await start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), GATEHOUSE_PROXY_PORT: String(proxyPort) });
-  await expect.poll(() => /http:\/\/\S+\/setup\?token=\S+/.exec(server.out())?.[0], { timeout: 60_000 }).toBeTruthy();
+  const setupUrl = () => parseLogLines(server.out()).find((l) => typeof l.setupUrl === "string")?.setupUrl as string | undefined;
+  await expect.poll(setupUrl, { timeout: 60_000 }).toMatch(/^http:\/\/\S+\/setup\?token=\S+$/);
   await expect.poll(() => server.out().includes("dashboard on"), { timeout: 60_000 }).toBe(true);
-  const link = /http:\/\/\S+\/setup\?token=\S+/.exec(server.out())![0];
+  const link = setupUrl()!;
   expect(fs.statSync(path.join(dataDir, "master.key")).mode & 0o777).toBe(0o600);
 
   await page.goto(link);
@@ -57,19 +59,13 @@ test("a bad master key stops start-up with one line and a non-zero exit, overwri
     GATEHOUSE_MASTER_KEY: Buffer.alloc(16).toString("base64"),
   });
   expect(await short.exited).not.toBe(0);
-  expect(
-    short
-      .err()
-      .trim()
-      .split("\n")
-      .filter((l) => l.startsWith("gatehouse:")),
-  ).toEqual(["gatehouse: master key: GATEHOUSE_MASTER_KEY must decode to 32 bytes, got 16"]);
+  expect(fatalMessages(short.out())).toEqual(["master key: GATEHOUSE_MASTER_KEY must decode to 32 bytes, got 16"]);
 
   fs.writeFileSync(path.join(dataDir, "master.key"), Buffer.alloc(32, 1).toString("base64"), { mode: 0o644 });
   fs.chmodSync(path.join(dataDir, "master.key"), 0o644);
   const open = await start({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(await freePort()), GATEHOUSE_PROXY_PORT: String(await freePort()) });
   expect(await open.exited).not.toBe(0);
-  expect(open.err()).toContain("readable by group or others");
+  expect(fatalMessages(open.out()).join("\n")).toContain("readable by group or others");
   expect(fs.readFileSync(path.join(dataDir, "master.key"), "utf8")).toBe(Buffer.alloc(32, 1).toString("base64"));
 });
 
@@ -82,13 +78,7 @@ test("a malformed GATEHOUSE_PROXY_TIMEOUTS stops start-up with one line that nam
     GATEHOUSE_PROXY_TIMEOUTS: "idle=90s,keepalive=5s",
   });
   expect(await bad.exited).not.toBe(0);
-  expect(
-    bad
-      .err()
-      .trim()
-      .split("\n")
-      .filter((l) => l.startsWith("gatehouse:")),
-  ).toEqual([
-    'gatehouse: configuration: GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle)',
+  expect(fatalMessages(bad.out())).toEqual([
+    'configuration: GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle)',
   ]);
 });

@@ -37,12 +37,15 @@ describe("readEnv", () => {
 
   it("proxy timeouts: defaults, overrides by name and unit, and errors that name the part that is wrong", () => {
     expect(readEnv(env({})).proxyTimeouts).toEqual(DEFAULT_PROXY_TIMEOUTS);
-    expect(readEnv(env({ GATEHOUSE_PROXY_TIMEOUTS: " idle=90s, connect=2500ms,request=10m,tunnel-idle=2m " })).proxyTimeouts).toEqual({
+    expect(
+      readEnv(env({ GATEHOUSE_PROXY_TIMEOUTS: " idle=90s, connect=2500ms,request=10m,tunnel-idle=2m,keep-alive=30s " })).proxyTimeouts,
+    ).toEqual({
       ...DEFAULT_PROXY_TIMEOUTS,
       idle: 90_000,
       connect: 2_500,
       request: 600_000,
       tunnelIdle: 120_000,
+      keepAlive: 30_000,
     });
     const error = (spec: string) => {
       try {
@@ -54,7 +57,7 @@ describe("readEnv", () => {
       return "accepted";
     };
     expect(error("keepalive=5s")).toBe(
-      'GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle)',
+      'GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle, keep-alive)',
     );
     expect(error("constructor=5s")).toMatch(/"constructor" is not a timeout/);
     expect(error("idle=5")).toBe("GATEHOUSE_PROXY_TIMEOUTS: idle needs a duration in ms, s or m (e.g. idle=90s)");
@@ -85,8 +88,15 @@ describe("readEnv", () => {
 
 describe("GATEHOUSE_PROXY_LIMITS", () => {
   it("replaces the named limit's default and refuses anything else", () => {
-    expect(readEnv(env({})).proxyLimits).toEqual({ unauthenticatedPerPeer: 64 });
-    expect(readEnv(env({ GATEHOUSE_PROXY_LIMITS: " unauthenticated-per-peer=8 " })).proxyLimits).toEqual({ unauthenticatedPerPeer: 8 });
+    expect(readEnv(env({})).proxyLimits).toEqual({ unauthenticatedPerPeer: 64, connectionsPerSession: 256 });
+    expect(readEnv(env({ GATEHOUSE_PROXY_LIMITS: " unauthenticated-per-peer=8 " })).proxyLimits).toEqual({
+      unauthenticatedPerPeer: 8,
+      connectionsPerSession: 256,
+    });
+    expect(readEnv(env({ GATEHOUSE_PROXY_LIMITS: "connections-per-session=4,unauthenticated-per-peer=8" })).proxyLimits).toEqual({
+      unauthenticatedPerPeer: 8,
+      connectionsPerSession: 4,
+    });
     for (const [spec, message] of [
       ["per-peer=8", /"per-peer" is not a limit/],
       ["unauthenticated-per-peer=0", /whole number from 1/],

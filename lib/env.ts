@@ -2,6 +2,8 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { Secret } from "./vault/secret";
+import { parseArchiveEvery, parseStreamTiming, type StreamTiming } from "./audit/stream/config";
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
@@ -39,6 +41,15 @@ const EnvSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, { error: "must be a postgres:// URL" })
       .optional(),
   ),
+  GATEHOUSE_TEST_POLICY_CLOCK: z.string().optional(),
+  GATEHOUSE_LOG_FORMAT: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.enum(["json", "pretty"], { error: "must be json or pretty" }).optional(),
+  ),
+  GATEHOUSE_METRICS_TOKEN: z.string().optional(),
+  GATEHOUSE_UPSTREAM_PROXY: z.string().optional(),
+  GATEHOUSE_UPSTREAM_PROXY_CA: z.string().optional(),
+  GATEHOUSE_UPSTREAM_NO_PROXY: z.string().optional(),
   GATEHOUSE_SERVE: z.preprocess(
     (v) => (v === "" ? undefined : v),
     z.enum(["all", "dashboard", "proxy"], { error: "must be all, dashboard or proxy" }).default("all"),
@@ -61,6 +72,8 @@ export type ProxyTimeouts = {
   clientHello: number;
   /** A blind tunnel or an open WebSocket with no bytes either way for this long is closed. */
   tunnelIdle: number;
+  /** A sandbox's kept-alive connection with no request in flight for this long is closed. */
+  keepAlive: number;
 };
 
 export const DEFAULT_PROXY_TIMEOUTS: ProxyTimeouts = {
@@ -71,17 +84,23 @@ export const DEFAULT_PROXY_TIMEOUTS: ProxyTimeouts = {
   idle: 60_000,
   clientHello: 10_000,
   tunnelIdle: 10 * 60_000,
+  keepAlive: 5_000,
 };
 
 /** Limits the proxy keeps per process (each proxy worker counts on its own). */
 export type ProxyLimits = {
   /** Connections from one peer address that have not yet presented a valid session token. */
   unauthenticatedPerPeer: number;
+  /** Sandbox connections one session may hold open (tunnels, kept-alive connections, WebSockets). */
+  connectionsPerSession: number;
 };
 
-export const DEFAULT_PROXY_LIMITS: ProxyLimits = { unauthenticatedPerPeer: 64 };
+export const DEFAULT_PROXY_LIMITS: ProxyLimits = { unauthenticatedPerPeer: 64, connectionsPerSession: 256 };
 
-const LIMIT_NAMES = new Map<string, keyof ProxyLimits>([["unauthenticated-per-peer", "unauthenticatedPerPeer"]]);
+const LIMIT_NAMES = new Map<string, keyof ProxyLimits>([
+  ["unauthenticated-per-peer", "unauthenticatedPerPeer"],
+  ["connections-per-session", "connectionsPerSession"],
+]);
 
 const TIMEOUT_NAMES = new Map<string, keyof ProxyTimeouts>([
   ["connect", "connect"],
@@ -91,6 +110,7 @@ const TIMEOUT_NAMES = new Map<string, keyof ProxyTimeouts>([
   ["idle", "idle"],
   ["client-hello", "clientHello"],
   ["tunnel-idle", "tunnelIdle"],
+  ["keep-alive", "keepAlive"],
 ]);
 
 export type Env = {
@@ -122,6 +142,36 @@ export type Env = {
   oidc: OidcEnv | undefined;
   /** What this process serves: both listeners, or one of them (replicas on one database). */
   serve: ServeRole;
+  /** Tests only: a file holding an offset (ms) added to the clock grants expire by (lib/clock.ts). */
+  testPolicyClock?: string;
+  /** Unset: pretty on a terminal, JSON lines otherwise. */
+  logFormat: LogFormat | undefined;
+  /** The bearer token that turns `GET /metrics` on; unset, it answers 404. */
+  metricsToken: Secret | undefined;
+  /** The company's proxy every upstream is reached through, when set. */
+  upstreamProxy: UpstreamProxy | undefined;
+  /** Audit archive segments (retention): GATEHOUSE_AUDIT_ARCHIVE_DIR, else <data>/archive. */
+  auditArchiveDir: string;
+  /** How often the scheduled retention run happens (GATEHOUSE_AUDIT_ARCHIVE_EVERY, default 1h). */
+  auditArchiveEvery: number;
+  /** The audit stream sender's pacing (GATEHOUSE_AUDIT_STREAM). */
+  auditStream: StreamTiming;
+};
+
+export type LogFormat = "json" | "pretty";
+
+export type UpstreamProxy = {
+  /** `host:port` of the parent proxy, for messages: never its credentials. */
+  display: string;
+  host: string;
+  port: number;
+  /** The `Proxy-Authorization` value (Basic), when the URL carried user:pass. */
+  authorization: Secret | undefined;
+  /** An extra CA bundle (PEM path) trusted for the parent's own TLS; only with https://. */
+  caPath: string | undefined;
+  tls: boolean;
+  /** Host patterns reached directly, never through the parent (`GATEHOUSE_UPSTREAM_NO_PROXY`). */
+  noProxy: string[];
 };
 
 export type OidcEnv = {
@@ -235,7 +285,7 @@ function parseProxyTimeouts(spec: string | undefined): ProxyTimeouts {
   return out;
 }
 
-/** `unauthenticated-per-peer=16`: each named limit replaces its default. */
+/** `unauthenticated-per-peer=16,connections-per-session=64`: each named limit replaces its default. */
 function parseProxyLimits(spec: string | undefined): ProxyLimits {
   const out = { ...DEFAULT_PROXY_LIMITS };
   const where = "GATEHOUSE_PROXY_LIMITS";
@@ -315,7 +365,83 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     nextAuthSecret: e.NEXTAUTH_SECRET || undefined,
     oidc: parseOidc(e),
     serve: e.GATEHOUSE_SERVE,
+    ...(e.GATEHOUSE_TEST_POLICY_CLOCK ? { testPolicyClock: e.GATEHOUSE_TEST_POLICY_CLOCK } : {}),
+    logFormat: e.GATEHOUSE_LOG_FORMAT,
+    metricsToken: parseMetricsToken(e.GATEHOUSE_METRICS_TOKEN),
+    upstreamProxy: parseUpstreamProxy(e.GATEHOUSE_UPSTREAM_PROXY, e.GATEHOUSE_UPSTREAM_PROXY_CA, e.GATEHOUSE_UPSTREAM_NO_PROXY),
+    ...auditEnv(e.GATEHOUSE_DATA_DIR, source),
   };
+}
+
+/** Short tokens can be guessed by whoever reaches the port; 16 characters is the floor. */
+export const MIN_METRICS_TOKEN_LENGTH = 16;
+
+function parseMetricsToken(spec: string | undefined): Secret | undefined {
+  if (!spec) return undefined;
+  if (spec.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(spec))
+    throw new EnvError(`GATEHOUSE_METRICS_TOKEN: at least ${MIN_METRICS_TOKEN_LENGTH} characters, no spaces (e.g. openssl rand -hex 24)`);
+  return new Secret(spec);
+}
+
+/** `http://[user:pass@]host:port`; the messages never repeat the URL, which may carry a password. */
+function parseUpstreamProxy(spec: string | undefined, caPath: string | undefined, noProxy: string | undefined): UpstreamProxy | undefined {
+  const where = "GATEHOUSE_UPSTREAM_PROXY";
+  if (!spec) {
+    if (caPath) throw new EnvError("GATEHOUSE_UPSTREAM_PROXY_CA is set without GATEHOUSE_UPSTREAM_PROXY");
+    return undefined;
+  }
+  let u: URL;
+  try {
+    u = new URL(spec);
+  } catch {
+    throw new EnvError(`${where}: not a URL (http://[user:pass@]host:port)`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new EnvError(`${where}: must be http:// or https://`);
+  if ((u.pathname !== "/" && u.pathname !== "") || u.search || u.hash)
+    throw new EnvError(`${where}: must be only a scheme, host and port (no path or query)`);
+  if (!u.port) throw new EnvError(`${where}: must name the port (e.g. http://proxy.example:3128)`);
+  if (caPath && u.protocol !== "https:") throw new EnvError("GATEHOUSE_UPSTREAM_PROXY_CA: only for an https:// GATEHOUSE_UPSTREAM_PROXY");
+  const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
+  let user: string, pass: string;
+  try {
+    user = decodeURIComponent(u.username);
+    pass = decodeURIComponent(u.password);
+  } catch {
+    throw new EnvError(`${where}: the user name or password is not valid percent-encoding`);
+  }
+  return {
+    display: `${u.hostname}:${u.port}`,
+    host,
+    port: Number(u.port),
+    authorization: user || pass ? new Secret(`Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`) : undefined,
+    caPath: caPath || undefined,
+    tls: u.protocol === "https:",
+    noProxy: (noProxy ?? "")
+      .split(",")
+      .map((s) => s.trim().toLowerCase().replace(/\.$/, ""))
+      .filter(Boolean),
+  };
+}
+
+/**
+ * Just the log format, for the logger, which must work even when the rest of the environment is
+ * invalid (to say so). An invalid value reads as unset here; readEnv() then refuses it.
+ */
+export function logFormatSetting(source: NodeJS.ProcessEnv = process.env): LogFormat | undefined {
+  const v = source.GATEHOUSE_LOG_FORMAT;
+  return v === "json" || v === "pretty" ? v : undefined;
+}
+
+function auditEnv(dataDir: string, source: NodeJS.ProcessEnv): Pick<Env, "auditArchiveDir" | "auditArchiveEvery" | "auditStream"> {
+  try {
+    return {
+      auditArchiveDir: path.resolve(source.GATEHOUSE_AUDIT_ARCHIVE_DIR || path.join(dataDir, "archive")),
+      auditArchiveEvery: parseArchiveEvery(source.GATEHOUSE_AUDIT_ARCHIVE_EVERY),
+      auditStream: parseStreamTiming(source.GATEHOUSE_AUDIT_STREAM),
+    };
+  } catch (err) {
+    throw new EnvError((err as Error).message);
+  }
 }
 
 let cached: Env | undefined;

@@ -1,4 +1,4 @@
-// `npm test`: type-check, lint, unit tests, a fresh build, then the end-to-end suite against the
+// `npm test`: type-check, lint, the formatter's check, unit tests, a fresh build, then the end-to-end suite against the
 // real server. Ends with one line "N passed, N failed" totalling every suite.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -32,6 +32,7 @@ function countCheck(ok) {
 
 countCheck(step("typecheck", bin("tsc"), ["--noEmit", "-p", "."]));
 countCheck(step("lint", bin("eslint"), [".", "--max-warnings", "0"]));
+countCheck(step("format", bin("prettier"), ["--check", "--log-level", "warn", "."]));
 
 const vitestJson = path.join(tmp, "vitest.json");
 fs.rmSync(vitestJson, { force: true });

@@ -1,14 +1,18 @@
 import { AppShell } from "@/components/app-shell";
 import { Logo } from "@/components/logo";
+import { ReportOnlyBanner } from "@/components/report-only-banner";
 import { Nav, NAV_ITEMS } from "@/components/nav";
 import { SignOutButton } from "@/components/sign-out-button";
 import { Badge } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
+import { serviceContext } from "@/lib/services/context";
+import { getPolicy } from "@/lib/services/policy/get-policy";
 
 export const dynamic = "force-dynamic";
 
 export default async function DashboardLayout({ children }: { children: React.ReactNode }) {
   const user = await requireUser();
+  const reportOnly = getPolicy({ ctx: serviceContext(), actor: user }).reportOnly ?? [];
   const brand = (
     <div className="flex items-center gap-2">
       <Logo />
@@ -33,6 +37,7 @@ export default async function DashboardLayout({ children }: { children: React.Re
         </>
       }
     >
+      <ReportOnlyBanner windows={reportOnly} now={Date.now()} />
       {user.role !== "owner" && (
         <div
           className="mb-4 rounded-md bg-sky-50 px-3 py-2 text-sm text-sky-900 ring-1 ring-inset ring-sky-200"

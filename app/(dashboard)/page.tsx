@@ -1,9 +1,13 @@
 import Link from "next/link";
+import { CredentialHealthBadge } from "@/components/credential-health";
 import { OutcomeChart } from "@/components/outcome-chart";
-import { Badge, Card, cx, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
+import { TimeLeft } from "@/components/time-left";
+import { Alert, Badge, Card, cx, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { getOverview } from "@/lib/services/audit/overview";
+import { listConnectionHealth } from "@/lib/services/credentials/credential-health";
+import { sinkLagSummary } from "@/lib/services/sinks/list-sinks";
 import { serviceContext } from "@/lib/services/context";
 import { denyEntryCovering } from "@/lib/services/policy/deny-covers";
 import { getPolicy } from "@/lib/services/policy/get-policy";
@@ -15,10 +19,20 @@ export const metadata = { title: "Overview" };
 
 const STALE_MS = 30 * 24 * 3600_000;
 
+/** The grant form, prefilled with the host and the channel it was last blocked in. */
+function grantHref(b: { host: string; workspace: string | null; channel: string | null }): string {
+  const qs = new URLSearchParams({ host: b.host });
+  if (b.workspace) qs.set("workspace", b.workspace);
+  if (b.channel) qs.set("channel", b.channel);
+  return `/grants?${qs}`;
+}
+
 export default async function OverviewPage() {
   const actor = await requireUser();
   const ctx = serviceContext();
   const o = await getOverview({ ctx, actor });
+  const health = new Map((await listConnectionHealth({ ctx, actor })).map((c) => [`${c.bundle}/${c.connection}`, c.health]));
+  const sinks = await sinkLagSummary({ ctx, actor });
   const policy = await getPolicy({ ctx, actor });
   const orgDeny = policy.orgDeny;
   // First-run steps, each done once the thing exists; the list goes away when all are.
@@ -42,6 +56,18 @@ export default async function OverviewPage() {
   return (
     <>
       <PageHeader title="Overview" description="Egress at a glance: what went out, what was stopped, which credentials are in use." />
+      {[...health].some(([, h]) => h?.state === "failing") && (
+        <div className="mb-6" data-testid="failing-credentials">
+          <Alert tone="red">
+            The upstream refuses{" "}
+            {[...health]
+              .filter(([, h]) => h?.state === "failing")
+              .map(([id]) => id)
+              .join(", ")}
+            : the credential may have been rotated or revoked there. Replace it on its bundle page.
+          </Alert>
+        </div>
+      )}
       {steps.some((st) => !st.done) && (
         <Card title="Get started" className="mb-6">
           <ol className="space-y-2 text-sm" data-testid="first-run-checklist">
@@ -63,6 +89,24 @@ export default async function OverviewPage() {
               </li>
             ))}
           </ol>
+        </Card>
+      )}
+      {(policy.reportOnly ?? []).length > 0 && (
+        <Card title="Report-only rollout" className="mb-6">
+          <ul className="space-y-1 text-sm" data-testid="overview-report-only">
+            {policy.reportOnly!.map((r) => (
+              <li key={`${r.workspace}/${r.channel ?? ""}`} className="flex flex-wrap items-center gap-2">
+                <Badge tone="red">report-only</Badge>
+                {r.channel ? `channel ${r.channel} in ${r.workspace}` : `workspace ${r.workspace}`}
+                <TimeLeft until={r.until} now={now} prefix="ends in" />
+              </li>
+            ))}
+          </ul>
+          <p className="mt-2 text-sm">
+            <Link className="underline" href="/audit?wouldBlock=1">
+              What would have been blocked
+            </Link>
+          </p>
         </Card>
       )}
       <div className="mb-6 grid grid-cols-2 gap-4 xl:grid-cols-4">
@@ -93,6 +137,23 @@ export default async function OverviewPage() {
               <Badge tone="green">intact · {o.chain.events} events</Badge>
             )}
           </div>
+          {sinks.length > 0 && (
+            <ul className="mt-2 space-y-1 text-xs text-slate-700" data-testid="overview-sinks" aria-label="Audit streaming">
+              {sinks.map((s) => (
+                <li key={s.name} className="break-all">
+                  Streaming to {s.name}:{" "}
+                  {s.events === 0 ? (
+                    <span className="text-green-800">caught up</span>
+                  ) : (
+                    <span className="font-medium text-amber-800">
+                      {s.events} event{s.events === 1 ? "" : "s"} behind
+                      {s.seconds ? `, ${s.seconds < 120 ? `${s.seconds} s` : `${Math.round(s.seconds / 60)} min`}` : ""}
+                    </span>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
         </Card>
       </div>
       <div className="space-y-6">
@@ -129,10 +190,15 @@ export default async function OverviewPage() {
                           <span className="text-xs text-slate-600">denied org-wide ({denyEntryCovering(orgDeny, b.host)})</span>
                         ) : (
                           owner && (
-                            <Link className="text-sm underline" href={`/bundles?allow=${encodeURIComponent(b.host)}`}>
-                              {/* The visible words start the accessible name (WCAG 2.5.3); the host tells rows apart. */}
-                              Add to Domains…<span className="sr-only"> {b.host}</span>
-                            </Link>
+                            <span className="inline-flex gap-3">
+                              <Link className="text-sm underline" href={`/bundles?allow=${encodeURIComponent(b.host)}`}>
+                                {/* The visible words start the accessible name (WCAG 2.5.3); the host tells rows apart. */}
+                                Add to Domains…<span className="sr-only"> {b.host}</span>
+                              </Link>
+                              <Link className="text-sm underline" href={grantHref(b)}>
+                                Grant for a time…<span className="sr-only"> {b.host}</span>
+                              </Link>
+                            </span>
                           )
                         )}
                       </Td>
@@ -152,6 +218,7 @@ export default async function OverviewPage() {
                     <Th>Connection</Th>
                     <Th>Acts as</Th>
                     <Th>Last used</Th>
+                    <Th>Health</Th>
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
@@ -173,6 +240,9 @@ export default async function OverviewPage() {
                         ) : (
                           formatTime(c.lastUsedAt)
                         )}
+                      </Td>
+                      <Td>
+                        <CredentialHealthBadge health={health.get(c.identity)} testId={`overview-health-${c.identity}`} />
                       </Td>
                     </tr>
                   ))}

@@ -12,6 +12,9 @@ import { CODE_INVALID_MESSAGE, CODE_LOCKED_MESSAGE, CODE_REQUIRED_MESSAGE, ENROL
 import { signIn, type SignInResult } from "@/lib/services/users/sign-in";
 import { signOut } from "@/lib/services/users/sign-out";
 import { DASHBOARD_SESSION_MAX_MS, resolveDashboardSession } from "@/lib/services/users/resolve-dashboard-session";
+import { logger } from "@/lib/log";
+
+const log = logger("auth");
 
 /** Set by server.ts from the socket (any value the client sent is replaced): the per-source throttle's key. */
 export const CLIENT_ADDRESS_HEADER = "x-gatehouse-client-address";
@@ -152,11 +155,11 @@ export const authOptions: NextAuthOptions = {
   // A refused session (ended or too old) is routine: one line, no stack.
   logger: {
     error(code, metadata) {
-      if (code === "JWT_SESSION_ERROR") return void console.error("next-auth: a dashboard session cookie was refused (ended or expired)");
-      console.error(`next-auth: ${code}`, metadata instanceof Error ? metadata.message : "");
+      if (code === "JWT_SESSION_ERROR") return void log.warn("a dashboard session cookie was refused (ended or expired)");
+      log.error(`next-auth: ${code} ${metadata instanceof Error ? metadata.message : ""}`.trimEnd());
     },
     warn(code) {
-      console.error(`next-auth warning: ${code}`);
+      log.warn(`next-auth warning: ${code}`);
     },
     debug() {},
   },

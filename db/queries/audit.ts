@@ -18,6 +18,8 @@ export type AuditFilter = {
   to?: number;
   /** Return events with seq below this. */
   before?: number;
+  /** Only requests report-only mode let out that would have been blocked. */
+  wouldBlock?: boolean;
 };
 
 export type AuditEventRow = {
@@ -96,6 +98,8 @@ export function whereClause(f: AuditFilter, fts: FtsUse = "filter", dialect: Db[
   eq("actor", f.actor);
   eq("connection", f.connection);
   eq("action", f.action);
+  // Report-only decisions are ruled "reportOnly:<the rule that would have blocked>" (lib/policy).
+  if (f.wouldBlock) parts.push(sql`rule LIKE 'reportOnly:%'`);
   if (f.from !== undefined) parts.push(sql`ts >= ${f.from}`);
   if (f.to !== undefined) parts.push(sql`ts <= ${f.to}`);
   if (f.before !== undefined) parts.push(sql`seq < ${f.before}`);
@@ -181,10 +185,10 @@ export async function topBlockedHosts(
   db: Db,
   from: number,
   limit: number,
-): Promise<{ host: string; count: number; channel: string | null }[]> {
-  const rows = await rawAll<{ host: string; count: number; channel: string | null }>(
+): Promise<{ host: string; count: number; channel: string | null; workspace: string | null }[]> {
+  const rows = await rawAll<{ host: string; count: number; channel: string | null; workspace: string | null }>(
     db,
-    sql`SELECT host, count(*) AS count, max(channel) AS channel FROM audit_events
+    sql`SELECT host, count(*) AS count, max(channel) AS channel, max(workspace) AS workspace FROM audit_events
         WHERE ts >= ${from} AND kind = 'egress' AND action = 'egress.request' AND outcome = 'blocked' AND host IS NOT NULL
         GROUP BY host ORDER BY count DESC LIMIT ${limit}`,
   );

@@ -2,7 +2,7 @@
 import { asc, eq, sql } from "drizzle-orm";
 import { sqliteOf, type Db } from "../client";
 import { changes } from "../raw";
-import type { bundleChannels, bundleDomains, bundles, connections, connectionWebsites, orgDeny, orgSettings } from "../schema";
+import type { bundleChannels, bundleDomains, bundles, connections, connectionWebsites, orgDeny, orgSettings, reportOnly } from "../schema";
 import type { BundleDoc, ConnectionDoc, PolicyDocument } from "../../lib/policy/document";
 
 export async function readPolicyRevision(db: Db): Promise<number> {
@@ -29,10 +29,11 @@ export type PolicyRows = {
   websiteRows: (typeof connectionWebsites.$inferSelect)[];
   denyRows: (typeof orgDeny.$inferSelect)[];
   allowedChannels: { workspace: string; channel: string }[];
+  reportOnlyRows: (typeof reportOnly.$inferSelect)[];
 };
 
 function policyQueries(db: Db) {
-  const { orgSettings, bundles, bundleChannels, bundleDomains, connections, connectionWebsites, orgDeny, channels } = db.t;
+  const { orgSettings, bundles, bundleChannels, bundleDomains, connections, connectionWebsites, orgDeny, channels, reportOnly } = db.t;
   return {
     settings: db.select().from(orgSettings).where(eq(orgSettings.id, 1)),
     bundleRows: db.select().from(bundles).orderBy(asc(bundles.position), asc(bundles.id)),
@@ -45,6 +46,7 @@ function policyQueries(db: Db) {
       .select({ workspace: channels.workspace, channel: channels.channel })
       .from(channels)
       .orderBy(asc(channels.workspace), asc(channels.channel)),
+    reportOnlyRows: db.select().from(reportOnly).orderBy(asc(reportOnly.workspace), asc(reportOnly.channel)),
   };
 }
 
@@ -59,6 +61,7 @@ export async function readPolicyDocument(db: Db): Promise<PolicyDocument> {
     websiteRows: await q.websiteRows,
     denyRows: await q.denyRows,
     allowedChannels: await q.allowedChannels,
+    reportOnlyRows: await q.reportOnlyRows,
   });
 }
 
@@ -78,6 +81,7 @@ export function readPolicyDocumentSync(db: Db): PolicyDocument {
     websiteRows: q.websiteRows.all(),
     denyRows: q.denyRows.all(),
     allowedChannels: q.allowedChannels.all(),
+    reportOnlyRows: q.reportOnlyRows.all(),
   } as PolicyRows);
 }
 
@@ -117,9 +121,17 @@ export function assemblePolicyDocument(rows: PolicyRows): PolicyDocument {
           inject,
           allowedWebsites: websiteRows.filter((w) => w.connectionId === c.id).map((w) => w.pattern),
           ...(narrow ? { narrow: stripUndefined(narrow) } : {}),
+          ...(c.expiresAt ? { expiresAt: c.expiresAt } : {}),
         };
       });
-    return { name: b.name, scope, domains: domainRows.filter((d) => d.bundleId === b.id).map((d) => d.pattern), connections: conns };
+    return {
+      name: b.name,
+      scope,
+      domains: domainRows
+        .filter((d) => d.bundleId === b.id)
+        .map((d) => (d.expiresAt ? { pattern: d.pattern, expiresAt: d.expiresAt } : d.pattern)),
+      connections: conns,
+    };
   });
 
   const doc: PolicyDocument = {
@@ -132,6 +144,8 @@ export function assemblePolicyDocument(rows: PolicyRows): PolicyDocument {
     orgDeny: denyRows.map((d) => d.pattern),
     bundles: docBundles,
   };
+  if (rows.reportOnlyRows.length > 0)
+    doc.reportOnly = rows.reportOnlyRows.map((r) => ({ workspace: r.workspace, ...(r.channel ? { channel: r.channel } : {}), until: r.until }));
   if (settings?.channelsRestricted) {
     doc.channels = rows.allowedChannels;
   }
@@ -144,10 +158,13 @@ function stripUndefined<T extends object>(o: T): T {
 
 /** Replaces every policy table with the document's content. Call inside a write transaction. */
 export async function writePolicyDocument(db: Db, doc: PolicyDocument): Promise<void> {
-  const { bundles, orgDeny, channels, bundleChannels, bundleDomains, connections, connectionWebsites, orgSettings } = db.t;
+  const { bundles, orgDeny, channels, bundleChannels, bundleDomains, connections, connectionWebsites, orgSettings, reportOnly } = db.t;
   await db.delete(bundles); // cascades to channels, domains, connections, websites
   await db.delete(orgDeny);
   await db.delete(channels);
+  await db.delete(reportOnly);
+  if (doc.reportOnly?.length)
+    await db.insert(reportOnly).values(doc.reportOnly.map((r) => ({ workspace: r.workspace, channel: r.channel ?? "", until: r.until })));
   if (doc.orgDeny.length) await db.insert(orgDeny).values(doc.orgDeny.map((pattern, position) => ({ pattern, position })));
   for (const [position, b] of doc.bundles.entries()) {
     const inserted = (
@@ -164,7 +181,14 @@ export async function writePolicyDocument(db: Db, doc: PolicyDocument): Promise<
     if (b.scope.type === "channels" && b.scope.channels.length)
       await db.insert(bundleChannels).values([...new Set(b.scope.channels)].map((channel) => ({ bundleId: inserted.id, channel })));
     if (b.domains.length)
-      await db.insert(bundleDomains).values(b.domains.map((pattern, i) => ({ bundleId: inserted.id, pattern, position: i })));
+      await db.insert(bundleDomains).values(
+        b.domains.map((entry, i) => ({
+          bundleId: inserted.id,
+          pattern: typeof entry === "string" ? entry : entry.pattern,
+          expiresAt: typeof entry === "string" ? null : entry.expiresAt,
+          position: i,
+        })),
+      );
     for (const [i, c] of b.connections.entries()) {
       const conn = (
         await db
@@ -179,6 +203,7 @@ export async function writePolicyDocument(db: Db, doc: PolicyDocument): Promise<
             narrowHost: c.narrow?.host ?? null,
             narrowPathPrefix: c.narrow?.pathPrefix ?? null,
             narrowMethods: c.narrow?.methods ?? null,
+            expiresAt: c.expiresAt ?? null,
           })
           .returning({ id: connections.id })
       )[0]!;

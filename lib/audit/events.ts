@@ -48,11 +48,22 @@ export const AUDIT_ACTIONS = [
   "member_access.changed",
   "session_settings.changed",
   "channels.changed",
+  "grant.added",
+  "grant.extended",
+  "grant.revoked",
+  "grant.expired",
+  "report_only.enabled",
+  "report_only.disabled",
+  "report_only.expired",
   "vault.key_rotated",
   "oidc_settings.changed",
   "password_signin.changed",
   "totp_required.changed",
   "journal.unreadable",
+  "sink.added",
+  "sink.removed",
+  "audit_retention.changed",
+  "audit.archived",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -2,6 +2,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { checkpointWal, closeDatabase, leaveCheckpointsToImporter, openDatabase, openPostgres } from "../../db/client";
 import { importJournals } from "./journal";
+import { logger } from "../log";
+
+const log = logger("audit");
 
 // Each pass takes lines older than HOLD_MS: a request shorter than the pass interval usually has
 // its completion taken along, and the two become one event.
@@ -21,7 +24,7 @@ async function importNow(holdMs = HOLD_MS): Promise<void> {
     failing = false;
   } catch (err) {
     // Busy, the database away or a disk problem: the lines stay in the journal and the next pass tries again.
-    if (!failing) console.error(`gatehouse: importing the egress journal failed (${(err as Error).message}); retrying`);
+    if (!failing) log.error(`importing the egress journal failed (${(err as Error).message}); retrying`);
     failing = true;
   }
 }

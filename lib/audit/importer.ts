@@ -3,6 +3,7 @@
 // second, so neither ever runs on a thread that serves requests.
 import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { logger } from "../log";
 
 export type AuditImporter = { stop(): Promise<void> };
 
@@ -11,9 +12,7 @@ export function startAuditImporter(dataDir: string, databaseUrl?: string): Audit
   const bootstrap = `require("tsx/cjs/api").register(); require(${JSON.stringify(path.join(__dirname, "importer-thread.ts"))});`;
   const worker = new Worker(bootstrap, { eval: true, workerData: { dataDir, databaseUrl } });
   let exited = false;
-  worker.on("error", (err) =>
-    console.error(`gatehouse: the audit importer stopped: ${err.message}; readers still import before they read`),
-  );
+  worker.on("error", (err) => logger("audit").error(`the audit importer stopped: ${err.message}; readers still import before they read`));
   worker.once("exit", () => (exited = true));
   return {
     stop: () =>

@@ -18,6 +18,7 @@ import type { Db } from "../../db/client";
 import { journalOffsets } from "../../db/queries/audit";
 import { touchCredential } from "../../db/queries/policy";
 import { touchSession } from "../../db/queries/sessions";
+import { logger } from "../log";
 import { writeTransaction } from "../../db/tx";
 import { appendAuditEvents, newEventId } from "./append";
 import type { AuditEventInput } from "./events";
@@ -148,8 +149,8 @@ export class EgressJournal {
     try {
       this.#write(text);
     } catch (err) {
-      console.error(
-        `gatehouse: ${count} egress journal record(s) could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      logger("audit").error(
+        `${count} egress journal record(s) could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
       );
     }
   }

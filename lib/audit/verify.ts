@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { AUDIT_COLUMNS } from "../../db/queries/audit";
-import { rawAll } from "../../db/raw";
+import { rawAll, rawGet } from "../../db/raw";
 import { GENESIS_HASH, eventHash, type HashedEvent } from "./events";
 
 export type ChainState =
@@ -59,8 +59,22 @@ export async function* chainRows(db: Db, after = 0, limit = -1): AsyncGenerator<
   }
 }
 
-/** The whole chain, or only the events after a point verified before (cheap, for dashboards). */
+/** The last event moved into an archive segment (see archive.ts): the live log continues its hash. */
+export async function archivedPoint(db: Db): Promise<VerifiedPoint | null> {
+  const row = await rawGet<VerifiedPoint>(
+    db,
+    sql`SELECT last_seq AS seq, last_hash AS hash FROM audit_archive_segments ORDER BY last_seq DESC LIMIT 1`,
+  );
+  return row ? { seq: Number(row.seq), hash: row.hash } : null;
+}
+
+/**
+ * The whole live chain (from the last archived hash, if events were archived), or only the
+ * events after a point verified before (cheap, for dashboards).
+ */
 export async function verifyAuditLog(db: Db, after?: VerifiedPoint, limit = -1): Promise<ChainState & { lastSeq: number }> {
+  const archived = await archivedPoint(db);
+  if (archived && (!after || after.seq < archived.seq)) after = archived;
   let prev = after?.hash ?? GENESIS_HASH;
   let lastSeq = after?.seq ?? 0;
   let count = 0;

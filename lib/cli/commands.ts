@@ -11,7 +11,6 @@ import { setTotpRequired } from "../services/totp/set-totp-required";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import { chunked, exportAudit } from "../services/audit/export-audit";
-import { verifyAudit } from "../services/audit/verify-audit";
 import { createSession } from "../services/sessions/create-session";
 import { rotateMasterKey } from "../services/vault/rotate-master-key";
 import { masterKeyPath } from "../vault";
@@ -19,10 +18,13 @@ import YAML from "yaml";
 import { setCredential } from "../services/credentials/set-credential";
 import { getPolicy } from "../services/policy/get-policy";
 import { parsePolicyText } from "../services/policy/parse-policy-text";
+import { previewPolicyImpact, windowDaysInput } from "../services/policy/preview-impact";
 import { putPolicy } from "../services/policy/put-policy";
+import { formatImpact } from "./impact";
 import type { Change } from "../policy";
 import { one, UsageError, type ParsedArgs } from "./args";
 import type { CliIo } from "./io";
+import { STREAM_COMMANDS } from "./stream-commands";
 
 export type CommandEnv = { ctx: ServiceContext; io: CliIo; actor: Actor };
 
@@ -198,10 +200,14 @@ COMMANDS["policy export"] = {
 };
 
 COMMANDS["policy import"] = {
-  usage: "gatehouse policy import FILE [--dry-run]",
-  spec: { values: [], booleans: ["dry-run"] },
+  usage: "gatehouse policy import FILE [--dry-run [--window-days N] [--json]]",
+  spec: { values: ["window-days"], booleans: ["dry-run", "json"] },
   validate: (a) => {
     if (a.positionals.length !== 1) throw new UsageError("give exactly one policy file (JSON or YAML)");
+    if ((one(a, "window-days") !== undefined || a.booleans.has("json")) && !a.booleans.has("dry-run"))
+      throw new UsageError("--window-days and --json go with --dry-run");
+    const days = one(a, "window-days");
+    if (days !== undefined && !/^\d{1,2}$/.test(days)) throw new UsageError("--window-days takes a number of days (1-90)");
   },
   run: async (a, { ctx, io, actor }) => {
     const file = a.positionals[0]!;
@@ -220,6 +226,14 @@ COMMANDS["policy import"] = {
       return 2;
     }
     const result = await putPolicy({ ctx, actor, input: doc, dryRun: a.booleans.has("dry-run") });
+    if (result.dryRun) {
+      // The dry run replays the logged requests of the window against the file: what would change.
+      const impact = await previewPolicyImpact({ ctx, actor, draft: result.policy, windowDays: windowDaysInput(one(a, "window-days")) });
+      if (a.booleans.has("json")) io.out(JSON.stringify({ dryRun: true, applied: false, diff: result.diff, impact }, null, 2) + "\n");
+      else io.out(formatDiff(result.diff) + formatImpact(impact));
+      io.err("dry run: nothing was changed\n");
+      return 0;
+    }
     io.out(formatDiff(result.diff));
     io.err(result.dryRun ? "dry run: nothing was changed\n" : result.applied ? "policy imported\n" : "policy unchanged\n");
     return 0;
@@ -303,22 +317,6 @@ COMMANDS["session create"] = {
   },
 };
 
-COMMANDS["audit verify"] = {
-  usage: "gatehouse audit verify",
-  spec: { values: [], booleans: [] },
-  validate: noPositionals,
-  run: async (_a, { ctx, io, actor }) => {
-    const state = await verifyAudit({ ctx, actor });
-    if (state.ok) {
-      io.err(`audit chain ok: ${state.events} event(s), last hash ${state.lastHash}\n`);
-      return 0;
-    }
-    io.out(`${JSON.stringify({ seq: state.firstBad.seq, id: state.firstBad.id, problem: state.firstBad.problem })}\n`);
-    io.err(`audit chain BROKEN at event ${state.firstBad.id} (seq ${state.firstBad.seq}): ${state.firstBad.problem}\n`);
-    return 1;
-  },
-};
-
 const AUDIT_FILTERS = ["q", "kind", "outcome", "host", "workspace", "channel", "member", "actor", "connection", "action", "from", "to"];
 
 COMMANDS["audit export"] = {
@@ -336,6 +334,8 @@ COMMANDS["audit export"] = {
   },
 };
 
+Object.assign(COMMANDS, STREAM_COMMANDS);
+
 export const USAGE = `usage: gatehouse <command>
 
   user add --email E --role owner|auditor       password from GATEHOUSE_PASSWORD or stdin
@@ -345,10 +345,14 @@ export const USAGE = `usage: gatehouse <command>
   user remove --email E                         the last Owner stays
   apikey create --name N --role owner|auditor|orchestrator
   policy export [--out F] [--format json|yaml]
-  policy import F [--dry-run]
+  policy import F [--dry-run [--window-days N] [--json]]
   credential set BUNDLE/CONNECTION              secret from stdin
   vault rotate-key                              re-seal everything under a new master key
   session create --workspace W --channel C --member M [--org-member] [--role R]… [--thread T] [--dm]
-  audit verify                                  exit 1 and the first bad event if the chain is broken
+  audit verify [--archive DIR]                  exit 1 and the first bad event (or archive segment) if the chain is broken
   audit export --format jsonl|csv [--host H] [--outcome O] [--from T] [--to T] …
+  audit retention [--days N | --keep-all]       how long events stay live before they are archived
+  audit archive [--older-than 90d]              archive old events now (default: the retention)
+  sink add --name N --type syslog|webhook|otlp --url U [--format json|ocsf]   webhook secret from stdin
+  sink list | sink remove NAME | sink test NAME
 `;

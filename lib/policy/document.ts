@@ -34,6 +34,45 @@ const patternList = z.array(hostPattern).superRefine((list, ctx) => {
   });
 });
 
+/** An instant in RFC 3339 (`2026-12-01T09:00:00Z`, an offset, optional fractions); stored in UTC. */
+export const Instant = z
+  .string()
+  .max(40)
+  .transform((value, ctx) => {
+    const ms = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/.test(value)
+      ? Date.parse(value.toUpperCase())
+      : NaN;
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: "custom", message: `"${value}" is not an RFC 3339 time such as 2026-12-01T09:00:00Z` });
+      return z.NEVER;
+    }
+    return new Date(ms).toISOString();
+  });
+
+/** A Domains entry: a host pattern, or one granted until `expiresAt` (a time-bound grant). */
+const domainGrant = z.object({ pattern: hostPattern, expiresAt: Instant }).strict();
+// Not z.union: its error would say "Invalid input" instead of what is wrong with the entry.
+const domainEntry = z.unknown().transform((value, ctx): string | { pattern: string; expiresAt: string } => {
+  const r = typeof value === "string" ? hostPattern.safeParse(value) : domainGrant.safeParse(value);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues)
+    ctx.addIssue({
+      code: "custom",
+      path: issue.path,
+      message: typeof value === "string" || typeof value === "object" ? issue.message : "must be a host pattern or { pattern, expiresAt }",
+    });
+  return z.NEVER;
+});
+
+const domainList = z.array(domainEntry).superRefine((list, ctx) => {
+  const seen = new Set<string>();
+  list.forEach((entry, i) => {
+    const p = typeof entry === "string" ? entry : entry.pattern;
+    if (seen.has(p)) ctx.addIssue({ code: "custom", path: [i], message: `"${p}" is listed twice` });
+    seen.add(p);
+  });
+});
+
 /**
  * Headers a credential may not travel in: framing, routing and hop-by-hop headers (RFC 9110
  * §7.6.1), which the proxy rewrites or strips, and the proxy's own and the cookie jar's.
@@ -133,6 +172,8 @@ export const ConnectionSchema = z
     inject: InjectSchema,
     allowedWebsites: patternList.min(1, "list at least one website the credential may travel to"),
     narrow: NarrowSchema.optional(),
+    /** A time-bound grant: after this instant the connection is gone from every decision. */
+    expiresAt: Instant.optional(),
   })
   .strict();
 
@@ -146,7 +187,7 @@ export const BundleSchema = z
   .object({
     name,
     scope: ScopeSchema,
-    domains: patternList.default([]),
+    domains: domainList.default([]),
     connections: z.array(ConnectionSchema).default([]),
   })
   .strict()
@@ -191,9 +232,29 @@ export const PolicyDocumentSchema = z
     orgDeny: patternList.default([]),
     bundles: z.array(BundleSchema).default([]),
     channels: z.array(z.object({ workspace: slackId, channel: slackId }).strict()).optional(),
+    /**
+     * Report-only rollout: until `until`, a request of this workspace (or only this channel) that
+     * would be blocked for not being listed goes out without a credential and is logged. At most
+     * 7 days ahead when written (checked where the clock is: lib/services/policy/report-only.ts).
+     */
+    reportOnly: z
+      .array(z.object({ workspace: slackId, channel: slackId.optional(), until: Instant }).strict())
+      .max(1000)
+      .optional(),
   })
   .strict()
   .superRefine((doc, ctx) => {
+    const scopes = new Set<string>();
+    doc.reportOnly?.forEach((r, i) => {
+      const key = `${r.workspace}/${r.channel ?? ""}`;
+      if (scopes.has(key))
+        ctx.addIssue({
+          code: "custom",
+          path: ["reportOnly", i],
+          message: `report-only is set twice for ${r.channel ? `channel ${r.channel} in ` : "workspace "}${r.workspace}`,
+        });
+      scopes.add(key);
+    });
     const names = new Set<string>();
     doc.bundles.forEach((b, i) => {
       if (names.has(b.name)) ctx.addIssue({ code: "custom", path: ["bundles", i, "name"], message: `bundle "${b.name}" is defined twice` });
@@ -235,6 +296,18 @@ export type ConnectionDoc = BundleDoc["connections"][number];
 export type ScopeDoc = BundleDoc["scope"];
 export type InjectDoc = ConnectionDoc["inject"];
 export type MemberAccessDoc = PolicyDocument["memberAccess"];
+export type DomainEntry = BundleDoc["domains"][number];
+export type ReportOnlyDoc = NonNullable<PolicyDocument["reportOnly"]>[number];
+
+/** The host pattern of a Domains entry, time-bound or not. */
+export function domainPattern(entry: DomainEntry): string {
+  return typeof entry === "string" ? entry : entry.pattern;
+}
+
+/** When a Domains entry expires (RFC 3339), or undefined for a lasting one. */
+export function domainExpiresAt(entry: DomainEntry): string | undefined {
+  return typeof entry === "string" ? undefined : entry.expiresAt;
+}
 
 export type FieldError = { field: string; message: string };
 

@@ -1,7 +1,7 @@
 // A channel's effective policy: organization bundles, then its workspace's, then bundles naming
 // the channel. A connection in a narrower scope replaces the same name from a wider one;
 // domains add up.
-import type { BundleDoc, ConnectionDoc, PolicyDocument, ScopeDoc } from "./document";
+import { domainExpiresAt, domainPattern, type BundleDoc, type ConnectionDoc, type PolicyDocument, type ScopeDoc } from "./document";
 
 export type ScopeRank = 1 | 2 | 3;
 export const scopeLabel: Record<ScopeRank, "organization" | "workspace" | "channel"> = {
@@ -18,7 +18,7 @@ export type EffectiveConnection = {
   overrides: { bundle: string; rank: ScopeRank }[];
 };
 
-export type EffectiveDomain = { bundle: string; rank: ScopeRank; pattern: string };
+export type EffectiveDomain = { bundle: string; rank: ScopeRank; pattern: string; expiresAt?: string };
 
 export type EffectivePolicy = {
   workspace: string;
@@ -56,7 +56,10 @@ export function effectivePolicy(doc: PolicyDocument, workspace: string, channel:
       const overrides = previous ? [...previous.overrides, { bundle: previous.bundle, rank: previous.rank }] : [];
       byName.set(connection.name, { bundle: bundle.name, rank, connection, overrides });
     }
-    for (const pattern of bundle.domains) domains.push({ bundle: bundle.name, rank, pattern });
+    for (const entry of bundle.domains) {
+      const expiresAt = domainExpiresAt(entry);
+      domains.push({ bundle: bundle.name, rank, pattern: domainPattern(entry), ...(expiresAt ? { expiresAt } : {}) });
+    }
   }
   return { workspace, channel, connections: [...byName.values()], domains };
 }

@@ -62,8 +62,9 @@ const base = doc({
   ],
 });
 
+const NOW = Date.UTC(2026, 10, 30);
 const creds = new Set(["baseline/github", "baseline/jira", "platform-team/github", "ws-eng/wiki"]);
-const policy = compilePolicy(base, { credentialsSet: creds });
+const policy = compilePolicy(base, { credentialsSet: creds, now: NOW });
 
 function req(url: string, method = "GET", extra: Partial<EgressRequest> = {}): EgressRequest {
   const u = new URL(url);
@@ -222,7 +223,7 @@ describe("decide: the three outcomes (spec §2)", () => {
           },
         ],
       }),
-      { credentialsSet: new Set(["org/wild", "org/exact", "org/short", "org/long", "org/orgwide", "chan/chanwide"]) },
+      { credentialsSet: new Set(["org/wild", "org/exact", "org/short", "org/long", "org/orgwide", "chan/chanwide"]), now: NOW },
     );
     expect(p.decide("W", "C", req("https://api.example.com/")).connection?.name).toBe("exact");
     expect(p.decide("W", "C", req("https://other.example.com/")).connection?.name).toBe("wild");
@@ -362,7 +363,7 @@ describe("answers to redact", () => {
       },
     ],
   });
-  const p = compilePolicy(shared, { credentialsSet: new Set(["b/one", "b/two"]) });
+  const p = compilePolicy(shared, { credentialsSet: new Set(["b/one", "b/two"]), now: NOW });
   const ids = (d: ReturnType<typeof p.decide>) => (d.alsoRedact ?? []).map((c) => c.identity).sort();
   it("name every connection one of whose Allowed websites the host is, credentialed or not", () => {
     expect(ids(p.decide("T", "C", req("https://api.example.com/repos/acme/x")))).toEqual(["b/one", "b/two"]);

@@ -1,10 +1,11 @@
-// compile(document) → an index; decide() → { outcome, rule, reason }; explain() → every rule
-// considered. Pure: no I/O, no clock.
+// compile(document, { now }) → an index; decide() → { outcome, rule, reason }; explain() → every
+// rule considered. Pure: no I/O, no clock (the instant it decides at is an argument of compile).
 import { credentialIdentity, type ConnectionDoc, type InjectDoc, type PolicyDocument } from "./document";
 import { effectivePolicy, scopeLabel, type ScopeRank } from "./effective";
 import { HostIndex, hostKeys } from "./host-index";
 import { isIpLiteral, normalisePath, pathHasPrefix, READ_ONLY_METHODS, type Scheme } from "./normalize";
 import { parseHostPattern, patternMatches, type HostPattern } from "./pattern";
+import { instantMs, liveDocument, nextExpiry, reportOnlyUntil } from "./time-bound";
 
 export type Outcome = "credentialed" | "allowlisted" | "blocked";
 
@@ -48,6 +49,15 @@ export type Decision = {
    * on an earlier request).
    */
   alsoRedact?: AttachedConnection[];
+  /**
+   * When this outcome stops holding by itself (ms): the time-bound grant or report-only window it
+   * rests on expires. What depended on it (a tunnel, a WebSocket) is closed then.
+   */
+  expiresAt?: number;
+  /** Set in report-only mode (ms, when it ends), on every decision of the channel. */
+  reportOnlyUntil?: number;
+  /** Report-only let this request out: what would have blocked it. */
+  wouldBlock?: { code: BlockCode; rule: string; reason: string };
 };
 
 export type Consideration = {
@@ -72,7 +82,7 @@ type CredentialRule = {
   hasCredential: boolean;
 };
 
-type DomainRule = { kind: "domain"; bundle: string; rank: ScopeRank; order: number; pattern: HostPattern };
+type DomainRule = { kind: "domain"; bundle: string; rank: ScopeRank; order: number; pattern: HostPattern; expiresAt?: number };
 
 /** One index per channel: credential rules and Domains entries share it, so one probe per suffix. */
 type ChannelIndex = { rules: HostIndex<CredentialRule | DomainRule> };
@@ -80,18 +90,26 @@ type ChannelIndex = { rules: HostIndex<CredentialRule | DomainRule> };
 export type CompileOptions = {
   /** Identities (bundle/connection) that have a credential set. */
   credentialsSet: ReadonlySet<string>;
+  /** The instant decisions are made at (ms): time-bound entries expired by then are left out. */
+  now: number;
 };
 
 export class CompiledPolicy {
+  /** The document as it decides: without what had expired at `compiledAt`. */
   readonly document: PolicyDocument;
+  readonly compiledAt: number;
+  /** The next instant at which a grant or report-only window ends (ms), or null: recompile then. */
+  readonly nextExpiry: number | null;
   readonly #deny = new HostIndex<string>({ portlessMatchesAnyPort: true });
   readonly #channels = new Map<string, Map<string, ChannelIndex>>();
   readonly #credentialsSet: ReadonlySet<string>;
 
   constructor(document: PolicyDocument, options: CompileOptions) {
-    this.document = document;
+    this.compiledAt = options.now;
+    this.document = liveDocument(document, options.now);
+    this.nextExpiry = nextExpiry(document, options.now);
     this.#credentialsSet = options.credentialsSet;
-    for (const p of document.orgDeny) this.#deny.add(parseHostPattern(p), p);
+    for (const p of this.document.orgDeny) this.#deny.add(parseHostPattern(p), p);
   }
 
   /** The index for one channel, built on first use and kept: a policy is immutable once compiled. */
@@ -139,19 +157,44 @@ export class CompiledPolicy {
         rank: d.rank,
         order: order++,
         pattern: parseHostPattern(d.pattern),
+        ...(d.expiresAt ? { expiresAt: instantMs(d.expiresAt) } : {}),
       });
     }
     return { rules };
   }
 
   decide(workspace: string, channel: string, req: EgressRequest): Decision {
-    return this.#evaluate(workspace, channel, req, null);
+    return this.#reportOnly(workspace, channel, this.#evaluate(workspace, channel, req, null));
   }
 
   explain(workspace: string, channel: string, req: EgressRequest): Explanation {
     const considered: Consideration[] = [];
-    const decision = this.#evaluate(workspace, channel, req, considered);
+    const decision = this.#reportOnly(workspace, channel, this.#evaluate(workspace, channel, req, considered));
     return { decision, considered };
+  }
+
+  /** Until when this channel is in report-only mode (ms), or null. */
+  reportOnlyUntil(workspace: string, channel: string): number | null {
+    return reportOnlyUntil(this.document, workspace, channel, this.compiledAt);
+  }
+
+  /**
+   * Report-only relaxes exactly one refusal: a host on no list. The org-wide deny list never
+   * (nor anything decided outside this engine: sessions, private addresses, transport checks).
+   */
+  #reportOnly(workspace: string, channel: string, d: Decision): Decision {
+    if (!this.document.reportOnly?.length) return d;
+    const until = this.reportOnlyUntil(workspace, channel);
+    if (until === null) return d;
+    if (d.outcome !== "blocked" || d.code !== "host_not_allowed") return { ...d, reportOnlyUntil: until };
+    return {
+      outcome: "allowlisted",
+      rule: `reportOnly:${d.rule}`,
+      reason: `report-only mode until ${new Date(until).toISOString()}: this request would be blocked (${d.reason}); it goes out without any credential`,
+      reportOnlyUntil: until,
+      expiresAt: until,
+      wouldBlock: { code: d.code, rule: d.rule, reason: d.reason },
+    };
   }
 
   /** Whether a CONNECT to this host must be intercepted: some credential rule names the host. */
@@ -226,7 +269,9 @@ export class CompiledPolicy {
 
     if (best) {
       if (trace) markWinner(trace, credentialRuleName(best), candidates.length);
+      const expiresAt = connectionExpiry(best);
       return {
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
         outcome: "credentialed",
         rule: credentialRuleName(best),
         reason: `${host} is an Allowed website of ${best.attached.identity} (${scopeLabel[best.rank]} scope)${best.connection.narrow ? " and the request fits its narrowing" : ""}; the ${best.attached.serviceAccount} credential is attached`,
@@ -249,8 +294,12 @@ export class CompiledPolicy {
       }
     }
 
+    // Allowed without a credential until the last of the rules allowing it expires (none: lasting).
+    const allowedUntil = latestExpiry([...candidates.map((c) => connectionExpiry(c.value)), ...domainHits.map((d) => d.value.expiresAt)]);
+    const allowedExpiry = allowedUntil !== undefined ? { expiresAt: allowedUntil } : {};
     if (firstMiss) {
       return {
+        ...allowedExpiry,
         outcome: "allowlisted",
         rule: credentialRuleName(firstMiss.rule),
         reason: `${host} is an Allowed website of ${firstMiss.rule.attached.identity}, but ${firstMiss.why}; the request goes out without a credential`,
@@ -260,8 +309,10 @@ export class CompiledPolicy {
       };
     }
     if (domainHits.length > 0) {
-      const d = domainHits[0]!.value;
+      // A lasting entry decides before a time-bound one: the log names what will still hold.
+      const d = domainHits.map((h) => h.value).sort((a, b) => (b.expiresAt ?? Infinity) - (a.expiresAt ?? Infinity))[0]!;
       return {
+        ...allowedExpiry,
         outcome: "allowlisted",
         rule: domainRuleName(d),
         reason: `${host} is on bundle ${d.bundle}'s Domains tab (${d.pattern.text}); no credential applies`,
@@ -314,6 +365,20 @@ export class CompiledPolicy {
       });
     }
   }
+}
+
+function connectionExpiry(rule: CredentialRule): number | undefined {
+  return rule.connection.expiresAt ? instantMs(rule.connection.expiresAt) : undefined;
+}
+
+/** The latest of some expiries, or undefined when one of them is lasting (undefined). */
+function latestExpiry(list: (number | undefined)[]): number | undefined {
+  let latest = -Infinity;
+  for (const at of list) {
+    if (at === undefined) return undefined;
+    if (at > latest) latest = at;
+  }
+  return list.length > 0 ? latest : undefined;
 }
 
 /** The distinct connections behind the credential rules that matched a host. */

@@ -5,3 +5,6 @@ export * from "./normalize";
 export * from "./pattern";
 export * from "./target";
 export * from "./diff";
+export * from "./time-bound";
+export * from "./replay";
+export * from "./deny-cover";

@@ -156,7 +156,7 @@ describe("decide agrees with the reference matcher", () => {
               b.connections.filter((c) => credentials.includes(c.name)).map((c) => credentialIdentity(b.name, c.name)),
             ),
           );
-          const compiled = compilePolicy(v.document, { credentialsSet: creds });
+          const compiled = compilePolicy(v.document, { credentialsSet: creds, now: 0 });
           for (const req of requests) {
             const got = compiled.decide(ws!, ch!, req);
             const want = reference(v.document, creds, ws!, ch!, req);

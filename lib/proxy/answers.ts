@@ -2,9 +2,12 @@
 // when a limit is reached, or when Gatehouse itself cannot go on (policy or journal unreadable).
 import type http from "node:http";
 import type { Duplex } from "node:stream";
-import { LIMITS, newRequestId } from "./core";
+import { logger } from "../log";
+import { newRequestId } from "./core";
 import { answer, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { PolicyStaleError } from "../cluster/stale";
+
+const log = logger("proxy");
 
 export type AuthFailureReason = "missing" | "unknown" | "revoked" | "expired" | "idle";
 
@@ -22,11 +25,11 @@ export function authFailure(requestId: string, reason: AuthFailureReason): Proxy
   return { status: 407, code, message: AUTH_MESSAGES[reason], outcome: "blocked", requestId };
 }
 
-export function tooManyConnections(requestId: string): ProxyAnswer {
+export function tooManyConnections(requestId: string, limit: number): ProxyAnswer {
   return {
     status: 429,
     code: "too_many_connections",
-    message: `this session already has ${LIMITS.connectionsPerSession} open connections`,
+    message: `this session already has ${limit} open connections`,
     outcome: "blocked",
     requestId,
   };
@@ -59,7 +62,7 @@ export function policyUnavailable(requestId: string, err: unknown): ProxyAnswer 
   // Once per 10 s: while the database is gone, every request would say the same.
   if (Date.now() - policyFailureLoggedAt > 10_000) {
     policyFailureLoggedAt = Date.now();
-    console.error(`gatehouse proxy: the policy could not be read (${errorCode(err)}); refusing requests until it can`);
+    log.error({ requestId }, `the policy could not be read (${errorCode(err)}); refusing requests until it can`);
   }
   return {
     status: 503,
@@ -71,19 +74,20 @@ export function policyUnavailable(requestId: string, err: unknown): ProxyAnswer 
 }
 
 export function internalError(res: http.ServerResponse, err: unknown): void {
-  console.error(`gatehouse proxy: a request failed inside Gatehouse (${errorCode(err)})`);
+  const requestId = newRequestId();
+  log.error({ requestId }, `a request failed inside Gatehouse (${errorCode(err)})`);
   answer(res, {
     status: 500,
     code: "internal_error",
     message: "Gatehouse failed to handle this request; nothing went upstream",
     outcome: "blocked",
-    requestId: newRequestId(),
+    requestId,
   });
 }
 
 /** A tunnel or upgrade that failed inside Gatehouse after it was accepted. */
 export function dropped(socket: Duplex, err: unknown): void {
-  console.error(`gatehouse proxy: a tunnel failed (${errorCode(err)})`);
+  log.error(`a tunnel failed (${errorCode(err)})`);
   socket.destroy();
 }
 
@@ -95,5 +99,5 @@ export function failed(res: http.ServerResponse, requestId: string): void {
 }
 
 export function journalFailed(err: unknown): void {
-  console.error(`gatehouse proxy: the egress journal could not be written (${errorCode(err)}); refusing requests until it can`);
+  log.error(`the egress journal could not be written (${errorCode(err)}); refusing requests until it can`);
 }

@@ -1,19 +1,23 @@
-// CONNECT: the session and decision for the tunnel, then one of two transports. Hosts where a
+// CONNECT: admitted like any request (admission.ts), then one of two transports. Hosts where a
 // credential may attach are intercepted (TLS terminated with a Gatehouse leaf, requests served
 // by the inner server); Domains-only hosts are tunnelled blind after their ClientHello's SNI is
 // checked against the target.
 import type http from "node:http";
 import net from "node:net";
 import tls from "node:tls";
-import { parseConnectTarget, type Decision } from "../policy";
-import { authFailure, dropped, policyUnavailable, tooManyConnections } from "./answers";
+import { parseConnectTarget, type Decision, type Target } from "../policy";
+import { admit, resolveAdmitted, tunnelRefusal } from "./admission";
+import { dropped, policyUnavailable } from "./answers";
 import { newRequestId, type Attempt, type ProxyCore, type Tunnel } from "./core";
 import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from "./client-hello";
+import { logger } from "../log";
+import { tunnelClosed, tunnelOpened } from "../metrics";
 import { upstreamFailure } from "./relay";
 import { RequestDeadlines } from "./request-deadlines";
 import { answerSocket, type ProxyErrorCode } from "./respond";
 import { closeIfSilent, closeWhenIdle, formatDuration } from "./socket-timers";
 import { sessionToken } from "./token";
+import { reportOnlyHeader } from "./time-bound";
 
 export class ConnectHandler {
   readonly #c: ProxyCore;
@@ -39,18 +43,14 @@ export class ConnectHandler {
   };
 
   #connect(req: http.IncomingMessage, socket: net.Socket, head: Buffer, requestId: string): void {
-    const { d, audit } = this.#c;
+    const { audit } = this.#c;
     const token = sessionToken(req.headers["proxy-authorization"]);
-    const revisions = this.#c.revisions();
-    const check = token ? d.sessions.verify(token, d.now(), revisions.sessions) : null;
-    if (!token || !check || !check.ok) return answerSocket(socket, authFailure(requestId, check && !check.ok ? check.reason : "missing"));
-    const session = check.session;
     const authority = parseConnectTarget(req.url ?? "");
     if ("error" in authority) {
       return answerSocket(
         socket,
         audit.refuse(
-          session,
+          audit.knownSession(token),
           { method: "CONNECT", scheme: "https", host: null, port: null, path: null },
           {
             status: authority.error === "userinfo_not_allowed" ? 403 : 400,
@@ -62,58 +62,33 @@ export class ConnectHandler {
         ),
       );
     }
-    if (!this.#c.sockets.track(session.id, socket))
-      return answerSocket(
-        socket,
-        audit.refuse(
-          session,
-          { method: "CONNECT", scheme: "https", host: authority.host, port: authority.port, path: null },
-          tooManyConnections(requestId),
-        ),
-      );
-
     const { host, port } = authority;
-    const compiled = d.policy.current(revisions.policy);
-    const decision = compiled.decide(session.workspace, session.channel, {
-      method: "CONNECT",
-      scheme: "https",
-      host,
-      port,
-      path: "/",
-      methodOverride: false,
-    });
-    if (decision.outcome === "blocked") {
-      audit.record(
-        { requestId, started: d.now(), session, token, method: "CONNECT", target: { scheme: "https", host, port, path: "", search: "" } },
-        decision,
-        { status: 403 },
-      );
-      return answerSocket(socket, {
-        status: 403,
-        code: decision.code ?? "host_not_allowed",
-        message: decision.reason,
-        outcome: "blocked",
-        requestId,
-        host,
-      });
-    }
+    const target: Target = { scheme: "https", host, port, path: "", search: "" };
+    const admitted = admit(
+      this.#c,
+      { requestId, token, method: "CONNECT", target, rawHeaders: req.rawHeaders, headers: req.headers, connection: socket },
+      this.#c.revisions(),
+    );
+    if (!admitted.ok) return answerSocket(socket, admitted.answer);
+    const { attempt, decision, policy } = admitted;
+    const { session } = attempt;
+    const tunnel: Tunnel = { host, port, token: attempt.token, session, clientSocket: socket };
     if (head.length) socket.unshift(head);
-    if (compiled.credentialMayApply(session.workspace, session.channel, host)) {
-      this.#intercept(socket, { host, port, token, session, clientSocket: socket }, requestId).catch((err) => dropped(socket, err));
+    // The transport is chosen after the decision: interception where a credential may attach.
+    if (policy.credentialMayApply(session.workspace, session.channel, host)) {
+      this.#intercept(socket, tunnel, requestId).catch((err) => dropped(socket, err));
     } else {
-      this.#blindTunnel(socket, { host, port, token, session, clientSocket: socket }, decision, requestId).catch((err) =>
-        dropped(socket, err),
-      );
+      this.#blindTunnel(socket, tunnel, attempt, decision).catch((err) => dropped(socket, err));
     }
   }
 
   async #intercept(socket: net.Socket, tunnel: Tunnel, requestId: string): Promise<void> {
-    const { d, audit } = this.#c;
+    const { d } = this.#c;
     let secureContext: tls.SecureContext;
     try {
       secureContext = await d.issuer.contextFor(tunnel.host);
     } catch (err) {
-      console.error(`gatehouse proxy: issuing a certificate for ${tunnel.host} failed: ${(err as Error).message}`);
+      logger("proxy").error({ requestId }, `issuing a certificate for ${tunnel.host} failed: ${(err as Error).message}`);
       return answerSocket(socket, {
         status: 502,
         code: "upstream_unreachable",
@@ -122,28 +97,20 @@ export class ConnectHandler {
         requestId,
       });
     }
-    socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+    socket.write(`HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Request-Id: ${requestId}\r\n\r\n`);
     const tlsSocket = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext,
       ALPNProtocols: ["http/1.1"],
       SNICallback: (servername, cb) => {
         if (servername.toLowerCase().replace(/\.$/, "") === tunnel.host) return cb(null, secureContext);
-        audit.refuse(
-          tunnel.session,
-          { method: "CONNECT", scheme: "https", host: tunnel.host, port: tunnel.port, path: null },
-          {
-            status: 403,
-            code: "sni_mismatch",
-            message: `TLS SNI ${servername} differs from the CONNECT target ${tunnel.host}`,
-            outcome: "blocked",
-            requestId,
-          },
-        );
+        tunnelRefusal(this.#c, tunnel, requestId, { sni: servername });
         cb(new Error("SNI differs from the CONNECT target"));
       },
     });
     tlsSocket.on("error", () => tlsSocket.destroy());
+    tunnelOpened("intercepted");
+    socket.once("close", () => tunnelClosed("intercepted"));
     this.#c.tunnels.set(tlsSocket, tunnel);
     this.#c.sockets.track(tunnel.session.id, tlsSocket, "companion");
     // As on the forward listener: a tunnel with no request in time (no handshake, or nothing
@@ -156,33 +123,27 @@ export class ConnectHandler {
     );
   }
 
-  async #blindTunnel(socket: net.Socket, tunnel: Tunnel, decision: Decision, requestId: string): Promise<void> {
+  async #blindTunnel(socket: net.Socket, tunnel: Tunnel, attempt: Attempt, decision: Decision): Promise<void> {
     const { d, audit } = this.#c;
-    const attempt: Attempt = {
-      requestId,
-      started: d.now(),
-      session: tunnel.session,
-      token: tunnel.token,
-      method: "CONNECT",
-      target: { scheme: "https", host: tunnel.host, port: tunnel.port, path: "", search: "" },
-    };
-    const resolved = await d.resolver.resolve(tunnel.host);
-    if (!resolved.ok) {
-      const status = resolved.code === "private_address" ? 403 : 502;
-      const outcome = status === 403 ? "blocked" : decision.outcome;
-      audit.record(
-        attempt,
-        { ...decision, outcome, reason: resolved.message, rule: status === 403 ? "ssrf:private_address" : decision.rule },
-        { status },
-      );
-      return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome, requestId, host: tunnel.host });
-    }
+    const { requestId } = attempt;
+    const resolved = await resolveAdmitted(this.#c, attempt, decision);
+    if (!resolved.ok) return answerSocket(socket, resolved.answer);
     // Dialled before the 200: a host that cannot be reached is answered (and recorded) as the
     // failure it is, not as an open tunnel that closes at once. No byte goes up before the
     // ClientHello is checked and the tunnel recorded.
-    const upstream = net.connect({ host: resolved.address.address, port: tunnel.port, timeout: d.env.proxyTimeouts.connect });
+    // Through the parent proxy the tunnel is open (or refused) before anything else happens.
+    const viaParent = resolved.address.viaParent
+      ? await d.parent!.tunnel(tunnel.host, tunnel.port, d.env.proxyTimeouts.connect).catch((err: NodeJS.ErrnoException) => err)
+      : null;
+    if (viaParent instanceof Error) {
+      const failure = upstreamFailure(viaParent);
+      audit.record(attempt, { ...decision, reason: failure.message }, { status: failure.status });
+      return answerSocket(socket, { ...failure, outcome: decision.outcome, requestId, host: tunnel.host });
+    }
+    const upstream = viaParent ?? net.connect({ host: resolved.address.address, port: tunnel.port, timeout: d.env.proxyTimeouts.connect });
     this.#c.sockets.track(tunnel.session.id, upstream, "companion");
     const dialFailure = await new Promise<{ status: number; code: ProxyErrorCode; message: string } | null>((resolve) => {
+      if (viaParent) resolve(null);
       upstream.once("connect", () => resolve(null));
       upstream.once("timeout", () =>
         resolve({
@@ -201,15 +162,22 @@ export class ConnectHandler {
     }
     upstream.setTimeout(0);
     if (socket.destroyed) return void upstream.destroy();
+    const reportOnly = reportOnlyHeader(decision);
     socket.write(
-      "HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " + requestId + "\r\n\r\n",
+      "HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " +
+        requestId +
+        (reportOnly ? `\r\nX-Gatehouse-Report-Only: ${reportOnly}` : "") +
+        "\r\n\r\n",
     );
+    // A tunnel that rests on a time-bound grant (or report-only) closes when it ends.
+    this.#c.expiring.track([socket, upstream], decision);
+    tunnelOpened("blind");
+    socket.once("close", () => tunnelClosed("blind"));
     // The ClientHello's SNI must name the CONNECT target before a byte goes upstream.
     const hello = await readClientHello(socket, d.env.proxyTimeouts.clientHello);
     if ("error" in hello || (hello.sni !== null && hello.sni !== tunnel.host)) {
-      const message =
-        "error" in hello ? `not a TLS ClientHello (${hello.error})` : `TLS SNI ${hello.sni} differs from the CONNECT target ${tunnel.host}`;
-      audit.record(attempt, { ...decision, outcome: "blocked", rule: "tunnel:sni", reason: message }, { status: 403 });
+      // The 200 is out: the refusal is recorded, and the sandbox sees the tunnel close.
+      tunnelRefusal(this.#c, tunnel, requestId, "error" in hello ? hello : { sni: hello.sni! });
       upstream.destroy();
       return void socket.destroy();
     }
@@ -253,21 +221,23 @@ export class ConnectHandler {
   }
 }
 
-async function readClientHello(socket: net.Socket, timeoutMs: number): Promise<{ sni: string | null; bytes: Buffer } | { error: string }> {
+type ClientHelloRead = { sni: string | null; bytes: Buffer } | { error: string; timedOut: boolean };
+
+async function readClientHello(socket: net.Socket, timeoutMs: number): Promise<ClientHelloRead> {
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => finish({ error: "timed out waiting for the ClientHello" }), timeoutMs);
+    const timer = setTimeout(() => finish({ error: "timed out waiting for the ClientHello", timedOut: true }), timeoutMs);
     const onData = (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       const r = parseClientHello(buf);
       if ("incomplete" in r) {
-        if (buf.length > MAX_CLIENT_HELLO_BYTES) finish({ error: "ClientHello too large" });
+        if (buf.length > MAX_CLIENT_HELLO_BYTES) finish({ error: "ClientHello too large", timedOut: false });
         return;
       }
-      finish("error" in r ? r : { sni: r.sni, bytes: buf });
+      finish("error" in r ? { error: r.error, timedOut: false } : { sni: r.sni, bytes: buf });
     };
-    const onEnd = () => finish({ error: "the client closed before its ClientHello" });
-    function finish(r: { sni: string | null; bytes: Buffer } | { error: string }) {
+    const onEnd = () => finish({ error: "the client closed before its ClientHello", timedOut: false });
+    function finish(r: ClientHelloRead) {
       clearTimeout(timer);
       socket.off("data", onData);
       socket.off("end", onEnd);

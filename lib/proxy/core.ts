@@ -16,14 +16,15 @@ import type { Vault } from "../vault";
 import type { LeafIssuer } from "./ca";
 import type { EgressAudit } from "./egress-audit";
 import type { RequestDeadlines } from "./request-deadlines";
+import type { ParentProxy } from "./parent-proxy";
 import type { Resolver } from "./resolve";
 import type { SealedCredentials } from "./sealed-credentials";
 import type { SessionSockets } from "./session-sockets";
+import type { ExpiringSockets } from "./time-bound";
 
 export const LIMITS = {
   maxHeaderBytes: 32 * 1024,
   maxHeaderCount: 100,
-  connectionsPerSession: 256,
 };
 
 /**
@@ -37,7 +38,7 @@ export function sandboxServerOptions(timeouts: ProxyTimeouts): http.ServerOption
     headersTimeout: timeouts.requestHeaders,
     requestTimeout: timeouts.request,
     connectionsCheckingInterval: Math.min(1_000, Math.ceil(timeouts.requestHeaders / 4)),
-    keepAliveTimeout: 5_000,
+    keepAliveTimeout: timeouts.keepAlive,
   };
 }
 
@@ -59,6 +60,8 @@ export type ProxyDeps = {
    */
   revisions?: () => Revisions;
   changes?: { onChange(fn: (now: Revisions, before: Revisions | null, reset: boolean) => void): () => void };
+  /** GATEHOUSE_UPSTREAM_PROXY: upstreams the resolver marks `viaParent` are dialled through it. */
+  parent?: ParentProxy;
 };
 
 /** The parts every handler works with, built once by EgressProxy. */
@@ -75,6 +78,8 @@ export type ProxyCore = {
   sockets: SessionSockets;
   audit: EgressAudit;
   credentials: SealedCredentials;
+  /** Open connections resting on a time-bound grant or report-only window (time-bound.ts). */
+  expiring: ExpiringSockets;
 };
 
 export type Entry = "forward" | "intercept" | "embedded";

@@ -1,11 +1,13 @@
 // How the proxy's outcomes become audit records: the request as decided (durable before its
 // first upstream byte), its completion, and the refusals found before a decision.
 import type { Revisions } from "../../db/queries/settings";
+import { countEgress } from "../metrics";
 import type { Decision } from "../policy";
 import type { VerifiedSession } from "../sessions/verify";
 import { journalFailed } from "./answers";
 import type { Attempt, ProxyDeps, Refused } from "./core";
 import type { ProxyAnswer } from "./respond";
+import { wouldBlockDetail } from "./time-bound";
 
 export class EgressAudit {
   readonly #d: ProxyDeps;
@@ -24,6 +26,7 @@ export class EgressAudit {
   record(a: Attempt, decision: Decision, result: { status?: number }): boolean {
     try {
       a.journaled = this.#d.audit.record(egressEvent(a, decision, { status: result.status ?? null, now: this.#d.now() }));
+      countEgress(decision.outcome, decision.bundle, decision.connection?.name);
       return true;
     } catch (err) {
       journalFailed(err);
@@ -68,6 +71,7 @@ export class EgressAudit {
         reason: a.message.length > 500 ? `${a.message.slice(0, 500)}…` : a.message,
         status: a.status,
       });
+      countEgress("blocked", undefined, undefined);
     } catch (err) {
       journalFailed(err);
     }
@@ -111,6 +115,6 @@ export function egressEvent(a: Attempt, decision: Decision, opts: { status: numb
     rule: decision.rule,
     reason: decision.reason,
     status: opts.status,
-    detail: conn && !decision.connection ? { nearMiss: conn.identity } : null,
+    detail: conn && !decision.connection ? { nearMiss: conn.identity, ...wouldBlockDetail(decision) } : wouldBlockDetail(decision),
   };
 }

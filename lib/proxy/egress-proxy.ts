@@ -1,26 +1,30 @@
-// The proxy core's entry points and wiring. Three ways in (absolute-form HTTP, CONNECT, the
-// embedded route) plus WebSocket upgrades feed one pipeline (pipeline.ts): canonical target →
-// session → decide → audit → dispatch. Transports differ; decisions do not.
-// Where the rest lives: connect.ts (CONNECT, blind and intercepted tunnels), websocket.ts
-// (upgrades), pipeline.ts (admission to completion), egress-audit.ts, session-sockets.ts,
+// The proxy core's entry points and wiring. Every way in (absolute-form HTTP, CONNECT, the
+// embedded route, WebSocket upgrades) is admitted by one step (admission.ts): canonical target →
+// session → decide → resolve → audit; then dispatched. Transports differ; decisions do not.
+// Where the rest lives: pipeline.ts (requests, admission to completion), connect.ts (CONNECT,
+// blind and intercepted tunnels), websocket.ts (upgrades), egress-audit.ts, session-sockets.ts,
 // sealed-credentials.ts, answers.ts (canned answers), core.ts (shared types and limits).
 import http from "node:http";
 import type net from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
-import { Agent } from "undici";
+import { Agent, buildConnector } from "undici";
 import { prepareRevisionsRead } from "../../db/queries/settings";
-import { hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority } from "../policy";
+import { hostHeader, isTargetError, parseAbsoluteTarget } from "../policy";
+import { tunnelHostMismatch } from "./admission";
 import { internalError } from "./answers";
 import { ConnectHandler } from "./connect";
 import { LIMITS, newRequestId, sandboxServerOptions, type ProxyCore, type ProxyDeps, type Refused } from "./core";
 import { EgressAudit } from "./egress-audit";
 import { confineToSandbox } from "./embedded";
 import { answerProxyHealth } from "./health";
+import { scrapeThroughPrimary } from "../metrics/cluster";
+import { answerMetrics } from "../metrics/endpoint";
 import { Pipeline } from "./pipeline";
 import { answer, answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { SealedCredentials } from "./sealed-credentials";
 import { SessionSockets } from "./session-sockets";
+import { ExpiringSockets } from "./time-bound";
 import { closeIfSilent, formatDuration } from "./socket-timers";
 import { sessionToken } from "./token";
 import { WebSocketRelay } from "./websocket";
@@ -45,7 +49,13 @@ export class EgressProxy {
       upstreamTls,
       agent: new Agent({
         // One parsed trust store for every upstream connection, not one per connection.
-        connect: { secureContext: upstreamTls, rejectUnauthorized: true, lookup: deps.resolver.lookupForDial, timeout: timeouts.connect },
+        // Through the parent proxy, when there is one, for every host it applies to.
+        connect: ((direct) => (deps.parent ? deps.parent.connector(buildConnector(direct), upstreamTls, timeouts.connect) : direct))({
+          secureContext: upstreamTls,
+          rejectUnauthorized: true,
+          lookup: deps.resolver.lookupForDial,
+          timeout: timeouts.connect,
+        }),
         keepAliveTimeout: 10_000,
         connections: 256,
         headersTimeout: timeouts.responseHeaders,
@@ -56,6 +66,7 @@ export class EgressProxy {
       sockets: new SessionSockets(deps),
       audit: new EgressAudit(deps, revisions),
       credentials: new SealedCredentials(deps),
+      expiring: new ExpiringSockets(),
     };
     this.#inner = http.createServer(sandboxServerOptions(timeouts), this.#interceptedEntry);
     this.#inner.on("clientError", (err, socket) => this.#onClientError(err, socket));
@@ -84,10 +95,15 @@ export class EgressProxy {
     this.#unsubscribe = this.#c.d.changes?.onChange((now, before, reset) => {
       if (reset || !before || now.sessions !== before.sessions) this.#c.sockets.closeRevokedSessions();
     });
+    // At each grant's end (by the policy clock), what rested on it closes.
+    this.#stopExpiry = this.#c.d.policy.onExpiry((now) => this.#c.expiring.closeExpired(now));
   }
+
+  #stopExpiry: (() => void) | null = null;
 
   async close(): Promise<void> {
     this.#unsubscribe?.();
+    this.#stopExpiry?.();
     this.#c.sockets.closeAll();
     this.#inner.close();
     await this.#c.agent.close();
@@ -116,6 +132,7 @@ export class EgressProxy {
   #onForwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const { d, audit } = this.#c;
     if (answerProxyHealth(req, res, d.db, d.env.dataDir)) return;
+    if (req.url?.charCodeAt(0) === 0x2f && answerMetrics(req, res, d.env.metricsToken, scrapeThroughPrimary)) return;
     const requestId = newRequestId();
     const token = sessionToken(req.headers["proxy-authorization"]);
     const target = parseAbsoluteTarget(req.url ?? "");
@@ -203,19 +220,8 @@ export class EgressProxy {
     if (!tunnel) return answer(res, { status: 400, code: "bad_request", message: "unknown tunnel", outcome: "blocked", requestId });
     tunnel.spoke = true;
     tunnel.deadlines?.requestStarted(req, res);
-    const hostHeaderValue = req.headers.host;
-    const inner = hostHeaderValue ? parseAuthority(hostHeaderValue, "https") : null;
-    if (!inner || "error" in inner || inner.host !== tunnel.host || inner.port !== tunnel.port) {
-      const message = `the request's Host (${hostHeaderValue ?? "none"}) differs from the CONNECT target ${tunnel.host}:${tunnel.port}`;
-      return answer(
-        res,
-        audit.refuse(
-          tunnel.session,
-          { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null },
-          { status: 403, code: "host_mismatch", message, outcome: "blocked", requestId },
-        ),
-      );
-    }
+    const mismatch = tunnelHostMismatch(this.#c, tunnel, req, requestId);
+    if (mismatch) return answer(res, mismatch);
     const url = req.url ?? "/";
     const target = parseAbsoluteTarget(url.startsWith("/") ? `https://${hostHeader(tunnel.host, tunnel.port, "https")}${url}` : url);
     if (isTargetError(target) || target.host !== tunnel.host || target.port !== tunnel.port || target.scheme !== "https") {

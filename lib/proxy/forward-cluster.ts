@@ -5,6 +5,9 @@ import cluster, { type Worker } from "node:cluster";
 import path from "node:path";
 import type { FromWorker } from "./forward-process";
 import { ProxyStartError } from "./index";
+import { logger } from "../log";
+
+const log = logger("proxy");
 
 export type ForwardProxies = { port: number; close(): Promise<void> };
 
@@ -39,10 +42,10 @@ export async function startForwardProxies(count: number): Promise<ForwardProxies
         live.delete(worker);
         reject(new ProxyStartError(`the proxy worker exited (${signal ?? code}) before listening`));
         if (stopping) return;
-        console.error(`gatehouse: proxy worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
+        log.error(`proxy worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
         const delay = Date.now() - started < RESTART_BACKOFF_MS ? RESTART_BACKOFF_MS : 0;
         setTimeout(() => {
-          if (!stopping) void spawn().catch((err: Error) => console.error(`gatehouse: proxy worker failed to start: ${err.message}`));
+          if (!stopping) void spawn().catch((err: Error) => log.error(`proxy worker failed to start: ${err.message}`));
         }, delay).unref();
       });
     });

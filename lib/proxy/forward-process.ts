@@ -4,6 +4,9 @@
 import { database } from "../../db/client";
 import { readEnv } from "../env";
 import { loadMasterKey, Vault } from "../vault";
+import { routeProcessOutput } from "../log";
+import { enableMetrics } from "../metrics";
+import { answerPrimary } from "../metrics/cluster";
 import { startProxy } from "./index";
 
 type FromPrimary = { type: "close" };
@@ -12,12 +15,17 @@ export type FromWorker = { type: "listening"; port: number } | { type: "closed" 
 const send = (m: FromWorker) => process.send?.(m);
 
 async function main(): Promise<void> {
+  routeProcessOutput("proxy");
   // Ctrl-C reaches the whole process group; the primary decides when and how this one stops.
   process.on("SIGINT", () => {});
   process.on("SIGTERM", () => {});
   process.on("disconnect", () => process.exit(0));
 
   const env = readEnv();
+  if (env.metricsToken) {
+    enableMetrics();
+    answerPrimary();
+  }
   const { key } = loadMasterKey(env.dataDir, env.masterKey, { create: false });
   const proxy = await startProxy({ db: database(env.dataDir), vault: new Vault(key), env, now: Date.now });
   await proxy.listen();

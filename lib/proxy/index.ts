@@ -3,12 +3,14 @@ import fs from "node:fs";
 import http from "node:http";
 import tls from "node:tls";
 import { leaveCheckpointsToImporter } from "../../db/client";
+import { policyClock } from "../clock";
 import { policyCache } from "../policy-cache";
 import { SessionVerifier } from "../sessions/verify";
 import { EgressJournal } from "../audit/journal";
 import { ensureCertificateAuthority, LeafIssuer } from "./ca";
 import { EgressProxy, sandboxServerOptions } from "./egress-proxy";
 import { Resolver } from "./resolve";
+import { ParentAwareResolver } from "./parent-proxy";
 import type { Db } from "../../db/client";
 import type { Env } from "../env";
 import type { Vault } from "../vault";
@@ -27,16 +29,16 @@ export type ProxyHandle = {
 
 export class ProxyStartError extends Error {}
 
-function upstreamTrust(path: string | undefined): string[] {
+function upstreamTrust(path: string | undefined, name = "GATEHOUSE_UPSTREAM_CA"): string[] {
   const roots = [...tls.rootCertificates];
   if (!path) return roots;
   let pem: string;
   try {
     pem = fs.readFileSync(path, "utf8");
   } catch (err) {
-    throw new ProxyStartError(`GATEHOUSE_UPSTREAM_CA: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`);
+    throw new ProxyStartError(`${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`);
   }
-  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ProxyStartError(`GATEHOUSE_UPSTREAM_CA: ${path} holds no PEM certificate`);
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ProxyStartError(`${name}: ${path} holds no PEM certificate`);
   return [...roots, pem];
 }
 
@@ -55,12 +57,19 @@ export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
   leaveCheckpointsToImporter(ctx.db);
   let resolver: Resolver;
   try {
-    resolver = new Resolver({ allowPrivate: ctx.env.allowPrivate, overrides: ctx.env.resolve, timeoutMs: ctx.env.proxyTimeouts.connect });
+    const opts = { allowPrivate: ctx.env.allowPrivate, overrides: ctx.env.resolve, timeoutMs: ctx.env.proxyTimeouts.connect };
+    const parent = ctx.env.upstreamProxy;
+    resolver = parent
+      ? new ParentAwareResolver(opts, {
+          config: parent,
+          parentCa: parent.tls ? upstreamTrust(parent.caPath, "GATEHOUSE_UPSTREAM_PROXY_CA") : undefined,
+        })
+      : new Resolver(opts);
   } catch (err) {
     throw new ProxyStartError((err as Error).message);
   }
   const journal = new EgressJournal(ctx.env.dataDir);
-  const policy = policyCache(ctx.db);
+  const policy = policyCache(ctx.db, policyClock(ctx.env.testPolicyClock));
   const sessions = new SessionVerifier(
     ctx.db,
     (id, at) => journal.recordTouch({ touch: "session", key: id, at }),
@@ -77,6 +86,7 @@ export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
     audit: journal,
     issuer: await LeafIssuer.load(ctx.db, ctx.vault),
     upstreamCa: upstreamTrust(ctx.env.upstreamCaPath),
+    parent: resolver instanceof ParentAwareResolver ? resolver.parent : undefined,
     // A replica on PostgreSQL: revisions from the change feed, fail closed while it is stale.
     ...(await replicaDeps(ctx.env.databaseUrl, policy, sessions)),
   });

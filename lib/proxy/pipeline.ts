@@ -1,21 +1,25 @@
 // The request pipeline, for every request that arrives as one (absolute-form HTTP, a request
 // inside an intercepted tunnel, the embedded route):
-//   admission (session, limits, token in the URL) → decide → resolve (SSRF) → journal →
-//   credential attached → relayed (relay.ts) → completion in the journal.
+//   admission (admission.ts: session, limits, token in the URL, decide, resolve/SSRF) →
+//   journal → credential attached → relayed (relay.ts) → completion in the journal.
 import type http from "node:http";
+import type net from "node:net";
 import { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Revisions } from "../../db/queries/settings";
 import type { JournalRequest } from "../audit/journal";
 import { decidedPath, hostHeader, type Decision, type Target } from "../policy";
-import { auditUnavailable, authFailure, failed, journalFailed, policyUnavailable, tooManyConnections } from "./answers";
-import { LIMITS, refusedAt, type Attempt, type Entry, type ProxyCore } from "./core";
+import { admit, resolveAdmitted } from "./admission";
+import { auditUnavailable, failed, journalFailed, policyUnavailable } from "./answers";
+import type { Attempt, Entry, ProxyCore } from "./core";
 import { egressEvent } from "./egress-audit";
-import { hasMethodOverride, upstreamRequestHeaders } from "./headers";
+import { upstreamRequestHeaders } from "./headers";
 import { applyCredential, redactionNeedles } from "./inject";
+import { countCredentialDenial, countEgress, markArrival, observeOverhead } from "../metrics";
 import { Relay } from "./relay";
 import { answer } from "./respond";
-import { TokenBodyScan, tokenInRequest } from "./token";
+import { reportOnlyHeader } from "./time-bound";
+import { TokenBodyScan } from "./token";
 import type { Secret } from "../vault";
 
 /** A request that arrived and waits to be admitted with the others of its turn of the event loop. */
@@ -59,6 +63,7 @@ export class Pipeline {
 
   /** Queues a request to be admitted at the end of this turn of the event loop (#admitArrivals). */
   arrive(req: http.IncomingMessage, res: http.ServerResponse, entry: Entry, target: Target, requestId: string, token: string | null): void {
+    markArrival(req);
     this.#arrivals.push({ req, res, entry, target, requestId, token });
     if (this.#arrivals.length === 1) setImmediate(this.#admitArrivals);
   }
@@ -108,6 +113,7 @@ export class Pipeline {
     for (let i = 0; i < ready.length; i++) {
       const o = ready[i]!;
       o.attempt.journaled = records[i];
+      countEgress(o.decision.outcome, o.decision.bundle, o.decision.connection?.name);
       try {
         this.#send(o);
       } catch {
@@ -116,113 +122,45 @@ export class Pipeline {
     }
   };
 
-  /** Checks and decides; what may go out is added to `ready`, everything else is answered here. */
+  /** Admits (admission.ts); what may go out is added to `ready`, everything else is answered here. */
   #admit(x: Arrival, revisions: Revisions, ready: Outgoing[]): void {
-    const { d, audit } = this.#c;
-    const { req, res, requestId, token, target } = x;
-    const check = token ? d.sessions.verify(token, d.now(), revisions.sessions) : null;
-    if (!token || !check || !check.ok) {
+    const { req, res } = x;
+    // Inside a tunnel the connection was counted once, at its CONNECT.
+    const connection = x.entry === "intercept" ? null : req.socket;
+    const admitted = admit(
+      this.#c,
+      {
+        requestId: x.requestId,
+        token: x.token,
+        method: (req.method ?? "GET").toUpperCase(),
+        target: x.target,
+        rawHeaders: req.rawHeaders,
+        headers: req.headers,
+        connection,
+      },
+      revisions,
+    );
+    if (!admitted.ok) {
       req.resume();
-      return answer(res, authFailure(requestId, check && !check.ok ? check.reason : "missing"));
+      return answer(res, admitted.answer);
     }
-    if (req.rawHeaders.length / 2 > LIMITS.maxHeaderCount) {
-      req.resume();
-      return answer(
-        res,
-        audit.refuse(check.session, refusedAt(req, target), {
-          status: 431,
-          code: "headers_too_large",
-          message: `more than ${LIMITS.maxHeaderCount} request headers`,
-          outcome: "blocked",
-          requestId,
-        }),
-      );
-    }
-    if (countHeader(req.rawHeaders, "content-length") > 1) {
-      req.resume();
-      return answer(
-        res,
-        audit.refuse(check.session, refusedAt(req, target), {
-          status: 400,
-          code: "bad_request",
-          message: "duplicate Content-Length",
-          outcome: "blocked",
-          requestId,
-        }),
-      );
-    }
-    if (x.entry !== "intercept" && !this.#c.sockets.track(check.session.id, req.socket)) {
-      req.resume();
-      return answer(res, audit.refuse(check.session, refusedAt(req, target), tooManyConnections(requestId)));
-    }
-    const a: Attempt = {
-      requestId,
-      started: d.now(),
-      session: check.session,
-      token,
-      method: (req.method ?? "GET").toUpperCase(),
-      target,
-      policyRevision: revisions.policy,
-    };
-    const href = `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`;
-    const leak = tokenInRequest(token, href, req.rawHeaders);
-    if (leak) {
-      req.resume();
-      return answer(
-        res,
-        audit.refuse(check.session, refusedAt(req, target), {
-          status: 403,
-          code: "token_in_request",
-          message: `the request carries the session token ${leak}; it would leak upstream`,
-          outcome: "blocked",
-          requestId,
-        }),
-      );
-    }
-    const decision = d.policy.current(revisions.policy).decide(check.session.workspace, check.session.channel, {
-      method: a.method,
-      scheme: target.scheme,
-      host: target.host,
-      port: target.port,
-      path: target.path,
-      methodOverride: hasMethodOverride(req.headers),
-    });
-    if (decision.outcome === "blocked") {
-      req.resume();
-      audit.record(a, decision, { status: 403 });
-      return answer(res, {
-        status: 403,
-        code: decision.code ?? "host_not_allowed",
-        message: decision.reason,
-        outcome: "blocked",
-        requestId,
-        host: target.host,
-      });
-    }
+    const { attempt: a, decision } = admitted;
+    // A kept-alive connection must not outlive the grant its last request rested on.
+    this.#c.expiring.track(
+      [req.socket, x.entry === "intercept" ? this.#c.tunnels.get(req.socket as net.Socket)?.clientSocket : null],
+      decision,
+    );
     // A host checked moments ago is answered from the resolver's cache; otherwise this request
     // waits for DNS and goes out on its own.
-    const resolved = d.resolver.resolveCached(target.host);
-    if (resolved) return void ready.push(this.#prepare(req, res, a, decision));
-    void this.#resolveThenSend(req, res, a, decision).catch(() => failed(res, requestId));
+    if (this.#c.d.resolver.resolveCached(a.target.host)) return void ready.push(this.#prepare(req, res, a, decision));
+    void this.#resolveThenSend(req, res, a, decision).catch(() => failed(res, x.requestId));
   }
 
   async #resolveThenSend(req: http.IncomingMessage, res: http.ServerResponse, a: Attempt, decision: Decision): Promise<void> {
-    const resolved = await this.#c.d.resolver.resolve(a.target.host);
+    const resolved = await resolveAdmitted(this.#c, a, decision);
     if (!resolved.ok) {
       req.resume();
-      const status = resolved.code === "private_address" ? 403 : 502;
-      const outcome = resolved.code === "private_address" ? "blocked" : decision.outcome;
-      this.#c.audit.record(
-        a,
-        {
-          ...decision,
-          outcome,
-          reason: resolved.message,
-          rule: resolved.code === "private_address" ? "ssrf:private_address" : decision.rule,
-        },
-        { status },
-      );
-      return answer(res, { status, code: resolved.code, message: resolved.message, outcome, requestId: a.requestId, host: a.target.host });
+      return answer(res, resolved.answer);
     }
     const o = this.#prepare(req, res, a, decision);
     // Durable before the first byte goes upstream.
@@ -288,6 +226,7 @@ export class Pipeline {
     const relay = new Relay<RelayContext>(o.res, {
       requestId: a.requestId,
       outcome: o.decision.outcome,
+      reportOnly: reportOnlyHeader(o.decision),
       needles: o.needles,
       context,
       onSettled: this.#relaySettled,
@@ -302,6 +241,7 @@ export class Pipeline {
     };
     // Safe to send twice: no body, and a method that changes nothing.
     if (!o.hasBody && SAFE_METHODS.has(a.method)) context.again = request;
+    observeOverhead(req);
     this.#c.agent.dispatch(request, relay);
   }
 
@@ -318,6 +258,7 @@ export class Pipeline {
   readonly #relaySettled = (relay: Relay<RelayContext>): void => {
     const { attempt, decision, credential } = relay.context;
     if (credential && relay.responded) this.#c.credentials.touch(credential);
+    if (credential && decision.connection) countCredentialDenial(decision.bundle ?? "", decision.connection.name, relay.status);
     this.#c.audit.complete(attempt, decision, {
       status: relay.status,
       bytesIn: relay.bytesIn,
@@ -341,11 +282,4 @@ async function* countedBody(req: http.IncomingMessage, relay: Relay<RelayContext
   }
   const tail = scan.end();
   if (tail.length) yield tail;
-}
-
-function countHeader(rawHeaders: string[], lowerName: string): number {
-  let n = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2)
-    if (rawHeaders[i]!.length === lowerName.length && rawHeaders[i]!.toLowerCase() === lowerName) n++;
-  return n;
 }

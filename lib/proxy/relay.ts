@@ -8,7 +8,8 @@ import type { Dispatcher } from "undici";
 import type { Outcome } from "../policy";
 import { downstreamResponseHeaders } from "./headers";
 import { BodyRedactor, redactHeaders } from "./redact";
-import { answer, type ProxyErrorCode } from "./respond";
+import { countUpstreamFailure } from "../metrics";
+import { UPSTREAM_FAILURES, answer, type ProxyErrorCode } from "./respond";
 
 export class Relay<Context> implements Dispatcher.DispatchHandler {
   /** The upstream's status, or Gatehouse's own when the upstream failed. */
@@ -42,6 +43,8 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
   /** Unpacks a compressed body that must be scanned (the upstream ignored our `identity`). */
   #decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null = null;
   #decoderFed = false;
+  /** `X-Gatehouse-Report-Only` for a channel in report-only mode. */
+  readonly #reportOnly: string | undefined;
 
   /**
    * `needles` are the spellings of the secret that was attached (none: nothing to redact).
@@ -54,6 +57,7 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     opts: {
       requestId: string;
       outcome: Outcome;
+      reportOnly?: string;
       needles: string[];
       context: Context;
       onSettled: (relay: Relay<Context>) => void;
@@ -63,6 +67,7 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     this.#res = res;
     this.#requestId = opts.requestId;
     this.#outcome = opts.outcome;
+    this.#reportOnly = opts.reportOnly;
     this.#needles = opts.needles;
     this.context = opts.context;
     this.#onSettled = opts.onSettled;
@@ -132,6 +137,7 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     }
     out["x-gatehouse-outcome"] = this.#outcome;
     out["x-gatehouse-request-id"] = this.#requestId;
+    if (this.#reportOnly) out["x-gatehouse-report-only"] = this.#reportOnly;
     this.#head = out;
     // An event stream may stay quiet for a while after its head: the sandbox gets the head now.
     if (String(out["content-type"] ?? "").startsWith("text/event-stream")) {
@@ -204,7 +210,11 @@ export class Relay<Context> implements Dispatcher.DispatchHandler {
     if (!this.#res.headersSent) {
       this.status = failure.status;
       answer(this.#res, { ...failure, outcome: this.#outcome, requestId: this.#requestId });
-    } else this.#res.destroy();
+    } else {
+      // answer() counts the failures it sends; one in the middle of a body is counted here.
+      if (UPSTREAM_FAILURES.has(failure.code)) countUpstreamFailure(failure.code);
+      this.#res.destroy();
+    }
     this.#settle(failure.message);
     // Last: undici reports the abort back through onResponseError, which finds this settled.
     abort?.abort(new Error(failure.message));

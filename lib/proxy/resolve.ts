@@ -3,7 +3,8 @@
 import dns from "node:dns";
 import net from "node:net";
 
-export type ResolvedAddress = { address: string; family: 4 | 6 };
+/** `viaParent`: not resolved here; `address` is what CONNECT names to the parent proxy (parent-proxy.ts). */
+export type ResolvedAddress = { address: string; family: 4 | 6; viaParent?: true };
 export type ResolveResult = { ok: true; address: ResolvedAddress } | { ok: false; code: "dns_failed" | "private_address"; message: string };
 
 // Loopback, private, link-local (cloud metadata lives at 169.254.169.254), CGNAT, unique-local,

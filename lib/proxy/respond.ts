@@ -2,6 +2,7 @@
 // reason that tells the agent what to ask an Owner for.
 import type { ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { countUpstreamFailure } from "../metrics";
 import type { Outcome } from "../policy";
 
 export type ProxyErrorCode =
@@ -38,6 +39,10 @@ export type ProxyAnswer = {
   requestId: string;
   /** The host the refusal is about, named on the status line. */
   host?: string;
+  /** For a host on no list: the host (and port) to ask an Owner to grant, as `error.host`. */
+  ask?: string;
+  /** `X-Gatehouse-Report-Only`, when the channel is in report-only mode (time-bound.ts). */
+  reportOnly?: string;
 };
 
 /** What the status line says about a refusal concerning a host, in a few words. */
@@ -75,7 +80,7 @@ export function reasonPhrase(a: ProxyAnswer): string {
  */
 function body(a: ProxyAnswer, phrase: string): string {
   return JSON.stringify({
-    error: { code: a.code, message: a.message, requestId: a.requestId },
+    error: { code: a.code, message: a.message, requestId: a.requestId, ...(a.ask ? { host: a.ask } : {}) },
     message: `${phrase}. ${a.message} (${a.code}, request ${a.requestId})`,
   });
 }
@@ -87,6 +92,7 @@ function headers(a: ProxyAnswer, payload: string): Record<string, string | numbe
     "X-Gatehouse-Outcome": a.outcome,
     "X-Gatehouse-Request-Id": a.requestId,
     "Cache-Control": "no-store",
+    ...(a.reportOnly ? { "X-Gatehouse-Report-Only": a.reportOnly } : {}),
     ...(a.status === 407 ? { "Proxy-Authenticate": 'Basic realm="gatehouse"' } : {}),
     // A connection that could not authenticate, or sent what could not be read, is not kept:
     // nothing it sends next is worth the descriptor.
@@ -94,7 +100,17 @@ function headers(a: ProxyAnswer, payload: string): Record<string, string | numbe
   };
 }
 
+/** The answers that mean an upstream failed (gatehouse_upstream_failures_total), not a refusal. */
+export const UPSTREAM_FAILURES: ReadonlySet<ProxyErrorCode> = new Set([
+  "dns_failed",
+  "upstream_unreachable",
+  "upstream_tls_failed",
+  "upstream_timeout",
+  "upstream_invalid_response",
+]);
+
 export function answer(res: ServerResponse, a: ProxyAnswer): void {
+  if (UPSTREAM_FAILURES.has(a.code)) countUpstreamFailure(a.code);
   if (res.headersSent) {
     res.destroy();
     return;
@@ -107,6 +123,7 @@ export function answer(res: ServerResponse, a: ProxyAnswer): void {
 
 /** The same answer on a raw socket (CONNECT, upgrades), then the socket closes. */
 export function answerSocket(socket: Duplex, a: ProxyAnswer): void {
+  if (UPSTREAM_FAILURES.has(a.code)) countUpstreamFailure(a.code);
   if (socket.destroyed) return;
   const phrase = reasonPhrase(a);
   const payload = body(a, phrase);

@@ -4,7 +4,7 @@ import type net from "node:net";
 import type { Duplex } from "node:stream";
 import type { Env } from "../env";
 import type { SessionVerifier } from "../sessions/verify";
-import { LIMITS, newRequestId } from "./core";
+import { newRequestId } from "./core";
 import { answerSocket } from "./respond";
 
 /** A session's open sockets: all are closed when it is revoked; only sandbox connections are counted. */
@@ -46,7 +46,7 @@ export class SessionSockets {
     if (!tracked) this.#bySession.set(sessionId, (tracked = { all: new Set(), connections: 0 }));
     if (tracked.all.has(socket)) return true;
     const counted = kind === "connection";
-    if (counted && tracked.connections >= LIMITS.connectionsPerSession) return false;
+    if (counted && tracked.connections >= this.#d.env.proxyLimits.connectionsPerSession) return false;
     tracked.all.add(socket);
     if (counted) {
       tracked.connections++;

@@ -1,20 +1,23 @@
-// WebSocket upgrades, on the forward listener and inside intercepted tunnels: the same target,
-// session, decision and audit as any request; the handshake goes upstream through Node's HTTP
+// WebSocket upgrades, on the forward listener and inside intercepted tunnels: admitted like any
+// request (admission.ts); the handshake goes upstream through Node's HTTP
 // client (upgrade.ts), and only a valid 101 becomes a byte-for-byte pipe. No credential is
 // attached, since frames are not scanned for a reflected secret.
 import http from "node:http";
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
-import { hostHeader, isTargetError, parseAbsoluteTarget, parseAuthority, type Decision, type Target } from "../policy";
-import { auditUnavailable, authFailure, dropped, policyUnavailable, tooManyConnections } from "./answers";
-import { LIMITS, newRequestId, type Attempt, type ProxyCore, type Refused, type Tunnel } from "./core";
-import { downstreamResponseHeaders, hasMethodOverride, upstreamRequestHeaders } from "./headers";
+import { hostHeader, isTargetError, parseAbsoluteTarget, type Decision, type Target } from "../policy";
+import { admit, resolveAdmitted, tunnelHostMismatch } from "./admission";
+import { auditUnavailable, dropped, policyUnavailable } from "./answers";
+import { newRequestId, type Attempt, type ProxyCore, type Refused, type Tunnel } from "./core";
+import { downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
+import { webSocketClosed, webSocketOpened } from "../metrics";
 import { upstreamFailure } from "./relay";
 import { answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { closeWhenIdle, formatDuration } from "./socket-timers";
-import { sessionToken, tokenInRequest } from "./token";
+import { sessionToken } from "./token";
 import { formatHead, isWebSocketKey, switchedToWebSocket } from "./upgrade";
+import { reportOnlyHeader } from "./time-bound";
 
 export class WebSocketRelay {
   readonly #c: ProxyCore;
@@ -38,7 +41,7 @@ export class WebSocketRelay {
   }
 
   #upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, tunnel: Tunnel | null, requestId: string): void {
-    const { d, audit } = this.#c;
+    const { audit } = this.#c;
     const token = tunnel ? tunnel.token : sessionToken(req.headers["proxy-authorization"]);
     const refuse = (refusal: ProxyAnswer) => {
       const about: Refused = {
@@ -71,16 +74,8 @@ export class WebSocketRelay {
     }
     let target: Target | ReturnType<typeof parseAbsoluteTarget>;
     if (tunnel) {
-      const inner = req.headers.host ? parseAuthority(req.headers.host, "https") : null;
-      if (!inner || "error" in inner || inner.host !== tunnel.host || inner.port !== tunnel.port) {
-        return refuse({
-          status: 403,
-          code: "host_mismatch",
-          message: `the request's Host (${req.headers.host ?? "none"}) differs from the CONNECT target ${tunnel.host}:${tunnel.port}`,
-          outcome: "blocked",
-          requestId,
-        });
-      }
+      const mismatch = tunnelHostMismatch(this.#c, tunnel, req, requestId);
+      if (mismatch) return answerSocket(socket, mismatch);
       target = parseAbsoluteTarget(`https://${hostHeader(tunnel.host, tunnel.port, "https")}${req.url ?? "/"}`);
     } else {
       target = parseAbsoluteTarget((req.url ?? "").replace(/^ws:/i, "http:"));
@@ -93,82 +88,21 @@ export class WebSocketRelay {
         outcome: "blocked",
         requestId,
       });
-    const revisions = this.#c.revisions();
-    const check = token ? d.sessions.verify(token, d.now(), revisions.sessions) : null;
-    if (!token || !check || !check.ok) return answerSocket(socket, authFailure(requestId, check && !check.ok ? check.reason : "missing"));
-    if (req.rawHeaders.length / 2 > LIMITS.maxHeaderCount)
-      return refuse({
-        status: 431,
-        code: "headers_too_large",
-        message: `more than ${LIMITS.maxHeaderCount} request headers`,
-        outcome: "blocked",
-        requestId,
-      });
-    // The same check as every other request: an upgrade's URL or headers must not carry the token out.
-    const leak = tokenInRequest(
-      token,
-      `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`,
-      req.rawHeaders,
+    // Inside a tunnel the connection was counted once, at its CONNECT.
+    const admitted = admit(
+      this.#c,
+      { requestId, token, method: "GET", target, rawHeaders: req.rawHeaders, headers: req.headers, connection: tunnel ? null : socket },
+      this.#c.revisions(),
     );
-    if (leak)
-      return refuse({
-        status: 403,
-        code: "token_in_request",
-        message: `the request carries the session token ${leak}; it would leak upstream`,
-        outcome: "blocked",
-        requestId,
-      });
-    if (!this.#c.sockets.track(check.session.id, socket)) return refuse(tooManyConnections(requestId));
-    this.#relayUpgrade(req, socket, head, {
-      requestId,
-      started: d.now(),
-      session: check.session,
-      token,
-      method: "GET",
-      target,
-      policyRevision: revisions.policy,
-    }).catch((err) => dropped(socket, err));
+    if (!admitted.ok) return answerSocket(socket, admitted.answer);
+    this.#relayUpgrade(req, socket, head, admitted.attempt, admitted.decision).catch((err) => dropped(socket, err));
   }
 
-  async #relayUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, a: Attempt): Promise<void> {
+  async #relayUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, a: Attempt, decision: Decision): Promise<void> {
     const { d, audit } = this.#c;
     const { target, session } = a;
-    const decision = d.policy.current(a.policyRevision).decide(session.workspace, session.channel, {
-      method: "GET",
-      scheme: target.scheme,
-      host: target.host,
-      port: target.port,
-      path: target.path,
-      methodOverride: hasMethodOverride(req.headers),
-    });
-    if (decision.outcome === "blocked") {
-      audit.record(a, decision, { status: 403 });
-      return answerSocket(socket, {
-        status: 403,
-        code: decision.code ?? "host_not_allowed",
-        message: decision.reason,
-        outcome: "blocked",
-        requestId: a.requestId,
-        host: target.host,
-      });
-    }
-    const resolved = await d.resolver.resolve(target.host);
-    if (!resolved.ok) {
-      const status = resolved.code === "private_address" ? 403 : 502;
-      audit.record(a, { ...decision, outcome: status === 403 ? "blocked" : decision.outcome, reason: resolved.message }, { status });
-      return answerSocket(socket, {
-        status,
-        code: resolved.code,
-        message: resolved.message,
-        outcome: status === 403 ? "blocked" : decision.outcome,
-        requestId: a.requestId,
-        host: target.host,
-      });
-    }
-    const headers = upstreamRequestHeaders(req.headers, a.token, { upgrade: true });
-    headers.host = hostHeader(target.host, target.port, target.scheme);
     // Frames cannot be scanned for a reflected secret the way bodies are, so the credential
-    // stays home: the upgrade goes out as allowlisted.
+    // stays home: the upgrade goes out, and is recorded, as allowlisted.
     const effective: Decision =
       decision.outcome === "credentialed"
         ? {
@@ -179,15 +113,41 @@ export class WebSocketRelay {
             reason: `${decision.reason.split(";")[0]}; credentials are not attached to WebSocket upgrades, whose frames cannot be scanned for a reflected secret`,
           }
         : decision;
+    const resolved = await resolveAdmitted(this.#c, a, effective);
+    if (!resolved.ok) return answerSocket(socket, resolved.answer);
+    const headers = upstreamRequestHeaders(req.headers, a.token, { upgrade: true });
+    headers.host = hostHeader(target.host, target.port, target.scheme);
     if (!audit.record(a, effective, {})) return answerSocket(socket, auditUnavailable(a.requestId));
     const timeouts = d.env.proxyTimeouts;
     const connectOpts = { host: resolved.address.address, port: target.port, timeout: timeouts.connect };
+    // Through the parent: the tunnel first, then TLS inside it as on a direct connection.
+    const viaParent = resolved.address.viaParent
+      ? await d.parent!.tunnel(target.host, target.port, timeouts.connect).catch((err: NodeJS.ErrnoException) => err)
+      : null;
+    if (viaParent instanceof Error) {
+      const failure = upstreamFailure(viaParent);
+      audit.complete(a, effective, { status: failure.status, bytesIn: 0, bytesOut: 0, reason: failure.message });
+      return answerSocket(socket, { ...failure, outcome: effective.outcome, requestId: a.requestId, host: target.host });
+    }
     const upstream: net.Socket =
       target.scheme === "https"
-        ? tls.connect({ ...connectOpts, servername: target.host, secureContext: this.#c.upstreamTls, rejectUnauthorized: true })
-        : net.connect(connectOpts);
+        ? tls.connect({
+            ...connectOpts,
+            ...(viaParent ? { socket: viaParent } : {}),
+            servername: target.host,
+            secureContext: this.#c.upstreamTls,
+            rejectUnauthorized: true,
+          })
+        : (viaParent?.resume() ?? net.connect(connectOpts));
     this.#c.sockets.track(session.id, upstream, "companion");
-    const ours = { "X-Gatehouse-Outcome": effective.outcome, "X-Gatehouse-Request-Id": a.requestId };
+    const reportOnly = reportOnlyHeader(decision);
+    const ours = {
+      "X-Gatehouse-Outcome": effective.outcome,
+      "X-Gatehouse-Request-Id": a.requestId,
+      ...(reportOnly ? { "X-Gatehouse-Report-Only": reportOnly } : {}),
+    };
+    // A WebSocket that rests on a time-bound grant (or report-only) closes when it ends.
+    this.#c.expiring.track([socket, upstream], decision);
     let bytesIn = 0;
     let bytesOut = 0;
     let headSent = false;
@@ -210,7 +170,7 @@ export class WebSocketRelay {
     const connectTimedOut = () =>
       fail({ status: 504, code: "upstream_timeout", message: "the upstream did not accept the connection in time" });
     upstream.once("timeout", connectTimedOut);
-    upstream.once(target.scheme === "https" ? "secureConnect" : "connect", () => {
+    const connected = () => {
       upstream.setTimeout(0);
       upstream.off("timeout", connectTimedOut);
       // Absolute, from the request: an upstream that trickles its answer byte by byte does not
@@ -224,7 +184,10 @@ export class WebSocketRelay {
           }),
         timeouts.responseHeaders,
       );
-    });
+    };
+    // A plain tunnel through the parent is connected already.
+    if (viaParent && target.scheme !== "https") connected();
+    else upstream.once(target.scheme === "https" ? "secureConnect" : "connect", connected);
     socket.once("error", () => finish(499));
     const outgoing = http.request({
       method: "GET",
@@ -256,6 +219,8 @@ export class WebSocketRelay {
       socket.on("data", (c: Buffer) => (bytesOut += c.length));
       upstream.pipe(socket);
       socket.pipe(upstream);
+      webSocketOpened();
+      socket.once("close", webSocketClosed);
       closeWhenIdle(socket, timeouts.tunnelIdle, (why) => finish(101, why));
       upstream.once("close", () => finish(101));
       socket.once("close", () => finish(101));

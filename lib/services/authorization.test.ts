@@ -12,9 +12,19 @@ import { exportAudit } from "./audit/export-audit";
 import { getOverview } from "./audit/overview";
 import { getAuditEvent, searchAudit } from "./audit/search-audit";
 import { verifyAudit } from "./audit/verify-audit";
+import { listConnectionHealth } from "./credentials/credential-health";
+import { getRetention, runRetention, setRetention, verifyArchive } from "./audit/retention";
+import { addSink } from "./sinks/add-sink";
+import { listSinks, sinkLagSummary } from "./sinks/list-sinks";
+import { removeSink } from "./sinks/remove-sink";
+import { testSink } from "./sinks/test-sink";
 import { listCredentials } from "./credentials/list-credentials";
 import { revokeCredential } from "./credentials/revoke-credential";
 import { setCredential } from "./credentials/set-credential";
+import { extendGrant } from "./grants/extend-grant";
+import { grantHost } from "./grants/grant-host";
+import { endReportOnly, setReportOnly } from "./grants/report-only";
+import { revokeGrant } from "./grants/revoke-grant";
 import { createBundle } from "./policy/create-bundle";
 import { deleteBundle } from "./policy/delete-bundle";
 import { deleteConnection } from "./policy/delete-connection";
@@ -22,6 +32,7 @@ import { addDomain, removeDomain, setChannels, setOrgDeny } from "./policy/edit-
 import { explainRequest } from "./policy/explain-request";
 import { getPolicy } from "./policy/get-policy";
 import { listChannels } from "./policy/list-channels";
+import { previewPolicyImpact } from "./policy/preview-impact";
 import { putPolicy } from "./policy/put-policy";
 import { saveConnection } from "./policy/save-connection";
 import { updateBundleScope } from "./policy/update-bundle-scope";
@@ -70,6 +81,7 @@ const VERBS: Record<string, [Kind[], Call]> = {
   searchAudit: [READERS, (ctx, actor) => searchAudit({ ctx, actor, input: {} })],
   getAuditEvent: [READERS, (ctx, actor) => getAuditEvent({ ctx, actor, id: "nope" })],
   verifyAudit: [READERS, (ctx, actor) => verifyAudit({ ctx, actor })],
+  listConnectionHealth: [READERS, (ctx, actor) => listConnectionHealth({ ctx, actor })],
   listCredentials: [READERS, (ctx, actor) => listCredentials({ ctx, actor })],
   setCredential: [
     OWNER,
@@ -90,6 +102,15 @@ const VERBS: Record<string, [Kind[], Call]> = {
   ],
   getPolicy: [READERS, (ctx, actor) => getPolicy({ ctx, actor })],
   listChannels: [READERS, (ctx, actor) => listChannels({ ctx, actor })],
+  previewPolicyImpact: [
+    OWNER,
+    (ctx, actor) =>
+      previewPolicyImpact({
+        ctx,
+        actor,
+        draft: { version: 1, orgDeny: [], bundles: [], memberAccess: { mode: "anyone", roles: [], directMessages: "enabled" } },
+      }),
+  ],
   putPolicy: [OWNER, (ctx, actor) => putPolicy({ ctx, actor, input: { version: 1 }, dryRun: true })],
   saveConnection: [OWNER, (ctx, actor) => saveConnection({ ctx, actor, input: { bundle: "nope" } as never })],
   updateBundleScope: [OWNER, (ctx, actor) => updateBundleScope({ ctx, actor, input: { bundle: "nope", ...bundleScope } })],
@@ -148,6 +169,26 @@ const VERBS: Record<string, [Kind[], Call]> = {
   setTotpRequired: [OWNER, (ctx, actor) => setTotpRequired({ ctx, actor, input: { required: false } })],
   beginTotpEnrolment: [PEOPLE, (ctx, actor) => beginTotpEnrolment({ ctx, actor })],
   confirmTotpEnrolment: [PEOPLE, (ctx, actor) => confirmTotpEnrolment({ ctx, actor, input: { code: "000000" } })],
+  grantHost: [
+    OWNER,
+    (ctx, actor) => grantHost({ ctx, actor, input: { target: { workspace: "T0", channel: "C0" }, pattern: "a.example", duration: "1h" } }),
+  ],
+  extendGrant: [
+    OWNER,
+    (ctx, actor) => extendGrant({ ctx, actor, input: { bundle: "nope", kind: "domain", name: "a.example", duration: "1d" } }),
+  ],
+  revokeGrant: [OWNER, (ctx, actor) => revokeGrant({ ctx, actor, input: { bundle: "nope", kind: "domain", name: "a.example" } })],
+  setReportOnly: [OWNER, (ctx, actor) => setReportOnly({ ctx, actor, input: { workspace: "T0", duration: "1d" } })],
+  endReportOnly: [OWNER, (ctx, actor) => endReportOnly({ ctx, actor, input: { workspace: "T0" } })],
+  addSink: [OWNER, (ctx, actor) => addSink({ ctx, actor, input: { name: "siem", type: "otlp", url: "http://collector.example:4318" } })],
+  listSinks: [OWNER, (ctx, actor) => listSinks({ ctx, actor })],
+  removeSink: [OWNER, (ctx, actor) => removeSink({ ctx, actor, input: { sink: "nope" } })],
+  testSink: [OWNER, (ctx, actor) => testSink({ ctx, actor, input: { sink: "nope" } })],
+  sinkLagSummary: [READERS, (ctx, actor) => sinkLagSummary({ ctx, actor })],
+  getRetention: [READERS, (ctx, actor) => getRetention({ ctx, actor })],
+  setRetention: [OWNER, (ctx, actor) => setRetention({ ctx, actor, input: { days: 30 } })],
+  runRetention: [OWNER, (ctx, actor) => runRetention({ ctx, actor })],
+  verifyArchive: [READERS, (ctx, actor) => verifyArchive({ ctx, actor, dir: "/nonexistent-archive" })],
 };
 
 /** Exports of lib/services that are not actor-checked verbs, and why. */
@@ -164,6 +205,9 @@ const NOT_VERBS: Record<string, string> = {
   setupTokenValid: "public: checks a setup token",
   setupDone: "public: whether any user exists, so the setup page can point to sign-in",
   denyEntryCovering: "pure: which org-wide deny entry covers a host pattern",
+  draftOf: "runs an authorised verb in draft mode; the verb checks the actor",
+  windowDaysInput: "pure",
+  refuseDeniedEntries: "pure",
   authenticateApiKey: "public: turns a bearer key into an actor",
   getCaCertificate: "public: the CA certificate is public (GET /api/v1/ca.pem)",
   checkSecret: "pure validation",
@@ -199,6 +243,15 @@ const NOT_VERBS: Record<string, string> = {
   newRecoveryCodes: "pure",
   hashRecoveryCode: "pure",
   looksLikeRecoveryCode: "pure",
+  expireGrants: "system work: the expiry sweep records what expired, by the policy clock",
+  startExpirySweeper: "composition root only: schedules the expiry sweep",
+  grantsBundleName: "pure",
+  grantEnd: "pure",
+  checkReportOnlyBounds: "pure validation, inside putPolicy's check",
+  sinkLag: "no actor: for the metrics endpoint (sink names and counts only); verbs above wrap it",
+  sinkSnapshot: "pure: a sink as its audit event shows it",
+  archiveDir: "pure: where the archive goes",
+  startAuditBackground: "composition root only: the stream sender and the scheduled retention run",
 };
 
 function outcome(err: unknown): "denied-unauthenticated" | "denied-forbidden" | "passed" {

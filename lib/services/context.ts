@@ -3,7 +3,14 @@ import { env as readEnv, type Env } from "../env";
 import { loadMasterKey, Vault } from "../vault";
 
 /** What every verb receives: the database, the vault, the environment and a clock. */
-export type ServiceContext = { db: Db; vault: Vault; env: Env; now: () => number };
+export type ServiceContext = {
+  db: Db;
+  vault: Vault;
+  env: Env;
+  now: () => number;
+  /** Impact preview: a policy verb derives its document and throws it as a PolicyDraft, writing nothing. */
+  draftOnly?: boolean;
+};
 
 let shared: ServiceContext | undefined;
 

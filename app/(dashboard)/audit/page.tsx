@@ -2,6 +2,8 @@ import Link from "next/link";
 import { OutcomeBadge } from "@/components/outcome-badge";
 import { Alert, Badge, Button, Card, cx, Empty, Field, formatTime, Input, PageHeader, Select, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
+import { GrantLinks, isWouldBlock, WouldBlockFilter } from "./grant-links";
+import { can } from "@/lib/auth/permissions";
 import { AppError } from "@/lib/errors";
 import { getAuditEvent, searchAudit, type AuditEvent } from "@/lib/services/audit/search-audit";
 import { verifyAudit } from "@/lib/services/audit/verify-audit";
@@ -10,7 +12,20 @@ import { serviceContext } from "@/lib/services/context";
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Audit" };
 
-const FILTERS = ["q", "kind", "outcome", "host", "workspace", "channel", "member", "actor", "connection", "from", "to"] as const;
+const FILTERS = [
+  "q",
+  "kind",
+  "outcome",
+  "host",
+  "workspace",
+  "channel",
+  "member",
+  "actor",
+  "connection",
+  "from",
+  "to",
+  "wouldBlock",
+] as const;
 type Params = Partial<Record<(typeof FILTERS)[number] | "cursor" | "event" | "verify", string>>;
 
 /** The plain inputs of the filter form: name, label, input type, placeholder. */
@@ -50,12 +65,13 @@ function describe(e: AuditEvent): string {
     const target = [e.bundle, e.connection].filter(Boolean).join("/");
     const summary = snapshot
       ? Object.entries(snapshot)
-          .filter(([k]) => ["email", "name", "role", "pattern", "prefix", "fingerprint", "mode"].includes(k))
+          .filter(([k]) => ["email", "name", "role", "pattern", "prefix", "fingerprint", "mode", "expiresAt", "until"].includes(k))
           .map(([k, v]) => `${k} ${String(v)}`)
           .join(", ")
       : "";
     const changes = Array.isArray(e.detail?.changes) ? `${(e.detail.changes as unknown[]).length} change(s)` : "";
-    return [target, summary, changes].filter(Boolean).join(" · ");
+    const grant = typeof e.detail?.pattern === "string" ? `host ${e.detail.pattern}` : "";
+    return [target, grant, summary, changes].filter(Boolean).join(" · ");
   }
   return e.reason ?? "";
 }
@@ -146,6 +162,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
               ))}
             </Select>
           </Field>
+          <WouldBlockFilter checked={params.wouldBlock === "1"} />
           {TEXT_FILTERS.map(([name, label, type, placeholder]) => (
             <Field key={name} label={label} htmlFor={name}>
               <Input id={name} name={name} type={type} defaultValue={params[name]} placeholder={placeholder} />
@@ -198,6 +215,8 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                     <Td wrap>{e.member ?? e.actor ?? "—"}</Td>
                     <Td wrap className="max-w-md text-slate-600">
                       {describe(e)}
+                      {/* In the list, only would-have-blocked requests: one step to the prefilled add form. */}
+                      {isWouldBlock(e) && <GrantLinks event={e} owner={can(actor, "policy.write")} compact />}
                     </Td>
                   </tr>
                 ))}
@@ -292,6 +311,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                     Explain this request today →
                   </Link>
                 )}
+                <GrantLinks event={selected} owner={can(actor, "policy.write")} />
               </div>
             </Card>
           </div>

@@ -71,25 +71,27 @@ export async function saveConnectionAction(_prev: ActionResult, form: FormData):
   const actor = await currentUser();
   const bundle = str(form, "bundle");
   const existing = str(form, "existing") || undefined;
-  const result = await toActionResult(
-    async () =>
-      await saveConnection({
-        ctx: serviceContext(),
-        actor,
-        input: {
-          bundle,
-          existing,
-          name: str(form, "name"),
-          serviceAccount: str(form, "serviceAccount"),
-          injectType: str(form, "injectType"),
-          injectName: str(form, "injectName"),
-          allowedWebsites: listInput(str(form, "allowedWebsites")),
-          narrowHost: str(form, "narrowHost"),
-          narrowPathPrefix: str(form, "narrowPathPrefix"),
-          narrowReadOnly: form.get("narrowReadOnly") === "on",
-          secret: existing ? undefined : str(form, "secret"),
-        },
-      }),
+  const result = await toActionResult(() =>
+    saveConnection({
+      ctx: serviceContext(),
+      actor,
+      input: {
+        bundle,
+        existing,
+        name: str(form, "name"),
+        serviceAccount: str(form, "serviceAccount"),
+        injectType: str(form, "injectType"),
+        injectName: str(form, "injectName"),
+        allowedWebsites: listInput(str(form, "allowedWebsites")),
+        narrowHost: str(form, "narrowHost"),
+        narrowPathPrefix: str(form, "narrowPathPrefix"),
+        narrowReadOnly: form.get("narrowReadOnly") === "on",
+        secret: existing ? undefined : str(form, "secret"),
+        grantDuration: existing ? undefined : str(form, "duration"),
+        grantUntil: str(form, "until"),
+        acceptDenied: form.get("acceptDenied") === "on",
+      },
+    }),
   );
   if (!result?.ok) return result;
   done(["/bundles", `/bundles/${encodeURIComponent(bundle)}`, "/channels"]);
@@ -141,7 +143,12 @@ export async function addDomainAction(_prev: ActionResult, form: FormData): Prom
   const actor = await currentUser();
   const bundle = str(form, "bundle");
   const result = await toActionResult(
-    async () => void (await addDomain({ ctx: serviceContext(), actor, input: { bundle, pattern: str(form, "pattern") } })),
+    async () =>
+      void (await addDomain({
+        ctx: serviceContext(),
+        actor,
+        input: { bundle, pattern: str(form, "pattern"), acceptDenied: form.get("acceptDenied") === "on" },
+      })),
     "Domain added.",
   );
   if (result?.ok) done([`/bundles/${encodeURIComponent(bundle)}`, "/channels"]);

@@ -3,6 +3,7 @@
 import { ActionButton } from "@/components/action-button";
 import { ActionForm } from "@/components/action-form";
 import { HostPatternInput, HostPatternList } from "@/components/host-pattern-input";
+import { LiveImpactPreview, PreviewedActionButton } from "@/components/impact-preview";
 import { ScopeFields, type ScopeValue } from "@/components/scope-fields";
 import { Button, Field, Input } from "@/components/ui";
 import {
@@ -16,6 +17,17 @@ import {
   setOrgDenyAction,
   updateBundleScopeAction,
 } from "./actions";
+import {
+  previewAddDomain,
+  previewBundleScope,
+  previewCreateBundle,
+  previewDeleteBundle,
+  previewDeleteConnection,
+  previewOrgDeny,
+  previewRemoveDomain,
+} from "./preview-actions";
+
+const named = (key: string) => (data: FormData) => String(data.get(key) ?? "").trim() !== "";
 
 export function CreateBundleForm() {
   return (
@@ -26,6 +38,7 @@ export function CreateBundleForm() {
             <Input id="bundle-name" name="name" placeholder="platform-team" aria-invalid={!!error("name")} />
           </Field>
           <ScopeFields error={error} />
+          <LiveImpactPreview preview={previewCreateBundle} ready={named("name")} />
           <Button type="submit" disabled={pending}>
             Create bundle
           </Button>
@@ -60,6 +73,7 @@ export function OrgDenyForm({ patterns, readOnly }: { patterns: string[]; readOn
               placeholder="*.pastebin.com"
             />
           </Field>
+          <LiveImpactPreview preview={previewOrgDeny} />
           <Button type="submit" disabled={pending}>
             Save deny list
           </Button>
@@ -76,6 +90,7 @@ export function ScopeForm({ bundle, scope }: { bundle: string; scope: ScopeValue
         <>
           <input type="hidden" name="bundle" value={bundle} />
           <ScopeFields initial={scope} error={error} />
+          <LiveImpactPreview preview={previewBundleScope} />
           <Button type="submit" disabled={pending}>
             Save scope
           </Button>
@@ -87,20 +102,17 @@ export function ScopeForm({ bundle, scope }: { bundle: string; scope: ScopeValue
 
 export function DeleteBundleForm({ bundle }: { bundle: string }) {
   return (
-    <ActionForm
+    <PreviewedActionButton
       action={deleteBundleAction}
+      preview={previewDeleteBundle}
       label="Delete bundle"
-      confirmText={`Delete bundle ${bundle}? Its connections and their credentials are removed at once.`}
+      fields={{ bundle }}
+      question={`Delete bundle ${bundle}? Its connections and their credentials are removed at once.`}
+      confirmLabel="Delete bundle"
+      variant="danger"
     >
-      {({ pending }) => (
-        <>
-          <input type="hidden" name="bundle" value={bundle} />
-          <Button variant="danger" type="submit" disabled={pending}>
-            Delete bundle
-          </Button>
-        </>
-      )}
-    </ActionForm>
+      Delete bundle
+    </PreviewedActionButton>
   );
 }
 
@@ -122,6 +134,12 @@ export function AddDomainForm({ bundle, prefill }: { bundle: string; prefill?: s
           <Button type="submit" disabled={pending}>
             Add domain
           </Button>
+          <LiveImpactPreview
+            preview={previewAddDomain}
+            ready={named("pattern")}
+            prefilled={!!prefill}
+            denyConfirm="Add it anyway: it has no effect while the deny entry stays"
+          />
         </>
       )}
     </ActionForm>
@@ -130,15 +148,17 @@ export function AddDomainForm({ bundle, prefill }: { bundle: string; prefill?: s
 
 export function RemoveDomainButton({ bundle, pattern }: { bundle: string; pattern: string }) {
   return (
-    <ActionButton
+    <PreviewedActionButton
       action={removeDomainAction}
+      preview={previewRemoveDomain}
       label={`Remove ${pattern}`}
       fields={{ bundle, pattern }}
       variant="ghost"
-      confirmText={`Remove ${pattern} from this bundle's Domains tab? Sandboxes in its scope can no longer reach it without a credential.`}
+      question={`Remove ${pattern} from this bundle's Domains tab? Sandboxes in its scope can no longer reach it without a credential.`}
+      confirmLabel="Remove"
     >
       Remove
-    </ActionButton>
+    </PreviewedActionButton>
   );
 }
 
@@ -200,14 +220,16 @@ export function RevokeCredentialButton({ bundle, connection }: { bundle: string;
 
 export function DeleteConnectionButton({ bundle, connection }: { bundle: string; connection: string }) {
   return (
-    <ActionButton
+    <PreviewedActionButton
       action={deleteConnectionAction}
+      preview={previewDeleteConnection}
       label={`Delete connection ${connection}`}
       fields={{ bundle, connection }}
-      confirmText={`Delete connection ${connection} and its credential?`}
+      question={`Delete connection ${connection} and its credential?`}
+      confirmLabel="Delete connection"
       variant="ghost"
     >
       Delete
-    </ActionButton>
+    </PreviewedActionButton>
   );
 }

@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { TimeLeft } from "@/components/time-left";
 import { Badge, Card, Empty, PageHeader, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
@@ -18,6 +19,7 @@ export default async function ChannelsPage() {
   const orgDeny = (await getPolicy({ ctx, actor })).orgDeny;
   // Whether each connection has a credential; never the secret (the service has none to give).
   const credentialSet = await listCredentials({ ctx, actor });
+  const now = Date.now();
   return (
     <>
       <PageHeader
@@ -62,6 +64,11 @@ export default async function ChannelsPage() {
             title={
               <span data-testid={`channel-${c.workspace}/${c.channel}`}>
                 {c.workspace} / {c.channel} {c.enabled ? <Badge tone="green">enabled</Badge> : <Badge tone="red">not enabled</Badge>}
+                {c.reportOnlyUntil !== null && (
+                  <span className="ml-2" data-testid="channel-report-only">
+                    <Badge tone="red">report-only</Badge> <TimeLeft until={c.reportOnlyUntil} now={now} prefix="ends in" />
+                  </span>
+                )}
               </span>
             }
             actions={
@@ -89,7 +96,9 @@ export default async function ChannelsPage() {
                 <tbody className="divide-y divide-slate-100">
                   {c.connections.map((conn) => (
                     <tr key={conn.name}>
-                      <Td className="font-medium">{conn.name}</Td>
+                      <Td className="font-medium">
+                        {conn.name} {conn.expiresAt && <TimeLeft until={conn.expiresAt} now={now} />}
+                      </Td>
                       <Td>
                         {conn.bundle} <span className="text-xs text-slate-600">({conn.scope})</span>
                       </Td>
@@ -136,7 +145,8 @@ export default async function ChannelsPage() {
               <ul className="flex flex-wrap gap-2">
                 {c.effective.domains.map((d) => (
                   <li key={`${d.bundle}:${d.pattern}`} className="break-all rounded bg-slate-100 px-2 py-0.5 font-mono text-xs">
-                    {d.pattern} <span className="font-sans text-slate-600">· {d.bundle}</span>
+                    {d.pattern} <span className="font-sans text-slate-600">· {d.bundle}</span>{" "}
+                    {d.expiresAt && <TimeLeft until={d.expiresAt} now={now} />}
                   </li>
                 ))}
               </ul>

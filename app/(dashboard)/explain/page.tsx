@@ -1,4 +1,5 @@
 import { OutcomeBadge } from "@/components/outcome-badge";
+import { TimeLeft } from "@/components/time-left";
 import { Alert, Badge, Button, Card, Field, Input, PageHeader, Select, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
 import { AppError } from "@/lib/errors";
@@ -76,6 +77,17 @@ export default async function ExplainPage({
               <OutcomeBadge outcome={result.decision.outcome} />
               <code className="break-all font-mono text-xs">{result.decision.rule}</code>
               {!result.channelEnabled && <Badge tone="red">channel not enabled: no session would be granted</Badge>}
+              {result.decision.reportOnlyUntil !== undefined && (
+                <span data-testid="explain-report-only">
+                  <Badge tone="red">report-only</Badge>{" "}
+                  <TimeLeft until={result.decision.reportOnlyUntil} now={Date.now()} prefix="ends in" />
+                </span>
+              )}
+              {result.decision.expiresAt !== undefined && (
+                <span data-testid="explain-expires">
+                  time-bound: <TimeLeft until={result.decision.expiresAt} now={Date.now()} />
+                </span>
+              )}
             </div>
             <p className="text-sm text-slate-700 wrap-anywhere">{result.decision.reason}</p>
             {result.decision.connection && (

@@ -7,6 +7,7 @@ import { serviceContext } from "@/lib/services/context";
 import { getCaCertificate } from "@/lib/services/settings/get-ca-certificate";
 import { listUsers } from "@/lib/services/users/list-users";
 import { SsoSettings } from "./sso-section";
+import { AuditSettings } from "./audit-section";
 import { AddUserForm, CreateApiKeyForm, ManageUserForms, RevokeApiKeyButton, UnlockUserButton } from "./forms";
 
 export const dynamic = "force-dynamic";
@@ -131,6 +132,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
           )}
         </Card>
         {owner && <SsoSettings actor={actor} />}
+        {owner && <AuditSettings actor={actor} />}
         <Card title="Proxy certificate authority">
           {ca ? (
             <div className="space-y-2 text-sm">

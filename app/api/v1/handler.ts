@@ -3,6 +3,7 @@ import "server-only";
 import { apiActor } from "@/app/_auth/dal";
 import type { Actor } from "@/lib/auth/permissions";
 import { AppError } from "@/lib/errors";
+import { logger } from "@/lib/log";
 import { serviceContext, type ServiceContext } from "@/lib/services/context";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -23,7 +24,10 @@ export function apiRoute<P = Record<string, never>>(handler: Handler<P>) {
       return await handler({ req, actor, ctx: serviceContext(), params: await context.params });
     } catch (err) {
       if (err instanceof AppError) return Response.json(err.toBody(), { status: err.status });
-      console.error(`api ${req.method} ${new URL(req.url).pathname} failed:`, err instanceof Error ? err.message : "unknown error");
+      logger("api").error(
+        { method: req.method, path: new URL(req.url).pathname },
+        `api ${req.method} ${new URL(req.url).pathname} failed: ${err instanceof Error ? err.message : "unknown error"}`,
+      );
       return jsonError(500, "internal", "internal error; nothing was changed");
     }
   };

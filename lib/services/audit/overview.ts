@@ -10,7 +10,7 @@ import { importJournals } from "../../audit/journal";
 
 export type Overview = {
   hours: { start: number; credentialed: number; allowlisted: number; blocked: number }[];
-  topBlocked: { host: string; count: number; channel: string | null }[];
+  topBlocked: { host: string; count: number; channel: string | null; workspace: string | null }[];
   credentials: {
     identity: string;
     bundle: string;

@@ -38,6 +38,11 @@ export const AuditQuery = z.object({
   actor: text,
   connection: text,
   action: text,
+  /** `1` or `true`: only requests report-only mode let out that would have been blocked. */
+  wouldBlock: z
+    .enum(["1", "true", "0", "false"])
+    .optional()
+    .transform((v) => v === "1" || v === "true" || undefined),
   from: time,
   to: time,
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -83,6 +88,7 @@ export function toFilter(q: AuditQuery): AuditFilter {
     actor: q.actor,
     connection: q.connection,
     action: q.action,
+    wouldBlock: q.wouldBlock,
     from: q.from,
     to: q.to,
     before: q.cursor,

@@ -14,6 +14,7 @@ import { actorLabel, type Actor } from "../../auth/permissions";
 import { AppError } from "../../errors";
 import { credentialIdentity, diffPolicy, validatePolicyDocument, type Change, type PolicyDocument } from "../../policy";
 import type { ServiceContext } from "../context";
+import { PolicyDraft } from "./policy-draft";
 
 export type PolicyChange = { action: AuditAction; bundle?: string; connection?: string; detail?: Record<string, unknown> };
 
@@ -45,6 +46,10 @@ export async function applyPolicy({
   change: PolicyChange;
   derive: (current: PolicyDocument) => PolicyDocument;
 }): Promise<{ before: PolicyDocument; after: PolicyDocument; diff: Change[] }> {
+  if (ctx.draftOnly) {
+    const current = await readPolicyDocument(ctx.db);
+    throw new PolicyDraft(current, derive(current));
+  }
   const now = ctx.now();
   return await writeTransaction(ctx.db, async () => {
     const before = await readPolicyDocument(ctx.db);

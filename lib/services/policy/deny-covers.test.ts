@@ -10,6 +10,12 @@ describe("denyEntryCovering", () => {
     expect(denyEntryCovering(["*.evil.example"], "*.b.evil.example")).toBe("*.evil.example");
     expect(denyEntryCovering(["*.evil.example"], "*.evil.example")).toBe("*.evil.example");
   });
+  it("a deny entry without a port covers every port, as the engine's deny index does", () => {
+    expect(denyEntryCovering(["pastebin.com"], "pastebin.com:8443")).toBe("pastebin.com");
+    expect(denyEntryCovering(["*.evil.example"], "a.evil.example:8080")).toBe("*.evil.example");
+    expect(denyEntryCovering(["pastebin.com:8443"], "pastebin.com:8443")).toBe("pastebin.com:8443");
+    expect(denyEntryCovering(["pastebin.com:8443"], "pastebin.com:443")).toBeUndefined();
+  });
   it("does not claim coverage where some host would still be allowed", () => {
     expect(denyEntryCovering(["*.evil.example"], "evil.example")).toBeUndefined();
     expect(denyEntryCovering(["a.evil.example"], "*.evil.example")).toBeUndefined();

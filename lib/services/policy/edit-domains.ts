@@ -1,6 +1,6 @@
 import type { Actor } from "../../auth/permissions";
 import { AppError } from "../../errors";
-import { parseHostPattern, PatternError } from "../../policy";
+import { domainPattern, parseHostPattern, PatternError } from "../../policy";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 import { applyPolicy } from "./apply-policy";
@@ -23,7 +23,7 @@ export async function addDomain({
 }: {
   ctx: ServiceContext;
   actor: Actor | null;
-  input: { bundle: string; pattern: unknown };
+  input: { bundle: string; pattern: unknown; acceptDenied?: boolean };
 }): Promise<{ pattern: string }> {
   authorize(actor, "policy.write");
   const pattern = canonicalPattern(input.pattern, "pattern");
@@ -34,14 +34,17 @@ export async function addDomain({
     derive: (current) => {
       const next = clone(current);
       const bundle = findBundle(next, input.bundle);
-      if (bundle.domains.includes(pattern))
+      if (bundle.domains.some((d) => domainPattern(d) === pattern))
         throw new AppError("conflict", `${pattern} is already on this bundle's Domains tab`, { field: "pattern" });
-      // Allowing what the org-wide deny list refuses would change nothing: say so instead.
+      // Allowing what the org-wide deny list refuses would change nothing: say so, and add it
+      // only when the Owner confirms (the impact preview shows the same warning).
       const denied = denyEntryCovering(next.orgDeny ?? [], pattern);
-      if (denied)
-        throw new AppError("conflict", `pattern: the org-wide deny list entry ${denied} blocks ${pattern}; remove it there first`, {
-          field: "pattern",
-        });
+      if (denied && !input.acceptDenied && !ctx.draftOnly)
+        throw new AppError(
+          "conflict",
+          `pattern: the org-wide deny list entry ${denied} blocks ${pattern}, so adding it changes nothing; remove it there first, or confirm to add it anyway`,
+          { field: "pattern" },
+        );
       bundle.domains.push(pattern);
       return validateDerived(next);
     },
@@ -66,8 +69,9 @@ export async function removeDomain({
     derive: (current) => {
       const next = clone(current);
       const bundle = findBundle(next, input.bundle);
-      if (!bundle.domains.includes(input.pattern)) throw new AppError("not_found", `${input.pattern} is not on this bundle's Domains tab`);
-      bundle.domains = bundle.domains.filter((d) => d !== input.pattern);
+      if (!bundle.domains.some((d) => domainPattern(d) === input.pattern))
+        throw new AppError("not_found", `${input.pattern} is not on this bundle's Domains tab`);
+      bundle.domains = bundle.domains.filter((d) => domainPattern(d) !== input.pattern);
       return validateDerived(next);
     },
   });

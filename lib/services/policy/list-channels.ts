@@ -1,7 +1,7 @@
 import { readPolicyDocument } from "../../../db/queries/policy";
 import { listSessionChannels } from "../../../db/queries/sessions";
 import type { Actor } from "../../auth/permissions";
-import { channelEnabled, effectivePolicy, scopeLabel, type EffectivePolicy } from "../../policy";
+import { channelEnabled, effectivePolicy, reportOnlyUntil, scopeLabel, type EffectivePolicy } from "../../policy";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 
@@ -10,7 +10,10 @@ export type ChannelView = {
   channel: string;
   enabled: boolean;
   effective: EffectivePolicy;
+  /** Until when the channel is in report-only mode (ms), or null. */
+  reportOnlyUntil: number | null;
   connections: {
+    expiresAt?: string;
     name: string;
     bundle: string;
     scope: string;
@@ -48,7 +51,9 @@ export async function listChannels({
         channel,
         enabled: channelEnabled(doc, workspace, channel),
         effective,
+        reportOnlyUntil: reportOnlyUntil(doc, workspace, channel, ctx.now()),
         connections: effective.connections.map((c) => ({
+          ...(c.connection.expiresAt ? { expiresAt: c.connection.expiresAt } : {}),
           name: c.connection.name,
           bundle: c.bundle,
           scope: scopeLabel[c.rank],

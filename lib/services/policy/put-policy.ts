@@ -3,6 +3,7 @@ import type { Actor } from "../../auth/permissions";
 import { diffPolicy, type Change, type PolicyDocument } from "../../policy";
 import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
+import { checkReportOnlyBounds } from "../grants/report-only";
 import { applyPolicy, validateOrThrow } from "./apply-policy";
 
 export type PutPolicyResult = { dryRun: boolean; applied: boolean; diff: Change[]; policy: PolicyDocument };
@@ -21,6 +22,7 @@ export async function putPolicy({
 }): Promise<PutPolicyResult> {
   authorize(actor, "policy.write");
   const next = validateOrThrow(input);
+  checkReportOnlyBounds(next, ctx.now());
   if (dryRun) {
     const current = await readPolicyDocument(ctx.db);
     return { dryRun: true, applied: false, diff: diffPolicy(current, next), policy: next };

@@ -6,6 +6,8 @@ import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 import { checkSecret, storeCredential } from "../credentials/store-credential";
 import { applyPolicy } from "./apply-policy";
+import { grantEnd } from "../grants/grant-time";
+import { refuseDeniedEntries } from "./refuse-denied";
 import { clone, findBundle, listInput, validateDerived } from "./edit";
 
 export type ConnectionFormInput = {
@@ -22,6 +24,11 @@ export type ConnectionFormInput = {
   narrowReadOnly?: unknown;
   /** Optional on create: the credential, sealed in the same transaction. */
   secret?: unknown;
+  /** A time-bound connection: "1h", "1d", "7d" or "custom" (with grantUntil); empty = lasting. */
+  grantDuration?: unknown;
+  grantUntil?: unknown;
+  /** The Owner confirmed Allowed websites that the org-wide deny list overrides. */
+  acceptDenied?: boolean;
 };
 
 /** Same bound as the policy schema, checked first so the form reads our words, not zod's. */
@@ -83,6 +90,10 @@ export async function saveConnection({
   const secret = creating && input.secret !== undefined && input.secret !== "" ? checkSecret(input.secret) : undefined;
   if (!creating && input.secret)
     throw new AppError("bad_request", "use Replace credential to change a saved credential", { field: "secret" });
+  if (creating && input.grantDuration)
+    connection.expiresAt = new Date(
+      grantEnd({ duration: input.grantDuration, until: input.grantUntil }, ctx.now(), { field: "duration" }),
+    ).toISOString();
   await writeTransaction(ctx.db, async () => {
     await applyPolicy({
       ctx,
@@ -101,8 +112,15 @@ export async function saveConnection({
           throw new AppError("conflict", `bundle ${input.bundle} already has a connection named "${connection.name}"`, { field: "name" });
         if (!creating && index < 0) throw new AppError("not_found", `no connection ${input.bundle}/${connection.name}`);
         if (creating) bundle.connections.push(connection);
-        else bundle.connections[index] = connection;
-        return validateDerived(next);
+        // An edit keeps a time-bound connection's end: extending is its own step.
+        else
+          bundle.connections[index] = {
+            ...connection,
+            ...(bundle.connections[index]!.expiresAt ? { expiresAt: bundle.connections[index]!.expiresAt } : {}),
+          };
+        const valid = validateDerived(next);
+        if (!input.acceptDenied && !ctx.draftOnly) refuseDeniedEntries(current, valid, "allowedWebsites");
+        return valid;
       },
     });
     if (secret) await storeCredential(ctx, actor, input.bundle, connection.name, secret);

@@ -10,9 +10,10 @@ import { authorize } from "../authorize";
 import type { ServiceContext } from "../context";
 import { OIDC_SECRET_AAD } from "../sso/oidc-config";
 import { totpAad } from "../totp/totp";
+import { sinkSecretAad } from "../../audit/stream/streamer";
 
 /**
- * Re-seals every credential, the CA key, the IdP client secret and the TOTP secrets under a new master key, all or nothing: one
+ * Re-seals every credential, the CA key, the IdP client secret, the TOTP secrets and the audit sinks' signing secrets under a new master key, all or nothing: one
  * transaction, and the key check moves with it. Plaintext exists only for the re-seal.
  */
 export async function rotateMasterKey({
@@ -69,6 +70,14 @@ export async function rotateMasterKey({
         .set({ totpSecretSealed: reseal(row.secret, aad), totpPendingSealed: reseal(row.pending, aad) })
         .where(eq(users.id, row.id))
         .run();
+    }
+    const sinkRows = ctx.db.$client
+      .prepare("SELECT id, secret_sealed AS sealed FROM audit_sinks WHERE secret_sealed IS NOT NULL")
+      .all() as { id: string; sealed: string }[];
+    for (const row of sinkRows) {
+      ctx.db.$client
+        .prepare("UPDATE audit_sinks SET secret_sealed = ? WHERE id = ?")
+        .run(reseal(row.sealed, sinkSecretAad(row.id)), row.id);
     }
     ctx.db
       .update(orgSettings)

@@ -1,12 +1,17 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { CredentialHealthDetail } from "@/components/credential-health";
 import { scopeLabel } from "@/components/scope-label";
 import { Alert, Badge, Card, cx, Empty, formatTime, PageHeader, Table, Td, Th } from "@/components/ui";
 import { requireUser } from "@/app/_auth/dal";
 import { can } from "@/lib/auth/permissions";
 import { serviceContext } from "@/lib/services/context";
+import { listConnectionHealth } from "@/lib/services/credentials/credential-health";
 import { listCredentials } from "@/lib/services/credentials/list-credentials";
 import { getPolicy } from "@/lib/services/policy/get-policy";
+import { domainExpiresAt, domainPattern } from "@/lib/policy/document";
+import { TimeLeft } from "@/components/time-left";
+import { GrantControls, GrantHostForm } from "../../grants/grant-forms";
 import {
   AddDomainForm,
   DeleteBundleForm,
@@ -44,8 +49,12 @@ export default async function BundlePage({
   const bundle = (await getPolicy({ ctx, actor })).bundles.find((b) => b.name === name);
   if (!bundle) notFound();
   const creds = await listCredentials({ ctx, actor });
+  const health = new Map(
+    (await listConnectionHealth({ ctx, actor })).filter((c) => c.bundle === name).map((c) => [c.connection, c.health]),
+  );
   const owner = can(actor, "policy.write");
   const base = `/bundles/${encodeURIComponent(name)}`;
+  const now = Date.now();
 
   return (
     <>
@@ -93,7 +102,8 @@ export default async function BundlePage({
                 key={c.name}
                 title={
                   <span>
-                    {c.name} <span className="font-normal text-slate-600">as {c.serviceAccount}</span>
+                    {c.name} <span className="font-normal text-slate-600">as {c.serviceAccount}</span>{" "}
+                    {c.expiresAt && <TimeLeft until={c.expiresAt} now={now} />}
                   </span>
                 }
                 actions={
@@ -133,6 +143,14 @@ export default async function BundlePage({
                       <span className="text-slate-600">none: the credential travels to every Allowed website</span>
                     )}
                   </dd>
+                  {health.get(c.name) && (
+                    <>
+                      <dt className="text-slate-600">Health</dt>
+                      <dd>
+                        <CredentialHealthDetail health={health.get(c.name)} testId={`health-${c.name}`} />
+                      </dd>
+                    </>
+                  )}
                   <dt className="text-slate-600">Credential</dt>
                   <dd className="wrap-anywhere" data-testid={`credential-${c.name}`}>
                     {cred ? (
@@ -150,6 +168,11 @@ export default async function BundlePage({
                   <div className="mt-4 flex flex-wrap items-start gap-3 border-t border-slate-100 pt-3">
                     <ReplaceCredentialForm bundle={bundle.name} connection={c.name} hasCredential={!!cred} />
                     {cred && <RevokeCredentialButton bundle={bundle.name} connection={c.name} />}
+                  </div>
+                )}
+                {owner && c.expiresAt && (
+                  <div className="mt-3 border-t border-slate-100 pt-3" data-testid={`grant-${c.name}`}>
+                    <GrantControls bundle={bundle.name} kind="connection" name={c.name} />
                   </div>
                 )}
               </Card>
@@ -174,18 +197,26 @@ export default async function BundlePage({
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
-                {bundle.domains.map((d) => (
-                  <tr key={d}>
-                    <Td wrap className="font-mono text-xs">
-                      {d}
-                    </Td>
-                    {owner && (
-                      <Td sticky className="text-right">
-                        <RemoveDomainButton bundle={bundle.name} pattern={d} />
+                {bundle.domains.map((entry) => {
+                  const d = domainPattern(entry);
+                  const until = domainExpiresAt(entry);
+                  return (
+                    <tr key={d} data-testid="domain-row">
+                      <Td wrap className="font-mono text-xs">
+                        {d} {until && <TimeLeft until={until} now={now} />}
                       </Td>
-                    )}
-                  </tr>
-                ))}
+                      {owner && (
+                        <Td sticky className="text-right">
+                          {until ? (
+                            <GrantControls bundle={bundle.name} kind="domain" name={d} />
+                          ) : (
+                            <RemoveDomainButton bundle={bundle.name} pattern={d} />
+                          )}
+                        </Td>
+                      )}
+                    </tr>
+                  );
+                })}
               </tbody>
             </Table>
           )}
@@ -193,6 +224,12 @@ export default async function BundlePage({
             <div className="mt-4 border-t border-slate-100 pt-4">
               {add && <p className="mb-2 text-sm text-amber-800">Prefilled from a blocked request: check the host before you allow it.</p>}
               <AddDomainForm bundle={bundle.name} prefill={add} />
+            </div>
+          )}
+          {owner && (
+            <div className="mt-4 border-t border-slate-100 pt-4" data-testid="grant-domain">
+              <h3 className="mb-2 text-sm font-medium">Or grant a host for a time</h3>
+              <GrantHostForm bundle={bundle.name} host={add} />
             </div>
           )}
         </Card>

@@ -3,6 +3,7 @@ import YAML from "yaml";
 import { authorize } from "@/lib/services/authorize";
 import { getPolicy } from "@/lib/services/policy/get-policy";
 import { parsePolicyText } from "@/lib/services/policy/parse-policy-text";
+import { previewPolicyImpact, windowDaysInput } from "@/lib/services/policy/preview-impact";
 import { putPolicy } from "@/lib/services/policy/put-policy";
 import { apiRoute, readBody } from "../handler";
 
@@ -18,8 +19,12 @@ export const GET = apiRoute(async ({ req, actor, ctx }) => {
 export const PUT = apiRoute(async ({ req, actor, ctx }) => {
   // The role is checked before a byte of the body is read or parsed.
   authorize(actor, "policy.write");
+  const params = new URL(req.url).searchParams;
+  const dryRun = ["1", "true"].includes(params.get("dryRun") ?? "");
+  const windowDays = dryRun ? windowDaysInput(params.get("windowDays") ?? undefined) : undefined;
   const document = parsePolicyText(await readBody(req), req.headers.get("content-type"));
-  const dryRun = ["1", "true"].includes(new URL(req.url).searchParams.get("dryRun") ?? "");
   const result = await putPolicy({ ctx, actor, input: document, dryRun });
-  return Response.json({ dryRun: result.dryRun, applied: result.applied, diff: result.diff });
+  // A dry run also replays the logged requests of the window against the draft (section 5).
+  const impact = dryRun ? await previewPolicyImpact({ ctx, actor, draft: result.policy, windowDays }) : undefined;
+  return Response.json({ dryRun: result.dryRun, applied: result.applied, diff: result.diff, ...(impact ? { impact } : {}) });
 });

@@ -2,8 +2,11 @@
 import { useState } from "react";
 import { ActionForm } from "@/components/action-form";
 import { HostPatternList } from "@/components/host-pattern-input";
+import { LiveImpactPreview } from "@/components/impact-preview";
 import { Button, Field, Input, Select } from "@/components/ui";
+import { GrantDurationFields } from "@/components/grant-duration-fields";
 import { saveConnectionAction } from "../../actions";
+import { previewSaveConnection } from "../../preview-actions";
 
 export type ConnectionFormValue = {
   name: string;
@@ -149,6 +152,16 @@ export function ConnectionForm({ bundle, initial }: { bundle: string; initial?: 
               <Input id="secret" name="secret" type="password" autoComplete="off" aria-invalid={!!error("secret")} />
             </Field>
           )}
+          {!editing && (
+            <div className="flex flex-wrap gap-3">
+              <GrantDurationFields id="connection-grant" label="Granted for" error={error} lasting defaultValue="" />
+            </div>
+          )}
+          <LiveImpactPreview
+            preview={previewSaveConnection}
+            ready={(d) => String(d.get("allowedWebsites") ?? "").trim() !== ""}
+            denyConfirm="Save it anyway: those websites have no effect while the deny entry stays"
+          />
           <div className="flex gap-2">
             <Button type="submit" disabled={pending}>
               {editing ? "Save connection" : "Create connection"}

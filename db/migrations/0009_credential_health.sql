@@ -1,0 +1,1 @@
+CREATE INDEX `audit_credential_status` ON `audit_events` (`bundle`,`connection`,`ts`,`status`) WHERE outcome = 'credentialed' AND status IS NOT NULL;

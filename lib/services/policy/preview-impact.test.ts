@@ -1,0 +1,158 @@
+import { describe, expect, it } from "vitest";
+import { writeTransaction } from "../../../db/tx";
+import { appendAuditEvents, type AuditEventInput } from "../../audit";
+import { owner, testContext, auditor } from "../test-context";
+import { addDomain, removeDomain } from "./edit-domains";
+import { draftOf } from "./policy-draft";
+import { previewPolicyImpact } from "./preview-impact";
+import { putPolicy } from "./put-policy";
+import { saveConnection } from "./save-connection";
+
+const DAY = 24 * 3_600_000;
+
+function egress(ctx: ReturnType<typeof testContext>, ts: number, host: string, extra: Partial<AuditEventInput> = {}) {
+  writeTransaction(ctx.db, () =>
+    appendAuditEvents(
+      ctx.db,
+      [
+        {
+          kind: "egress",
+          action: "egress.request",
+          workspace: "T1",
+          channel: "C1",
+          method: "GET",
+          scheme: "https",
+          host,
+          port: 443,
+          path: "/x",
+          outcome: "allowlisted",
+          ...extra,
+        },
+      ],
+      ts,
+    ),
+  );
+}
+
+function setup() {
+  const ctx = testContext();
+  putPolicy({
+    ctx,
+    actor: owner,
+    dryRun: false,
+    input: {
+      version: 1,
+      orgDeny: ["*.denied.example"],
+      bundles: [{ name: "b", scope: { type: "organization" }, domains: ["pkg.example.com", "old.example.com"], connections: [] }],
+    },
+  });
+  const now = ctx.clock.now;
+  for (let i = 0; i < 3; i++) egress(ctx, now - 1000 * i, "pkg.example.com");
+  egress(ctx, now - 2000, "pkg.example.com", { path: "/y" });
+  egress(ctx, now - 8 * DAY, "old.example.com"); // outside the default window
+  egress(ctx, now - 10, "new.example.com", { outcome: "blocked" });
+  return ctx;
+}
+
+const revision = (ctx: ReturnType<typeof testContext>) => ctx.db.$client.prepare("SELECT policy_revision FROM org_settings").pluck().get();
+const events = (ctx: ReturnType<typeof testContext>) => ctx.db.$client.prepare("SELECT count(*) FROM audit_events").pluck().get();
+
+describe("previewPolicyImpact with a form's draft", () => {
+  it("removing a domain: distinct requests of the window, counted, with links; nothing saved", async () => {
+    const ctx = setup();
+    const rev = revision(ctx);
+    const n = events(ctx);
+    const { current, draft } = await draftOf(ctx, (c) =>
+      removeDomain({ ctx: c, actor: owner, input: { bundle: "b", pattern: "pkg.example.com" } }),
+    );
+    expect(revision(ctx)).toBe(rev);
+    expect(events(ctx)).toBe(n);
+    const impact = await previewPolicyImpact({ ctx, actor: owner, current, draft });
+    expect(impact.replayed).toEqual({ requests: 3, events: 5, truncated: false });
+    expect(impact.transitions).toHaveLength(1);
+    const t = impact.transitions[0]!;
+    expect(t).toMatchObject({ from: "allowlisted", to: "blocked", requests: 2, events: 4 });
+    expect(t.examples[0]).toMatchObject({ url: "https://pkg.example.com/x", count: 3, workspace: "T1", channel: "C1" });
+    const url = new URL(t.examples[0]!.auditUrl, "http://x");
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      kind: "egress",
+      host: "pkg.example.com",
+      channel: "C1",
+      workspace: "T1",
+      q: "/x",
+    });
+    expect(url.searchParams.get("event")).toMatch(/./);
+    // The window is configurable: 9 days reach the old request too.
+    const wide = await previewPolicyImpact({ ctx, actor: owner, current, draft, windowDays: 9 });
+    expect(wide.replayed.requests).toBe(4);
+  });
+
+  it("adding a domain: blocked → allowlisted; a deny-covered one is named, not refused, in the preview", async () => {
+    const ctx = setup();
+    const { draft } = await draftOf(ctx, (c) => addDomain({ ctx: c, actor: owner, input: { bundle: "b", pattern: "new.example.com" } }));
+    expect((await previewPolicyImpact({ ctx, actor: owner, draft })).transitions.map((t) => [t.from, t.to, t.events])).toEqual([
+      ["blocked", "allowlisted", 1],
+    ]);
+    const denied = await draftOf(ctx, (c) => addDomain({ ctx: c, actor: owner, input: { bundle: "b", pattern: "a.denied.example" } }));
+    const impact = await previewPolicyImpact({ ctx, actor: owner, draft: denied.draft });
+    expect(impact.deniedEntries).toEqual([{ bundle: "b", pattern: "a.denied.example", deniedBy: "*.denied.example" }]);
+    // The save itself refuses it unless confirmed.
+    expect(() => addDomain({ ctx, actor: owner, input: { bundle: "b", pattern: "a.denied.example" } })).toThrow(/changes nothing/);
+    addDomain({ ctx, actor: owner, input: { bundle: "b", pattern: "a.denied.example", acceptDenied: true } });
+    expect(() =>
+      saveConnection({
+        ctx,
+        actor: owner,
+        input: { bundle: "b", name: "svc", serviceAccount: "s@acme.example", allowedWebsites: ["x.denied.example"] },
+      }),
+    ).toThrow(/allowedWebsites: .*changes nothing/);
+  });
+
+  it("a connection with a credential typed in the same save: blocked → credentialed", async () => {
+    const ctx = setup();
+    const { draft } = await draftOf(ctx, (c) =>
+      saveConnection({
+        ctx: c,
+        actor: owner,
+        input: { bundle: "b", name: "svc", serviceAccount: "s@acme.example", allowedWebsites: ["new.example.com"] },
+      }),
+    );
+    const withKey = await previewPolicyImpact({ ctx, actor: owner, draft, addedCredentials: ["b/svc"] });
+    expect(withKey.transitions.map((t) => [t.from, t.to])).toEqual([["blocked", "credentialed"]]);
+    const without = await previewPolicyImpact({ ctx, actor: owner, draft });
+    expect(without.transitions.map((t) => [t.from, t.to])).toEqual([["blocked", "allowlisted"]]);
+  });
+
+  it("keeps the fields of each distinct request apart, whatever its path holds", async () => {
+    const ctx = setup();
+    const odd = "/a\u001fb\u001fc";
+    egress(ctx, ctx.clock.now - 5, "pkg.example.com", { path: odd, method: "POST", port: 8443 });
+    egress(ctx, ctx.clock.now - 6, "pkg.example.com", { method: "CONNECT", path: "" });
+    const { draft } = await draftOf(ctx, (c) => removeDomain({ ctx: c, actor: owner, input: { bundle: "b", pattern: "pkg.example.com" } }));
+    const impact = await previewPolicyImpact({ ctx, actor: owner, draft });
+    // Port 8443 was never allowed (the pattern means 443): only the default-port ones change.
+    const urls = impact.transitions.flatMap((t) => t.examples.map((e) => `${e.method} ${e.url}`));
+    expect(urls).toEqual(
+      expect.arrayContaining(["GET https://pkg.example.com/x", "GET https://pkg.example.com/y", "CONNECT pkg.example.com:443"]),
+    );
+    expect(urls).not.toContain(`POST https://pkg.example.com:8443${odd}`);
+    const wide = await previewPolicyImpact({
+      ctx,
+      actor: owner,
+      draft: { ...draft, bundles: [{ ...draft.bundles[0]!, domains: ["pkg.example.com:8443"] }] },
+    });
+    const added = wide.transitions.find((t) => t.from === "blocked")!;
+    expect(added.examples.map((e) => [e.method, e.url, e.count])).toEqual([["POST", `https://pkg.example.com:8443${odd}`, 1]]);
+  });
+
+  it("is for Owners", async () => {
+    const ctx = setup();
+    await expect(
+      previewPolicyImpact({
+        ctx,
+        actor: auditor,
+        draft: { version: 1, orgDeny: [], bundles: [], memberAccess: { mode: "anyone", roles: [], directMessages: "enabled" } },
+      }),
+    ).rejects.toMatchObject({ code: "forbidden" });
+  });
+});
