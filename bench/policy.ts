@@ -131,10 +131,12 @@ async function replayBench(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gh-bench-replay-"));
   try {
     const env = readEnv({ GATEHOUSE_DATA_DIR: dataDir } as unknown as NodeJS.ProcessEnv);
-    const { db } = prepareDataDir(env, { createKey: true });
+    const { db } = await prepareDataDir(env, { createKey: true });
+    const { sqliteWriterOf } = await import("../db/client");
+    const sqlite = sqliteWriterOf(db);
     // Only the setup: the free-text index's trigger would make generating the log take minutes,
     // and the replay never reads it.
-    db.$client.exec("DROP TRIGGER IF EXISTS audit_events_fts_insert");
+    sqlite.exec("DROP TRIGGER IF EXISTS audit_events_fts_insert");
     const doc = buildPolicy(1_000);
     const creds = new Set(doc.bundles[0]!.connections.map((c) => credentialIdentity("org", c.name)));
     // The draft drops every other Domains entry and a third of the connections.
@@ -147,12 +149,12 @@ async function replayBench(): Promise<void> {
     let rng = 7;
     const rand = () => (rng = (rng * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const n = 250; // hosts per kind, as in requests(1000)
-    const insert = db.$client.prepare(
+    const insert = sqlite.prepare(
       `INSERT INTO audit_events (id, ts, kind, action, request_id, session_id, workspace, channel, method, scheme, host, port, path, outcome, rule, reason, prev_hash, hash)
        VALUES (?, ?, 'egress', 'egress.request', ?, 's', 'T0', ?, ?, 'https', ?, 443, ?, 'allowlisted', 'r', 'benchmark', '', '')`,
     );
     const t0 = performance.now();
-    db.$client.transaction(() => {
+    sqlite.transaction(() => {
       for (let i = 0; i < TOTAL; i++) {
         // Skewed like real traffic: a few hosts and paths carry most requests.
         const k = Math.floor(n * rand() ** 3);
@@ -179,7 +181,7 @@ async function replayBench(): Promise<void> {
         );
       }
     })();
-    db.$client.exec("ANALYZE");
+    sqlite.exec("ANALYZE");
     const buildS = (performance.now() - t0) / 1000;
 
     const compiled = [

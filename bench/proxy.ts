@@ -209,7 +209,7 @@ async function benchGatehouse(dataDir: string, up: { http: number; https: number
   const token = cli(["session", "create", "--workspace", "T0BENCH", "--channel", "C0BENCH", "--member", "U0BENCH"]).stdout.trim();
   const gatehouseCa = fs.readFileSync(path.join(dataDir, "ca.pem"), "utf8");
   const proxyAuth = `Basic ${Buffer.from(`session:${token}`).toString("base64")}`;
-  return { gatehouse, proxyPort, proxyAuth, gatehouseCa };
+  return { gatehouse, proxyPort, proxyAuth, gatehouseCa, gatehouseEnv, nodeArgs };
 }
 
 async function main() {
@@ -234,7 +234,7 @@ async function main() {
   const up = await firstJsonLine<{ http: number; https: number }>(upstream);
 
   const dataDir = path.join(tmp, "data");
-  const { gatehouse, proxyPort, proxyAuth, gatehouseCa } = await benchGatehouse(dataDir, up, {});
+  const { gatehouse, proxyPort, proxyAuth, gatehouseCa, gatehouseEnv, nodeArgs } = await benchGatehouse(dataDir, up, {});
   // The same Gatehouse, one replica on PostgreSQL (a throwaway cluster, fsync on), beside it.
   const pgCluster =
     process.env.BENCH_PG === "0"

@@ -12,7 +12,7 @@ export const dynamic = "force-dynamic";
 
 export default async function DashboardLayout({ children }: { children: React.ReactNode }) {
   const user = await requireUser();
-  const reportOnly = getPolicy({ ctx: serviceContext(), actor: user }).reportOnly ?? [];
+  const reportOnly = (await getPolicy({ ctx: serviceContext(), actor: user })).reportOnly ?? [];
   const brand = (
     <div className="flex items-center gap-2">
       <Logo />

@@ -145,7 +145,11 @@ export function assemblePolicyDocument(rows: PolicyRows): PolicyDocument {
     bundles: docBundles,
   };
   if (rows.reportOnlyRows.length > 0)
-    doc.reportOnly = rows.reportOnlyRows.map((r) => ({ workspace: r.workspace, ...(r.channel ? { channel: r.channel } : {}), until: r.until }));
+    doc.reportOnly = rows.reportOnlyRows.map((r) => ({
+      workspace: r.workspace,
+      ...(r.channel ? { channel: r.channel } : {}),
+      until: r.until,
+    }));
   if (settings?.channelsRestricted) {
     doc.channels = rows.allowedChannels;
   }

@@ -4,7 +4,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
+import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { rawAll } from "../../db/raw";
 import { readManifest, type SegmentEntry } from "./archive";
 import { GENESIS_HASH, type HashedEvent } from "./events";
 import { verifyAuditLog, verifyChain } from "./verify";
@@ -24,11 +26,12 @@ export async function verifyArchiveAndLog(db: Db, dir: string): Promise<ArchiveV
   } catch (err) {
     return { ok: false, segment: null, problem: `the manifest cannot be read: ${(err as Error).message}` };
   }
-  const recorded = db.$client
-    .prepare(
-      "SELECT first_seq AS firstSeq, last_seq AS lastSeq, last_hash AS lastHash, file, sha256 FROM audit_archive_segments ORDER BY first_seq",
+  const recorded = (
+    await rawAll<RecordedSegment>(
+      db,
+      sql`SELECT first_seq AS "firstSeq", last_seq AS "lastSeq", last_hash AS "lastHash", file, sha256 FROM audit_archive_segments ORDER BY first_seq`,
     )
-    .all() as RecordedSegment[];
+  ).map((r) => ({ ...r, firstSeq: Number(r.firstSeq), lastSeq: Number(r.lastSeq) }));
   const watermark = recorded.at(-1)?.lastSeq ?? 0;
   // Segments past the database's watermark were written by a run that stopped before its
   // transaction: their events are still live, and the next run writes them again.
@@ -70,7 +73,7 @@ export async function verifyArchiveAndLog(db: Db, dir: string): Promise<ArchiveV
     nextSeq = s.lastSeq + 1;
     archivedEvents += s.events;
   }
-  const live = verifyAuditLog(db);
+  const live = await verifyAuditLog(db);
   if (!live.ok)
     return { ok: false, segment: null, problem: `live log: ${live.firstBad.problem}`, seq: live.firstBad.seq, id: live.firstBad.id };
   // verifyAuditLog starts from the database's archived point; the archive must end on that same event.

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { sqliteWriterOf } from "../../db/client";
 import { writeTransaction } from "../../db/tx";
 import { runRetention, setRetention, verifyArchive } from "../services/audit/retention";
 import { verifyAudit } from "../services/audit/verify-audit";
@@ -11,10 +12,10 @@ import { readManifest } from "./archive";
 
 const DAY = 86_400_000;
 
-function seed(ctx: TestContext, n: number, ts: number): void {
-  writeTransaction(ctx.db, () => {
-    appendAuditEvents(
-      ctx.db,
+async function seed(ctx: TestContext, n: number, ts: number): Promise<void> {
+  await writeTransaction(ctx.db, async (tx) => {
+    await appendAuditEvents(
+      tx,
       Array.from({ length: n }, (_, i) => ({
         kind: "egress" as const,
         action: "egress.request" as const,
@@ -27,13 +28,13 @@ function seed(ctx: TestContext, n: number, ts: number): void {
 }
 
 function liveSeqs(ctx: TestContext): number[] {
-  return (ctx.db.$client.prepare("SELECT seq FROM audit_events ORDER BY seq").all() as { seq: number }[]).map((r) => r.seq);
+  return (sqliteWriterOf(ctx.db).prepare("SELECT seq FROM audit_events ORDER BY seq").all() as { seq: number }[]).map((r) => r.seq);
 }
 
 async function archived(segmentEvents = 4): Promise<TestContext> {
-  const ctx = testContext();
-  seed(ctx, 10, ctx.clock.now - 40 * DAY);
-  seed(ctx, 3, ctx.clock.now - DAY);
+  const ctx = await testContext();
+  await seed(ctx, 10, ctx.clock.now - 40 * DAY);
+  await seed(ctx, 3, ctx.clock.now - DAY);
   await setRetention({ ctx, actor: owner, input: { days: 30 } });
   const run = await runRetention({ ctx, actor: owner, segmentEvents });
   expect(run).toMatchObject({ events: 10 });
@@ -42,8 +43,8 @@ async function archived(segmentEvents = 4): Promise<TestContext> {
 
 describe("retention", () => {
   it("keeps everything by default", async () => {
-    const ctx = testContext();
-    seed(ctx, 3, 0);
+    const ctx = await testContext();
+    await seed(ctx, 3, 0);
     expect(await runRetention({ ctx, actor: owner })).toBeNull();
     expect(liveSeqs(ctx)).toEqual([1, 2, 3]);
   });
@@ -64,7 +65,7 @@ describe("retention", () => {
       .split("\n");
     expect(lines.map((l) => JSON.parse(l).seq)).toEqual([5, 6, 7, 8]);
     // The retention change and each run are on the record.
-    const actions = (ctx.db.$client.prepare("SELECT action FROM audit_events ORDER BY seq").all() as { action: string }[]).map(
+    const actions = (sqliteWriterOf(ctx.db).prepare("SELECT action FROM audit_events ORDER BY seq").all() as { action: string }[]).map(
       (r) => r.action,
     );
     expect(actions.filter((a) => a === "audit.archived")).toHaveLength(3);
@@ -73,7 +74,7 @@ describe("retention", () => {
 
   it("verifies the live chain from the last archived hash, and archive + live as one chain", async () => {
     const ctx = await archived();
-    expect(verifyAudit({ ctx, actor: owner })).toMatchObject({ ok: true, archivedThrough: 10 });
+    expect(await verifyAudit({ ctx, actor: owner })).toMatchObject({ ok: true, archivedThrough: 10 });
     expect(await verifyArchive({ ctx, actor: owner, dir: ctx.env.auditArchiveDir })).toMatchObject({
       ok: true,
       segments: 3,
@@ -115,19 +116,19 @@ describe("retention", () => {
 
   it("lets the database delete only archived rows", async () => {
     const ctx = await archived();
-    expect(() => ctx.db.$client.prepare("DELETE FROM audit_events WHERE seq = 11").run()).toThrow(/append-only/);
-    expect(() => ctx.db.$client.prepare("UPDATE audit_events SET host = 'x' WHERE seq = 11").run()).toThrow(/append-only/);
-    expect(() => ctx.db.$client.prepare("DELETE FROM audit_archive_segments").run()).toThrow(/append-only/);
+    expect(() => sqliteWriterOf(ctx.db).prepare("DELETE FROM audit_events WHERE seq = 11").run()).toThrow(/append-only/);
+    expect(() => sqliteWriterOf(ctx.db).prepare("UPDATE audit_events SET host = 'x' WHERE seq = 11").run()).toThrow(/append-only/);
+    expect(() => sqliteWriterOf(ctx.db).prepare("DELETE FROM audit_archive_segments").run()).toThrow(/append-only/);
     // A forged segment record must continue the last one and end on a live event.
-    expect(() => ctx.db.$client.prepare("INSERT INTO audit_archive_segments VALUES (11, 12, 'x', 'x', 'x', 2, 'f', 's', 0)").run()).toThrow(
-      /continue/,
-    );
+    expect(() =>
+      sqliteWriterOf(ctx.db).prepare("INSERT INTO audit_archive_segments VALUES (11, 12, 'x', 'x', 'x', 2, 'f', 's', 0)").run(),
+    ).toThrow(/continue/);
   });
 
   it("holds back what a sink has not been sent yet", async () => {
-    const ctx = testContext();
-    seed(ctx, 10, ctx.clock.now - 40 * DAY);
-    ctx.db.$client
+    const ctx = await testContext();
+    await seed(ctx, 10, ctx.clock.now - 40 * DAY);
+    sqliteWriterOf(ctx.db)
       .prepare(
         "INSERT INTO audit_sinks (id, name, type, format, url, cursor_seq, created_by, created_at) VALUES ('s', 's', 'otlp', 'json', 'http://127.0.0.1:1/', 6, 't', 0)",
       )
@@ -138,7 +139,7 @@ describe("retention", () => {
   });
 
   it("refuses a retention that is not a whole number of days, as a field error", async () => {
-    const ctx = testContext();
+    const ctx = await testContext();
     await expect(setRetention({ ctx, actor: owner, input: { days: "0" } })).rejects.toMatchObject({ code: "invalid_field", field: "days" });
     await expect(setRetention({ ctx, actor: owner, input: { days: "1.5" } })).rejects.toMatchObject({ field: "days" });
     await expect(

@@ -6,7 +6,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
+import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { rawRun } from "../../db/raw";
 import { readEventsAfter, lowestSinkCursor } from "../../db/queries/sinks";
 import type { AuditEventRow } from "../../db/queries/audit";
 import { writeTransaction } from "../../db/tx";
@@ -92,7 +94,7 @@ export async function archiveAudit(
   const run: ArchiveRun = { segments: [], events: 0, heldForSinks: false };
   const sinkLimit = await lowestSinkCursor(db);
   for (let n = 0; n < (opts.maxSegments ?? 1000); n++) {
-    const from = archivedPoint(db);
+    const from = await archivedPoint(db);
     const afterSeq = from?.seq ?? 0;
     const batch = await readEventsAfter(db, afterSeq, segmentEvents);
     const rows: AuditEventRow[] = [];
@@ -134,10 +136,10 @@ export async function archiveAudit(
     // A run that stopped after its files (before the database) left this segment listed: replace it.
     manifest.segments = [...manifest.segments.filter((s) => s.lastSeq < entry.firstSeq), entry];
     writeDurably(opts.dir, MANIFEST, JSON.stringify(manifest, null, 2) + "\n");
-    writeTransaction(db, () => {
+    await writeTransaction(db, async (tx) => {
       // The record of the run lands first: the log never becomes empty, so seq keeps rising.
-      appendAuditEvents(
-        db,
+      await appendAuditEvents(
+        tx,
         [
           {
             kind: "admin",
@@ -155,22 +157,13 @@ export async function archiveAudit(
         ],
         opts.now,
       );
-      db.$client
-        .prepare(
-          "INSERT INTO audit_archive_segments (first_seq, last_seq, first_prev_hash, first_hash, last_hash, events, file, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .run(
-          entry.firstSeq,
-          entry.lastSeq,
-          entry.firstPrevHash,
-          entry.firstHash,
-          entry.lastHash,
-          entry.events,
-          entry.file,
-          entry.sha256,
-          opts.now,
-        );
-      db.$client.prepare("DELETE FROM audit_events WHERE seq >= ? AND seq <= ?").run(entry.firstSeq, entry.lastSeq);
+      await rawRun(
+        tx,
+        sql`INSERT INTO audit_archive_segments (first_seq, last_seq, first_prev_hash, first_hash, last_hash, events, file, sha256, created_at)
+            VALUES (${entry.firstSeq}, ${entry.lastSeq}, ${entry.firstPrevHash}, ${entry.firstHash}, ${entry.lastHash}, ${entry.events},
+                    ${entry.file}, ${entry.sha256}, ${opts.now})`,
+      );
+      await rawRun(tx, sql`DELETE FROM audit_events WHERE seq >= ${entry.firstSeq} AND seq <= ${entry.lastSeq}`);
     });
     run.segments.push(entry);
     run.events += rows.length;

@@ -165,7 +165,7 @@ export const STREAM_COMMANDS: Record<string, Command> = {
         );
         return 1;
       }
-      const state = verifyAudit({ ctx, actor });
+      const state = await verifyAudit({ ctx, actor });
       if (state.ok) {
         io.err(
           `audit chain ok: ${state.events} event(s)${state.archivedThrough ? ` (live, continuing the archive through seq ${state.archivedThrough})` : ""}, last hash ${state.lastHash}\n`,

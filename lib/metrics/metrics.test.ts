@@ -2,6 +2,7 @@ import http from "node:http";
 import { AggregatorRegistry, Registry } from "prom-client";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
+import { sqliteWriterOf } from "../../db/client";
 import { writeTransaction } from "../../db/tx";
 import { appendAuditEvents } from "../audit";
 import { testContext } from "../services/test-context";
@@ -67,11 +68,11 @@ describe("the proxy's counters", () => {
 
 describe("the chain watch", () => {
   it("reports the time since it last verified to the head, and stays broken once broken", async () => {
-    const ctx = testContext();
+    const ctx = await testContext();
     const watch = new ChainWatch(ctx.db, ctx.now);
     ctx.clock.now += 5000;
     expect(await watch.check()).toEqual({ ok: true, ageSeconds: 0 });
-    writeTransaction(ctx.db, () =>
+    await writeTransaction(ctx.db, () =>
       appendAuditEvents(ctx.db, [
         { kind: "admin", action: "user.added", actor: "a" },
         { kind: "admin", action: "user.added", actor: "b" },
@@ -79,9 +80,9 @@ describe("the chain watch", () => {
     );
     ctx.clock.now += 2000;
     expect(await watch.check()).toEqual({ ok: true, ageSeconds: 0 });
-    ctx.db.$client.exec("DROP TRIGGER audit_events_no_update");
-    writeTransaction(ctx.db, () => appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.added", actor: "c" }]));
-    ctx.db.$client.prepare("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3").run();
+    sqliteWriterOf(ctx.db).exec("DROP TRIGGER audit_events_no_update");
+    await writeTransaction(ctx.db, () => appendAuditEvents(ctx.db, [{ kind: "admin", action: "user.added", actor: "c" }]));
+    sqliteWriterOf(ctx.db).prepare("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3").run();
     ctx.clock.now += 3000;
     expect(await watch.check()).toEqual({ ok: false, ageSeconds: 3 });
     ctx.clock.now += 1000;

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Db } from "../../db/client";
-import { prepareJournalOffsets } from "../../db/queries/audit";
+import { journalOffsets } from "../../db/queries/audit";
 import { countActiveSessions } from "../../db/queries/sessions";
 import { verifyAuditLog, type VerifiedPoint } from "../audit";
 import { journalDir } from "../audit/journal";
@@ -26,7 +26,7 @@ export async function journalBacklog(db: Db, dataDir: string): Promise<JournalBa
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return { bytes: 0, oldestMs: null };
     throw err;
   }
-  const offsets = prepareJournalOffsets(db);
+  const offsets = journalOffsets(db);
   let bytes = 0;
   let oldestMs: number | null = null;
   for (const name of names) {
@@ -36,7 +36,7 @@ export async function journalBacklog(db: Db, dataDir: string): Promise<JournalBa
     } catch {
       continue; // imported and removed meanwhile
     }
-    const waiting = st.size - offsets.offset(name);
+    const waiting = st.size - (await offsets.offset(name));
     if (waiting <= 0) continue;
     bytes += waiting;
     oldestMs = Math.min(oldestMs ?? Infinity, st.mtimeMs);
@@ -58,7 +58,7 @@ export class ChainWatch {
   }
   async check(): Promise<{ ok: boolean; ageSeconds: number }> {
     if (this.#ok) {
-      const state = verifyAuditLog(this.db, this.#point, VERIFY_PER_SCRAPE);
+      const state = await verifyAuditLog(this.db, this.#point, VERIFY_PER_SCRAPE);
       if (!state.ok) this.#ok = false;
       else {
         if (state.events > 0) this.#point = { seq: state.lastSeq, hash: state.lastHash };

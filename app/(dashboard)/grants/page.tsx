@@ -17,7 +17,7 @@ type Params = { host?: string; workspace?: string; channel?: string };
 export default async function GrantsPage({ searchParams }: { searchParams: Promise<Params> }) {
   const actor = await requireUser();
   const { host, workspace, channel } = await searchParams;
-  const policy = getPolicy({ ctx: serviceContext(), actor });
+  const policy = await getPolicy({ ctx: serviceContext(), actor });
   const owner = can(actor, "policy.write");
   const now = Date.now();
   const grants = policy.bundles.flatMap((b) => [

@@ -21,12 +21,12 @@ export type AuditStreamer = { stop(): Promise<void>; /** For tests and shutdown:
 type PumpState = { busy: Promise<void> | null; failures: number; nextAttemptAt: number };
 
 /** The signing secret in plaintext, for one delivery; follows a `vault rotate-key` made by another process. */
-export function openSinkSecret(ctx: ServiceContext, sink: Pick<SinkRow, "id" | "secretSealed">): string | null {
+export async function openSinkSecret(ctx: ServiceContext, sink: Pick<SinkRow, "id" | "secretSealed">): Promise<string | null> {
   if (!sink.secretSealed) return null;
   try {
     return ctx.vault.open(sink.secretSealed, sinkSecretAad(sink.id)).reveal();
   } catch (err) {
-    if (!(err instanceof VaultError) || !followKeyRotation(ctx.db, ctx.vault, ctx.env)) throw err;
+    if (!(err instanceof VaultError) || !(await followKeyRotation(ctx.db, ctx.vault, ctx.env))) throw err;
     return ctx.vault.open(sink.secretSealed, sinkSecretAad(sink.id)).reveal();
   }
 }
@@ -50,7 +50,7 @@ export function startAuditStreamer(ctx: ServiceContext, timing: StreamTiming): A
       if (events.length === 0) return;
       try {
         await deliver({ type: sink.type, format: sink.format, url: sink.url }, events, {
-          secret: openSinkSecret(ctx, sink),
+          secret: await openSinkSecret(ctx, sink),
           timeoutMs: timing.timeoutMs,
           caPath: ctx.env.upstreamCaPath,
         });

@@ -1,6 +1,7 @@
 // Settings → Audit retention, and the archive runs it drives (lib/audit/archive.ts).
-import { eq } from "drizzle-orm";
-import { orgSettings } from "../../../db/schema";
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "../../../db/client";
+import { rawGet } from "../../../db/raw";
 import { writeTransaction } from "../../../db/tx";
 import { appendAuditEvents } from "../../audit";
 import { archiveAudit, type ArchiveRun } from "../../audit/archive";
@@ -20,6 +21,11 @@ export function archiveDir(ctx: ServiceContext): string {
   return ctx.env.auditArchiveDir;
 }
 
+async function retentionDays(db: Db): Promise<number | null> {
+  const { orgSettings } = db.t;
+  return (await db.select({ days: orgSettings.auditRetentionDays }).from(orgSettings).where(eq(orgSettings.id, 1)))[0]?.days ?? null;
+}
+
 export type RetentionView = {
   days: number | null;
   archiveDir: string;
@@ -31,19 +37,19 @@ export type RetentionView = {
 
 export async function getRetention({ ctx, actor }: { ctx: ServiceContext; actor: Actor | null }): Promise<RetentionView> {
   authorize(actor, "audit.read");
-  const s = ctx.db.select({ days: orgSettings.auditRetentionDays }).from(orgSettings).where(eq(orgSettings.id, 1)).get();
-  const a = ctx.db.$client
-    .prepare(
-      "SELECT COUNT(*) AS n, COALESCE(SUM(events), 0) AS events, COALESCE(MAX(last_seq), 0) AS through, MAX(created_at) AS at FROM audit_archive_segments",
-    )
-    .get() as { n: number; events: number; through: number; at: number | null };
+  const days = await retentionDays(ctx.db);
+  const a = (await rawGet<{ n: number; events: number; through: number; at: number | null }>(
+    ctx.db,
+    sql`SELECT COUNT(*) AS "n", COALESCE(SUM(events), 0) AS "events", COALESCE(MAX(last_seq), 0) AS "through", MAX(created_at) AS "at"
+          FROM audit_archive_segments`,
+  ))!;
   return {
-    days: s?.days ?? null,
+    days,
     archiveDir: archiveDir(ctx),
-    segments: a.n,
-    archivedEvents: a.events,
-    archivedThroughSeq: a.through,
-    lastArchivedAt: a.at,
+    segments: Number(a.n),
+    archivedEvents: Number(a.events),
+    archivedThroughSeq: Number(a.through),
+    lastArchivedAt: a.at === null ? null : Number(a.at),
   };
 }
 
@@ -70,13 +76,13 @@ export async function setRetention({
       });
     days = n;
   }
-  return writeTransaction(ctx.db, () => {
-    const before =
-      ctx.db.select({ days: orgSettings.auditRetentionDays }).from(orgSettings).where(eq(orgSettings.id, 1)).get()?.days ?? null;
+  return writeTransaction(ctx.db, async (tx) => {
+    const { orgSettings } = tx.t;
+    const before = await retentionDays(tx);
     if (before === days) return { days, changed: false };
-    ctx.db.update(orgSettings).set({ auditRetentionDays: days }).where(eq(orgSettings.id, 1)).run();
-    appendAuditEvents(
-      ctx.db,
+    await tx.update(orgSettings).set({ auditRetentionDays: days }).where(eq(orgSettings.id, 1));
+    await appendAuditEvents(
+      tx,
       [
         {
           kind: "admin",
@@ -109,11 +115,11 @@ export async function runRetention({
   authorize(actor, "settings.write");
   let keepMs = olderThanMs;
   if (keepMs === undefined) {
-    const days = ctx.db.select({ days: orgSettings.auditRetentionDays }).from(orgSettings).where(eq(orgSettings.id, 1)).get()?.days ?? null;
+    const days = await retentionDays(ctx.db);
     if (days === null) return null;
     keepMs = days * DAY;
   }
-  importJournals(ctx.db, ctx.env.dataDir);
+  await importJournals(ctx.db, ctx.env.dataDir);
   const now = ctx.now();
   if (!(await tryLease(ctx.db, ARCHIVE_LEASE, processHolder, 10 * 60_000, now)))
     throw new AppError("conflict", "another archive run is in progress");
@@ -137,6 +143,6 @@ export async function verifyArchive({
   dir: string;
 }): Promise<ArchiveVerdict> {
   authorize(actor, "audit.read");
-  importJournals(ctx.db, ctx.env.dataDir);
+  await importJournals(ctx.db, ctx.env.dataDir);
   return verifyArchiveAndLog(ctx.db, dir);
 }

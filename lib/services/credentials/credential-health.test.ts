@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import { writeTransaction } from "../../../db/tx";
 import { appendAuditEvents } from "../../audit";
 import { putPolicy } from "../policy/put-policy";
-import { owner, testContext } from "../test-context";
+import { owner, testContext, type TestContext } from "../test-context";
 import { listConnectionHealth } from "./credential-health";
 import { setCredential } from "./set-credential";
 
-function answer(ctx: ReturnType<typeof testContext>, ts: number, status: number, connection = "api") {
-  writeTransaction(ctx.db, () =>
+async function answer(ctx: TestContext, ts: number, status: number, connection = "api"): Promise<void> {
+  await writeTransaction(ctx.db, (tx) =>
     appendAuditEvents(
-      ctx.db,
+      tx,
       [
         {
           kind: "egress",
@@ -34,8 +34,8 @@ function answer(ctx: ReturnType<typeof testContext>, ts: number, status: number,
 
 describe("listConnectionHealth", () => {
   it("reads the upstream's answers from the audit log; never the secret", async () => {
-    const ctx = testContext();
-    putPolicy({
+    const ctx = await testContext();
+    await putPolicy({
       ctx,
       actor: owner,
       dryRun: false,
@@ -56,8 +56,8 @@ describe("listConnectionHealth", () => {
       },
     });
     const secret = "fake-health-secret-0123456789";
-    setCredential({ ctx, actor: owner, input: { bundle: "b", connection: "api", secret } });
-    setCredential({ ctx, actor: owner, input: { bundle: "b", connection: "other", secret: "fake-other-secret-0123" } });
+    await setCredential({ ctx, actor: owner, input: { bundle: "b", connection: "api", secret } });
+    await setCredential({ ctx, actor: owner, input: { bundle: "b", connection: "other", secret: "fake-other-secret-0123" } });
     let list = await listConnectionHealth({ ctx, actor: owner });
     expect(list.map((c) => [c.connection, c.health?.state ?? null])).toEqual([
       ["api", "unused"],
@@ -66,8 +66,8 @@ describe("listConnectionHealth", () => {
     ]);
 
     ctx.clock.now += 1000;
-    answer(ctx, ctx.clock.now, 200);
-    answer(ctx, ctx.clock.now + 1, 200, "other");
+    await answer(ctx, ctx.clock.now, 200);
+    await answer(ctx, ctx.clock.now + 1, 200, "other");
     list = await listConnectionHealth({ ctx, actor: owner });
     expect(list[0]!.health).toMatchObject({
       state: "healthy",
@@ -75,7 +75,7 @@ describe("listConnectionHealth", () => {
       answers24h: 1,
       authFailures24h: 0,
     });
-    for (let i = 2; i < 5; i++) answer(ctx, ctx.clock.now + i, 401);
+    for (let i = 2; i < 5; i++) await answer(ctx, ctx.clock.now + i, 401);
     ctx.clock.now += 10;
     const [api, other] = await listConnectionHealth({ ctx, actor: owner });
     expect(api!.health).toMatchObject({ state: "failing", answers24h: 4, authFailures24h: 3, authFailureShare24h: 0.75 });
@@ -85,7 +85,7 @@ describe("listConnectionHealth", () => {
 
     // A replaced credential starts over.
     ctx.clock.now += 1000;
-    setCredential({ ctx, actor: owner, input: { bundle: "b", connection: "api", secret: "fake-new-secret-0123456789" } });
+    await setCredential({ ctx, actor: owner, input: { bundle: "b", connection: "api", secret: "fake-new-secret-0123456789" } });
     const [fresh] = await listConnectionHealth({ ctx, actor: owner, only: { bundle: "b", connection: "api" } });
     expect(fresh!.health).toMatchObject({ state: "unused", lastSuccessAt: null });
   });

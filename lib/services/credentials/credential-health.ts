@@ -31,11 +31,11 @@ export async function listConnectionHealth({
 }): Promise<ConnectionStatus[]> {
   authorize(actor, "policy.read");
   authorize(actor, "audit.read");
-  importJournals(ctx.db, ctx.env.dataDir);
+  await importJournals(ctx.db, ctx.env.dataDir);
   const now = ctx.now();
-  const meta = new Map(listCredentialMeta(ctx.db).map((m) => [m.identity, m]));
+  const meta = new Map((await listCredentialMeta(ctx.db)).map((m) => [m.identity, m]));
   const out: ConnectionStatus[] = [];
-  for (const b of readPolicyDocument(ctx.db).bundles) {
+  for (const b of (await readPolicyDocument(ctx.db)).bundles) {
     for (const c of b.connections) {
       if (only && (only.bundle !== b.name || only.connection !== c.name)) continue;
       const m = meta.get(credentialIdentity(b.name, c.name));

@@ -19,11 +19,11 @@ export type ExpirySweep = { expired: number };
 
 /** System work, not a caller's: no actor. `now` is the policy clock's. */
 export async function expireGrants({ ctx, now }: { ctx: ServiceContext; now: number }): Promise<ExpirySweep> {
-  return writeTransaction(ctx.db, () => {
-    const current = readPolicyDocument(ctx.db);
+  return writeTransaction(ctx.db, async (tx) => {
+    const current = await readPolicyDocument(tx);
     const { expired, remaining } = expiredEntries(current, now);
     if (expired.length === 0) return { expired: 0 };
-    writePolicyDocument(ctx.db, remaining);
+    await writePolicyDocument(tx, remaining);
     const events: AuditEventInput[] = [];
     const gone = new Set<string>();
     for (const e of expired) {
@@ -57,9 +57,9 @@ export async function expireGrants({ ctx, now }: { ctx: ServiceContext; now: num
       }
     }
     // A time-bound connection's credential goes with it, as when any connection is removed.
-    for (const cred of listCredentialMeta(ctx.db)) {
+    for (const cred of await listCredentialMeta(tx)) {
       if (!gone.has(cred.identity)) continue;
-      deleteCredential(ctx.db, cred.identity);
+      await deleteCredential(tx, cred.identity);
       const [bundle, connection] = cred.identity.split("/");
       events.push({
         kind: "admin",
@@ -71,8 +71,8 @@ export async function expireGrants({ ctx, now }: { ctx: ServiceContext; now: num
         detail: { before: { fingerprint: cred.fingerprint, secret: "[write-only]" } },
       });
     }
-    appendAuditEvents(ctx.db, events, ctx.now());
-    bumpPolicyRevision(ctx.db);
+    await appendAuditEvents(tx, events, ctx.now());
+    await bumpPolicyRevision(tx);
     return { expired: expired.length };
   });
 }

@@ -15,20 +15,26 @@ export function startExpirySweeper(ctx: ServiceContext, clock: Clock, log: (mess
       log(`gatehouse: expiry sweep failed (${err.message}); it runs again at the next revision read`),
     );
   let sweptRevision = -1;
-  const refresh = () => {
+  let reading = false;
+  // load() reads on either backend (current() serves only loaded policy on PostgreSQL).
+  const refresh = async () => {
+    if (reading) return;
+    reading = true;
     try {
-      cache.current();
+      await cache.load();
       if (cache.revision !== sweptRevision) {
         sweptRevision = cache.revision;
         sweep();
       }
     } catch {
       // the database could not be read: the next tick looks again
+    } finally {
+      reading = false;
     }
   };
   const off = cache.onExpiry(sweep);
-  refresh(); // sweeps too: what expired while no process was running
-  const poll = setInterval(refresh, 1000);
+  void refresh(); // sweeps too: what expired while no process was running
+  const poll = setInterval(() => void refresh(), 1000);
   poll.unref();
   return {
     stop() {

@@ -23,7 +23,7 @@ export async function extendGrant({
   authorize(actor, "policy.write");
   const expiresAt = new Date(grantEnd(input, ctx.now())).toISOString();
   let before: string | undefined;
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: {

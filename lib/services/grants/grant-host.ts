@@ -89,7 +89,7 @@ export async function grantHost({
   };
   // Added or extended is known once derive has run inside the transaction; applyPolicy reads
   // the action and detail after that.
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: {

@@ -7,7 +7,7 @@ import { setCredential } from "../credentials/set-credential";
 import { getPolicy } from "../policy/get-policy";
 import { putPolicy } from "../policy/put-policy";
 import { saveConnection } from "../policy/save-connection";
-import { owner, testContext } from "../test-context";
+import { owner, testContext, type TestContext } from "../test-context";
 import { expireGrants } from "./expire-grants";
 import { extendGrant } from "./extend-grant";
 import { grantHost } from "./grant-host";
@@ -15,15 +15,13 @@ import { revokeGrant } from "./revoke-grant";
 import { endReportOnly, setReportOnly } from "./report-only";
 
 const H = 3600_000;
-const actions = (ctx: ReturnType<typeof testContext>) =>
-  searchAudit({ ctx, actor: owner, input: { kind: "admin", limit: "100" } })
-    .events.map((e) => e.action)
-    .reverse();
+const actions = async (ctx: TestContext) =>
+  (await searchAudit({ ctx, actor: owner, input: { kind: "admin", limit: "100" } })).events.map((e) => e.action).reverse();
 const https = (host: string) => ({ method: "GET", scheme: "https" as const, host, port: 443, path: "/", methodOverride: false });
 
 describe("time-bound grants", () => {
   it("grants a host to a channel (its grants bundle), extends it, revokes it, all audited", async () => {
-    const ctx = testContext();
+    const ctx = await testContext();
     const g = await grantHost({
       ctx,
       actor: owner,
@@ -35,7 +33,7 @@ describe("time-bound grants", () => {
       expiresAt: new Date(ctx.clock.now + H).toISOString(),
       extended: false,
     });
-    const b = getPolicy({ ctx, actor: owner }).bundles.find((x) => x.name === g.bundle)!;
+    const b = (await getPolicy({ ctx, actor: owner })).bundles.find((x) => x.name === g.bundle)!;
     expect(b.scope).toEqual({ type: "channels", workspace: "T0ACME", channels: ["C0ENG"] });
     expect(b.domains).toEqual([{ pattern: "tools.example", expiresAt: g.expiresAt }]);
     const again = await grantHost({
@@ -46,25 +44,25 @@ describe("time-bound grants", () => {
     expect(again.extended).toBe(true);
     await extendGrant({ ctx, actor: owner, input: { bundle: g.bundle, kind: "domain", name: "tools.example", duration: "7d" } });
     await revokeGrant({ ctx, actor: owner, input: { bundle: g.bundle, kind: "domain", name: "tools.example" } });
-    expect(getPolicy({ ctx, actor: owner }).bundles.find((x) => x.name === g.bundle)!.domains).toEqual([]);
-    expect(actions(ctx)).toEqual(["grant.added", "grant.extended", "grant.extended", "grant.revoked"]);
+    expect((await getPolicy({ ctx, actor: owner })).bundles.find((x) => x.name === g.bundle)!.domains).toEqual([]);
+    expect(await actions(ctx)).toEqual(["grant.added", "grant.extended", "grant.extended", "grant.revoked"]);
   });
 
   it("refuses a past or unreadable chosen time, and a host the org-wide deny list blocks", async () => {
-    const ctx = testContext();
+    const ctx = await testContext();
     const t = { target: { workspace: "T0ACME" }, pattern: "x.example" };
     await expect(
       grantHost({ ctx, actor: owner, input: { ...t, duration: "custom", until: new Date(ctx.clock.now - 1000).toISOString() } }),
     ).rejects.toMatchObject({ fields: undefined, field: "until" });
     await expect(grantHost({ ctx, actor: owner, input: { ...t, duration: "forever" } })).rejects.toMatchObject({ code: "invalid_field" });
-    putPolicy({ ctx, actor: owner, input: { version: 1, orgDeny: ["x.example"] }, dryRun: false });
+    await putPolicy({ ctx, actor: owner, input: { version: 1, orgDeny: ["x.example"] }, dryRun: false });
     await expect(grantHost({ ctx, actor: owner, input: { ...t, duration: "1h" } })).rejects.toMatchObject({ code: "conflict" });
   });
 
   it("records each expiry once, however many processes sweep, and drops an expired connection's credential", async () => {
-    const ctx = testContext();
-    putPolicy({ ctx, actor: owner, input: { version: 1, bundles: [{ name: "b", scope: { type: "organization" } }] }, dryRun: false });
-    saveConnection({
+    const ctx = await testContext();
+    await putPolicy({ ctx, actor: owner, input: { version: 1, bundles: [{ name: "b", scope: { type: "organization" } }] }, dryRun: false });
+    await saveConnection({
       ctx,
       actor: owner,
       input: {
@@ -76,7 +74,7 @@ describe("time-bound grants", () => {
         grantDuration: "1h",
       },
     });
-    setCredential({ ctx, actor: owner, input: { bundle: "b", connection: "gh", secret: "ghp_fake_test_secret_000000000000" } });
+    await setCredential({ ctx, actor: owner, input: { bundle: "b", connection: "gh", secret: "ghp_fake_test_secret_000000000000" } });
     await grantHost({ ctx, actor: owner, input: { target: { bundle: "b" }, pattern: "tmp.example", duration: "1d" } });
     // A second process on the same database.
     const other = { ...ctx, db: database(ctx.env.dataDir) };
@@ -84,14 +82,14 @@ describe("time-bound grants", () => {
     const [a, b] = await Promise.all([expireGrants({ ctx, now: ctx.clock.now + H }), expireGrants({ ctx: other, now: ctx.clock.now + H })]);
     expect(a.expired + b.expired).toBe(1);
     expect((await expireGrants({ ctx: other, now: ctx.clock.now + 25 * H })).expired).toBe(1);
-    expect(getPolicy({ ctx, actor: owner }).bundles[0]!.connections).toEqual([]);
-    const log = actions(ctx);
+    expect((await getPolicy({ ctx, actor: owner })).bundles[0]!.connections).toEqual([]);
+    const log = await actions(ctx);
     expect(log.filter((x) => x === "grant.expired")).toHaveLength(2);
     expect(log).toContain("credential.revoked");
   });
 
   it("report-only: at most 7 days, on and off audited, and PUT /policy holds to the same bound", async () => {
-    const ctx = testContext();
+    const ctx = await testContext();
     await expect(
       setReportOnly({
         ctx,
@@ -100,24 +98,24 @@ describe("time-bound grants", () => {
       }),
     ).rejects.toMatchObject({ code: "invalid_field" });
     const { until } = await setReportOnly({ ctx, actor: owner, input: { workspace: "T0ACME", channel: "C0ENG", duration: "7d" } });
-    expect(getPolicy({ ctx, actor: owner }).reportOnly).toEqual([{ workspace: "T0ACME", channel: "C0ENG", until }]);
+    expect((await getPolicy({ ctx, actor: owner })).reportOnly).toEqual([{ workspace: "T0ACME", channel: "C0ENG", until }]);
     await endReportOnly({ ctx, actor: owner, input: { workspace: "T0ACME", channel: "C0ENG" } });
-    expect(getPolicy({ ctx, actor: owner }).reportOnly).toBeUndefined();
-    expect(() =>
+    expect((await getPolicy({ ctx, actor: owner })).reportOnly).toBeUndefined();
+    await expect(
       putPolicy({
         ctx,
         actor: owner,
         input: { version: 1, reportOnly: [{ workspace: "W", until: new Date(ctx.clock.now + 8 * 24 * H).toISOString() }] },
         dryRun: false,
       }),
-    ).toThrow(/7 days/);
-    expect(actions(ctx)).toEqual(["report_only.enabled", "report_only.disabled"]);
+    ).rejects.toThrow(/7 days/);
+    expect(await actions(ctx)).toEqual(["report_only.enabled", "report_only.disabled"]);
   });
 });
 
 describe("the policy cache re-evaluates at the next expiry, by the injected clock", () => {
   it("recompiles and calls its listeners at the instant, not before", async () => {
-    const ctx = testContext();
+    const ctx = await testContext();
     const clock = manualClock(ctx.clock.now);
     await grantHost({ ctx, actor: owner, input: { target: { workspace: "W", channel: "C" }, pattern: "t.example", duration: "1h" } });
     const cache = new PolicyCache(ctx.db, clock);

@@ -46,7 +46,7 @@ export async function setReportOnly({
   const scope = scopeOf(input);
   const until = new Date(grantEnd(input, ctx.now(), { max: REPORT_ONLY_MAX_MS })).toISOString();
   let before: string | undefined;
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: {
@@ -79,7 +79,7 @@ export async function endReportOnly({
   authorize(actor, "policy.write");
   const scope = scopeOf(input);
   let before: string | undefined;
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: {

@@ -14,7 +14,7 @@ import type { GrantRef } from "./extend-grant";
 export async function revokeGrant({ ctx, actor, input }: { ctx: ServiceContext; actor: Actor | null; input: GrantRef }): Promise<void> {
   authorize(actor, "policy.write");
   let before: string | undefined;
-  applyPolicy({
+  await applyPolicy({
     ctx,
     actor,
     change: {

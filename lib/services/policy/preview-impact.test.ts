@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { sqliteWriterOf } from "../../../db/client";
 import { writeTransaction } from "../../../db/tx";
 import { appendAuditEvents, type AuditEventInput } from "../../audit";
-import { owner, testContext, auditor } from "../test-context";
+import { owner, testContext, auditor, type TestContext } from "../test-context";
 import { addDomain, removeDomain } from "./edit-domains";
 import { draftOf } from "./policy-draft";
 import { previewPolicyImpact } from "./preview-impact";
@@ -10,10 +11,10 @@ import { saveConnection } from "./save-connection";
 
 const DAY = 24 * 3_600_000;
 
-function egress(ctx: ReturnType<typeof testContext>, ts: number, host: string, extra: Partial<AuditEventInput> = {}) {
-  writeTransaction(ctx.db, () =>
+async function egress(ctx: TestContext, ts: number, host: string, extra: Partial<AuditEventInput> = {}) {
+  await writeTransaction(ctx.db, (tx) =>
     appendAuditEvents(
-      ctx.db,
+      tx,
       [
         {
           kind: "egress",
@@ -34,9 +35,9 @@ function egress(ctx: ReturnType<typeof testContext>, ts: number, host: string, e
   );
 }
 
-function setup() {
-  const ctx = testContext();
-  putPolicy({
+async function setup(): Promise<TestContext> {
+  const ctx = await testContext();
+  await putPolicy({
     ctx,
     actor: owner,
     dryRun: false,
@@ -47,21 +48,21 @@ function setup() {
     },
   });
   const now = ctx.clock.now;
-  for (let i = 0; i < 3; i++) egress(ctx, now - 1000 * i, "pkg.example.com");
-  egress(ctx, now - 2000, "pkg.example.com", { path: "/y" });
-  egress(ctx, now - 8 * DAY, "old.example.com"); // outside the default window
-  egress(ctx, now - 10, "new.example.com", { outcome: "blocked" });
+  for (let i = 0; i < 3; i++) await egress(ctx, now - 1000 * i, "pkg.example.com");
+  await egress(ctx, now - 2000, "pkg.example.com", { path: "/y" });
+  await egress(ctx, now - 8 * DAY, "old.example.com"); // outside the default window
+  await egress(ctx, now - 10, "new.example.com", { outcome: "blocked" });
   return ctx;
 }
 
-const revision = (ctx: ReturnType<typeof testContext>) => ctx.db.$client.prepare("SELECT policy_revision FROM org_settings").pluck().get();
-const events = (ctx: ReturnType<typeof testContext>) => ctx.db.$client.prepare("SELECT count(*) FROM audit_events").pluck().get();
+const revision = (ctx: TestContext) => sqliteWriterOf(ctx.db).prepare("SELECT policy_revision FROM org_settings").pluck().get();
+const events = (ctx: TestContext) => sqliteWriterOf(ctx.db).prepare("SELECT count(*) FROM audit_events").pluck().get();
 
 describe("previewPolicyImpact with a form's draft", () => {
   it("removing a domain: distinct requests of the window, counted, with links; nothing saved", async () => {
-    const ctx = setup();
-    const rev = revision(ctx);
-    const n = events(ctx);
+    const ctx = await setup();
+    const rev = await revision(ctx);
+    const n = await events(ctx);
     const { current, draft } = await draftOf(ctx, (c) =>
       removeDomain({ ctx: c, actor: owner, input: { bundle: "b", pattern: "pkg.example.com" } }),
     );
@@ -88,7 +89,7 @@ describe("previewPolicyImpact with a form's draft", () => {
   });
 
   it("adding a domain: blocked → allowlisted; a deny-covered one is named, not refused, in the preview", async () => {
-    const ctx = setup();
+    const ctx = await setup();
     const { draft } = await draftOf(ctx, (c) => addDomain({ ctx: c, actor: owner, input: { bundle: "b", pattern: "new.example.com" } }));
     expect((await previewPolicyImpact({ ctx, actor: owner, draft })).transitions.map((t) => [t.from, t.to, t.events])).toEqual([
       ["blocked", "allowlisted", 1],
@@ -97,19 +98,19 @@ describe("previewPolicyImpact with a form's draft", () => {
     const impact = await previewPolicyImpact({ ctx, actor: owner, draft: denied.draft });
     expect(impact.deniedEntries).toEqual([{ bundle: "b", pattern: "a.denied.example", deniedBy: "*.denied.example" }]);
     // The save itself refuses it unless confirmed.
-    expect(() => addDomain({ ctx, actor: owner, input: { bundle: "b", pattern: "a.denied.example" } })).toThrow(/changes nothing/);
-    addDomain({ ctx, actor: owner, input: { bundle: "b", pattern: "a.denied.example", acceptDenied: true } });
-    expect(() =>
+    await expect(addDomain({ ctx, actor: owner, input: { bundle: "b", pattern: "a.denied.example" } })).rejects.toThrow(/changes nothing/);
+    await addDomain({ ctx, actor: owner, input: { bundle: "b", pattern: "a.denied.example", acceptDenied: true } });
+    await expect(
       saveConnection({
         ctx,
         actor: owner,
         input: { bundle: "b", name: "svc", serviceAccount: "s@acme.example", allowedWebsites: ["x.denied.example"] },
       }),
-    ).toThrow(/allowedWebsites: .*changes nothing/);
+    ).rejects.toThrow(/allowedWebsites: .*changes nothing/);
   });
 
   it("a connection with a credential typed in the same save: blocked → credentialed", async () => {
-    const ctx = setup();
+    const ctx = await setup();
     const { draft } = await draftOf(ctx, (c) =>
       saveConnection({
         ctx: c,
@@ -124,10 +125,10 @@ describe("previewPolicyImpact with a form's draft", () => {
   });
 
   it("keeps the fields of each distinct request apart, whatever its path holds", async () => {
-    const ctx = setup();
+    const ctx = await setup();
     const odd = "/a\u001fb\u001fc";
-    egress(ctx, ctx.clock.now - 5, "pkg.example.com", { path: odd, method: "POST", port: 8443 });
-    egress(ctx, ctx.clock.now - 6, "pkg.example.com", { method: "CONNECT", path: "" });
+    await egress(ctx, ctx.clock.now - 5, "pkg.example.com", { path: odd, method: "POST", port: 8443 });
+    await egress(ctx, ctx.clock.now - 6, "pkg.example.com", { method: "CONNECT", path: "" });
     const { draft } = await draftOf(ctx, (c) => removeDomain({ ctx: c, actor: owner, input: { bundle: "b", pattern: "pkg.example.com" } }));
     const impact = await previewPolicyImpact({ ctx, actor: owner, draft });
     // Port 8443 was never allowed (the pattern means 443): only the default-port ones change.
@@ -146,7 +147,7 @@ describe("previewPolicyImpact with a form's draft", () => {
   });
 
   it("is for Owners", async () => {
-    const ctx = setup();
+    const ctx = await setup();
     await expect(
       previewPolicyImpact({
         ctx,

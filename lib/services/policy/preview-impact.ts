@@ -103,9 +103,9 @@ export async function previewPolicyImpact({
   authorize(actor, "policy.write");
   authorize(actor, "audit.read");
   const started = performance.now();
-  importJournals(ctx.db, ctx.env.dataDir);
-  const before = current ?? readPolicyDocument(ctx.db);
-  const creds = credentialIdentities(ctx.db);
+  await importJournals(ctx.db, ctx.env.dataDir);
+  const before = current ?? (await readPolicyDocument(ctx.db));
+  const creds = await credentialIdentities(ctx.db);
   const to = ctx.now();
   const from = to - windowDays * 24 * 3_600_000;
   const { rows, truncated } = await distinctEgressRequests(ctx.db, { from, to, limit: MAX_DISTINCT });

@@ -2,7 +2,6 @@ import crypto from "node:crypto";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { countUsers, insertUser } from "../../../db/queries/users";
-import { setupTokens } from "../../../db/schema";
 import { writeTransaction } from "../../../db/tx";
 import { appendAuditEvents } from "../../audit";
 import { hashPassword, passwordProblem } from "../../auth/passwords";
@@ -26,16 +25,18 @@ export async function completeSetup({ ctx, input }: { ctx: ServiceContext; input
   if (problem) throw invalid("password", problem);
   const passwordHash = await hashPassword(password);
   const now = ctx.now();
-  await writeTransaction(ctx.db, async () => {
-    const row = ctx.db
-      .select()
-      .from(setupTokens)
-      .where(eq(setupTokens.tokenHash, tokenHash(token)))
-      .get();
+  await writeTransaction(ctx.db, async (tx) => {
+    const { setupTokens } = tx.t;
+    const row = (
+      await tx
+        .select()
+        .from(setupTokens)
+        .where(eq(setupTokens.tokenHash, tokenHash(token)))
+    )[0];
     if (!row || row.usedAt || row.expiresAt <= now || (await countUsers(ctx.db)) > 0) {
       throw new AppError("forbidden", "this setup link is invalid, used or expired; restart Gatehouse for a new one", { field: "token" });
     }
-    ctx.db.update(setupTokens).set({ usedAt: now }).where(eq(setupTokens.tokenHash, row.tokenHash)).run();
+    await tx.update(setupTokens).set({ usedAt: now }).where(eq(setupTokens.tokenHash, row.tokenHash));
     await insertUser(ctx.db, { id: crypto.randomUUID(), email, role: "owner", passwordHash, createdAt: now });
     await appendAuditEvents(
       ctx.db,

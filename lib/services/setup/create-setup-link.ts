@@ -1,6 +1,5 @@
 import { eq, isNull } from "drizzle-orm";
 import { countUsers } from "../../../db/queries/users";
-import { setupTokens } from "../../../db/schema";
 import { writeTransaction } from "../../../db/tx";
 import { newSecretToken, tokenHash } from "../../auth/tokens";
 import type { ServiceContext } from "../context";
@@ -14,13 +13,11 @@ export const SETUP_LINK_TTL_MS = 60 * 60 * 1000;
 export async function createSetupLink({ ctx }: { ctx: ServiceContext }): Promise<{ url: string; expiresAt: number } | null> {
   const now = ctx.now();
   const token = newSecretToken("gsetup");
-  const created = await writeTransaction(ctx.db, async () => {
-    if ((await countUsers(ctx.db)) > 0) return false;
-    ctx.db.update(setupTokens).set({ usedAt: now }).where(isNull(setupTokens.usedAt)).run();
-    ctx.db
-      .insert(setupTokens)
-      .values({ tokenHash: tokenHash(token), expiresAt: now + SETUP_LINK_TTL_MS, createdAt: now })
-      .run();
+  const created = await writeTransaction(ctx.db, async (tx) => {
+    const { setupTokens } = tx.t;
+    if ((await countUsers(tx)) > 0) return false;
+    await tx.update(setupTokens).set({ usedAt: now }).where(isNull(setupTokens.usedAt));
+    await tx.insert(setupTokens).values({ tokenHash: tokenHash(token), expiresAt: now + SETUP_LINK_TTL_MS, createdAt: now });
     return true;
   });
   if (!created) return null;
@@ -28,11 +25,13 @@ export async function createSetupLink({ ctx }: { ctx: ServiceContext }): Promise
 }
 
 export async function setupTokenValid(ctx: ServiceContext, token: string): Promise<boolean> {
-  const row = ctx.db
-    .select()
-    .from(setupTokens)
-    .where(eq(setupTokens.tokenHash, tokenHash(token)))
-    .get();
+  const { setupTokens } = ctx.db.t;
+  const row = (
+    await ctx.db
+      .select()
+      .from(setupTokens)
+      .where(eq(setupTokens.tokenHash, tokenHash(token)))
+  )[0];
   return !!row && !row.usedAt && row.expiresAt > ctx.now() && (await countUsers(ctx.db)) === 0;
 }
 

@@ -41,7 +41,7 @@ export async function addSink({
       throw err;
     }
   }
-  if (!followKeyRotation(ctx.db, ctx.vault, ctx.env))
+  if (!(await followKeyRotation(ctx.db, ctx.vault, ctx.env)))
     throw new AppError("conflict", "the master key changed and this process cannot load the new one; restart Gatehouse");
   const existing = await listSinks(ctx.db);
   if (existing.length >= MAX_SINKS) throw new AppError("conflict", `at most ${MAX_SINKS} sinks`);
@@ -53,15 +53,21 @@ export async function addSink({
   const head = p.startAt === "now" ? await auditHead(ctx.db) : null;
   const id = crypto.randomBytes(8).toString("hex");
   const now = ctx.now();
-  writeTransaction(ctx.db, () => {
+  await writeTransaction(ctx.db, async (tx) => {
     const secretSealed = p.secret ? ctx.vault.seal(p.secret, sinkSecretAad(id)) : null;
-    ctx.db.$client
-      .prepare(
-        "INSERT INTO audit_sinks (id, name, type, format, url, secret_sealed, cursor_seq, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(id, p.name, p.type, p.format, p.url, secretSealed, head?.seq ?? 0, actorLabel(actor!), now);
-    appendAuditEvents(
-      ctx.db,
+    await tx.insert(tx.t.auditSinks).values({
+      id,
+      name: p.name,
+      type: p.type,
+      format: p.format,
+      url: p.url,
+      secretSealed,
+      cursorSeq: head?.seq ?? 0,
+      createdBy: actorLabel(actor!),
+      createdAt: now,
+    });
+    await appendAuditEvents(
+      tx,
       [
         {
           kind: "admin",

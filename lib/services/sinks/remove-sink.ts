@@ -1,3 +1,4 @@
+import { eq } from "drizzle-orm";
 import { findSink } from "../../../db/queries/sinks";
 import { writeTransaction } from "../../../db/tx";
 import { appendAuditEvents } from "../../audit";
@@ -21,10 +22,10 @@ export async function removeSink({
   const key = typeof input?.sink === "string" ? input.sink.trim().slice(0, 100) : "";
   const sink = key ? await findSink(ctx.db, key) : undefined;
   if (!sink) throw new AppError("not_found", `no sink "${key}"`);
-  writeTransaction(ctx.db, () => {
-    ctx.db.$client.prepare("DELETE FROM audit_sinks WHERE id = ?").run(sink.id);
-    appendAuditEvents(
-      ctx.db,
+  await writeTransaction(ctx.db, async (tx) => {
+    await tx.delete(tx.t.auditSinks).where(eq(tx.t.auditSinks.id, sink.id));
+    await appendAuditEvents(
+      tx,
       [
         {
           kind: "admin",

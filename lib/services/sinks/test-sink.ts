@@ -61,7 +61,7 @@ export async function testSink({
   };
   try {
     await deliver({ type: sink.type, format: sink.format, url: sink.url }, [event], {
-      secret: openSinkSecret(ctx, sink),
+      secret: await openSinkSecret(ctx, sink),
       timeoutMs: 10_000,
       caPath: ctx.env.upstreamCaPath,
     });

@@ -1,6 +1,5 @@
-import { eq } from "drizzle-orm";
+import { eq, isNotNull } from "drizzle-orm";
 import { bumpPolicyRevision } from "../../../db/queries/policy";
-import { credentials, orgSettings, users } from "../../../db/schema";
 import { writeTransaction } from "../../../db/tx";
 import { appendAuditEvents } from "../../audit";
 import { actorLabel, type Actor } from "../../auth/permissions";
@@ -28,18 +27,18 @@ export async function rotateMasterKey({
   authorize(actor, "settings.write");
   const next = new Vault(newKey);
   const now = ctx.now();
-  return await writeTransaction(ctx.db, async () => {
-    const settings = ctx.db.select().from(orgSettings).where(eq(orgSettings.id, 1)).get();
+  return await writeTransaction(ctx.db, async (tx) => {
+    const { credentials, orgSettings, users, auditSinks } = tx.t;
+    const settings = (await tx.select().from(orgSettings).where(eq(orgSettings.id, 1)))[0];
     if (!settings?.keyCheck || !ctx.vault.verifyKeyCheck(settings.keyCheck))
       throw new AppError("conflict", "the current master key does not open the data; nothing was changed");
-    const rows = ctx.db.select({ identity: credentials.identity, sealed: credentials.sealed }).from(credentials).all();
+    const rows = await tx.select({ identity: credentials.identity, sealed: credentials.sealed }).from(credentials);
     for (const row of rows) {
       const plain = ctx.vault.openBytes(row.sealed, row.identity);
-      ctx.db
+      await tx
         .update(credentials)
         .set({ sealed: next.seal(plain, row.identity) })
-        .where(eq(credentials.identity, row.identity))
-        .run();
+        .where(eq(credentials.identity, row.identity));
       plain.fill(0);
     }
     let caKeySealed = settings.caKeySealed;
@@ -61,31 +60,28 @@ export async function rotateMasterKey({
       plain.fill(0);
       return out;
     };
-    const totpRows = ctx.db.select({ id: users.id, secret: users.totpSecretSealed, pending: users.totpPendingSealed }).from(users).all();
+    const totpRows = await tx.select({ id: users.id, secret: users.totpSecretSealed, pending: users.totpPendingSealed }).from(users);
     for (const row of totpRows) {
       if (!row.secret && !row.pending) continue;
       const aad = totpAad(row.id);
-      ctx.db
+      await tx
         .update(users)
         .set({ totpSecretSealed: reseal(row.secret, aad), totpPendingSealed: reseal(row.pending, aad) })
-        .where(eq(users.id, row.id))
-        .run();
+        .where(eq(users.id, row.id));
     }
-    const sinkRows = ctx.db.$client
-      .prepare("SELECT id, secret_sealed AS sealed FROM audit_sinks WHERE secret_sealed IS NOT NULL")
-      .all() as { id: string; sealed: string }[];
+    const sinkRows = await tx
+      .select({ id: auditSinks.id, sealed: auditSinks.secretSealed })
+      .from(auditSinks)
+      .where(isNotNull(auditSinks.secretSealed));
     for (const row of sinkRows) {
-      ctx.db.$client
-        .prepare("UPDATE audit_sinks SET secret_sealed = ? WHERE id = ?")
-        .run(reseal(row.sealed, sinkSecretAad(row.id)), row.id);
+      await tx
+        .update(auditSinks)
+        .set({ secretSealed: reseal(row.sealed, sinkSecretAad(row.id)) })
+        .where(eq(auditSinks.id, row.id));
     }
-    ctx.db
-      .update(orgSettings)
-      .set({ keyCheck: next.makeKeyCheck(), caKeySealed, oidcClientSecretSealed })
-      .where(eq(orgSettings.id, 1))
-      .run();
+    await tx.update(orgSettings).set({ keyCheck: next.makeKeyCheck(), caKeySealed, oidcClientSecretSealed }).where(eq(orgSettings.id, 1));
     await appendAuditEvents(
-      ctx.db,
+      tx,
       [
         {
           kind: "admin",
@@ -96,7 +92,7 @@ export async function rotateMasterKey({
       ],
       now,
     );
-    await bumpPolicyRevision(ctx.db);
+    await bumpPolicyRevision(tx);
     return { credentials: rows.length };
   });
 }
