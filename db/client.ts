@@ -98,8 +98,12 @@ export function openDatabase(dataDir: string): Db {
 }
 
 // PostgreSQL answers bigint (count(*), times, seq) as text by default; every such value here
-// is far below 2^53, so numbers are exact.
+// is far below 2^53, so numbers are exact. drizzle's node-postgres driver passes its own type
+// parsers with each query, falling back to pg's global ones (not the pool's), so the global
+// parser is set too: without it a raw read (db/raw.ts) hands out seq and ts as strings, and an
+// audit event's hash no longer matches.
 const INT8_OID = 20;
+pg.types.setTypeParser(INT8_OID, (v: string) => Number(v));
 const pgTypes = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
     oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
