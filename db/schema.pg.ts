@@ -121,6 +121,8 @@ export const orgSettings = pgTable("org_settings", {
   passwordSignIn: boolean("password_sign_in").notNull().default(true),
   /** Owners with a local password must sign in with a TOTP code too. */
   totpRequiredForOwners: boolean("totp_required_for_owners").notNull().default(false),
+  /** Audit events older than this many days move into archive segments; null keeps everything. */
+  auditRetentionDays: integer("audit_retention_days"),
 });
 
 /** Workspaces the agent is connected to, and the channels it may work in. */
@@ -164,6 +166,8 @@ export const bundleDomains = pgTable(
       .references(() => bundles.id, { onDelete: "cascade" }),
     pattern: text("pattern").notNull(),
     position: integer("position").notNull().default(0),
+    /** A time-bound grant's end (RFC 3339, UTC); null for a lasting entry. */
+    expiresAt: text("expires_at"),
   },
   (t) => [primaryKey({ columns: [t.bundleId, t.pattern] })],
 );
@@ -184,6 +188,8 @@ export const connections = pgTable(
     narrowHost: text("narrow_host"),
     narrowPathPrefix: text("narrow_path_prefix"),
     narrowMethods: text("narrow_methods", { enum: ["read_only"] }),
+    /** A time-bound grant's end (RFC 3339, UTC); null for a lasting connection. */
+    expiresAt: text("expires_at"),
   },
   (t) => [uniqueIndex("connections_bundle_name").on(t.bundleId, t.name)],
 );
@@ -218,6 +224,20 @@ export const orgDeny = pgTable("org_deny", {
   pattern: text("pattern").primaryKey(),
   position: integer("position").notNull().default(0),
 });
+
+/**
+ * Report-only windows (policy document `reportOnly`): a workspace (channel '') or one channel
+ * whose would-be-blocked requests go out uncredentialed and logged, until `until` (RFC 3339).
+ */
+export const reportOnly = pgTable(
+  "report_only",
+  {
+    workspace: text("workspace").notNull(),
+    channel: text("channel").notNull().default(""),
+    until: text("until").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspace, t.channel] })],
+);
 
 export const sessions = pgTable(
   "sessions",
@@ -294,6 +314,11 @@ export const auditEvents = pgTable(
     // there) would still walk all of the channel's events (~90 ms) without the second.
     index("audit_channel_seq").on(t.channel, t.seq),
     index("audit_channel_outcome_seq").on(t.channel, t.outcome, t.seq),
+    // Credential health (a connection's upstream answers): partial, so only credentialed
+    // requests with an upstream status pay for it; covering, so a check reads no table rows.
+    index("audit_credential_status")
+      .on(t.bundle, t.connection, t.ts, t.status)
+      .where(sql`outcome = 'credentialed' AND status IS NOT NULL`),
   ],
 );
 
@@ -304,4 +329,47 @@ export const auditEvents = pgTable(
 export const auditJournal = pgTable("audit_journal", {
   file: text("file").primaryKey(),
   offset: bigint("offset", { mode: "number" }).notNull(),
+});
+
+/**
+ * Where the audit log is streamed (syslog, webhook, OTLP). `cursorSeq` is the last chain position
+ * delivered: it advances only after the sink acknowledged, so delivery is at least once.
+ */
+export const auditSinks = pgTable("audit_sinks", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  type: text("type", { enum: ["syslog", "webhook", "otlp"] }).notNull(),
+  format: text("format", { enum: ["json", "ocsf"] }).notNull(),
+  url: text("url").notNull(),
+  /** Webhook signing secret, sealed with the sink's AAD: write-only, like a credential. */
+  secretSealed: text("secret_sealed"),
+  cursorSeq: bigint("cursor_seq", { mode: "number" }).notNull().default(0),
+  lastDeliveryAt: ms("last_delivery_at"),
+  lastError: text("last_error"),
+  lastErrorAt: ms("last_error_at"),
+  failures: integer("failures").notNull().default(0),
+  createdBy: text("created_by").notNull(),
+  createdAt: ms("created_at").notNull(),
+});
+
+/** Archive segments of the audit log (lib/audit/archive.ts); audit rows at or below the last one's lastSeq may be deleted, no others. */
+export const auditArchiveSegments = pgTable("audit_archive_segments", {
+  firstSeq: bigint("first_seq", { mode: "number" }).primaryKey(),
+  lastSeq: bigint("last_seq", { mode: "number" }).notNull(),
+  /** prev_hash of the first event: the chain position the segment continues. */
+  firstPrevHash: text("first_prev_hash").notNull(),
+  firstHash: text("first_hash").notNull(),
+  lastHash: text("last_hash").notNull(),
+  events: integer("events").notNull(),
+  file: text("file").notNull(),
+  /** SHA-256 of the gzip file as written. */
+  sha256: text("sha256").notNull(),
+  createdAt: ms("created_at").notNull(),
+});
+
+/** Work only one process may do at a time (the audit stream sender, a retention run), across replicas. */
+export const leases = pgTable("leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  expiresAt: ms("expires_at").notNull(),
 });
