@@ -55,6 +55,8 @@ async function replicasOnPostgres(
   const { startReplicaSet } = await import("./fixtures/replicas");
   const set = await startReplicaSet({ proxies: 2, upstreamCertDir: certDir, owner, logDir: tmp });
   for (const k of ["GATEHOUSE_DATABASE_URL", "GATEHOUSE_MASTER_KEY", "NEXTAUTH_SECRET"] as const) process.env[k] = set.sharedEnv[k];
+  // e2e/fixtures/pg-read.ts runs psql from the cluster's binaries.
+  process.env.GATEHOUSE_PG_BIN ??= set.pg.bin;
   const d = set.dashboard;
   const state: E2eState = {
     baseURL: d.baseURL,
