@@ -4,12 +4,17 @@ import http from "node:http";
 import tls from "node:tls";
 import { leaveCheckpointsToImporter } from "../../db/client";
 import { policyCache } from "../policy-cache";
-import type { ServiceContext } from "../services/context";
 import { SessionVerifier } from "../sessions/verify";
 import { EgressJournal } from "../audit/journal";
 import { ensureCertificateAuthority, LeafIssuer } from "./ca";
 import { EgressProxy, sandboxServerOptions } from "./egress-proxy";
 import { Resolver } from "./resolve";
+import type { Db } from "../../db/client";
+import type { Env } from "../env";
+import type { Vault } from "../vault";
+
+/** What the proxy is started from: the shape of the service context, without depending on lib/services. */
+export type ProxyContext = { db: Db; vault: Vault; env: Env; now: () => number };
 
 export type ProxyHandle = {
   listen(): Promise<void>;
@@ -34,7 +39,7 @@ function upstreamTrust(path: string | undefined): string[] {
   return [...roots, pem];
 }
 
-export async function startProxy(ctx: ServiceContext): Promise<ProxyHandle> {
+export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
   const { certPem } = await ensureCertificateAuthority(ctx.db, ctx.vault, ctx.env.dataDir);
   leaveCheckpointsToImporter(ctx.db);
   let resolver: Resolver;
