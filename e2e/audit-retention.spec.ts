@@ -4,9 +4,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { expect, test } from "@playwright/test";
-import type { Db } from "../db/client";
+import Database from "better-sqlite3";
+import { closeDatabase, openDatabase } from "../db/client";
+import { writeTransaction } from "../db/tx";
 import { appendAuditEvents } from "../lib/audit/append";
 import { readManifest } from "../lib/audit/archive";
 import { gatehouseCli, startGatehouse, type Gatehouse } from "./fixtures/gatehouse";
@@ -19,26 +20,25 @@ test.afterAll(async () => {
   await g?.stop();
 });
 
-function seed(dataDir: string, n: number, ageMs: number): void {
-  const sqlite = new Database(path.join(dataDir, "gatehouse.db"));
+async function seed(dataDir: string, n: number, ageMs: number): Promise<void> {
+  // A second process on the data directory, as the CLI would be: its own connections.
+  const db = openDatabase(dataDir);
   try {
     const start = Date.now() - ageMs;
-    sqlite
-      .transaction(() =>
-        appendAuditEvents(
-          { $client: sqlite } as unknown as Db,
-          Array.from({ length: n }, (_, i) => ({
-            kind: "egress" as const,
-            action: "egress.request" as const,
-            host: `old${i}.example`,
-            outcome: "allowlisted",
-            ts: start + i,
-          })),
-        ),
-      )
-      .immediate();
+    await writeTransaction(db, (tx) =>
+      appendAuditEvents(
+        tx,
+        Array.from({ length: n }, (_, i) => ({
+          kind: "egress" as const,
+          action: "egress.request" as const,
+          host: `old${i}.example`,
+          outcome: "allowlisted",
+          ts: start + i,
+        })),
+      ),
+    );
   } finally {
-    sqlite.close();
+    await closeDatabase(db);
   }
 }
 
@@ -58,8 +58,8 @@ test("old events move into verified archive segments; an edited or removed segme
   const cli = (args: string[]) => gatehouseCli({ env: env as NodeJS.ProcessEnv }, args);
   // Creates the data directory and migrates it; writes no event.
   expect(cli(["audit", "verify"]).code).toBe(0);
-  seed(env.GATEHOUSE_DATA_DIR!, 25, 100 * DAY);
-  seed(env.GATEHOUSE_DATA_DIR!, 20, 45 * DAY);
+  await seed(env.GATEHOUSE_DATA_DIR!, 25, 100 * DAY);
+  await seed(env.GATEHOUSE_DATA_DIR!, 20, 45 * DAY);
   expect(cli(["audit", "retention", "--days", "30"]).code).toBe(0);
 
   // The CLI: events older than 60 days, in segments of 10.
