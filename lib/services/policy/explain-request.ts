@@ -67,7 +67,8 @@ export async function explainRequest({
     path: target.path,
     methodOverride: METHOD_OVERRIDE_HEADERS.some((h) => h in lower),
   };
-  const compiled = policyCache(ctx.db).current();
+  // load(): on PostgreSQL current() serves only what a load already compiled.
+  const compiled = await policyCache(ctx.db).load();
   const explanation = compiled.explain(workspace, channel, request);
   return {
     ...explanation,
