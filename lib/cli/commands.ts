@@ -23,6 +23,7 @@ import { putPolicy } from "../services/policy/put-policy";
 import type { Change } from "../policy";
 import { one, UsageError, type ParsedArgs } from "./args";
 import type { CliIo } from "./io";
+import { DB_COPY_USAGE, runDbCopy, validateDbCopy } from "./db-copy";
 
 export type CommandEnv = { ctx: ServiceContext; io: CliIo; actor: Actor };
 
@@ -31,6 +32,8 @@ export type Command = {
   spec: { values: string[]; booleans: string[] };
   validate?: (args: ParsedArgs) => void;
   run: (args: ParsedArgs, env: CommandEnv) => Promise<number>;
+  /** Runs instead of `run`, without the data directory being prepared (migrated, given a key) first. */
+  standalone?: (args: ParsedArgs, io: CliIo) => Promise<number>;
 };
 
 function noPositionals(args: ParsedArgs): void {
@@ -340,4 +343,13 @@ export const USAGE = `usage: gatehouse <command>
   session create --workspace W --channel C --member M [--org-member] [--role R]… [--thread T] [--dm]
   audit verify                                  exit 1 and the first bad event if the chain is broken
   audit export --format jsonl|csv [--host H] [--outcome O] [--from T] [--to T] …
+  db copy --to postgres://… [--json]            copy this SQLite deployment into an empty PostgreSQL database
 `;
+
+COMMANDS["db copy"] = {
+  usage: DB_COPY_USAGE,
+  spec: { values: ["to"], booleans: ["json"] },
+  validate: validateDbCopy,
+  standalone: runDbCopy,
+  run: (a, { io }) => runDbCopy(a, io),
+};
