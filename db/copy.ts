@@ -216,6 +216,8 @@ export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopySumma
       );
     for (const name of Object.keys(MIGRATION_SEED)) if (plan.some((p) => p.name === name)) await client.query(`DELETE FROM ${quote(name)}`);
 
+    const rebuild = await dropSecondaryIndexes(client, plan);
+
     src.exec("BEGIN");
     const tables: TableCopy[] = [];
     for (const p of plan) {
@@ -226,6 +228,13 @@ export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopySumma
       }
     }
     src.exec("COMMIT");
+    for (const index of rebuild) {
+      try {
+        await client.query(index.definition);
+      } catch (err) {
+        throw pgFailure(`index ${index.name}`, err);
+      }
+    }
     await resetSequences(client, plan);
     await client.query("COMMIT");
     return { tables, rows: tables.reduce((n, t) => n + t.rows, 0), ms: Math.round(performance.now() - started), target };
@@ -272,6 +281,22 @@ async function copyTable(src: Database.Database, client: pg.ClientBase, p: Plan,
     throw new CopyRefused(`copying ${p.name}: ${total} rows in SQLite, ${copied} read, ${landed} in PostgreSQL; the target was left empty`);
   opts.onProgress?.({ table: p.name, copied, total, done: true });
   return copied;
+}
+
+/**
+ * Indexes that back no constraint (the audit log's search indexes, its trigram GIN above all) cost
+ * far more row by row than built once: dropped inside the transaction, recreated after the load
+ * from their own definitions. Keys and unique constraints stay, so duplicates fail at once.
+ */
+async function dropSecondaryIndexes(client: pg.ClientBase, plan: Plan[]): Promise<{ name: string; definition: string }[]> {
+  const r = await client.query<{ name: string; definition: string }>(
+    `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
+       FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+      WHERE n.nspname = current_schema() AND t.relname = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)`,
+    [plan.map((p) => p.name)],
+  );
+  for (const index of r.rows) await client.query(`DROP INDEX ${index.name}`);
+  return r.rows;
 }
 
 /** Identity and serial columns continue after the copied ids (max + 1), as if the rows had been inserted here. */

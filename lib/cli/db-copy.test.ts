@@ -229,6 +229,13 @@ describe("gatehouse db copy --to", () => {
       expect(next).toBe(maxBundle + 1);
       const maxSeq = Number((await c.query("SELECT max(seq) AS m FROM audit_events")).rows[0].m);
       expect(Number((await c.query("SELECT nextval(pg_get_serial_sequence('audit_events', 'seq')) AS n")).rows[0].n)).toBe(maxSeq + 1);
+      // The indexes dropped for the load were rebuilt, the same as the migrations made them.
+      const indexes = (await c.query("SELECT indexname FROM pg_indexes WHERE tablename = 'audit_events'")).rows.map(
+        (r) => r.indexname as string,
+      );
+      expect(indexes).toEqual(
+        expect.arrayContaining(["audit_search_trgm", "audit_ts", "audit_host_seq", "audit_channel_seq", "audit_channel_outcome_seq"]),
+      );
       // Booleans and JSON arrived as PostgreSQL's own types.
       const s = (await c.query("SELECT member_org, member_roles FROM sessions")).rows[0];
       expect(s).toEqual({ member_org: true, member_roles: ["engineering"] });

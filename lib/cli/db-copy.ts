@@ -1,6 +1,7 @@
 // `gatehouse db copy --to postgres://…`: moving a SQLite deployment up to PostgreSQL (db/copy.ts).
 // It runs without the usual data-directory preparation: the source must not be migrated or given
 // a new master key by the command that copies it, and the target is only --to.
+import fs from "node:fs";
 import { closeDatabase, databasePath, describeDatabaseUrl, openDatabase } from "../../db/client";
 import { CopyRefused, copySqliteToPostgres, openSource, type CopyProgress } from "../../db/copy";
 import { importJournals } from "../audit/journal";
@@ -65,8 +66,14 @@ export async function runDbCopy(a: ParsedArgs, io: CliIo): Promise<number> {
       );
       for (const t of summary.tables) io.out(`  ${t.table.padEnd(width)}  ${t.rows}\n`);
     }
+    const keyFile = masterKeyPath(dataDir);
+    const key = io.env.GATEHOUSE_MASTER_KEY
+      ? "GATEHOUSE_MASTER_KEY, as now"
+      : fs.existsSync(keyFile)
+        ? `the one in ${keyFile}, as GATEHOUSE_MASTER_KEY or each replica's master.key`
+        : "the key these were sealed with";
     io.err(
-      `done. Start Gatehouse on the copy with GATEHOUSE_DATABASE_URL and the same master key (${io.env.GATEHOUSE_MASTER_KEY ? "GATEHOUSE_MASTER_KEY" : `the one in ${masterKeyPath(dataDir)}, as GATEHOUSE_MASTER_KEY or in each replica's data directory`}): the credentials and the CA were copied sealed\n`,
+      `done. Start Gatehouse on the copy with GATEHOUSE_DATABASE_URL and the same master key (${key}): credentials and the CA were copied sealed\n`,
     );
     return 0;
   } catch (err) {
