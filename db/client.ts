@@ -95,13 +95,11 @@ export function openDatabase(dataDir: string): Db {
   return followingTransactions(withMeta(drizzleSqlite(reader, { schema: sqliteSchema }), { dialect: "sqlite", backend, inTransaction: false }, sqliteSchema));
 }
 
-// PostgreSQL answers bigint (count(*), times, seq) as text by default; every such value here
-// is far below 2^53, so numbers are exact.
+// PostgreSQL answers bigint (count(*), times, seq) as text by default; every such value here is
+// far below 2^53, so numbers are exact, and audit rows hash the same as on SQLite. Set on pg's
+// global table: drizzle's node-postgres driver falls back to it for every type it does not map.
 const INT8_OID = 20;
-const pgTypes = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
-};
+pg.types.setTypeParser(INT8_OID, (v: string) => Number(v));
 
 /** Where a PostgreSQL URL points, for messages: host:port and never the password. */
 export function describeDatabaseUrl(url: string): string {
@@ -115,7 +113,7 @@ export function describeDatabaseUrl(url: string): string {
 }
 
 export function openPostgres(url: string, opts: { max?: number } = {}): Db {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 5000, keepAlive: true, types: pgTypes });
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 5000, keepAlive: true });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on("error", () => {});
   const orm = drizzlePg(pool, { schema: pgSchema });
