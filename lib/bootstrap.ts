@@ -56,9 +56,11 @@ async function reachPostgres(db: Db, url: string): Promise<void> {
   try {
     await rawGet(db, sql`SELECT 1 AS one`);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException & { code?: string };
-    // pg's messages may quote the user or database name, never the password; the code alone is safest.
-    const why = e.code ?? (/timeout/i.test(e.message) ? "timed out" : "refused");
+    // drizzle wraps the driver's error; pg's messages may quote the user or database name, so
+    // only the code is shown (ECONNREFUSED, ENOTFOUND, 28P01 for a refused password…).
+    const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
+    const code = e.code ?? e.cause?.code;
+    const why = code ?? (/timeout/i.test(e.cause?.message ?? e.message) ? "timed out" : "no answer");
     throw new StartupError(`database: cannot reach PostgreSQL at ${describeDatabaseUrl(url)} (${why})`);
   }
 }

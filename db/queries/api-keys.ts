@@ -1,9 +1,13 @@
 import { desc, eq } from "drizzle-orm";
 import type { Db } from "../client";
+import { writeTransaction } from "../tx";
 import type { apiKeys } from "../schema";
 
 export async function insertApiKey(db: Db, row: typeof apiKeys.$inferInsert): Promise<void> {
-  await db.insert(db.t.apiKeys).values(row);
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    await db.insert(db.t.apiKeys).values(row);
+  });
 }
 
 export async function findApiKeyByHash(db: Db, keyHash: string) {
@@ -25,11 +29,17 @@ export async function listApiKeys(db: Db) {
 }
 
 export async function markApiKeyRevoked(db: Db, id: string, at: number): Promise<void> {
-  const { apiKeys } = db.t;
-  await db.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, id));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { apiKeys } = db.t;
+    await db.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, id));
+  });
 }
 
 export async function touchApiKey(db: Db, id: string, at: number): Promise<void> {
-  const { apiKeys } = db.t;
-  await db.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, id));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { apiKeys } = db.t;
+    await db.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, id));
+  });
 }

@@ -1,6 +1,7 @@
 // The policy document ↔ its tables. The document is the unit of reading and of replacing.
 import { asc, eq, sql } from "drizzle-orm";
 import { sqliteOf, type Db } from "../client";
+import { writeTransaction } from "../tx";
 import { changes } from "../raw";
 import type { bundleChannels, bundleDomains, bundles, connections, connectionWebsites, orgDeny, orgSettings } from "../schema";
 import type { BundleDoc, ConnectionDoc, PolicyDocument } from "../../lib/policy/document";
@@ -206,21 +207,30 @@ export async function findSealedCredential(db: Db, identity: string): Promise<st
 }
 
 export async function upsertCredential(db: Db, row: { identity: string; sealed: string; fingerprint: string; setBy: string; setAt: number }): Promise<void> {
-  const { credentials } = db.t;
-  await db
-    .insert(credentials)
-    .values(row)
-    .onConflictDoUpdate({ target: credentials.identity, set: { sealed: row.sealed, fingerprint: row.fingerprint, setBy: row.setBy, setAt: row.setAt, lastUsedAt: null } });
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { credentials } = db.t;
+    await db
+      .insert(credentials)
+      .values(row)
+      .onConflictDoUpdate({ target: credentials.identity, set: { sealed: row.sealed, fingerprint: row.fingerprint, setBy: row.setBy, setAt: row.setAt, lastUsedAt: null } });
+  });
 }
 
 export async function deleteCredential(db: Db, identity: string): Promise<boolean> {
-  const { credentials } = db.t;
-  return changes(await db.delete(credentials).where(eq(credentials.identity, identity))) > 0;
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { credentials } = db.t;
+    return changes(await db.delete(credentials).where(eq(credentials.identity, identity))) > 0;
+  });
 }
 
 export async function touchCredential(db: Db, identity: string, at: number): Promise<void> {
-  const { credentials } = db.t;
-  await db.update(credentials).set({ lastUsedAt: at }).where(eq(credentials.identity, identity));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { credentials } = db.t;
+    await db.update(credentials).set({ lastUsedAt: at }).where(eq(credentials.identity, identity));
+  });
 }
 
 /** The proxy's per-request policy and credential statements on SQLite, prepared once (synchronous). */

@@ -1,12 +1,16 @@
 import { and, desc, eq, gt, gte, isNull, lt, sql } from "drizzle-orm";
 import { sqliteOf, type Db } from "../client";
+import { writeTransaction } from "../tx";
 import { changes } from "../raw";
 import type { sessions } from "../schema";
 
 export type SessionRow = typeof sessions.$inferSelect;
 
 export async function insertSession(db: Db, row: typeof sessions.$inferInsert): Promise<void> {
-  await db.insert(db.t.sessions).values(row);
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    await db.insert(db.t.sessions).values(row);
+  });
 }
 
 export async function findSession(db: Db, id: string): Promise<SessionRow | undefined> {
@@ -65,8 +69,11 @@ export async function readSessionSettings(db: Db): Promise<{ idleTimeoutSeconds:
 }
 
 export async function writeSessionSettings(db: Db, s: { idleTimeoutSeconds: number; maxLifetimeSeconds: number }): Promise<void> {
-  const { orgSettings } = db.t;
-  await db.update(orgSettings).set(s).where(eq(orgSettings.id, 1));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { orgSettings } = db.t;
+    await db.update(orgSettings).set(s).where(eq(orgSettings.id, 1));
+  });
 }
 
 /** What the proxy needs of a session to admit a request with its token. */
@@ -125,6 +132,9 @@ export async function listSessionChannels(db: Db): Promise<{ workspace: string; 
 
 /** Records traffic on a session; never moves last_seen_at backwards. */
 export async function touchSession(db: Db, id: string, at: number): Promise<void> {
-  const { sessions } = db.t;
-  await db.update(sessions).set({ lastSeenAt: at }).where(and(eq(sessions.id, id), lt(sessions.lastSeenAt, at)));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { sessions } = db.t;
+    await db.update(sessions).set({ lastSeenAt: at }).where(and(eq(sessions.id, id), lt(sessions.lastSeenAt, at)));
+  });
 }

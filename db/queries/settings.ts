@@ -1,5 +1,6 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { sqliteOf, type Db } from "../client";
+import { writeTransaction } from "../tx";
 import { changes } from "../raw";
 
 export async function readCa(db: Db): Promise<{ certPem: string | null; keySealed: string | null }> {
@@ -21,8 +22,11 @@ export async function readKeyCheck(db: Db): Promise<string | null> {
 }
 
 export async function writeKeyCheck(db: Db, keyCheck: string): Promise<void> {
-  const { orgSettings } = db.t;
-  await db.update(orgSettings).set({ keyCheck }).where(eq(orgSettings.id, 1));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { orgSettings } = db.t;
+    await db.update(orgSettings).set({ keyCheck }).where(eq(orgSettings.id, 1));
+  });
 }
 
 export type Revisions = { policy: number; sessions: number };

@@ -1,5 +1,6 @@
 import { and, eq, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "../client";
+import { writeTransaction } from "../tx";
 
 export type StoredOidcSettings = {
   name: string | null;
@@ -30,19 +31,22 @@ export async function readOidcSettings(db: Db): Promise<StoredOidcSettings | und
 }
 
 export async function writeOidcSettings(db: Db, s: StoredOidcSettings): Promise<void> {
-  const { orgSettings } = db.t;
-  await db
-    .update(orgSettings)
-    .set({
-      oidcName: s.name,
-      oidcIssuer: s.issuer,
-      oidcClientId: s.clientId,
-      oidcClientSecretSealed: s.clientSecretSealed,
-      oidcRoleClaim: s.roleClaim,
-      oidcOwnerGroups: s.ownerGroups,
-      oidcAuditorGroups: s.auditorGroups,
-    })
-    .where(eq(orgSettings.id, 1));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { orgSettings } = db.t;
+    await db
+      .update(orgSettings)
+      .set({
+        oidcName: s.name,
+        oidcIssuer: s.issuer,
+        oidcClientId: s.clientId,
+        oidcClientSecretSealed: s.clientSecretSealed,
+        oidcRoleClaim: s.roleClaim,
+        oidcOwnerGroups: s.ownerGroups,
+        oidcAuditorGroups: s.auditorGroups,
+      })
+      .where(eq(orgSettings.id, 1));
+  });
 }
 
 export async function readPasswordSignIn(db: Db): Promise<boolean> {
@@ -51,8 +55,11 @@ export async function readPasswordSignIn(db: Db): Promise<boolean> {
 }
 
 export async function writePasswordSignIn(db: Db, on: boolean): Promise<void> {
-  const { orgSettings } = db.t;
-  await db.update(orgSettings).set({ passwordSignIn: on }).where(eq(orgSettings.id, 1));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { orgSettings } = db.t;
+    await db.update(orgSettings).set({ passwordSignIn: on }).where(eq(orgSettings.id, 1));
+  });
 }
 
 export async function findUserByOidcIdentity(db: Db, issuer: string, subject: string) {
@@ -61,8 +68,11 @@ export async function findUserByOidcIdentity(db: Db, issuer: string, subject: st
 }
 
 export async function insertOidcUser(db: Db, row: { id: string; email: string; role: "owner" | "auditor"; issuer: string; subject: string; createdAt: number }): Promise<void> {
-  // "!" is not an argon2 hash: no password ever verifies against it.
-  await db.insert(db.t.users).values({ id: row.id, email: row.email, role: row.role, passwordHash: "!", oidcIssuer: row.issuer, oidcSubject: row.subject, createdAt: row.createdAt });
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    // "!" is not an argon2 hash: no password ever verifies against it.
+    await db.insert(db.t.users).values({ id: row.id, email: row.email, role: row.role, passwordHash: "!", oidcIssuer: row.issuer, oidcSubject: row.subject, createdAt: row.createdAt });
+  });
 }
 
 export async function countOidcOwners(db: Db): Promise<number> {

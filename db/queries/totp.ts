@@ -1,5 +1,6 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client";
+import { writeTransaction } from "../tx";
 import { changes } from "../raw";
 
 export async function readTotp(db: Db, userId: string) {
@@ -14,30 +15,45 @@ export async function readTotp(db: Db, userId: string) {
 }
 
 export async function writeTotpPending(db: Db, userId: string, sealed: string | null): Promise<void> {
-  const { users } = db.t;
-  await db.update(users).set({ totpPendingSealed: sealed }).where(eq(users.id, userId));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { users } = db.t;
+    await db.update(users).set({ totpPendingSealed: sealed }).where(eq(users.id, userId));
+  });
 }
 
 export async function writeTotpEnabled(db: Db, userId: string, row: { secretSealed: string; lastStep: number; recoveryHashes: string[] }): Promise<void> {
-  const { users } = db.t;
-  await db.update(users).set({ totpSecretSealed: row.secretSealed, totpPendingSealed: null, totpLastStep: row.lastStep, totpRecoveryHashes: row.recoveryHashes }).where(eq(users.id, userId));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { users } = db.t;
+    await db.update(users).set({ totpSecretSealed: row.secretSealed, totpPendingSealed: null, totpLastStep: row.lastStep, totpRecoveryHashes: row.recoveryHashes }).where(eq(users.id, userId));
+  });
 }
 
 export async function clearTotp(db: Db, userId: string): Promise<void> {
-  const { users } = db.t;
-  await db.update(users).set({ totpSecretSealed: null, totpPendingSealed: null, totpLastStep: null, totpRecoveryHashes: null }).where(eq(users.id, userId));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { users } = db.t;
+    await db.update(users).set({ totpSecretSealed: null, totpPendingSealed: null, totpLastStep: null, totpRecoveryHashes: null }).where(eq(users.id, userId));
+  });
 }
 
 /** Moves the last accepted step forward; false when another sign-in already used this step or a later one. */
 export async function advanceTotpStep(db: Db, userId: string, step: number): Promise<boolean> {
-  const { users } = db.t;
-  const r = await db.update(users).set({ totpLastStep: step }).where(and(eq(users.id, userId), sql`coalesce(${users.totpLastStep}, -1) < ${step}`));
-  return changes(r) === 1;
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { users } = db.t;
+    const r = await db.update(users).set({ totpLastStep: step }).where(and(eq(users.id, userId), sql`coalesce(${users.totpLastStep}, -1) < ${step}`));
+    return changes(r) === 1;
+  });
 }
 
 export async function writeRecoveryHashes(db: Db, userId: string, hashes: string[]): Promise<void> {
-  const { users } = db.t;
-  await db.update(users).set({ totpRecoveryHashes: hashes }).where(eq(users.id, userId));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { users } = db.t;
+    await db.update(users).set({ totpRecoveryHashes: hashes }).where(eq(users.id, userId));
+  });
 }
 
 export async function readTotpRequired(db: Db): Promise<boolean> {
@@ -46,8 +62,11 @@ export async function readTotpRequired(db: Db): Promise<boolean> {
 }
 
 export async function writeTotpRequired(db: Db, on: boolean): Promise<void> {
-  const { orgSettings } = db.t;
-  await db.update(orgSettings).set({ totpRequiredForOwners: on }).where(eq(orgSettings.id, 1));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { orgSettings } = db.t;
+    await db.update(orgSettings).set({ totpRequiredForOwners: on }).where(eq(orgSettings.id, 1));
+  });
 }
 
 /** Local-password Owners without a confirmed second factor. */

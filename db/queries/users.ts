@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../client";
+import { writeTransaction } from "../tx";
 import type { users } from "../schema";
 
 export type UserRow = typeof users.$inferSelect;
@@ -36,33 +37,51 @@ export async function listUsers(db: Db, now: number) {
 }
 
 export async function insertUser(db: Db, row: { id: string; email: string; role: "owner" | "auditor"; passwordHash: string; createdAt: number }): Promise<void> {
-  await db.insert(db.t.users).values(row);
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    await db.insert(db.t.users).values(row);
+  });
 }
 
 export async function recordSignInSuccess(db: Db, id: string, at: number): Promise<void> {
-  const { users } = db.t;
-  await db.update(users).set({ lastSignInAt: at }).where(eq(users.id, id));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { users } = db.t;
+    await db.update(users).set({ lastSignInAt: at }).where(eq(users.id, id));
+  });
 }
 
 /** Ends every dashboard session of the user with this email (a no-op for an unknown one). */
 export async function bumpSessionVersionByEmail(db: Db, email: string): Promise<void> {
-  const { users } = db.t;
-  await db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.email, email));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { users } = db.t;
+    await db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.email, email));
+  });
 }
 
 export async function bumpSessionVersion(db: Db, id: string): Promise<void> {
-  const { users } = db.t;
-  await db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { users } = db.t;
+    await db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id));
+  });
 }
 
 export async function updateUser(db: Db, id: string, change: { role?: "owner" | "auditor"; passwordHash?: string }): Promise<void> {
-  const { users } = db.t;
-  await db.update(users).set({ ...change, sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { users } = db.t;
+    await db.update(users).set({ ...change, sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, id));
+  });
 }
 
 export async function deleteUser(db: Db, id: string): Promise<void> {
-  const { users } = db.t;
-  await db.delete(users).where(eq(users.id, id));
+  // A write: inside the caller's transaction, or one of its own (SQLite's reader is read-only).
+  return writeTransaction(db, async (db) => {
+    const { users } = db.t;
+    await db.delete(users).where(eq(users.id, id));
+  });
 }
 
 export async function countOwners(db: Db): Promise<number> {

@@ -346,6 +346,18 @@ export const USAGE = `usage: gatehouse <command>
   db copy --to postgres://… [--json]            copy this SQLite deployment into an empty PostgreSQL database
 `;
 
+COMMANDS["migrate"] = {
+  usage: "gatehouse migrate",
+  spec: { values: [], booleans: [] },
+  validate: noPositionals,
+  // Every command migrates the configured database before it runs (lib/bootstrap.ts, under an
+  // advisory lock on PostgreSQL): this one only says so.
+  run: async (_a, { ctx, io }) => {
+    io.err(`the database is at the current schema (${ctx.env.databaseUrl ? "PostgreSQL" : "SQLite"})\n`);
+    return 0;
+  },
+};
+
 COMMANDS["db copy"] = {
   usage: DB_COPY_USAGE,
   spec: { values: ["to"], booleans: ["json"] },

@@ -4,7 +4,7 @@
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sqliteOf, sqliteWriterOf, openDatabase, type Db } from "../../db/client";
+import { sqliteOf, openDatabase, type Db } from "../../db/client";
 import type { EgressJournal } from "../audit/journal";
 import { policyCache } from "../policy-cache";
 import { createSession } from "../services/sessions/create-session";
