@@ -12,6 +12,7 @@ import { copyPlan } from "../../db/copy";
 import { writeTransaction } from "../../db/tx";
 import { startPgCluster, type PgTestCluster } from "../../scripts/pg-test-cluster.mjs";
 import { appendAuditEvents, type AuditEventInput } from "../audit";
+import { EgressJournal } from "../audit/journal";
 import { readEnv } from "../env";
 import { authenticateApiKey } from "../services/api-keys/authenticate-api-key";
 import type { CliIo } from "./io";
@@ -299,6 +300,33 @@ describe("gatehouse db copy --to", () => {
     expect(Number((await c.query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n)).toBe(0);
     await c.end();
   });
+
+  it("moves egress records still in the journal into the chain first, so the copy has them", async () => {
+    const live = fs.mkdtempSync(path.join(os.tmpdir(), "gh-dbcopy-journal-"));
+    fs.copyFileSync(databasePath(dir), databasePath(live));
+    for (const ext of ["-wal", "-shm"])
+      if (fs.existsSync(databasePath(dir) + ext)) fs.copyFileSync(databasePath(dir) + ext, databasePath(live) + ext);
+    fs.copyFileSync(path.join(dir, "master.key"), path.join(live, "master.key"));
+    const journal = new EgressJournal(live);
+    for (let i = 0; i < 5; i++)
+      journal.record({
+        kind: "egress",
+        action: "egress.request",
+        requestId: `journalled-${i}`,
+        host: "packages.example.com",
+        outcome: "allowlisted",
+      });
+    journal.close();
+    const before = sqliteCounts(databasePath(live)).audit_events!;
+    const url = newDatabase("copy_journal");
+    const r = await cli(["db", "copy", "--to", url], { GATEHOUSE_DATA_DIR: live });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("moved 5 journalled egress event(s) into the audit log first");
+    expect((await pgCounts(url)).audit_events).toBe(before + 5);
+    const verify = await cli(["audit", "verify"], { GATEHOUSE_DATA_DIR: live, GATEHOUSE_DATABASE_URL: url });
+    databases.push({ url, dir: live });
+    expect(verify.code, verify.stderr).toBe(0);
+  }, 120_000);
 
   it("leaves the target empty when a row cannot be copied, and copies after the cause is fixed", async () => {
     const bad = fs.mkdtempSync(path.join(os.tmpdir(), "gh-dbcopy-bad-"));
