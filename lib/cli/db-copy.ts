@@ -22,8 +22,9 @@ export function validateDbCopy(a: ParsedArgs): void {
   } catch {
     url = undefined;
   }
-  if (!url || !/^postgres(ql)?:$/.test(url.protocol) || !url.hostname)
-    throw new UsageError("--to must be a postgres:// URL naming a host (postgres://user@host:5432/database)");
+  // A host may also come from ?host= (a unix socket directory) or PGHOST, as libpq allows.
+  if (!url || !/^postgres(ql)?:$/.test(url.protocol))
+    throw new UsageError("--to must be a postgres:// URL (postgres://user@host:5432/database)");
 }
 
 const PROGRESS_EVERY = 50_000;
