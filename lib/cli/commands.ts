@@ -25,6 +25,7 @@ import type { Change } from "../policy";
 import { one, UsageError, type ParsedArgs } from "./args";
 import type { CliIo } from "./io";
 import { STREAM_COMMANDS } from "./stream-commands";
+import { DB_COPY_USAGE, runDbCopy, validateDbCopy } from "./db-copy";
 
 export type CommandEnv = { ctx: ServiceContext; io: CliIo; actor: Actor };
 
@@ -33,6 +34,8 @@ export type Command = {
   spec: { values: string[]; booleans: string[] };
   validate?: (args: ParsedArgs) => void;
   run: (args: ParsedArgs, env: CommandEnv) => Promise<number>;
+  /** Runs instead of `run`, without the data directory being prepared (migrated, given a key) first. */
+  standalone?: (args: ParsedArgs, io: CliIo) => Promise<number>;
 };
 
 function noPositionals(args: ParsedArgs): void {
@@ -355,6 +358,7 @@ export const USAGE = `usage: gatehouse <command>
   audit archive [--older-than 90d]              archive old events now (default: the retention)
   sink add --name N --type syslog|webhook|otlp --url U [--format json|ocsf]   webhook secret from stdin
   sink list | sink remove NAME | sink test NAME
+  db copy --to postgres://… [--json]            copy this SQLite deployment into an empty PostgreSQL database
 `;
 
 COMMANDS["migrate"] = {
@@ -367,4 +371,12 @@ COMMANDS["migrate"] = {
     io.err(`the database is at the current schema (${ctx.env.databaseUrl ? "PostgreSQL" : "SQLite"})\n`);
     return 0;
   },
+};
+
+COMMANDS["db copy"] = {
+  usage: DB_COPY_USAGE,
+  spec: { values: ["to"], booleans: ["json"] },
+  validate: validateDbCopy,
+  standalone: runDbCopy,
+  run: (a, { io }) => runDbCopy(a, io),
 };

@@ -33,6 +33,15 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     throw err;
   }
+  if (command.standalone) {
+    try {
+      return await command.standalone(parsed, io);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      io.err(`gatehouse ${key}: ${err.message}\nusage: ${command.usage}\n`);
+      return 2;
+    }
+  }
   let ctx: ServiceContext;
   try {
     const env = readEnv(io.env);
