@@ -217,6 +217,10 @@ export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopySumma
     for (const name of Object.keys(MIGRATION_SEED)) if (plan.some((p) => p.name === name)) await client.query(`DELETE FROM ${quote(name)}`);
 
     const rebuild = await dropSecondaryIndexes(client, plan);
+    // Recorded archive segments end on events the retention has deleted: the guard that checks a
+    // new segment against the live log (migrations-pg 0003) does not apply to copying history.
+    // Off inside this transaction only (the copy owns the tables it just migrated).
+    await client.query("ALTER TABLE audit_archive_segments DISABLE TRIGGER audit_archive_segments_in_order");
 
     src.exec("BEGIN");
     const tables: TableCopy[] = [];
@@ -236,6 +240,7 @@ export async function copySqliteToPostgres(opts: CopyOptions): Promise<CopySumma
       }
     }
     await resetSequences(client, plan);
+    await client.query("ALTER TABLE audit_archive_segments ENABLE TRIGGER audit_archive_segments_in_order");
     await client.query("COMMIT");
     return { tables, rows: tables.reduce((n, t) => n + t.rows, 0), ms: Math.round(performance.now() - started), target };
   } catch (err) {

@@ -7,7 +7,8 @@ import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPgCluster, type PgTestCluster } from "../../scripts/pg-test-cluster.mjs";
-import { closeDatabase } from "../../db/client";
+import { closeDatabase, databasePath, openPostgres } from "../../db/client";
+import { copySqliteToPostgres } from "../../db/copy";
 import { rawAll, rawRun } from "../../db/raw";
 import { writeTransaction } from "../../db/tx";
 import { appendAuditEvents } from "../audit";
@@ -27,7 +28,7 @@ import { previewPolicyImpact } from "./policy/preview-impact";
 import { putPolicy } from "./policy/put-policy";
 import { addSink } from "./sinks/add-sink";
 import { listSinks } from "./sinks/list-sinks";
-import { owner, type TestContext } from "./test-context";
+import { owner, testContext, type TestContext } from "./test-context";
 
 let pg: PgTestCluster;
 let ctx: TestContext;
@@ -149,5 +150,39 @@ describe("stop-13 features on PostgreSQL", () => {
     expect(await tryLease(ctx.db, "t", "someone-else", 60_000, 2)).toBe(false);
     expect(await tryLease(ctx.db, "t", "someone-else", 60_000, 60_002)).toBe(true);
     await releaseLease(ctx.db, "t", "someone-else");
+  });
+
+  it("db copy carries an archived SQLite deployment's segments over; the guard holds after", async () => {
+    const src = await testContext(Date.now());
+    await writeTransaction(src.db, (tx) =>
+      appendAuditEvents(
+        tx,
+        Array.from({ length: 5 }, (_, i) => ({
+          kind: "egress" as const,
+          action: "egress.request" as const,
+          host: `h${i}.example`,
+          outcome: "allowlisted",
+          ts: src.clock.now - 100 * 86_400_000 + i,
+        })),
+        src.clock.now,
+      ),
+    );
+    expect((await runRetention({ ctx: src, actor: owner, olderThanMs: 86_400_000 }))!.events).toBe(5);
+    await closeDatabase(src.db);
+    pg.psql("CREATE DATABASE copy_target");
+    const url = pg.url.replace(/\/gatehouse$/, "/copy_target");
+    await copySqliteToPostgres({ sqliteFile: databasePath(src.env.dataDir), pgUrl: url });
+    const copy = openPostgres(url, { max: 1 });
+    try {
+      const segments = await rawAll<{ lastSeq: number }>(copy, sql`SELECT last_seq AS "lastSeq" FROM audit_archive_segments`);
+      expect(segments.length).toBeGreaterThan(0);
+      const guard = await rawAll<{ on: string }>(
+        copy,
+        sql`SELECT tgenabled AS "on" FROM pg_trigger WHERE tgname = 'audit_archive_segments_in_order'`,
+      );
+      expect(guard).toEqual([{ on: "O" }]);
+    } finally {
+      await closeDatabase(copy);
+    }
   });
 });
