@@ -5,6 +5,7 @@
 // when it can be had.
 // Concurrency 1, 16, 64; requests/s and p50/p99; then the ratios the proxy issue sets as goals.
 //   BENCH_BASELINE_ROOT=/path/to/another/checkout (e.g. main, with node_modules): its Gatehouse on the same data directory, measured beside this one in the same rounds
+//   BENCH_BASELINE_WORKERS=n (the baseline's GATEHOUSE_PROXY_WORKERS; with BENCH_BASELINE_ROOT=. it compares worker counts)
 //   BENCH_SECONDS=5 (per cell)   BENCH_ROUNDS=1 (interleaved; medians)   BENCH_ONLY=regex (targets)   BENCH_CONCURRENCY=1,16,64   --soak (5 minutes of credentialed traffic, memory sampled)
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -247,7 +248,11 @@ async function main() {
         (await import(path.join(path.resolve(baselineRoot), "e2e", "fixtures", "gatehouse.ts"))) as {
           startGatehouse: typeof startGatehouse;
         }
-      ).startGatehouse(gatehouseEnv, { logFile: path.join(tmp, "gatehouse-baseline.log"), build: false })
+      ).startGatehouse(
+        // BENCH_BASELINE_WORKERS: the baseline's proxy workers (BENCH_BASELINE_ROOT=. compares worker counts).
+        { ...gatehouseEnv, ...(process.env.BENCH_BASELINE_WORKERS ? { GATEHOUSE_PROXY_WORKERS: process.env.BENCH_BASELINE_WORKERS } : {}) },
+        { logFile: path.join(tmp, "gatehouse-baseline.log"), build: false },
+      )
     : null;
   if (baseline) children.push(baseline.child);
 
