@@ -130,7 +130,7 @@ export class EgressJournal {
     // No id: it only needs one if it becomes an event of its own, and the importer gives it one.
     const { ts, status, bytesIn, bytesOut, durationMs } = done;
     const reasonJson =
-      done.reason === request.reason && request.reasonJson !== undefined ? request.reasonJson : JSON.stringify(done.reason);
+      done.reason === request.reason && request.reasonJson !== undefined ? request.reasonJson : JSON.stringify(done.reason ?? null);
     // Numbers as JSON writes them (finite ones are spelled alike): no array to build and stringify.
     if (
       Number.isFinite(ts) &&
