@@ -16,6 +16,7 @@ import { putPolicy } from "../lib/services/policy/put-policy";
 import { orchestrator, owner, testContext } from "../lib/services/test-context";
 import { SessionVerifier } from "../lib/sessions/verify";
 import { prepareRevisionsRead } from "../db/queries/settings";
+import { changeGuardedRevisions, walIndexFile } from "../lib/proxy/revisions";
 
 const N = Number(process.env.STAGES_N ?? 20_000);
 
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   ).token;
   const sessions = new SessionVerifier(ctx.db);
   const policy = policyCache(ctx.db);
-  const revisions = prepareRevisionsRead(ctx.db);
+  const revisions = changeGuardedRevisions(prepareRevisionsRead(ctx.db), walIndexFile(ctx.db));
   const journal = new EgressJournal(ctx.env.dataDir);
   const proxyAuth = `Basic ${Buffer.from(`session:${token}`).toString("base64")}`;
   // What undici's Pool sends in bench:proxy, as Node's parser hands it over.

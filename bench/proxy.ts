@@ -4,6 +4,8 @@
 // server plus undici, the ceiling for Gatehouse's design) and Squid with an equivalent allowlist
 // when it can be had.
 // Concurrency 1, 16, 64; requests/s and p50/p99; then the ratios the proxy issue sets as goals.
+//   BENCH_BASELINE_ROOT=/path/to/another/checkout (e.g. main, with node_modules): its Gatehouse on the same data directory, measured beside this one in the same rounds
+//   BENCH_BASELINE_WORKERS=n (the baseline's GATEHOUSE_PROXY_WORKERS; with BENCH_BASELINE_ROOT=. it compares worker counts)
 //   BENCH_SECONDS=5 (per cell)   BENCH_ROUNDS=1 (interleaved; medians)   BENCH_ONLY=regex (targets)   BENCH_CONCURRENCY=1,16,64   --soak (5 minutes of credentialed traffic, memory sampled)
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -266,6 +268,23 @@ async function main() {
         );
   if (metricsOn) children.push(metricsOn.child);
 
+  // Another checkout's Gatehouse (before a change, say) on the same data directory, interleaved
+  // with this one in the same rounds: the one fair before/after on a shared machine. Not built:
+  // its proxy runs from its sources, and its dashboard is not measured.
+  const baselineRoot = process.env.BENCH_BASELINE_ROOT;
+  const baseline = baselineRoot
+    ? await (
+        (await import(path.join(path.resolve(baselineRoot), "e2e", "fixtures", "gatehouse.ts"))) as {
+          startGatehouse: typeof startGatehouse;
+        }
+      ).startGatehouse(
+        // BENCH_BASELINE_WORKERS: the baseline's proxy workers (BENCH_BASELINE_ROOT=. compares worker counts).
+        { ...gatehouseEnv, ...(process.env.BENCH_BASELINE_WORKERS ? { GATEHOUSE_PROXY_WORKERS: process.env.BENCH_BASELINE_WORKERS } : {}) },
+        { logFile: path.join(tmp, "gatehouse-baseline.log"), build: false },
+      )
+    : null;
+  if (baseline) children.push(baseline.child);
+
   const bare = startChild(process.execPath, [path.join(root, "bench", "bare-proxy.mjs")]);
   const barePort = (await firstJsonLine<{ port: number }>(bare)).port;
   const bareUndici = startChild(process.execPath, [path.join(root, "bench", "bare-undici-proxy.mjs")]);
@@ -304,6 +323,16 @@ async function main() {
       : []),
     { name: "gatehouse http allowlisted", ...viaPool(proxyPort, proxyAuth), pid: gatehouse.pid },
     ...(metricsOn ? [{ name: "gatehouse http +metrics", ...viaPool(metricsOn.proxyPort, proxyAuth), pid: metricsOn.pid }] : []),
+    ...(baseline
+      ? [
+          { name: "baseline http allowlisted", ...viaPool(baseline.proxyPort, proxyAuth), pid: baseline.pid },
+          {
+            name: "baseline https credentialed",
+            ...viaConnect(baseline.proxyPort, "api.bench.test", [gatehouseCa], proxyAuth),
+            pid: baseline.pid,
+          },
+        ]
+      : []),
     { name: "gatehouse tunnel allowlisted", ...viaConnect(proxyPort, "cdn.bench.test", upCa, proxyAuth), pid: gatehouse.pid },
     { name: "gatehouse https credentialed", ...viaConnect(proxyPort, "api.bench.test", [gatehouseCa], proxyAuth), pid: gatehouse.pid },
     ...(onPg ? [{ name: "gatehouse(pg) http allowlisted", ...viaPool(onPg.proxyPort, onPg.proxyAuth), pid: onPg.gatehouse.pid }] : []),
@@ -389,6 +418,20 @@ async function main() {
         `  c=${c}: gatehouse http +metrics / gatehouse http          ${ratio("gatehouse http +metrics", "gatehouse http allowlisted", c)}   (goal ≥ 0.95×)`,
       );
     console.log(`  c=${c}: gatehouse tunnel allowlisted / squid tunnel       ${ratio("gatehouse tunnel allowlisted", "squid tunnel", c)}`);
+    if (baseline) {
+      console.log(
+        `  c=${c}: gatehouse http / baseline http                   ${ratio("gatehouse http allowlisted", "baseline http allowlisted", c)}`,
+      );
+      console.log(
+        `  c=${c}: CPU per request, gatehouse http / baseline http  ${ratio("gatehouse http allowlisted", "baseline http allowlisted", c, "cpuUsPerReq")}`,
+      );
+      console.log(
+        `  c=${c}: CPU per request, baseline http / squid http      ${ratio("baseline http allowlisted", "squid http", c, "cpuUsPerReq")}`,
+      );
+      console.log(
+        `  c=${c}: gatehouse https credentialed / baseline          ${ratio("gatehouse https credentialed", "baseline https credentialed", c)}`,
+      );
+    }
     console.log(
       `  c=${c}: CPU per request, gatehouse http / squid http      ${ratio("gatehouse http allowlisted", "squid http", c, "cpuUsPerReq")}   (steadier than requests/s on a shared machine)`,
     );
@@ -400,7 +443,7 @@ async function main() {
   const added = (name: string) =>
     perRound(1, (r) => ((cellOf(name, 1, r)?.p50 ?? NaN) - (cellOf("direct http", 1, r)?.p50 ?? NaN)) * 1000, 0, " µs");
   console.log(
-    `  c=1 p50 added over direct: gatehouse http ${added("gatehouse http allowlisted")}, squid http ${added("squid http")}, bare node ${added("bare node http")}, bare node+undici ${added("bare node+undici http")}`,
+    `  c=1 p50 added over direct: gatehouse http ${added("gatehouse http allowlisted")}, squid http ${added("squid http")}, bare node ${added("bare node http")}, bare node+undici ${added("bare node+undici http")}${baseline ? `, baseline http ${added("baseline http allowlisted")}` : ""}`,
   );
   console.log(
     `  mitmproxy: ${spawnSync("sh", ["-c", "command -v mitmdump"], { encoding: "utf8" }).stdout.trim() ? "installed but not wired in" : "not installed (not in Debian's or npm's packages here)"}`,

@@ -26,8 +26,11 @@ import type { AuditEventInput } from "./events";
 export type JournalEvent = AuditEventInput & { id?: string; ts?: number };
 /** Last-use bookkeeping, applied by the importer: the proxy never waits on the write lock. */
 export type JournalTouch = { touch: "session" | "credential"; key: string; at: number };
-/** A request's record as written, so its completion can reuse the columns the two share. */
-export type JournalRequest = { readonly shared: string };
+/**
+ * A request's record as written, so its completion can reuse the text of the columns the two
+ * share, and of the reason when it is still the decision's.
+ */
+export type JournalRequest = { readonly shared: string; readonly reason?: string | null; readonly reasonJson?: string };
 export type JournalCompletion = {
   ts: number;
   status: number;
@@ -101,10 +104,16 @@ export class EgressJournal {
     let text = "";
     for (const event of events) {
       const shared = sharedColumns(event);
-      text += egressLine(event.id ?? newEventId(), event.ts ?? Date.now(), event.action, shared, event);
-      requests.push({ shared });
+      const reason = event.reason ?? null;
+      const reasonJson = JSON.stringify(reason);
+      text += egressLine(event.id ?? newEventId(), event.ts ?? Date.now(), event.action, shared, event, reasonJson);
+      requests.push({ shared, reason, reasonJson });
     }
+    // Lines waiting for the end of the turn (completions, mostly) ride along: one write() a turn.
+    const waiting = this.#later.length;
+    if (waiting) text = this.#later.join("") + text;
     this.#write(text);
+    if (waiting) this.#later.splice(0, waiting);
     return requests;
   }
 
@@ -119,7 +128,21 @@ export class EgressJournal {
   /** The outcome of a recorded request, written like recordLater. */
   recordCompletion(request: JournalRequest, done: JournalCompletion): void {
     // No id: it only needs one if it becomes an event of its own, and the importer gives it one.
-    this.#writeLater(egressLine(null, done.ts, "egress.completed", request.shared, done));
+    const { ts, status, bytesIn, bytesOut, durationMs } = done;
+    const reasonJson =
+      done.reason === request.reason && request.reasonJson !== undefined ? request.reasonJson : JSON.stringify(done.reason ?? null);
+    // Numbers as JSON writes them (finite ones are spelled alike): no array to build and stringify.
+    if (
+      Number.isFinite(ts) &&
+      Number.isFinite(status) &&
+      Number.isFinite(bytesIn) &&
+      Number.isFinite(bytesOut) &&
+      Number.isFinite(durationMs)
+    )
+      this.#writeLater(
+        `["e",null,${ts},"egress.completed",${request.shared},${reasonJson},${status},${bytesIn},${bytesOut},${durationMs}]\n`,
+      );
+    else this.#writeLater(egressLine(null, ts, "egress.completed", request.shared, done));
   }
 
   /** Traffic on a session or use of a credential, applied within moments by the importer. */
@@ -204,15 +227,10 @@ function egressLine(
   action: string,
   shared: string,
   rest: { reason?: string | null; status?: number | null; bytesIn?: number | null; bytesOut?: number | null; durationMs?: number | null },
+  reasonJson = JSON.stringify(rest.reason ?? null),
 ): string {
-  const tail = JSON.stringify([
-    rest.reason ?? null,
-    rest.status ?? null,
-    rest.bytesIn ?? null,
-    rest.bytesOut ?? null,
-    rest.durationMs ?? null,
-  ]);
-  return `["e",${JSON.stringify(id)},${JSON.stringify(ts)},${JSON.stringify(action)},${shared},${tail.slice(1)}\n`;
+  const tail = JSON.stringify([rest.status ?? null, rest.bytesIn ?? null, rest.bytesOut ?? null, rest.durationMs ?? null]);
+  return `["e",${JSON.stringify(id)},${JSON.stringify(ts)},${JSON.stringify(action)},${shared},${reasonJson},${tail.slice(1)}\n`;
 }
 
 // ── Import ──────────────────────────────────────────────────────────────────────────────────

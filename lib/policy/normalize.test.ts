@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalHost, normalisePath, pathHasPrefix, removeDotSegments } from "./normalize";
+import { canonicalHost, canonicalHostWhatwg, normalisePath, pathHasPrefix, removeDotSegments } from "./normalize";
 import { parseHostPattern, patternMatches } from "./pattern";
 import { parseAbsoluteTarget, parseConnectTarget, isTargetError } from "./target";
 
@@ -25,6 +25,50 @@ describe("canonicalHost", () => {
     expect(canonicalHost(name(254))).toBeNull();
     expect(canonicalHost("a".repeat(64) + ".com")).toBeNull();
     expect(parseAbsoluteTarget(`http://${name(254)}/`)).toMatchObject({ error: "bad_target" });
+  });
+  it.each([
+    "a.1",
+    "1.a",
+    "a.0x7f",
+    "0x7f",
+    "x.09",
+    "ex-ample.COM.",
+    "-a.com",
+    "a-.com",
+    "a--b.com",
+    "xn--bcher-kva.example",
+    "xn--a.com",
+    "a_b.com",
+  ])("plain-name fast path agrees with the WHATWG parse on %j", (input) => expect(canonicalHost(input)).toBe(canonicalHostWhatwg(input)));
+  it("property: the plain-name fast path agrees with the WHATWG parse", () => {
+    const piece = fc.constantFrom(
+      "a",
+      "Z",
+      "x",
+      "n",
+      "f",
+      "0",
+      "1",
+      "9",
+      "-",
+      "--",
+      ".",
+      "..",
+      "xn--",
+      "0x",
+      "7f",
+      "_",
+      "ü",
+      "a".repeat(63),
+      "B".repeat(64),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 14 }), (pieces) => {
+        const input = pieces.join("");
+        expect(canonicalHost(input)).toBe(canonicalHostWhatwg(input));
+      }),
+      { numRuns: 20000 },
+    );
   });
 });
 

@@ -10,6 +10,7 @@ import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import { Agent, buildConnector } from "undici";
 import { prepareRevisionsRead } from "../../db/queries/settings";
+import { changeGuardedRevisions, walIndexFile } from "./revisions";
 import { hostHeader, isTargetError, parseAbsoluteTarget } from "../policy";
 import { tunnelHostMismatch } from "./admission";
 import { internalError } from "./answers";
@@ -43,7 +44,7 @@ export class EgressProxy {
   constructor(deps: ProxyDeps) {
     const timeouts = deps.env.proxyTimeouts;
     const upstreamTls = tls.createSecureContext({ ca: deps.upstreamCa });
-    const revisions = deps.revisions ?? prepareRevisionsRead(deps.db);
+    const revisions = deps.revisions ?? changeGuardedRevisions(prepareRevisionsRead(deps.db), walIndexFile(deps.db));
     this.#c = {
       d: deps,
       upstreamTls,

@@ -45,6 +45,7 @@ function percentDecoded(text: string): string {
 /** Finds a session token in request text: as is, in any of `encodedForms`, percent-decoded, Basic-decoded, or a piece of it. */
 export class TokenFinder {
   readonly token: string;
+  readonly lowerToken: string;
   /** The token's spellings (as redaction knows them): for scanning bodies, where only whole spellings are sought. */
   readonly needles: string[];
   readonly #fragments: Set<string>;
@@ -60,6 +61,7 @@ export class TokenFinder {
 
   constructor(token: string) {
     this.token = token;
+    this.lowerToken = token.toLowerCase();
     this.needles = encodedForms(token);
     const fragments = new Set<string>();
     if (token.length <= FRAGMENT) fragments.add(token);
@@ -121,32 +123,43 @@ export function tokenFinder(token: string): TokenFinder {
 export function tokenInRequest(token: string, url: string, rawHeaders: string[]): string | null {
   const finder = tokenFinder(token);
   if (finder.carries(url)) return "in its URL";
+  // Percent-decoding only shortens a text: one shorter than the token cannot spell it (the
+  // common case, checked before any text is built).
   const q = url.indexOf("?");
-  const path = q < 0 ? url : url.slice(0, q);
-  if (percentDecoded(path.replace(/^[a-z]+:\/\/[^/]*/i, "").replaceAll("/", "")).includes(token)) return "split over its path segments";
-  if (q >= 0) {
+  const pathEnd = q < 0 ? url.length : q;
+  const scheme = url.indexOf("://");
+  const pathStart = scheme < 0 ? 0 : url.indexOf("/", scheme + 3) < 0 ? pathEnd : Math.min(url.indexOf("/", scheme + 3), pathEnd);
+  if (pathEnd - pathStart >= token.length && percentDecoded(url.slice(pathStart, pathEnd).replaceAll("/", "")).includes(token))
+    return "split over its path segments";
+  if (q >= 0 && url.length - q - 1 >= token.length) {
     // The values side by side, names and separators taken out.
     const values = url.slice(q + 1).replace(/(?:^|[&;])[^=&;]*(?:=|(?=[&;]|$))/g, "");
     if (percentDecoded(values).includes(token)) return "split over its query parameters";
   }
   // Headers that carry it on their own are dropped on the way out; the rest must not spell it
   // together. Checked on all of them first: the common case (no token anywhere) costs one join.
-  const spelled = (skip: (name: string, value: string) => boolean) => {
-    let names = "";
-    let values = "";
-    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!;
-      if (name.length === 19 && name.toLowerCase() === "proxy-authorization") continue;
-      if (skip(name, rawHeaders[i + 1]!)) continue;
-      names += name;
-      values += rawHeaders[i + 1]!;
-    }
-    const decode = (t: string) => (t.includes("%") ? percentDecoded(t) : t);
-    return decode(values).includes(token) || decode(names).toLowerCase().includes(token.toLowerCase());
-  };
-  if (spelled(() => false) && spelled((name, value) => finder.carriesIgnoringCase(name) || finder.carries(value)))
-    return "split over its headers";
+  if (spelledOverHeaders(finder, rawHeaders, false) && spelledOverHeaders(finder, rawHeaders, true)) return "split over its headers";
   return null;
+}
+
+/**
+ * Whether the headers (but Proxy-Authorization) spell the token with their values, or their
+ * names, side by side; `skipCarriers`: leaving out those that carry it on their own (dropped).
+ */
+function spelledOverHeaders(finder: TokenFinder, rawHeaders: string[], skipCarriers: boolean): boolean {
+  let names = "";
+  let values = "";
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    const value = rawHeaders[i + 1]!;
+    if (name.length === 19 && name.toLowerCase() === "proxy-authorization") continue;
+    if (skipCarriers && (finder.carriesIgnoringCase(name) || finder.carries(value))) continue;
+    names += name;
+    values += value;
+  }
+  const length = finder.token.length;
+  if (values.length >= length && (values.includes("%") ? percentDecoded(values) : values).includes(finder.token)) return true;
+  return names.length >= length && (names.includes("%") ? percentDecoded(names) : names).toLowerCase().includes(finder.lowerToken);
 }
 
 /** Thrown into the upstream request when its body carries the token; answered as token_in_request. */
