@@ -19,7 +19,9 @@ import { journalOffsets } from "../../db/queries/audit";
 import { touchCredential } from "../../db/queries/policy";
 import { touchSession } from "../../db/queries/sessions";
 import { writeTransaction } from "../../db/tx";
-import { appendAuditEvents, newEventId } from "./append";
+import { sql } from "drizzle-orm";
+import { rawGet } from "../../db/raw";
+import { AUDIT_CHAIN_LOCK, appendAuditEvents, newEventId } from "./append";
 import type { AuditEventInput } from "./events";
 
 export type JournalEvent = AuditEventInput & { id?: string; ts?: number };
@@ -27,15 +29,37 @@ export type JournalEvent = AuditEventInput & { id?: string; ts?: number };
 export type JournalTouch = { touch: "session" | "credential"; key: string; at: number };
 /** A request's record as written, so its completion can reuse the columns the two share. */
 export type JournalRequest = { readonly shared: string };
-export type JournalCompletion = { ts: number; status: number; bytesIn: number; bytesOut: number; durationMs: number; reason: string | null };
+export type JournalCompletion = {
+  ts: number;
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+  reason: string | null;
+};
 
 // A line is a JSON array, not an object: no key names to write or parse on every request.
 //   ["e", id, ts, action, ...SHARED_COLUMNS, reason, status, bytesIn, bytesOut, durationMs]
 //   ["t", "session" | "credential", key, at]
 // A request and its completion share SHARED_COLUMNS, so the completion's line reuses the text.
 const SHARED_COLUMNS = [
-  "requestId", "sessionId", "workspace", "channel", "thread", "member", "bundle", "connection", "serviceAccount",
-  "method", "scheme", "host", "port", "path", "outcome", "rule", "detail",
+  "requestId",
+  "sessionId",
+  "workspace",
+  "channel",
+  "thread",
+  "member",
+  "bundle",
+  "connection",
+  "serviceAccount",
+  "method",
+  "scheme",
+  "host",
+  "port",
+  "path",
+  "outcome",
+  "rule",
+  "detail",
 ] as const satisfies readonly (keyof JournalEvent)[];
 const EGRESS_LINE_LENGTH = 4 + SHARED_COLUMNS.length + 5;
 
@@ -126,7 +150,9 @@ export class EgressJournal {
     try {
       this.#write(text);
     } catch (err) {
-      console.error(`gatehouse: ${count} egress journal record(s) could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      console.error(
+        `gatehouse: ${count} egress journal record(s) could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
   }
 
@@ -134,7 +160,7 @@ export class EgressJournal {
     if (this.#fd < 0) throw new Error("the egress journal is closed");
     // A short write would leave half a line for the next one to be glued to.
     const bytes = Buffer.from(text);
-    for (let at = 0; at < bytes.length; ) at += fs.writeSync(this.#fd, bytes, at);
+    for (let at = 0; at < bytes.length;) at += fs.writeSync(this.#fd, bytes, at);
     this.#size += bytes.length;
     if (this.#size >= ROTATE_BYTES) {
       fs.closeSync(this.#fd);
@@ -151,15 +177,42 @@ export class EgressJournal {
 
 function sharedColumns(e: JournalEvent): string {
   const values = [
-    e.requestId ?? null, e.sessionId ?? null, e.workspace ?? null, e.channel ?? null, e.thread ?? null, e.member ?? null, e.bundle ?? null, e.connection ?? null, e.serviceAccount ?? null,
-    e.method ?? null, e.scheme ?? null, e.host ?? null, e.port ?? null, e.path ?? null, e.outcome ?? null, e.rule ?? null, e.detail ?? null,
+    e.requestId ?? null,
+    e.sessionId ?? null,
+    e.workspace ?? null,
+    e.channel ?? null,
+    e.thread ?? null,
+    e.member ?? null,
+    e.bundle ?? null,
+    e.connection ?? null,
+    e.serviceAccount ?? null,
+    e.method ?? null,
+    e.scheme ?? null,
+    e.host ?? null,
+    e.port ?? null,
+    e.path ?? null,
+    e.outcome ?? null,
+    e.rule ?? null,
+    e.detail ?? null,
   ] satisfies unknown[] & { length: (typeof SHARED_COLUMNS)["length"] };
   return JSON.stringify(values).slice(1, -1);
 }
 
 // The id and time are fixed when the request happens, not when the line is imported.
-function egressLine(id: string | null, ts: number, action: string, shared: string, rest: { reason?: string | null; status?: number | null; bytesIn?: number | null; bytesOut?: number | null; durationMs?: number | null }): string {
-  const tail = JSON.stringify([rest.reason ?? null, rest.status ?? null, rest.bytesIn ?? null, rest.bytesOut ?? null, rest.durationMs ?? null]);
+function egressLine(
+  id: string | null,
+  ts: number,
+  action: string,
+  shared: string,
+  rest: { reason?: string | null; status?: number | null; bytesIn?: number | null; bytesOut?: number | null; durationMs?: number | null },
+): string {
+  const tail = JSON.stringify([
+    rest.reason ?? null,
+    rest.status ?? null,
+    rest.bytesIn ?? null,
+    rest.bytesOut ?? null,
+    rest.durationMs ?? null,
+  ]);
   return `["e",${JSON.stringify(id)},${JSON.stringify(ts)},${JSON.stringify(action)},${shared},${tail.slice(1)}\n`;
 }
 
@@ -201,7 +254,14 @@ export async function importJournals(db: Db, dataDir: string, opts: ImportOption
   return imported;
 }
 
-async function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, name: string, allNames: string[], opts: ImportOptions): Promise<number> {
+async function importFile(
+  db: Db,
+  st: ReturnType<typeof stateFor>,
+  dir: string,
+  name: string,
+  allNames: string[],
+  opts: ImportOptions,
+): Promise<number> {
   const file = path.join(dir, name);
   let size: number;
   try {
@@ -216,7 +276,10 @@ async function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, 
   let imported = 0;
   let offset = st.known.get(name) ?? -1;
   while (size > offset) {
-    const step = await writeTransaction(db, (tx) => importChunk(tx, journalOffsets(tx), file, name, cutoff));
+    const step = await writeTransaction(db, async (tx) => {
+      await lockChainFirst(tx);
+      return importChunk(tx, journalOffsets(tx), file, name, cutoff);
+    });
     if (!step) return imported; // gone meanwhile
     imported += step.events;
     offset = step.offset;
@@ -229,10 +292,18 @@ async function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, 
       // Its writer died while writing a record. A request whose record was cut short never went
       // out (the record comes first), but the gap is still written down.
       await writeTransaction(db, async (tx) => {
+        await lockChainFirst(tx);
         const offsets = journalOffsets(tx);
         const current = await offsets.offset(name);
         if (current >= size || !fs.existsSync(file)) return; // another importer got here first
-        await appendAuditEvents(tx, [{ kind: "admin", action: "journal.unreadable", actor: "system", reason: `the egress journal ${name} ends with an incomplete record (${size - current} bytes)` }]);
+        await appendAuditEvents(tx, [
+          {
+            kind: "admin",
+            action: "journal.unreadable",
+            actor: "system",
+            reason: `the egress journal ${name} ends with an incomplete record (${size - current} bytes)`,
+          },
+        ]);
         await offsets.advance(name, size);
       });
     }
@@ -244,7 +315,25 @@ async function importFile(db: Db, st: ReturnType<typeof stateFor>, dir: string, 
   return imported;
 }
 
-async function importChunk(db: Db, offsets: Offsets, file: string, name: string, cutoff: number): Promise<{ events: number; consumed: number; offset: number; size: number } | null> {
+/**
+ * PostgreSQL: the chain lock (the one appendAuditEvents takes; re-taking it in one transaction is
+ * free) before the offset is read. Under READ COMMITTED, an importer that read the offset first
+ * and then waited for the lock would append lines another importer of the same journal had just
+ * committed. Held to commit, it makes the offsets exact: a line is appended in the transaction
+ * that advances its file's offset past it, and no two such transactions overlap, so the offsets
+ * need no unique (replica, line) key on the events. SQLite: BEGIN IMMEDIATE already serialises.
+ */
+async function lockChainFirst(tx: Db): Promise<void> {
+  if (tx.gh.dialect === "postgres") await rawGet(tx, sql`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) IS NULL AS locked`);
+}
+
+async function importChunk(
+  db: Db,
+  offsets: Offsets,
+  file: string,
+  name: string,
+  cutoff: number,
+): Promise<{ events: number; consumed: number; offset: number; size: number } | null> {
   const offset = await offsets.offset(name);
   let fd: number;
   try {
@@ -267,7 +356,7 @@ async function importChunk(db: Db, offsets: Offsets, file: string, name: string,
     const taken: { record: JournalEvent | JournalTouch; next: number }[] = [];
     const open = new Set<string>();
     let consumed = 0;
-    for (let start = 0; ; ) {
+    for (let start = 0; ;) {
       const end = buf.indexOf(0x0a, start);
       if (end < 0 || end >= read) break;
       const record = parseLine(buf.toString("utf8", start, end), name, offset + start);
@@ -292,7 +381,14 @@ async function importChunk(db: Db, offsets: Offsets, file: string, name: string,
     if (consumed === 0) {
       if (taken.length === 0 && read === IMPORT_CHUNK_BYTES && buf.indexOf(0x0a) < 0) {
         // No line is this long; step over the damage rather than stall on it.
-        await appendAuditEvents(db, [{ kind: "admin", action: "journal.unreadable", actor: "system", reason: `the egress journal ${name} holds ${read} bytes without a line break at byte ${offset}` }]);
+        await appendAuditEvents(db, [
+          {
+            kind: "admin",
+            action: "journal.unreadable",
+            actor: "system",
+            reason: `the egress journal ${name} holds ${read} bytes without a line break at byte ${offset}`,
+          },
+        ]);
         await offsets.advance(name, offset + read);
         return { events: 1, consumed: read, offset: offset + read, size };
       }
@@ -346,18 +442,34 @@ function parseLine(text: string, file: string, at: number): JournalEvent | Journ
       // Written by an earlier version, one JSON object per line: still imported after an upgrade.
       const legacy = record as JournalEvent | JournalTouch;
       if ("touch" in legacy) {
-        if ((legacy.touch === "session" || legacy.touch === "credential") && typeof legacy.key === "string" && typeof legacy.at === "number") return legacy;
+        if (
+          (legacy.touch === "session" || legacy.touch === "credential") &&
+          typeof legacy.key === "string" &&
+          typeof legacy.at === "number"
+        )
+          return legacy;
       } else if (legacy.kind === "egress" && (legacy.action === "egress.request" || legacy.action === "egress.completed")) return legacy;
     }
   } catch {
     // reported below
   }
-  return { kind: "admin", action: "journal.unreadable", actor: "system", reason: `the egress journal ${file} holds an unreadable record at byte ${at}` };
+  return {
+    kind: "admin",
+    action: "journal.unreadable",
+    actor: "system",
+    reason: `the egress journal ${file} holds an unreadable record at byte ${at}`,
+  };
 }
 
 function egressFromLine(line: unknown[]): JournalEvent | null {
   const [, id, ts, action] = line;
-  if (line.length !== EGRESS_LINE_LENGTH || (action !== "egress.request" && action !== "egress.completed") || typeof ts !== "number" || (id !== null && typeof id !== "string")) return null;
+  if (
+    line.length !== EGRESS_LINE_LENGTH ||
+    (action !== "egress.request" && action !== "egress.completed") ||
+    typeof ts !== "number" ||
+    (id !== null && typeof id !== "string")
+  )
+    return null;
   // One literal in SHARED_COLUMNS order (one object shape for every line: this runs per record).
   const l = line as [string, string | null, number, string, ...(string | number | null)[]];
   return {
@@ -392,7 +504,8 @@ function egressFromLine(line: unknown[]): JournalEvent | null {
 
 function touchFromLine(line: unknown[]): JournalTouch | null {
   const [, touch, key, at] = line;
-  if (line.length !== 4 || (touch !== "session" && touch !== "credential") || typeof key !== "string" || typeof at !== "number") return null;
+  if (line.length !== 4 || (touch !== "session" && touch !== "credential") || typeof key !== "string" || typeof at !== "number")
+    return null;
   return { touch, key, at };
 }
 
