@@ -24,7 +24,8 @@ export function feedOptionsFromEnv(source: Record<string, string | undefined> = 
   const raw = source.GATEHOUSE_CHANGE_FEED_MAX_STALE_MS;
   if (raw === undefined || raw === "") return {};
   const ms = Number(raw);
-  if (!Number.isSafeInteger(ms) || ms < 100 || ms > 600_000) throw new Error("GATEHOUSE_CHANGE_FEED_MAX_STALE_MS must be whole milliseconds between 100 and 600000");
+  if (!Number.isSafeInteger(ms) || ms < 100 || ms > 600_000)
+    throw new Error("GATEHOUSE_CHANGE_FEED_MAX_STALE_MS must be whole milliseconds between 100 and 600000");
   return { maxStaleMs: ms };
 }
 
@@ -40,7 +41,7 @@ export function changeFeed(connectionString: string, opts: Omit<ChangeFeedOption
 }
 
 /** What the proxy reloads when the feed says something changed (the caches it keeps in memory). */
-export type ReplicaCaches = { policy: { load(): Promise<unknown> }; sessions?: { reload?(): Promise<unknown> } };
+export type ReplicaCaches = { policy: { load(): Promise<unknown> }; sessions?: { reload?(revision: number): Promise<unknown> } };
 
 /**
  * The proxy's deps on a replica: its caches reload on every change (and on every re-read after a
@@ -54,7 +55,7 @@ export async function replicaProxyDeps(connectionString: string, caches: Replica
     const all = reset || !before;
     await Promise.all([
       all || now.policy !== before.policy ? caches.policy.load() : null,
-      all || now.sessions !== before.sessions ? caches.sessions?.reload?.() : null,
+      all || now.sessions !== before.sessions ? caches.sessions?.reload?.(now.sessions) : null,
     ]);
   });
   let timer: NodeJS.Timeout | undefined;

@@ -14,6 +14,7 @@ import { RequestDeadlines } from "./request-deadlines";
 import { answerSocket, type ProxyErrorCode } from "./respond";
 import { closeIfSilent, closeWhenIdle, formatDuration } from "./socket-timers";
 import { sessionToken } from "./token";
+import type { SessionCheck } from "../sessions/verify";
 
 export class ConnectHandler {
   readonly #c: ProxyCore;
@@ -38,31 +39,79 @@ export class ConnectHandler {
     }
   };
 
-  #connect(req: http.IncomingMessage, socket: net.Socket, head: Buffer, requestId: string): void {
+  #connect(req: http.IncomingMessage, socket: net.Socket, head: Buffer, requestId: string, fetched?: SessionCheck): void {
     const { d, audit } = this.#c;
     const token = sessionToken(req.headers["proxy-authorization"]);
     const revisions = this.#c.revisions();
-    const check = token ? d.sessions.verify(token, d.now(), revisions.sessions) : null;
+    const check = token ? (fetched ?? d.sessions.verify(token, d.now(), revisions.sessions)) : null;
+    if (token && check === undefined) {
+      // Replicas: a token this replica does not hold yet is read once, then the CONNECT goes on.
+      d.sessions.fetch!(token, d.now(), revisions.sessions)
+        .then((c) => this.#connect(req, socket, head, requestId, c))
+        .catch((err: unknown) => answerSocket(socket, policyUnavailable(requestId, err)));
+      return;
+    }
     if (!token || !check || !check.ok) return answerSocket(socket, authFailure(requestId, check && !check.ok ? check.reason : "missing"));
     const session = check.session;
     const authority = parseConnectTarget(req.url ?? "");
     if ("error" in authority) {
-      return answerSocket(socket, audit.refuse(session, { method: "CONNECT", scheme: "https", host: null, port: null, path: null }, { status: authority.error === "userinfo_not_allowed" ? 403 : 400, code: authority.error, message: authority.message, outcome: "blocked", requestId }));
+      return answerSocket(
+        socket,
+        audit.refuse(
+          session,
+          { method: "CONNECT", scheme: "https", host: null, port: null, path: null },
+          {
+            status: authority.error === "userinfo_not_allowed" ? 403 : 400,
+            code: authority.error,
+            message: authority.message,
+            outcome: "blocked",
+            requestId,
+          },
+        ),
+      );
     }
-    if (!this.#c.sockets.track(session.id, socket)) return answerSocket(socket, audit.refuse(session, { method: "CONNECT", scheme: "https", host: authority.host, port: authority.port, path: null }, tooManyConnections(requestId)));
+    if (!this.#c.sockets.track(session.id, socket))
+      return answerSocket(
+        socket,
+        audit.refuse(
+          session,
+          { method: "CONNECT", scheme: "https", host: authority.host, port: authority.port, path: null },
+          tooManyConnections(requestId),
+        ),
+      );
 
     const { host, port } = authority;
     const compiled = d.policy.current(revisions.policy);
-    const decision = compiled.decide(session.workspace, session.channel, { method: "CONNECT", scheme: "https", host, port, path: "/", methodOverride: false });
+    const decision = compiled.decide(session.workspace, session.channel, {
+      method: "CONNECT",
+      scheme: "https",
+      host,
+      port,
+      path: "/",
+      methodOverride: false,
+    });
     if (decision.outcome === "blocked") {
-      audit.record({ requestId, started: d.now(), session, token, method: "CONNECT", target: { scheme: "https", host, port, path: "", search: "" } }, decision, { status: 403 });
-      return answerSocket(socket, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId, host });
+      audit.record(
+        { requestId, started: d.now(), session, token, method: "CONNECT", target: { scheme: "https", host, port, path: "", search: "" } },
+        decision,
+        { status: 403 },
+      );
+      return answerSocket(socket, {
+        status: 403,
+        code: decision.code ?? "host_not_allowed",
+        message: decision.reason,
+        outcome: "blocked",
+        requestId,
+        host,
+      });
     }
     if (head.length) socket.unshift(head);
     if (compiled.credentialMayApply(session.workspace, session.channel, host)) {
       this.#intercept(socket, { host, port, token, session, clientSocket: socket }, requestId).catch((err) => dropped(socket, err));
     } else {
-      this.#blindTunnel(socket, { host, port, token, session, clientSocket: socket }, decision, requestId).catch((err) => dropped(socket, err));
+      this.#blindTunnel(socket, { host, port, token, session, clientSocket: socket }, decision, requestId).catch((err) =>
+        dropped(socket, err),
+      );
     }
   }
 
@@ -73,7 +122,13 @@ export class ConnectHandler {
       secureContext = await d.issuer.contextFor(tunnel.host);
     } catch (err) {
       console.error(`gatehouse proxy: issuing a certificate for ${tunnel.host} failed: ${(err as Error).message}`);
-      return answerSocket(socket, { status: 502, code: "upstream_unreachable", message: "could not issue a certificate for this host", outcome: "blocked", requestId });
+      return answerSocket(socket, {
+        status: 502,
+        code: "upstream_unreachable",
+        message: "could not issue a certificate for this host",
+        outcome: "blocked",
+        requestId,
+      });
     }
     socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
     const tlsSocket = new tls.TLSSocket(socket, {
@@ -82,7 +137,17 @@ export class ConnectHandler {
       ALPNProtocols: ["http/1.1"],
       SNICallback: (servername, cb) => {
         if (servername.toLowerCase().replace(/\.$/, "") === tunnel.host) return cb(null, secureContext);
-        audit.refuse(tunnel.session, { method: "CONNECT", scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, { status: 403, code: "sni_mismatch", message: `TLS SNI ${servername} differs from the CONNECT target ${tunnel.host}`, outcome: "blocked", requestId });
+        audit.refuse(
+          tunnel.session,
+          { method: "CONNECT", scheme: "https", host: tunnel.host, port: tunnel.port, path: null },
+          {
+            status: 403,
+            code: "sni_mismatch",
+            message: `TLS SNI ${servername} differs from the CONNECT target ${tunnel.host}`,
+            outcome: "blocked",
+            requestId,
+          },
+        );
         cb(new Error("SNI differs from the CONNECT target"));
       },
     });
@@ -94,17 +159,30 @@ export class ConnectHandler {
     closeIfSilent(socket, d.env.proxyTimeouts.requestHeaders, () => !tunnel.spoke, [tlsSocket, socket]);
     this.#inner.emit("connection", tlsSocket);
     // The inner server never listens, so Node keeps none of its request deadlines for it.
-    tunnel.deadlines = new RequestDeadlines(tlsSocket, d.env.proxyTimeouts, () => this.#onClientError(Object.assign(new Error("request timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" }), tlsSocket));
+    tunnel.deadlines = new RequestDeadlines(tlsSocket, d.env.proxyTimeouts, () =>
+      this.#onClientError(Object.assign(new Error("request timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" }), tlsSocket),
+    );
   }
 
   async #blindTunnel(socket: net.Socket, tunnel: Tunnel, decision: Decision, requestId: string): Promise<void> {
     const { d, audit } = this.#c;
-    const attempt: Attempt = { requestId, started: d.now(), session: tunnel.session, token: tunnel.token, method: "CONNECT", target: { scheme: "https", host: tunnel.host, port: tunnel.port, path: "", search: "" } };
+    const attempt: Attempt = {
+      requestId,
+      started: d.now(),
+      session: tunnel.session,
+      token: tunnel.token,
+      method: "CONNECT",
+      target: { scheme: "https", host: tunnel.host, port: tunnel.port, path: "", search: "" },
+    };
     const resolved = await d.resolver.resolve(tunnel.host);
     if (!resolved.ok) {
       const status = resolved.code === "private_address" ? 403 : 502;
       const outcome = status === 403 ? "blocked" : decision.outcome;
-      audit.record(attempt, { ...decision, outcome, reason: resolved.message, rule: status === 403 ? "ssrf:private_address" : decision.rule }, { status });
+      audit.record(
+        attempt,
+        { ...decision, outcome, reason: resolved.message, rule: status === 403 ? "ssrf:private_address" : decision.rule },
+        { status },
+      );
       return answerSocket(socket, { status, code: resolved.code, message: resolved.message, outcome, requestId, host: tunnel.host });
     }
     // Dialled before the 200: a host that cannot be reached is answered (and recorded) as the
@@ -114,7 +192,13 @@ export class ConnectHandler {
     this.#c.sockets.track(tunnel.session.id, upstream, "companion");
     const dialFailure = await new Promise<{ status: number; code: ProxyErrorCode; message: string } | null>((resolve) => {
       upstream.once("connect", () => resolve(null));
-      upstream.once("timeout", () => resolve({ status: 504, code: "upstream_timeout", message: `the upstream did not accept the connection within ${formatDuration(d.env.proxyTimeouts.connect)}` }));
+      upstream.once("timeout", () =>
+        resolve({
+          status: 504,
+          code: "upstream_timeout",
+          message: `the upstream did not accept the connection within ${formatDuration(d.env.proxyTimeouts.connect)}`,
+        }),
+      );
       upstream.once("error", (err: NodeJS.ErrnoException) => resolve(upstreamFailure(err)));
     });
     upstream.on("error", () => upstream.destroy());
@@ -125,11 +209,14 @@ export class ConnectHandler {
     }
     upstream.setTimeout(0);
     if (socket.destroyed) return void upstream.destroy();
-    socket.write("HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " + requestId + "\r\n\r\n");
+    socket.write(
+      "HTTP/1.1 200 Connection Established\r\nX-Gatehouse-Outcome: allowlisted\r\nX-Gatehouse-Request-Id: " + requestId + "\r\n\r\n",
+    );
     // The ClientHello's SNI must name the CONNECT target before a byte goes upstream.
     const hello = await readClientHello(socket, d.env.proxyTimeouts.clientHello);
     if ("error" in hello || (hello.sni !== null && hello.sni !== tunnel.host)) {
-      const message = "error" in hello ? `not a TLS ClientHello (${hello.error})` : `TLS SNI ${hello.sni} differs from the CONNECT target ${tunnel.host}`;
+      const message =
+        "error" in hello ? `not a TLS ClientHello (${hello.error})` : `TLS SNI ${hello.sni} differs from the CONNECT target ${tunnel.host}`;
       audit.record(attempt, { ...decision, outcome: "blocked", rule: "tunnel:sni", reason: message }, { status: 403 });
       upstream.destroy();
       return void socket.destroy();

@@ -11,7 +11,7 @@ import type { EgressJournal, JournalRequest } from "../audit/journal";
 import type { Env, ProxyTimeouts } from "../env";
 import type { Target } from "../policy";
 import type { PolicyCache } from "../policy-cache";
-import type { SessionVerifier, VerifiedSession } from "../sessions/verify";
+import type { SessionCheck, VerifiedSession } from "../sessions/verify";
 import type { Vault } from "../vault";
 import type { LeafIssuer } from "./ca";
 import type { EgressAudit } from "./egress-audit";
@@ -41,6 +41,19 @@ export function sandboxServerOptions(timeouts: ProxyTimeouts): http.ServerOption
   };
 }
 
+/**
+ * Token → session. On SQLite (SessionVerifier) `verify` always answers; on PostgreSQL
+ * (lib/cluster/replica-sessions.ts) it answers from memory, and undefined means the request
+ * must first `fetch` the session (the one read a request may wait on).
+ */
+export type ProxySessions = {
+  verify(token: string, now: number, revision: number): SessionCheck | undefined;
+  fetch?(token: string, now: number, revision: number): Promise<SessionCheck>;
+  revokedSince(since: number): Iterable<string>;
+  /** Replicas: told when a reload found sessions revoked, so their sockets close at once. */
+  onRevoked?(fn: () => void): () => void;
+};
+
 export type ProxyDeps = {
   db: Db;
   vault: Vault;
@@ -48,7 +61,7 @@ export type ProxyDeps = {
   now: () => number;
   resolver: Resolver;
   policy: PolicyCache;
-  sessions: SessionVerifier;
+  sessions: ProxySessions;
   audit: EgressJournal;
   issuer: LeafIssuer;
   upstreamCa: string[];
@@ -59,6 +72,8 @@ export type ProxyDeps = {
    */
   revisions?: () => Revisions;
   changes?: { onChange(fn: (now: Revisions, before: Revisions | null, reset: boolean) => void): () => void };
+  /** Built by the caller when it must reload them (replicas); otherwise EgressProxy builds them. */
+  credentials?: SealedCredentials;
 };
 
 /** The parts every handler works with, built once by EgressProxy. */
@@ -80,7 +95,15 @@ export type ProxyCore = {
 export type Entry = "forward" | "intercept" | "embedded";
 
 /** What a CONNECT established: every request inside it must stay on this target. */
-export type Tunnel = { host: string; port: number; token: string; session: VerifiedSession; clientSocket: net.Socket; spoke?: boolean; deadlines?: RequestDeadlines };
+export type Tunnel = {
+  host: string;
+  port: number;
+  token: string;
+  session: VerifiedSession;
+  clientSocket: net.Socket;
+  spoke?: boolean;
+  deadlines?: RequestDeadlines;
+};
 
 export type Attempt = {
   requestId: string;
@@ -98,7 +121,13 @@ export type Attempt = {
 /** What an early refusal was about, for its audit event. */
 export type Refused = { method: string | null; scheme: "http" | "https"; host: string | null; port: number | null; path: string | null };
 
-export const refusedAt = (req: http.IncomingMessage, target: Target): Refused => ({ method: req.method ?? "GET", scheme: target.scheme, host: target.host, port: target.port, path: target.path });
+export const refusedAt = (req: http.IncomingMessage, target: Target): Refused => ({
+  method: req.method ?? "GET",
+  scheme: target.scheme,
+  host: target.host,
+  port: target.port,
+  path: target.path,
+});
 
 // Unique without a syscall per request: a random per-process prefix and a counter.
 const REQUEST_ID_PREFIX = `req_${crypto.randomBytes(6).toString("base64url")}`;

@@ -35,6 +35,7 @@ export class EgressProxy {
   readonly #connect: ConnectHandler;
   readonly #websocket: WebSocketRelay;
   #unsubscribe: (() => void) | undefined;
+  #unsubscribeRevoked: (() => void) | undefined;
 
   constructor(deps: ProxyDeps) {
     const timeouts = deps.env.proxyTimeouts;
@@ -55,7 +56,7 @@ export class EgressProxy {
       tunnels: new WeakMap(),
       sockets: new SessionSockets(deps),
       audit: new EgressAudit(deps, revisions),
-      credentials: new SealedCredentials(deps),
+      credentials: deps.credentials ?? new SealedCredentials(deps),
     };
     this.#inner = http.createServer(sandboxServerOptions(timeouts), this.#interceptedEntry);
     this.#inner.on("clientError", (err, socket) => this.#onClientError(err, socket));
@@ -76,16 +77,21 @@ export class EgressProxy {
       if (!this.#c.sockets.admitConnection(socket)) return;
       closeIfSilent(socket, this.#c.d.env.proxyTimeouts.requestHeaders, () => socket.bytesRead === 0, [socket]);
     });
-    this.#inner.on("upgrade", (req, socket: net.Socket, head: Buffer) => this.#websocket.onUpgrade(req, socket, head, this.#c.tunnels.get(socket) ?? null));
+    this.#inner.on("upgrade", (req, socket: net.Socket, head: Buffer) =>
+      this.#websocket.onUpgrade(req, socket, head, this.#c.tunnels.get(socket) ?? null),
+    );
     this.#c.sockets.watchRevocations();
     // A revocation committed through another replica arrives through the change feed: close now.
     this.#unsubscribe = this.#c.d.changes?.onChange((now, before, reset) => {
       if (reset || !before || now.sessions !== before.sessions) this.#c.sockets.closeRevokedSessions();
     });
+    // On PostgreSQL the revoked sessions are known once the sessions cache has re-read them.
+    this.#unsubscribeRevoked = this.#c.d.sessions.onRevoked?.(() => this.#c.sockets.closeRevokedSessions());
   }
 
   async close(): Promise<void> {
     this.#unsubscribe?.();
+    this.#unsubscribeRevoked?.();
     this.#c.sockets.closeAll();
     this.#inner.close();
     await this.#c.agent.close();
@@ -118,12 +124,39 @@ export class EgressProxy {
     const token = sessionToken(req.headers["proxy-authorization"]);
     const target = parseAbsoluteTarget(req.url ?? "");
     if (isTargetError(target) || target.scheme !== "http") {
-      const about: Refused = { method: req.method ?? "GET", scheme: "http", host: isTargetError(target) ? null : target.host, port: isTargetError(target) ? null : target.port, path: null };
+      const about: Refused = {
+        method: req.method ?? "GET",
+        scheme: "http",
+        host: isTargetError(target) ? null : target.host,
+        port: isTargetError(target) ? null : target.port,
+        path: null,
+      };
       let refusal: ProxyAnswer;
       // An origin-form request is not a proxy request at all.
-      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? "")) refusal = { status: 400, code: "bad_request", message: "this is a forward proxy: send absolute-form requests (http://host/path) or CONNECT", outcome: "blocked", requestId };
-      else if (isTargetError(target)) refusal = { status: target.error === "userinfo_not_allowed" ? 403 : 400, code: target.error, message: target.message, outcome: "blocked", requestId };
-      else refusal = { status: 400, code: "unsupported_scheme", message: "send https:// requests through CONNECT", outcome: "blocked", requestId };
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? ""))
+        refusal = {
+          status: 400,
+          code: "bad_request",
+          message: "this is a forward proxy: send absolute-form requests (http://host/path) or CONNECT",
+          outcome: "blocked",
+          requestId,
+        };
+      else if (isTargetError(target))
+        refusal = {
+          status: target.error === "userinfo_not_allowed" ? 403 : 400,
+          code: target.error,
+          message: target.message,
+          outcome: "blocked",
+          requestId,
+        };
+      else
+        refusal = {
+          status: 400,
+          code: "unsupported_scheme",
+          message: "send https:// requests through CONNECT",
+          outcome: "blocked",
+          requestId,
+        };
       return answer(res, audit.refuse(audit.knownSession(token), about, refusal));
     }
     this.#pipeline.arrive(req, res, "forward", target, requestId, token);
@@ -144,7 +177,14 @@ export class EgressProxy {
     confineToSandbox(req, res);
     const m = /^\/proxy\/([^/]+)\/([^/?#]+)(\/[^?#]*)?(\?[^#]*)?$/.exec(req.url ?? "");
     const bad = (message: string, code: ProxyErrorCode = "bad_target") =>
-      answer(res, audit.refuse(audit.knownSession(sessionToken(req.headers["proxy-authorization"])), { method: req.method ?? "GET", scheme: "https", host: null, port: null, path: null }, { status: code === "userinfo_not_allowed" ? 403 : 400, code, message, outcome: "blocked", requestId }));
+      answer(
+        res,
+        audit.refuse(
+          audit.knownSession(sessionToken(req.headers["proxy-authorization"])),
+          { method: req.method ?? "GET", scheme: "https", host: null, port: null, path: null },
+          { status: code === "userinfo_not_allowed" ? 403 : 400, code, message, outcome: "blocked", requestId },
+        ),
+      );
     if (!m) return bad("use /proxy/{http|https}/{host[:port]}/{path}");
     const scheme = m[1]!.toLowerCase();
     if (scheme !== "http" && scheme !== "https") return bad(`scheme ${m[1]} is not supported`, "unsupported_scheme");
@@ -171,13 +211,27 @@ export class EgressProxy {
     const inner = hostHeaderValue ? parseAuthority(hostHeaderValue, "https") : null;
     if (!inner || "error" in inner || inner.host !== tunnel.host || inner.port !== tunnel.port) {
       const message = `the request's Host (${hostHeaderValue ?? "none"}) differs from the CONNECT target ${tunnel.host}:${tunnel.port}`;
-      return answer(res, audit.refuse(tunnel.session, { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, { status: 403, code: "host_mismatch", message, outcome: "blocked", requestId }));
+      return answer(
+        res,
+        audit.refuse(
+          tunnel.session,
+          { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null },
+          { status: 403, code: "host_mismatch", message, outcome: "blocked", requestId },
+        ),
+      );
     }
     const url = req.url ?? "/";
     const target = parseAbsoluteTarget(url.startsWith("/") ? `https://${hostHeader(tunnel.host, tunnel.port, "https")}${url}` : url);
     if (isTargetError(target) || target.host !== tunnel.host || target.port !== tunnel.port || target.scheme !== "https") {
       const message = isTargetError(target) ? target.message : "the request target differs from the tunnel's";
-      return answer(res, audit.refuse(tunnel.session, { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, { status: 400, code: "bad_target", message, outcome: "blocked", requestId }));
+      return answer(
+        res,
+        audit.refuse(
+          tunnel.session,
+          { method: req.method ?? "GET", scheme: "https", host: tunnel.host, port: tunnel.port, path: null },
+          { status: 400, code: "bad_target", message, outcome: "blocked", requestId },
+        ),
+      );
     }
     // The tunnel's token, re-checked on every request: a revoked session stops mid-connection.
     this.#pipeline.arrive(req, res, "intercept", target, requestId, tunnel.token);
@@ -197,15 +251,40 @@ export class EgressProxy {
     }
     const requestId = newRequestId();
     let refusal: ProxyAnswer;
-    if (code === "HPE_HEADER_OVERFLOW") refusal = { status: 431, code: "headers_too_large", message: `request headers exceed ${LIMITS.maxHeaderBytes} bytes`, outcome: "blocked", requestId };
+    if (code === "HPE_HEADER_OVERFLOW")
+      refusal = {
+        status: 431,
+        code: "headers_too_large",
+        message: `request headers exceed ${LIMITS.maxHeaderBytes} bytes`,
+        outcome: "blocked",
+        requestId,
+      };
     else if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
       const t = this.#c.d.env.proxyTimeouts;
-      refusal = { status: 408, code: "request_timeout", message: `the request did not arrive in time (headers within ${formatDuration(t.requestHeaders)}, the whole request within ${formatDuration(t.request)})`, outcome: "blocked", requestId };
+      refusal = {
+        status: 408,
+        code: "request_timeout",
+        message: `the request did not arrive in time (headers within ${formatDuration(t.requestHeaders)}, the whole request within ${formatDuration(t.request)})`,
+        outcome: "blocked",
+        requestId,
+      };
     }
     // Smuggling shapes (Content-Length with Transfer-Encoding, bad chunking) land here.
-    else refusal = { status: 400, code: "bad_request", message: `malformed request (${code.replace(/^HPE_/, "").toLowerCase() || "parse error"})`, outcome: "blocked", requestId };
+    else
+      refusal = {
+        status: 400,
+        code: "bad_request",
+        message: `malformed request (${code.replace(/^HPE_/, "").toLowerCase() || "parse error"})`,
+        outcome: "blocked",
+        requestId,
+      };
     // Inside a tunnel the session is known, though the request could not be read.
     const tunnel = this.#c.tunnels.get(socket as net.Socket);
-    answerSocket(socket, tunnel ? this.#c.audit.refuse(tunnel.session, { method: null, scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, refusal) : refusal);
+    answerSocket(
+      socket,
+      tunnel
+        ? this.#c.audit.refuse(tunnel.session, { method: null, scheme: "https", host: tunnel.host, port: tunnel.port, path: null }, refusal)
+        : refusal,
+    );
   }
 }

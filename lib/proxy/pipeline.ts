@@ -16,10 +16,22 @@ import { applyCredential, redactionNeedles } from "./inject";
 import { Relay } from "./relay";
 import { answer } from "./respond";
 import { TokenBodyScan, tokenInRequest } from "./token";
+import type { SessionCheck } from "../sessions/verify";
 import type { Secret } from "../vault";
 
-/** A request that arrived and waits to be admitted with the others of its turn of the event loop. */
-type Arrival = { req: http.IncomingMessage; res: http.ServerResponse; entry: Entry; target: Target; requestId: string; token: string | null };
+/**
+ * A request that arrived and waits to be admitted with the others of its turn of the event loop;
+ * `check` when its session had to be read first (replicas: a token not yet in memory).
+ */
+type Arrival = {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  entry: Entry;
+  target: Target;
+  requestId: string;
+  token: string | null;
+  check?: SessionCheck;
+};
 
 /** A request that was allowed, ready to be recorded and sent. */
 type Outgoing = {
@@ -52,8 +64,24 @@ export class Pipeline {
 
   /** Queues a request to be admitted at the end of this turn of the event loop (#admitArrivals). */
   arrive(req: http.IncomingMessage, res: http.ServerResponse, entry: Entry, target: Target, requestId: string, token: string | null): void {
-    this.#arrivals.push({ req, res, entry, target, requestId, token });
+    this.#queue({ req, res, entry, target, requestId, token });
+  }
+
+  #queue(x: Arrival): void {
+    this.#arrivals.push(x);
     if (this.#arrivals.length === 1) setImmediate(this.#admitArrivals);
+  }
+
+  /** Replicas: reads the session this replica does not hold yet, then admits the request with the next batch. */
+  #fetchSession(x: Arrival, token: string, revision: number): void {
+    const { d } = this.#c;
+    d.sessions.fetch!(token, d.now(), revision).then(
+      (check) => this.#queue({ ...x, check }),
+      (err: unknown) => {
+        x.req.resume();
+        answer(x.res, policyUnavailable(x.requestId, err));
+      },
+    );
   }
 
   /**
@@ -113,29 +141,65 @@ export class Pipeline {
   #admit(x: Arrival, revisions: Revisions, ready: Outgoing[]): void {
     const { d, audit } = this.#c;
     const { req, res, requestId, token, target } = x;
-    const check = token ? d.sessions.verify(token, d.now(), revisions.sessions) : null;
+    const check = token ? (x.check ?? d.sessions.verify(token, d.now(), revisions.sessions)) : null;
+    if (token && check === undefined) return this.#fetchSession(x, token, revisions.sessions);
     if (!token || !check || !check.ok) {
       req.resume();
       return answer(res, authFailure(requestId, check && !check.ok ? check.reason : "missing"));
     }
     if (req.rawHeaders.length / 2 > LIMITS.maxHeaderCount) {
       req.resume();
-      return answer(res, audit.refuse(check.session, refusedAt(req, target), { status: 431, code: "headers_too_large", message: `more than ${LIMITS.maxHeaderCount} request headers`, outcome: "blocked", requestId }));
+      return answer(
+        res,
+        audit.refuse(check.session, refusedAt(req, target), {
+          status: 431,
+          code: "headers_too_large",
+          message: `more than ${LIMITS.maxHeaderCount} request headers`,
+          outcome: "blocked",
+          requestId,
+        }),
+      );
     }
     if (countHeader(req.rawHeaders, "content-length") > 1) {
       req.resume();
-      return answer(res, audit.refuse(check.session, refusedAt(req, target), { status: 400, code: "bad_request", message: "duplicate Content-Length", outcome: "blocked", requestId }));
+      return answer(
+        res,
+        audit.refuse(check.session, refusedAt(req, target), {
+          status: 400,
+          code: "bad_request",
+          message: "duplicate Content-Length",
+          outcome: "blocked",
+          requestId,
+        }),
+      );
     }
     if (x.entry !== "intercept" && !this.#c.sockets.track(check.session.id, req.socket)) {
       req.resume();
       return answer(res, audit.refuse(check.session, refusedAt(req, target), tooManyConnections(requestId)));
     }
-    const a: Attempt = { requestId, started: d.now(), session: check.session, token, method: (req.method ?? "GET").toUpperCase(), target, policyRevision: revisions.policy };
+    const a: Attempt = {
+      requestId,
+      started: d.now(),
+      session: check.session,
+      token,
+      method: (req.method ?? "GET").toUpperCase(),
+      target,
+      policyRevision: revisions.policy,
+    };
     const href = `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}${target.path}${target.search}`;
     const leak = tokenInRequest(token, href, req.rawHeaders);
     if (leak) {
       req.resume();
-      return answer(res, audit.refuse(check.session, refusedAt(req, target), { status: 403, code: "token_in_request", message: `the request carries the session token ${leak}; it would leak upstream`, outcome: "blocked", requestId }));
+      return answer(
+        res,
+        audit.refuse(check.session, refusedAt(req, target), {
+          status: 403,
+          code: "token_in_request",
+          message: `the request carries the session token ${leak}; it would leak upstream`,
+          outcome: "blocked",
+          requestId,
+        }),
+      );
     }
     const decision = d.policy.current(revisions.policy).decide(check.session.workspace, check.session.channel, {
       method: a.method,
@@ -148,7 +212,14 @@ export class Pipeline {
     if (decision.outcome === "blocked") {
       req.resume();
       audit.record(a, decision, { status: 403 });
-      return answer(res, { status: 403, code: decision.code ?? "host_not_allowed", message: decision.reason, outcome: "blocked", requestId, host: target.host });
+      return answer(res, {
+        status: 403,
+        code: decision.code ?? "host_not_allowed",
+        message: decision.reason,
+        outcome: "blocked",
+        requestId,
+        host: target.host,
+      });
     }
     // A host checked moments ago is answered from the resolver's cache; otherwise this request
     // waits for DNS and goes out on its own.
@@ -163,7 +234,16 @@ export class Pipeline {
       req.resume();
       const status = resolved.code === "private_address" ? 403 : 502;
       const outcome = resolved.code === "private_address" ? "blocked" : decision.outcome;
-      this.#c.audit.record(a, { ...decision, outcome, reason: resolved.message, rule: resolved.code === "private_address" ? "ssrf:private_address" : decision.rule }, { status });
+      this.#c.audit.record(
+        a,
+        {
+          ...decision,
+          outcome,
+          reason: resolved.message,
+          rule: resolved.code === "private_address" ? "ssrf:private_address" : decision.rule,
+        },
+        { status },
+      );
       return answer(res, { status, code: resolved.code, message: resolved.message, outcome, requestId: a.requestId, host: a.target.host });
     }
     const o = this.#prepare(req, res, a, decision);
@@ -185,11 +265,21 @@ export class Pipeline {
     let effective = decision;
     if (decision.outcome === "credentialed" && decision.connection) {
       secret = credentials.open(decision.connection.identity, a.policyRevision);
-      if (!secret) effective = { ...decision, outcome: "allowlisted", reason: `${decision.connection.identity} has no credential any more; the request goes out without one`, connection: undefined };
+      if (!secret)
+        effective = {
+          ...decision,
+          outcome: "allowlisted",
+          reason: `${decision.connection.identity} has no credential any more; the request goes out without one`,
+          connection: undefined,
+        };
     }
     if (secret && effective.connection) applyCredential(headers, effective.connection.inject, secret);
     // Every answer from an Allowed website is scanned for its connections' secrets, attached or not.
-    const needles = redactionNeedles(decision.alsoRedact ?? [], secret && effective.connection ? { identity: effective.connection.identity, secret } : null, (id) => credentials.open(id, a.policyRevision));
+    const needles = redactionNeedles(
+      decision.alsoRedact ?? [],
+      secret && effective.connection ? { identity: effective.connection.identity, secret } : null,
+      (id) => credentials.open(id, a.policyRevision),
+    );
     if (needles.length) {
       // Reflections must be findable: ask for an uncompressed body, and a whole one (a byte
       // range of a reflection could carry the secret out piece by piece, each too short to know).
@@ -197,7 +287,8 @@ export class Pipeline {
       delete headers.range;
       delete headers["if-range"];
     }
-    const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
+    const hasBody =
+      req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     if (hasBody && req.headers["content-length"] === undefined) delete headers["content-length"];
     return {
       req,
@@ -216,7 +307,14 @@ export class Pipeline {
     const { req, attempt: a } = o;
     const { target } = a;
     const context: RelayContext = { attempt: a, decision: o.decision, credential: o.credential, again: null };
-    const relay = new Relay<RelayContext>(o.res, { requestId: a.requestId, outcome: o.decision.outcome, needles: o.needles, context, onSettled: this.#relaySettled, onStaleConnection: this.#sendAgain });
+    const relay = new Relay<RelayContext>(o.res, {
+      requestId: a.requestId,
+      outcome: o.decision.outcome,
+      needles: o.needles,
+      context,
+      onSettled: this.#relaySettled,
+      onStaleConnection: this.#sendAgain,
+    });
     const request: Dispatcher.DispatchOptions = {
       origin: `${target.scheme}://${hostHeader(target.host, target.port, target.scheme)}`,
       path: o.path,
@@ -242,7 +340,12 @@ export class Pipeline {
   readonly #relaySettled = (relay: Relay<RelayContext>): void => {
     const { attempt, decision, credential } = relay.context;
     if (credential && relay.responded) this.#c.credentials.touch(credential);
-    this.#c.audit.complete(attempt, decision, { status: relay.status, bytesIn: relay.bytesIn, bytesOut: relay.bytesOut, reason: relay.failure });
+    this.#c.audit.complete(attempt, decision, {
+      status: relay.status,
+      bytesIn: relay.bytesIn,
+      bytesOut: relay.bytesOut,
+      reason: relay.failure,
+    });
   };
 }
 
@@ -264,6 +367,7 @@ async function* countedBody(req: http.IncomingMessage, relay: Relay<RelayContext
 
 function countHeader(rawHeaders: string[], lowerName: string): number {
   let n = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === lowerName.length && rawHeaders[i]!.toLowerCase() === lowerName) n++;
+  for (let i = 0; i < rawHeaders.length; i += 2)
+    if (rawHeaders[i]!.length === lowerName.length && rawHeaders[i]!.toLowerCase() === lowerName) n++;
   return n;
 }
