@@ -7,6 +7,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { expect, test } from "@playwright/test";
 import { readState } from "./fixtures/state";
+import { startRawUpstream } from "./fixtures/raw-upstream";
 import { countingUpstream, dashboardApi, startReplicaSet, viaProxy, type ReplicaSet } from "./fixtures/replicas";
 
 test.describe.configure({ mode: "serial" });
@@ -34,7 +35,13 @@ async function setDomains(bundle: string, domains: string[]): Promise<void> {
 }
 
 async function newSession(channel: string): Promise<{ id: string; token: string }> {
-  const r = await orch.post("/sessions", { workspace: "T0REPL", channel, thread: `${Date.now()}.000100`, kind: "channel", member: { id: "U0ALICE", orgMember: true, roles: [] } });
+  const r = await orch.post("/sessions", {
+    workspace: "T0REPL",
+    channel,
+    thread: `${Date.now()}.000100`,
+    kind: "channel",
+    member: { id: "U0ALICE", orgMember: true, roles: [] },
+  });
   expect(r.status, r.text).toBe(201);
   return { id: r.json.id, token: r.json.token };
 }
@@ -43,7 +50,10 @@ async function newSession(channel: string): Promise<{ id: string; token: string 
 function processTree(pid: number): number[] {
   let kids: number[] = [];
   try {
-    kids = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).split("\n").map(Number).filter((n) => n > 0);
+    kids = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+      .split("\n")
+      .map(Number)
+      .filter((n) => n > 0);
   } catch {
     // no children
   }
@@ -51,8 +61,18 @@ function processTree(pid: number): number[] {
 }
 
 function egressCounts(pathPrefix: string): Map<string, number> {
-  const out = set.pg.psql(`SELECT path, count(*) FROM audit_events WHERE action = 'egress.request' AND path LIKE '${pathPrefix}%' GROUP BY path`);
-  return new Map(out.split("\n").filter(Boolean).map((l) => { const [p, c] = l.split("|"); return [p!, Number(c)]; }));
+  const out = set.pg.psql(
+    `SELECT path, count(*) FROM audit_events WHERE action = 'egress.request' AND path LIKE '${pathPrefix}%' GROUP BY path`,
+  );
+  return new Map(
+    out
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => {
+        const [p, c] = l.split("|");
+        return [p!, Number(c)];
+      }),
+  );
 }
 
 /** Requests through a replica, a few at a time, until stopped; counts statuses. */
@@ -85,7 +105,12 @@ function load(proxyPort: () => number, token: string, prefix: string, concurrenc
 test.beforeAll(async () => {
   test.setTimeout(300_000);
   const state = readState();
-  set = await startReplicaSet({ proxies: 2, upstreamCertDir: state.upstreamCertDir, owner: state.owner, env: { GATEHOUSE_CHANGE_FEED_MAX_STALE_MS: String(MAX_STALE_MS) } });
+  set = await startReplicaSet({
+    proxies: 2,
+    upstreamCertDir: state.upstreamCertDir,
+    owner: state.owner,
+    env: { GATEHOUSE_CHANGE_FEED_MAX_STALE_MS: String(MAX_STALE_MS) },
+  });
   up = await countingUpstream(state.upstreamCertDir);
   upstreamCa = state.upstreamCaPem;
   host = `echo.gh.test:${up.port}`;
@@ -101,8 +126,13 @@ test.afterAll(async () => {
 test("a policy change through the dashboard replica applies on both proxy replicas within 1 s", async () => {
   const s = await newSession("C0LAG");
   const clients = set.proxies.map((p) => viaProxy(p.proxyPort, s.token));
+  // Connected, and the session known to each replica, before the clock starts: the lag measured is the change's.
+  for (const c of clients) expect((await c.get(`http://${host}/lag/warm`)).status).toBe(403);
   const lags: string[] = [];
-  for (const [change, domains, want] of [["allow", [host], 200], ["remove", [], 403]] as const) {
+  for (const [change, domains, want] of [
+    ["allow", [host], 200],
+    ["remove", [], 403],
+  ] as const) {
     await setDomains("replica-lag", [...domains]);
     const committed = performance.now();
     const seen = await Promise.all(
@@ -121,29 +151,77 @@ test("a policy change through the dashboard replica applies on both proxy replic
   await Promise.all(clients.map((c) => c.close()));
 });
 
-test("revoking a session on the dashboard replica closes its tunnel held open on a proxy replica", async () => {
+/** Resolves with the time a socket closed, or Infinity after 5 s. */
+const closedAt = (socket: net.Socket) =>
+  new Promise<number>((r) => (socket.destroyed ? r(performance.now()) : socket.once("close", () => r(performance.now()))));
+const within5s = (p: Promise<number>) => Promise.race([p, new Promise<number>((r) => setTimeout(() => r(Infinity), 5_000))]);
+
+async function rawProxySocket(port: number): Promise<net.Socket> {
+  const socket = net.connect(port, "127.0.0.1");
+  socket.on("error", () => undefined);
+  await new Promise((r) => socket.once("connect", r));
+  return socket;
+}
+const firstChunk = (socket: net.Socket | tls.TLSSocket) =>
+  new Promise<string>((r) => socket.once("data", (d: Buffer) => r(d.toString("latin1"))));
+
+test("revoking a session on the dashboard replica closes its tunnel, keep-alive connection and WebSocket on both proxy replicas within 1 s", async () => {
   const secureHost = `echo.gh.test:${up.httpsPort}`;
-  await setDomains("replica-tunnel", [secureHost]);
+  const ws = await startRawUpstream();
+  const wsHost = `ws.gh.test:${ws.port}`;
+  await setDomains("replica-tunnel", [secureHost, host, wsHost]);
   const s = await newSession("C0REVOKE");
   // A tunnel (Domains only, no credential) through proxy replica 1, kept open with TLS inside.
-  const raw = net.connect(set.proxies[1]!.proxyPort, "127.0.0.1");
-  await new Promise((r) => raw.once("connect", r));
+  const raw = await rawProxySocket(set.proxies[1]!.proxyPort);
   raw.write(`CONNECT ${secureHost} HTTP/1.1\r\nHost: ${secureHost}\r\nProxy-Authorization: Bearer ${s.token}\r\n\r\n`);
-  const head = await new Promise<string>((r) => raw.once("data", (d: Buffer) => r(d.toString("latin1"))));
-  expect(head).toMatch(/^HTTP\/1\.1 200/);
+  expect(await firstChunk(raw)).toMatch(/^HTTP\/1\.1 200/);
   const gatehouseCa = await (await fetch(`${set.dashboard.baseURL}/api/v1/ca.pem`)).text();
   const socket = tls.connect({ socket: raw, servername: "echo.gh.test", ca: [upstreamCa, gatehouseCa] });
   socket.on("error", () => undefined);
   await new Promise((r) => socket.once("secureConnect", r));
   socket.write(`GET /tunnel/alive HTTP/1.1\r\nHost: ${secureHost}\r\n\r\n`);
-  expect(await new Promise<string>((r) => socket.once("data", (d: Buffer) => r(d.toString("latin1"))))).toMatch(/^HTTP\/1\.1 200/);
-  const closed = new Promise<number>((r) => raw.once("close", () => r(performance.now())));
+  expect(await firstChunk(socket)).toMatch(/^HTTP\/1\.1 200/);
+  // A kept-alive forward connection and a WebSocket, both through proxy replica 0.
+  const keepAlive = await rawProxySocket(set.proxies[0]!.proxyPort);
+  keepAlive.write(
+    `GET http://${host}/keepalive HTTP/1.1\r\nHost: ${host}\r\nProxy-Authorization: Bearer ${s.token}\r\nConnection: keep-alive\r\n\r\n`,
+  );
+  expect(await firstChunk(keepAlive)).toMatch(/^HTTP\/1\.1 200/);
+  const webSocket = await rawProxySocket(set.proxies[0]!.proxyPort);
+  webSocket.write(
+    `GET http://${wsHost}/ws/switch HTTP/1.1\r\nHost: ${wsHost}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nProxy-Authorization: Bearer ${s.token}\r\n\r\n`,
+  );
+  expect(await firstChunk(webSocket)).toMatch(/^HTTP\/1\.1 101 /);
+  const closed = [raw, keepAlive, webSocket].map((x) => within5s(closedAt(x)));
   expect((await orch.delete(`/sessions/${s.id}`)).status).toBe(204);
   const revoked = performance.now();
-  const at = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 5_000))]);
-  console.log(`revocation → tunnel on the other replica closed after ${(at - revoked).toFixed(1)} ms`);
-  expect(at - revoked).toBeLessThan(1000);
+  const [tunnelAt, keepAliveAt, webSocketAt] = await Promise.all(closed);
+  console.log(
+    `revocation through the dashboard replica → closed after: tunnel on proxy replica 1 ${(tunnelAt! - revoked).toFixed(1)} ms, keep-alive on replica 0 ${(keepAliveAt! - revoked).toFixed(1)} ms, WebSocket on replica 0 ${(webSocketAt! - revoked).toFixed(1)} ms`,
+  );
+  expect(tunnelAt! - revoked).toBeLessThan(1000);
+  expect(keepAliveAt! - revoked).toBeLessThan(1000);
+  expect(webSocketAt! - revoked).toBeLessThan(1000);
+  // And the session is refused on both replicas from now on.
+  for (const p of set.proxies) {
+    const again = await rawProxySocket(p.proxyPort);
+    again.write(
+      `GET http://${host}/after-revoke HTTP/1.1\r\nHost: ${host}\r\nProxy-Authorization: Bearer ${s.token}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(await firstChunk(again)).toMatch(/^HTTP\/1\.1 407 /);
+    again.destroy();
+  }
+  await ws.close();
   await setDomains("replica-tunnel", []);
+});
+
+test("/healthz and /readyz answer on the dashboard port and on every proxy replica's port", async () => {
+  for (const base of [set.dashboard.baseURL, ...set.proxies.map((p) => `http://127.0.0.1:${p.proxyPort}`)]) {
+    for (const path of ["/healthz", "/readyz"]) {
+      const r = await fetch(`${base}${path}`);
+      expect(r.status, `${base}${path}: ${await r.clone().text()}`).toBe(200);
+    }
+  }
 });
 
 test("a proxy replica killed (SIGKILL) under load and started again loses no event; the chain verifies", async () => {
@@ -174,7 +252,9 @@ test("a proxy replica killed (SIGKILL) under load and started again loses no eve
   expect([...counts.values()].filter((c) => c > 1)).toEqual([]);
   // Events beyond those are requests recorded before the kill that never went out (at most the in-flight ones).
   const extra = [...counts.keys()].filter((p) => !reached.includes(p));
-  console.log(`SIGKILL under load: ${reached.length} requests reached the upstream, ${counts.size} egress events (${extra.length} recorded but cut off before sending); statuses ${JSON.stringify([...traffic.statuses])}`);
+  console.log(
+    `SIGKILL under load: ${reached.length} requests reached the upstream, ${counts.size} egress events (${extra.length} recorded but cut off before sending); statuses ${JSON.stringify([...traffic.statuses])}`,
+  );
   expect(extra.length).toBeLessThanOrEqual(8);
   const verify = set.cli(["audit", "verify"]);
   expect(verify.code, verify.stderr + verify.stdout).toBe(0);
@@ -202,7 +282,9 @@ test("with the database stopped under load, replicas answer 503 policy_unavailab
   const reached = up.paths.filter((p) => p.startsWith("/outage/"));
   await expect.poll(() => reached.filter((p) => !egressCounts("/outage/").has(p)).length, { timeout: 20_000 }).toBe(0);
   expect([...egressCounts("/outage/").values()].filter((c) => c > 1)).toEqual([]);
-  console.log(`database outage under load: statuses ${JSON.stringify([...traffic.statuses])}; ${reached.length} requests reached the upstream, each recorded once`);
+  console.log(
+    `database outage under load: statuses ${JSON.stringify([...traffic.statuses])}; ${reached.length} requests reached the upstream, each recorded once`,
+  );
   const verify = set.cli(["audit", "verify"]);
   expect(verify.code, verify.stderr + verify.stdout).toBe(0);
 });
