@@ -76,6 +76,24 @@ describe("ReplicaSessions (the proxy's sessions on PostgreSQL)", () => {
     expect(await sessions.fetch("gh_test_unknown_token", NOW, 0)).toEqual({ ok: false, reason: "unknown" });
   });
 
+  it("an unknown token and a revoked session are refused from memory after the first read", async () => {
+    const sessions = new ReplicaSessions(db, () => undefined, 60_000);
+    const s = await session();
+    await writeTransaction(db, () => markSessionRevoked(db, s.id, Date.now(), "test"));
+    expect(await sessions.fetch(s.token, NOW + 1, 0)).toEqual({ ok: false, reason: "revoked" });
+    expect(await sessions.fetch("gh_test_made_up_token", NOW + 1, 0)).toEqual({ ok: false, reason: "unknown" });
+    const q = countQueries();
+    try {
+      for (let i = 0; i < 50; i++) {
+        expect(sessions.verify(s.token, NOW + 2 + i, 0)).toEqual({ ok: false, reason: "revoked" });
+        expect(await sessions.fetch("gh_test_made_up_token", NOW + 2 + i, 0)).toEqual({ ok: false, reason: "unknown" });
+      }
+      expect(q.count()).toBe(0);
+    } finally {
+      q.stop();
+    }
+  });
+
   it("a revocation committed elsewhere is found by the reload for the new revision and pushed", async () => {
     const sessions = new ReplicaSessions(db, () => undefined, 60_000);
     const s = await session();

@@ -19,6 +19,7 @@ const RELOAD_CHUNK = 1_000;
  * replica's clock, so the window is wide.
  */
 const REVOKED_LOOKBACK_MS = 10 * 60_000;
+const UNKNOWN_TTL_MS = 60_000;
 
 type Cached = { hash: string; row: SessionLookupRow; session: VerifiedSession; revision: number; written: number };
 
@@ -50,6 +51,8 @@ export class ReplicaSessions {
   /** Session ids seen revoked, with this replica's time of seeing it (for revokedSince). */
   readonly #revoked = new Map<string, number>();
   readonly #onRevoked = new Set<() => void>();
+  /** Tokens no session has, until when (this replica's clock) they are refused without a read. */
+  readonly #unknown = new Map<string, number>();
 
   constructor(db: Db, touch: (id: string, at: number) => void, touchInterval: number, clock: () => number = Date.now) {
     this.#db = db;
@@ -71,6 +74,8 @@ export class ReplicaSessions {
 
   /** The one read a request may wait on: the session behind a token this replica has not seen (or must re-check). */
   async fetch(token: string, now: number, revision: number): Promise<SessionCheck> {
+    const unknownUntil = this.#unknown.get(token);
+    if (unknownUntil !== undefined && unknownUntil > this.#clock()) return { ok: false, reason: "unknown" };
     const hash = tokenHash(token);
     const row = (
       await this.#db
@@ -81,6 +86,10 @@ export class ReplicaSessions {
     )[0];
     if (!row) {
       this.#cache.delete(token);
+      // A token is random and first handed out when its session is committed: one that is
+      // unknown now was guessed or made up, and asking again soon would only load the database.
+      if (this.#unknown.size >= CACHE_LIMIT) this.#unknown.clear();
+      this.#unknown.set(token, this.#clock() + UNKNOWN_TTL_MS);
       return { ok: false, reason: "unknown" };
     }
     const prior = this.#cache.get(token);
@@ -155,7 +164,8 @@ export class ReplicaSessions {
     // Its traffic may have gone through another replica: their touches are in the database.
     if (state === "idle" && !fresh) return undefined;
     if (state !== "active") {
-      this.#cache.delete(token);
+      // Revoked and expired are final: answered from memory from now on.
+      if (state === "idle") this.#cache.delete(token);
       return { ok: false, reason: state };
     }
     entry.row.lastSeenAt = Math.max(entry.row.lastSeenAt, now);
