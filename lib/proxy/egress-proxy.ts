@@ -119,7 +119,7 @@ export class EgressProxy {
   /** Plain HTTP in absolute form. */
   #onForwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const { d, audit } = this.#c;
-    if (answerProxyHealth(req, res, d.db, d.env.dataDir)) return;
+    if (answerProxyHealth(req, res, d.db, d.env.dataDir, d.revisions)) return;
     const requestId = newRequestId();
     const token = sessionToken(req.headers["proxy-authorization"]);
     const target = parseAbsoluteTarget(req.url ?? "");
