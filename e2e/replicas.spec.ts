@@ -7,6 +7,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { expect, test } from "@playwright/test";
 import { readState } from "./fixtures/state";
+import { startRawUpstream } from "./fixtures/raw-upstream";
 import { countingUpstream, dashboardApi, startReplicaSet, viaProxy, type ReplicaSet } from "./fixtures/replicas";
 
 test.describe.configure({ mode: "serial" });
@@ -125,6 +126,8 @@ test.afterAll(async () => {
 test("a policy change through the dashboard replica applies on both proxy replicas within 1 s", async () => {
   const s = await newSession("C0LAG");
   const clients = set.proxies.map((p) => viaProxy(p.proxyPort, s.token));
+  // Connected, and the session known to each replica, before the clock starts: the lag measured is the change's.
+  for (const c of clients) expect((await c.get(`http://${host}/lag/warm`)).status).toBe(403);
   const lags: string[] = [];
   for (const [change, domains, want] of [
     ["allow", [host], 200],
@@ -148,29 +151,77 @@ test("a policy change through the dashboard replica applies on both proxy replic
   await Promise.all(clients.map((c) => c.close()));
 });
 
-test("revoking a session on the dashboard replica closes its tunnel held open on a proxy replica", async () => {
+/** Resolves with the time a socket closed, or Infinity after 5 s. */
+const closedAt = (socket: net.Socket) =>
+  new Promise<number>((r) => (socket.destroyed ? r(performance.now()) : socket.once("close", () => r(performance.now()))));
+const within5s = (p: Promise<number>) => Promise.race([p, new Promise<number>((r) => setTimeout(() => r(Infinity), 5_000))]);
+
+async function rawProxySocket(port: number): Promise<net.Socket> {
+  const socket = net.connect(port, "127.0.0.1");
+  socket.on("error", () => undefined);
+  await new Promise((r) => socket.once("connect", r));
+  return socket;
+}
+const firstChunk = (socket: net.Socket | tls.TLSSocket) =>
+  new Promise<string>((r) => socket.once("data", (d: Buffer) => r(d.toString("latin1"))));
+
+test("revoking a session on the dashboard replica closes its tunnel, keep-alive connection and WebSocket on both proxy replicas within 1 s", async () => {
   const secureHost = `echo.gh.test:${up.httpsPort}`;
-  await setDomains("replica-tunnel", [secureHost]);
+  const ws = await startRawUpstream();
+  const wsHost = `ws.gh.test:${ws.port}`;
+  await setDomains("replica-tunnel", [secureHost, host, wsHost]);
   const s = await newSession("C0REVOKE");
   // A tunnel (Domains only, no credential) through proxy replica 1, kept open with TLS inside.
-  const raw = net.connect(set.proxies[1]!.proxyPort, "127.0.0.1");
-  await new Promise((r) => raw.once("connect", r));
+  const raw = await rawProxySocket(set.proxies[1]!.proxyPort);
   raw.write(`CONNECT ${secureHost} HTTP/1.1\r\nHost: ${secureHost}\r\nProxy-Authorization: Bearer ${s.token}\r\n\r\n`);
-  const head = await new Promise<string>((r) => raw.once("data", (d: Buffer) => r(d.toString("latin1"))));
-  expect(head).toMatch(/^HTTP\/1\.1 200/);
+  expect(await firstChunk(raw)).toMatch(/^HTTP\/1\.1 200/);
   const gatehouseCa = await (await fetch(`${set.dashboard.baseURL}/api/v1/ca.pem`)).text();
   const socket = tls.connect({ socket: raw, servername: "echo.gh.test", ca: [upstreamCa, gatehouseCa] });
   socket.on("error", () => undefined);
   await new Promise((r) => socket.once("secureConnect", r));
   socket.write(`GET /tunnel/alive HTTP/1.1\r\nHost: ${secureHost}\r\n\r\n`);
-  expect(await new Promise<string>((r) => socket.once("data", (d: Buffer) => r(d.toString("latin1"))))).toMatch(/^HTTP\/1\.1 200/);
-  const closed = new Promise<number>((r) => raw.once("close", () => r(performance.now())));
+  expect(await firstChunk(socket)).toMatch(/^HTTP\/1\.1 200/);
+  // A kept-alive forward connection and a WebSocket, both through proxy replica 0.
+  const keepAlive = await rawProxySocket(set.proxies[0]!.proxyPort);
+  keepAlive.write(
+    `GET http://${host}/keepalive HTTP/1.1\r\nHost: ${host}\r\nProxy-Authorization: Bearer ${s.token}\r\nConnection: keep-alive\r\n\r\n`,
+  );
+  expect(await firstChunk(keepAlive)).toMatch(/^HTTP\/1\.1 200/);
+  const webSocket = await rawProxySocket(set.proxies[0]!.proxyPort);
+  webSocket.write(
+    `GET http://${wsHost}/ws/switch HTTP/1.1\r\nHost: ${wsHost}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nProxy-Authorization: Bearer ${s.token}\r\n\r\n`,
+  );
+  expect(await firstChunk(webSocket)).toMatch(/^HTTP\/1\.1 101 /);
+  const closed = [raw, keepAlive, webSocket].map((x) => within5s(closedAt(x)));
   expect((await orch.delete(`/sessions/${s.id}`)).status).toBe(204);
   const revoked = performance.now();
-  const at = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 5_000))]);
-  console.log(`revocation → tunnel on the other replica closed after ${(at - revoked).toFixed(1)} ms`);
-  expect(at - revoked).toBeLessThan(1000);
+  const [tunnelAt, keepAliveAt, webSocketAt] = await Promise.all(closed);
+  console.log(
+    `revocation through the dashboard replica → closed after: tunnel on proxy replica 1 ${(tunnelAt! - revoked).toFixed(1)} ms, keep-alive on replica 0 ${(keepAliveAt! - revoked).toFixed(1)} ms, WebSocket on replica 0 ${(webSocketAt! - revoked).toFixed(1)} ms`,
+  );
+  expect(tunnelAt! - revoked).toBeLessThan(1000);
+  expect(keepAliveAt! - revoked).toBeLessThan(1000);
+  expect(webSocketAt! - revoked).toBeLessThan(1000);
+  // And the session is refused on both replicas from now on.
+  for (const p of set.proxies) {
+    const again = await rawProxySocket(p.proxyPort);
+    again.write(
+      `GET http://${host}/after-revoke HTTP/1.1\r\nHost: ${host}\r\nProxy-Authorization: Bearer ${s.token}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(await firstChunk(again)).toMatch(/^HTTP\/1\.1 407 /);
+    again.destroy();
+  }
+  await ws.close();
   await setDomains("replica-tunnel", []);
+});
+
+test("/healthz and /readyz answer on the dashboard port and on every proxy replica's port", async () => {
+  for (const base of [set.dashboard.baseURL, ...set.proxies.map((p) => `http://127.0.0.1:${p.proxyPort}`)]) {
+    for (const path of ["/healthz", "/readyz"]) {
+      const r = await fetch(`${base}${path}`);
+      expect(r.status, `${base}${path}: ${await r.clone().text()}`).toBe(200);
+    }
+  }
 });
 
 test("a proxy replica killed (SIGKILL) under load and started again loses no event; the chain verifies", async () => {

@@ -20,7 +20,9 @@ import { touchCredential } from "../../db/queries/policy";
 import { touchSession } from "../../db/queries/sessions";
 import { logger } from "../log";
 import { writeTransaction } from "../../db/tx";
-import { appendAuditEvents, newEventId } from "./append";
+import { sql } from "drizzle-orm";
+import { rawGet } from "../../db/raw";
+import { AUDIT_CHAIN_LOCK, appendAuditEvents, newEventId } from "./append";
 import type { AuditEventInput } from "./events";
 
 export type JournalEvent = AuditEventInput & { id?: string; ts?: number };
@@ -293,7 +295,10 @@ async function importFile(
   let imported = 0;
   let offset = st.known.get(name) ?? -1;
   while (size > offset) {
-    const step = await writeTransaction(db, (tx) => importChunk(tx, journalOffsets(tx), file, name, cutoff));
+    const step = await writeTransaction(db, async (tx) => {
+      await lockChainFirst(tx);
+      return importChunk(tx, journalOffsets(tx), file, name, cutoff);
+    });
     if (!step) return imported; // gone meanwhile
     imported += step.events;
     offset = step.offset;
@@ -306,6 +311,7 @@ async function importFile(
       // Its writer died while writing a record. A request whose record was cut short never went
       // out (the record comes first), but the gap is still written down.
       await writeTransaction(db, async (tx) => {
+        await lockChainFirst(tx);
         const offsets = journalOffsets(tx);
         const current = await offsets.offset(name);
         if (current >= size || !fs.existsSync(file)) return; // another importer got here first
@@ -326,6 +332,18 @@ async function importFile(
     st.known.delete(name);
   }
   return imported;
+}
+
+/**
+ * PostgreSQL: the chain lock (the one appendAuditEvents takes; re-taking it in one transaction is
+ * free) before the offset is read. Under READ COMMITTED, an importer that read the offset first
+ * and then waited for the lock would append lines another importer of the same journal had just
+ * committed. Held to commit, it makes the offsets exact: a line is appended in the transaction
+ * that advances its file's offset past it, and no two such transactions overlap, so the offsets
+ * need no unique (replica, line) key on the events. SQLite: BEGIN IMMEDIATE already serialises.
+ */
+async function lockChainFirst(tx: Db): Promise<void> {
+  if (tx.gh.dialect === "postgres") await rawGet(tx, sql`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) IS NULL AS locked`);
 }
 
 async function importChunk(

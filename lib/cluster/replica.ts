@@ -41,7 +41,7 @@ export function changeFeed(connectionString: string, opts: Omit<ChangeFeedOption
 }
 
 /** What the proxy reloads when the feed says something changed (the caches it keeps in memory). */
-export type ReplicaCaches = { policy: { load(): Promise<unknown> }; sessions?: { reload?(): Promise<unknown> } };
+export type ReplicaCaches = { policy: { load(): Promise<unknown> }; sessions?: { reload?(revision: number): Promise<unknown> } };
 
 /**
  * The proxy's deps on a replica: its caches reload on every change (and on every re-read after a
@@ -55,7 +55,7 @@ export async function replicaProxyDeps(connectionString: string, caches: Replica
     const all = reset || !before;
     await Promise.all([
       all || now.policy !== before.policy ? caches.policy.load() : null,
-      all || now.sessions !== before.sessions ? caches.sessions?.reload?.() : null,
+      all || now.sessions !== before.sessions ? caches.sessions?.reload?.(now.sessions) : null,
     ]);
   });
   let timer: NodeJS.Timeout | undefined;

@@ -9,6 +9,7 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import type { Revisions } from "../../db/queries/settings";
+import type { SessionCheck } from "../sessions/verify";
 import { hostHeader, parseAuthority, type CompiledPolicy, type Decision, type Target } from "../policy";
 import { authFailure, tooManyConnections } from "./answers";
 import { LIMITS, type Attempt, type ProxyCore, type Refused, type Tunnel } from "./core";
@@ -51,14 +52,26 @@ const aboutOf = (x: Candidate): Refused => ({
 });
 
 /**
+ * Replicas on PostgreSQL hold sessions in memory: a token this process has not seen yet is read
+ * once, asynchronously, and the entry point admits again with what was read (`fetched`). Null
+ * when there is nothing to read (no token, the session is held here, or SQLite): admit at once.
+ */
+export function sessionToFetch(c: ProxyCore, token: string | null, revisions: Revisions): Promise<SessionCheck> | null {
+  const { sessions, now } = c.d;
+  if (!token || !sessions.fetch || sessions.verify(token, now(), revisions.sessions) !== undefined) return null;
+  return sessions.fetch(token, now(), revisions.sessions);
+}
+
+/**
  * Session, limits, the token's own leak check and the decision, in that order. A blocked
  * decision is recorded here; an allowed one is the caller's to record (after resolution, and
  * for the pipeline in one journal write per turn).
  */
-export function admit(c: ProxyCore, x: Candidate, revisions: Revisions): Admitted | Refusal {
+export function admit(c: ProxyCore, x: Candidate, revisions: Revisions, fetched?: SessionCheck): Admitted | Refusal {
   const { d, audit } = c;
   const { requestId, token, target } = x;
-  const check = token ? d.sessions.verify(token, d.now(), revisions.sessions) : null;
+  // Undefined (a replica's unread session) only when the caller skipped sessionToFetch: refused.
+  const check = token ? (fetched ?? d.sessions.verify(token, d.now(), revisions.sessions)) : null;
   // No session to record it under: a missing, unknown, expired or revoked token is answered only.
   if (!token || !check || !check.ok) return refusal(authFailure(requestId, check && !check.ok ? check.reason : "missing"));
   const session = check.session;

@@ -6,7 +6,7 @@ import type http from "node:http";
 import net from "node:net";
 import tls from "node:tls";
 import { parseConnectTarget, type Decision, type Target } from "../policy";
-import { admit, resolveAdmitted, tunnelRefusal } from "./admission";
+import { admit, resolveAdmitted, sessionToFetch, tunnelRefusal } from "./admission";
 import { dropped, policyUnavailable } from "./answers";
 import { newRequestId, type Attempt, type ProxyCore, type Tunnel } from "./core";
 import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from "./client-hello";
@@ -17,6 +17,7 @@ import { RequestDeadlines } from "./request-deadlines";
 import { answerSocket, type ProxyErrorCode } from "./respond";
 import { closeIfSilent, closeWhenIdle, formatDuration } from "./socket-timers";
 import { sessionToken } from "./token";
+import type { SessionCheck } from "../sessions/verify";
 import { reportOnlyHeader } from "./time-bound";
 
 export class ConnectHandler {
@@ -42,9 +43,16 @@ export class ConnectHandler {
     }
   };
 
-  #connect(req: http.IncomingMessage, socket: net.Socket, head: Buffer, requestId: string): void {
+  #connect(req: http.IncomingMessage, socket: net.Socket, head: Buffer, requestId: string, fetched?: SessionCheck): void {
     const { audit } = this.#c;
     const token = sessionToken(req.headers["proxy-authorization"]);
+    const pending = fetched ? null : sessionToFetch(this.#c, token, this.#c.revisions());
+    if (pending) {
+      pending
+        .then((check) => this.#connect(req, socket, head, requestId, check))
+        .catch((err: unknown) => answerSocket(socket, policyUnavailable(requestId, err)));
+      return;
+    }
     const authority = parseConnectTarget(req.url ?? "");
     if ("error" in authority) {
       return answerSocket(
@@ -68,6 +76,7 @@ export class ConnectHandler {
       this.#c,
       { requestId, token, method: "CONNECT", target, rawHeaders: req.rawHeaders, headers: req.headers, connection: socket },
       this.#c.revisions(),
+      fetched,
     );
     if (!admitted.ok) return answerSocket(socket, admitted.answer);
     const { attempt, decision, policy } = admitted;

@@ -11,7 +11,7 @@ import type { EgressJournal, JournalRequest } from "../audit/journal";
 import type { Env, ProxyTimeouts } from "../env";
 import type { Target } from "../policy";
 import type { PolicyCache } from "../policy-cache";
-import type { SessionVerifier, VerifiedSession } from "../sessions/verify";
+import type { SessionCheck, VerifiedSession } from "../sessions/verify";
 import type { Vault } from "../vault";
 import type { LeafIssuer } from "./ca";
 import type { EgressAudit } from "./egress-audit";
@@ -42,6 +42,19 @@ export function sandboxServerOptions(timeouts: ProxyTimeouts): http.ServerOption
   };
 }
 
+/**
+ * Token → session. On SQLite (SessionVerifier) `verify` always answers; on PostgreSQL
+ * (lib/cluster/replica-sessions.ts) it answers from memory, and undefined means the request
+ * must first `fetch` the session (the one read a request may wait on).
+ */
+export type ProxySessions = {
+  verify(token: string, now: number, revision: number): SessionCheck | undefined;
+  fetch?(token: string, now: number, revision: number): Promise<SessionCheck>;
+  revokedSince(since: number): Iterable<string>;
+  /** Replicas: told when a reload found sessions revoked, so their sockets close at once. */
+  onRevoked?(fn: () => void): () => void;
+};
+
 export type ProxyDeps = {
   db: Db;
   vault: Vault;
@@ -49,7 +62,7 @@ export type ProxyDeps = {
   now: () => number;
   resolver: Resolver;
   policy: PolicyCache;
-  sessions: SessionVerifier;
+  sessions: ProxySessions;
   audit: EgressJournal;
   issuer: LeafIssuer;
   upstreamCa: string[];
@@ -62,6 +75,8 @@ export type ProxyDeps = {
   changes?: { onChange(fn: (now: Revisions, before: Revisions | null, reset: boolean) => void): () => void };
   /** GATEHOUSE_UPSTREAM_PROXY: upstreams the resolver marks `viaParent` are dialled through it. */
   parent?: ParentProxy;
+  /** Built by the caller when it must reload them (replicas); otherwise EgressProxy builds them. */
+  credentials?: SealedCredentials;
 };
 
 /** The parts every handler works with, built once by EgressProxy. */

@@ -52,8 +52,12 @@ export class EgressAudit {
    * smuggling shapes, limits): recorded whenever the session is known, so that every refusal of
    * a known session is an event. Returns the answer, for the caller to send.
    */
-  refuse(session: VerifiedSession | null, about: Refused, a: ProxyAnswer): ProxyAnswer {
+  refuse(session: VerifiedSession | Promise<VerifiedSession | null> | null, about: Refused, a: ProxyAnswer): ProxyAnswer {
     if (!session) return a;
+    if (session instanceof Promise) {
+      void session.then((s) => this.refuse(s, about, a));
+      return a;
+    }
     try {
       this.#d.audit.recordLater({
         kind: "egress",
@@ -78,12 +82,23 @@ export class EgressAudit {
     return a;
   }
 
-  /** The session behind a token, to record a refusal under; null when there is none. */
-  knownSession(token: string | null): VerifiedSession | null {
+  /**
+   * The session behind a token, to record a refusal under; null when there is none. A replica
+   * that does not hold the token yet answers at once and records the refusal once it has read
+   * the session (a promise: see refuse).
+   */
+  knownSession(token: string | null): VerifiedSession | Promise<VerifiedSession | null> | null {
     if (!token) return null;
     try {
-      const check = this.#d.sessions.verify(token, this.#d.now(), this.#revisions().sessions);
-      return check.ok ? check.session : null;
+      const revision = this.#revisions().sessions;
+      const check = this.#d.sessions.verify(token, this.#d.now(), revision);
+      if (check === undefined && this.#d.sessions.fetch) {
+        return this.#d.sessions.fetch(token, this.#d.now(), revision).then(
+          (c) => (c.ok ? c.session : null),
+          () => null,
+        );
+      }
+      return check?.ok ? check.session : null;
     } catch {
       return null;
     }

@@ -40,6 +40,7 @@ export class EgressProxy {
   readonly #connect: ConnectHandler;
   readonly #websocket: WebSocketRelay;
   #unsubscribe: (() => void) | undefined;
+  #unsubscribeRevoked: (() => void) | undefined;
 
   constructor(deps: ProxyDeps) {
     const timeouts = deps.env.proxyTimeouts;
@@ -66,7 +67,7 @@ export class EgressProxy {
       tunnels: new WeakMap(),
       sockets: new SessionSockets(deps),
       audit: new EgressAudit(deps, revisions),
-      credentials: new SealedCredentials(deps),
+      credentials: deps.credentials ?? new SealedCredentials(deps),
       expiring: new ExpiringSockets(),
     };
     this.#inner = http.createServer(sandboxServerOptions(timeouts), this.#interceptedEntry);
@@ -98,6 +99,8 @@ export class EgressProxy {
     });
     // At each grant's end (by the policy clock), what rested on it closes.
     this.#stopExpiry = this.#c.d.policy.onExpiry((now) => this.#c.expiring.closeExpired(now));
+    // On PostgreSQL the revoked sessions are known once the sessions cache has re-read them.
+    this.#unsubscribeRevoked = this.#c.d.sessions.onRevoked?.(() => this.#c.sockets.closeRevokedSessions());
   }
 
   #stopExpiry: (() => void) | null = null;
@@ -105,6 +108,7 @@ export class EgressProxy {
   async close(): Promise<void> {
     this.#unsubscribe?.();
     this.#stopExpiry?.();
+    this.#unsubscribeRevoked?.();
     this.#c.sockets.closeAll();
     this.#inner.close();
     await this.#c.agent.close();
@@ -132,7 +136,7 @@ export class EgressProxy {
   /** Plain HTTP in absolute form. */
   #onForwardRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const { d, audit } = this.#c;
-    if (answerProxyHealth(req, res, d.db, d.env.dataDir)) return;
+    if (answerProxyHealth(req, res, d.db, d.env.dataDir, d.revisions)) return;
     if (req.url?.charCodeAt(0) === 0x2f && answerMetrics(req, res, d.env.metricsToken, scrapeThroughPrimary)) return;
     const requestId = newRequestId();
     const token = sessionToken(req.headers["proxy-authorization"]);

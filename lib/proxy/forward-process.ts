@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     answerPrimary();
   }
   const { key } = loadMasterKey(env.dataDir, env.masterKey, { create: false });
-  const proxy = await startProxy({ db: database(env.dataDir), vault: new Vault(key), env, now: Date.now });
+  const proxy = await startProxy({ db: database(env.dataDir, env.databaseUrl), vault: new Vault(key), env, now: Date.now });
   await proxy.listen();
   send({ type: "listening", port: proxy.port() });
   process.on("message", (m: FromPrimary) => {

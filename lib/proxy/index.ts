@@ -4,7 +4,7 @@ import http from "node:http";
 import tls from "node:tls";
 import { leaveCheckpointsToImporter } from "../../db/client";
 import { policyClock } from "../clock";
-import { policyCache } from "../policy-cache";
+import { policyCache, type PolicyCache } from "../policy-cache";
 import { SessionVerifier } from "../sessions/verify";
 import { EgressJournal } from "../audit/journal";
 import { ensureCertificateAuthority, LeafIssuer } from "./ca";
@@ -15,6 +15,8 @@ import type { Db } from "../../db/client";
 import type { Env } from "../env";
 import type { Vault } from "../vault";
 import { replicaProxyDeps, type ReplicaCaches } from "../cluster/replica";
+import { ReplicaSessions } from "../cluster/replica-sessions";
+import { SealedCredentials } from "./sealed-credentials";
 
 /** What the proxy is started from: the shape of the service context, without depending on lib/services. */
 export type ProxyContext = { db: Db; vault: Vault; env: Env; now: () => number };
@@ -42,14 +44,24 @@ function upstreamTrust(path: string | undefined, name = "GATEHOUSE_UPSTREAM_CA")
   return [...roots, pem];
 }
 
-/** On PostgreSQL (GATEHOUSE_DATABASE_URL), the change feed's deps; on SQLite none. */
-async function replicaDeps(url: string | undefined, policy: object, sessions: object) {
+/**
+ * On PostgreSQL (GATEHOUSE_DATABASE_URL): the change feed's revisions, and the caches it reloads
+ * before handing each new one out (the compiled policy and the sealed credentials together, the
+ * sessions held); on SQLite none.
+ */
+async function replicaDeps(
+  url: string | undefined,
+  policy: PolicyCache,
+  sessions: ReplicaSessions | SessionVerifier,
+  credentials: SealedCredentials,
+) {
   if (!url) return {};
-  const caches = { policy: policy as ReplicaCaches["policy"], sessions: sessions as ReplicaCaches["sessions"] };
-  if (typeof caches.policy.load !== "function")
-    throw new ProxyStartError("GATEHOUSE_DATABASE_URL: this build's proxy cannot load its policy from PostgreSQL");
+  const caches: ReplicaCaches = {
+    policy: { load: () => Promise.all([policy.load(), credentials.reload()]) },
+    sessions: sessions instanceof ReplicaSessions ? sessions : undefined,
+  };
   const { revisions, changes } = await replicaProxyDeps(url, caches);
-  return { revisions, changes };
+  return { revisions, changes, credentials };
 }
 
 export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
@@ -70,11 +82,12 @@ export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
   }
   const journal = new EgressJournal(ctx.env.dataDir);
   const policy = policyCache(ctx.db, policyClock(ctx.env.testPolicyClock));
-  const sessions = new SessionVerifier(
-    ctx.db,
-    (id, at) => journal.recordTouch({ touch: "session", key: id, at }),
-    ctx.env.sessionTouchInterval,
-  );
+  const touch = (id: string, at: number) => journal.recordTouch({ touch: "session", key: id, at });
+  // On PostgreSQL no request reads a session the change feed keeps in memory (lib/cluster/replica-sessions.ts).
+  const sessions = ctx.env.databaseUrl
+    ? new ReplicaSessions(ctx.db, touch, ctx.env.sessionTouchInterval)
+    : new SessionVerifier(ctx.db, touch, ctx.env.sessionTouchInterval);
+  const credentials = new SealedCredentials({ db: ctx.db, vault: ctx.vault, env: ctx.env, now: ctx.now, audit: journal });
   const core = new EgressProxy({
     db: ctx.db,
     vault: ctx.vault,
@@ -88,7 +101,7 @@ export async function startProxy(ctx: ProxyContext): Promise<ProxyHandle> {
     upstreamCa: upstreamTrust(ctx.env.upstreamCaPath),
     parent: resolver instanceof ParentAwareResolver ? resolver.parent : undefined,
     // A replica on PostgreSQL: revisions from the change feed, fail closed while it is stale.
-    ...(await replicaDeps(ctx.env.databaseUrl, policy, sessions)),
+    ...(await replicaDeps(ctx.env.databaseUrl, policy, sessions, credentials)),
   });
   const server = http.createServer(sandboxServerOptions(ctx.env.proxyTimeouts));
   core.attach(server);

@@ -9,7 +9,7 @@ import type { Dispatcher } from "undici";
 import type { Revisions } from "../../db/queries/settings";
 import type { JournalRequest } from "../audit/journal";
 import { decidedPath, hostHeader, type Decision, type Target } from "../policy";
-import { admit, resolveAdmitted } from "./admission";
+import { admit, resolveAdmitted, sessionToFetch } from "./admission";
 import { auditUnavailable, failed, journalFailed, policyUnavailable } from "./answers";
 import type { Attempt, Entry, ProxyCore } from "./core";
 import { egressEvent } from "./egress-audit";
@@ -18,11 +18,15 @@ import { applyCredential, redactionNeedles } from "./inject";
 import { countCredentialDenial, countEgress, markArrival, observeOverhead } from "../metrics";
 import { Relay } from "./relay";
 import { answer } from "./respond";
+import type { SessionCheck } from "../sessions/verify";
 import { reportOnlyHeader } from "./time-bound";
 import { TokenBodyScan } from "./token";
 import type { Secret } from "../vault";
 
-/** A request that arrived and waits to be admitted with the others of its turn of the event loop. */
+/**
+ * A request that arrived and waits to be admitted with the others of its turn of the event loop;
+ * `check` when its session had to be read first (replicas: a token not yet in memory).
+ */
 type Arrival = {
   req: http.IncomingMessage;
   res: http.ServerResponse;
@@ -30,6 +34,7 @@ type Arrival = {
   target: Target;
   requestId: string;
   token: string | null;
+  check?: SessionCheck;
 };
 
 /** A request that was allowed, ready to be recorded and sent. */
@@ -64,8 +69,23 @@ export class Pipeline {
   /** Queues a request to be admitted at the end of this turn of the event loop (#admitArrivals). */
   arrive(req: http.IncomingMessage, res: http.ServerResponse, entry: Entry, target: Target, requestId: string, token: string | null): void {
     markArrival(req);
-    this.#arrivals.push({ req, res, entry, target, requestId, token });
+    this.#queue({ req, res, entry, target, requestId, token });
+  }
+
+  #queue(x: Arrival): void {
+    this.#arrivals.push(x);
     if (this.#arrivals.length === 1) setImmediate(this.#admitArrivals);
+  }
+
+  /** Replicas: reads the session this replica does not hold yet, then admits the request with the next batch. */
+  #fetchSession(x: Arrival, pending: Promise<SessionCheck>): void {
+    pending.then(
+      (check) => this.#queue({ ...x, check }),
+      (err: unknown) => {
+        x.req.resume();
+        answer(x.res, policyUnavailable(x.requestId, err));
+      },
+    );
   }
 
   /**
@@ -125,6 +145,8 @@ export class Pipeline {
   /** Admits (admission.ts); what may go out is added to `ready`, everything else is answered here. */
   #admit(x: Arrival, revisions: Revisions, ready: Outgoing[]): void {
     const { req, res } = x;
+    const pending = x.check ? null : sessionToFetch(this.#c, x.token, revisions);
+    if (pending) return this.#fetchSession(x, pending);
     // Inside a tunnel the connection was counted once, at its CONNECT.
     const connection = x.entry === "intercept" ? null : req.socket;
     const admitted = admit(
@@ -139,6 +161,7 @@ export class Pipeline {
         connection,
       },
       revisions,
+      x.check,
     );
     if (!admitted.ok) {
       req.resume();

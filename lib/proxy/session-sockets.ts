@@ -3,15 +3,14 @@
 import type net from "node:net";
 import type { Duplex } from "node:stream";
 import type { Env } from "../env";
-import type { SessionVerifier } from "../sessions/verify";
-import { newRequestId } from "./core";
+import { newRequestId, type ProxySessions } from "./core";
 import { answerSocket } from "./respond";
 
 /** A session's open sockets: all are closed when it is revoked; only sandbox connections are counted. */
 type Sockets = { all: Set<Duplex>; connections: number };
 
 export class SessionSockets {
-  readonly #d: { env: Env; now: () => number; sessions: SessionVerifier };
+  readonly #d: { env: Env; now: () => number; sessions: ProxySessions };
   readonly #bySession = new Map<string, Sockets>();
   /** Connections per peer address that have not yet presented a valid session, and their releases. */
   readonly #unauthenticated = new Map<string, number>();
@@ -19,7 +18,7 @@ export class SessionSockets {
   #revocationTimer: NodeJS.Timeout | null = null;
   #lastRevocationCheck: number;
 
-  constructor(d: { env: Env; now: () => number; sessions: SessionVerifier }) {
+  constructor(d: { env: Env; now: () => number; sessions: ProxySessions }) {
     this.#d = d;
     this.#lastRevocationCheck = d.now();
   }

@@ -7,7 +7,7 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import { hostHeader, isTargetError, parseAbsoluteTarget, type Decision, type Target } from "../policy";
-import { admit, resolveAdmitted, tunnelHostMismatch } from "./admission";
+import { admit, resolveAdmitted, tunnelHostMismatch, sessionToFetch } from "./admission";
 import { auditUnavailable, dropped, policyUnavailable } from "./answers";
 import { newRequestId, type Attempt, type ProxyCore, type Refused, type Tunnel } from "./core";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
@@ -17,6 +17,7 @@ import { answerSocket, type ProxyAnswer, type ProxyErrorCode } from "./respond";
 import { closeWhenIdle, formatDuration } from "./socket-timers";
 import { sessionToken } from "./token";
 import { formatHead, isWebSocketKey, switchedToWebSocket } from "./upgrade";
+import type { SessionCheck } from "../sessions/verify";
 import { reportOnlyHeader } from "./time-bound";
 
 export class WebSocketRelay {
@@ -40,9 +41,23 @@ export class WebSocketRelay {
     }
   }
 
-  #upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, tunnel: Tunnel | null, requestId: string): void {
+  #upgrade(
+    req: http.IncomingMessage,
+    socket: net.Socket,
+    head: Buffer,
+    tunnel: Tunnel | null,
+    requestId: string,
+    fetched?: SessionCheck,
+  ): void {
     const { audit } = this.#c;
     const token = tunnel ? tunnel.token : sessionToken(req.headers["proxy-authorization"]);
+    const pending = fetched ? null : sessionToFetch(this.#c, token, this.#c.revisions());
+    if (pending) {
+      pending
+        .then((check) => this.#upgrade(req, socket, head, tunnel, requestId, check))
+        .catch((err: unknown) => answerSocket(socket, policyUnavailable(requestId, err)));
+      return;
+    }
     const refuse = (refusal: ProxyAnswer) => {
       const about: Refused = {
         method: req.method ?? "GET",
@@ -93,6 +108,7 @@ export class WebSocketRelay {
       this.#c,
       { requestId, token, method: "GET", target, rawHeaders: req.rawHeaders, headers: req.headers, connection: tunnel ? null : socket },
       this.#c.revisions(),
+      fetched,
     );
     if (!admitted.ok) return answerSocket(socket, admitted.answer);
     this.#relayUpgrade(req, socket, head, admitted.attempt, admitted.decision).catch((err) => dropped(socket, err));

@@ -22,7 +22,7 @@ export function serviceContext(): ServiceContext {
   if (!shared) {
     const env = readEnv();
     const { key } = loadMasterKey(env.dataDir, env.masterKey, { create: false });
-    shared = { db: database(env.dataDir), vault: new Vault(key), env, now: Date.now };
+    shared = { db: database(env.dataDir, env.databaseUrl), vault: new Vault(key), env, now: Date.now };
   }
   return shared;
 }

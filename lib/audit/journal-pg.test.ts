@@ -1,0 +1,78 @@
+// The journal import on PostgreSQL (throwaway cluster): importers that share one journal
+// directory (the importer thread and a reader that imports first, or two processes of one
+// replica) never append a line twice, and the chain verifies.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPgCluster, type PgTestCluster } from "../../scripts/pg-test-cluster.mjs";
+import { closeDatabase, openPostgres, type Db } from "../../db/client";
+import { migrateDatabase } from "../../db/migrate";
+import { rawAll } from "../../db/raw";
+import { EgressJournal, importJournals, type JournalEvent } from "./journal";
+import { verifyAuditLog } from "./verify";
+
+let cluster: PgTestCluster;
+const handles: Db[] = [];
+
+beforeAll(async () => {
+  cluster = await startPgCluster();
+  const db = openPostgres(cluster.url, { max: 2 });
+  handles.push(db);
+  await migrateDatabase(db);
+}, 60_000);
+
+afterAll(async () => {
+  for (const db of handles) await closeDatabase(db).catch(() => undefined);
+  await cluster?.stop();
+});
+
+const intent = (requestId: string): JournalEvent => ({
+  kind: "egress",
+  action: "egress.request",
+  requestId,
+  sessionId: "ses_test",
+  workspace: "T1",
+  channel: "C1",
+  member: "U1",
+  method: "GET",
+  scheme: "https",
+  host: "api.example.test",
+  port: 443,
+  path: "/",
+  outcome: "allowlisted",
+  rule: "domain:b:api.example.test",
+  reason: "on the Domains tab",
+  status: null,
+});
+
+describe("the egress journal on PostgreSQL", () => {
+  it("two importers of one journal directory, running at once, append every line exactly once", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-journal-pg-"));
+    // Separate pools: as separate processes would, each reads the offsets for itself.
+    const [a, b] = [openPostgres(cluster.url, { max: 2 }), openPostgres(cluster.url, { max: 2 })];
+    handles.push(a, b);
+    const journal = new EgressJournal(dataDir);
+    let written = 0;
+    try {
+      for (let round = 0; round < 20; round++) {
+        for (let i = 0; i < 25; i++) journal.record(intent(`req_${round}_${i}`));
+        written += 25;
+        await Promise.all([importJournals(a, dataDir), importJournals(b, dataDir)]);
+      }
+    } finally {
+      journal.close();
+    }
+    await Promise.all([importJournals(a, dataDir), importJournals(b, dataDir)]);
+    const counts = await rawAll<{ request_id: string; n: number }>(
+      a,
+      sql`SELECT request_id, count(*)::int AS n FROM audit_events WHERE kind = 'egress' GROUP BY request_id HAVING count(*) > 1`,
+    );
+    expect(counts).toEqual([]);
+    const [total] = await rawAll<{ n: number }>(a, sql`SELECT count(*)::int AS n FROM audit_events WHERE kind = 'egress'`);
+    expect(total?.n).toBe(written);
+    expect(await verifyAuditLog(a)).toMatchObject({ ok: true, events: written });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+});
