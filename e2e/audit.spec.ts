@@ -1,31 +1,20 @@
 import fs from "node:fs";
-import http from "node:http";
 import { expect, test } from "@playwright/test";
-import { api, cli, createApiKey, createUser, readDb, requestSession, SignInPage, state, unique, updatePolicy } from "./fixtures/app";
+import {
+  api,
+  cli,
+  createApiKey,
+  createUser,
+  readDb,
+  requestSession,
+  SignInPage,
+  state,
+  unique,
+  updatePolicy,
+  viaProxy,
+} from "./fixtures/app";
 
 test.describe.configure({ mode: "serial" });
-
-/** A plain-HTTP request through the forward proxy; resolves with the status. */
-function viaProxy(token: string, url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = http.request(
-      {
-        host: "127.0.0.1",
-        port: state.proxyPort,
-        method: "GET",
-        path: url,
-        headers: { host: u.host, "proxy-authorization": `Bearer ${token}` },
-      },
-      (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 let token: string;
 const blockedHost = `${unique("blk")}.gh.test`;
@@ -43,7 +32,7 @@ test.beforeAll(async () => {
   });
   expect(s.status).toBe(201);
   token = s.json.token;
-  for (let i = 0; i < 3; i++) expect(await viaProxy(token, `http://${blockedHost}/try/${i}?q=hidden`)).toBe(403);
+  for (let i = 0; i < 3; i++) expect((await viaProxy(token, `http://${blockedHost}/try/${i}?q=hidden`)).status).toBe(403);
 });
 
 test("an Auditor finds a blocked request by host, opens it, and exports the same rows as CSV", async ({ page }) => {
@@ -109,7 +98,7 @@ test("an Owner follows a top-blocked host to the prefilled Domains form, never a
   expect((await api(ownerKey).get("/policy")).json.bundles.find((b: { name: string }) => b.name === bundle).domains).toEqual([]);
   await page.getByRole("button", { name: "Add domain" }).click();
   await expect(page.getByRole("cell", { name: blockedHost, exact: true })).toBeVisible();
-  expect(await viaProxy(token, `http://${blockedHost}:1/after-allow`)).toBe(403); // another port is still unlisted
+  expect((await viaProxy(token, `http://${blockedHost}:1/after-allow`)).status).toBe(403); // another port is still unlisted
 });
 
 test("API and CLI: filters, cursor pagination, export; never the orchestrator", async () => {
