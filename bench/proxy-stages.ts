@@ -15,6 +15,7 @@ import { createSession } from "../lib/services/sessions/create-session";
 import { putPolicy } from "../lib/services/policy/put-policy";
 import { orchestrator, owner, testContext } from "../lib/services/test-context";
 import { SessionVerifier } from "../lib/sessions/verify";
+import { sqliteOf } from "../db/client";
 import { prepareRevisionsRead } from "../db/queries/settings";
 import { changeGuardedRevisions, walIndexFile } from "../lib/proxy/revisions";
 
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   ).token;
   const sessions = new SessionVerifier(ctx.db);
   const policy = policyCache(ctx.db);
-  const revisions = changeGuardedRevisions(prepareRevisionsRead(ctx.db), walIndexFile(ctx.db));
+  const revisions = changeGuardedRevisions(prepareRevisionsRead(ctx.db), walIndexFile(sqliteOf(ctx.db)));
   const journal = new EgressJournal(ctx.env.dataDir);
   const proxyAuth = `Basic ${Buffer.from(`session:${token}`).toString("base64")}`;
   // What undici's Pool sends in bench:proxy, as Node's parser hands it over.

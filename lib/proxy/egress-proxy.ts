@@ -9,6 +9,7 @@ import type net from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import { Agent, buildConnector } from "undici";
+import { sqliteOf } from "../../db/client";
 import { prepareRevisionsRead } from "../../db/queries/settings";
 import { changeGuardedRevisions, walIndexFile } from "./revisions";
 import { hostHeader, isTargetError, parseAbsoluteTarget } from "../policy";
@@ -45,7 +46,7 @@ export class EgressProxy {
   constructor(deps: ProxyDeps) {
     const timeouts = deps.env.proxyTimeouts;
     const upstreamTls = tls.createSecureContext({ ca: deps.upstreamCa });
-    const revisions = deps.revisions ?? changeGuardedRevisions(prepareRevisionsRead(deps.db), walIndexFile(deps.db));
+    const revisions = deps.revisions ?? changeGuardedRevisions(prepareRevisionsRead(deps.db), walIndexFile(sqliteOf(deps.db)));
     this.#c = {
       d: deps,
       upstreamTls,

@@ -4,7 +4,6 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Db } from "../../db/client";
 import { changeGuardedRevisions, walIndexFile } from "./revisions";
 
 const open: Database.Database[] = [];
@@ -26,7 +25,7 @@ function setup() {
     const [policy, sessions] = stmt.get() as [number, number];
     return { policy, sessions };
   };
-  const revisions = changeGuardedRevisions(read, walIndexFile({ $client: db } as unknown as Db));
+  const revisions = changeGuardedRevisions(read, walIndexFile(db));
   return { file, db, revisions, queries: () => queries };
 }
 
@@ -70,6 +69,6 @@ describe("changeGuardedRevisions", () => {
   it("queries every time when there is no WAL index to watch", () => {
     const db = new Database(":memory:");
     open.push(db);
-    expect(walIndexFile({ $client: db } as unknown as Db)).toBeNull();
+    expect(walIndexFile(db)).toBeNull();
   });
 });

@@ -4,7 +4,7 @@
 // counter, frame count and salts move): the same bytes as before the last read mean that read
 // still holds. One pread instead of a read transaction with its locks (~1 µs instead of ~5–7).
 import fs from "node:fs";
-import { isSqlite, sqliteOf, type Db } from "../../db/client";
+import type Database from "better-sqlite3";
 import type { Revisions } from "../../db/queries/settings";
 
 /** The first copy of the wal-index header (SQLite's wal.c: WalIndexHdr), the one writers update last. */
@@ -13,9 +13,7 @@ const HEADER_BYTES = 48;
 const IS_INIT_OFFSET = 12;
 
 /** The -shm file of a WAL database on disk; null when there is none to watch (then every read is a query). */
-export function walIndexFile(db: Db): string | null {
-  if (!isSqlite(db)) return null;
-  const client = sqliteOf(db);
+export function walIndexFile(client: Database.Database): string | null {
   if (client.memory || !client.name) return null;
   return String(client.pragma("journal_mode", { simple: true })).toLowerCase() === "wal" ? `${client.name}-shm` : null;
 }
