@@ -79,6 +79,6 @@ test("a malformed GATEHOUSE_PROXY_TIMEOUTS stops start-up with one line that nam
   });
   expect(await bad.exited).not.toBe(0);
   expect(fatalMessages(bad.out())).toEqual([
-    'configuration: GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle)',
+    'configuration: GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle, keep-alive)',
   ]);
 });
