@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { createCertificateAuthority, issueLeafForNames } from "../lib/proxy/certificates";
 import { e2eGatehouseEnv, startGatehouse } from "./fixtures/gatehouse";
+import { startReplicaSet } from "./fixtures/replicas";
 import { TEST_HOSTS } from "./fixtures/hosts";
 import { STATE_FILE, type E2eState } from "./fixtures/state";
 
@@ -50,9 +51,6 @@ async function replicasOnPostgres(
   owner: { email: string; password: string },
   upstreamCaPem: string,
 ): Promise<() => Promise<void>> {
-  // Loaded only for the PostgreSQL pass: Playwright's loader turns the ESM cluster script it
-  // imports (scripts/pg-test-cluster.mjs) into CommonJS, which Node then refuses as an .mjs.
-  const { startReplicaSet } = await import("./fixtures/replicas");
   const set = await startReplicaSet({ proxies: 2, upstreamCertDir: certDir, owner, logDir: tmp });
   for (const k of ["GATEHOUSE_DATABASE_URL", "GATEHOUSE_MASTER_KEY", "NEXTAUTH_SECRET"] as const) process.env[k] = set.sharedEnv[k];
   // e2e/fixtures/pg-read.ts runs psql from the cluster's binaries.
