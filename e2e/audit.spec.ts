@@ -162,8 +162,9 @@ test("concurrent writers (proxy, API, CLI) keep the chain valid; verify passes i
   await expect(page.getByTestId("chain-state")).toContainText("Chain verified");
   await page.goto(state.baseURL + "/");
   await expect(page.getByTestId("overview-chain")).toContainText("intact");
-  const triggers = readDb((db) => db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as { name: string }[]).map(
-    (t) => t.name,
-  );
+  const listTriggers = process.env.GATEHOUSE_DATABASE_URL
+    ? "SELECT tgname AS name FROM pg_trigger WHERE NOT tgisinternal"
+    : "SELECT name FROM sqlite_master WHERE type = 'trigger'";
+  const triggers = readDb((db) => db.prepare(listTriggers).all() as { name: string }[]).map((t) => t.name);
   expect(triggers).toEqual(expect.arrayContaining(["audit_events_no_update", "audit_events_delete_archived_only"]));
 });

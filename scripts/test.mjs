@@ -70,8 +70,7 @@ if (buildOk !== false) {
 const PG_SPECS = [
   "e2e/replicas.spec.ts",
   "e2e/sessions.spec.ts",
-  // Not yet audit.spec.ts: its concurrent-writers test reads sqlite_master, and GET /policy
-  // answered an error under ten concurrent policy updates on PostgreSQL (open in #16).
+  "e2e/audit.spec.ts",
   "e2e/proxy-forward.spec.ts",
   "e2e/proxy-tunnels.spec.ts",
   "e2e/proxy-websocket.spec.ts",

@@ -1,8 +1,8 @@
 // The policy document ↔ its tables. The document is the unit of reading and of replacing.
 import { asc, eq, sql } from "drizzle-orm";
 import { sqliteOf, type Db } from "../client";
-import { writeTransaction } from "../tx";
-import { changes } from "../raw";
+import { readSnapshot, writeTransaction } from "../tx";
+import { changes, rawRun } from "../raw";
 import type { bundleChannels, bundleDomains, bundles, connections, connectionWebsites, orgDeny, orgSettings, reportOnly } from "../schema";
 import type { BundleDoc, ConnectionDoc, PolicyDocument } from "../../lib/policy/document";
 
@@ -52,6 +52,22 @@ function policyQueries(db: Db) {
 }
 
 export async function readPolicyDocument(db: Db): Promise<PolicyDocument> {
+  // Nine reads that must agree (a domain and its bundle): on PostgreSQL one REPEATABLE READ
+  // snapshot (joining a transaction already open), or a policy committed between two of them
+  // would give a document that does not hold together.
+  return db.gh.dialect === "postgres" ? readSnapshot(db, readPolicyRows) : readPolicyRows(db);
+}
+
+/**
+ * First thing in a write transaction that replaces the policy: PostgreSQL's row lock on
+ * org_settings queues concurrent policy writers, so none derives its change from a document
+ * another is replacing (a lost edit, or a duplicate bundle). SQLite's BEGIN IMMEDIATE already does.
+ */
+export async function lockPolicyForWrite(tx: Db): Promise<void> {
+  if (tx.gh.dialect === "postgres") await rawRun(tx, sql`SELECT 1 FROM org_settings WHERE id = 1 FOR UPDATE`);
+}
+
+async function readPolicyRows(db: Db): Promise<PolicyDocument> {
   const q = policyQueries(db);
   return assemblePolicyDocument({
     settings: (await q.settings)[0],

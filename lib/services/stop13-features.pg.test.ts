@@ -23,6 +23,7 @@ import { setCredential } from "./credentials/set-credential";
 import { expireGrants } from "./grants/expire-grants";
 import { grantHost } from "./grants/grant-host";
 import { setReportOnly } from "./grants/report-only";
+import { applyPolicy } from "./policy/apply-policy";
 import { getPolicy } from "./policy/get-policy";
 import { previewPolicyImpact } from "./policy/preview-impact";
 import { putPolicy } from "./policy/put-policy";
@@ -184,5 +185,35 @@ describe("stop-13 features on PostgreSQL", () => {
     } finally {
       await closeDatabase(copy);
     }
+  });
+});
+
+describe("policy writes on PostgreSQL", () => {
+  it("ten concurrent edits keep one another's changes, and reads meanwhile are whole documents", async () => {
+    await putPolicy({
+      ctx,
+      actor: owner,
+      dryRun: false,
+      input: { version: 1, bundles: [{ name: "concurrent", scope: { type: "organization" }, domains: ["base.example"] }] },
+    });
+    const added = Array.from({ length: 10 }, (_, i) => `d${i}.example`);
+    const edits = added.map((pattern) =>
+      applyPolicy({
+        ctx,
+        actor: owner,
+        change: { action: "domain.added", bundle: "concurrent" },
+        derive: (current) => {
+          const next = structuredClone(current);
+          next.bundles.find((b) => b.name === "concurrent")!.domains.push(pattern);
+          return next;
+        },
+      }),
+    );
+    const reads = Array.from({ length: 20 }, () => getPolicy({ ctx, actor: owner }));
+    const [, readDocs] = await Promise.all([Promise.all(edits), Promise.all(reads)]);
+    // Each read saw some prefix of the edits, never a document without its bundle.
+    for (const doc of readDocs) expect(doc.bundles.map((b) => b.name)).toEqual(["concurrent"]);
+    const domains = (await getPolicy({ ctx, actor: owner })).bundles[0]!.domains;
+    expect([...domains].sort()).toEqual(["base.example", ...added].sort());
   });
 });

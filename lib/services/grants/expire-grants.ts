@@ -7,6 +7,7 @@ import {
   bumpPolicyRevision,
   deleteCredential,
   listCredentialMeta,
+  lockPolicyForWrite,
   readPolicyDocument,
   writePolicyDocument,
 } from "../../../db/queries/policy";
@@ -20,6 +21,7 @@ export type ExpirySweep = { expired: number };
 /** System work, not a caller's: no actor. `now` is the policy clock's. */
 export async function expireGrants({ ctx, now }: { ctx: ServiceContext; now: number }): Promise<ExpirySweep> {
   return writeTransaction(ctx.db, async (tx) => {
+    await lockPolicyForWrite(tx);
     const current = await readPolicyDocument(tx);
     const { expired, remaining } = expiredEntries(current, now);
     if (expired.length === 0) return { expired: 0 };

@@ -4,6 +4,7 @@
 import {
   deleteCredential,
   listCredentialMeta,
+  lockPolicyForWrite,
   readPolicyDocument,
   writePolicyDocument,
   bumpPolicyRevision,
@@ -51,7 +52,8 @@ export async function applyPolicy({
     throw new PolicyDraft(current, derive(current));
   }
   const now = ctx.now();
-  return await writeTransaction(ctx.db, async () => {
+  return await writeTransaction(ctx.db, async (tx) => {
+    await lockPolicyForWrite(tx);
     const before = await readPolicyDocument(ctx.db);
     const after = derive(before);
     const diff = diffPolicy(before, after);
