@@ -116,8 +116,11 @@ export function describeDatabaseUrl(url: string): string {
 
 export function openPostgres(url: string, opts: { max?: number } = {}): Db {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 5000, keepAlive: true });
-  // An idle client losing its server must not crash the process; the next query reports it.
+  // A client losing its server must not crash the process: idle ones report to the pool; one
+  // checked out (mid-transaction) rejects its queries and also emits `error`, which unhandled
+  // would end the process (it ended the audit importer thread in a database outage).
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   const orm = drizzlePg(pool, { schema: pgSchema });
   const backend: Backend = { kind: "postgres", url, pool, orm };
   return followingTransactions(withMeta(orm, { dialect: "postgres", backend, inTransaction: false }, pgSchema));
