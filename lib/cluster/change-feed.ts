@@ -6,6 +6,7 @@
 // A lost connection is re-opened with exponential backoff and jitter, and everything is re-read
 // (`reset`) before the replica admits requests again: notifications sent meanwhile are gone.
 import pg from "pg";
+import { logger } from "../log";
 import { CHANGE_CHANNEL, HEARTBEAT_SQL } from "./change-feed-sql";
 import { DEFAULT_MAX_STALE_MS, Freshness } from "./freshness";
 
@@ -58,7 +59,7 @@ export class ChangeFeed {
       backoffMaxMs: opts.backoffMaxMs ?? Math.max(200, Math.min(5000, Math.floor(maxStaleMs / 2))),
       now: opts.now ?? Date.now,
       random: opts.random ?? Math.random,
-      log: opts.log ?? ((line) => console.error(line)),
+      log: opts.log ?? ((line) => logger("cluster").warn(line)),
     };
     this.freshness = new Freshness({ maxStaleMs, now: this.#o.now, log: this.#o.log });
     let resolve!: () => void;

@@ -33,7 +33,7 @@ describe("Freshness (fail closed on a stale change feed)", () => {
     clock.t += 5000;
     f.tick();
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^gatehouse: not admitting requests \(503 policy_unavailable\)/);
+    expect(lines[0]).toMatch(/^not admitting requests \(503 policy_unavailable\)/);
     f.confirm(clock.t - 10);
     expect(f.refusal()).toBeNull();
     expect(lines).toHaveLength(2);

@@ -2,6 +2,7 @@
 // bound, that its in-memory policy and sessions revisions are the database's. The change feed
 // (change-feed.ts) confirms on every successful revision read; the proxy asks `refusal()` per
 // request, which is one clock read and a comparison.
+import { logger } from "../log";
 
 export type FreshnessOptions = {
   /** Past this long without a confirmation, new requests are refused (503 policy_unavailable). */
@@ -29,7 +30,7 @@ export class Freshness {
     if (!(opts.maxStaleMs > 0)) throw new Error("maxStaleMs must be positive");
     this.#maxStaleMs = opts.maxStaleMs;
     this.#now = opts.now ?? Date.now;
-    this.#log = opts.log ?? ((line) => console.error(line));
+    this.#log = opts.log ?? ((line) => logger("cluster").warn(line));
   }
 
   /**
@@ -64,10 +65,10 @@ export class Freshness {
     const fresh = this.staleForMs() <= this.#maxStaleMs;
     if (!fresh && !this.#refusing) {
       this.#refusing = true;
-      this.#log(`gatehouse: not admitting requests (503 policy_unavailable): ${this.#reason()}`);
+      this.#log(`not admitting requests (503 policy_unavailable): ${this.#reason()}`);
     } else if (fresh && this.#refusing) {
       this.#refusing = false;
-      if (this.#everFresh) this.#log("gatehouse: change feed current again; admitting requests");
+      if (this.#everFresh) this.#log("change feed current again; admitting requests");
       this.#everFresh = true;
     }
     return fresh;

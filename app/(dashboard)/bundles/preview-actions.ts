@@ -4,6 +4,7 @@
 // verbs and the preview check the role before anything else.
 import { currentUser } from "@/app/_auth/dal";
 import { AppError } from "@/lib/errors";
+import { logger } from "@/lib/log";
 import { credentialIdentity } from "@/lib/policy";
 import { serviceContext, type ServiceContext } from "@/lib/services/context";
 import { createBundle } from "@/lib/services/policy/create-bundle";
@@ -33,7 +34,7 @@ async function preview(
   } catch (err) {
     if (err instanceof AppError)
       return { ok: false, error: err.code === "forbidden" ? "Auditors have read-only access; ask an Owner." : err.message };
-    console.error("impact preview failed:", err instanceof Error ? err.message : "unknown error");
+    logger("dashboard").error(`impact preview failed: ${err instanceof Error ? err.message : "unknown error"}`);
     return { ok: false, error: "The impact preview failed; nothing was changed." };
   }
 }

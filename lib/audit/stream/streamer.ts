@@ -5,10 +5,13 @@
 import { advanceSinkCursor, listSinks, readEventsAfter, recordSinkFailure, type SinkRow } from "../../../db/queries/sinks";
 import type { ServiceContext } from "../../services/context";
 import { followKeyRotation } from "../../bootstrap";
+import { logger } from "../../log";
 import { VaultError } from "../../vault";
 import { processHolder, releaseLease, tryLease } from "../lease";
 import type { StreamTiming } from "./config";
 import { deliver, DeliveryError } from "./deliver";
+
+const log = logger("audit");
 
 export const STREAM_LEASE = "audit-stream";
 
@@ -56,7 +59,7 @@ export function startAuditStreamer(ctx: ServiceContext, timing: StreamTiming): A
         });
       } catch (err) {
         if (err instanceof VaultError)
-          console.error(`gatehouse: audit stream to sink "${sink.name}": its signing secret does not open under the current master key`);
+          log.error(`audit stream to sink "${sink.name}": its signing secret does not open under the current master key`);
         state.failures++;
         state.nextAttemptAt = ctx.now() + backoffDelay(state.failures, timing);
         await recordSinkFailure(ctx.db, sink.id, err instanceof DeliveryError ? err.message : "delivery failed", ctx.now());
@@ -83,7 +86,7 @@ export function startAuditStreamer(ctx: ServiceContext, timing: StreamTiming): A
       if (state.busy || now < state.nextAttemptAt) continue;
       const s = state;
       s.busy = pump(sink, s)
-        .catch((err: Error) => console.error(`gatehouse: audit stream to sink "${sink.name}": ${err.message}`))
+        .catch((err: Error) => log.error(`audit stream to sink "${sink.name}": ${err.message}`))
         .finally(() => (s.busy = null));
     }
   }
@@ -91,7 +94,7 @@ export function startAuditStreamer(ctx: ServiceContext, timing: StreamTiming): A
   const timer = setInterval(() => {
     if (ticking || stopped) return;
     ticking = tick()
-      .catch((err: Error) => console.error(`gatehouse: audit stream: ${err.message}`))
+      .catch((err: Error) => log.error(`audit stream: ${err.message}`))
       .finally(() => (ticking = null));
   }, timing.pollMs);
   timer.unref();

@@ -3,8 +3,11 @@
 // and one archives at a time.
 import { startAuditStreamer } from "../../audit/stream/streamer";
 import { AppError } from "../../errors";
+import { logger } from "../../log";
 import type { ServiceContext } from "../context";
 import { runRetention } from "./retention";
+
+const log = logger("audit");
 
 export type AuditBackground = { stop(): Promise<void> };
 
@@ -16,10 +19,10 @@ export function startAuditBackground(ctx: ServiceContext): AuditBackground {
     if (running) return;
     running = runRetention({ ctx, actor: { type: "system", role: "owner" } })
       .then((r) => {
-        if (r && r.events) console.error(`gatehouse: archived ${r.events} audit event(s) into ${r.segments.length} segment(s) in ${r.dir}`);
+        if (r && r.events) log.info(`archived ${r.events} audit event(s) into ${r.segments.length} segment(s) in ${r.dir}`);
       })
       .catch((err: Error) => {
-        if (!(err instanceof AppError && err.code === "conflict")) console.error(`gatehouse: audit retention run failed: ${err.message}`);
+        if (!(err instanceof AppError && err.code === "conflict")) log.error(`audit retention run failed: ${err.message}`);
       })
       .finally(() => (running = null));
   };

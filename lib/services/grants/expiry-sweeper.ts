@@ -4,15 +4,20 @@
 // (a short grant, a clock moved, a process that was busy): so each new revision is swept too. Started by the composition root in each process;
 // the sweep's transaction makes every expiry recorded once however many run.
 import type { Clock } from "../../clock";
+import { logger } from "../../log";
 import { PolicyCache } from "../../policy-cache";
 import type { ServiceContext } from "../context";
 import { expireGrants } from "./expire-grants";
 
-export function startExpirySweeper(ctx: ServiceContext, clock: Clock, log: (message: string) => void = console.error): { stop(): void } {
+export function startExpirySweeper(
+  ctx: ServiceContext,
+  clock: Clock,
+  log: (message: string) => void = (m) => logger("grants").error(m),
+): { stop(): void } {
   const cache = new PolicyCache(ctx.db, clock);
   const sweep = () =>
     void expireGrants({ ctx, now: clock.now() }).catch((err: Error) =>
-      log(`gatehouse: expiry sweep failed (${err.message}); it runs again at the next revision read`),
+      log(`expiry sweep failed (${err.message}); it runs again at the next revision read`),
     );
   let sweptRevision = -1;
   let reading = false;
