@@ -260,9 +260,18 @@ test("a proxy replica killed (SIGKILL) under load and started again loses no eve
   expect(verify.code, verify.stderr + verify.stdout).toBe(0);
 });
 
-test("with the database stopped under load, replicas answer 503 policy_unavailable, then recover by themselves and lose nothing", async () => {
+test("with the database stopped under load, replicas answer 503 policy_unavailable, then recover by themselves and lose nothing", async ({
+  page,
+}) => {
   await setDomains("replica-outage", [host]);
   const s = await newSession("C0OUTAGE");
+  // An Owner signed in on the dashboard replica before the outage.
+  const { owner: person } = readState();
+  await page.goto(`${set.dashboard.baseURL}/signin`);
+  await page.getByLabel("Email").fill(person.email);
+  await page.getByLabel("Password").fill(person.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("current-user")).toContainText(person.email);
   const target = set.proxies[1]!;
   const traffic = load(() => target.proxyPort, s.token, "/outage/");
   await expect.poll(() => traffic.statuses.get(200) ?? 0, { timeout: 20_000 }).toBeGreaterThan(20);
@@ -271,6 +280,12 @@ test("with the database stopped under load, replicas answer 503 policy_unavailab
     await expect.poll(() => traffic.statuses.get("503 policy_unavailable") ?? 0, { timeout: MAX_STALE_MS + 10_000 }).toBeGreaterThan(0);
     const ready = await fetch(`http://127.0.0.1:${target.proxyPort}/readyz`);
     expect(ready.status).toBe(503);
+    // The dashboard says so plainly: no error text, no stack, no database address.
+    await page.goto(`${set.dashboard.baseURL}/audit`);
+    await expect(page.getByRole("heading", { name: "This page could not be loaded" })).toBeVisible();
+    const shown = await page.locator("body").innerText();
+    expect(shown).not.toMatch(/\bat \S+ \(|node_modules|127\.0\.0\.1|postgres(ql)?:/i);
+    expect(shown).not.toMatch(/\bE[A-Z]{4,}\b/); // an errno code such as ECONNREFUSED
   } finally {
     await set.pg.startServer();
   }
@@ -279,6 +294,9 @@ test("with the database stopped under load, replicas answer 503 policy_unavailab
   await traffic.stop();
   await expect.poll(async () => (await fetch(`http://127.0.0.1:${target.proxyPort}/readyz`)).status, { timeout: 20_000 }).toBe(200);
   expect(target.output()).toMatch(/not admitting requests \(503 policy_unavailable\)/);
+  // Back without a restart, and without signing in again.
+  await page.getByRole("button", { name: "Try again" }).click();
+  await expect(page.getByTestId("current-user")).toContainText(person.email, { timeout: 15_000 });
   const reached = up.paths.filter((p) => p.startsWith("/outage/"));
   await expect.poll(() => reached.filter((p) => !egressCounts("/outage/").has(p)).length, { timeout: 20_000 }).toBe(0);
   expect([...egressCounts("/outage/").values()].filter((c) => c > 1)).toEqual([]);
