@@ -82,3 +82,16 @@ test("a malformed GATEHOUSE_PROXY_TIMEOUTS stops start-up with one line that nam
     'configuration: GATEHOUSE_PROXY_TIMEOUTS: "keepalive" is not a timeout (connect, request-headers, request, response-headers, idle, client-hello, tunnel-idle, keep-alive)',
   ]);
 });
+
+test("an unreachable PostgreSQL stops start-up with one line naming host:port, never the password", async () => {
+  const closedPort = await freePort(); // free: nothing listens there
+  const down = await start({
+    GATEHOUSE_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "gh-pgdown-")),
+    PORT: String(await freePort()),
+    GATEHOUSE_PROXY_PORT: String(await freePort()),
+    GATEHOUSE_DATABASE_URL: `postgres://gatehouse:fake-db-password-9@127.0.0.1:${closedPort}/gatehouse`,
+  });
+  expect(await down.exited).not.toBe(0);
+  expect(fatalMessages(down.out())).toEqual([`database: cannot reach PostgreSQL at 127.0.0.1:${closedPort}/gatehouse (ECONNREFUSED)`]);
+  expect(down.out()).not.toContain("fake-db-password-9");
+});
