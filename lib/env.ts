@@ -435,7 +435,8 @@ export function logFormatSetting(source: NodeJS.ProcessEnv = process.env): LogFo
 function auditEnv(dataDir: string, source: NodeJS.ProcessEnv): Pick<Env, "auditArchiveDir" | "auditArchiveEvery" | "auditStream"> {
   try {
     return {
-      auditArchiveDir: path.resolve(source.GATEHOUSE_AUDIT_ARCHIVE_DIR || path.join(dataDir, "archive")),
+      // A path chosen at run time: not something the build should trace files for.
+      auditArchiveDir: path.resolve(/* turbopackIgnore: true */ source.GATEHOUSE_AUDIT_ARCHIVE_DIR || path.join(dataDir, "archive")),
       auditArchiveEvery: parseArchiveEvery(source.GATEHOUSE_AUDIT_ARCHIVE_EVERY),
       auditStream: parseStreamTiming(source.GATEHOUSE_AUDIT_STREAM),
     };
