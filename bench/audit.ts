@@ -202,6 +202,7 @@ async function main(): Promise<void> {
       cluster = await startPgCluster({ durable: true }).catch(
         (err: Error) => (console.error(`bench: no PostgreSQL (${err.message}); SQLite only`), null),
       );
+    if (cluster) process.on("exit", () => cluster?.stopNow());
     const url = givenUrl || cluster?.url;
     try {
       if (url) results.push(["PostgreSQL", await benchBackend("PostgreSQL", url, undefined)]);

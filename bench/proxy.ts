@@ -250,12 +250,7 @@ async function main() {
         GATEHOUSE_MASTER_KEY: crypto.randomBytes(32).toString("base64"),
       })
     : null;
-  if (pgCluster)
-    process.on("exit", () =>
-      spawnSync(path.join(pgCluster.bin, "pg_ctl"), ["-D", path.join(pgCluster.dir, "data"), "-m", "immediate", "stop"], {
-        stdio: "ignore",
-      }),
-    );
+  if (pgCluster) process.on("exit", () => pgCluster.stopNow());
 
   // The same Gatehouse with metrics on (GATEHOUSE_METRICS_TOKEN), a second server on the same
   // data directory, so that one run compares the two (BENCH_METRICS=0 leaves it out).

@@ -14,6 +14,8 @@ export interface PgTestCluster {
   startServer(): Promise<void>;
   stopServer(mode?: "smart" | "fast" | "immediate"): Promise<void>;
   stop(): Promise<void>;
+  /** The same as stop(), synchronously: for a process's "exit" handler. */
+  stopNow(): void;
 }
 export function findPgBin(): string;
 export function startPgCluster(opts?: {

@@ -115,16 +115,18 @@ export async function startPgCluster({ database = "gatehouse", user = "gatehouse
     await startServer();
     runAsPg(path.join(bin, "createdb"), ["-h", socketDir, "-p", String(port), "-U", user, database]);
     const url = `postgres://${user}@127.0.0.1:${port}/${database}`;
-    const stop = async () => {
+    /** Synchronous, so that a process's "exit" handler can call it. */
+    const stopNow = () => {
       if (stopped) return;
       stopped = true;
       try {
-        await stopServer("immediate");
+        runAsPg(pgCtl, ["-D", dataDir, "-m", "immediate", "-w", "-t", "60", "stop"]);
       } catch {
         // already down (a test stopped it): only the directory is left
       }
       cleanup();
     };
+    const stop = async () => stopNow();
     return {
       url,
       port,
@@ -155,6 +157,7 @@ export async function startPgCluster({ database = "gatehouse", user = "gatehouse
         ]),
       startServer,
       stopServer,
+      stopNow,
       stop,
     };
   } catch (err) {
