@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { sqliteOf, type Db } from "../../db/client";
-import { rawGet } from "../../db/raw";
+import { rawGet, rawRun } from "../../db/raw";
 import { capDetail, capText } from "./caps";
 import { GENESIS_HASH, eventHash, type AuditEventInput, type HashedEvent } from "./events";
 
@@ -60,8 +60,31 @@ function prepared(db: Db): Statements {
  */
 export const AUDIT_CHAIN_LOCK = 0x6175_6474; // "audt"
 
-/** PostgreSQL: rows per INSERT (29 parameters each, well under the 65535 limit). */
-const PG_INSERT_ROWS = 500;
+/**
+ * PostgreSQL: one INSERT … SELECT FROM unnest(one array per column) per 5,000 rows. Its 29
+ * parameters are the same whatever the row count, so building it costs next to nothing; drizzle's
+ * values() builder, which checks every value of every row, was half the importer's CPU.
+ */
+const PG_INSERT_ROWS = 5000;
+const PG_COLUMN_TYPES: Record<string, string> = {
+  ts: "bigint",
+  port: "integer",
+  status: "integer",
+  bytes_in: "bigint",
+  bytes_out: "bigint",
+  duration_ms: "integer",
+};
+const PG_ROW_FIELDS: (keyof HashedEvent | "hash")[] = COLUMNS.map(
+  (c) => c.replace(/_([a-z])/g, (_, l: string) => l.toUpperCase()) as keyof HashedEvent | "hash",
+);
+
+function pgInsert(rows: (HashedEvent & { hash: string })[]): SQL {
+  const arrays = PG_ROW_FIELDS.map((field, i) => {
+    const values = rows.map((r) => r[field] ?? null);
+    return sql`${sql.param(values)}::${sql.raw(PG_COLUMN_TYPES[COLUMNS[i]!] ?? "text")}[]`;
+  });
+  return sql`INSERT INTO audit_events (${sql.raw(COLUMNS.join(", "))}) SELECT * FROM unnest(${sql.join(arrays, sql`, `)})`;
+}
 
 // Time-ordered ids (like ULID: 48-bit milliseconds, then randomness) keep the id index's inserts
 // at its right edge: one hot page per commit instead of a random page per event.
@@ -169,8 +192,8 @@ export async function appendAuditEvents(
     ids.push(row.id as string);
   }
   for (let i = 0; i < rows.length; i += PG_INSERT_ROWS) {
-    // Values exactly as hashed: the builder maps nothing (no JSON or boolean columns here).
-    await db.insert(db.t.auditEvents).values(rows.slice(i, i + PG_INSERT_ROWS) as (typeof db.t.auditEvents.$inferInsert)[]);
+    // Values exactly as hashed: nothing is mapped (no JSON or boolean columns here).
+    await rawRun(db, pgInsert(rows.slice(i, i + PG_INSERT_ROWS)));
   }
   return ids;
 }

@@ -1,0 +1,69 @@
+// appendAuditEvents on PostgreSQL (throwaway cluster): the rows go in as column arrays (unnest),
+// so awkward text must come back byte for byte and the chain must verify.
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPgCluster, type PgTestCluster } from "../../scripts/pg-test-cluster.mjs";
+import { closeDatabase, openPostgres, type Db } from "../../db/client";
+import { migrateDatabase } from "../../db/migrate";
+import { rawAll } from "../../db/raw";
+import { writeTransaction } from "../../db/tx";
+import { appendAuditEvents } from "./append";
+import { verifyAuditLog } from "./verify";
+
+let cluster: PgTestCluster;
+let db: Db;
+
+beforeAll(async () => {
+  cluster = await startPgCluster();
+  db = openPostgres(cluster.url, { max: 2 });
+  await migrateDatabase(db);
+}, 60_000);
+
+afterAll(async () => {
+  await closeDatabase(db).catch(() => undefined);
+  await cluster?.stop();
+});
+
+const awkward = ['say "hi"', "back\\slash", "{braces},comma", "NULL", "", "ünïcödé ✓", "tab\tand\nnewline", "'single'"];
+
+describe("appendAuditEvents on PostgreSQL", () => {
+  it("stores awkward text, nulls and numbers exactly, in order, and the chain verifies", async () => {
+    const events = awkward.map((text, i) => ({
+      kind: "egress" as const,
+      action: "egress.request" as const,
+      requestId: `req_${i}`,
+      host: "api.example.test",
+      port: i % 2 ? 443 : undefined,
+      path: `/p/${text}`,
+      reason: text,
+      actor: i % 3 ? null : text,
+      status: i % 2 ? 200 : null,
+      bytesIn: i * 1_000_000_000, // past 32 bits
+      durationMs: i,
+      detail: i === 0 ? { note: text } : undefined,
+      ts: 1_700_000_000_000 + i,
+    }));
+    await writeTransaction(db, (tx) => appendAuditEvents(tx, events));
+    // A second batch chains onto the first.
+    await writeTransaction(db, (tx) => appendAuditEvents(tx, events.slice(0, 3)));
+    const rows = await rawAll<Record<string, unknown>>(
+      db,
+      sql`SELECT request_id AS "requestId", path, reason, actor, port, status, bytes_in AS "bytesIn", ts, detail FROM audit_events ORDER BY seq`,
+    );
+    expect(rows).toHaveLength(awkward.length + 3);
+    rows.slice(0, awkward.length).forEach((r, i) => {
+      expect(r.requestId).toBe(`req_${i}`);
+      expect(r.path).toBe(`/p/${awkward[i]}`);
+      expect(r.reason).toBe(awkward[i]);
+      expect(r.actor).toBe(i % 3 ? null : awkward[i]);
+      expect(r.port).toBe(i % 2 ? 443 : null);
+      expect(r.status).toBe(i % 2 ? 200 : null);
+      expect(Number(r.bytesIn)).toBe(i * 1_000_000_000);
+      expect(Number(r.ts)).toBe(1_700_000_000_000 + i);
+      expect(r.detail).toBe(i === 0 ? JSON.stringify({ note: awkward[0] }) : null);
+    });
+    const verified = await verifyAuditLog(db);
+    expect(verified.ok).toBe(true);
+    expect(verified.events).toBe(awkward.length + 3);
+  });
+});
