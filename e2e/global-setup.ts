@@ -30,6 +30,9 @@ export default async function globalSetup(): Promise<void | (() => Promise<void>
     dataDir,
     logFile,
     pid: g.pid,
+    proxyDataDir: dataDir,
+    proxyPid: g.pid,
+    proxyLogFile: logFile,
     owner,
     upstreamCaPem: ca.certPem,
     upstreamCertDir: certDir,
@@ -51,7 +54,8 @@ async function replicasOnPostgres(
   owner: { email: string; password: string },
   upstreamCaPem: string,
 ): Promise<() => Promise<void>> {
-  const set = await startReplicaSet({ proxies: 2, upstreamCertDir: certDir, owner, logDir: tmp });
+  // Two proxy workers each, as the SQLite pass's server has: the worker-supervision specs need them.
+  const set = await startReplicaSet({ proxies: 2, upstreamCertDir: certDir, owner, logDir: tmp, env: { GATEHOUSE_PROXY_WORKERS: "2" } });
   for (const k of ["GATEHOUSE_DATABASE_URL", "GATEHOUSE_MASTER_KEY", "NEXTAUTH_SECRET"] as const) process.env[k] = set.sharedEnv[k];
   // e2e/fixtures/pg-read.ts runs psql from the cluster's binaries.
   process.env.GATEHOUSE_PG_BIN ??= set.pg.bin;
@@ -62,6 +66,9 @@ async function replicasOnPostgres(
     dataDir: d.dataDir,
     logFile: path.join(tmp, "dashboard-0.log"),
     pid: d.pid,
+    proxyDataDir: set.proxies[0]!.dataDir,
+    proxyPid: set.proxies[0]!.pid,
+    proxyLogFile: set.proxies[0]!.logFile,
     owner,
     upstreamCaPem,
     upstreamCertDir: certDir,

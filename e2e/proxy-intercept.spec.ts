@@ -289,7 +289,7 @@ test("SNI and inner Host must equal the CONNECT target", async () => {
 test("the egress event is durable before the first byte goes upstream, and completed with status, bytes and duration", async () => {
   // What is on disk (journal or chain) at the moment the upstream sees the request.
   const onDisk = () => {
-    const dir = path.join(gh.dataDir, "journal");
+    const dir = path.join(gh.proxyDataDir, "journal");
     const journal = fs
       .readdirSync(dir)
       .map((f) => fs.readFileSync(path.join(dir, f), "utf8"))
@@ -308,9 +308,13 @@ test("the egress event is durable before the first byte goes upstream, and compl
   expect(r.status).toBe(200);
   expect(recordedFirst).toBe(true);
   // An auditor reading the log sees the request with its outcome and completion.
-  const events = await auditEventsFor(r.headers["x-gatehouse-request-id"]!);
-  const status = events.map((e) => e.status).find((s) => s !== null);
-  expect(status).toBe(200);
+  // (On replicas the proxy's importer moves it into the chain moments later.)
+  let events: Record<string, any>[] = [];
+  await expect
+    .poll(async () => (events = await auditEventsFor(r.headers["x-gatehouse-request-id"]!)).map((e) => e.status).find((s) => s !== null), {
+      timeout: 15_000,
+    })
+    .toBe(200);
   expect(events.find((e) => e.status === 200)!.bytesIn).toBeGreaterThan(10);
   expect(events.find((e) => e.status === 200)!.durationMs).toBeGreaterThanOrEqual(0);
 });

@@ -127,7 +127,7 @@ test("blocked hosts, IP literals and names outside the permitted ranges, and pri
 
 test("the parent's password is in no log line, audit event or journal, and nothing secret crossed", async () => {
   const encoded = Buffer.from(`${PARENT_USER}:${PARENT_PASSWORD}`).toString("base64");
-  checkLogClean(fs.readFileSync(gh.logFile, "utf8"), [PARENT_PASSWORD, encoded]);
+  for (const log of new Set([gh.logFile, gh.proxyLogFile])) checkLogClean(fs.readFileSync(log, "utf8"), [PARENT_PASSWORD, encoded]);
   const audit = readDb((db) => JSON.stringify(db.prepare("SELECT * FROM audit_events").all()));
   expect(audit).not.toContain(PARENT_PASSWORD);
   expect(audit).not.toContain(encoded);

@@ -3,7 +3,8 @@
 // with a credential is exactly the path that was decided on. nginx's own access log is the witness.
 import { expect, test } from "@playwright/test";
 import { fetch as undiciFetch } from "undici";
-import { api, auditEventsFor } from "./fixtures/app";
+import { api } from "./fixtures/app";
+import { recordedEvents } from "./fixtures/proxy-client";
 import { startNginx, type Nginx } from "./fixtures/nginx";
 import { pythonWithRequests, rawProxy, run, sandboxWith, type Sandbox } from "./fixtures/sandbox";
 
@@ -51,7 +52,7 @@ test("paths nginx reads outside the prefix (merged slashes, dot segments, ';' pa
     expect(r.status, `${p}: ${r.stderr}`).toBe(200);
     // The lists still let the request out; the narrowing keeps the key home.
     expect(r.headers["x-gatehouse-outcome"], p).toBe("allowlisted");
-    const [ev] = await auditEventsFor(r.headers["x-gatehouse-request-id"]!);
+    const [ev] = await recordedEvents(r.headers["x-gatehouse-request-id"]!);
     expect(ev, p).toMatchObject({ outcome: "allowlisted", reason: expect.stringContaining("never fits a path narrowing") });
   }
   // The same through Python requests, which sends these paths as written.
