@@ -1,4 +1,4 @@
--- The change feed (lib/cluster/change-feed-sql.ts, CHANGE_NOTIFY_SQL): every bump of a revision
+-- The change feed (lib/cluster/change-feed.ts listens): every bump of a revision
 -- in org_settings becomes a NOTIFY on gatehouse_change, delivered at commit.
 CREATE OR REPLACE FUNCTION gatehouse_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -1,9 +1,10 @@
 // The change feed against a real, throwaway PostgreSQL (scripts/pg-test-cluster.mjs).
+import fs from "node:fs";
+import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPgCluster, type PgTestCluster } from "../../scripts/pg-test-cluster.mjs";
 import { ChangeFeed, type Revisions } from "./change-feed";
-import { CHANGE_NOTIFY_SQL } from "./change-feed-sql";
 
 let cluster: PgTestCluster;
 let writer: pg.Client;
@@ -13,7 +14,8 @@ beforeAll(async () => {
   // The columns the feed reads, as the PostgreSQL schema has them (db/schema.pg.ts).
   cluster.psql(`CREATE TABLE org_settings (id integer PRIMARY KEY, policy_revision integer NOT NULL DEFAULT 0, sessions_revision integer NOT NULL DEFAULT 0, member_access_mode text);
     INSERT INTO org_settings (id) VALUES (1);`);
-  cluster.psql(CHANGE_NOTIFY_SQL);
+  // The trigger as shipped: the PostgreSQL migration itself.
+  cluster.psql(fs.readFileSync(path.join(__dirname, "..", "..", "db", "migrations-pg", "0004_change_feed.sql"), "utf8"));
   writer = new pg.Client({ connectionString: cluster.url });
   await writer.connect();
 }, 60_000);
