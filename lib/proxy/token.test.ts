@@ -32,6 +32,12 @@ describe("finding the session token, however spelled", () => {
     );
   });
 
+  it("a piece after a '%' is found at every stage of decoding, not only the last (a counterexample fast-check found)", () => {
+    const token = "gs__A0-AaA25aAa-AA-a_a__-A_aaa___---aA-a-_0A00";
+    // "%25aAa…" decodes once to "%aAa-AA-a_a__" (a 12-character piece), and again to a byte that ate it.
+    expect(tokenFinder(token).carries(`%${token.slice(10, 24)}`)).toBe(true);
+  });
+
   it("property: text without the token (or a long piece of it) is not taken for it", () => {
     fc.assert(
       fc.property(tokenArb, fc.string({ maxLength: 200 }), (token, text) => {

@@ -34,12 +34,24 @@ function decode(header: string): string | null {
 const FRAGMENT = 12;
 const finders = new Map<string, TokenFinder>();
 
-/** Decodes %xx (any case), three rounds at most (a client may encode twice), as Latin-1: the token is ASCII. */
-function percentDecoded(text: string): string {
-  let out = text;
-  for (let round = 0; round < 3 && /%[0-9A-Fa-f]{2}/.test(out); round++)
-    out = out.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-  return out;
+const DECODE_ROUNDS = 3;
+const PERCENT_ESCAPE = /%([0-9A-Fa-f]{2})/g;
+const fromHex = (_: string, h: string) => String.fromCharCode(parseInt(h, 16));
+
+/**
+ * The text as each round of %xx-decoding (any case, as Latin-1: the token is ASCII) leaves it:
+ * the text itself, then up to three rounds (a client may encode twice). Every stage is what some
+ * upstream may read, and a later round can eat the token's own characters ("%25" + "aA…" decodes
+ * to "%aA…", then to one byte), so each stage is searched, not only the last.
+ */
+function decodingStages(text: string): string[] {
+  const stages = [text];
+  for (let round = 0, out = text; round < DECODE_ROUNDS && out.includes("%"); round++) {
+    const next = out.replace(PERCENT_ESCAPE, fromHex);
+    if (next === out) break;
+    stages.push((out = next));
+  }
+  return stages;
 }
 
 /** Finds a session token in request text: as is, in any of `encodedForms`, percent-decoded, Basic-decoded, or a piece of it. */
@@ -90,19 +102,24 @@ export class TokenFinder {
 
   carries(text: string): boolean {
     if (text.length < Math.min(FRAGMENT, this.token.length)) return false;
-    const decoded = text.includes("%") ? percentDecoded(text) : text;
-    if (this.#hasFragment(decoded, this.#fragments)) return true;
+    if (
+      text.includes("%")
+        ? decodingStages(text).some((t) => this.#hasFragment(t, this.#fragments))
+        : this.#hasFragment(text, this.#fragments)
+    )
+      return true;
     if (text.length >= this.#shortestDerived) for (const n of this.#derived) if (text.includes(n)) return true;
     // Basic with the token as its password, percent-encoded or not (userinfo copied from a URL).
     if (/basic/i.test(text))
       for (const m of text.matchAll(/basic\s+([A-Za-z0-9+/_-]+=*)/gi))
-        if (percentDecoded(Buffer.from(m[1]!, "base64").toString("latin1")).includes(this.token)) return true;
+        if (decodingStages(Buffer.from(m[1]!, "base64").toString("latin1")).some((t) => t.includes(this.token))) return true;
     return false;
   }
 
   /** For header names, which arrive lower-cased. */
   carriesIgnoringCase(text: string): boolean {
-    return this.#hasFragment((text.includes("%") ? percentDecoded(text) : text).toLowerCase(), this.#lowerFragments);
+    if (!text.includes("%")) return this.#hasFragment(text.toLowerCase(), this.#lowerFragments);
+    return decodingStages(text).some((t) => this.#hasFragment(t.toLowerCase(), this.#lowerFragments));
   }
 }
 
@@ -129,12 +146,12 @@ export function tokenInRequest(token: string, url: string, rawHeaders: string[])
   const pathEnd = q < 0 ? url.length : q;
   const scheme = url.indexOf("://");
   const pathStart = scheme < 0 ? 0 : url.indexOf("/", scheme + 3) < 0 ? pathEnd : Math.min(url.indexOf("/", scheme + 3), pathEnd);
-  if (pathEnd - pathStart >= token.length && percentDecoded(url.slice(pathStart, pathEnd).replaceAll("/", "")).includes(token))
+  if (pathEnd - pathStart >= token.length && spells(url.slice(pathStart, pathEnd).replaceAll("/", ""), token))
     return "split over its path segments";
   if (q >= 0 && url.length - q - 1 >= token.length) {
     // The values side by side, names and separators taken out.
     const values = url.slice(q + 1).replace(/(?:^|[&;])[^=&;]*(?:=|(?=[&;]|$))/g, "");
-    if (percentDecoded(values).includes(token)) return "split over its query parameters";
+    if (spells(values, token)) return "split over its query parameters";
   }
   // Headers that carry it on their own are dropped on the way out; the rest must not spell it
   // together. Checked on all of them first: the common case (no token anywhere) costs one join.
@@ -158,8 +175,14 @@ function spelledOverHeaders(finder: TokenFinder, rawHeaders: string[], skipCarri
     values += value;
   }
   const length = finder.token.length;
-  if (values.length >= length && (values.includes("%") ? percentDecoded(values) : values).includes(finder.token)) return true;
-  return names.length >= length && (names.includes("%") ? percentDecoded(names) : names).toLowerCase().includes(finder.lowerToken);
+  if (values.length >= length && spells(values, finder.token)) return true;
+  return names.length >= length && spells(names, finder.lowerToken, true);
+}
+
+/** Whether `text`, as is or at any stage of percent-decoding, holds `token` whole (`lowerCase`: compared lower-cased). */
+function spells(text: string, token: string, lowerCase = false): boolean {
+  const has = (t: string) => (lowerCase ? t.toLowerCase() : t).includes(token);
+  return text.includes("%") ? decodingStages(text).some(has) : has(text);
 }
 
 /** Thrown into the upstream request when its body carries the token; answered as token_in_request. */
