@@ -66,4 +66,19 @@ describe("appendAuditEvents on PostgreSQL", () => {
     expect(verified.ok).toBe(true);
     expect(verified.events).toBe(awkward.length + 3);
   });
+
+  it("keeps a large batch in order across statements: seq order is chain order", async () => {
+    const before = (await verifyAuditLog(db)).events;
+    const many = Array.from({ length: 6_001 }, (_, i) => ({
+      kind: "egress" as const,
+      action: "egress.request" as const,
+      requestId: `bulk_${i}`,
+    }));
+    await writeTransaction(db, (tx) => appendAuditEvents(tx, many));
+    const ids = await rawAll<{ r: string }>(db, sql`SELECT request_id AS r FROM audit_events WHERE request_id LIKE 'bulk_%' ORDER BY seq`);
+    expect(ids.map((x) => x.r)).toEqual(many.map((e) => e.requestId));
+    const verified = await verifyAuditLog(db);
+    expect(verified.ok).toBe(true);
+    expect(verified.events).toBe(before + many.length);
+  });
 });

@@ -78,12 +78,15 @@ const PG_ROW_FIELDS: (keyof HashedEvent | "hash")[] = COLUMNS.map(
   (c) => c.replace(/_([a-z])/g, (_, l: string) => l.toUpperCase()) as keyof HashedEvent | "hash",
 );
 
+const COLUMN_LIST = COLUMNS.join(", ");
+
 function pgInsert(rows: (HashedEvent & { hash: string })[]): SQL {
   const arrays = PG_ROW_FIELDS.map((field, i) => {
     const values = rows.map((r) => r[field] ?? null);
     return sql`${sql.param(values)}::${sql.raw(PG_COLUMN_TYPES[COLUMNS[i]!] ?? "text")}[]`;
   });
-  return sql`INSERT INTO audit_events (${sql.raw(COLUMNS.join(", "))}) SELECT * FROM unnest(${sql.join(arrays, sql`, `)})`;
+  // seq is assigned in the order rows arrive, and the chain is in seq order: ORDER BY the ordinality says so.
+  return sql`INSERT INTO audit_events (${sql.raw(COLUMN_LIST)}) SELECT ${sql.raw(COLUMN_LIST)} FROM unnest(${sql.join(arrays, sql`, `)}) WITH ORDINALITY AS u(${sql.raw(COLUMN_LIST)}, n) ORDER BY n`;
 }
 
 // Time-ordered ids (like ULID: 48-bit milliseconds, then randomness) keep the id index's inserts
