@@ -14,6 +14,8 @@ const only = process.argv.slice(2);
 
 let passed = 0;
 let failed = 0;
+// What failed, repeated at the end: CI keeps only the tail of the output.
+const failures = [];
 
 function step(name, cmd, args, extraEnv = {}) {
   if (only.length && !only.includes(name)) return null;
@@ -21,7 +23,25 @@ function step(name, cmd, args, extraEnv = {}) {
   const started = Date.now();
   const r = spawnSync(cmd, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: "inherit" });
   console.log(`=== ${name}: ${r.status === 0 ? "ok" : `exit ${r.status}`} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  if (r.status !== 0) failures.push(`${name}: exit ${r.status}`);
   return r.status === 0;
+}
+
+function listPlaywrightFailures(stepName, report) {
+  const walk = (suite) => {
+    for (const spec of suite.specs ?? [])
+      for (const t of spec.tests)
+        if (t.status === "unexpected" || t.status === "flaky") {
+          const error = t.results.find((res) => res.error)?.error?.message ?? "";
+          const firstLine = error
+            .replace(/\x1b\[[0-9;]*m/g, "")
+            .split("\n")[0]
+            .slice(0, 200);
+          failures.push(`${stepName}: ${spec.file}:${spec.line} › ${spec.title} (${t.status}) ${firstLine}`.trim());
+        }
+    for (const child of suite.suites ?? []) walk(child);
+  };
+  for (const suite of report.suites ?? []) walk(suite);
 }
 
 function countCheck(ok) {
@@ -42,6 +62,9 @@ if (unitOk !== null) {
     const r = JSON.parse(fs.readFileSync(vitestJson, "utf8"));
     passed += r.numPassedTests;
     failed += r.numFailedTests + (unitOk ? 0 : r.numFailedTests === 0 ? 1 : 0);
+    for (const file of r.testResults)
+      for (const t of file.assertionResults)
+        if (t.status === "failed") failures.push(`unit: ${path.relative(root, file.name)} › ${t.fullName}`);
   } else failed++;
 }
 
@@ -56,7 +79,9 @@ if (buildOk !== false) {
   const e2eOk = step("e2e", bin("playwright"), ["test"]);
   if (e2eOk !== null) {
     if (fs.existsSync(pwJson)) {
-      const s = JSON.parse(fs.readFileSync(pwJson, "utf8")).stats;
+      const report = JSON.parse(fs.readFileSync(pwJson, "utf8"));
+      const s = report.stats;
+      listPlaywrightFailures("e2e", report);
       passed += s.expected;
       failed += s.unexpected + s.flaky;
       if (!e2eOk && s.unexpected === 0) failed++;
@@ -97,7 +122,9 @@ if (buildOk !== false && pgPass) {
   const ok = step("e2e-pg", bin("playwright"), ["test", ...PG_SPECS], { GATEHOUSE_E2E_DATABASE: "pg" });
   if (ok !== null) {
     if (fs.existsSync(pwJson)) {
-      const s = JSON.parse(fs.readFileSync(pwJson, "utf8")).stats;
+      const report = JSON.parse(fs.readFileSync(pwJson, "utf8"));
+      const s = report.stats;
+      listPlaywrightFailures("e2e-pg", report);
       passed += s.expected;
       failed += s.unexpected + s.flaky;
       if (!ok && s.unexpected === 0) failed++;
@@ -105,5 +132,6 @@ if (buildOk !== false && pgPass) {
   }
 }
 
+if (failures.length) console.log(`\nFailed:\n${failures.map((f) => `  ${f}`).join("\n")}`);
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
