@@ -1,25 +1,13 @@
 // openPostgres on a throwaway cluster: a connection that breaks under a checked-out client
 // rejects that client's queries and does not take the process down.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type pg from "pg";
-import { startPgCluster, type PgTestCluster } from "../scripts/pg-test-cluster.mjs";
-import { closeDatabase, openPostgres, type Db } from "./client";
+import type { Pool } from "pg";
+import { expect, it } from "vitest";
+import { usePgTestDatabase } from "./pg-test-database";
 
-let cluster: PgTestCluster;
-let db: Db;
-
-beforeAll(async () => {
-  cluster = await startPgCluster();
-  db = openPostgres(cluster.url, { max: 2 });
-}, 60_000);
-
-afterAll(async () => {
-  if (db) await closeDatabase(db);
-  await cluster?.stop();
-});
+const pg = usePgTestDatabase({ migrate: false });
 
 it("a socket error under a checked-out client rejects its query; nothing is left unhandled", async () => {
-  const pool = (db.gh.backend as { pool: pg.Pool }).pool;
+  const pool = (pg.db.gh.backend as { pool: Pool }).pool;
   const client = await pool.connect();
   const query = client.query("SELECT pg_sleep(5)").then(
     () => null,

@@ -1,28 +1,14 @@
 // appendAuditEvents on PostgreSQL (throwaway cluster): the rows go in as column arrays (unnest),
 // so awkward text must come back byte for byte and the chain must verify.
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPgCluster, type PgTestCluster } from "../../scripts/pg-test-cluster.mjs";
-import { closeDatabase, openPostgres, type Db } from "../../db/client";
-import { migrateDatabase } from "../../db/migrate";
+import { describe, expect, it } from "vitest";
+import { usePgTestDatabase } from "../../db/pg-test-database";
 import { rawAll } from "../../db/raw";
 import { writeTransaction } from "../../db/tx";
 import { appendAuditEvents } from "./append";
 import { verifyAuditLog } from "./verify";
 
-let cluster: PgTestCluster;
-let db: Db;
-
-beforeAll(async () => {
-  cluster = await startPgCluster();
-  db = openPostgres(cluster.url, { max: 2 });
-  await migrateDatabase(db);
-}, 60_000);
-
-afterAll(async () => {
-  await closeDatabase(db).catch(() => undefined);
-  await cluster?.stop();
-});
+const pg = usePgTestDatabase();
 
 const awkward = ['say "hi"', "back\\slash", "{braces},comma", "NULL", "", "ünïcödé ✓", "tab\tand\nnewline", "'single'"];
 
@@ -43,11 +29,11 @@ describe("appendAuditEvents on PostgreSQL", () => {
       detail: i === 0 ? { note: text } : undefined,
       ts: 1_700_000_000_000 + i,
     }));
-    await writeTransaction(db, (tx) => appendAuditEvents(tx, events));
+    await writeTransaction(pg.db, (tx) => appendAuditEvents(tx, events));
     // A second batch chains onto the first.
-    await writeTransaction(db, (tx) => appendAuditEvents(tx, events.slice(0, 3)));
+    await writeTransaction(pg.db, (tx) => appendAuditEvents(tx, events.slice(0, 3)));
     const rows = await rawAll<Record<string, unknown>>(
-      db,
+      pg.db,
       sql`SELECT request_id AS "requestId", path, reason, actor, port, status, bytes_in AS "bytesIn", ts, detail FROM audit_events ORDER BY seq`,
     );
     expect(rows).toHaveLength(awkward.length + 3);
@@ -62,22 +48,25 @@ describe("appendAuditEvents on PostgreSQL", () => {
       expect(Number(r.ts)).toBe(1_700_000_000_000 + i);
       expect(r.detail).toBe(i === 0 ? JSON.stringify({ note: awkward[0] }) : null);
     });
-    const verified = await verifyAuditLog(db);
+    const verified = await verifyAuditLog(pg.db);
     expect(verified.ok).toBe(true);
     expect(verified.events).toBe(awkward.length + 3);
   });
 
   it("keeps a large batch in order across statements: seq order is chain order", async () => {
-    const before = (await verifyAuditLog(db)).events;
+    const before = (await verifyAuditLog(pg.db)).events;
     const many = Array.from({ length: 6_001 }, (_, i) => ({
       kind: "egress" as const,
       action: "egress.request" as const,
       requestId: `bulk_${i}`,
     }));
-    await writeTransaction(db, (tx) => appendAuditEvents(tx, many));
-    const ids = await rawAll<{ r: string }>(db, sql`SELECT request_id AS r FROM audit_events WHERE request_id LIKE 'bulk_%' ORDER BY seq`);
+    await writeTransaction(pg.db, (tx) => appendAuditEvents(tx, many));
+    const ids = await rawAll<{ r: string }>(
+      pg.db,
+      sql`SELECT request_id AS r FROM audit_events WHERE request_id LIKE 'bulk_%' ORDER BY seq`,
+    );
     expect(ids.map((x) => x.r)).toEqual(many.map((e) => e.requestId));
-    const verified = await verifyAuditLog(db);
+    const verified = await verifyAuditLog(pg.db);
     expect(verified.ok).toBe(true);
     expect(verified.events).toBe(before + many.length);
   });

@@ -5,28 +5,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startPgCluster, type PgTestCluster } from "../../scripts/pg-test-cluster.mjs";
-import { closeDatabase, openPostgres, type Db } from "../../db/client";
-import { migrateDatabase } from "../../db/migrate";
+import { describe, expect, it } from "vitest";
+import { usePgTestDatabase } from "../../db/pg-test-database";
 import { rawAll } from "../../db/raw";
 import { EgressJournal, importJournals, type JournalEvent } from "./journal";
 import { verifyAuditLog } from "./verify";
 
-let cluster: PgTestCluster;
-const handles: Db[] = [];
-
-beforeAll(async () => {
-  cluster = await startPgCluster();
-  const db = openPostgres(cluster.url, { max: 2 });
-  handles.push(db);
-  await migrateDatabase(db);
-}, 60_000);
-
-afterAll(async () => {
-  for (const db of handles) await closeDatabase(db).catch(() => undefined);
-  await cluster?.stop();
-});
+const pg = usePgTestDatabase();
 
 const intent = (requestId: string): JournalEvent => ({
   kind: "egress",
@@ -51,8 +36,7 @@ describe("the egress journal on PostgreSQL", () => {
   it("two importers of one journal directory, running at once, append every line exactly once", async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-journal-pg-"));
     // Separate pools: as separate processes would, each reads the offsets for itself.
-    const [a, b] = [openPostgres(cluster.url, { max: 2 }), openPostgres(cluster.url, { max: 2 })];
-    handles.push(a, b);
+    const [a, b] = [pg.open(), pg.open()];
     const journal = new EgressJournal(dataDir);
     let written = 0;
     try {
