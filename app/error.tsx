@@ -4,7 +4,7 @@
 // which the server's log line carries, so an operator can find the cause.
 import { useRouter } from "next/navigation";
 import { startTransition } from "react";
-import { Logo } from "@/components/logo";
+import { AuthShell } from "@/components/auth-shell";
 import { Button } from "@/components/ui";
 
 export default function ErrorPage({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
@@ -16,22 +16,13 @@ export default function ErrorPage({ error, reset }: { error: Error & { digest?: 
       reset();
     });
   return (
-    <main className="flex min-h-screen items-center justify-center px-4" data-testid="error-page">
-      <div className="w-full max-w-md">
-        <div className="mb-6 flex items-center gap-2">
-          <Logo />
-          <span className="text-base font-semibold">Gatehouse</span>
-        </div>
-        <div className="rounded-lg bg-white p-6 ring-1 ring-slate-200">
-          <h1 className="mb-2 text-base font-semibold">This page could not be loaded</h1>
-          <p className="mb-4 text-slate-600">
-            Gatehouse could not answer just now; nothing was changed. If its database is unreachable, Gatehouse reconnects by itself when
-            the database is back. Try again in a moment.
-          </p>
-          {error.digest ? <p className="mb-4 text-xs text-slate-500">Reference for the operator: {error.digest}</p> : null}
-          <Button onClick={retry}>Try again</Button>
-        </div>
-      </div>
-    </main>
+    <AuthShell title="This page could not be loaded">
+      <p className="mb-4 text-slate-600">
+        Gatehouse could not answer just now; nothing was changed. If its database is unreachable, Gatehouse reconnects by itself when the
+        database is back. Try again in a moment.
+      </p>
+      {error.digest ? <p className="mb-4 text-xs text-slate-500">Reference for the operator: {error.digest}</p> : null}
+      <Button onClick={retry}>Try again</Button>
+    </AuthShell>
   );
 }

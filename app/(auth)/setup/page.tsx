@@ -2,7 +2,7 @@ import { Alert } from "@/components/ui";
 import { serviceContext } from "@/lib/services/context";
 import Link from "next/link";
 import { setupDone, setupTokenValid } from "@/lib/services/setup/create-setup-link";
-import { AuthShell } from "../auth-shell";
+import { AuthShell } from "@/components/auth-shell";
 import { SetupForm } from "./setup-form";
 
 export const dynamic = "force-dynamic";

@@ -3,7 +3,7 @@ import { currentUser } from "@/app/_auth/dal";
 import { Alert } from "@/components/ui";
 import { serviceContext } from "@/lib/services/context";
 import { getSignInOptions } from "@/lib/services/sso/get-sign-in-options";
-import { AuthShell } from "../auth-shell";
+import { AuthShell } from "@/components/auth-shell";
 import { SignInForm } from "./sign-in-form";
 import { SsoButton } from "./sso-button";
 

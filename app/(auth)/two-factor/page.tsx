@@ -2,7 +2,7 @@ import Link from "next/link";
 import { requireUser } from "@/app/_auth/dal";
 import { serviceContext } from "@/lib/services/context";
 import { getTotpStatus } from "@/lib/services/totp/get-totp-status";
-import { AuthShell } from "../auth-shell";
+import { AuthShell } from "@/components/auth-shell";
 import { TotpEnrol } from "./totp-enrol";
 
 export const dynamic = "force-dynamic";

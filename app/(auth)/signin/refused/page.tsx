@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { SSO_REFUSAL_MESSAGES, type SsoRefusal } from "@/lib/services/sso/sso-sign-in";
-import { AuthShell } from "../../auth-shell";
+import { AuthShell } from "@/components/auth-shell";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Sign-in refused" };
