@@ -5,37 +5,39 @@ import { rawGet, rawRun } from "../../db/raw";
 import { capDetail, capText } from "./caps";
 import { GENESIS_HASH, eventHash, type AuditEventInput, type HashedEvent } from "./events";
 
-const COLUMNS = [
-  "id",
-  "ts",
-  "kind",
-  "action",
-  "actor",
-  "request_id",
-  "session_id",
-  "workspace",
-  "channel",
-  "thread",
-  "member",
-  "bundle",
-  "connection",
-  "service_account",
-  "method",
-  "scheme",
-  "host",
-  "port",
-  "path",
-  "outcome",
-  "rule",
-  "reason",
-  "status",
-  "bytes_in",
-  "bytes_out",
-  "duration_ms",
-  "detail",
-  "prev_hash",
-  "hash",
+/** audit_events' columns in insert order: the event field each holds, and its type on PostgreSQL. */
+const COLUMNS: readonly (readonly [column: string, field: keyof HashedEvent | "hash", pgType: string])[] = [
+  ["id", "id", "text"],
+  ["ts", "ts", "bigint"],
+  ["kind", "kind", "text"],
+  ["action", "action", "text"],
+  ["actor", "actor", "text"],
+  ["request_id", "requestId", "text"],
+  ["session_id", "sessionId", "text"],
+  ["workspace", "workspace", "text"],
+  ["channel", "channel", "text"],
+  ["thread", "thread", "text"],
+  ["member", "member", "text"],
+  ["bundle", "bundle", "text"],
+  ["connection", "connection", "text"],
+  ["service_account", "serviceAccount", "text"],
+  ["method", "method", "text"],
+  ["scheme", "scheme", "text"],
+  ["host", "host", "text"],
+  ["port", "port", "integer"],
+  ["path", "path", "text"],
+  ["outcome", "outcome", "text"],
+  ["rule", "rule", "text"],
+  ["reason", "reason", "text"],
+  ["status", "status", "integer"],
+  ["bytes_in", "bytesIn", "bigint"],
+  ["bytes_out", "bytesOut", "bigint"],
+  ["duration_ms", "durationMs", "integer"],
+  ["detail", "detail", "text"],
+  ["prev_hash", "prevHash", "text"],
+  ["hash", "hash", "text"],
 ];
+const COLUMN_LIST = COLUMNS.map(([column]) => column).join(", ");
 
 type Statements = { last: import("better-sqlite3").Statement; insert: import("better-sqlite3").Statement };
 const statements = new WeakMap<object, Statements>();
@@ -47,7 +49,7 @@ function prepared(db: Db): Statements {
   if (!s) {
     s = {
       last: c.prepare("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1").pluck(),
-      insert: c.prepare(`INSERT INTO audit_events (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`),
+      insert: c.prepare(`INSERT INTO audit_events (${COLUMN_LIST}) VALUES (${COLUMNS.map(() => "?").join(", ")})`),
     };
     statements.set(c, s);
   }
@@ -66,25 +68,9 @@ export const AUDIT_CHAIN_LOCK = 0x6175_6474; // "audt"
  * values() builder, which checks every value of every row, was half the importer's CPU.
  */
 const PG_INSERT_ROWS = 5000;
-const PG_COLUMN_TYPES: Record<string, string> = {
-  ts: "bigint",
-  port: "integer",
-  status: "integer",
-  bytes_in: "bigint",
-  bytes_out: "bigint",
-  duration_ms: "integer",
-};
-const PG_ROW_FIELDS: (keyof HashedEvent | "hash")[] = COLUMNS.map(
-  (c) => c.replace(/_([a-z])/g, (_, l: string) => l.toUpperCase()) as keyof HashedEvent | "hash",
-);
-
-const COLUMN_LIST = COLUMNS.join(", ");
 
 function pgInsert(rows: (HashedEvent & { hash: string })[]): SQL {
-  const arrays = PG_ROW_FIELDS.map((field, i) => {
-    const values = rows.map((r) => r[field] ?? null);
-    return sql`${sql.param(values)}::${sql.raw(PG_COLUMN_TYPES[COLUMNS[i]!] ?? "text")}[]`;
-  });
+  const arrays = COLUMNS.map(([, field, pgType]) => sql`${sql.param(rows.map((r) => r[field] ?? null))}::${sql.raw(pgType)}[]`);
   // seq is assigned in the order rows arrive, and the chain is in seq order: ORDER BY the ordinality says so.
   return sql`INSERT INTO audit_events (${sql.raw(COLUMN_LIST)}) SELECT ${sql.raw(COLUMN_LIST)} FROM unnest(${sql.join(arrays, sql`, `)}) WITH ORDINALITY AS u(${sql.raw(COLUMN_LIST)}, n) ORDER BY n`;
 }
