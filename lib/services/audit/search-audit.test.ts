@@ -167,4 +167,15 @@ describe("audit free-text search (trigram index)", () => {
     expect(() => raw.exec("DELETE FROM audit_events WHERE seq = 1")).toThrow(/append-only/);
     expect(await verifyAudit({ ctx, actor: owner })).toMatchObject({ ok: true, events: 3 });
   });
+
+  it("merges eight index segments at a time (0012), and a search across many merged segments finds every event", async () => {
+    const ctx = await testContext();
+    const raw = sqliteWriterOf(ctx.db);
+    expect(raw.prepare("SELECT v FROM audit_fts_config WHERE k = 'automerge'").pluck().get()).toBe(8);
+    // One transaction per event: one new segment each, so merges happen many times over.
+    for (let i = 0; i < 120; i++) await seed(ctx, [base(i, { path: `/merged/${i}` })]);
+    expect((await search(ctx, { q: "/merged/", limit: "500" })).events).toHaveLength(120);
+    expect(hosts(await search(ctx, { q: "/merged/77" }))).toEqual(["h77.example.com"]);
+    raw.exec("INSERT INTO audit_fts (audit_fts, rank) VALUES ('integrity-check', 1)");
+  });
 });
