@@ -2,7 +2,7 @@
 // HTTP, allowlisted HTTPS tunnel, credentialed HTTPS through interception), two bare Node forward
 // proxies with no rules (the classic http.request one, and one on Gatehouse's own relay: Node's
 // server plus undici, the ceiling for Gatehouse's design) and Squid with an equivalent allowlist
-// when it can be had.
+// when it can be had, and Gatehouse again with metrics on and its audit streamed to a live sink.
 // Concurrency 1, 16, 64; requests/s and p50/p99; then the ratios the proxy issue sets as goals.
 //   BENCH_BASELINE_ROOT=/path/to/another/checkout (e.g. main, with node_modules): its Gatehouse on the same data directory, measured beside this one in the same rounds
 //   BENCH_BASELINE_WORKERS=n (the baseline's GATEHOUSE_PROXY_WORKERS; with BENCH_BASELINE_ROOT=. it compares worker counts)
@@ -10,6 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -159,7 +160,7 @@ function trySquid(hostsFile: string, httpPort: number, httpsPort: number): { por
 }
 
 /** A Gatehouse (on SQLite, or on PostgreSQL with `env`) with the bench policy, a credential and a session. */
-async function benchGatehouse(dataDir: string, up: { http: number; https: number }, env: Record<string, string>) {
+async function benchGatehouse(dataDir: string, up: { http: number; https: number }, env: Record<string, string>, sinkUrl?: string) {
   const nodeArgs = (process.env.BENCH_GATEHOUSE_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const logFile = `${dataDir}.log`;
   // Built first if the sources changed (start.mjs --build-only), then server.ts under nodeArgs.
@@ -208,10 +209,12 @@ async function benchGatehouse(dataDir: string, up: { http: number; https: number
   );
   if (cli(["policy", "import", policyFile]).status !== 0) throw new Error("policy import failed");
   if (cli(["credential", "set", "bench/api"], "fake-bench-token").status !== 0) throw new Error("credential set failed");
+  if (sinkUrl && cli(["sink", "add", "--name", "bench", "--type", "syslog", "--url", sinkUrl]).status !== 0)
+    throw new Error("sink add failed");
   const token = cli(["session", "create", "--workspace", "T0BENCH", "--channel", "C0BENCH", "--member", "U0BENCH"]).stdout.trim();
   const gatehouseCa = fs.readFileSync(path.join(dataDir, "ca.pem"), "utf8");
   const proxyAuth = `Basic ${Buffer.from(`session:${token}`).toString("base64")}`;
-  return { gatehouse, proxyPort, proxyAuth, gatehouseCa, gatehouseEnv, nodeArgs };
+  return { gatehouse, proxyPort, proxyAuth, gatehouseCa, gatehouseEnv, cli };
 }
 
 async function main() {
@@ -236,7 +239,7 @@ async function main() {
   const up = await firstJsonLine<{ http: number; https: number }>(upstream);
 
   const dataDir = path.join(tmp, "data");
-  const { gatehouse, proxyPort, proxyAuth, gatehouseCa, gatehouseEnv, nodeArgs } = await benchGatehouse(dataDir, up, {});
+  const { gatehouse, proxyPort, proxyAuth, gatehouseCa, gatehouseEnv } = await benchGatehouse(dataDir, up, {});
   // The same Gatehouse, one replica on PostgreSQL (a throwaway cluster, fsync on), beside it.
   const pgCluster =
     process.env.BENCH_PG === "0"
@@ -252,16 +255,22 @@ async function main() {
     : null;
   if (pgCluster) process.on("exit", () => pgCluster.stopNow());
 
-  // The same Gatehouse with metrics on (GATEHOUSE_METRICS_TOKEN), a second server on the same
-  // data directory, so that one run compares the two (BENCH_METRICS=0 leaves it out).
+  // The same Gatehouse with metrics on (GATEHOUSE_METRICS_TOKEN) and its audit streamed to a live
+  // syslog sink (a receiver here that reads every byte), on a data directory of its own so that
+  // the sink's sender works for this server alone (BENCH_METRICS=0 leaves it out).
+  let syslogBytes = 0;
+  const syslog = net.createServer((socket) => socket.on("data", (chunk: Buffer) => void (syslogBytes += chunk.length)));
+  await new Promise<void>((resolve) => syslog.listen(0, "127.0.0.1", resolve));
+  syslog.unref();
   const metricsOn =
     process.env.BENCH_METRICS === "0"
       ? null
-      : await startGatehouse(
-          { ...gatehouseEnv, GATEHOUSE_METRICS_TOKEN: "bench-metrics-token-not-real-0000" },
-          { nodeArgs, logFile: path.join(tmp, "gatehouse-metrics.log"), build: false },
+      : await benchGatehouse(
+          path.join(tmp, "data-metrics"),
+          up,
+          { GATEHOUSE_METRICS_TOKEN: "bench-metrics-token-not-real-0000" },
+          `tcp://127.0.0.1:${(syslog.address() as net.AddressInfo).port}`,
         );
-  if (metricsOn) children.push(metricsOn.child);
 
   // Another checkout's Gatehouse (before a change, say) on the same data directory, interleaved
   // with this one in the same rounds: the one fair before/after on a shared machine. Not built:
@@ -317,7 +326,9 @@ async function main() {
         ]
       : []),
     { name: "gatehouse http allowlisted", ...viaPool(proxyPort, proxyAuth), pid: gatehouse.pid },
-    ...(metricsOn ? [{ name: "gatehouse http +metrics", ...viaPool(metricsOn.proxyPort, proxyAuth), pid: metricsOn.pid }] : []),
+    ...(metricsOn
+      ? [{ name: "gatehouse http +metrics +sink", ...viaPool(metricsOn.proxyPort, metricsOn.proxyAuth), pid: metricsOn.gatehouse.pid }]
+      : []),
     ...(baseline
       ? [
           { name: "baseline http allowlisted", ...viaPool(baseline.proxyPort, proxyAuth), pid: baseline.pid },
@@ -410,7 +421,7 @@ async function main() {
     );
     if (metricsOn)
       console.log(
-        `  c=${c}: gatehouse http +metrics / gatehouse http          ${ratio("gatehouse http +metrics", "gatehouse http allowlisted", c)}   (goal ≥ 0.95×)`,
+        `  c=${c}: gatehouse http +metrics +sink / gatehouse http    ${ratio("gatehouse http +metrics +sink", "gatehouse http allowlisted", c)}   (goal ≥ 0.95×)`,
       );
     console.log(`  c=${c}: gatehouse tunnel allowlisted / squid tunnel       ${ratio("gatehouse tunnel allowlisted", "squid tunnel", c)}`);
     if (baseline) {
@@ -444,6 +455,12 @@ async function main() {
     `  mitmproxy: ${spawnSync("sh", ["-c", "command -v mitmdump"], { encoding: "utf8" }).stdout.trim() ? "installed but not wired in" : "not installed (not in Debian's or npm's packages here)"}`,
   );
   if (!squid) console.log("  squid: not installed and not root, so not measured");
+  if (metricsOn) {
+    const [sink] = JSON.parse(metricsOn.cli(["sink", "list", "--json"]).stdout) as { lag: { events: number }; lastError: string | null }[];
+    console.log(
+      `  +metrics +sink: the syslog receiver took ${(syslogBytes / 2 ** 20).toFixed(1)} MiB; sink lag at the end ${sink?.lag.events ?? "?"} event(s), last error ${sink?.lastError ?? "none"}`,
+    );
+  }
 
   if (soak) {
     console.log("\nsoak: credentialed HTTPS through interception, c=16, 5 minutes; Gatehouse's memory (all its processes) and disk:");
