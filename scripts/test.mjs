@@ -73,21 +73,25 @@ const buildOk = step("build", process.execPath, [path.join(root, "node_modules",
 });
 countCheck(buildOk);
 
-if (buildOk !== false) {
-  const pwJson = path.join(tmp, "playwright.json");
+/** A Playwright pass: its tests counted from the JSON report it writes (see playwright.config.ts), failures listed. */
+function playwrightStep(name, reportFile, args, extraEnv = {}) {
+  const pwJson = path.join(tmp, reportFile);
   fs.rmSync(pwJson, { force: true });
-  const e2eOk = step("e2e", bin("playwright"), ["test"]);
-  if (e2eOk !== null) {
-    if (fs.existsSync(pwJson)) {
-      const report = JSON.parse(fs.readFileSync(pwJson, "utf8"));
-      const s = report.stats;
-      listPlaywrightFailures("e2e", report);
-      passed += s.expected;
-      failed += s.unexpected + s.flaky;
-      if (!e2eOk && s.unexpected === 0) failed++;
-    } else failed++;
+  const ok = step(name, bin("playwright"), ["test", ...args], extraEnv);
+  if (ok === null) return;
+  if (!fs.existsSync(pwJson)) {
+    failed++;
+    return;
   }
+  const report = JSON.parse(fs.readFileSync(pwJson, "utf8"));
+  listPlaywrightFailures(name, report);
+  const s = report.stats;
+  passed += s.expected;
+  failed += s.unexpected + s.flaky;
+  if (!ok && s.unexpected === 0) failed++;
 }
+
+if (buildOk !== false) playwrightStep("e2e", "playwright.json", []);
 
 // The same server-facing suites again on PostgreSQL, as replicas (one dashboard, two proxies,
 // separate processes, a throwaway cluster), plus the cross-replica specs. Skipped only with the
@@ -116,21 +120,7 @@ const PG_SPECS = [
   "e2e/proxy-websocket.spec.ts",
 ];
 const pgPass = only.length === 0 || only.includes("e2e-pg");
-if (buildOk !== false && pgPass) {
-  const pwJson = path.join(tmp, "playwright-pg.json");
-  fs.rmSync(pwJson, { force: true });
-  const ok = step("e2e-pg", bin("playwright"), ["test", ...PG_SPECS], { GATEHOUSE_E2E_DATABASE: "pg" });
-  if (ok !== null) {
-    if (fs.existsSync(pwJson)) {
-      const report = JSON.parse(fs.readFileSync(pwJson, "utf8"));
-      const s = report.stats;
-      listPlaywrightFailures("e2e-pg", report);
-      passed += s.expected;
-      failed += s.unexpected + s.flaky;
-      if (!ok && s.unexpected === 0) failed++;
-    } else failed++;
-  }
-}
+if (buildOk !== false && pgPass) playwrightStep("e2e-pg", "playwright-pg.json", PG_SPECS, { GATEHOUSE_E2E_DATABASE: "pg" });
 
 if (failures.length) console.log(`\nFailed:\n${failures.map((f) => `  ${f}`).join("\n")}`);
 console.log(`\n${passed} passed, ${failed} failed`);
